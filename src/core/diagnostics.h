@@ -1,0 +1,53 @@
+// Collect-then-fail validation. Loaders record every problem they find with
+// the file, line and column it came from, keep going, and the caller fails
+// once with the full list, formatted like a compiler's messages.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace ferry {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based; 0 when the problem concerns the whole file
+  int column = 0;  // 1-based; 0 when unknown
+
+  // "file:line:column", "file:line" or "file".
+  std::string to_string() const;
+};
+
+enum class Severity { kError, kWarning };
+
+struct Diagnostic {
+  Severity severity = Severity::kError;
+  SourceLocation where;
+  std::string message;
+
+  // "estate.yaml:12:5: error: workloads[3].kind: unknown value 'servise' (did you mean 'service'?)"
+  std::string to_string() const;
+};
+
+class Diagnostics {
+ public:
+  void error(SourceLocation where, std::string message);
+  void warning(SourceLocation where, std::string message);
+  void append(const Diagnostics& other);
+
+  bool has_errors() const { return error_count_ > 0; }
+  size_t error_count() const { return error_count_; }
+  const std::vector<Diagnostic>& all() const { return items_; }
+
+  // One line per diagnostic, in the order found.
+  std::string to_string() const;
+  // An kInvalidInput error whose message lists every diagnostic.
+  Error to_error(const std::string& what) const;
+
+ private:
+  std::vector<Diagnostic> items_;
+  size_t error_count_ = 0;
+};
+
+}  // namespace ferry

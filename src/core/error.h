@@ -1,0 +1,41 @@
+// Error values for expected failures. Every fallible function returns
+// Result<T>; callers add context as the error travels up and the CLI prints it
+// once and maps its code to an exit status (see exit_codes.h).
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace ferry {
+
+enum class ErrorCode {
+  kInvalidInput,  // the user's files or arguments are wrong
+  kIo,            // a file could not be read or written
+  kInternal,      // a bug in ferry
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;
+  // Outermost context first once printed; stored innermost first as added.
+  std::vector<std::string> context;
+
+  Error&& with_context(std::string what) && {
+    context.push_back(std::move(what));
+    return std::move(*this);
+  }
+  // "reading rules: data/rules.yaml: cannot open file"
+  std::string to_string() const;
+};
+
+template <typename T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(message), {}});
+}
+
+}  // namespace ferry

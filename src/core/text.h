@@ -1,0 +1,28 @@
+// Small string helpers shared by the loaders and reports.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ferry {
+
+std::string to_lower(std::string_view s);
+std::string_view trim(std::string_view s);
+// Splits on any of `delims`, trims each piece and drops empty ones.
+std::vector<std::string> split_trimmed(std::string_view s, std::string_view delims);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// Lowercase letters and digits only: "RDS PostgreSQL" and "rds-postgresql" both
+// become "rdspostgresql". Used to match names users spell differently.
+std::string normalize_name(std::string_view s);
+// Levenshtein distance, for "did you mean" hints.
+size_t edit_distance(std::string_view a, std::string_view b);
+// The closest candidate when it is close enough to be a plausible typo.
+std::optional<std::string> did_you_mean(std::string_view word,
+                                        std::span<const std::string> candidates);
+// " (did you mean 'x'?)" or "".
+std::string did_you_mean_hint(std::string_view word, std::span<const std::string> candidates);
+
+}  // namespace ferry

@@ -1,0 +1,32 @@
+#include "core/text.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry {
+namespace {
+
+TEST(Text, NormalizeNameIgnoresCaseAndPunctuation) {
+  EXPECT_EQ(normalize_name("RDS PostgreSQL"), "rdspostgresql");
+  EXPECT_EQ(normalize_name("rds-postgresql"), "rdspostgresql");
+}
+
+TEST(Text, SplitTrimmedDropsEmptyPieces) {
+  EXPECT_EQ(split_trimmed(" PostgreSQL/ Redis //", "/"),
+            (std::vector<std::string>{"PostgreSQL", "Redis"}));
+}
+
+TEST(Text, DidYouMeanFindsCloseCandidatesOnly) {
+  std::vector<std::string> keys{"criticality", "containerized", "kind"};
+  EXPECT_EQ(did_you_mean("criticallity", keys), "criticality");
+  EXPECT_EQ(did_you_mean("KIND", keys), "kind");
+  EXPECT_FALSE(did_you_mean("bandwidth", keys));
+  EXPECT_EQ(did_you_mean_hint("contanerized", keys), " (did you mean 'containerized'?)");
+}
+
+TEST(Text, EditDistance) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+}
+
+}  // namespace
+}  // namespace ferry

@@ -1,0 +1,71 @@
+// Strict, schema-driven reading of YAML (and JSON, which yaml-cpp also
+// parses) with file:line:column for every problem. A MappingReader reads the
+// keys a loader knows; finish() then reports every key nobody asked for, with a
+// "did you mean" hint. Problems go to Diagnostics so a loader reports them all.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/diagnostics.h"
+#include "core/error.h"
+
+namespace ferry {
+
+// Parses text; a syntax error becomes an kInvalidInput error naming file:line:column.
+Result<YAML::Node> parse_yaml(const std::string& text, const std::string& file);
+
+SourceLocation location_of(const YAML::Node& node, const std::string& file);
+
+class MappingReader {
+ public:
+  // `path` names the mapping in messages, e.g. "workloads[3]". A node that is
+  // not a mapping is reported once and every read returns nothing.
+  MappingReader(const YAML::Node& node, std::string file, std::string path, Diagnostics& diags);
+
+  bool valid() const { return valid_; }
+  bool has(const std::string& key);
+  // The raw node, for nested structures; marks the key as known.
+  YAML::Node node(const std::string& key);
+
+  // Each returns nullopt when the key is absent or its value is invalid (the
+  // latter is reported). An explicit null reads as absent, except for
+  // optional_text, where null means "known to be none" and reads as "".
+  std::optional<std::string> text(const std::string& key);
+  std::optional<std::string> optional_text(const std::string& key);
+  std::optional<bool> boolean(const std::string& key);
+  std::optional<double> number(const std::string& key, double min, double max);
+  std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max);
+  std::optional<std::string> choice(const std::string& key, std::span<const std::string> allowed);
+  // A sequence of scalars; a single scalar is accepted as a one-element list.
+  std::optional<std::vector<std::string>> text_list(const std::string& key);
+  // Location of the i-th element of a list key (for messages about elements).
+  SourceLocation element_location(const std::string& key, size_t index);
+
+  void require(const std::string& key);
+  // Reports keys present in the mapping that were never read.
+  void finish();
+
+  SourceLocation where() const { return location_of(node_, file_); }
+  SourceLocation where(const std::string& key);
+  const std::string& file() const { return file_; }
+  std::string field(const std::string& key) const;
+
+ private:
+  std::optional<YAML::Node> value(const std::string& key);
+  void error_at(const std::string& key, const std::string& message);
+
+  YAML::Node node_;
+  std::string file_;
+  std::string path_;
+  Diagnostics& diags_;
+  bool valid_ = true;
+  std::vector<std::string> known_;
+};
+
+}  // namespace ferry
