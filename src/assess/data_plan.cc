@@ -1,0 +1,121 @@
+#include "assess/data_plan.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace ferry::assess {
+
+double transfer_hours(double gb, double gbps, double efficiency) {
+  const double bits = gb * 1e9 * 8;
+  return bits / (gbps * 1e9 * efficiency) / 3600.0;
+}
+
+namespace {
+
+bool listed(const std::vector<std::string>& list, const std::string& engine) {
+  return std::find(list.begin(), list.end(), engine) != list.end();
+}
+
+std::string hours_text(double hours) {
+  if (hours < 1) return fmt::format("{:.0f} min", hours * 60);
+  if (hours < 48) return fmt::format("{:.1f} h", hours);
+  return fmt::format("{:.1f} days", hours / 24);
+}
+
+}  // namespace
+
+DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
+                             const PlanningDefaults& d, const RuleSet& rules, double assumed_size_gb) {
+  const DataMethodRules& m = rules.data_methods;
+  DataPlanItem item;
+  item.store = store.name;
+  item.engine = store.engine.value_or("");
+  item.size_gb = store.size_gb.value_or(assumed_size_gb);
+  item.size_assumed = !store.size_gb;
+  item.change_rate_gb_per_day = store.change_rate_gb_per_day.value_or(0);
+  item.downtime_budget_minutes = budget_minutes;
+  item.transfer_hours = transfer_hours(item.size_gb, d.bandwidth_gbps, d.link_efficiency);
+
+  const double link_gb_per_day = d.bandwidth_gbps * d.link_efficiency / 8 * 86400;
+  const std::string transfer = fmt::format(
+      "{:.0f} GB / ({} Gbps x {}) = {}", item.size_gb, d.bandwidth_gbps, d.link_efficiency,
+      hours_text(item.transfer_hours));
+
+  auto cutover = [&](const std::string& method) {
+    auto it = m.cutover_minutes.find(method);
+    return it == m.cutover_minutes.end() ? 5.0 : it->second;
+  };
+  // Online methods copy while the source keeps changing: the link must carry
+  // the backlog and the new changes, so the copy finishes at (link - change rate).
+  auto online = [&](const std::string& method, std::string why) {
+    item.method = method;
+    item.downtime_minutes = cutover(method);
+    item.can_catch_up = item.change_rate_gb_per_day < link_gb_per_day;
+    item.copy_hours = item.can_catch_up
+                          ? item.size_gb / (link_gb_per_day - item.change_rate_gb_per_day) * 24
+                          : item.transfer_hours;
+    item.why = std::move(why);
+    if (item.change_rate_gb_per_day > 0) {
+      item.why += fmt::format("; catch-up at {:.0f} GB/day link minus {} GB/day changes",
+                              link_gb_per_day, item.change_rate_gb_per_day);
+    }
+    if (!item.can_catch_up) {
+      item.why += "; the change rate exceeds the link: replication can never catch up";
+    }
+  };
+
+  if (listed(m.file_engines, item.engine)) {
+    online("incremental_sync", fmt::format("files: bulk copy ({}) then incremental passes (rsync/rclone) "
+                                           "until the last delta fits the window",
+                                           transfer));
+  } else {
+    const double size_tb = item.size_gb / 1000;
+    std::string method = m.by_size.empty() ? "dump_restore" : m.by_size.back().method;
+    for (const auto& tier : m.by_size) {
+      if (!tier.up_to_tb || size_tb <= *tier.up_to_tb) {
+        method = tier.method;
+        break;
+      }
+    }
+    std::string why = fmt::format("{:.1f} TB", size_tb);
+    if (method == "dump_restore") {
+      const double dump_minutes = item.transfer_hours * m.dump_restore_factor * 60;
+      if (dump_minutes <= budget_minutes) {
+        item.method = method;
+        item.copy_hours = item.transfer_hours * m.dump_restore_factor;
+        item.downtime_minutes = dump_minutes;
+        item.why = fmt::format("{}: dump and restore takes {} x {} = {}, within the {:.0f} min budget",
+                               why, transfer, m.dump_restore_factor, hours_text(dump_minutes / 60),
+                               budget_minutes);
+      } else {
+        method = "logical_replication";
+        why += fmt::format(": dump and restore would take {} x {} = {}, over the {:.0f} min budget",
+                           transfer, m.dump_restore_factor, hours_text(dump_minutes / 60), budget_minutes);
+      }
+    } else {
+      why += fmt::format(" is past the dump-and-restore size; {}", transfer);
+    }
+    if (item.method.empty()) {
+      if (method == "logical_replication" && !item.engine.empty() &&
+          !listed(m.logical_replication_engines, item.engine)) {
+        method = "cdc";
+        why += fmt::format("; {} has no native logical replication, so change data capture", item.engine);
+      }
+      online(method, why);
+    }
+  }
+  item.fits_budget = item.downtime_minutes <= budget_minutes;
+  item.appliance_recommended = item.transfer_hours / 24 > d.appliance_threshold_days;
+  if (item.appliance_recommended) {
+    item.why += fmt::format("; the network copy takes {:.1f} days, more than {} days: ship a transfer "
+                            "appliance for the bulk",
+                            item.transfer_hours / 24, d.appliance_threshold_days);
+  }
+  if (item.size_assumed) {
+    item.why += fmt::format("; size not given, {:.0f} GB assumed", item.size_gb);
+  }
+  return item;
+}
+
+}  // namespace ferry::assess

@@ -1,0 +1,38 @@
+// How each data store moves: the method (seed 001's migration velocity table,
+// then the downtime budget), the copy time from bytes / (bandwidth x
+// efficiency), and the write downtime to expect.
+#pragma once
+
+#include <string>
+
+#include "assess/inventory.h"
+#include "assess/rules.h"
+
+namespace ferry::assess {
+
+// Hours to move `gb` gigabytes (10^9 bytes) over `gbps` at `efficiency`.
+// 1 TB at 1 Gbps line rate is 8000 s, about 2.2 h.
+double transfer_hours(double gb, double gbps, double efficiency);
+
+struct DataPlanItem {
+  std::string store;
+  std::string engine;  // "" when unknown
+  double size_gb = 0;
+  bool size_assumed = false;
+  double change_rate_gb_per_day = 0;
+  std::string method;          // dump_restore, logical_replication, cdc, physical_cdc, incremental_sync
+  double transfer_hours = 0;   // raw bytes over the link, no catch-up
+  double copy_hours = 0;       // until the target is ready to cut over
+  double downtime_minutes = 0;
+  double downtime_budget_minutes = 0;
+  bool fits_budget = true;
+  bool can_catch_up = true;    // the link outpaces the change rate
+  bool appliance_recommended = false;
+  std::string why;             // the method choice in words, with its numbers
+};
+
+DataPlanItem plan_data_store(const DataStore& store, double downtime_budget_minutes,
+                             const PlanningDefaults& defaults, const RuleSet& rules,
+                             double assumed_size_gb);
+
+}  // namespace ferry::assess

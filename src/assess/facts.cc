@@ -1,0 +1,73 @@
+#include "assess/facts.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace ferry::assess {
+
+const std::vector<FactInfo>& fact_registry() {
+  static const std::vector<FactInfo> kFacts{
+      {"kind", FactType::kText, "service, frontend, batch, database, cache, queue, storage or cots"},
+      {"criticality", FactType::kText, "low, medium, high or critical"},
+      {"data_classification", FactType::kText, "tier1 (sensitive), tier2, tier3 or public"},
+      {"containerized", FactType::kBool, "already runs in containers"},
+      {"stateful", FactType::kBool, "keeps state on its own hosts"},
+      {"actively_developed", FactType::kBool, "a team still changes it"},
+      {"needs_rearchitecture", FactType::kBool, "its architecture must change anyway"},
+      {"remaining_lifespan_years", FactType::kNumber, "years it is expected to stay in service"},
+      {"active_users", FactType::kNumber, "people using it"},
+      {"requests_per_day", FactType::kNumber, "requests or runs per day"},
+      {"redundant_with", FactType::kText, "workload that makes it redundant, or empty"},
+      {"saas_alternative", FactType::kText, "a product that could replace it, or empty"},
+      {"contractual_lock_in", FactType::kBool, "a contract keeps it where it is"},
+      {"commercial_off_the_shelf", FactType::kBool, "bought, not built"},
+      {"shared_infrastructure", FactType::kBool, "DNS, identity, monitoring... used by many"},
+      {"downtime_budget_minutes", FactType::kNumber, "longest write outage the business accepts"},
+      {"cloud_service_count", FactType::kNumber, "cloud services it uses"},
+      {"proprietary_service_count", FactType::kNumber, "services with no compatible open API"},
+      {"proprietary_level", FactType::kText, "none, light or heavy use of proprietary services"},
+      {"unmapped_service_count", FactType::kNumber, "services the catalog does not know"},
+      {"max_service_complexity", FactType::kText, "none, low, medium or high"},
+      {"data_store_count", FactType::kNumber, "data stores it owns"},
+      {"total_data_gb", FactType::kNumber, "size of all its data stores"},
+      {"has_database", FactType::kBool, "owns a database (not a file store)"},
+      {"has_relational_database", FactType::kBool, "owns a SQL database (sequences, collations, encodings)"},
+      {"has_file_store", FactType::kBool, "owns a file or object store"},
+      {"needs_online_sync", FactType::kBool, "a data store cannot move within the downtime budget by dump and restore"},
+      {"appliance_recommended", FactType::kBool, "a data store would take longer over the network than by appliance"},
+      {"dependents", FactType::kNumber, "workloads that depend on it (hard or soft)"},
+      {"dependencies", FactType::kNumber, "workloads it hard-depends on"},
+      {"in_cycle", FactType::kBool, "part of a hard dependency cycle"},
+      {"strategy", FactType::kText, "the 6R strategy chosen (for decisions after it)"},
+  };
+  return kFacts;
+}
+
+const FactInfo* find_fact(const std::string& name) {
+  for (const auto& f : fact_registry()) {
+    if (name == f.name) return &f;
+  }
+  return nullptr;
+}
+
+void Facts::set(const std::string& name, FactValue value, bool assumed) {
+  facts_[name] = Fact{std::move(value), assumed};
+}
+
+const Fact* Facts::get(const std::string& name) const {
+  auto it = facts_.find(name);
+  return it == facts_.end() ? nullptr : &it->second;
+}
+
+std::string format_fact_value(const FactValue& v) {
+  if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
+  if (const double* d = std::get_if<double>(&v)) {
+    if (std::floor(*d) == *d && std::fabs(*d) < 1e15) return fmt::format("{}", static_cast<long long>(*d));
+    return fmt::format("{:.2f}", *d);
+  }
+  const auto& s = std::get<std::string>(v);
+  return s.empty() ? "none" : s;
+}
+
+}  // namespace ferry::assess

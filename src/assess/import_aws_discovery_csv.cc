@@ -1,0 +1,142 @@
+#include <cctype>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "assess/importers.h"
+#include "core/csv.h"
+#include "core/text.h"
+
+namespace ferry::assess {
+
+namespace {
+
+std::optional<double> parse_number(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  try {
+    size_t used = 0;
+    double v = std::stod(s, &used);
+    if (used != s.size()) return std::nullopt;
+    return v;
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// "Wave 2", "2", "wave-02" -> 2
+std::optional<int> wave_number(const std::string& s) {
+  std::string digits;
+  for (char c : s) {
+    if (std::isdigit(static_cast<unsigned char>(c))) digits.push_back(c);
+  }
+  if (digits.empty() || digits.size() > 6) return std::nullopt;
+  return std::stoi(digits);
+}
+
+}  // namespace
+
+std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std::string& path,
+                                               Diagnostics& diags) {
+  std::vector<Workload> out;
+  auto table = parse_csv(text, path);
+  if (!table) {
+    diags.error({path, 0, 0}, table.error().message);
+    return out;
+  }
+  if (!table->column("Applications")) {
+    diags.error({path, 1, 0}, "missing column 'Applications': ferry groups servers into workloads by it");
+    return out;
+  }
+  auto col = [&](std::string_view name) { return table->column(name); };
+  const auto c_external = col("ExternalId"), c_ip = col("IPAddress"), c_mac = col("MACAddress"),
+             c_host = col("HostName"), c_moref = col("VMware.MoRefId"), c_vcenter = col("VMware.VCenterId"),
+             c_cores = col("CPU.NumberOfCores"), c_processors = col("CPU.NumberOfProcessors"),
+             c_ram = col("RAM.TotalSizeInMB"), c_os = col("OS.Name"), c_os_version = col("OS.Version"),
+             c_apps = col("Applications"), c_wave = col("ApplicationWave"), c_tags = col("Tags");
+  std::unordered_map<std::string, size_t> by_name;
+
+  for (const auto& row : table->rows) {
+    auto cell = [&](std::optional<size_t> i) {
+      return i && *i < row.cells.size() ? std::string(trim(row.cells[*i])) : std::string();
+    };
+    const SourceLocation where{path, row.line, 0};
+    const std::string host = cell(c_host), ip = cell(c_ip), external = cell(c_external);
+    const bool vmware = !cell(c_moref).empty() && !cell(c_vcenter).empty();
+    if (host.empty() && ip.empty() && external.empty() && cell(c_mac).empty() && !vmware) {
+      diags.error(where, "a server needs one of ExternalId, IPAddress, MACAddress, HostName or "
+                         "VMware.MoRefId with VMware.VCenterId");
+      continue;
+    }
+    Server server;
+    server.host = host.empty() ? external : host;
+    server.ip = split_trimmed(ip, ",").empty() ? "" : split_trimmed(ip, ",").front();
+    if (auto cores = parse_number(cell(c_cores))) server.cpus = static_cast<int>(*cores);
+    else if (auto procs = parse_number(cell(c_processors))) server.cpus = static_cast<int>(*procs);
+    if (auto ram = parse_number(cell(c_ram))) server.ram_gb = *ram / 1024;
+    server.os = join(split_trimmed(cell(c_os) + " " + cell(c_os_version), " "), " ");
+
+    const auto apps = split_trimmed(cell(c_apps), ",");
+    if (apps.empty()) {
+      diags.warning(where, fmt::format("server {} belongs to no application (Applications is empty); "
+                                       "it is not planned",
+                                       server.host.empty() ? server.ip : server.host));
+      continue;
+    }
+    std::vector<std::string> tags;
+    std::optional<std::string> owner, criticality;
+    for (const auto& tag : split_trimmed(cell(c_tags), ",")) {
+      const auto colon = tag.find(':');
+      const std::string key = to_lower(trim(tag.substr(0, colon)));
+      const std::string value = colon == std::string::npos ? "" : std::string(trim(tag.substr(colon + 1)));
+      if (key == "owner" && !value.empty()) owner = value;
+      else if ((key == "criticality" || key == "critical") && !value.empty()) {
+        const std::string v = to_lower(value);
+        criticality = v == "yes" ? "high" : v == "no" ? "low" : v;
+      }
+      tags.push_back(tag);
+    }
+    if (criticality && std::find(kCriticalities.begin(), kCriticalities.end(), *criticality) == kCriticalities.end()) {
+      diags.error(where, fmt::format("Tags: criticality '{}' is not one of low, medium, high, critical{}",
+                                     *criticality, did_you_mean_hint(*criticality, kCriticalities)));
+      criticality.reset();
+    }
+    const std::string wave_text = cell(c_wave);
+    for (const auto& app : apps) {
+      auto [it, inserted] = by_name.emplace(app, out.size());
+      if (inserted) {
+        Workload w;
+        w.name = app;
+        w.where = where;
+        // Discovery sees servers: the workload runs on hosts, not containers.
+        w.containerized = false;
+        w.sources.push_back(path);
+        out.push_back(std::move(w));
+      }
+      Workload& w = out[it->second];
+      w.servers.push_back(server);
+      for (const auto& tag : tags) {
+        if (std::find(w.tags.begin(), w.tags.end(), tag) == w.tags.end()) w.tags.push_back(tag);
+      }
+      if (owner && !w.owner) w.owner = owner;
+      if (criticality) w.criticality = w.criticality ? std::max(*w.criticality, *criticality, [](auto& a, auto& b) {
+        return std::find(kCriticalities.begin(), kCriticalities.end(), a) <
+               std::find(kCriticalities.begin(), kCriticalities.end(), b);
+      }) : *criticality;
+      if (!server.os.empty() && !w.technology) w.technology = server.os;
+      if (auto wave = wave_number(wave_text)) {
+        if (w.wave_hint && *w.wave_hint != *wave) {
+          diags.warning(where, fmt::format("{}: servers disagree on ApplicationWave ({} and {}); keeping {}",
+                                           app, *w.wave_hint, *wave, *w.wave_hint));
+        } else {
+          w.wave_hint = *wave;
+        }
+      }
+    }
+  }
+  if (out.empty() && !diags.has_errors()) {
+    diags.error({path, 0, 0}, "no servers with an application; nothing to plan");
+  }
+  return out;
+}
+
+}  // namespace ferry::assess

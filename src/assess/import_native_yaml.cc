@@ -1,0 +1,130 @@
+#include <fmt/format.h>
+
+#include "assess/importers.h"
+#include "core/text.h"
+#include "core/yaml_reader.h"
+
+namespace ferry::assess {
+
+namespace {
+
+constexpr double kMaxSize = 1e9;  // GB; a petabyte is 1e6, so this only rejects nonsense
+
+void read_defaults(const YAML::Node& node, const std::string& path, PlanningDefaults& d,
+                   Diagnostics& diags) {
+  MappingReader r(node, path, "defaults", diags);
+  if (auto v = r.number("bandwidth_gbps", 0.001, 10000)) d.bandwidth_gbps = *v;
+  if (auto v = r.number("link_efficiency", 0.01, 1)) d.link_efficiency = *v;
+  if (auto v = r.integer("max_workloads_per_wave", 1, 100000)) d.max_workloads_per_wave = int(*v);
+  if (auto v = r.number("max_data_tb_per_wave", 0.001, kMaxSize)) d.max_data_tb_per_wave = *v;
+  if (auto v = r.integer("pilot_size", 0, 1000)) d.pilot_size = int(*v);
+  if (auto v = r.number("appliance_threshold_days", 0.1, 3650)) d.appliance_threshold_days = *v;
+  r.finish();
+}
+
+std::vector<Dependency> read_dependencies(MappingReader& r, const std::string& key) {
+  std::vector<Dependency> out;
+  auto names = r.text_list(key);
+  if (!names) return out;
+  for (size_t i = 0; i < names->size(); ++i) {
+    out.push_back({(*names)[i], r.element_location(key, i)});
+  }
+  return out;
+}
+
+std::vector<DataStore> read_data(const YAML::Node& list, const std::string& path,
+                                 const std::string& field, Diagnostics& diags) {
+  std::vector<DataStore> out;
+  if (!list.IsDefined() || list.IsNull()) return out;
+  if (!list.IsSequence()) {
+    diags.error(location_of(list, path), field + ": expected a list of data stores");
+    return out;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    MappingReader r(list[i], path, fmt::format("{}[{}]", field, i), diags);
+    DataStore store;
+    store.where = r.where();
+    r.require("name");
+    store.name = r.text("name").value_or("");
+    store.engine = r.text("engine");
+    if (store.engine) *store.engine = to_lower(*store.engine);
+    store.size_gb = r.number("size_gb", 0, kMaxSize);
+    store.change_rate_gb_per_day = r.number("change_rate_gb_per_day", 0, kMaxSize);
+    r.finish();
+    if (r.valid()) out.push_back(std::move(store));
+  }
+  return out;
+}
+
+Workload read_workload(const YAML::Node& node, const std::string& path, size_t index,
+                       Diagnostics& diags) {
+  const std::string field = fmt::format("workloads[{}]", index);
+  MappingReader r(node, path, field, diags);
+  Workload w;
+  w.where = r.where();
+  r.require("name");
+  w.name = r.text("name").value_or("");
+  w.description = r.text("description");
+  w.kind = r.choice("kind", kKinds);
+  w.technology = r.text("technology");
+  w.owner = r.text("owner");
+  w.criticality = r.choice("criticality", kCriticalities);
+  w.data_classification = r.choice("data_classification", kClassifications);
+  w.containerized = r.boolean("containerized");
+  w.stateful = r.boolean("stateful");
+  w.actively_developed = r.boolean("actively_developed");
+  w.needs_rearchitecture = r.boolean("needs_rearchitecture");
+  w.remaining_lifespan_years = r.number("remaining_lifespan_years", 0, 100);
+  w.active_users = r.number("active_users", 0, 1e12);
+  w.requests_per_day = r.number("requests_per_day", 0, 1e15);
+  w.redundant_with = r.optional_text("redundant_with");
+  w.contractual_lock_in = r.boolean("contractual_lock_in");
+  w.commercial_off_the_shelf = r.boolean("commercial_off_the_shelf");
+  w.saas_alternative = r.optional_text("saas_alternative");
+  w.shared_infrastructure = r.boolean("shared_infrastructure");
+  w.downtime_budget_minutes = r.number("downtime_budget_minutes", 0, 1e7);
+  if (auto wave = r.integer("wave", 1, 10000)) w.wave_hint = int(*wave);
+  w.cloud_services = r.text_list("cloud_services").value_or(std::vector<std::string>{});
+  w.tags = r.text_list("tags").value_or(std::vector<std::string>{});
+  w.data = read_data(r.node("data"), path, r.field("data"), diags);
+  w.depends_on = read_dependencies(r, "depends_on");
+  w.depends_on_soft = read_dependencies(r, "depends_on_soft");
+  r.finish();
+  w.sources.push_back(path);
+  return w;
+}
+
+}  // namespace
+
+std::vector<Workload> import_native_yaml(const std::string& text, const std::string& path,
+                                         PlanningDefaults& defaults, Diagnostics& diags) {
+  std::vector<Workload> out;
+  auto root = parse_yaml(text, path);
+  if (!root) {
+    diags.error({path, 0, 0}, root.error().message);
+    return out;
+  }
+  if (root->IsNull()) {
+    diags.error({path, 0, 0}, "the file is empty; expected a 'workloads:' list");
+    return out;
+  }
+  MappingReader top(*root, path, "", diags);
+  if (!top.valid()) return out;
+  if (top.has("defaults")) read_defaults(top.node("defaults"), path, defaults, diags);
+  top.require("workloads");
+  YAML::Node list = top.node("workloads");
+  top.finish();
+  if (!list.IsDefined() || list.IsNull()) return out;
+  if (!list.IsSequence()) {
+    diags.error(location_of(list, path), "workloads: expected a list of workloads");
+    return out;
+  }
+  if (list.size() == 0) diags.error(location_of(list, path), "workloads: the list is empty");
+  for (size_t i = 0; i < list.size(); ++i) {
+    Workload w = read_workload(list[i], path, i, diags);
+    if (!w.name.empty()) out.push_back(std::move(w));
+  }
+  return out;
+}
+
+}  // namespace ferry::assess

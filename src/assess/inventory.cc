@@ -1,0 +1,33 @@
+#include "assess/inventory.h"
+
+#include <array>
+#include <utility>
+
+#include "core/text.h"
+
+namespace ferry::assess {
+
+const std::vector<std::string> kKinds{"service", "frontend", "batch", "database",
+                                      "cache",   "queue",    "storage", "cots"};
+const std::vector<std::string> kCriticalities{"low", "medium", "high", "critical"};
+const std::vector<std::string> kClassifications{"tier1", "tier2", "tier3", "public"};
+
+std::string canonical_engine(std::string_view word) {
+  static const std::array<std::pair<const char*, const char*>, 22> kSpellings{{
+      {"postgresql", "postgresql"}, {"postgres", "postgresql"},  {"pg", "postgresql"},
+      {"mysql", "mysql"},           {"mariadb", "mariadb"},      {"oracle", "oracle"},
+      {"sqlserver", "sqlserver"},   {"mssql", "sqlserver"},      {"redis", "redis"},
+      {"valkey", "redis"},          {"memcached", "memcached"},  {"mongodb", "mongodb"},
+      {"mongo", "mongodb"},         {"elasticsearch", "elasticsearch"},
+      {"opensearch", "opensearch"}, {"cassandra", "cassandra"},  {"kafka", "kafka"},
+      {"rabbitmq", "rabbitmq"},     {"nfs", "nfs"},              {"sqlite", "sqlite"},
+      {"db2", "db2"},               {"couchdb", "couchdb"},
+  }};
+  const std::string key = normalize_name(word);
+  for (const auto& [spelling, engine] : kSpellings) {
+    if (key == spelling) return engine;
+  }
+  return "";
+}
+
+}  // namespace ferry::assess

@@ -1,0 +1,99 @@
+// The estate model every importer produces and the planner reads. Every
+// attribute is optional: an inventory says what it knows, and the planner
+// records what it had to assume (and lowers its confidence) for the rest.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <string>
+#include <vector>
+
+#include "core/diagnostics.h"
+
+namespace ferry::assess {
+
+// Allowed values, lowercase, in the order they are documented.
+extern const std::vector<std::string> kKinds;            // service, frontend, batch, ...
+extern const std::vector<std::string> kCriticalities;    // low, medium, high, critical
+extern const std::vector<std::string> kClassifications;  // tier1, tier2, tier3, public
+
+// Canonical database engine for a spelling users write ("Postgres", "PG",
+// "MongoDB"...), or "" when the word is not a database engine.
+std::string canonical_engine(std::string_view word);
+
+struct DataStore {
+  std::string name;
+  std::optional<std::string> engine;  // postgresql, mysql, redis, nfs, s3, ...
+  std::optional<double> size_gb;
+  std::optional<double> change_rate_gb_per_day;
+  SourceLocation where;
+};
+
+struct Dependency {
+  std::string name;
+  SourceLocation where;
+  // CSV inventories mix workload names and cloud services in one column
+  // ("web-api", "S3/SQS"); such a name becomes a cloud service when no
+  // workload of that name exists, instead of an error.
+  bool may_be_service = false;
+};
+
+struct Server {
+  std::string host;
+  std::string ip;
+  std::optional<int> cpus;
+  std::optional<double> ram_gb;
+  std::string os;
+};
+
+struct Workload {
+  std::string name;
+  SourceLocation where;  // where it was first defined
+
+  std::optional<std::string> description;
+  std::optional<std::string> kind;
+  std::optional<std::string> technology;
+  std::optional<std::string> owner;
+  std::optional<std::string> criticality;
+  std::optional<std::string> data_classification;
+  std::optional<bool> containerized;
+  std::optional<bool> stateful;
+  std::optional<bool> actively_developed;
+  std::optional<bool> needs_rearchitecture;
+  std::optional<double> remaining_lifespan_years;
+  std::optional<double> active_users;
+  std::optional<double> requests_per_day;
+  // For the two "none or a name" fields, "" means "known to be none".
+  std::optional<std::string> redundant_with;
+  std::optional<std::string> saas_alternative;
+  std::optional<bool> contractual_lock_in;
+  std::optional<bool> commercial_off_the_shelf;
+  std::optional<bool> shared_infrastructure;
+  std::optional<double> downtime_budget_minutes;
+  std::optional<int> wave_hint;  // a wave some other tool already assigned
+
+  std::vector<std::string> cloud_services;
+  std::vector<DataStore> data;
+  std::vector<Dependency> depends_on;       // hard: must be available where this runs
+  std::vector<Dependency> depends_on_soft;  // soft: degrades without it
+  std::vector<Server> servers;
+  std::vector<std::string> tags;
+  std::vector<std::string> sources;  // files that described it, in order
+};
+
+struct PlanningDefaults {
+  double bandwidth_gbps = 1.0;
+  double link_efficiency = 0.7;
+  int max_workloads_per_wave = 8;
+  double max_data_tb_per_wave = 50;
+  int pilot_size = 3;
+  double appliance_threshold_days = 7;
+};
+
+// The merged estate the planner works on.
+struct Estate {
+  PlanningDefaults defaults;
+  std::vector<Workload> workloads;
+};
+
+}  // namespace ferry::assess

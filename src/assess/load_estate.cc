@@ -1,0 +1,223 @@
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "assess/importers.h"
+#include "core/csv.h"
+#include "core/files.h"
+#include "core/text.h"
+
+namespace ferry::assess {
+
+const char* format_name(InventoryFormat format) {
+  switch (format) {
+    case InventoryFormat::kNativeYaml: return "ferry YAML";
+    case InventoryFormat::kSeedCsv: return "inventory CSV";
+    case InventoryFormat::kKonveyorCsv: return "Konveyor application import CSV";
+    case InventoryFormat::kAwsDiscoveryCsv: return "AWS Migration Hub import CSV";
+  }
+  return "?";
+}
+
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && to_lower(s.substr(s.size() - suffix.size())) == suffix;
+}
+
+// CSV flavours are told apart by their header row.
+std::optional<InventoryFormat> detect_csv(std::string_view text, const std::string& path,
+                                          Diagnostics& diags) {
+  auto table = parse_csv(text.substr(0, text.find('\n')), path);
+  if (!table || table->header.empty()) {
+    diags.error({path, 0, 0}, "the file is empty; expected a CSV header row");
+    return std::nullopt;
+  }
+  if (table->column("Record Type 1") || table->column("Record Type")) {
+    return InventoryFormat::kKonveyorCsv;
+  }
+  if (table->column("ExternalId") || table->column("Applications")) {
+    return InventoryFormat::kAwsDiscoveryCsv;
+  }
+  if (table->column("Application")) return InventoryFormat::kSeedCsv;
+  diags.error({path, 1, 0},
+              fmt::format("unrecognised CSV header '{}'; ferry reads: the inventory CSV "
+                          "(Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner), "
+                          "Konveyor's application import (Record Type 1,...) and the AWS Migration "
+                          "Hub import (ExternalId,...,Applications,...)",
+                          join(table->header, ",")));
+  return std::nullopt;
+}
+
+template <typename T>
+void merge_value(std::optional<T>& into, const std::optional<T>& from, const char* field,
+                 const Workload& target, const std::string& from_path, Diagnostics& warnings) {
+  if (!from) return;
+  if (into && !(*into == *from)) {
+    warnings.warning({from_path, 0, 0},
+                     fmt::format("{}.{}: this file's value replaces the one from {}", target.name,
+                                 field, target.sources.front()));
+  }
+  into = from;
+}
+
+template <typename T, typename Key>
+void unite(std::vector<T>& into, const std::vector<T>& from, Key key) {
+  for (const auto& item : from) {
+    auto same = [&](const T& existing) { return key(existing) == key(item); };
+    if (auto it = std::find_if(into.begin(), into.end(), same); it != into.end()) {
+      *it = item;
+    } else {
+      into.push_back(item);
+    }
+  }
+}
+
+void merge_workload(Workload& into, const Workload& from, Diagnostics& warnings) {
+  const std::string& p = from.sources.front();
+#define FERRY_MERGE(field) merge_value(into.field, from.field, #field, into, p, warnings)
+  FERRY_MERGE(description);
+  FERRY_MERGE(kind);
+  FERRY_MERGE(technology);
+  FERRY_MERGE(owner);
+  FERRY_MERGE(criticality);
+  FERRY_MERGE(data_classification);
+  FERRY_MERGE(containerized);
+  FERRY_MERGE(stateful);
+  FERRY_MERGE(actively_developed);
+  FERRY_MERGE(needs_rearchitecture);
+  FERRY_MERGE(remaining_lifespan_years);
+  FERRY_MERGE(active_users);
+  FERRY_MERGE(requests_per_day);
+  FERRY_MERGE(redundant_with);
+  FERRY_MERGE(saas_alternative);
+  FERRY_MERGE(contractual_lock_in);
+  FERRY_MERGE(commercial_off_the_shelf);
+  FERRY_MERGE(shared_infrastructure);
+  FERRY_MERGE(downtime_budget_minutes);
+  FERRY_MERGE(wave_hint);
+#undef FERRY_MERGE
+  unite(into.cloud_services, from.cloud_services, normalize_name);
+  unite(into.tags, from.tags, [](const std::string& s) { return s; });
+  unite(into.data, from.data, [](const DataStore& d) { return d.name; });
+  unite(into.depends_on, from.depends_on, [](const Dependency& d) { return d.name; });
+  unite(into.depends_on_soft, from.depends_on_soft, [](const Dependency& d) { return d.name; });
+  unite(into.servers, from.servers, [](const Server& s) { return s.host + "/" + s.ip; });
+  into.sources.push_back(p);
+}
+
+std::vector<Workload> import_file(const std::string& path, const std::string& text,
+                                  PlanningDefaults& defaults, Diagnostics& diags) {
+  if (trim(text).empty()) {
+    diags.error({path, 0, 0}, "the file is empty");
+    return {};
+  }
+  if (ends_with(path, ".csv")) {
+    auto format = detect_csv(text, path, diags);
+    if (!format) return {};
+    switch (*format) {
+      case InventoryFormat::kSeedCsv: return import_seed_csv(text, path, diags);
+      case InventoryFormat::kKonveyorCsv: return import_konveyor_csv(text, path, diags);
+      case InventoryFormat::kAwsDiscoveryCsv: return import_aws_discovery_csv(text, path, diags);
+      case InventoryFormat::kNativeYaml: break;
+    }
+  }
+  if (ends_with(path, ".yaml") || ends_with(path, ".yml") || ends_with(path, ".json")) {
+    return import_native_yaml(text, path, defaults, diags);
+  }
+  diags.error({path, 0, 0}, "unknown inventory file type; expected .yaml, .yml, .json or .csv");
+  return {};
+}
+
+// Resolves names now that every file is merged: unknown workloads in
+// CSV dependency columns become cloud services, anything else unknown is an error.
+void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
+  std::unordered_set<std::string> names;
+  std::vector<std::string> all_names;
+  for (const auto& w : workloads) {
+    names.insert(w.name);
+    all_names.push_back(w.name);
+  }
+  auto check_list = [&](Workload& w, std::vector<Dependency>& deps, const char* field) {
+    std::vector<Dependency> kept;
+    for (auto& d : deps) {
+      if (d.name == w.name) {
+        diags.error(d.where, fmt::format("{}.{}: a workload cannot depend on itself", w.name, field));
+      } else if (names.count(d.name)) {
+        kept.push_back(std::move(d));
+      } else if (d.may_be_service) {
+        unite(w.cloud_services, {d.name}, normalize_name);
+      } else {
+        diags.error(d.where, fmt::format("{}.{}: unknown workload '{}'{}", w.name, field, d.name,
+                                         did_you_mean_hint(d.name, all_names)));
+      }
+    }
+    deps = std::move(kept);
+  };
+  for (auto& w : workloads) {
+    check_list(w, w.depends_on, "depends_on");
+    check_list(w, w.depends_on_soft, "depends_on_soft");
+    if (w.redundant_with && !w.redundant_with->empty()) {
+      if (*w.redundant_with == w.name) {
+        diags.error(w.where, fmt::format("{}.redundant_with: names the workload itself", w.name));
+      } else if (!names.count(*w.redundant_with)) {
+        diags.error(w.where, fmt::format("{}.redundant_with: unknown workload '{}'{}", w.name,
+                                         *w.redundant_with,
+                                         did_you_mean_hint(*w.redundant_with, all_names)));
+      }
+    }
+    std::unordered_map<std::string, const DataStore*> stores;
+    for (const auto& d : w.data) {
+      if (auto [it, inserted] = stores.emplace(d.name, &d); !inserted) {
+        diags.error(d.where, fmt::format("{}.data: duplicate data store '{}' (first at {})", w.name,
+                                         d.name, it->second->where.to_string()));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& warnings) {
+  Diagnostics diags;
+  Estate estate;
+  std::unordered_map<std::string, size_t> index;
+  for (const auto& path : paths) {
+    auto text = read_text_file(path);
+    if (!text) {
+      diags.error({path, 0, 0}, text.error().message.substr(path.size() + 2));
+      continue;
+    }
+    std::unordered_map<std::string, SourceLocation> in_this_file;
+    for (auto& w : import_file(path, *text, estate.defaults, diags)) {
+      if (auto [it, inserted] = in_this_file.emplace(w.name, w.where); !inserted) {
+        diags.error(w.where, fmt::format("duplicate workload name '{}' (first defined at {})", w.name,
+                                         it->second.to_string()));
+        continue;
+      }
+      if (auto it = index.find(w.name); it != index.end()) {
+        merge_workload(estate.workloads[it->second], w, warnings);
+      } else {
+        index.emplace(w.name, estate.workloads.size());
+        estate.workloads.push_back(std::move(w));
+      }
+    }
+  }
+  check_references(estate.workloads, diags);
+  // Keep warnings from importers (e.g. traffic not understood) for the plan.
+  for (const auto& d : diags.all()) {
+    if (d.severity == Severity::kWarning) warnings.warning(d.where, d.message);
+  }
+  if (diags.has_errors()) {
+    Diagnostics errors_only;
+    for (const auto& d : diags.all()) {
+      if (d.severity == Severity::kError) errors_only.error(d.where, d.message);
+    }
+    return tl::unexpected(errors_only.to_error(paths.size() == 1 ? paths.front() : "the inventory"));
+  }
+  return estate;
+}
+
+}  // namespace ferry::assess

@@ -1,0 +1,106 @@
+// The migration plan: for every workload the decisions with their reasoning,
+// service mappings, data plan, gravity, risks, checklists and wave; for the
+// estate the waves, the critical path and the warnings. Reports render it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "assess/catalog.h"
+#include "assess/data_plan.h"
+#include "assess/inventory.h"
+#include "assess/rules.h"
+#include "assess/waves.h"
+
+namespace ferry::assess {
+
+struct ServiceMapping {
+  std::string from;
+  std::string to;          // "" when the catalog does not know the service
+  std::string complexity;  // low | medium | high | unknown
+  std::string provider;
+  std::string category;
+  bool proprietary = false;
+  std::string notes;
+};
+
+struct Gravity {
+  double score = 0;  // log10(size_gb x accesses/day x integrations)
+  std::string level;  // low | medium | high | extreme
+  double size_gb = 0;
+  double accesses_per_day = 0;
+  int integrations = 0;
+  std::string explanation;
+};
+
+struct Risk {
+  std::string id;
+  std::string title;
+  std::string severity;
+  std::string mitigation;
+  std::string source;
+};
+
+struct ChecklistItem {
+  std::string section;
+  std::string item;
+};
+
+struct Assumption {
+  std::string fact;
+  std::string value;
+};
+
+struct WorkloadPlan {
+  const Workload* workload = nullptr;
+  std::string strategy;
+  std::string cutover;
+  std::string pattern;
+  std::vector<std::string> reasons;  // the fired strategy rules that voted for the choice
+  std::vector<std::pair<std::string, DecisionResult>> decisions;  // full trace, in decision order
+  int confidence = 1;
+  double given_share = 0;  // share of confidence inputs the inventory gave
+  std::vector<Assumption> assumptions;
+  std::vector<ServiceMapping> service_mappings;
+  std::vector<DataPlanItem> data_plan;
+  Gravity gravity;
+  std::vector<Risk> risks;
+  std::vector<ChecklistItem> checklist;
+  std::vector<RollbackRule> rollback;
+  int wave = 0;  // 1-based; 0 when not moving (retire, retain)
+  int risk_score = 0;
+  double effort_days = 0;
+  std::vector<std::string> dependents;  // workloads that hard- or soft-depend on it
+  int cycle = -1;
+};
+
+struct WaveRisk {
+  std::string title;
+  std::string severity;
+  std::vector<std::string> workloads;
+};
+
+struct WavePlan {
+  Wave wave;
+  std::string label;
+  std::vector<WaveRisk> risks;  // member risks grouped, plus wave-level ones
+};
+
+struct Plan {
+  PlanningDefaults defaults;
+  std::vector<WorkloadPlan> workloads;  // inventory order
+  std::vector<WavePlan> waves;
+  std::vector<std::vector<std::string>> cycles;
+  std::vector<std::vector<std::string>> critical_path;
+  double critical_path_days = 0;
+  double total_data_tb = 0;
+  double total_days = 0;  // all waves end to end
+  std::vector<std::string> warnings;
+};
+
+// Plans the estate. Never fails: every problem in the inputs was caught when
+// loading; gaps are filled by assumptions and reported.
+Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catalog,
+                const std::vector<std::string>& load_warnings);
+
+}  // namespace ferry::assess

@@ -1,0 +1,27 @@
+// Renderings of a Plan. Each is deterministic (no clock, no randomness) so
+// that golden-file tests can compare them byte for byte.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "assess/plan.h"
+
+namespace ferry::assess {
+
+enum class ReportFormat { kTable, kMarkdown, kJson, kHtml };
+
+std::optional<ReportFormat> parse_report_format(const std::string& name);
+
+std::string render_table(const Plan& plan);     // terminal summary
+std::string render_markdown(const Plan& plan);  // the plan a team reads
+std::string render_json(const Plan& plan);      // for scripts; stable keys
+std::string render_html(const Plan& plan);      // one self-contained page with SVG graph
+
+std::string render(const Plan& plan, ReportFormat format);
+
+// Shared wording for reports.
+std::string method_label(const std::string& method);
+std::string duration_text(double hours);
+
+}  // namespace ferry::assess

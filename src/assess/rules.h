@@ -1,0 +1,142 @@
+// The rules engine. Everything ferry decides about a workload that is a matter
+// of judgement lives in data/rules.yaml (replaceable with --rules): the
+// assumptions for missing inputs, the weighted votes that pick a 6R strategy,
+// cutover style and traffic pattern, the risk register, the checklists, the
+// rollback criteria, the data-method thresholds and the effort estimates.
+// Code evaluates; data decides.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "assess/facts.h"
+#include "core/diagnostics.h"
+#include "core/error.h"
+
+namespace ferry::assess {
+
+enum class Op { kEquals, kNotEquals, kIn, kNotIn, kLess, kLessEq, kGreater, kGreaterEq, kPresent };
+
+struct Condition {
+  std::string fact;
+  Op op = Op::kEquals;
+  std::vector<FactValue> operands;  // one, except for in / not_in
+  SourceLocation where;
+};
+
+// A `when:` block: every condition must hold. Empty holds always.
+struct Conditions {
+  std::vector<Condition> all;
+};
+
+struct FactRead {
+  std::string fact;
+  std::string value;  // formatted, "unknown" when absent
+  bool assumed = false;
+};
+
+struct Rule {
+  std::string id;
+  Conditions when;
+  std::map<std::string, double> votes;  // option -> weight
+  std::string because;                  // may reference facts as {fact}
+  SourceLocation where;
+};
+
+struct Decision {
+  std::string name;                  // strategy, cutover, pattern
+  std::vector<std::string> options;  // order breaks ties: earlier wins
+  std::string fallback;              // when no rule votes
+  std::vector<Rule> rules;
+};
+
+struct RiskRule {
+  std::string id;
+  Conditions when;
+  std::string title;
+  std::string severity;  // low | medium | high
+  std::string mitigation;
+  std::string source;
+};
+
+struct ChecklistRule {
+  std::string section;  // technical, data, operational
+  std::string item;
+  Conditions when;
+};
+
+struct RollbackRule {
+  std::string metric;
+  std::string threshold;
+  std::string action;
+  Conditions when;
+};
+
+struct SizeTier {
+  std::optional<double> up_to_tb;  // none on the last tier
+  std::string method;
+};
+
+struct DataMethodRules {
+  std::vector<std::string> file_engines;
+  std::vector<std::string> logical_replication_engines;
+  std::vector<std::string> relational_engines;
+  std::vector<SizeTier> by_size;
+  double dump_restore_factor = 2.0;
+  std::map<std::string, double> cutover_minutes;
+};
+
+struct GravityRules {
+  double accesses_per_user_per_day = 20;
+  double medium_at = 4;
+  double high_at = 7;
+  double extreme_at = 10;
+};
+
+struct RuleSet {
+  std::map<std::string, FactValue> assumptions;
+  std::vector<std::string> confidence_facts;
+  std::vector<double> confidence_levels;  // ascending share thresholds, 4 of them
+  double assumed_data_size_gb = 100;
+  double proprietary_heavy_at = 2;
+  std::vector<Decision> decisions;  // evaluated in order; later ones may read earlier results
+  std::vector<RiskRule> risks;
+  std::vector<ChecklistRule> checklist;
+  std::vector<RollbackRule> rollback;
+  DataMethodRules data_methods;
+  GravityRules gravity;
+  std::map<std::string, double> effort_days;  // per strategy
+
+  // Validates everything (fact names and types, options, unknown keys) and
+  // fails once with every problem.
+  static Result<RuleSet> parse(const std::string& text, const std::string& file);
+  const Decision* decision(const std::string& name) const;
+};
+
+// True when every condition holds; `reads` receives each fact consulted.
+bool evaluate(const Conditions& when, const Facts& facts, std::vector<FactRead>* reads);
+
+struct Vote {
+  std::string rule_id;
+  std::string because;  // with {fact} placeholders filled in
+  std::map<std::string, double> votes;
+  std::vector<FactRead> inputs;
+};
+
+struct DecisionResult {
+  std::string choice;
+  std::map<std::string, double> scores;
+  std::vector<Vote> fired;  // every rule that matched, in rule order
+  bool fell_back = false;
+};
+
+DecisionResult decide(const Decision& decision, const Facts& facts);
+
+// Replaces {fact} with the fact's formatted value.
+std::string fill_placeholders(const std::string& text, const Facts& facts);
+
+std::string_view builtin_rules_text();
+
+}  // namespace ferry::assess

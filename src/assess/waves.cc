@@ -1,0 +1,303 @@
+#include "assess/waves.h"
+
+#include <algorithm>
+#include <queue>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace ferry::assess {
+
+std::vector<std::vector<size_t>> strongly_connected_components(const std::vector<WaveInput>& g) {
+  const size_t n = g.size();
+  constexpr size_t kUnvisited = static_cast<size_t>(-1);
+  std::vector<size_t> index(n, kUnvisited), low(n, 0);
+  std::vector<bool> on_stack(n, false);
+  std::vector<size_t> stack;
+  std::vector<std::vector<size_t>> components;
+  size_t next_index = 0;
+  // Explicit call stack: (node, next edge to look at). Deep dependency chains
+  // in generated estates would overflow a recursive version.
+  std::vector<std::pair<size_t, size_t>> frames;
+  for (size_t root = 0; root < n; ++root) {
+    if (index[root] != kUnvisited) continue;
+    frames.push_back({root, 0});
+    while (!frames.empty()) {
+      auto& [v, edge] = frames.back();
+      if (edge == 0) {
+        index[v] = low[v] = next_index++;
+        stack.push_back(v);
+        on_stack[v] = true;
+      }
+      if (edge < g[v].hard_deps.size()) {
+        size_t w = g[v].hard_deps[edge++];
+        if (index[w] == kUnvisited) {
+          frames.push_back({w, 0});
+        } else if (on_stack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      if (low[v] == index[v]) {
+        std::vector<size_t> component;
+        size_t w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          on_stack[w] = false;
+          component.push_back(w);
+        } while (w != v);
+        std::sort(component.begin(), component.end());
+        components.push_back(std::move(component));
+      }
+      size_t finished = v;
+      frames.pop_back();
+      if (!frames.empty()) {
+        size_t parent = frames.back().first;
+        low[parent] = std::min(low[parent], low[finished]);
+      }
+    }
+  }
+  return components;
+}
+
+namespace {
+
+struct Component {
+  std::vector<size_t> members;
+  std::vector<size_t> deps;  // other components it hard-depends on
+  bool moving = false;
+  bool shared_infrastructure = false;
+  bool priority = false;
+  int risk = 0;
+  double data_tb = 0;
+  double duration_days = 0;
+  std::string name;  // first member's name, for stable ordering
+};
+
+class WaveBook {
+ public:
+  WaveBook(const WaveOptions& o) : options_(o) {}
+
+  // First wave at or after `earliest` with room, creating waves as needed.
+  int place(const Component& c, int earliest, WaveKind kind, std::vector<std::string>& warnings) {
+    const int count = static_cast<int>(c.members.size());
+    const bool oversized = count > options_.max_workloads || c.data_tb > options_.max_data_tb;
+    if (oversized) {
+      warnings.push_back(fmt::format(
+          "{} ({} workload{}, {:.1f} TB) exceeds the wave limits ({} workloads, {:.0f} TB): it gets a "
+          "wave of its own",
+          c.name, count, count == 1 ? "" : "s", c.data_tb, options_.max_workloads,
+          options_.max_data_tb));
+    }
+    for (int w = std::max(earliest, 1); w <= static_cast<int>(waves_.size()); ++w) {
+      Wave& wave = waves_[w - 1];
+      if (wave.kind != kind) continue;
+      const bool fits = oversized ? wave.members.empty()
+                                  : static_cast<int>(wave.members.size()) + count <= options_.max_workloads &&
+                                        wave.data_tb + c.data_tb <= options_.max_data_tb;
+      if (fits) return add(w, c);
+    }
+    waves_.push_back(Wave{static_cast<int>(waves_.size()) + 1, kind, {}, 0, 0, 0});
+    return add(static_cast<int>(waves_.size()), c);
+  }
+
+  int size() const { return static_cast<int>(waves_.size()); }
+  std::vector<Wave> take() { return std::move(waves_); }
+
+ private:
+  int add(int w, const Component& c) {
+    Wave& wave = waves_[w - 1];
+    wave.members.insert(wave.members.end(), c.members.begin(), c.members.end());
+    wave.data_tb += c.data_tb;
+    wave.duration_days = std::max(wave.duration_days, c.duration_days);
+    return w;
+  }
+
+  const WaveOptions& options_;
+  std::vector<Wave> waves_;
+};
+
+}  // namespace
+
+WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOptions& options) {
+  WaveSchedule out;
+  const size_t n = inputs.size();
+  out.wave_of.assign(n, 0);
+  out.cycle_of.assign(n, -1);
+
+  // 1. Components, dependencies first.
+  auto sccs = strongly_connected_components(inputs);
+  std::vector<size_t> comp_of(n);
+  std::vector<Component> comps(sccs.size());
+  for (size_t c = 0; c < sccs.size(); ++c) {
+    Component& comp = comps[c];
+    comp.members = std::move(sccs[c]);
+    comp.name = inputs[comp.members.front()].name;
+    for (size_t m : comp.members) {
+      comp_of[m] = c;
+      const WaveInput& in = inputs[m];
+      comp.moving = comp.moving || in.moving;
+      comp.shared_infrastructure = comp.shared_infrastructure || in.shared_infrastructure;
+      comp.priority = comp.priority || in.priority;
+      comp.risk = std::max(comp.risk, in.risk);
+      comp.data_tb += in.data_tb;
+      comp.duration_days = std::max(comp.duration_days, in.duration_days);
+    }
+    if (comp.members.size() > 1) {
+      std::vector<size_t> moving_members;
+      std::vector<std::string> staying;
+      for (size_t m : comp.members) {
+        out.cycle_of[m] = static_cast<int>(out.cycles.size());
+        if (inputs[m].moving) moving_members.push_back(m);
+        else staying.push_back(inputs[m].name);
+      }
+      if (!staying.empty() && !moving_members.empty()) {
+        out.warnings.push_back(fmt::format("dependency cycle through {} includes workloads that are not "
+                                           "moving ({}); the rest of the cycle will depend across platforms",
+                                           comp.name, fmt::join(staying, ", ")));
+      }
+      out.cycles.push_back(comp.members);
+      comp.members = moving_members.empty() ? comp.members : moving_members;
+    }
+  }
+  for (size_t c = 0; c < comps.size(); ++c) {
+    for (size_t m : comps[c].members) {
+      for (size_t d : inputs[m].hard_deps) {
+        size_t dc = comp_of[d];
+        if (dc != c && comps[dc].moving &&
+            std::find(comps[c].deps.begin(), comps[c].deps.end(), dc) == comps[c].deps.end()) {
+          comps[c].deps.push_back(dc);
+        }
+      }
+    }
+  }
+
+  WaveBook book(options);
+  std::vector<int> comp_wave(comps.size(), 0);
+  auto assign = [&](size_t c, int wave) {
+    comp_wave[c] = wave;
+    for (size_t m : comps[c].members) out.wave_of[m] = inputs[m].moving ? wave : 0;
+  };
+
+  // 2. Pilot: the safest standalone workloads prove the platform and the runbooks.
+  std::vector<size_t> candidates;
+  for (size_t c = 0; c < comps.size(); ++c) {
+    const Component& comp = comps[c];
+    if (comp.moving && comp.members.size() == 1 && inputs[comp.members.front()].pilot_candidate &&
+        !comp.shared_infrastructure && !comp.priority &&
+        comp.risk <= options.max_pilot_risk && inputs[comp.members.front()].hard_deps.empty()) {
+      candidates.push_back(c);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
+    return std::tie(comps[a].risk, comps[a].data_tb, comps[a].name) <
+           std::tie(comps[b].risk, comps[b].data_tb, comps[b].name);
+  });
+  WaveOptions pilot_limits = options;
+  pilot_limits.max_workloads = std::min(options.pilot_size, options.max_workloads);
+  WaveBook* pilot_book = &book;
+  int pilot_count = 0;
+  for (size_t c : candidates) {
+    if (pilot_count >= pilot_limits.max_workloads) break;
+    if (comps[c].data_tb > options.max_data_tb) continue;
+    // The pilot is one wave; bigger estates get their pilot_size, not more.
+    int wave = pilot_book->place(comps[c], 1, WaveKind::kPilot, out.warnings);
+    if (wave != 1) break;
+    assign(c, wave);
+    ++pilot_count;
+  }
+  if (pilot_count == 0 && options.pilot_size > 0) {
+    out.warnings.push_back(
+        "no workload qualifies for a pilot wave (standalone, simple move, low risk, no tier 1 data)");
+  }
+
+  // 3. Shared infrastructure whose own dependencies are already placed.
+  const int infra_start = book.size() + 1;
+  for (size_t c = 0; c < comps.size(); ++c) {  // components are in dependency order
+    const Component& comp = comps[c];
+    if (!comp.moving || !comp.shared_infrastructure || comp_wave[c] != 0) continue;
+    int earliest = infra_start;
+    bool ready = true;
+    for (size_t d : comp.deps) {
+      if (comp_wave[d] == 0) ready = false;
+      earliest = std::max(earliest, comp_wave[d]);
+    }
+    if (!ready) {
+      out.warnings.push_back(fmt::format("shared infrastructure {} depends on workloads outside the "
+                                         "infrastructure group; it moves with the regular waves",
+                                         comp.name));
+      continue;
+    }
+    assign(c, book.place(comp, earliest, WaveKind::kSharedInfrastructure, out.warnings));
+  }
+
+  // 4. Everything else, in dependency order; among what is ready, the earliest
+  //    possible wave first, then tier 1 data, then the lower risk.
+  const int regular_start = book.size() + 1;
+  std::vector<size_t> waiting(comps.size(), 0);
+  std::vector<std::vector<size_t>> dependents(comps.size());
+  using Key = std::tuple<int, bool, int, std::string, size_t>;
+  std::priority_queue<Key, std::vector<Key>, std::greater<Key>> ready;
+  auto earliest_wave = [&](size_t c) {
+    int e = regular_start;
+    for (size_t d : comps[c].deps) e = std::max(e, comp_wave[d]);
+    return e;
+  };
+  for (size_t c = 0; c < comps.size(); ++c) {
+    if (!comps[c].moving || comp_wave[c] != 0) continue;
+    for (size_t d : comps[c].deps) {
+      if (comp_wave[d] == 0) {
+        ++waiting[c];
+        dependents[d].push_back(c);
+      }
+    }
+  }
+  for (size_t c = 0; c < comps.size(); ++c) {
+    if (comps[c].moving && comp_wave[c] == 0 && waiting[c] == 0) {
+      ready.emplace(earliest_wave(c), !comps[c].priority, comps[c].risk, comps[c].name, c);
+    }
+  }
+  while (!ready.empty()) {
+    auto [earliest, not_priority, risk, name, c] = ready.top();
+    ready.pop();
+    assign(c, book.place(comps[c], earliest, WaveKind::kMigration, out.warnings));
+    for (size_t dep : dependents[c]) {
+      if (--waiting[dep] == 0) {
+        ready.emplace(earliest_wave(dep), !comps[dep].priority, comps[dep].risk, comps[dep].name, dep);
+      }
+    }
+  }
+
+  out.waves = book.take();
+  double day = 0;
+  for (auto& wave : out.waves) {
+    wave.start_day = day;
+    day += wave.duration_days;
+  }
+
+  // 5. Critical path: longest chain of hard dependencies by duration.
+  std::vector<double> finish(comps.size(), 0);
+  std::vector<int> via(comps.size(), -1);
+  int last = -1;
+  for (size_t c = 0; c < comps.size(); ++c) {
+    if (!comps[c].moving) continue;
+    double start = 0;
+    for (size_t d : comps[c].deps) {
+      if (finish[d] > start) {
+        start = finish[d];
+        via[c] = static_cast<int>(d);
+      }
+    }
+    finish[c] = start + comps[c].duration_days;
+    if (last < 0 || finish[c] > finish[last]) last = static_cast<int>(c);
+  }
+  if (last >= 0) {
+    out.critical_path_days = finish[last];
+    for (int c = last; c >= 0; c = via[c]) out.critical_path.push_back(comps[c].members);
+    std::reverse(out.critical_path.begin(), out.critical_path.end());
+  }
+  return out;
+}
+
+}  // namespace ferry::assess

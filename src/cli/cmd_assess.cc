@@ -1,0 +1,126 @@
+// ferry assess: read inventories, decide, schedule, render the plan.
+#include <iostream>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "assess/importers.h"
+#include "assess/plan.h"
+#include "assess/report.h"
+#include "cli/commands.h"
+#include "core/exit_codes.h"
+#include "core/files.h"
+#include "core/log.h"
+
+namespace ferry::cli {
+
+namespace {
+
+struct AssessOptions {
+  std::vector<std::string> inventories;
+  std::string format = "table";
+  std::string out;
+  std::string rules_file;
+  std::string catalog_file;
+};
+
+constexpr const char* kDescription = R"(Plan the migration of an estate.
+
+Reads one or more inventories and decides, for every workload: a 6R strategy
+(rehost, replatform, refactor, repurchase, retire, retain) with every rule that
+fired, a confidence rating from 1 to 5, the open/sovereign equivalent of each
+cloud service, its data gravity, how each data store moves and how long that
+takes, its risks, checklist, rollback criteria and cutover style. Then it groups
+workloads into waves from the dependency graph (cycles move together, nothing
+before what it depends on, a low-risk pilot first, shared infrastructure next)
+and shows the critical path.
+
+Inventories (several are merged by workload name; later files win):
+  *.yaml, *.yml, *.json  ferry's own model (see examples/estate.yaml)
+  *.csv                  recognised by header: the inventory spreadsheet
+                         (Application,Technology,Dependencies,Traffic,Data Store,
+                         Critical,Owner), Konveyor's application import (Record
+                         Type 1,...), or the AWS Migration Hub import (ExternalId,
+                         ...,Applications,ApplicationWave,Tags)
+
+Examples:
+  ferry assess examples/estate.yaml
+  ferry assess estate.yaml servers.csv --format markdown --out plan.md
+  ferry assess estate.yaml --format json | jq '.workloads[] | {name, strategy, wave}')";
+
+Result<std::string> read_source(const std::string& file, std::string_view builtin) {
+  if (file.empty()) return std::string(builtin);
+  return read_text_file(file);
+}
+
+int report_error(const Error& error) {
+  std::cerr << "ferry assess: " << error.to_string() << "\n";
+  return exit_status(exit_code_for(error.code));
+}
+
+int run_assess(const AssessOptions& o) {
+  using namespace assess;
+  auto format = parse_report_format(o.format);
+  if (!format) {
+    std::cerr << "ferry assess: --format: unknown format '" << o.format
+              << "'; expected table, markdown, json or html\n";
+    return exit_status(ExitCode::kUsage);
+  }
+  const std::string rules_name = o.rules_file.empty() ? "data/rules.yaml (built in)" : o.rules_file;
+  const std::string catalog_name = o.catalog_file.empty() ? "data/catalog.yaml (built in)" : o.catalog_file;
+
+  // Collect every problem in every input before failing.
+  std::vector<Error> errors;
+  auto rules_text = read_source(o.rules_file, builtin_rules_text());
+  Result<RuleSet> rules = rules_text ? RuleSet::parse(*rules_text, rules_name)
+                                     : Result<RuleSet>(tl::unexpected(rules_text.error()));
+  if (!rules) errors.push_back(rules.error());
+  auto catalog_text = read_source(o.catalog_file, builtin_catalog_text());
+  Result<Catalog> catalog = catalog_text ? Catalog::parse(*catalog_text, catalog_name)
+                                         : Result<Catalog>(tl::unexpected(catalog_text.error()));
+  if (!catalog) errors.push_back(catalog.error());
+  Diagnostics warnings;
+  Result<Estate> estate = load_estate(o.inventories, warnings);
+  if (!estate) errors.push_back(estate.error());
+  if (!errors.empty()) {
+    ExitCode worst = ExitCode::kInvalidInput;
+    for (const auto& e : errors) {
+      std::cerr << "ferry assess: " << e.to_string() << "\n";
+      if (e.code == ErrorCode::kInternal) worst = ExitCode::kInternal;
+    }
+    return exit_status(worst);
+  }
+  std::vector<std::string> warning_lines;
+  for (const auto& d : warnings.all()) warning_lines.push_back(d.where.to_string() + ": " + d.message);
+
+  Plan plan = build_plan(*estate, *rules, *catalog, warning_lines);
+  const std::string text = render(plan, *format);
+  if (o.out.empty()) {
+    std::cout << text;
+    std::cout.flush();
+    return std::cout ? 0 : exit_status(ExitCode::kIo);
+  }
+  if (auto written = write_file_atomically(o.out, text); !written) return report_error(written.error());
+  log_info(fmt::format("wrote {} ({} workloads, {} waves, {} warning{})", o.out, plan.workloads.size(),
+                       plan.waves.size(), plan.warnings.size(), plan.warnings.size() == 1 ? "" : "s"));
+  return 0;
+}
+
+}  // namespace
+
+Runner install_assess(CLI::App& sub) {
+  auto o = std::make_shared<AssessOptions>();
+  sub.description(kDescription);
+  sub.add_option("INVENTORY", o->inventories, "Inventory files (YAML, JSON or CSV)")->required();
+  sub.add_option("-f,--format", o->format, "Output: table (default), markdown, json or html")
+      ->capture_default_str();
+  sub.add_option("-o,--out", o->out, "Write the plan to FILE (atomically) instead of stdout");
+  sub.add_option("--rules", o->rules_file,
+                 "Planning rules to use instead of the built-in data/rules.yaml");
+  sub.add_option("--catalog", o->catalog_file,
+                 "Service catalog to use instead of the built-in data/catalog.yaml");
+  return [o] { return run_assess(*o); };
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,53 @@
+// ferry: move running workloads between platforms with a way back at every step.
+#include <array>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/commands.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+
+namespace ferry::cli {
+namespace {
+
+constexpr std::array kCommands{
+    Command{"assess", "Plan the migration of an estate: strategy, waves, data moves, risks", install_assess},
+};
+
+constexpr const char* kFooter = R"(
+Exit status: 0 ok, 1 checks did not pass, 2 usage error, 3 invalid input,
+4 file could not be read or written, 70 internal error.
+Run 'ferry COMMAND --help' for a command's options. Docs: README.md and docs/.)";
+
+}  // namespace
+}  // namespace ferry::cli
+
+int main(int argc, char** argv) {
+  using namespace ferry;
+  using namespace ferry::cli;
+  CLI::App app{"ferry moves running workloads between platforms with no downtime and a way back at every step.",
+               "ferry"};
+  app.set_version_flag("--version", std::string("ferry ") + FERRY_VERSION);
+  app.footer(kFooter);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "Log debug detail to stderr");
+
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+  for (const auto& command : kCommands) {
+    CLI::App* sub = app.add_subcommand(command.name, command.summary);
+    runners.emplace_back(sub, command.install(*sub));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : exit_status(ExitCode::kUsage);
+  }
+  init_logging(verbose ? LogLevel::kDebug : LogLevel::kInfo);
+  for (auto& [sub, run] : runners) {
+    if (sub->parsed()) return run();
+  }
+  std::cout << app.help();
+  return exit_status(ExitCode::kUsage);
+}
