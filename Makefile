@@ -2,7 +2,7 @@
 # first; setup returns at once when the machine already has everything.
 BUILD := build
 FERRY := $(BUILD)/ferry
-DEMO_INPUTS := examples/estate.yaml examples/seed-inventory.csv
+DEMO_INPUTS := examples/estate.yaml
 
 .PHONY: setup build test demo clean
 

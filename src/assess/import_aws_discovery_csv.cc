@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <cctype>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -33,6 +35,10 @@ std::optional<int> wave_number(const std::string& s) {
   return std::stoi(digits);
 }
 
+size_t rank(const std::string& criticality) {
+  return std::find(kCriticalities.begin(), kCriticalities.end(), criticality) - kCriticalities.begin();
+}
+
 }  // namespace
 
 std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std::string& path,
@@ -54,6 +60,7 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
              c_ram = col("RAM.TotalSizeInMB"), c_os = col("OS.Name"), c_os_version = col("OS.Version"),
              c_apps = col("Applications"), c_wave = col("ApplicationWave"), c_tags = col("Tags");
   std::unordered_map<std::string, size_t> by_name;
+  std::unordered_set<std::string> wave_conflicts;  // warn once per application
 
   for (const auto& row : table->rows) {
     auto cell = [&](std::optional<size_t> i) {
@@ -118,13 +125,12 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
         if (std::find(w.tags.begin(), w.tags.end(), tag) == w.tags.end()) w.tags.push_back(tag);
       }
       if (owner && !w.owner) w.owner = owner;
-      if (criticality) w.criticality = w.criticality ? std::max(*w.criticality, *criticality, [](auto& a, auto& b) {
-        return std::find(kCriticalities.begin(), kCriticalities.end(), a) <
-               std::find(kCriticalities.begin(), kCriticalities.end(), b);
-      }) : *criticality;
+      // An application is as critical as its most critical server.
+      if (criticality && (!w.criticality || rank(*criticality) > rank(*w.criticality))) w.criticality = criticality;
       if (!server.os.empty() && !w.technology) w.technology = server.os;
       if (auto wave = wave_number(wave_text)) {
         if (w.wave_hint && *w.wave_hint != *wave) {
+          if (!wave_conflicts.insert(app).second) continue;
           diags.warning(where, fmt::format("{}: servers disagree on ApplicationWave ({} and {}); keeping {}",
                                            app, *w.wave_hint, *wave, *w.wave_hint));
         } else {

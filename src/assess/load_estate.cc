@@ -211,10 +211,20 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
     if (d.severity == Severity::kWarning) warnings.warning(d.where, d.message);
   }
   if (diags.has_errors()) {
-    Diagnostics errors_only;
+    // Report in reading order: by file as given, then by line.
+    std::vector<Diagnostic> errors;
     for (const auto& d : diags.all()) {
-      if (d.severity == Severity::kError) errors_only.error(d.where, d.message);
+      if (d.severity == Severity::kError) errors.push_back(d);
     }
+    auto file_rank = [&](const std::string& file) {
+      return std::find(paths.begin(), paths.end(), file) - paths.begin();
+    };
+    std::stable_sort(errors.begin(), errors.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+      return std::make_pair(file_rank(a.where.file), a.where.line) <
+             std::make_pair(file_rank(b.where.file), b.where.line);
+    });
+    Diagnostics errors_only;
+    for (const auto& d : errors) errors_only.error(d.where, d.message);
     return tl::unexpected(errors_only.to_error(paths.size() == 1 ? paths.front() : "the inventory"));
   }
   return estate;

@@ -253,7 +253,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     graph[i].priority = w.data_classification == "tier1";
     graph[i].risk = p.risk_score;
     // A pilot rehearses the runbook: a simple move the plan is confident about.
-    graph[i].pilot_candidate = (p.strategy == "rehost" || p.strategy == "replatform") && p.confidence >= 3;
+    graph[i].pilot_candidate = p.strategy == "rehost" || p.strategy == "replatform";
+    graph[i].confidence = p.confidence;
     graph[i].data_tb = total_gb / 1000;
     graph[i].duration_days = p.effort_days;
     plan.total_data_tb += total_gb / 1000;

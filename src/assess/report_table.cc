@@ -25,9 +25,9 @@ std::string path_text(const std::vector<std::vector<std::string>>& steps) {
 
 std::string render_table(const Plan& plan) {
   std::string out = fmt::format(
-      "ferry assess: {} workloads, {} waves, {:.1f} TB of data, about {:.0f} days end to end "
+      "ferry assess: {} workloads, {} wave{}, {:.1f} TB of data, about {:.0f} days end to end "
       "(critical path {:.0f} days)\n\n",
-      plan.workloads.size(), plan.waves.size(), plan.total_data_tb, plan.total_days,
+      plan.workloads.size(), plan.waves.size(), plan.waves.size() == 1 ? "" : "s", plan.total_data_tb, plan.total_days,
       plan.critical_path_days);
   size_t name_width = 8;
   for (const auto& p : plan.workloads) name_width = std::max(name_width, p.workload->name.size());

@@ -110,7 +110,6 @@ class WaveBook {
     Wave& wave = waves_[w - 1];
     wave.members.insert(wave.members.end(), c.members.begin(), c.members.end());
     wave.data_tb += c.data_tb;
-    wave.duration_days = std::max(wave.duration_days, c.duration_days);
     return w;
   }
 
@@ -190,21 +189,19 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
       candidates.push_back(c);
     }
   }
-  std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) {
-    return std::tie(comps[a].risk, comps[a].data_tb, comps[a].name) <
-           std::tie(comps[b].risk, comps[b].data_tb, comps[b].name);
-  });
-  WaveOptions pilot_limits = options;
-  pilot_limits.max_workloads = std::min(options.pilot_size, options.max_workloads);
-  WaveBook* pilot_book = &book;
+  auto pilot_key = [&](size_t c) {
+    return std::make_tuple(comps[c].risk, -inputs[comps[c].members.front()].confidence, comps[c].data_tb,
+                           std::cref(comps[c].name));
+  };
+  std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) { return pilot_key(a) < pilot_key(b); });
+  const int pilot_limit = std::min(options.pilot_size, options.max_workloads);
   int pilot_count = 0;
+  double pilot_tb = 0;
   for (size_t c : candidates) {
-    if (pilot_count >= pilot_limits.max_workloads) break;
-    if (comps[c].data_tb > options.max_data_tb) continue;
-    // The pilot is one wave; bigger estates get their pilot_size, not more.
-    int wave = pilot_book->place(comps[c], 1, WaveKind::kPilot, out.warnings);
-    if (wave != 1) break;
-    assign(c, wave);
+    if (pilot_count >= pilot_limit) break;
+    if (pilot_tb + comps[c].data_tb > options.max_data_tb) continue;
+    assign(c, book.place(comps[c], 1, WaveKind::kPilot, out.warnings));
+    pilot_tb += comps[c].data_tb;
     ++pilot_count;
   }
   if (pilot_count == 0 && options.pilot_size > 0) {
@@ -270,6 +267,19 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
   }
 
   out.waves = book.take();
+  // Inside a wave a workload starts when what it depends on in the same wave
+  // is done; components are already in dependency order.
+  std::vector<double> finish_in_wave(comps.size(), 0);
+  for (size_t c = 0; c < comps.size(); ++c) {
+    if (comp_wave[c] == 0) continue;
+    double start = 0;
+    for (size_t d : comps[c].deps) {
+      if (comp_wave[d] == comp_wave[c]) start = std::max(start, finish_in_wave[d]);
+    }
+    finish_in_wave[c] = start + comps[c].duration_days;
+    Wave& wave = out.waves[comp_wave[c] - 1];
+    wave.duration_days = std::max(wave.duration_days, finish_in_wave[c]);
+  }
   double day = 0;
   for (auto& wave : out.waves) {
     wave.start_day = day;

@@ -18,6 +18,7 @@ struct WaveInput {
   bool priority = false;          // tier 1 data: scheduled first among equals
   int risk = 0;                   // lower is safer; the pilot takes the safest
   bool pilot_candidate = false;   // simple enough to rehearse the runbook on
+  int confidence = 0;             // among equally safe pilots, the better-known first
   double data_tb = 0;
   double duration_days = 0;
 };
@@ -36,7 +37,9 @@ struct Wave {
   WaveKind kind = WaveKind::kMigration;
   std::vector<size_t> members;
   double data_tb = 0;
-  double duration_days = 0;  // the longest member: members move in parallel
+  // The longest chain of hard dependencies inside the wave; independent
+  // members move in parallel.
+  double duration_days = 0;
   double start_day = 0;      // waves run one after another
 };
 

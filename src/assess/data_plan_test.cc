@@ -1,0 +1,83 @@
+#include "assess/data_plan.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry::assess {
+namespace {
+
+const RuleSet& rules() {
+  static const RuleSet r = *RuleSet::parse(std::string(builtin_rules_text()), "data/rules.yaml");
+  return r;
+}
+
+DataStore store(const char* engine, double size_gb, double change = 0) {
+  return DataStore{"s", std::string(engine), size_gb, change, {}};
+}
+
+TEST(DataPlan, TransferTimeIsBytesOverBandwidthTimesEfficiency) {
+  // 1 TB = 8e12 bits; at 1 Gbps line rate that is 8000 s = 2.22 h, not the
+  // 9.3 h seed 001 quotes.
+  EXPECT_NEAR(transfer_hours(1000, 1, 1.0), 2.222, 0.001);
+  EXPECT_NEAR(transfer_hours(1000, 1, 0.7), 3.175, 0.001);
+  EXPECT_NEAR(transfer_hours(16000, 10, 0.5), 7.111, 0.001);
+}
+
+TEST(DataPlan, SmallDatabaseWithinBudgetIsDumpedAndRestored) {
+  PlanningDefaults d;
+  auto item = plan_data_store(store("postgresql", 20), 60, d, rules(), 100);
+  EXPECT_EQ(item.method, "dump_restore");
+  // 20 GB at 0.7 Gbps = 228.6 s; dump + restore factor 2 -> 7.6 min of downtime.
+  EXPECT_NEAR(item.downtime_minutes, 7.62, 0.01);
+  EXPECT_TRUE(item.fits_budget);
+}
+
+TEST(DataPlan, DumpThatMissesTheBudgetMovesToLogicalReplication) {
+  PlanningDefaults d;
+  auto item = plan_data_store(store("postgresql", 800), 5, d, rules(), 100);
+  EXPECT_EQ(item.method, "logical_replication");
+  EXPECT_EQ(item.downtime_minutes, 1);
+  EXPECT_NE(item.why.find("over the 5 min budget"), std::string::npos) << item.why;
+}
+
+TEST(DataPlan, SizeTiersFollowTheMigrationVelocityTable) {
+  PlanningDefaults d;
+  d.bandwidth_gbps = 100;  // keep the appliance out of it
+  EXPECT_EQ(plan_data_store(store("postgresql", 5000), 5, d, rules(), 100).method, "logical_replication");
+  EXPECT_EQ(plan_data_store(store("postgresql", 16000), 5, d, rules(), 100).method, "cdc");
+  EXPECT_EQ(plan_data_store(store("postgresql", 150000), 5, d, rules(), 100).method, "physical_cdc");
+  EXPECT_EQ(plan_data_store(store("nfs", 68000), 5, d, rules(), 100).method, "incremental_sync");
+}
+
+TEST(DataPlan, EnginesWithoutLogicalReplicationUseCdc) {
+  PlanningDefaults d;
+  auto item = plan_data_store(store("redis", 200), 5, d, rules(), 100);
+  EXPECT_EQ(item.method, "cdc");
+  EXPECT_NE(item.why.find("redis has no native logical replication"), std::string::npos) << item.why;
+}
+
+TEST(DataPlan, CatchUpAccountsForTheChangeRate) {
+  PlanningDefaults d;  // 1 Gbps x 0.7 = 7560 GB/day
+  auto item = plan_data_store(store("postgresql", 5000, 560), 5, d, rules(), 100);
+  EXPECT_NEAR(item.copy_hours, 5000.0 / (7560 - 560) * 24, 0.01);
+  EXPECT_TRUE(item.can_catch_up);
+  auto hopeless = plan_data_store(store("postgresql", 5000, 9000), 5, d, rules(), 100);
+  EXPECT_FALSE(hopeless.can_catch_up);
+}
+
+TEST(DataPlan, FlagsAnApplianceWhenTheNetworkTakesOverAWeek) {
+  PlanningDefaults d;  // 68 TB at 0.7 Gbps = 9 days
+  EXPECT_TRUE(plan_data_store(store("nfs", 68000), 60, d, rules(), 100).appliance_recommended);
+  EXPECT_FALSE(plan_data_store(store("nfs", 30000), 60, d, rules(), 100).appliance_recommended);
+}
+
+TEST(DataPlan, MissingSizeUsesTheAssumptionAndSaysSo) {
+  PlanningDefaults d;
+  DataStore s{"db", std::string("postgresql"), std::nullopt, std::nullopt, {}};
+  auto item = plan_data_store(s, 60, d, rules(), 100);
+  EXPECT_TRUE(item.size_assumed);
+  EXPECT_EQ(item.size_gb, 100);
+  EXPECT_NE(item.why.find("size not given, 100 GB assumed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::assess

@@ -1,0 +1,298 @@
+#include "assess/rules.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace ferry::assess {
+namespace {
+
+const RuleSet& builtin() {
+  static const RuleSet rules = [] {
+    auto parsed = RuleSet::parse(std::string(builtin_rules_text()), "data/rules.yaml");
+    if (!parsed) {
+      ADD_FAILURE() << parsed.error().to_string();
+      return RuleSet{};
+    }
+    return *parsed;
+  }();
+  return rules;
+}
+
+// A VM-based, stateless, actively developed service with no cloud services
+// and no data: every case below changes only what it is about.
+Facts base_facts() {
+  Facts f;
+  f.set("kind", std::string("service"));
+  f.set("criticality", std::string("medium"));
+  f.set("data_classification", std::string("tier2"));
+  f.set("containerized", false);
+  f.set("stateful", false);
+  f.set("actively_developed", true);
+  f.set("needs_rearchitecture", false);
+  f.set("remaining_lifespan_years", 3.0);
+  f.set("active_users", 100.0);
+  f.set("redundant_with", std::string());
+  f.set("saas_alternative", std::string());
+  f.set("contractual_lock_in", false);
+  f.set("commercial_off_the_shelf", false);
+  f.set("shared_infrastructure", false);
+  f.set("downtime_budget_minutes", 60.0);
+  f.set("cloud_service_count", 0.0);
+  f.set("proprietary_service_count", 0.0);
+  f.set("proprietary_level", std::string("none"));
+  f.set("unmapped_service_count", 0.0);
+  f.set("max_service_complexity", std::string("none"));
+  f.set("data_store_count", 0.0);
+  f.set("total_data_gb", 0.0);
+  f.set("has_database", false);
+  f.set("has_relational_database", false);
+  f.set("has_file_store", false);
+  f.set("needs_online_sync", false);
+  f.set("appliance_recommended", false);
+  f.set("dependents", 0.0);
+  f.set("dependencies", 0.0);
+  f.set("in_cycle", false);
+  f.set("strategy", std::string("rehost"));
+  return f;
+}
+
+struct Case {
+  const char* decision;
+  std::vector<std::pair<const char*, FactValue>> facts;
+  const char* expected;
+  std::vector<const char*> must_fire;
+};
+
+std::vector<Case> decision_cases() {
+  using S = std::string;
+  return {
+      {"strategy", {{"redundant_with", S("catalog")}}, "retire", {"retire-redundant"}},
+      {"strategy", {{"active_users", 0.0}, {"actively_developed", false}}, "retire", {"retire-unused"}},
+      {"strategy", {{"contractual_lock_in", true}}, "retain", {"retain-contract"}},
+      {"strategy",
+       {{"proprietary_level", S("heavy")}, {"proprietary_service_count", 3.0}, {"remaining_lifespan_years", 1.0}},
+       "retain",
+       {"retain-deep-proprietary-short-life", "proprietary-heavy", "lifespan-short"}},
+      {"strategy",
+       {{"commercial_off_the_shelf", true}, {"saas_alternative", S("Odoo")}},
+       "repurchase",
+       {"repurchase-cots-with-alternative", "repurchase-cots"}},
+      {"strategy", {{"commercial_off_the_shelf", true}}, "repurchase", {"repurchase-cots"}},
+      {"strategy",
+       {{"saas_alternative", S("Mattermost")}, {"remaining_lifespan_years", 1.0}},
+       "repurchase",
+       {"repurchase-alternative-end-of-life"}},
+      {"strategy",
+       {{"proprietary_level", S("heavy")}, {"proprietary_service_count", 2.0}, {"remaining_lifespan_years", 6.0},
+        {"needs_rearchitecture", true}},
+       "refactor",
+       {"proprietary-heavy", "lifespan-long", "developed-rearchitect"}},
+      {"strategy", {{"proprietary_level", S("light")}, {"proprietary_service_count", 1.0}}, "replatform",
+       {"proprietary-light", "vm-stateless", "lifespan-medium", "developed-keep-architecture"}},
+      {"strategy", {{"containerized", true}}, "rehost", {"containerized", "proprietary-none"}},
+      {"strategy", {{"stateful", true}}, "replatform", {"vm-stateful"}},
+      {"strategy", {{"actively_developed", false}, {"remaining_lifespan_years", 1.0}}, "rehost",
+       {"not-developed", "lifespan-short"}},
+      {"strategy", {{"data_classification", S("tier1")}, {"remaining_lifespan_years", 8.0}}, "replatform",
+       {"tier1-data", "lifespan-long"}},
+
+      {"cutover", {}, "all_at_once", {"simple"}},
+      {"cutover", {{"has_database", true}, {"total_data_gb", 2000.0}}, "layer_by_layer", {"big-data"}},
+      {"cutover", {{"has_database", true}, {"total_data_gb", 100.0}, {"dependents", 3.0}}, "layer_by_layer",
+       {"many-consumers", "small-data"}},
+      {"cutover", {{"has_database", true}, {"total_data_gb", 100.0}, {"criticality", S("critical")}}, "all_at_once",
+       {"critical-with-data", "small-data"}},
+
+      {"pattern", {{"strategy", S("retire")}}, "archive_and_decommission", {"retire"}},
+      {"pattern", {{"strategy", S("retain")}}, "stay", {"retain"}},
+      {"pattern", {{"strategy", S("repurchase")}}, "replace_and_export", {"repurchase"}},
+      {"pattern", {{"strategy", S("refactor")}}, "strangler_fig", {"refactor-strangler"}},
+      {"pattern",
+       {{"strategy", S("refactor")}, {"criticality", S("critical")}, {"data_classification", S("tier1")}},
+       "parallel_run",
+       {"critical-parallel-run", "refactor-strangler"}},
+      {"pattern", {{"strategy", S("rehost")}, {"downtime_budget_minutes", 5.0}}, "blue_green", {"zero-downtime-update"}},
+      {"pattern", {{"strategy", S("rehost")}, {"criticality", S("high")}}, "blue_green", {"important-update"}},
+      {"pattern", {{"strategy", S("replatform")}}, "lift_and_shift", {"tolerant-infrastructure"}},
+  };
+}
+
+TEST(BuiltinRules, EveryDecisionCaseChoosesAsExpectedAndFiresItsRules) {
+  for (const auto& c : decision_cases()) {
+    Facts facts = base_facts();
+    for (const auto& [name, value] : c.facts) facts.set(name, value);
+    const Decision* d = builtin().decision(c.decision);
+    ASSERT_NE(d, nullptr) << c.decision;
+    DecisionResult result = decide(*d, facts);
+    EXPECT_EQ(result.choice, c.expected) << c.decision << " case expecting " << c.expected;
+    for (const char* id : c.must_fire) {
+      bool fired = std::any_of(result.fired.begin(), result.fired.end(), [&](const Vote& v) { return v.rule_id == id; });
+      EXPECT_TRUE(fired) << c.decision << ": rule " << id << " did not fire in the case expecting " << c.expected;
+    }
+  }
+}
+
+TEST(BuiltinRules, EveryDecisionRuleHasACase) {
+  std::set<std::string> covered;
+  for (const auto& c : decision_cases()) {
+    for (const char* id : c.must_fire) covered.insert(std::string(c.decision) + "/" + id);
+  }
+  for (const auto& d : builtin().decisions) {
+    for (const auto& rule : d.rules) {
+      EXPECT_TRUE(covered.count(d.name + "/" + rule.id)) << "no test case fires " << d.name << "/" << rule.id;
+    }
+  }
+}
+
+TEST(BuiltinRules, TraceRecordsInputsAndAssumptions) {
+  Facts facts = base_facts();
+  facts.set("remaining_lifespan_years", 1.0, /*assumed=*/true);
+  DecisionResult result = decide(*builtin().decision("strategy"), facts);
+  auto it = std::find_if(result.fired.begin(), result.fired.end(), [](const Vote& v) { return v.rule_id == "lifespan-short"; });
+  ASSERT_NE(it, result.fired.end());
+  ASSERT_EQ(it->inputs.size(), 1u);
+  EXPECT_EQ(it->inputs[0].fact, "remaining_lifespan_years");
+  EXPECT_EQ(it->inputs[0].value, "1");
+  EXPECT_TRUE(it->inputs[0].assumed);
+  EXPECT_EQ(it->because, "1 years of life left (< 2): rehost and minimise investment (seed 000)");
+}
+
+struct RiskCase {
+  const char* id;
+  std::vector<std::pair<const char*, FactValue>> facts;
+};
+
+TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
+  using S = std::string;
+  const std::vector<RiskCase> cases{
+      {"database-downtime", {{"has_database", true}}},
+      {"online-sync-required", {{"needs_online_sync", true}}},
+      {"dns-propagation", {{"criticality", S("high")}}},
+      {"dns-caching", {{"dependencies", 2.0}}},
+      {"data-consistency", {{"stateful", true}}},
+      {"data-consistency-db", {{"has_database", true}}},
+      {"sequences", {{"has_relational_database", true}}},
+      {"charset-timezone", {{"has_relational_database", true}}},
+      {"certificates", {}},
+      {"webhooks", {{"cloud_service_count", 1.0}}},
+      {"shared-credentials", {{"data_store_count", 1.0}}},
+      {"proprietary-rewrite", {{"proprietary_level", S("heavy")}}},
+      {"unmapped-services", {{"unmapped_service_count", 1.0}}},
+      {"cyclic-dependency", {{"in_cycle", true}}},
+      {"transfer-appliance", {{"appliance_recommended", true}}},
+      {"sensitive-data-in-transit", {{"data_classification", S("tier1")}, {"data_store_count", 1.0}}},
+      {"retained-exposure", {{"strategy", S("retain")}}},
+      {"retirement-archive", {{"strategy", S("retire")}, {"data_store_count", 1.0}}},
+  };
+  std::set<std::string> covered;
+  const Facts plain = base_facts();
+  for (const auto& c : cases) {
+    covered.insert(c.id);
+    Facts facts = base_facts();
+    for (const auto& [name, value] : c.facts) facts.set(name, value);
+    auto risk = std::find_if(builtin().risks.begin(), builtin().risks.end(), [&](const RiskRule& r) { return r.id == c.id; });
+    ASSERT_NE(risk, builtin().risks.end()) << c.id;
+    EXPECT_TRUE(evaluate(risk->when, facts, nullptr)) << c.id;
+    if (!c.facts.empty()) {
+      EXPECT_FALSE(evaluate(risk->when, plain, nullptr)) << c.id << " fires on a plain service";
+    }
+  }
+  for (const auto& r : builtin().risks) EXPECT_TRUE(covered.count(r.id)) << "no test case for risk " << r.id;
+}
+
+TEST(Rules, TiesGoToTheOptionListedFirstAndNoVotesFallBack) {
+  auto rules = RuleSet::parse(R"(
+decisions:
+  strategy:
+    options: [refactor, rehost]
+    fallback: rehost
+    rules:
+      - { id: a, when: { containerized: true }, vote: { rehost: 5 }, because: "a" }
+      - { id: b, when: { containerized: true }, vote: { refactor: 5 }, because: "b" }
+data_methods: { by_size: [ { method: dump_restore } ] }
+)",
+                              "t.yaml");
+  ASSERT_TRUE(rules) << rules.error().to_string();
+  Facts f;
+  f.set("containerized", true);
+  EXPECT_EQ(decide(*rules->decision("strategy"), f).choice, "refactor");
+  f.set("containerized", false);
+  DecisionResult none = decide(*rules->decision("strategy"), f);
+  EXPECT_EQ(none.choice, "rehost");
+  EXPECT_TRUE(none.fell_back);
+}
+
+TEST(Rules, OperatorsCompareByType) {
+  auto rules = RuleSet::parse(R"(
+decisions:
+  strategy:
+    options: [rehost]
+    fallback: rehost
+    rules:
+      - { id: n, when: { active_users: { gte: 10, lt: 20 } }, vote: { rehost: 1 }, because: x }
+      - { id: i, when: { kind: [batch, cache] }, vote: { rehost: 1 }, because: x }
+      - { id: not, when: { kind: { not: service } }, vote: { rehost: 1 }, because: x }
+      - { id: p, when: { redundant_with: { present: false } }, vote: { rehost: 1 }, because: x }
+data_methods: { by_size: [ { method: dump_restore } ] }
+)",
+                              "ops.yaml");
+  ASSERT_TRUE(rules) << rules.error().to_string();
+  auto fired = [&](Facts f) {
+    std::set<std::string> ids;
+    for (const auto& v : decide(*rules->decision("strategy"), f).fired) ids.insert(v.rule_id);
+    return ids;
+  };
+  Facts f;
+  f.set("active_users", 10.0);
+  f.set("kind", std::string("Batch"));
+  f.set("redundant_with", std::string());
+  EXPECT_EQ(fired(f), (std::set<std::string>{"n", "i", "not", "p"}));
+  f.set("active_users", 20.0);
+  f.set("kind", std::string("service"));
+  f.set("redundant_with", std::string("x"));
+  EXPECT_TRUE(fired(f).empty());
+}
+
+TEST(Rules, EveryProblemIsReportedWithItsLine) {
+  auto rules = RuleSet::parse(R"(assumptions:
+  contanerized: false
+decisions:
+  strategy:
+    options: [rehost, refactor]
+    fallback: rehost
+    rules:
+      - id: a
+        when: { criticality: { lt: 2 }, containerized: { bigger: 1 } }
+        vote: { rehots: 1 }
+        because: "about {lifespan}"
+risks:
+  - { id: r, title: t, severity: severe, mitigation: m }
+data_methods: { by_size: [ { method: teleport } ] }
+unknown_section: 1
+)",
+                              "bad.yaml");
+  ASSERT_FALSE(rules);
+  const std::string m = rules.error().message;
+  EXPECT_EQ(rules.error().code, ErrorCode::kInvalidInput);
+  EXPECT_NE(m.find("bad.yaml:2:3: error: assumptions: unknown fact 'contanerized' (did you mean 'containerized'?)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:9:"), std::string::npos) << m;
+  EXPECT_NE(m.find("'lt' compares numbers, but criticality is text"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown operator 'bigger'"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown key 'rehots' (did you mean 'rehost'?)"), std::string::npos) << m;
+  EXPECT_NE(m.find("placeholder '{lifespan}' names no fact"), std::string::npos) << m;
+  EXPECT_NE(m.find("risks[0].severity: unknown value 'severe'"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown value 'teleport'"), std::string::npos) << m;
+  EXPECT_NE(m.find("top level: unknown key 'unknown_section'"), std::string::npos) << m;
+}
+
+TEST(Rules, FillPlaceholders) {
+  Facts f;
+  f.set("dependents", 4.0);
+  f.set("kind", std::string("batch"));
+  EXPECT_EQ(fill_placeholders("{dependents} users of this {kind}, {missing}", f), "4 users of this batch, unknown");
+}
+
+}  // namespace
+}  // namespace ferry::assess

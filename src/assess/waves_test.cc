@@ -1,0 +1,165 @@
+#include "assess/waves.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+namespace ferry::assess {
+namespace {
+
+WaveInput node(const char* name, std::vector<size_t> deps = {}, int risk = 0, double data_tb = 0) {
+  WaveInput w;
+  w.name = name;
+  w.hard_deps = std::move(deps);
+  w.risk = risk;
+  w.data_tb = data_tb;
+  w.duration_days = 10;
+  w.pilot_candidate = true;
+  return w;
+}
+
+// Random DAGs plus a few back edges that make cycles.
+std::vector<WaveInput> random_estate(std::mt19937& rng, size_t n) {
+  std::vector<WaveInput> g;
+  std::uniform_int_distribution<int> risk(0, 8), coin(0, 9);
+  std::uniform_real_distribution<double> tb(0, 12);
+  for (size_t i = 0; i < n; ++i) {
+    WaveInput w = node("w", {}, risk(rng), coin(rng) < 3 ? tb(rng) : 0);
+    w.name = "w" + std::to_string(i);
+    w.moving = coin(rng) != 0;
+    w.shared_infrastructure = coin(rng) == 1;
+    w.priority = coin(rng) == 2;
+    w.pilot_candidate = coin(rng) < 7;
+    w.duration_days = 1 + coin(rng);
+    if (i > 0) {
+      std::uniform_int_distribution<size_t> pick(0, i - 1);
+      for (int e = coin(rng) % 4; e > 0; --e) w.hard_deps.push_back(pick(rng));
+    }
+    g.push_back(std::move(w));
+  }
+  std::uniform_int_distribution<size_t> any(0, n - 1);
+  for (int b = 0; b < 5; ++b) {
+    size_t from = any(rng), to = any(rng);
+    if (from != to) g[from].hard_deps.push_back(to);
+  }
+  return g;
+}
+
+TEST(Waves, PropertiesHoldOnRandomEstates) {
+  std::mt19937 rng(20261122);
+  WaveOptions options{6, 20, 3, 3};
+  for (int round = 0; round < 200; ++round) {
+    auto g = random_estate(rng, 10 + round % 60);
+    WaveSchedule s = schedule_waves(g, options);
+    ASSERT_EQ(s.wave_of.size(), g.size());
+    for (size_t i = 0; i < g.size(); ++i) {
+      // Moving workloads get a wave, the others none.
+      EXPECT_EQ(s.wave_of[i] > 0, g[i].moving) << g[i].name;
+      if (!g[i].moving) continue;
+      // Never earlier than a moving hard dependency.
+      for (size_t d : g[i].hard_deps) {
+        if (g[d].moving) {
+          EXPECT_GE(s.wave_of[i], s.wave_of[d]) << g[i].name << " before " << g[d].name;
+        }
+      }
+    }
+    // Cycles move together.
+    for (const auto& cycle : s.cycles) {
+      std::set<int> waves;
+      for (size_t m : cycle) {
+        if (g[m].moving) waves.insert(s.wave_of[m]);
+      }
+      EXPECT_LE(waves.size(), 1u);
+    }
+    // Capacity: a wave over the limits holds a single component.
+    for (const auto& wave : s.waves) {
+      EXPECT_FALSE(wave.members.empty());
+      if (static_cast<int>(wave.members.size()) > options.max_workloads || wave.data_tb > options.max_data_tb) {
+        std::set<int> cycles;
+        for (size_t m : wave.members) cycles.insert(s.cycle_of[m]);
+        EXPECT_TRUE(wave.members.size() == 1 || (cycles.size() == 1 && *cycles.begin() >= 0))
+            << "oversized wave " << wave.index << " mixes components";
+      }
+      if (wave.kind == WaveKind::kPilot) {
+        EXPECT_EQ(wave.index, 1);
+        EXPECT_LE(static_cast<int>(wave.members.size()), options.pilot_size);
+        for (size_t m : wave.members) {
+          EXPECT_TRUE(g[m].hard_deps.empty());
+          EXPECT_LE(g[m].risk, options.max_pilot_risk);
+          EXPECT_FALSE(g[m].priority);
+          EXPECT_FALSE(g[m].shared_infrastructure);
+        }
+      }
+    }
+    // Waves are numbered in order, start after the previous one, and the
+    // critical path fits in the time the waves take.
+    double end = 0;
+    for (size_t w = 0; w < s.waves.size(); ++w) {
+      EXPECT_EQ(s.waves[w].index, static_cast<int>(w) + 1);
+      EXPECT_DOUBLE_EQ(s.waves[w].start_day, end);
+      end += s.waves[w].duration_days;
+    }
+    EXPECT_LE(s.critical_path_days, end + 1e-9);
+  }
+}
+
+TEST(Waves, PilotThenSharedInfrastructureThenDependencyOrder) {
+  //  0 dns (infra)   1 static-site (safe, standalone)   2 db   3 api -> db, dns   4 ui -> api
+  std::vector<WaveInput> g{node("dns"), node("static-site"), node("db", {}, 5), node("api", {2, 0}, 5),
+                           node("ui", {3}, 5)};
+  g[0].shared_infrastructure = true;
+  WaveSchedule s = schedule_waves(g, WaveOptions{2, 50, 1, 3});
+  ASSERT_GE(s.waves.size(), 3u);
+  EXPECT_EQ(s.waves[0].kind, WaveKind::kPilot);
+  EXPECT_EQ(s.wave_of[1], 1);  // the safest standalone workload pilots
+  EXPECT_EQ(s.waves[1].kind, WaveKind::kSharedInfrastructure);
+  EXPECT_EQ(s.wave_of[0], 2);
+  EXPECT_GE(s.wave_of[3], s.wave_of[2]);
+  EXPECT_GE(s.wave_of[4], s.wave_of[3]);
+  EXPECT_LE(s.waves[2].members.size(), 2u);
+}
+
+TEST(Waves, CycleMovesTogetherAndShowsOnTheCriticalPath) {
+  // a <-> b (cycle), c -> a
+  std::vector<WaveInput> g{node("a", {1}, 5), node("b", {0}, 5), node("c", {0}, 5)};
+  g[0].duration_days = 30;
+  WaveSchedule s = schedule_waves(g, WaveOptions{8, 50, 0, 3});
+  ASSERT_EQ(s.cycles.size(), 1u);
+  EXPECT_EQ(s.cycles[0], (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(s.wave_of[0], s.wave_of[1]);
+  ASSERT_EQ(s.critical_path.size(), 2u);
+  EXPECT_EQ(s.critical_path[0], (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(s.critical_path[1], (std::vector<size_t>{2}));
+  EXPECT_DOUBLE_EQ(s.critical_path_days, 40);
+  // a, b and c share one wave, so the wave lasts the chain: 30 + 10 days.
+  EXPECT_DOUBLE_EQ(s.waves[0].duration_days, 40);
+}
+
+TEST(Waves, DataCapacitySplitsWavesAndOversizedGetTheirOwn) {
+  std::vector<WaveInput> g{node("a", {}, 5, 30), node("b", {}, 5, 30), node("huge", {}, 5, 68)};
+  WaveSchedule s = schedule_waves(g, WaveOptions{8, 40, 0, 3});
+  EXPECT_EQ(s.waves.size(), 3u);
+  EXPECT_NE(s.wave_of[0], s.wave_of[1]);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("huge (1 workload, 68.0 TB) exceeds the wave limits"), std::string::npos);
+}
+
+TEST(Waves, TierOneDataGoesFirstAmongReadyWorkloads) {
+  std::vector<WaveInput> g{node("plain", {}, 5), node("sensitive", {}, 5)};
+  g[1].priority = true;
+  WaveSchedule s = schedule_waves(g, WaveOptions{1, 50, 0, 3});
+  EXPECT_EQ(s.wave_of[1], 1);
+  EXPECT_EQ(s.wave_of[0], 2);
+}
+
+TEST(Waves, DeepChainsDoNotOverflowTheStack) {
+  std::vector<WaveInput> g;
+  for (size_t i = 0; i < 200000; ++i) g.push_back(node("n", i == 0 ? std::vector<size_t>{} : std::vector<size_t>{i - 1}, 5));
+  auto components = strongly_connected_components(g);
+  EXPECT_EQ(components.size(), g.size());
+  EXPECT_EQ(components.front(), std::vector<size_t>{0});  // dependencies come first
+}
+
+}  // namespace
+}  // namespace ferry::assess
