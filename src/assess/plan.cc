@@ -249,7 +249,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     p.cycle = -1;
 
     graph[i].moving = p.strategy != "retire" && p.strategy != "retain";
-    graph[i].shared_infrastructure = std::get<bool>(facts.get("shared_infrastructure")->value);
+    const Fact* shared = facts.get("shared_infrastructure");
+    graph[i].shared_infrastructure = shared && std::get<bool>(shared->value);
     graph[i].priority = w.data_classification == "tier1";
     graph[i].risk = p.risk_score;
     // A pilot rehearses the runbook: a simple move the plan is confident about.

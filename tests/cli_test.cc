@@ -1,0 +1,210 @@
+// Runs the real ferry binary: exit codes, messages, files written or not,
+// and the plans for the example estates compared with golden files.
+// FERRY_UPDATE_GOLDEN=1 rewrites the golden files instead of comparing.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ferry_cli_" + std::to_string(getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Outcome ferry(const std::string& args) {
+    const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
+    const std::string cmd = std::string(FERRY_BINARY) + " " + args + " >" + out + " 2>" + err;
+    int raw = std::system(cmd.c_str());
+    Outcome r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+  std::string write(const std::string& name, const std::string& text) {
+    auto p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+  fs::path dir_;
+};
+
+void expect_golden(const std::string& name, const std::string& actual) {
+  const fs::path path = fs::path(FERRY_SOURCE_DIR) / "tests" / "golden" / name;
+  if (const char* update = std::getenv("FERRY_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << actual;
+    return;
+  }
+  ASSERT_TRUE(fs::exists(path)) << path << " is missing; run with FERRY_UPDATE_GOLDEN=1 to create it";
+  const std::string expected = slurp(path);
+  if (expected == actual) return;
+  // Point at the first differing line rather than dumping two whole plans.
+  std::istringstream e(expected), a(actual);
+  std::string el, al;
+  for (int line = 1;; ++line) {
+    const bool more_e = static_cast<bool>(std::getline(e, el));
+    const bool more_a = static_cast<bool>(std::getline(a, al));
+    if (!more_e && !more_a) break;
+    if (el != al || more_e != more_a) {
+      FAIL() << name << " differs from the golden file at line " << line << ":\n  expected: " << el
+             << "\n  actual:   " << al << "\n(FERRY_UPDATE_GOLDEN=1 rewrites it after a deliberate change)";
+    }
+  }
+}
+
+TEST_F(Cli, HelpAndVersion) {
+  Outcome help = ferry("--help");
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("assess"), std::string::npos);
+  EXPECT_NE(help.out.find("Exit status: 0 ok"), std::string::npos);
+  Outcome version = ferry("--version");
+  EXPECT_EQ(version.status, 0);
+  EXPECT_EQ(version.out.rfind("ferry 0.", 0), 0u) << version.out;
+  Outcome assess_help = ferry("assess --help");
+  EXPECT_EQ(assess_help.status, 0);
+  for (const char* needle : {"--format", "--out", "--rules", "--catalog", "Konveyor", "ExternalId"}) {
+    EXPECT_NE(assess_help.out.find(needle), std::string::npos) << needle;
+  }
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(ferry("").status, 2);
+  EXPECT_EQ(ferry("assess").status, 2);
+  EXPECT_EQ(ferry("frobnicate").status, 2);
+  Outcome bad_format = ferry("assess examples/estate.yaml --format pdf");
+  EXPECT_EQ(bad_format.status, 2);
+  EXPECT_NE(bad_format.err.find("unknown format 'pdf'"), std::string::npos);
+}
+
+TEST_F(Cli, InvalidInventoryExitsThreeListsEveryProblemAndWritesNothing) {
+  const std::string bad = write("bad.yaml",
+                                "workloads:\n"
+                                "  - name: api\n"
+                                "    kind: servise\n"
+                                "    depends_on: [dbb]\n"
+                                "    colour: blue\n"
+                                "  - name: db\n"
+                                "  - name: api\n");
+  const std::string out = (dir_ / "plan.md").string();
+  Outcome r = ferry("assess " + bad + " --format markdown --out " + out);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_TRUE(r.out.empty());
+  for (const std::string& needle :
+       {bad + ":3:11: error: workloads[0].kind: unknown value 'servise' (did you mean 'service'?)",
+        bad + ":5:5: error: workloads[0]: unknown key 'colour'",
+        bad + ":7:5: error: duplicate workload name 'api' (first defined at " + bad + ":2:5)",
+        std::string("api.depends_on: unknown workload 'dbb' (did you mean 'db'?)")}) {
+    EXPECT_NE(r.err.find(needle), std::string::npos) << needle << "\nin:\n" << r.err;
+  }
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find("plan.md"), std::string::npos) << "left behind: " << entry.path();
+  }
+}
+
+TEST_F(Cli, FailedRunLeavesAnExistingOutputUntouched) {
+  const std::string out = write("plan.json", "previous plan\n");
+  Outcome r = ferry("assess " + write("empty.yaml", "") + " --format json --out " + out);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find("empty.yaml: error: the file is empty"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(out), "previous plan\n");
+}
+
+TEST_F(Cli, BadRulesAndCatalogAreReportedWithTheInventoryProblems) {
+  const std::string rules = write("rules.yaml", "decisions: { strategy: { options: [rehost], fallback: rehost,\n"
+                                                "  rules: [ { id: x, when: { lifespan: 1 }, vote: { rehost: 1 }, because: b } ] } }\n"
+                                                "data_methods: { by_size: [ { method: dump_restore } ] }\n");
+  const std::string catalog = write("catalog.yaml", "services:\n  - { name: S3, to: MinIO, complexity: trivial }\n");
+  const std::string csv = write("inv.csv", "Application,Technology,Dependencies,Traffic,Data Store,Critical\nx,Go,,,,\n");
+  Outcome r = ferry("assess " + csv + " --rules " + rules + " --catalog " + catalog);
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.err.find(rules + ":2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown fact 'lifespan'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(catalog + ":2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown value 'trivial'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(csv + ":1: error: missing column 'Owner'"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, MissingFileAndUnwritableOutputAreIoProblems) {
+  Outcome missing = ferry("assess /nonexistent/estate.yaml");
+  EXPECT_EQ(missing.status, 3);
+  EXPECT_NE(missing.err.find("/nonexistent/estate.yaml: error: cannot open file"), std::string::npos);
+  Outcome unwritable = ferry("assess examples/estate.yaml --out /nonexistent/dir/plan.md");
+  EXPECT_EQ(unwritable.status, 4);
+  EXPECT_NE(unwritable.err.find("/nonexistent/dir/plan.md: cannot create file"), std::string::npos) << unwritable.err;
+}
+
+TEST_F(Cli, RulesOverrideChangesTheDecision) {
+  // The same workload under a house rule that retires everything not containerized.
+  const std::string inv = write("one.yaml", "workloads:\n  - { name: old-vm, containerized: false }\n");
+  Outcome builtin = ferry("assess " + inv + " --format json");
+  ASSERT_EQ(builtin.status, 0) << builtin.err;
+  EXPECT_NE(builtin.out.find("\"strategy\": \"replatform\""), std::string::npos);
+  const std::string rules = write("house.yaml", "decisions:\n  strategy:\n    options: [retire, rehost]\n"
+                                                "    fallback: rehost\n    rules:\n"
+                                                "      - { id: no-vms, when: { containerized: false }, vote: { retire: 1 },"
+                                                " because: \"house rule: VMs are retired\" }\n"
+                                                "data_methods: { by_size: [ { method: dump_restore } ] }\n");
+  Outcome house = ferry("assess " + inv + " --format json --rules " + rules);
+  ASSERT_EQ(house.status, 0) << house.err;
+  EXPECT_NE(house.out.find("\"strategy\": \"retire\""), std::string::npos);
+  EXPECT_NE(house.out.find("house rule: VMs are retired"), std::string::npos);
+}
+
+TEST_F(Cli, WritesTheOutputFileAtomically) {
+  const std::string out = (dir_ / "plan.html").string();
+  Outcome r = ferry("assess examples/estate.yaml --format html --out " + out);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("wrote " + out), std::string::npos);
+  const std::string html = slurp(out);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.find("<svg id=\"dependency-graph\""), std::string::npos);
+}
+
+// Golden plans: a deliberate change to rules, catalog, examples or rendering
+// shows up here as a reviewable diff.
+TEST_F(Cli, GoldenExampleEstate) {
+  for (const auto& [format, file] : std::vector<std::pair<std::string, std::string>>{
+           {"table", "estate.txt"}, {"markdown", "estate.md"}, {"json", "estate.json"}, {"html", "estate.html"}}) {
+    Outcome r = ferry("assess examples/estate.yaml --format " + format);
+    ASSERT_EQ(r.status, 0) << r.err;
+    expect_golden(file, r.out);
+  }
+}
+
+TEST_F(Cli, GoldenCsvInventories) {
+  Outcome seed = ferry("assess examples/seed-inventory.csv --format json");
+  ASSERT_EQ(seed.status, 0) << seed.err;
+  expect_golden("seed-inventory.json", seed.out);
+  Outcome merged = ferry("assess examples/konveyor-import.csv examples/aws-discovery-import.csv --format table");
+  ASSERT_EQ(merged.status, 0) << merged.err;
+  expect_golden("konveyor-aws.txt", merged.out);
+}
+
+}  // namespace
