@@ -25,14 +25,14 @@ Result<Catalog> Catalog::parse(const std::string& text, const std::string& file)
   Catalog catalog;
   MappingReader top(*root, file, "", diags);
   top.require("services");
-  YAML::Node list = top.node("services");
+  const YamlNode* list = top.node("services");
   top.finish();
-  if (list.IsDefined() && !list.IsSequence()) {
-    diags.error(location_of(list, file), "services: expected a list");
+  if (list && !list->is_sequence()) {
+    diags.error(location_of(*list, file), "services: expected a list");
   }
   std::unordered_map<std::string, SourceLocation> seen;
-  for (size_t i = 0; list.IsSequence() && i < list.size(); ++i) {
-    MappingReader r(list[i], file, fmt::format("services[{}]", i), diags);
+  for (size_t i = 0; list && list->is_sequence() && i < list->size(); ++i) {
+    MappingReader r((*list)[i], file, fmt::format("services[{}]", i), diags);
     CatalogEntry e;
     r.require("name");
     r.require("to");

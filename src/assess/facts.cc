@@ -51,13 +51,17 @@ const FactInfo* find_fact(const std::string& name) {
   return nullptr;
 }
 
+size_t fact_index(const FactInfo& info) { return static_cast<size_t>(&info - fact_registry().data()); }
+
+Facts::Facts() : slots_(fact_registry().size()) {}
+
 void Facts::set(const std::string& name, FactValue value, bool assumed) {
-  facts_[name] = Fact{std::move(value), assumed};
+  slots_[fact_index(*find_fact(name))] = Fact{std::move(value), assumed};
 }
 
 const Fact* Facts::get(const std::string& name) const {
-  auto it = facts_.find(name);
-  return it == facts_.end() ? nullptr : &it->second;
+  const FactInfo* info = find_fact(name);
+  return info ? get(fact_index(*info)) : nullptr;
 }
 
 std::string format_fact_value(const FactValue& v) {

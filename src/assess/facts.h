@@ -4,7 +4,6 @@
 // assumed fact is recorded so the plan can show it and lower its confidence.
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -26,20 +25,26 @@ struct FactInfo {
 // rejected when loaded.
 const std::vector<FactInfo>& fact_registry();
 const FactInfo* find_fact(const std::string& name);
+// Position of a fact in the registry; rules resolve names to it once, when loaded.
+size_t fact_index(const FactInfo& info);
 
 struct Fact {
   FactValue value;
   bool assumed = false;  // the inventory did not say; the rules' assumption was used
 };
 
+// One workload's facts, a slot per registry entry: rules are evaluated for
+// every workload of large estates, so lookups are by index, not by name.
 class Facts {
  public:
+  Facts();
+  // `name` must be in the registry.
   void set(const std::string& name, FactValue value, bool assumed = false);
   const Fact* get(const std::string& name) const;
-  const std::map<std::string, Fact>& all() const { return facts_; }
+  const Fact* get(size_t index) const { return slots_[index] ? &*slots_[index] : nullptr; }
 
  private:
-  std::map<std::string, Fact> facts_;
+  std::vector<std::optional<Fact>> slots_;
 };
 
 std::string format_fact_value(const FactValue& v);

@@ -10,7 +10,7 @@ namespace {
 
 constexpr double kMaxSize = 1e9;  // GB; a petabyte is 1e6, so this only rejects nonsense
 
-void read_defaults(const YAML::Node& node, const std::string& path, PlanningDefaults& d,
+void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaults& d,
                    Diagnostics& diags) {
   MappingReader r(node, path, "defaults", diags);
   if (auto v = r.number("bandwidth_gbps", 0.001, 10000)) d.bandwidth_gbps = *v;
@@ -32,16 +32,16 @@ std::vector<Dependency> read_dependencies(MappingReader& r, const std::string& k
   return out;
 }
 
-std::vector<DataStore> read_data(const YAML::Node& list, const std::string& path,
+std::vector<DataStore> read_data(const YamlNode* list, const std::string& path,
                                  const std::string& field, Diagnostics& diags) {
   std::vector<DataStore> out;
-  if (!list.IsDefined() || list.IsNull()) return out;
-  if (!list.IsSequence()) {
-    diags.error(location_of(list, path), field + ": expected a list of data stores");
+  if (!list || list->is_null()) return out;
+  if (!list->is_sequence()) {
+    diags.error(location_of(*list, path), field + ": expected a list of data stores");
     return out;
   }
-  for (size_t i = 0; i < list.size(); ++i) {
-    MappingReader r(list[i], path, fmt::format("{}[{}]", field, i), diags);
+  for (size_t i = 0; i < list->size(); ++i) {
+    MappingReader r((*list)[i], path, fmt::format("{}[{}]", field, i), diags);
     DataStore store;
     store.where = r.where();
     r.require("name");
@@ -56,7 +56,7 @@ std::vector<DataStore> read_data(const YAML::Node& list, const std::string& path
   return out;
 }
 
-Workload read_workload(const YAML::Node& node, const std::string& path, size_t index,
+Workload read_workload(const YamlNode& node, const std::string& path, size_t index,
                        Diagnostics& diags) {
   const std::string field = fmt::format("workloads[{}]", index);
   MappingReader r(node, path, field, diags);
@@ -104,24 +104,24 @@ std::vector<Workload> import_native_yaml(const std::string& text, const std::str
     diags.error({path, 0, 0}, root.error().message);
     return out;
   }
-  if (root->IsNull()) {
+  if (root->is_null()) {
     diags.error({path, 0, 0}, "the file is empty; expected a 'workloads:' list");
     return out;
   }
   MappingReader top(*root, path, "", diags);
   if (!top.valid()) return out;
-  if (top.has("defaults")) read_defaults(top.node("defaults"), path, defaults, diags);
+  if (top.has("defaults")) read_defaults(*top.node("defaults"), path, defaults, diags);
   top.require("workloads");
-  YAML::Node list = top.node("workloads");
+  const YamlNode* list = top.node("workloads");
   top.finish();
-  if (!list.IsDefined() || list.IsNull()) return out;
-  if (!list.IsSequence()) {
-    diags.error(location_of(list, path), "workloads: expected a list of workloads");
+  if (!list || list->is_null()) return out;
+  if (!list->is_sequence()) {
+    diags.error(location_of(*list, path), "workloads: expected a list of workloads");
     return out;
   }
-  if (list.size() == 0) diags.error(location_of(list, path), "workloads: the list is empty");
-  for (size_t i = 0; i < list.size(); ++i) {
-    Workload w = read_workload(list[i], path, i, diags);
+  if (list->size() == 0) diags.error(location_of(*list, path), "workloads: the list is empty");
+  for (size_t i = 0; i < list->size(); ++i) {
+    Workload w = read_workload((*list)[i], path, i, diags);
     if (!w.name.empty()) out.push_back(std::move(w));
   }
   return out;

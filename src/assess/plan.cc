@@ -196,8 +196,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
         // Reasons: the rules that voted for the choice, strongest first.
         std::vector<std::pair<double, std::string>> weighted;
         for (const auto& vote : result.fired) {
-          auto it = vote.votes.find(result.choice);
-          if (it != vote.votes.end() && it->second > 0) weighted.emplace_back(it->second, vote.because);
+          auto it = vote.rule->votes.find(result.choice);
+          if (it != vote.rule->votes.end() && it->second > 0) weighted.emplace_back(it->second, vote.because);
         }
         std::stable_sort(weighted.begin(), weighted.end(),
                          [](const auto& a, const auto& b) { return a.first > b.first; });

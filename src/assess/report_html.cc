@@ -179,9 +179,9 @@ void workload_sections(const Plan& plan, std::string& out) {
                          esc(name), esc(result.choice));
       for (const auto& vote : result.fired) {
         std::vector<std::string> votes, inputs;
-        for (const auto& [option, weight] : vote.votes) votes.push_back(fmt::format("{} {:+g}", option, weight));
-        for (const auto& in : vote.inputs) inputs.push_back(in.fact + "=" + in.value + (in.assumed ? " (assumed)" : ""));
-        out += fmt::format("<tr><td>{}<br><small>{}</small></td><td>{}</td><td>{}</td></tr>", esc(vote.rule_id),
+        for (const auto& [option, weight] : vote.rule->votes) votes.push_back(fmt::format("{} {:+g}", option, weight));
+        for (const auto& in : vote.inputs) inputs.push_back(std::string(in.fact) + "=" + in.value + (in.assumed ? " (assumed)" : ""));
+        out += fmt::format("<tr><td>{}<br><small>{}</small></td><td>{}</td><td>{}</td></tr>", esc(vote.rule->id),
                            esc(vote.because), esc(join(votes, ", ")), esc(join(inputs, ", ")));
       }
       out += "</table>\n";

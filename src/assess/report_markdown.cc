@@ -246,9 +246,9 @@ void workload_details(const Plan& plan, std::string& out) {
       out += "| Rule | Votes | Inputs read |\n|---|---|---|\n";
       for (const auto& vote : result.fired) {
         std::vector<std::string> votes, inputs;
-        for (const auto& [option, weight] : vote.votes) votes.push_back(fmt::format("{} {:+g}", option, weight));
-        for (const auto& in : vote.inputs) inputs.push_back(in.fact + "=" + in.value + (in.assumed ? " (assumed)" : ""));
-        out += fmt::format("| {} | {} | {} |\n", vote.rule_id, join(votes, ", "), cell(join(inputs, ", ")));
+        for (const auto& [option, weight] : vote.rule->votes) votes.push_back(fmt::format("{} {:+g}", option, weight));
+        for (const auto& in : vote.inputs) inputs.push_back(std::string(in.fact) + "=" + in.value + (in.assumed ? " (assumed)" : ""));
+        out += fmt::format("| {} | {} | {} |\n", vote.rule->id, join(votes, ", "), cell(join(inputs, ", ")));
       }
       std::vector<std::string> scores;
       for (const auto& [option, score] : result.scores) scores.push_back(fmt::format("{} {:g}", option, score));

@@ -37,69 +37,77 @@ const char* type_name(FactType t) {
   return "?";
 }
 
-std::optional<FactValue> read_operand(const YAML::Node& node, FactType type) {
-  if (!node.IsScalar()) return std::nullopt;
+std::optional<FactValue> read_operand(const YamlNode& node, FactType type) {
+  if (!node.is_scalar()) return std::nullopt;
   switch (type) {
-    case FactType::kBool: {
-      bool b = false;
-      if (YAML::convert<bool>::decode(node, b)) return FactValue(b);
+    case FactType::kBool:
+      if (auto b = node.as_bool()) return FactValue(*b);
       return std::nullopt;
-    }
-    case FactType::kNumber: {
-      double d = 0;
-      if (YAML::convert<double>::decode(node, d)) return FactValue(d);
+    case FactType::kNumber:
+      if (auto d = node.as_number()) return FactValue(*d);
       return std::nullopt;
-    }
     case FactType::kText:
-      return FactValue(to_lower(node.Scalar()));
+      return FactValue(to_lower(node.scalar()));
   }
   return std::nullopt;
 }
 
-Conditions read_conditions(const YAML::Node& node, const std::string& file, const std::string& path,
+// A mapping's entries, for the sections keyed by name (assumptions,
+// decisions, checklist); reports a non-mapping once.
+bool is_mapping_or_report(const YamlNode* node, const std::string& file, const std::string& path,
+                          Diagnostics& diags) {
+  if (!node || node->is_null()) return false;
+  if (node->is_mapping()) return true;
+  diags.error(location_of(*node, file), path + ": expected a mapping");
+  return false;
+}
+
+bool is_sequence_or_report(const YamlNode* node, const std::string& file, const std::string& path,
+                           Diagnostics& diags) {
+  if (!node || node->is_null()) return false;
+  if (node->is_sequence()) return true;
+  diags.error(location_of(*node, file), path + ": expected a list");
+  return false;
+}
+
+Conditions read_conditions(const YamlNode* node, const std::string& file, const std::string& path,
                            Diagnostics& diags) {
   Conditions out;
-  if (!node.IsDefined() || node.IsNull()) return out;
-  if (!node.IsMap()) {
-    diags.error(location_of(node, file), path + ": expected a mapping of fact: condition");
-    return out;
-  }
+  if (!is_mapping_or_report(node, file, path, diags)) return out;
   const std::vector<std::string> names = fact_names();
-  for (auto it = node.begin(); it != node.end(); ++it) {
-    const std::string fact = it->first.as<std::string>("");
-    const SourceLocation where = location_of(it->first, file);
+  for (size_t e = 0; e < node->size(); ++e) {
+    const std::string fact = node->key(e).scalar();
+    const SourceLocation where = location_of(node->key(e), file);
     const FactInfo* info = find_fact(fact);
     if (!info) {
       diags.error(where, fmt::format("{}: unknown fact '{}'{}", path, fact, did_you_mean_hint(fact, names)));
       continue;
     }
-    auto add = [&](Op op, const YAML::Node& operand, const std::string& op_name) {
-      Condition c{fact, op, {}, where};
+    auto add = [&](Op op, const YamlNode& operand, const std::string& op_name) {
+      Condition c{fact, fact_index(*info), op, {}, where};
       const FactType type = op == Op::kPresent ? FactType::kBool : info->type;
       const bool is_list_op = op == Op::kIn || op == Op::kNotIn;
-      if (is_list_op != operand.IsSequence()) {
-        diags.error(location_of(operand, file),
-                    fmt::format("{}.{}.{}: expected {}", path, fact, op_name,
-                                is_list_op ? "a list" : "a single value"));
+      if (is_list_op != operand.is_sequence()) {
+        diags.error(location_of(operand, file), fmt::format("{}.{}.{}: expected {}", path, fact, op_name,
+                                                            is_list_op ? "a list" : "a single value"));
         return;
       }
       if ((op == Op::kLess || op == Op::kLessEq || op == Op::kGreater || op == Op::kGreaterEq) &&
           info->type != FactType::kNumber) {
-        diags.error(location_of(operand, file),
-                    fmt::format("{}.{}: '{}' compares numbers, but {} is {}", path, fact, op_name,
-                                fact, type_name(info->type)));
+        diags.error(location_of(operand, file), fmt::format("{}.{}: '{}' compares numbers, but {} is {}", path, fact,
+                                                            op_name, fact, type_name(info->type)));
         return;
       }
-      std::vector<YAML::Node> items;
+      std::vector<const YamlNode*> items;
       if (is_list_op) {
-        for (const auto& item : operand) items.push_back(item);
+        for (size_t i = 0; i < operand.size(); ++i) items.push_back(&operand[i]);
       } else {
-        items.push_back(operand);
+        items.push_back(&operand);
       }
-      for (const auto& item : items) {
-        auto value = read_operand(item, type);
+      for (const YamlNode* item : items) {
+        auto value = read_operand(*item, type);
         if (!value) {
-          diags.error(location_of(item, file),
+          diags.error(location_of(*item, file),
                       fmt::format("{}.{}.{}: expected {}", path, fact, op_name, type_name(type)));
           return;
         }
@@ -107,21 +115,21 @@ Conditions read_conditions(const YAML::Node& node, const std::string& file, cons
       }
       out.all.push_back(std::move(c));
     };
-    const YAML::Node& spec = it->second;
-    if (!spec.IsMap()) {
-      add(spec.IsSequence() ? Op::kIn : Op::kEquals, spec, spec.IsSequence() ? "in" : "equals");
+    const YamlNode& spec = node->value(e);
+    if (!spec.is_mapping()) {
+      add(spec.is_sequence() ? Op::kIn : Op::kEquals, spec, spec.is_sequence() ? "in" : "equals");
       continue;
     }
-    for (auto op_it = spec.begin(); op_it != spec.end(); ++op_it) {
-      const std::string op_name = op_it->first.as<std::string>("");
+    for (size_t o = 0; o < spec.size(); ++o) {
+      const std::string op_name = spec.key(o).scalar();
       auto found = std::find(kOpNames.begin(), kOpNames.end(), op_name);
       if (found == kOpNames.end()) {
-        diags.error(location_of(op_it->first, file),
-                    fmt::format("{}.{}: unknown operator '{}'{}; expected one of: {}", path, fact,
-                                op_name, did_you_mean_hint(op_name, kOpNames), join(kOpNames, ", ")));
+        diags.error(location_of(spec.key(o), file),
+                    fmt::format("{}.{}: unknown operator '{}'{}; expected one of: {}", path, fact, op_name,
+                                did_you_mean_hint(op_name, kOpNames), join(kOpNames, ", ")));
         continue;
       }
-      add(static_cast<Op>(found - kOpNames.begin()), op_it->second, op_name);
+      add(static_cast<Op>(found - kOpNames.begin()), spec.value(o), op_name);
     }
   }
   return out;
@@ -141,7 +149,7 @@ void check_placeholders(const std::string& text, const SourceLocation& where, co
   }
 }
 
-Decision read_decision(const std::string& name, const YAML::Node& node, const std::string& file,
+Decision read_decision(const std::string& name, const YamlNode& node, const std::string& file,
                        Diagnostics& diags) {
   Decision d;
   d.name = name;
@@ -151,15 +159,12 @@ Decision read_decision(const std::string& name, const YAML::Node& node, const st
   r.require("fallback");
   d.options = r.text_list("options").value_or(std::vector<std::string>{});
   d.fallback = r.choice("fallback", d.options).value_or("");
-  YAML::Node rules = r.node("rules");
+  const YamlNode* rules = r.node("rules");
   r.finish();
-  if (rules.IsDefined() && !rules.IsSequence()) {
-    diags.error(location_of(rules, file), path + ".rules: expected a list");
-    return d;
-  }
-  for (size_t i = 0; rules.IsSequence() && i < rules.size(); ++i) {
+  if (!is_sequence_or_report(rules, file, path + ".rules", diags)) return d;
+  for (size_t i = 0; i < rules->size(); ++i) {
     const std::string rule_path = fmt::format("{}.rules[{}]", path, i);
-    MappingReader rr(rules[i], file, rule_path, diags);
+    MappingReader rr((*rules)[i], file, rule_path, diags);
     Rule rule;
     rule.where = rr.where();
     rr.require("id");
@@ -169,15 +174,14 @@ Decision read_decision(const std::string& name, const YAML::Node& node, const st
     rule.because = rr.text("because").value_or("");
     check_placeholders(rule.because, rr.where("because"), rule_path, diags);
     rule.when = read_conditions(rr.node("when"), file, rule_path + ".when", diags);
-    YAML::Node votes = rr.node("vote");
-    if (votes.IsMap()) {
-      MappingReader vr(votes, file, rule_path + ".vote", diags);
+    if (const YamlNode* votes = rr.node("vote"); votes && votes->is_mapping()) {
+      MappingReader vr(*votes, file, rule_path + ".vote", diags);
       for (const auto& option : d.options) {
         if (auto w = vr.number(option, -1000, 1000)) rule.votes[option] = *w;
       }
       vr.finish();
-    } else if (votes.IsDefined()) {
-      diags.error(location_of(votes, file), rule_path + ".vote: expected option: weight pairs");
+    } else if (votes && !votes->is_null()) {
+      diags.error(location_of(*votes, file), rule_path + ".vote: expected option: weight pairs");
     }
     rr.finish();
     d.rules.push_back(std::move(rule));
@@ -185,41 +189,37 @@ Decision read_decision(const std::string& name, const YAML::Node& node, const st
   return d;
 }
 
-void read_data_methods(const YAML::Node& node, const std::string& file, DataMethodRules& m,
-                       Diagnostics& diags) {
+void read_data_methods(const YamlNode& node, const std::string& file, DataMethodRules& m, Diagnostics& diags) {
   MappingReader r(node, file, "data_methods", diags);
   m.file_engines = r.text_list("file_engines").value_or(std::vector<std::string>{});
-  m.logical_replication_engines =
-      r.text_list("logical_replication_engines").value_or(std::vector<std::string>{});
+  m.logical_replication_engines = r.text_list("logical_replication_engines").value_or(std::vector<std::string>{});
   m.relational_engines = r.text_list("relational_engines").value_or(std::vector<std::string>{});
   if (auto f = r.number("dump_restore_factor", 1, 100)) m.dump_restore_factor = *f;
-  YAML::Node tiers = r.node("by_size");
-  YAML::Node cutover = r.node("cutover_minutes");
   r.require("by_size");
+  const YamlNode* tiers = r.node("by_size");
+  const YamlNode* cutover = r.node("cutover_minutes");
   r.finish();
-  for (size_t i = 0; tiers.IsSequence() && i < tiers.size(); ++i) {
-    MappingReader t(tiers[i], file, fmt::format("data_methods.by_size[{}]", i), diags);
-    SizeTier tier;
-    tier.up_to_tb = t.number("up_to_tb", 0, 1e9);
-    tier.method = t.choice("method", kMethods).value_or("");
-    t.require("method");
-    t.finish();
-    if (!tier.up_to_tb && i + 1 != tiers.size()) {
-      diags.error(t.where(), "data_methods.by_size: only the last tier may omit up_to_tb");
+  if (is_sequence_or_report(tiers, file, "data_methods.by_size", diags)) {
+    for (size_t i = 0; i < tiers->size(); ++i) {
+      MappingReader t((*tiers)[i], file, fmt::format("data_methods.by_size[{}]", i), diags);
+      SizeTier tier;
+      tier.up_to_tb = t.number("up_to_tb", 0, 1e9);
+      t.require("method");
+      tier.method = t.choice("method", kMethods).value_or("");
+      t.finish();
+      if (!tier.up_to_tb && i + 1 != tiers->size()) {
+        diags.error(t.where(), "data_methods.by_size: only the last tier may omit up_to_tb");
+      }
+      m.by_size.push_back(tier);
     }
-    m.by_size.push_back(tier);
   }
-  if (cutover.IsDefined()) {
-    MappingReader c(cutover, file, "data_methods.cutover_minutes", diags);
+  if (cutover) {
+    MappingReader c(*cutover, file, "data_methods.cutover_minutes", diags);
     for (const auto& method : kMethods) {
       if (auto v = c.number(method, 0, 1e6)) m.cutover_minutes[method] = *v;
     }
     c.finish();
   }
-}
-
-std::optional<FactValue> assumption_value(const YAML::Node& node, const FactInfo& info) {
-  return read_operand(node, info.type);
 }
 
 }  // namespace
@@ -240,28 +240,28 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   const std::vector<std::string> names = fact_names();
 
   // assumptions: fact -> value used when the inventory does not say
-  YAML::Node assumptions = top.node("assumptions");
-  for (auto it = assumptions.begin(); assumptions.IsMap() && it != assumptions.end(); ++it) {
-    const std::string fact = it->first.as<std::string>("");
-    const FactInfo* info = find_fact(fact);
-    if (!info) {
-      diags.error(location_of(it->first, file),
-                  fmt::format("assumptions: unknown fact '{}'{}", fact, did_you_mean_hint(fact, names)));
-      continue;
+  if (const YamlNode* a = top.node("assumptions"); is_mapping_or_report(a, file, "assumptions", diags)) {
+    for (size_t e = 0; e < a->size(); ++e) {
+      const std::string fact = a->key(e).scalar();
+      const FactInfo* info = find_fact(fact);
+      if (!info) {
+        diags.error(location_of(a->key(e), file),
+                    fmt::format("assumptions: unknown fact '{}'{}", fact, did_you_mean_hint(fact, names)));
+        continue;
+      }
+      auto v = read_operand(a->value(e), info->type);
+      if (!v) {
+        diags.error(location_of(a->value(e), file), fmt::format("assumptions.{}: expected {}", fact, type_name(info->type)));
+        continue;
+      }
+      rs.assumptions[fact] = *v;
     }
-    auto v = assumption_value(it->second, *info);
-    if (!v) {
-      diags.error(location_of(it->second, file),
-                  fmt::format("assumptions.{}: expected {}", fact, type_name(info->type)));
-      continue;
-    }
-    rs.assumptions[fact] = *v;
   }
   if (auto size = top.number("assumed_data_size_gb", 0, 1e9)) rs.assumed_data_size_gb = *size;
   if (auto heavy = top.number("proprietary_heavy_at", 1, 1000)) rs.proprietary_heavy_at = *heavy;
 
   if (top.has("confidence")) {
-    MappingReader c(top.node("confidence"), file, "confidence", diags);
+    MappingReader c(*top.node("confidence"), file, "confidence", diags);
     rs.confidence_facts = c.text_list("facts").value_or(std::vector<std::string>{});
     for (size_t i = 0; i < rs.confidence_facts.size(); ++i) {
       const auto& fact = rs.confidence_facts[i];
@@ -270,80 +270,84 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
                     fmt::format("confidence.facts: unknown fact '{}'{}", fact, did_you_mean_hint(fact, names)));
       }
     }
-    YAML::Node levels = c.node("levels");
-    for (size_t i = 0; levels.IsSequence() && i < levels.size(); ++i) {
-      rs.confidence_levels.push_back(levels[i].as<double>(0));
+    if (const YamlNode* levels = c.node("levels"); levels && levels->is_sequence()) {
+      for (size_t i = 0; i < levels->size(); ++i) rs.confidence_levels.push_back((*levels)[i].as_number().value_or(-1));
     }
     if (rs.confidence_levels.size() != 4 ||
-        !std::is_sorted(rs.confidence_levels.begin(), rs.confidence_levels.end())) {
+        !std::is_sorted(rs.confidence_levels.begin(), rs.confidence_levels.end()) ||
+        rs.confidence_levels.front() < 0) {
       diags.error(c.where("levels"), "confidence.levels: expected four ascending shares, e.g. [0.2, 0.4, 0.6, 0.8]");
     }
     c.finish();
   }
 
-  YAML::Node decisions = top.node("decisions");
   top.require("decisions");
-  for (auto it = decisions.begin(); decisions.IsMap() && it != decisions.end(); ++it) {
-    rs.decisions.push_back(read_decision(it->first.as<std::string>(""), it->second, file, diags));
-  }
-  if (decisions.IsDefined() && !rs.decision("strategy")) {
-    diags.error(location_of(decisions, file), "decisions: a 'strategy' decision is required");
-  }
-
-  YAML::Node risks = top.node("risks");
-  for (size_t i = 0; risks.IsSequence() && i < risks.size(); ++i) {
-    const std::string path = fmt::format("risks[{}]", i);
-    MappingReader r(risks[i], file, path, diags);
-    RiskRule risk;
-    for (const char* key : {"id", "title", "severity", "mitigation"}) r.require(key);
-    risk.id = r.text("id").value_or("");
-    risk.title = r.text("title").value_or("");
-    risk.severity = r.choice("severity", kSeverities).value_or("medium");
-    risk.mitigation = r.text("mitigation").value_or("");
-    risk.source = r.text("source").value_or("");
-    check_placeholders(risk.title, r.where("title"), path, diags);
-    check_placeholders(risk.mitigation, r.where("mitigation"), path, diags);
-    risk.when = read_conditions(r.node("when"), file, path + ".when", diags);
-    r.finish();
-    rs.risks.push_back(std::move(risk));
-  }
-
-  YAML::Node checklist = top.node("checklist");
-  for (auto it = checklist.begin(); checklist.IsMap() && it != checklist.end(); ++it) {
-    const std::string section = it->first.as<std::string>("");
-    if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
-      diags.error(location_of(it->first, file),
-                  fmt::format("checklist: unknown section '{}'{}; expected technical, data or operational",
-                              section, did_you_mean_hint(section, kSections)));
-      continue;
+  if (const YamlNode* d = top.node("decisions"); is_mapping_or_report(d, file, "decisions", diags)) {
+    for (size_t e = 0; e < d->size(); ++e) {
+      rs.decisions.push_back(read_decision(d->key(e).scalar(), d->value(e), file, diags));
     }
-    for (size_t i = 0; it->second.IsSequence() && i < it->second.size(); ++i) {
-      const std::string path = fmt::format("checklist.{}[{}]", section, i);
-      MappingReader r(it->second[i], file, path, diags);
-      r.require("item");
-      ChecklistRule item{section, r.text("item").value_or(""), read_conditions(r.node("when"), file, path + ".when", diags)};
+    if (!rs.decision("strategy")) diags.error(location_of(*d, file), "decisions: a 'strategy' decision is required");
+  }
+
+  if (const YamlNode* risks = top.node("risks"); is_sequence_or_report(risks, file, "risks", diags)) {
+    for (size_t i = 0; i < risks->size(); ++i) {
+      const std::string path = fmt::format("risks[{}]", i);
+      MappingReader r((*risks)[i], file, path, diags);
+      RiskRule risk;
+      for (const char* key : {"id", "title", "severity", "mitigation"}) r.require(key);
+      risk.id = r.text("id").value_or("");
+      risk.title = r.text("title").value_or("");
+      risk.severity = r.choice("severity", kSeverities).value_or("medium");
+      risk.mitigation = r.text("mitigation").value_or("");
+      risk.source = r.text("source").value_or("");
+      check_placeholders(risk.title, r.where("title"), path, diags);
+      check_placeholders(risk.mitigation, r.where("mitigation"), path, diags);
+      risk.when = read_conditions(r.node("when"), file, path + ".when", diags);
       r.finish();
-      rs.checklist.push_back(std::move(item));
+      rs.risks.push_back(std::move(risk));
     }
   }
 
-  YAML::Node rollback = top.node("rollback_criteria");
-  for (size_t i = 0; rollback.IsSequence() && i < rollback.size(); ++i) {
-    const std::string path = fmt::format("rollback_criteria[{}]", i);
-    MappingReader r(rollback[i], file, path, diags);
-    for (const char* key : {"metric", "threshold", "action"}) r.require(key);
-    RollbackRule rule{r.text("metric").value_or(""), r.text("threshold").value_or(""),
-                      r.text("action").value_or(""),
-                      read_conditions(r.node("when"), file, path + ".when", diags)};
-    r.finish();
-    rs.rollback.push_back(std::move(rule));
+  if (const YamlNode* checklist = top.node("checklist"); is_mapping_or_report(checklist, file, "checklist", diags)) {
+    for (size_t e = 0; e < checklist->size(); ++e) {
+      const std::string section = checklist->key(e).scalar();
+      if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
+        diags.error(location_of(checklist->key(e), file),
+                    fmt::format("checklist: unknown section '{}'{}; expected technical, data or operational", section,
+                                did_you_mean_hint(section, kSections)));
+        continue;
+      }
+      const YamlNode* items = &checklist->value(e);
+      if (!is_sequence_or_report(items, file, "checklist." + section, diags)) continue;
+      for (size_t i = 0; i < items->size(); ++i) {
+        const std::string path = fmt::format("checklist.{}[{}]", section, i);
+        MappingReader r((*items)[i], file, path, diags);
+        r.require("item");
+        ChecklistRule item{section, r.text("item").value_or(""), read_conditions(r.node("when"), file, path + ".when", diags)};
+        r.finish();
+        rs.checklist.push_back(std::move(item));
+      }
+    }
+  }
+
+  if (const YamlNode* rollback = top.node("rollback_criteria");
+      is_sequence_or_report(rollback, file, "rollback_criteria", diags)) {
+    for (size_t i = 0; i < rollback->size(); ++i) {
+      const std::string path = fmt::format("rollback_criteria[{}]", i);
+      MappingReader r((*rollback)[i], file, path, diags);
+      for (const char* key : {"metric", "threshold", "action"}) r.require(key);
+      RollbackRule rule{r.text("metric").value_or(""), r.text("threshold").value_or(""), r.text("action").value_or(""),
+                        read_conditions(r.node("when"), file, path + ".when", diags)};
+      r.finish();
+      rs.rollback.push_back(std::move(rule));
+    }
   }
 
   top.require("data_methods");
-  if (top.has("data_methods")) read_data_methods(top.node("data_methods"), file, rs.data_methods, diags);
+  if (top.has("data_methods")) read_data_methods(*top.node("data_methods"), file, rs.data_methods, diags);
 
   if (top.has("gravity")) {
-    MappingReader g(top.node("gravity"), file, "gravity", diags);
+    MappingReader g(*top.node("gravity"), file, "gravity", diags);
     if (auto v = g.number("accesses_per_user_per_day", 0, 1e9)) rs.gravity.accesses_per_user_per_day = *v;
     if (auto v = g.number("medium_at", 0, 100)) rs.gravity.medium_at = *v;
     if (auto v = g.number("high_at", 0, 100)) rs.gravity.high_at = *v;
@@ -352,7 +356,7 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   }
 
   if (top.has("effort_days")) {
-    MappingReader e(top.node("effort_days"), file, "effort_days", diags);
+    MappingReader e(*top.node("effort_days"), file, "effort_days", diags);
     if (const Decision* strategy = rs.decision("strategy")) {
       for (const auto& option : strategy->options) {
         if (auto v = e.number(option, 0, 1e5)) rs.effort_days[option] = *v;
@@ -409,12 +413,13 @@ bool holds(const Condition& c, const Fact* fact) {
 
 bool evaluate(const Conditions& when, const Facts& facts, std::vector<FactRead>* reads) {
   for (const auto& c : when.all) {
-    const Fact* fact = facts.get(c.fact);
+    const Fact* fact = facts.get(c.fact_index);
     const bool ok = holds(c, fact);
     if (reads) {
-      bool listed = std::any_of(reads->begin(), reads->end(), [&](const FactRead& r) { return r.fact == c.fact; });
+      const std::string_view name = fact_registry()[c.fact_index].name;
+      bool listed = std::any_of(reads->begin(), reads->end(), [&](const FactRead& r) { return r.fact == name; });
       if (!listed) {
-        reads->push_back({c.fact, fact ? format_fact_value(fact->value) : "unknown", fact && fact->assumed});
+        reads->push_back({name, fact ? format_fact_value(fact->value) : "unknown", fact && fact->assumed});
       }
     }
     if (!ok) return false;
@@ -428,7 +433,7 @@ DecisionResult decide(const Decision& decision, const Facts& facts) {
     std::vector<FactRead> reads;
     if (!evaluate(rule.when, facts, &reads)) continue;
     for (const auto& [option, weight] : rule.votes) result.scores[option] += weight;
-    result.fired.push_back({rule.id, fill_placeholders(rule.because, facts), rule.votes, std::move(reads)});
+    result.fired.push_back({&rule, fill_placeholders(rule.because, facts), std::move(reads)});
   }
   double best = 0;
   for (const auto& option : decision.options) {

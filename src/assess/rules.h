@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "assess/facts.h"
@@ -21,6 +22,7 @@ enum class Op { kEquals, kNotEquals, kIn, kNotIn, kLess, kLessEq, kGreater, kGre
 
 struct Condition {
   std::string fact;
+  size_t fact_index = 0;  // into fact_registry()
   Op op = Op::kEquals;
   std::vector<FactValue> operands;  // one, except for in / not_in
   SourceLocation where;
@@ -32,7 +34,7 @@ struct Conditions {
 };
 
 struct FactRead {
-  std::string fact;
+  std::string_view fact;  // a registry name: lives as long as the program
   std::string value;  // formatted, "unknown" when absent
   bool assumed = false;
 };
@@ -119,9 +121,8 @@ struct RuleSet {
 bool evaluate(const Conditions& when, const Facts& facts, std::vector<FactRead>* reads);
 
 struct Vote {
-  std::string rule_id;
+  const Rule* rule;     // the RuleSet must outlive the results
   std::string because;  // with {fact} placeholders filled in
-  std::map<std::string, double> votes;
   std::vector<FactRead> inputs;
 };
 

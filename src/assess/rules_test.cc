@@ -127,7 +127,7 @@ TEST(BuiltinRules, EveryDecisionCaseChoosesAsExpectedAndFiresItsRules) {
     DecisionResult result = decide(*d, facts);
     EXPECT_EQ(result.choice, c.expected) << c.decision << " case expecting " << c.expected;
     for (const char* id : c.must_fire) {
-      bool fired = std::any_of(result.fired.begin(), result.fired.end(), [&](const Vote& v) { return v.rule_id == id; });
+      bool fired = std::any_of(result.fired.begin(), result.fired.end(), [&](const Vote& v) { return v.rule->id == id; });
       EXPECT_TRUE(fired) << c.decision << ": rule " << id << " did not fire in the case expecting " << c.expected;
     }
   }
@@ -149,7 +149,7 @@ TEST(BuiltinRules, TraceRecordsInputsAndAssumptions) {
   Facts facts = base_facts();
   facts.set("remaining_lifespan_years", 1.0, /*assumed=*/true);
   DecisionResult result = decide(*builtin().decision("strategy"), facts);
-  auto it = std::find_if(result.fired.begin(), result.fired.end(), [](const Vote& v) { return v.rule_id == "lifespan-short"; });
+  auto it = std::find_if(result.fired.begin(), result.fired.end(), [](const Vote& v) { return v.rule->id == "lifespan-short"; });
   ASSERT_NE(it, result.fired.end());
   ASSERT_EQ(it->inputs.size(), 1u);
   EXPECT_EQ(it->inputs[0].fact, "remaining_lifespan_years");
@@ -240,7 +240,7 @@ data_methods: { by_size: [ { method: dump_restore } ] }
   ASSERT_TRUE(rules) << rules.error().to_string();
   auto fired = [&](Facts f) {
     std::set<std::string> ids;
-    for (const auto& v : decide(*rules->decision("strategy"), f).fired) ids.insert(v.rule_id);
+    for (const auto& v : decide(*rules->decision("strategy"), f).fired) ids.insert(v.rule->id);
     return ids;
   };
   Facts f;

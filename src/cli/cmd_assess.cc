@@ -1,4 +1,5 @@
 // ferry assess: read inventories, decide, schedule, render the plan.
+#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -54,6 +55,19 @@ Result<std::string> read_source(const std::string& file, std::string_view builti
   return read_text_file(file);
 }
 
+// Logs how long each step took at debug level (ferry -v assess ...).
+class StepTimer {
+ public:
+  void done(const char* step) {
+    const auto now = std::chrono::steady_clock::now();
+    log_debug(fmt::format("{}: {:.3f} s", step, std::chrono::duration<double>(now - last_).count()));
+    last_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 int report_error(const Error& error) {
   std::cerr << "ferry assess: " << error.to_string() << "\n";
   return exit_status(exit_code_for(error.code));
@@ -70,7 +84,9 @@ int run_assess(const AssessOptions& o) {
   const std::string rules_name = o.rules_file.empty() ? "data/rules.yaml (built in)" : o.rules_file;
   const std::string catalog_name = o.catalog_file.empty() ? "data/catalog.yaml (built in)" : o.catalog_file;
 
-  // Collect every problem in every input before failing.
+  StepTimer timer;
+  // 1. Rules, catalog and inventories; every problem in every input is
+  //    collected before failing.
   std::vector<Error> errors;
   auto rules_text = read_source(o.rules_file, builtin_rules_text());
   Result<RuleSet> rules = rules_text ? RuleSet::parse(*rules_text, rules_name)
@@ -80,9 +96,11 @@ int run_assess(const AssessOptions& o) {
   Result<Catalog> catalog = catalog_text ? Catalog::parse(*catalog_text, catalog_name)
                                          : Result<Catalog>(tl::unexpected(catalog_text.error()));
   if (!catalog) errors.push_back(catalog.error());
+  timer.done("rules and catalog");
   Diagnostics warnings;
   Result<Estate> estate = load_estate(o.inventories, warnings);
   if (!estate) errors.push_back(estate.error());
+  timer.done("inventories");
   if (!errors.empty()) {
     ExitCode worst = ExitCode::kInvalidInput;
     for (const auto& e : errors) {
@@ -94,8 +112,12 @@ int run_assess(const AssessOptions& o) {
   std::vector<std::string> warning_lines;
   for (const auto& d : warnings.all()) warning_lines.push_back(d.where.to_string() + ": " + d.message);
 
+  // 2. Decide and schedule.
   Plan plan = build_plan(*estate, *rules, *catalog, warning_lines);
+  timer.done("plan");
+  // 3. Render and write.
   const std::string text = render(plan, *format);
+  timer.done("render");
   if (o.out.empty()) {
     std::cout << text;
     std::cout.flush();

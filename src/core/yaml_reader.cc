@@ -9,27 +9,21 @@
 
 namespace ferry {
 
-Result<YAML::Node> parse_yaml(const std::string& text, const std::string& file) {
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    SourceLocation where{file, e.mark.line + 1, e.mark.column + 1};
-    return fail(ErrorCode::kInvalidInput, fmt::format("{}: error: {}", where.to_string(), e.msg));
-  }
+namespace {
+
+std::string shown(const YamlNode& v) { return v.is_scalar() ? v.scalar() : "a list or mapping"; }
+
+}  // namespace
+
+SourceLocation location_of(const YamlNode& node, const std::string& file) {
+  return SourceLocation{file, node.line(), node.column()};
 }
 
-SourceLocation location_of(const YAML::Node& node, const std::string& file) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.is_null()) return SourceLocation{file, 0, 0};
-  return SourceLocation{file, mark.line + 1, mark.column + 1};
-}
-
-MappingReader::MappingReader(const YAML::Node& node, std::string file, std::string path,
-                             Diagnostics& diags)
+MappingReader::MappingReader(const YamlNode& node, std::string file, std::string path, Diagnostics& diags)
     : node_(node), file_(std::move(file)), path_(std::move(path)), diags_(diags) {
-  if (!node_.IsMap()) {
+  if (!node_.is_mapping()) {
     valid_ = false;
-    diags_.error(where(), fmt::format("{}: expected a mapping of keys to values", path_));
+    diags_.error(where(), fmt::format("{}: expected a mapping of keys to values", path_.empty() ? "document" : path_));
   }
 }
 
@@ -38,11 +32,7 @@ std::string MappingReader::field(const std::string& key) const {
 }
 
 SourceLocation MappingReader::where(const std::string& key) {
-  if (valid_) {
-    for (auto it = node_.begin(); it != node_.end(); ++it) {
-      if (it->first.IsScalar() && it->first.Scalar() == key) return location_of(it->second, file_);
-    }
-  }
+  if (const YamlNode* v = valid_ ? node_.find(key) : nullptr) return location_of(*v, file_);
   return where();
 }
 
@@ -50,141 +40,129 @@ void MappingReader::error_at(const std::string& key, const std::string& message)
   diags_.error(where(key), fmt::format("{}: {}", field(key), message));
 }
 
-std::optional<YAML::Node> MappingReader::value(const std::string& key) {
+const YamlNode* MappingReader::value(const std::string& key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
-  if (!valid_) return std::nullopt;
-  YAML::Node v = node_[key];
-  if (!v.IsDefined()) return std::nullopt;
-  return v;
+  return valid_ ? node_.find(key) : nullptr;
 }
 
 bool MappingReader::has(const std::string& key) {
-  auto v = value(key);
-  return v && !v->IsNull();
+  const YamlNode* v = value(key);
+  return v && !v->is_null();
 }
 
-YAML::Node MappingReader::node(const std::string& key) {
-  auto v = value(key);
-  return v ? *v : YAML::Node(YAML::NodeType::Undefined);
-}
+const YamlNode* MappingReader::node(const std::string& key) { return value(key); }
 
 std::optional<std::string> MappingReader::text(const std::string& key) {
-  auto v = value(key);
-  if (!v || v->IsNull()) return std::nullopt;
-  if (!v->IsScalar()) {
+  const YamlNode* v = value(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_scalar()) {
     error_at(key, "expected text, got a list or mapping");
     return std::nullopt;
   }
-  return v->Scalar();
+  return v->scalar();
 }
 
 std::optional<std::string> MappingReader::optional_text(const std::string& key) {
-  auto v = value(key);
-  if (v && v->IsNull()) return std::string();
+  const YamlNode* v = value(key);
+  if (v && v->is_null()) return std::string();
   return text(key);
 }
 
 std::optional<bool> MappingReader::boolean(const std::string& key) {
-  auto v = value(key);
-  if (!v || v->IsNull()) return std::nullopt;
-  bool out = false;
-  if (v->IsScalar() && YAML::convert<bool>::decode(*v, out)) return out;
-  error_at(key, fmt::format("expected true or false, got '{}'", v->IsScalar() ? v->Scalar() : "a list or mapping"));
+  const YamlNode* v = value(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (auto b = v->as_bool()) return b;
+  error_at(key, fmt::format("expected true or false, got '{}'", shown(*v)));
   return std::nullopt;
 }
 
 std::optional<double> MappingReader::number(const std::string& key, double min, double max) {
-  auto v = value(key);
-  if (!v || v->IsNull()) return std::nullopt;
-  double out = 0;
-  if (!v->IsScalar() || !YAML::convert<double>::decode(*v, out) || !std::isfinite(out)) {
-    error_at(key, fmt::format("expected a number, got '{}'",
-                              v->IsScalar() ? v->Scalar() : "a list or mapping"));
+  const YamlNode* v = value(key);
+  if (!v || v->is_null()) return std::nullopt;
+  auto out = v->as_number();
+  if (!out || !std::isfinite(*out)) {
+    error_at(key, fmt::format("expected a number, got '{}'", shown(*v)));
     return std::nullopt;
   }
-  if (out < min || out > max) {
-    error_at(key, fmt::format("{} is out of range [{}, {}]", v->Scalar(), min, max));
+  if (*out < min || *out > max) {
+    error_at(key, fmt::format("{} is out of range [{}, {}]", v->scalar(), min, max));
     return std::nullopt;
   }
   return out;
 }
 
 std::optional<int64_t> MappingReader::integer(const std::string& key, int64_t min, int64_t max) {
-  auto v = value(key);
-  if (!v || v->IsNull()) return std::nullopt;
-  int64_t out = 0;
-  if (!v->IsScalar() || !YAML::convert<int64_t>::decode(*v, out)) {
-    error_at(key, fmt::format("expected a whole number, got '{}'",
-                              v->IsScalar() ? v->Scalar() : "a list or mapping"));
+  const YamlNode* v = value(key);
+  if (!v || v->is_null()) return std::nullopt;
+  auto out = v->as_integer();
+  if (!out) {
+    error_at(key, fmt::format("expected a whole number, got '{}'", shown(*v)));
     return std::nullopt;
   }
-  if (out < min || out > max) {
-    error_at(key, fmt::format("{} is out of range [{}, {}]", out, min, max));
+  if (*out < min || *out > max) {
+    error_at(key, fmt::format("{} is out of range [{}, {}]", *out, min, max));
     return std::nullopt;
   }
   return out;
 }
 
-std::optional<std::string> MappingReader::choice(const std::string& key,
-                                                 std::span<const std::string> allowed) {
+std::optional<std::string> MappingReader::choice(const std::string& key, std::span<const std::string> allowed) {
   auto raw = text(key);
   if (!raw) return std::nullopt;
   const std::string lowered = to_lower(*raw);
   if (std::find(allowed.begin(), allowed.end(), lowered) != allowed.end()) return lowered;
-  error_at(key, fmt::format("unknown value '{}'{}; expected one of: {}", *raw,
-                            did_you_mean_hint(*raw, allowed),
+  error_at(key, fmt::format("unknown value '{}'{}; expected one of: {}", *raw, did_you_mean_hint(*raw, allowed),
                             join(std::vector<std::string>(allowed.begin(), allowed.end()), ", ")));
   return std::nullopt;
 }
 
 std::optional<std::vector<std::string>> MappingReader::text_list(const std::string& key) {
-  auto v = value(key);
-  if (!v || v->IsNull()) return std::nullopt;
+  const YamlNode* v = value(key);
+  if (!v || v->is_null()) return std::nullopt;
   std::vector<std::string> out;
-  if (v->IsScalar()) {
-    out.push_back(v->Scalar());
+  if (v->is_scalar()) {
+    out.push_back(v->scalar());
     return out;
   }
-  if (!v->IsSequence()) {
+  if (!v->is_sequence()) {
     error_at(key, "expected a list");
     return std::nullopt;
   }
   bool ok = true;
   for (size_t i = 0; i < v->size(); ++i) {
-    const YAML::Node item = (*v)[i];
-    if (!item.IsScalar()) {
-      diags_.error(location_of(item, file_),
-                   fmt::format("{}[{}]: expected text, got a list or mapping", field(key), i));
+    const YamlNode& item = (*v)[i];
+    if (!item.is_scalar()) {
+      diags_.error(location_of(item, file_), fmt::format("{}[{}]: expected text, got a list or mapping", field(key), i));
       ok = false;
       continue;
     }
-    out.push_back(item.Scalar());
+    out.push_back(item.scalar());
   }
   if (!ok) return std::nullopt;
   return out;
 }
 
 SourceLocation MappingReader::element_location(const std::string& key, size_t index) {
-  auto v = value(key);
-  if (v && v->IsSequence() && index < v->size()) return location_of((*v)[index], file_);
+  const YamlNode* v = value(key);
+  if (v && v->is_sequence() && index < v->size()) return location_of((*v)[index], file_);
   return where(key);
 }
 
 void MappingReader::require(const std::string& key) {
-  auto v = value(key);
-  if (valid_ && (!v || v->IsNull())) {
-    diags_.error(where(), fmt::format("{}: missing required field '{}'", path_, key));
+  const YamlNode* v = value(key);
+  if (valid_ && (!v || v->is_null())) {
+    diags_.error(where(), fmt::format("{}: missing required field '{}'", path_.empty() ? "document" : path_, key));
   }
 }
 
 void MappingReader::finish() {
   if (!valid_) return;
-  for (auto it = node_.begin(); it != node_.end(); ++it) {
-    const std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
-    if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
-    diags_.error(location_of(it->first, file_),
-                 fmt::format("{}: unknown key '{}'{}", path_.empty() ? "top level" : path_, key,
-                             did_you_mean_hint(key, known_)));
+  for (size_t i = 0; i < node_.size(); ++i) {
+    const YamlNode& k = node_.key(i);
+    const std::string name = k.is_scalar() ? k.scalar() : "?";
+    if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
+    diags_.error(location_of(k, file_), fmt::format("{}: unknown key '{}'{}", path_.empty() ? "top level" : path_,
+                                                    name, did_you_mean_hint(name, known_)));
   }
 }
 

@@ -1,7 +1,7 @@
-// Strict, schema-driven reading of YAML (and JSON, which yaml-cpp also
-// parses) with file:line:column for every problem. A MappingReader reads the
-// keys a loader knows; finish() then reports every key nobody asked for, with a
-// "did you mean" hint. Problems go to Diagnostics so a loader reports them all.
+// Strict, schema-driven reading of YAML (and JSON) with file:line:column for
+// every problem. A MappingReader reads the keys a loader knows; finish() then
+// reports every key nobody asked for, with a "did you mean" hint. Problems go
+// to Diagnostics so a loader reports them all at once.
 #pragma once
 
 #include <cstdint>
@@ -10,28 +10,23 @@
 #include <string>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "core/diagnostics.h"
-#include "core/error.h"
+#include "core/yaml.h"
 
 namespace ferry {
 
-// Parses text; a syntax error becomes an kInvalidInput error naming file:line:column.
-Result<YAML::Node> parse_yaml(const std::string& text, const std::string& file);
-
-SourceLocation location_of(const YAML::Node& node, const std::string& file);
+SourceLocation location_of(const YamlNode& node, const std::string& file);
 
 class MappingReader {
  public:
   // `path` names the mapping in messages, e.g. "workloads[3]". A node that is
   // not a mapping is reported once and every read returns nothing.
-  MappingReader(const YAML::Node& node, std::string file, std::string path, Diagnostics& diags);
+  MappingReader(const YamlNode& node, std::string file, std::string path, Diagnostics& diags);
 
   bool valid() const { return valid_; }
   bool has(const std::string& key);
-  // The raw node, for nested structures; marks the key as known.
-  YAML::Node node(const std::string& key);
+  // The raw node, for nested structures; marks the key as known. nullptr when absent.
+  const YamlNode* node(const std::string& key);
 
   // Each returns nullopt when the key is absent or its value is invalid (the
   // latter is reported). An explicit null reads as absent, except for
@@ -57,10 +52,10 @@ class MappingReader {
   std::string field(const std::string& key) const;
 
  private:
-  std::optional<YAML::Node> value(const std::string& key);
+  const YamlNode* value(const std::string& key);
   void error_at(const std::string& key, const std::string& message);
 
-  YAML::Node node_;
+  const YamlNode& node_;
   std::string file_;
   std::string path_;
   Diagnostics& diags_;

@@ -1,0 +1,176 @@
+#include "core/yaml.h"
+
+#include <yaml.h>
+
+#include <charconv>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace ferry {
+
+namespace {
+
+bool is_null_text(const std::string& s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+struct ParserDeleter {
+  void operator()(yaml_parser_t* p) const {
+    yaml_parser_delete(p);
+    delete p;
+  }
+};
+
+// Frees the event on every path out of the loop body.
+struct Event {
+  yaml_event_t e{};
+  ~Event() { yaml_event_delete(&e); }
+};
+
+}  // namespace
+
+std::optional<bool> YamlNode::as_bool() const {
+  if (kind_ != Kind::kScalar) return std::nullopt;
+  static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
+  static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  for (const char* t : kTrue) {
+    if (scalar_ == t) return true;
+  }
+  for (const char* f : kFalse) {
+    if (scalar_ == f) return false;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> YamlNode::as_number() const {
+  if (kind_ != Kind::kScalar || scalar_.empty()) return std::nullopt;
+  const char* begin = scalar_.data();
+  const char* end = begin + scalar_.size();
+  if (*begin == '+') ++begin;
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(begin, end, v);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> YamlNode::as_integer() const {
+  if (kind_ != Kind::kScalar || scalar_.empty()) return std::nullopt;
+  const char* begin = scalar_.data();
+  const char* end = begin + scalar_.size();
+  if (*begin == '+') ++begin;
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(begin, end, v);
+  if (ec != std::errc() || ptr != end) return std::nullopt;
+  return v;
+}
+
+const YamlNode* YamlNode::find(std::string_view key) const {
+  if (kind_ != Kind::kMapping) return nullptr;
+  for (size_t i = 0; i + 1 < children_.size(); i += 2) {
+    if (children_[i].kind_ == Kind::kScalar && children_[i].scalar_ == key) return &children_[i + 1];
+  }
+  return nullptr;
+}
+
+// Turns libyaml's event stream into a tree. Anchored nodes are remembered and
+// aliases copy them, so the tree has no shared parts.
+class YamlBuilder {
+ public:
+  Result<YamlNode> build(std::string_view text, const std::string& file) {
+    std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
+    if (!yaml_parser_initialize(parser.get())) return fail(ErrorCode::kInternal, "libyaml: out of memory");
+    yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    std::vector<YamlNode> stack;
+    std::vector<std::string> anchors_in_progress;
+    YamlNode root;
+    bool have_root = false;
+    for (;;) {
+      Event ev;
+      if (!yaml_parser_parse(parser.get(), &ev.e)) {
+        const yaml_mark_t& m = parser->problem_mark;
+        return fail(ErrorCode::kInvalidInput,
+                    fmt::format("{}:{}:{}: error: {}{}", file, m.line + 1, m.column + 1,
+                                parser->problem ? parser->problem : "invalid YAML",
+                                parser->context ? fmt::format(" ({})", parser->context) : ""));
+      }
+      const yaml_event_t& e = ev.e;
+      YamlNode node;
+      node.line_ = static_cast<int>(e.start_mark.line) + 1;
+      node.column_ = static_cast<int>(e.start_mark.column) + 1;
+      const char* anchor = nullptr;
+      switch (e.type) {
+        case YAML_STREAM_END_EVENT:
+          return have_root ? std::move(root) : YamlNode{};
+        case YAML_DOCUMENT_END_EVENT:
+          // One document per file; later documents are ignored.
+          return have_root ? std::move(root) : YamlNode{};
+        case YAML_SCALAR_EVENT: {
+          node.scalar_.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+          node.quoted_ = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+          node.kind_ = (!node.quoted_ && is_null_text(node.scalar_)) ? YamlNode::Kind::kNull : YamlNode::Kind::kScalar;
+          anchor = reinterpret_cast<const char*>(e.data.scalar.anchor);
+          if (anchor) anchors_[anchor] = node;
+          if (!add(std::move(node), stack, root, have_root)) return nested_root_error(file);
+          continue;
+        }
+        case YAML_ALIAS_EVENT: {
+          auto it = anchors_.find(reinterpret_cast<const char*>(e.data.alias.anchor));
+          if (it == anchors_.end()) {
+            return fail(ErrorCode::kInvalidInput,
+                        fmt::format("{}:{}:{}: error: unknown alias", file, node.line_, node.column_));
+          }
+          if (!add(YamlNode(it->second), stack, root, have_root)) return nested_root_error(file);
+          continue;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+          node.kind_ = YamlNode::Kind::kSequence;
+          anchor = reinterpret_cast<const char*>(e.data.sequence_start.anchor);
+          break;
+        case YAML_MAPPING_START_EVENT:
+          node.kind_ = YamlNode::Kind::kMapping;
+          anchor = reinterpret_cast<const char*>(e.data.mapping_start.anchor);
+          break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT: {
+          YamlNode done = std::move(stack.back());
+          stack.pop_back();
+          const std::string name = std::move(anchors_in_progress.back());
+          anchors_in_progress.pop_back();
+          if (!name.empty()) anchors_[name] = done;
+          if (!add(std::move(done), stack, root, have_root)) return nested_root_error(file);
+          continue;
+        }
+        default:
+          continue;  // stream and document start
+      }
+      stack.push_back(std::move(node));
+      anchors_in_progress.emplace_back(anchor ? anchor : "");
+    }
+  }
+
+ private:
+  static bool add(YamlNode node, std::vector<YamlNode>& stack, YamlNode& root, bool& have_root) {
+    if (stack.empty()) {
+      if (have_root) return false;
+      root = std::move(node);
+      have_root = true;
+      return true;
+    }
+    stack.back().children_.push_back(std::move(node));
+    return true;
+  }
+  static tl::unexpected<Error> nested_root_error(const std::string& file) {
+    return fail(ErrorCode::kInternal, file + ": YAML document has two roots");
+  }
+
+  std::map<std::string, YamlNode> anchors_;
+};
+
+Result<YamlNode> parse_yaml(std::string_view text, const std::string& file) {
+  YamlBuilder builder;
+  return builder.build(text, file);
+}
+
+}  // namespace ferry

@@ -1,0 +1,74 @@
+#include "core/yaml.h"
+
+#include <gtest/gtest.h>
+
+namespace ferry {
+namespace {
+
+TEST(Yaml, BuildsATreeWithPositions) {
+  auto doc = parse_yaml("name: web\nlist: [a, 'b']\nnested:\n  - { x: 1 }\nempty:\nquoted: \"null\"\n", "t.yaml");
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  ASSERT_TRUE(doc->is_mapping());
+  EXPECT_EQ(doc->size(), 5u);
+  EXPECT_EQ(doc->key(0).scalar(), "name");
+  EXPECT_EQ(doc->find("name")->scalar(), "web");
+  EXPECT_EQ(doc->find("name")->line(), 1);
+  EXPECT_EQ(doc->find("name")->column(), 7);
+  const YamlNode* list = doc->find("list");
+  ASSERT_TRUE(list && list->is_sequence());
+  EXPECT_EQ((*list)[1].scalar(), "b");
+  EXPECT_EQ((*list)[1].column(), 11);
+  EXPECT_EQ(doc->find("nested")->line(), 4);
+  EXPECT_EQ((*doc->find("nested"))[0].find("x")->as_integer(), 1);
+  EXPECT_TRUE(doc->find("empty")->is_null());
+  EXPECT_TRUE(doc->find("quoted")->is_scalar());  // quoted null is text
+  EXPECT_EQ(doc->find("missing"), nullptr);
+}
+
+TEST(Yaml, TypedScalars) {
+  auto doc = parse_yaml("[true, no, On, 12, -3.5, 1e3, '7', x12, ~]", "s.yaml");
+  ASSERT_TRUE(doc);
+  const YamlNode& s = *doc;
+  EXPECT_EQ(s[0].as_bool(), true);
+  EXPECT_EQ(s[1].as_bool(), false);
+  EXPECT_EQ(s[2].as_bool(), true);
+  EXPECT_EQ(s[3].as_integer(), 12);
+  EXPECT_EQ(s[4].as_number(), -3.5);
+  EXPECT_FALSE(s[4].as_integer());
+  EXPECT_EQ(s[5].as_number(), 1000);
+  EXPECT_EQ(s[6].as_number(), 7);
+  EXPECT_FALSE(s[7].as_number());
+  EXPECT_FALSE(s[7].as_bool());
+  EXPECT_TRUE(s[8].is_null());
+}
+
+TEST(Yaml, AnchorsAndAliasesAreCopied) {
+  auto doc = parse_yaml("base: &b { kind: service }\nother: *b\n", "a.yaml");
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ(doc->find("other")->find("kind")->scalar(), "service");
+}
+
+TEST(Yaml, JsonIsReadToo) {
+  auto doc = parse_yaml("{\"workloads\": [{\"name\": \"a\", \"size_gb\": 10}]}", "e.json");
+  ASSERT_TRUE(doc) << doc.error().to_string();
+  EXPECT_EQ((*doc->find("workloads"))[0].find("size_gb")->as_number(), 10);
+}
+
+TEST(Yaml, EmptyTextIsNull) {
+  auto doc = parse_yaml("", "e.yaml");
+  ASSERT_TRUE(doc);
+  EXPECT_TRUE(doc->is_null());
+}
+
+TEST(Yaml, SyntaxErrorsNameTheirPlace) {
+  for (const char* bad : {"a: [1, 2\n", "a: b: c\n", "- x\n y: 1\n", "a: *nowhere\n"}) {
+    auto doc = parse_yaml(bad, "bad.yaml");
+    ASSERT_FALSE(doc) << bad;
+    EXPECT_EQ(doc.error().code, ErrorCode::kInvalidInput) << bad;
+    EXPECT_EQ(doc.error().message.rfind("bad.yaml:", 0), 0u) << doc.error().message;
+    EXPECT_NE(doc.error().message.find(": error: "), std::string::npos) << doc.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace ferry
