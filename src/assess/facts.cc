@@ -1,6 +1,8 @@
 #include "assess/facts.h"
 
 #include <cmath>
+#include <string_view>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -45,10 +47,13 @@ const std::vector<FactInfo>& fact_registry() {
 }
 
 const FactInfo* find_fact(const std::string& name) {
-  for (const auto& f : fact_registry()) {
-    if (name == f.name) return &f;
-  }
-  return nullptr;
+  static const std::unordered_map<std::string_view, const FactInfo*> kByName = [] {
+    std::unordered_map<std::string_view, const FactInfo*> m;
+    for (const auto& f : fact_registry()) m.emplace(f.name, &f);
+    return m;
+  }();
+  auto it = kByName.find(name);
+  return it == kByName.end() ? nullptr : it->second;
 }
 
 size_t fact_index(const FactInfo& info) { return static_cast<size_t>(&info - fact_registry().data()); }

@@ -22,7 +22,7 @@ void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaul
   r.finish();
 }
 
-std::vector<Dependency> read_dependencies(MappingReader& r, const std::string& key) {
+std::vector<Dependency> read_dependencies(MappingReader& r, std::string_view key) {
   std::vector<Dependency> out;
   auto names = r.text_list(key);
   if (!names) return out;

@@ -118,9 +118,16 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
         .end_object();
   }
   j.end_array();
-  j.key("checklist").begin_array();
-  for (const auto& c : p.checklist) j.begin_object().field("section", c.section).field("item", c.item).end_object();
-  j.end_array();
+  // Grouped by section: {"technical": [...], "data": [...], "operational": [...]}.
+  j.key("checklist").begin_object();
+  for (const char* section : {"technical", "data", "operational"}) {
+    j.key(section).begin_array();
+    for (const auto& c : p.checklist) {
+      if (c.section == section) j.value(c.item);
+    }
+    j.end_array();
+  }
+  j.end_object();
   j.key("rollback_criteria").begin_array();
   for (const auto& r : p.rollback) {
     j.begin_object().field("metric", r.metric).field("threshold", r.threshold).field("action", r.action).end_object();

@@ -27,32 +27,32 @@ MappingReader::MappingReader(const YamlNode& node, std::string file, std::string
   }
 }
 
-std::string MappingReader::field(const std::string& key) const {
-  return path_.empty() ? key : path_ + "." + key;
+std::string MappingReader::field(std::string_view key) const {
+  return path_.empty() ? std::string(key) : fmt::format("{}.{}", path_, key);
 }
 
-SourceLocation MappingReader::where(const std::string& key) {
+SourceLocation MappingReader::where(std::string_view key) {
   if (const YamlNode* v = valid_ ? node_.find(key) : nullptr) return location_of(*v, file_);
   return where();
 }
 
-void MappingReader::error_at(const std::string& key, const std::string& message) {
+void MappingReader::error_at(std::string_view key, const std::string& message) {
   diags_.error(where(key), fmt::format("{}: {}", field(key), message));
 }
 
-const YamlNode* MappingReader::value(const std::string& key) {
+const YamlNode* MappingReader::value(std::string_view key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.push_back(key);
   return valid_ ? node_.find(key) : nullptr;
 }
 
-bool MappingReader::has(const std::string& key) {
+bool MappingReader::has(std::string_view key) {
   const YamlNode* v = value(key);
   return v && !v->is_null();
 }
 
-const YamlNode* MappingReader::node(const std::string& key) { return value(key); }
+const YamlNode* MappingReader::node(std::string_view key) { return value(key); }
 
-std::optional<std::string> MappingReader::text(const std::string& key) {
+std::optional<std::string> MappingReader::text(std::string_view key) {
   const YamlNode* v = value(key);
   if (!v || v->is_null()) return std::nullopt;
   if (!v->is_scalar()) {
@@ -62,13 +62,13 @@ std::optional<std::string> MappingReader::text(const std::string& key) {
   return v->scalar();
 }
 
-std::optional<std::string> MappingReader::optional_text(const std::string& key) {
+std::optional<std::string> MappingReader::optional_text(std::string_view key) {
   const YamlNode* v = value(key);
   if (v && v->is_null()) return std::string();
   return text(key);
 }
 
-std::optional<bool> MappingReader::boolean(const std::string& key) {
+std::optional<bool> MappingReader::boolean(std::string_view key) {
   const YamlNode* v = value(key);
   if (!v || v->is_null()) return std::nullopt;
   if (auto b = v->as_bool()) return b;
@@ -76,7 +76,7 @@ std::optional<bool> MappingReader::boolean(const std::string& key) {
   return std::nullopt;
 }
 
-std::optional<double> MappingReader::number(const std::string& key, double min, double max) {
+std::optional<double> MappingReader::number(std::string_view key, double min, double max) {
   const YamlNode* v = value(key);
   if (!v || v->is_null()) return std::nullopt;
   auto out = v->as_number();
@@ -91,7 +91,7 @@ std::optional<double> MappingReader::number(const std::string& key, double min, 
   return out;
 }
 
-std::optional<int64_t> MappingReader::integer(const std::string& key, int64_t min, int64_t max) {
+std::optional<int64_t> MappingReader::integer(std::string_view key, int64_t min, int64_t max) {
   const YamlNode* v = value(key);
   if (!v || v->is_null()) return std::nullopt;
   auto out = v->as_integer();
@@ -106,7 +106,7 @@ std::optional<int64_t> MappingReader::integer(const std::string& key, int64_t mi
   return out;
 }
 
-std::optional<std::string> MappingReader::choice(const std::string& key, std::span<const std::string> allowed) {
+std::optional<std::string> MappingReader::choice(std::string_view key, std::span<const std::string> allowed) {
   auto raw = text(key);
   if (!raw) return std::nullopt;
   const std::string lowered = to_lower(*raw);
@@ -116,7 +116,7 @@ std::optional<std::string> MappingReader::choice(const std::string& key, std::sp
   return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> MappingReader::text_list(const std::string& key) {
+std::optional<std::vector<std::string>> MappingReader::text_list(std::string_view key) {
   const YamlNode* v = value(key);
   if (!v || v->is_null()) return std::nullopt;
   std::vector<std::string> out;
@@ -142,13 +142,13 @@ std::optional<std::vector<std::string>> MappingReader::text_list(const std::stri
   return out;
 }
 
-SourceLocation MappingReader::element_location(const std::string& key, size_t index) {
+SourceLocation MappingReader::element_location(std::string_view key, size_t index) {
   const YamlNode* v = value(key);
   if (v && v->is_sequence() && index < v->size()) return location_of((*v)[index], file_);
   return where(key);
 }
 
-void MappingReader::require(const std::string& key) {
+void MappingReader::require(std::string_view key) {
   const YamlNode* v = value(key);
   if (valid_ && (!v || v->is_null())) {
     diags_.error(where(), fmt::format("{}: missing required field '{}'", path_.empty() ? "document" : path_, key));
@@ -161,8 +161,9 @@ void MappingReader::finish() {
     const YamlNode& k = node_.key(i);
     const std::string name = k.is_scalar() ? k.scalar() : "?";
     if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
+    const std::vector<std::string> known(known_.begin(), known_.end());
     diags_.error(location_of(k, file_), fmt::format("{}: unknown key '{}'{}", path_.empty() ? "top level" : path_,
-                                                    name, did_you_mean_hint(name, known_)));
+                                                    name, did_you_mean_hint(name, known)));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/diagnostics.h"
@@ -20,47 +21,48 @@ SourceLocation location_of(const YamlNode& node, const std::string& file);
 class MappingReader {
  public:
   // `path` names the mapping in messages, e.g. "workloads[3]". A node that is
-  // not a mapping is reported once and every read returns nothing.
+  // not a mapping is reported once and every read returns nothing. Keys passed
+  // to the readers must outlive the reader (string literals, usually).
   MappingReader(const YamlNode& node, std::string file, std::string path, Diagnostics& diags);
 
   bool valid() const { return valid_; }
-  bool has(const std::string& key);
+  bool has(std::string_view key);
   // The raw node, for nested structures; marks the key as known. nullptr when absent.
-  const YamlNode* node(const std::string& key);
+  const YamlNode* node(std::string_view key);
 
   // Each returns nullopt when the key is absent or its value is invalid (the
   // latter is reported). An explicit null reads as absent, except for
   // optional_text, where null means "known to be none" and reads as "".
-  std::optional<std::string> text(const std::string& key);
-  std::optional<std::string> optional_text(const std::string& key);
-  std::optional<bool> boolean(const std::string& key);
-  std::optional<double> number(const std::string& key, double min, double max);
-  std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max);
-  std::optional<std::string> choice(const std::string& key, std::span<const std::string> allowed);
+  std::optional<std::string> text(std::string_view key);
+  std::optional<std::string> optional_text(std::string_view key);
+  std::optional<bool> boolean(std::string_view key);
+  std::optional<double> number(std::string_view key, double min, double max);
+  std::optional<int64_t> integer(std::string_view key, int64_t min, int64_t max);
+  std::optional<std::string> choice(std::string_view key, std::span<const std::string> allowed);
   // A sequence of scalars; a single scalar is accepted as a one-element list.
-  std::optional<std::vector<std::string>> text_list(const std::string& key);
+  std::optional<std::vector<std::string>> text_list(std::string_view key);
   // Location of the i-th element of a list key (for messages about elements).
-  SourceLocation element_location(const std::string& key, size_t index);
+  SourceLocation element_location(std::string_view key, size_t index);
 
-  void require(const std::string& key);
+  void require(std::string_view key);
   // Reports keys present in the mapping that were never read.
   void finish();
 
   SourceLocation where() const { return location_of(node_, file_); }
-  SourceLocation where(const std::string& key);
+  SourceLocation where(std::string_view key);
   const std::string& file() const { return file_; }
-  std::string field(const std::string& key) const;
+  std::string field(std::string_view key) const;
 
  private:
-  const YamlNode* value(const std::string& key);
-  void error_at(const std::string& key, const std::string& message);
+  const YamlNode* value(std::string_view key);
+  void error_at(std::string_view key, const std::string& message);
 
   const YamlNode& node_;
   std::string file_;
   std::string path_;
   Diagnostics& diags_;
   bool valid_ = true;
-  std::vector<std::string> known_;
+  std::vector<std::string_view> known_;
 };
 
 }  // namespace ferry
