@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 
 namespace ferry::assess {
 namespace {
@@ -292,6 +294,22 @@ TEST(Rules, FillPlaceholders) {
   f.set("dependents", 4.0);
   f.set("kind", std::string("batch"));
   EXPECT_EQ(fill_placeholders("{dependents} users of this {kind}, {missing}", f), "4 users of this batch, unknown");
+}
+
+}  // namespace
+}  // namespace ferry::assess
+
+namespace ferry::assess {
+namespace {
+
+TEST(Docs, EveryFactIsDocumentedInTheAssessGuide) {
+  std::ifstream in(std::string(FERRY_SOURCE_DIR) + "/docs/assess.md");
+  std::stringstream guide;
+  guide << in.rdbuf();
+  for (const auto& fact : fact_registry()) {
+    EXPECT_NE(guide.str().find(std::string("| `") + fact.name + "` |"), std::string::npos)
+        << "docs/assess.md does not document the fact " << fact.name;
+  }
 }
 
 }  // namespace
