@@ -4,7 +4,9 @@ BUILD := build
 FERRY := $(BUILD)/ferry
 DEMO_INPUTS := examples/estate.yaml
 
-.PHONY: setup build test demo clean
+FUZZ_SECONDS ?= 20
+
+.PHONY: setup build test fuzz demo clean
 
 setup:
 	@scripts/setup
@@ -15,8 +17,14 @@ $(BUILD)/build.ninja: CMakeLists.txt CMakePresets.json | setup
 build: setup $(BUILD)/build.ninja
 	@cmake --build --preset default
 
+# The whole suite: unit and end-to-end tests, then every fuzz target for a
+# bounded time (FUZZ_SECONDS each) under ASan and UBSan.
 test: build
 	@ctest --preset default
+	@fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz: setup
+	@fuzz/run.sh $(FUZZ_SECONDS)
 
 demo: build
 	@mkdir -p $(BUILD)/demo
@@ -27,4 +35,4 @@ demo: build
 	@echo "Full plan: $(BUILD)/demo/plan.md   Dependency graph and timeline: $(BUILD)/demo/plan.html"
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-fuzz

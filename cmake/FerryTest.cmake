@@ -1,6 +1,9 @@
 # ferry_add_test(NAME SOURCES... LIBS...): one GoogleTest executable registered
 # with CTest. Tests run from the source tree so they can read examples/ and data/.
 function(ferry_add_test name)
+  if(FERRY_FUZZ)
+    return()  # the fuzz build instruments libraries; tests run in the default build
+  endif()
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   ferry_warnings(${name})

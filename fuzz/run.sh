@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for SECONDS each (default 20), seeded with the
+# example inventories and the shipped rules and catalog. Builds the `fuzz`
+# preset first. A crash leaves its reproducer in build-fuzz/findings/.
+#
+# usage: fuzz/run.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+cmake --preset fuzz >/dev/null
+cmake --build --preset fuzz
+mkdir -p build-fuzz/findings build-fuzz/corpus/inventory build-fuzz/corpus/config
+cp examples/* build-fuzz/corpus/inventory/
+cp data/*.yaml build-fuzz/corpus/config/
+for target in inventory config; do
+  echo "fuzz: ${target}_fuzz for ${seconds}s"
+  build-fuzz/fuzz/${target}_fuzz -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+    -artifact_prefix=build-fuzz/findings/ -print_final_stats=1 \
+    build-fuzz/corpus/$target 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|ERROR|Done)" || true
+  # libFuzzer exits non-zero and writes crash-*/leak-*/timeout-* on a finding.
+  if compgen -G "build-fuzz/findings/*" >/dev/null; then
+    echo "fuzz: findings in build-fuzz/findings/:" >&2
+    ls build-fuzz/findings >&2
+    exit 1
+  fi
+done
