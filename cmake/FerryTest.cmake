@@ -1,5 +1,7 @@
-# ferry_add_test(NAME SOURCES... LIBS...): one GoogleTest executable registered
-# with CTest. Tests run from the source tree so they can read examples/ and data/.
+# ferry_add_test(NAME SOURCES... LIBS...): one GoogleTest executable whose
+# cases are registered with CTest. Tests run from the source tree so they can
+# read examples/ and data/.
+include(GoogleTest)
 function(ferry_add_test name)
   if(FERRY_FUZZ)
     return()  # the fuzz build instruments libraries; tests run in the default build
@@ -9,5 +11,6 @@ function(ferry_add_test name)
   ferry_warnings(${name})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE FERRY_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-  add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  # One CTest entry per test case, listed when ctest runs (not at build time).
+  gtest_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_SOURCE_DIR} DISCOVERY_MODE PRE_TEST)
 endfunction()
