@@ -45,8 +45,18 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_status(ExitCode::kUsage);
   }
   init_logging(verbose ? LogLevel::kDebug : LogLevel::kInfo);
-  for (auto& [sub, run] : runners) {
-    if (sub->parsed()) return run();
+  // The one adapter for exceptions that escape libraries: they are bugs or
+  // exhaustion, never expected failures (those are Result values).
+  try {
+    for (auto& [sub, run] : runners) {
+      if (sub->parsed()) return run();
+    }
+  } catch (const std::bad_alloc&) {
+    std::cerr << "ferry: out of memory\n";
+    return exit_status(ExitCode::kInternal);
+  } catch (const std::exception& e) {
+    std::cerr << "ferry: internal error: " << e.what() << "\n";
+    return exit_status(ExitCode::kInternal);
   }
   std::cout << app.help();
   return exit_status(ExitCode::kUsage);

@@ -41,3 +41,27 @@ TEST(Files, ErrorsNameThePath) {
 
 }  // namespace
 }  // namespace ferry
+
+namespace ferry {
+namespace {
+
+TEST(Files, WritesThroughSymlinksAndKeepsTheMode) {
+  auto dir = std::filesystem::temp_directory_path() / ("ferry_files_link_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const auto real = dir / "real.txt", link = dir / "link.txt";
+  ASSERT_TRUE(write_file_atomically(real.string(), "old"));
+  ::chmod(real.c_str(), 0640);
+  std::filesystem::create_symlink(real, link);
+  ASSERT_TRUE(write_file_atomically(link.string(), "new"));
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(*read_text_file(real.string()), "new");
+  struct stat st {};
+  ASSERT_EQ(::stat(real.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Files, WritesToDevicesDirectly) { EXPECT_TRUE(write_file_atomically("/dev/null", "discarded")); }
+
+}  // namespace
+}  // namespace ferry

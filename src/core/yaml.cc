@@ -5,6 +5,8 @@
 #include <charconv>
 #include <map>
 #include <memory>
+#include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -78,6 +80,10 @@ const YamlNode* YamlNode::find(std::string_view key) const {
 // aliases copy them, so the tree has no shared parts.
 class YamlBuilder {
  public:
+  // Aliases copy their anchor, so a tiny hostile file can expand
+  // exponentially ("billion laughs"); the tree is capped at this many nodes.
+  static constexpr size_t kMaxNodes = 2'000'000;
+
   Result<YamlNode> build(std::string_view text, const std::string& file) {
     std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
     if (!yaml_parser_initialize(parser.get())) return fail(ErrorCode::kInternal, "libyaml: out of memory");
@@ -111,7 +117,8 @@ class YamlBuilder {
           node.quoted_ = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
           node.kind_ = (!node.quoted_ && is_null_text(node.scalar_)) ? YamlNode::Kind::kNull : YamlNode::Kind::kScalar;
           anchor = reinterpret_cast<const char*>(e.data.scalar.anchor);
-          if (anchor) anchors_[anchor] = node;
+          if (anchor) anchors_[anchor] = {node, 1};
+          if (++nodes_ > kMaxNodes) return too_large(file, node);
           if (!add(std::move(node), stack, root, have_root)) return nested_root_error(file);
           continue;
         }
@@ -121,7 +128,9 @@ class YamlBuilder {
             return fail(ErrorCode::kInvalidInput,
                         fmt::format("{}:{}:{}: error: unknown alias", file, node.line_, node.column_));
           }
-          if (!add(YamlNode(it->second), stack, root, have_root)) return nested_root_error(file);
+          nodes_ += it->second.second;
+          if (nodes_ > kMaxNodes) return too_large(file, node);
+          if (!add(YamlNode(it->second.first), stack, root, have_root)) return nested_root_error(file);
           continue;
         }
         case YAML_SEQUENCE_START_EVENT:
@@ -138,13 +147,17 @@ class YamlBuilder {
           stack.pop_back();
           const std::string name = std::move(anchors_in_progress.back());
           anchors_in_progress.pop_back();
-          if (!name.empty()) anchors_[name] = done;
+          if (done.is_mapping()) {
+            if (auto duplicate = duplicate_key(done, file)) return tl::unexpected(*duplicate);
+          }
+          if (!name.empty()) anchors_[name] = {done, count(done)};
           if (!add(std::move(done), stack, root, have_root)) return nested_root_error(file);
           continue;
         }
         default:
           continue;  // stream and document start
       }
+      if (++nodes_ > kMaxNodes) return too_large(file, node);
       stack.push_back(std::move(node));
       anchors_in_progress.emplace_back(anchor ? anchor : "");
     }
@@ -164,8 +177,36 @@ class YamlBuilder {
   static tl::unexpected<Error> nested_root_error(const std::string& file) {
     return fail(ErrorCode::kInternal, file + ": YAML document has two roots");
   }
+  static tl::unexpected<Error> too_large(const std::string& file, const YamlNode& at) {
+    return fail(ErrorCode::kInvalidInput,
+                fmt::format("{}:{}:{}: error: the document grows past {} nodes (aliases expanding?)", file,
+                            at.line_, at.column_, kMaxNodes));
+  }
+  static size_t count(const YamlNode& n) {
+    size_t total = 1;
+    for (const auto& child : n.children_) total += count(child);
+    return total;
+  }
+  // YAML forbids repeated keys; silently keeping one of them would hide a
+  // mistake, so it is an error naming both places.
+  static std::optional<Error> duplicate_key(const YamlNode& mapping, const std::string& file) {
+    std::unordered_map<std::string_view, const YamlNode*> seen;
+    for (size_t i = 0; i < mapping.size(); ++i) {
+      const YamlNode& key = mapping.key(i);
+      if (!key.is_scalar()) continue;
+      auto [it, inserted] = seen.emplace(key.scalar_, &key);
+      if (!inserted) {
+        return Error{ErrorCode::kInvalidInput,
+                     fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file, key.line_,
+                                 key.column_, key.scalar_, it->second->line_),
+                     {}};
+      }
+    }
+    return std::nullopt;
+  }
 
-  std::map<std::string, YamlNode> anchors_;
+  std::map<std::string, std::pair<YamlNode, size_t>> anchors_;  // anchor -> node, node count
+  size_t nodes_ = 0;
 };
 
 Result<YamlNode> parse_yaml(std::string_view text, const std::string& file) {

@@ -48,6 +48,24 @@ TEST(Yaml, AnchorsAndAliasesAreCopied) {
   EXPECT_EQ(doc->find("other")->find("kind")->scalar(), "service");
 }
 
+TEST(Yaml, DuplicateKeysAreErrors) {
+  auto doc = parse_yaml("a: 1\nb: [ { x: 1, x: 2 } ]\na: 3\n", "d.yaml");
+  ASSERT_FALSE(doc);
+  EXPECT_EQ(doc.error().message, "d.yaml:2:14: error: duplicate key 'x' (first at line 2)");
+}
+
+TEST(Yaml, AliasExpansionIsBounded) {
+  std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    laughs += "]\n";
+  }
+  auto doc = parse_yaml(laughs, "laughs.yaml");
+  ASSERT_FALSE(doc);
+  EXPECT_NE(doc.error().message.find("grows past 2000000 nodes"), std::string::npos) << doc.error().message;
+}
+
 TEST(Yaml, JsonIsReadToo) {
   auto doc = parse_yaml("{\"workloads\": [{\"name\": \"a\", \"size_gb\": 10}]}", "e.json");
   ASSERT_TRUE(doc) << doc.error().to_string();
