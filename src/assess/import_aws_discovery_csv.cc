@@ -13,26 +13,19 @@ namespace ferry::assess {
 
 namespace {
 
-std::optional<double> parse_number(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  try {
-    size_t used = 0;
-    double v = std::stod(s, &used);
-    if (used != s.size()) return std::nullopt;
-    return v;
-  } catch (...) {
-    return std::nullopt;
-  }
+// "Wave 2" -> 2, "wave-02" -> 2, "Wave 2.5" -> 2: the first whole number.
+std::optional<int> wave_number(const std::string& s) {
+  const auto begin = std::find_if(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  const auto end = std::find_if(begin, s.end(), [](char c) { return !std::isdigit(static_cast<unsigned char>(c)); });
+  if (begin == s.end() || end - begin > 6) return std::nullopt;
+  return std::stoi(std::string(begin, end));
 }
 
-// "Wave 2", "2", "wave-02" -> 2
-std::optional<int> wave_number(const std::string& s) {
-  std::string digits;
-  for (char c : s) {
-    if (std::isdigit(static_cast<unsigned char>(c))) digits.push_back(c);
-  }
-  if (digits.empty() || digits.size() > 6) return std::nullopt;
-  return std::stoi(digits);
+// A count such as cores: whole, positive and sane, or nothing.
+std::optional<int> count_of(const std::string& s) {
+  auto v = parse_double(s);
+  if (!v || *v < 1 || *v > 1e6) return std::nullopt;
+  return static_cast<int>(*v);
 }
 
 size_t rank(const std::string& criticality) {
@@ -63,9 +56,7 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
   std::unordered_set<std::string> wave_conflicts;  // warn once per application
 
   for (const auto& row : table->rows) {
-    auto cell = [&](std::optional<size_t> i) {
-      return i && *i < row.cells.size() ? std::string(trim(row.cells[*i])) : std::string();
-    };
+    auto cell = [&](std::optional<size_t> i) { return row.cell(i); };
     const SourceLocation where{path, row.line, 0};
     const std::string host = cell(c_host), ip = cell(c_ip), external = cell(c_external);
     const bool vmware = !cell(c_moref).empty() && !cell(c_vcenter).empty();
@@ -77,9 +68,9 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
     Server server;
     server.host = host.empty() ? external : host;
     server.ip = split_trimmed(ip, ",").empty() ? "" : split_trimmed(ip, ",").front();
-    if (auto cores = parse_number(cell(c_cores))) server.cpus = static_cast<int>(*cores);
-    else if (auto procs = parse_number(cell(c_processors))) server.cpus = static_cast<int>(*procs);
-    if (auto ram = parse_number(cell(c_ram))) server.ram_gb = *ram / 1024;
+    server.cpus = count_of(cell(c_cores));
+    if (!server.cpus) server.cpus = count_of(cell(c_processors));
+    if (auto ram = parse_double(cell(c_ram)); ram && *ram > 0) server.ram_gb = *ram / 1024;
     server.os = join(split_trimmed(cell(c_os) + " " + cell(c_os_version), " "), " ");
 
     const auto apps = split_trimmed(cell(c_apps), ",");
@@ -97,15 +88,13 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
       const std::string value = colon == std::string::npos ? "" : std::string(trim(tag.substr(colon + 1)));
       if (key == "owner" && !value.empty()) owner = value;
       else if ((key == "criticality" || key == "critical") && !value.empty()) {
-        const std::string v = to_lower(value);
-        criticality = v == "yes" ? "high" : v == "no" ? "low" : v;
+        criticality = criticality_from_text(value);
+        if (!criticality) {
+          diags.error(where, fmt::format("Tags: criticality '{}' is not one of low, medium, high, critical, yes, no{}",
+                                         value, did_you_mean_hint(to_lower(value), kCriticalities)));
+        }
       }
       tags.push_back(tag);
-    }
-    if (criticality && std::find(kCriticalities.begin(), kCriticalities.end(), *criticality) == kCriticalities.end()) {
-      diags.error(where, fmt::format("Tags: criticality '{}' is not one of low, medium, high, critical{}",
-                                     *criticality, did_you_mean_hint(*criticality, kCriticalities)));
-      criticality.reset();
     }
     const std::string wave_text = cell(c_wave);
     for (const auto& app : apps) {

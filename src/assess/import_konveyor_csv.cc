@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -64,9 +65,7 @@ std::vector<Workload> import_konveyor_csv(std::string_view text, const std::stri
   std::vector<const CsvRow*> dependency_rows;
 
   for (const auto& row : table->rows) {
-    auto cell = [&](size_t i) {
-      return i < row.cells.size() ? std::string(trim(row.cells[i])) : std::string();
-    };
+    auto cell = [&](size_t i) { return row.cell(i); };
     const SourceLocation where{path, row.line, 0};
     const std::string type = cell(col.record_type);
     if (type == "2") {
@@ -113,9 +112,7 @@ std::vector<Workload> import_konveyor_csv(std::string_view text, const std::stri
   // Type 2 rows: "southbound" means the application depends on the dependency;
   // "northbound" means the dependency depends on (calls into) the application.
   for (const CsvRow* row : dependency_rows) {
-    auto cell = [&](size_t i) {
-      return i < row->cells.size() ? std::string(trim(row->cells[i])) : std::string();
-    };
+    auto cell = [&](size_t i) { return row->cell(i); };
     const SourceLocation where{path, row->line, 0};
     const std::string app = cell(col.name), dependency = cell(col.dependency);
     const std::string direction = to_lower(cell(col.direction));
@@ -136,7 +133,10 @@ std::vector<Workload> import_konveyor_csv(std::string_view text, const std::stri
       diags.error(where, fmt::format("application '{}' has no record type 1 row in this file", dependent));
       continue;
     }
-    out[it->second].depends_on.push_back({depended_on, where, false});
+    auto& deps = out[it->second].depends_on;
+    if (std::none_of(deps.begin(), deps.end(), [&](const Dependency& d) { return d.name == depended_on; })) {
+      deps.push_back({depended_on, where, false});
+    }
   }
   if (out.empty() && !diags.has_errors()) diags.error({path, 0, 0}, "no applications (record type 1 rows)");
   return out;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
@@ -14,37 +15,19 @@ namespace {
 const std::array<const char*, 7> kColumns{"Application", "Technology", "Dependencies", "Traffic",
                                           "Data Store",  "Critical",   "Owner"};
 
-std::optional<std::string> criticality_from(const std::string& cell) {
-  const std::string v = to_lower(trim(cell));
-  if (v == "yes" || v == "true") return "high";
-  if (v == "no" || v == "false") return "low";
-  for (const auto& c : kCriticalities) {
-    if (v == c) return c;
-  }
-  return std::nullopt;
-}
-
 bool is_none(const std::string& token) {
   const std::string v = normalize_name(token);
-  return v.empty() || v == "none" || v == "na" || v == "n/a" || v == "-";
+  return v.empty() || v == "none" || v == "na";
 }
 
-// A token from the Dependencies or Data Store column: a database engine
-// becomes a data store of unknown size, anything else a dependency that may
-// turn out to be a cloud service.
-void add_token(Workload& w, const std::string& token, SourceLocation where) {
-  if (is_none(token)) return;
-  if (std::string engine = canonical_engine(token); !engine.empty()) {
-    for (const auto& d : w.data) {
-      if (d.engine == engine) return;
-    }
-    w.data.push_back({w.name + "-" + engine, engine, std::nullopt, std::nullopt, where});
-    return;
+// Tokens of the Dependencies and Data Store columns are resolved after all
+// files are loaded (see Dependency::loose).
+void add_tokens(Workload& w, const std::string& cell, const SourceLocation& where) {
+  for (const auto& token : split_trimmed(cell, "/;|,+")) {
+    if (is_none(token)) continue;
+    auto same = [&](const Dependency& d) { return d.name == token; };
+    if (std::none_of(w.depends_on.begin(), w.depends_on.end(), same)) w.depends_on.push_back({token, where, true});
   }
-  for (const auto& d : w.depends_on) {
-    if (d.name == token) return;
-  }
-  w.depends_on.push_back({token, where, true});
 }
 
 }  // namespace
@@ -73,9 +56,7 @@ std::vector<Workload> import_seed_csv(std::string_view text, const std::string& 
   if (table->rows.empty()) diags.error({path, 0, 0}, "the file has a header but no applications");
 
   for (const auto& row : table->rows) {
-    auto cell = [&](size_t i) -> std::string {
-      return col[i] < row.cells.size() ? std::string(trim(row.cells[col[i]])) : std::string();
-    };
+    auto cell = [&](size_t i) { return row.cell(col[i]); };
     SourceLocation where{path, row.line, 0};
     Workload w;
     w.where = where;
@@ -85,7 +66,7 @@ std::vector<Workload> import_seed_csv(std::string_view text, const std::string& 
       continue;
     }
     if (auto tech = cell(1); !tech.empty()) w.technology = tech;
-    for (const auto& token : split_trimmed(cell(2), "/;|,+")) add_token(w, token, where);
+    add_tokens(w, cell(2), where);
     if (auto traffic_text = cell(3); !traffic_text.empty()) {
       if (auto traffic = parse_traffic(traffic_text)) {
         w.requests_per_day = traffic->requests_per_day;
@@ -97,16 +78,9 @@ std::vector<Workload> import_seed_csv(std::string_view text, const std::string& 
                                          traffic_text));
       }
     }
-    for (const auto& token : split_trimmed(cell(4), "/;|,+")) {
-      if (is_none(token)) continue;
-      if (std::string engine = canonical_engine(token); !engine.empty()) {
-        add_token(w, token, where);
-      } else {
-        w.cloud_services.push_back(token);
-      }
-    }
+    add_tokens(w, cell(4), where);
     if (auto critical = cell(5); !critical.empty()) {
-      w.criticality = criticality_from(critical);
+      w.criticality = criticality_from_text(critical);
       if (!w.criticality) {
         diags.error(where, fmt::format("Critical: unknown value '{}'{}; expected low, medium, high, "
                                        "critical, yes or no",

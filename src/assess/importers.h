@@ -13,9 +13,8 @@
 
 namespace ferry::assess {
 
-enum class InventoryFormat { kNativeYaml, kSeedCsv, kKonveyorCsv, kAwsDiscoveryCsv };
-
-const char* format_name(InventoryFormat format);
+// The CSV flavours, told apart by their header row.
+enum class InventoryFormat { kSeedCsv, kKonveyorCsv, kAwsDiscoveryCsv };
 
 // ferry's own YAML (or JSON) model. `defaults` is updated with the file's
 // `defaults:` section, so later files override earlier ones key by key.

@@ -109,14 +109,11 @@ batch-processor,Python,S3/SQS,Hourly,None,Low,Data Team
   ASSERT_EQ(ws.size(), 3u);
   EXPECT_EQ(ws[0].requests_per_day, 10000);
   EXPECT_EQ(ws[0].criticality, "high");
-  ASSERT_EQ(ws[0].data.size(), 2u);  // PostgreSQL and Redis become data stores of unknown size
-  EXPECT_EQ(ws[0].data[0].engine, "postgresql");
-  EXPECT_EQ(ws[0].data[1].engine, "redis");
-  EXPECT_FALSE(ws[0].data[0].size_gb);
-  EXPECT_EQ(ws[0].cloud_services, std::vector<std::string>{"RDS"});
+  // Dependencies and Data Store tokens are resolved once every file is loaded.
+  ASSERT_EQ(ws[0].depends_on.size(), 3u);
+  EXPECT_EQ(ws[0].depends_on[2].name, "RDS");
+  EXPECT_TRUE(ws[0].depends_on[2].loose);
   EXPECT_EQ(ws[1].active_users, 100);
-  ASSERT_EQ(ws[1].depends_on.size(), 1u);
-  EXPECT_TRUE(ws[1].depends_on[0].may_be_service);
   EXPECT_EQ(ws[2].kind, "batch");
   EXPECT_EQ(ws[2].requests_per_day, 24);
   EXPECT_EQ(ws[2].where.to_string(), "inv.csv:4");
@@ -202,11 +199,12 @@ TEST(LoadEstate, MergesFilesByNameAndResolvesCsvDependencies) {
   auto csv = dir.write("inv.csv",
                        "Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner\n"
                        "web-api,Node.js 16,PostgreSQL/Redis,10k req/day,RDS,High,Platform Team\n"
-                       "admin-portal,React,web-api,100 users,None,Medium,Admin Team\n"
+                       "admin-portal,React,Web-API,100 users,None,Medium,Admin Team\n"
                        "batch-processor,Python,S3/SQS,Hourly,None,Low,Data Team\n");
   auto yaml = dir.write("more.yaml",
                         "workloads:\n"
-                        "  - { name: web-api, criticality: critical, containerized: true, cloud_services: [S3] }\n"
+                        "  - { name: web-api, criticality: critical, containerized: true, cloud_services: [S3],\n"
+                        "      data: [ { name: main-db, engine: postgresql, size_gb: 500 } ] }\n"
                         "  - { name: search, depends_on: [web-api] }\n");
   Diagnostics warnings;
   auto estate = load_estate({csv, yaml}, warnings);
@@ -216,14 +214,64 @@ TEST(LoadEstate, MergesFilesByNameAndResolvesCsvDependencies) {
   EXPECT_EQ(api.criticality, "critical");  // the later file wins
   EXPECT_EQ(api.containerized, true);
   EXPECT_EQ(api.technology, "Node.js 16");  // kept from the CSV
-  EXPECT_EQ(api.cloud_services, (std::vector<std::string>{"RDS", "S3"}));
+  EXPECT_EQ(api.cloud_services, (std::vector<std::string>{"S3", "RDS"}));
+  // PostgreSQL is the YAML's main-db, not a second, made-up store; Redis is new.
+  ASSERT_EQ(api.data.size(), 2u);
+  EXPECT_EQ(api.data[0].name, "main-db");
+  EXPECT_EQ(api.data[1].name, "web-api-redis");
+  EXPECT_FALSE(api.data[1].size_gb);
+  EXPECT_TRUE(api.depends_on.empty());
   EXPECT_EQ(api.sources, (std::vector<std::string>{csv, yaml}));
   EXPECT_NE(warnings.to_string().find("web-api.criticality: this file's value replaces the one from"),
             std::string::npos);
-  // admin-portal -> web-api is an edge; S3/SQS are services, not workloads.
+  // "Web-API" names the workload web-api; S3/SQS are services, not workloads.
   ASSERT_EQ(estate->workloads[1].depends_on.size(), 1u);
+  EXPECT_EQ(estate->workloads[1].depends_on[0].name, "web-api");
   EXPECT_TRUE(estate->workloads[2].depends_on.empty());
   EXPECT_EQ(estate->workloads[2].cloud_services, (std::vector<std::string>{"S3", "SQS"}));
+}
+
+TEST(LoadEstate, SpreadsheetTokenNamingAWorkloadIsAnEdgeNotAnEngine) {
+  TempDir dir;
+  auto csv = dir.write("inv.csv",
+                       "Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner\n"
+                       "web-api,Node.js,redis,,,High,me\n"
+                       "redis,Redis 7,,,,High,me\n");
+  Diagnostics warnings;
+  auto estate = load_estate({csv}, warnings);
+  ASSERT_TRUE(estate) << estate.error().to_string();
+  ASSERT_EQ(estate->workloads[0].depends_on.size(), 1u);
+  EXPECT_EQ(estate->workloads[0].depends_on[0].name, "redis");
+  EXPECT_TRUE(estate->workloads[0].data.empty());
+}
+
+TEST(LoadEstate, DuplicateEdgesCollapseAndMutualRedundancyIsAnError) {
+  TempDir dir;
+  auto ok = dir.write("dup.yaml",
+                      "workloads:\n"
+                      "  - { name: a, depends_on: [b, b], depends_on_soft: [b, c] }\n"
+                      "  - { name: b }\n  - { name: c }\n");
+  Diagnostics warnings;
+  auto estate = load_estate({ok}, warnings);
+  ASSERT_TRUE(estate) << estate.error().to_string();
+  ASSERT_EQ(estate->workloads[0].depends_on.size(), 1u);
+  ASSERT_EQ(estate->workloads[0].depends_on_soft.size(), 1u);
+  EXPECT_EQ(estate->workloads[0].depends_on_soft[0].name, "c");
+  auto bad = dir.write("mutual.yaml",
+                       "workloads:\n  - { name: old, redundant_with: new }\n  - { name: new, redundant_with: old }\n");
+  auto mutual = load_estate({bad}, warnings);
+  ASSERT_FALSE(mutual);
+  EXPECT_NE(mutual.error().message.find("name each other"), std::string::npos) << mutual.error().message;
+}
+
+TEST(LoadEstate, CsvParseErrorsAreReportedNotCalledEmpty) {
+  TempDir dir;
+  auto csv = dir.write("q.csv", "Application,\"Tech\nnology,Owner\nx,y\n");
+  Diagnostics warnings;
+  auto estate = load_estate({csv}, warnings);
+  ASSERT_FALSE(estate);
+  EXPECT_NE(estate.error().message.find("q.csv:1: quoted cell is never closed"), std::string::npos)
+      << estate.error().message;
 }
 
 TEST(LoadEstate, ReferencesDuplicatesAndEmptyFilesFailTogether) {
@@ -256,7 +304,8 @@ TEST(LoadEstate, UnreadableFileIsReported) {
   Diagnostics warnings;
   auto estate = load_estate({"/nonexistent/estate.yaml"}, warnings);
   ASSERT_FALSE(estate);
-  EXPECT_NE(estate.error().message.find("/nonexistent/estate.yaml: error: cannot open file"), std::string::npos)
+  EXPECT_NE(estate.error().message.find("/nonexistent/estate.yaml: error: cannot open file: No such file"),
+            std::string::npos)
       << estate.error().message;
 }
 

@@ -12,6 +12,16 @@ const std::vector<std::string> kKinds{"service", "frontend", "batch", "database"
 const std::vector<std::string> kCriticalities{"low", "medium", "high", "critical"};
 const std::vector<std::string> kClassifications{"tier1", "tier2", "tier3", "public"};
 
+std::optional<std::string> criticality_from_text(std::string_view text) {
+  const std::string v = to_lower(trim(text));
+  if (v == "yes" || v == "true") return "high";
+  if (v == "no" || v == "false") return "low";
+  for (const auto& c : kCriticalities) {
+    if (v == c) return c;
+  }
+  return std::nullopt;
+}
+
 std::string canonical_engine(std::string_view word) {
   static const std::array<std::pair<const char*, const char*>, 22> kSpellings{{
       {"postgresql", "postgresql"}, {"postgres", "postgresql"},  {"pg", "postgresql"},

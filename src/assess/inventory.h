@@ -17,6 +17,10 @@ extern const std::vector<std::string> kKinds;            // service, frontend, b
 extern const std::vector<std::string> kCriticalities;    // low, medium, high, critical
 extern const std::vector<std::string> kClassifications;  // tier1, tier2, tier3, public
 
+// "high", "Critical", "yes" (high), "no" (low)... -> a kCriticalities value;
+// nullopt when the text is none of them. Spreadsheets and tags use these.
+std::optional<std::string> criticality_from_text(std::string_view text);
+
 // Canonical database engine for a spelling users write ("Postgres", "PG",
 // "MongoDB"...), or "" when the word is not a database engine.
 std::string canonical_engine(std::string_view word);
@@ -32,10 +36,11 @@ struct DataStore {
 struct Dependency {
   std::string name;
   SourceLocation where;
-  // CSV inventories mix workload names and cloud services in one column
-  // ("web-api", "S3/SQS"); such a name becomes a cloud service when no
-  // workload of that name exists, instead of an error.
-  bool may_be_service = false;
+  // Spreadsheet columns mix workload names, database engines and cloud
+  // services ("web-api", "PostgreSQL/Redis", "S3/SQS"). Such a name is
+  // resolved once every file is loaded: a workload (ignoring case and
+  // punctuation), else a data store of that engine, else a cloud service.
+  bool loose = false;
 };
 
 struct Server {

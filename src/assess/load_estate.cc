@@ -11,16 +11,6 @@
 
 namespace ferry::assess {
 
-const char* format_name(InventoryFormat format) {
-  switch (format) {
-    case InventoryFormat::kNativeYaml: return "ferry YAML";
-    case InventoryFormat::kSeedCsv: return "inventory CSV";
-    case InventoryFormat::kKonveyorCsv: return "Konveyor application import CSV";
-    case InventoryFormat::kAwsDiscoveryCsv: return "AWS Migration Hub import CSV";
-  }
-  return "?";
-}
-
 namespace {
 
 bool ends_with(const std::string& s, std::string_view suffix) {
@@ -28,19 +18,18 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 }
 
 // CSV flavours are told apart by their header row.
-std::optional<InventoryFormat> detect_csv(std::string_view text, const std::string& path,
-                                          Diagnostics& diags) {
-  auto table = parse_csv(text.substr(0, text.find('\n')), path);
-  if (!table || table->header.empty()) {
+std::optional<InventoryFormat> detect_csv(std::string_view text, const std::string& path, Diagnostics& diags) {
+  auto table = parse_csv(text, path);
+  if (!table) {
+    diags.error({path, 0, 0}, table.error().message);
+    return std::nullopt;
+  }
+  if (table->header.empty()) {
     diags.error({path, 0, 0}, "the file is empty; expected a CSV header row");
     return std::nullopt;
   }
-  if (table->column("Record Type 1") || table->column("Record Type")) {
-    return InventoryFormat::kKonveyorCsv;
-  }
-  if (table->column("ExternalId") || table->column("Applications")) {
-    return InventoryFormat::kAwsDiscoveryCsv;
-  }
+  if (table->column("Record Type 1") || table->column("Record Type")) return InventoryFormat::kKonveyorCsv;
+  if (table->column("ExternalId") || table->column("Applications")) return InventoryFormat::kAwsDiscoveryCsv;
   if (table->column("Application")) return InventoryFormat::kSeedCsv;
   diags.error({path, 1, 0},
               fmt::format("unrecognised CSV header '{}'; ferry reads: the inventory CSV "
@@ -121,7 +110,6 @@ std::vector<Workload> import_file(const std::string& path, const std::string& te
       case InventoryFormat::kSeedCsv: return import_seed_csv(text, path, diags);
       case InventoryFormat::kKonveyorCsv: return import_konveyor_csv(text, path, diags);
       case InventoryFormat::kAwsDiscoveryCsv: return import_aws_discovery_csv(text, path, diags);
-      case InventoryFormat::kNativeYaml: break;
     }
   }
   if (ends_with(path, ".yaml") || ends_with(path, ".yml") || ends_with(path, ".json")) {
@@ -131,48 +119,75 @@ std::vector<Workload> import_file(const std::string& path, const std::string& te
   return {};
 }
 
-// Resolves names now that every file is merged: unknown workloads in
-// CSV dependency columns become cloud services, anything else unknown is an error.
+// Resolves names now that every file is merged. A loose spreadsheet token
+// becomes an edge to the workload it names (ignoring case and punctuation), a
+// data store of unknown size when it is a database engine the workload does
+// not already have, or else a cloud service; anything else unknown is an error.
 void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
   std::unordered_set<std::string> names;
+  std::unordered_map<std::string, std::string> by_normalized;  // "webapi" -> "Web-API"
   std::vector<std::string> all_names;
   for (const auto& w : workloads) {
     names.insert(w.name);
+    by_normalized.emplace(normalize_name(w.name), w.name);
     all_names.push_back(w.name);
   }
   auto check_list = [&](Workload& w, std::vector<Dependency>& deps, const char* field) {
     std::vector<Dependency> kept;
+    auto keep = [&](Dependency d) {
+      auto same = [&](const Dependency& k) { return k.name == d.name; };
+      if (std::none_of(kept.begin(), kept.end(), same)) kept.push_back(std::move(d));
+    };
     for (auto& d : deps) {
+      if (d.loose && !names.count(d.name)) {
+        if (auto it = by_normalized.find(normalize_name(d.name)); it != by_normalized.end()) d.name = it->second;
+      }
       if (d.name == w.name) {
         diags.error(d.where, fmt::format("{}.{}: a workload cannot depend on itself", w.name, field));
       } else if (names.count(d.name)) {
-        kept.push_back(std::move(d));
-      } else if (d.may_be_service) {
-        unite(w.cloud_services, {d.name}, normalize_name);
-      } else {
+        keep(std::move(d));
+      } else if (!d.loose) {
         diags.error(d.where, fmt::format("{}.{}: unknown workload '{}'{}", w.name, field, d.name,
                                          did_you_mean_hint(d.name, all_names)));
+      } else if (std::string engine = canonical_engine(d.name); !engine.empty()) {
+        auto has_engine = [&](const DataStore& s) { return s.engine == engine; };
+        if (std::none_of(w.data.begin(), w.data.end(), has_engine)) {
+          w.data.push_back({w.name + "-" + engine, engine, std::nullopt, std::nullopt, d.where});
+        }
+      } else {
+        unite(w.cloud_services, {d.name}, normalize_name);
       }
     }
     deps = std::move(kept);
   };
+  std::unordered_map<std::string, const Workload*> by_name;
+  for (const auto& w : workloads) by_name.emplace(w.name, &w);
   for (auto& w : workloads) {
     check_list(w, w.depends_on, "depends_on");
     check_list(w, w.depends_on_soft, "depends_on_soft");
+    // A soft edge to something that is also a hard dependency adds nothing.
+    std::erase_if(w.depends_on_soft, [&](const Dependency& soft) {
+      return std::any_of(w.depends_on.begin(), w.depends_on.end(),
+                         [&](const Dependency& hard) { return hard.name == soft.name; });
+    });
     if (w.redundant_with && !w.redundant_with->empty()) {
-      if (*w.redundant_with == w.name) {
+      const std::string& other = *w.redundant_with;
+      if (other == w.name) {
         diags.error(w.where, fmt::format("{}.redundant_with: names the workload itself", w.name));
-      } else if (!names.count(*w.redundant_with)) {
-        diags.error(w.where, fmt::format("{}.redundant_with: unknown workload '{}'{}", w.name,
-                                         *w.redundant_with,
-                                         did_you_mean_hint(*w.redundant_with, all_names)));
+      } else if (!names.count(other)) {
+        diags.error(w.where, fmt::format("{}.redundant_with: unknown workload '{}'{}", w.name, other,
+                                         did_you_mean_hint(other, all_names)));
+      } else if (const Workload* o = by_name.at(other); o->redundant_with == w.name && w.name < other) {
+        diags.error(w.where, fmt::format("{}.redundant_with and {}.redundant_with name each other: one of them "
+                                         "must stay to replace the other",
+                                         w.name, other));
       }
     }
     std::unordered_map<std::string, const DataStore*> stores;
     for (const auto& d : w.data) {
       if (auto [it, inserted] = stores.emplace(d.name, &d); !inserted) {
-        diags.error(d.where, fmt::format("{}.data: duplicate data store '{}' (first at {})", w.name,
-                                         d.name, it->second->where.to_string()));
+        diags.error(d.where, fmt::format("{}.data: duplicate data store '{}' (first at {})", w.name, d.name,
+                                         it->second->where.to_string()));
       }
     }
   }
@@ -187,7 +202,7 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
   for (const auto& path : paths) {
     auto text = read_text_file(path);
     if (!text) {
-      diags.error({path, 0, 0}, text.error().message.substr(path.size() + 2));
+      diags.error({path, 0, 0}, text.error().message);
       continue;
     }
     std::unordered_map<std::string, SourceLocation> in_this_file;

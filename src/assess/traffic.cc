@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -52,7 +53,7 @@ std::optional<Traffic> parse_traffic(std::string_view raw) {
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc() || value < 0) return std::nullopt;
+  if (ec != std::errc() || !std::isfinite(value) || value < 0) return std::nullopt;
   if (ptr < end) {
     switch (*ptr) {
       case 'k': value *= 1e3; ++ptr; break;

@@ -22,6 +22,8 @@ TEST(Traffic, RejectsWhatItDoesNotUnderstand) {
   EXPECT_FALSE(parse_traffic("10 elephants/day"));
   EXPECT_FALSE(parse_traffic("10 req/fortnight"));
   EXPECT_FALSE(parse_traffic(""));
+  EXPECT_FALSE(parse_traffic("nan req/day"));
+  EXPECT_FALSE(parse_traffic("inf users"));
 }
 
 }  // namespace

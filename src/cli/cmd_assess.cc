@@ -52,7 +52,7 @@ Examples:
 
 Result<std::string> read_source(const std::string& file, std::string_view builtin) {
   if (file.empty()) return std::string(builtin);
-  return read_text_file(file);
+  return read_text_file(file).map_error([&](Error e) { return std::move(e).with_context(file); });
 }
 
 // Logs how long each step took at debug level (ferry -v assess ...).

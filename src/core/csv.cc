@@ -4,6 +4,10 @@
 
 namespace ferry {
 
+std::string CsvRow::cell(std::optional<size_t> i) const {
+  return i && *i < cells.size() ? std::string(trim(cells[*i])) : std::string();
+}
+
 std::optional<size_t> CsvTable::column(std::string_view name) const {
   const std::string wanted = normalize_name(name);
   for (size_t i = 0; i < header.size(); ++i) {

@@ -14,6 +14,9 @@ namespace ferry {
 struct CsvRow {
   int line = 0;  // line on which the record starts, 1-based
   std::vector<std::string> cells;
+
+  // The trimmed cell in column `i`; "" when the column is absent or the row short.
+  std::string cell(std::optional<size_t> i) const;
 };
 
 struct CsvTable {

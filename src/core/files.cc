@@ -15,10 +15,10 @@ namespace ferry {
 
 Result<std::string> read_text_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(ErrorCode::kIo, path + ": cannot open file: " + std::strerror(errno));
+  if (!in) return fail(ErrorCode::kIo, std::string("cannot open file: ") + std::strerror(errno));
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  if (in.bad()) return fail(ErrorCode::kIo, path + ": read failed");
+  if (in.bad()) return fail(ErrorCode::kIo, "read failed");
   return buffer.str();
 }
 

@@ -9,6 +9,7 @@
 
 namespace ferry {
 
+// The error names what went wrong, not the path: callers add it as context.
 Result<std::string> read_text_file(const std::string& path);
 Result<void> write_file_atomically(const std::string& path, std::string_view content);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
 
 namespace ferry {
 
@@ -48,6 +50,14 @@ std::string normalize_name(std::string_view s) {
     if (std::isalnum(u)) out.push_back(static_cast<char>(std::tolower(u)));
   }
   return out;
+}
+
+std::optional<double> parse_double(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 size_t edit_distance(std::string_view a, std::string_view b) {

@@ -17,6 +17,8 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 // Lowercase letters and digits only: "RDS PostgreSQL" and "rds-postgresql" both
 // become "rdspostgresql". Used to match names users spell differently.
 std::string normalize_name(std::string_view s);
+// The whole of `s` as a finite number ("12", "-3.5", "1e3"); nullopt otherwise.
+std::optional<double> parse_double(std::string_view s);
 // Levenshtein distance, for "did you mean" hints.
 size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate when it is close enough to be a plausible typo.

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+
 namespace ferry {
 
 namespace {
@@ -47,14 +49,8 @@ std::optional<bool> YamlNode::as_bool() const {
 }
 
 std::optional<double> YamlNode::as_number() const {
-  if (kind_ != Kind::kScalar || scalar_.empty()) return std::nullopt;
-  const char* begin = scalar_.data();
-  const char* end = begin + scalar_.size();
-  if (*begin == '+') ++begin;
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(begin, end, v);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return v;
+  if (kind_ != Kind::kScalar) return std::nullopt;
+  return parse_double(scalar_);
 }
 
 std::optional<int64_t> YamlNode::as_integer() const {
