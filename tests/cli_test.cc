@@ -169,7 +169,11 @@ TEST_F(Cli, RulesOverrideChangesTheDecision) {
                                                 "    fallback: rehost\n    rules:\n"
                                                 "      - { id: no-vms, when: { containerized: false }, vote: { retire: 1 },"
                                                 " because: \"house rule: VMs are retired\" }\n"
-                                                "data_methods: { by_size: [ { method: dump_restore } ] }\n");
+                                                "  cutover: { options: [all_at_once], fallback: all_at_once }\n"
+                                                "  pattern: { options: [stay], fallback: stay }\n"
+                                                "data_methods:\n  by_size: [ { method: dump_restore } ]\n"
+                                                "  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5,"
+                                                " incremental_sync: 15 }\n");
   Outcome house = ferry("assess " + inv + " --format json --rules " + rules);
   ASSERT_EQ(house.status, 0) << house.err;
   EXPECT_NE(house.out.find("\"strategy\": \"retire\""), std::string::npos);

@@ -42,10 +42,8 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
       "{:.0f} GB / ({} Gbps x {}) = {}", item.size_gb, d.bandwidth_gbps, d.link_efficiency,
       hours_text(item.transfer_hours));
 
-  auto cutover = [&](const std::string& method) {
-    auto it = m.cutover_minutes.find(method);
-    return it == m.cutover_minutes.end() ? 5.0 : it->second;
-  };
+  // Every online method has a cutover time: the rules loader requires it.
+  auto cutover = [&](const std::string& method) { return m.cutover_minutes.at(method); };
   // Online methods copy while the source keeps changing: the link must carry
   // the backlog and the new changes, so the copy finishes at (link - change rate).
   auto online = [&](const std::string& method, std::string why) {

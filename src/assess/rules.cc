@@ -19,6 +19,8 @@ const std::vector<std::string> kOpNames{"equals", "not",  "in",  "not_in", "lt",
                                         "lte",    "gt",   "gte", "present"};
 const std::vector<std::string> kSeverities{"low", "medium", "high"};
 const std::vector<std::string> kSections{"technical", "data", "operational"};
+const std::vector<std::string> kDecisions{"strategy", "cutover", "pattern"};
+const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc", "physical_cdc", "incremental_sync"};
 const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc",
                                         "physical_cdc", "incremental_sync"};
 
@@ -196,6 +198,7 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
   m.relational_engines = r.text_list("relational_engines").value_or(std::vector<std::string>{});
   if (auto f = r.number("dump_restore_factor", 1, 100)) m.dump_restore_factor = *f;
   r.require("by_size");
+  r.require("cutover_minutes");
   const YamlNode* tiers = r.node("by_size");
   const YamlNode* cutover = r.node("cutover_minutes");
   r.finish();
@@ -215,7 +218,8 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
   }
   if (cutover) {
     MappingReader c(*cutover, file, "data_methods.cutover_minutes", diags);
-    for (const auto& method : kMethods) {
+    for (const auto& method : kOnlineMethods) {
+      c.require(method);
       if (auto v = c.number(method, 0, 1e6)) m.cutover_minutes[method] = *v;
     }
     c.finish();
@@ -284,9 +288,30 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   top.require("decisions");
   if (const YamlNode* d = top.node("decisions"); is_mapping_or_report(d, file, "decisions", diags)) {
     for (size_t e = 0; e < d->size(); ++e) {
-      rs.decisions.push_back(read_decision(d->key(e).scalar(), d->value(e), file, diags));
+      const std::string name = d->key(e).scalar();
+      if (std::find(kDecisions.begin(), kDecisions.end(), name) == kDecisions.end()) {
+        diags.error(location_of(d->key(e), file),
+                    fmt::format("decisions: unknown decision '{}'{}; expected strategy, cutover and pattern", name,
+                                did_you_mean_hint(name, kDecisions)));
+        continue;
+      }
+      rs.decisions.push_back(read_decision(name, d->value(e), file, diags));
     }
-    if (!rs.decision("strategy")) diags.error(location_of(*d, file), "decisions: a 'strategy' decision is required");
+    for (const auto& name : kDecisions) {
+      if (!rs.decision(name)) diags.error(location_of(*d, file), fmt::format("decisions: '{}' is missing", name));
+    }
+    // The strategy is decided first; cutover and pattern may read it.
+    std::stable_partition(rs.decisions.begin(), rs.decisions.end(),
+                          [](const Decision& x) { return x.name == "strategy"; });
+    if (const Decision* strategy = rs.decision("strategy")) {
+      for (const auto& rule : strategy->rules) {
+        for (const auto& c : rule.when.all) {
+          if (c.fact == "strategy") {
+            diags.error(c.where, "decisions.strategy: a strategy rule cannot read the strategy it decides");
+          }
+        }
+      }
+    }
   }
 
   if (const YamlNode* risks = top.node("risks"); is_sequence_or_report(risks, file, "risks", diags)) {

@@ -59,6 +59,15 @@ Facts base_facts() {
   return f;
 }
 
+// What every rules file needs besides the decision under test.
+const char* kScaffold = R"(
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  pattern: { options: [blue_green], fallback: blue_green }
+data_methods:
+  by_size: [ { method: dump_restore } ]
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15 }
+)";
+
 struct Case {
   const char* decision;
   std::vector<std::pair<const char*, FactValue>> facts;
@@ -211,9 +220,8 @@ decisions:
     fallback: rehost
     rules:
       - { id: a, when: { containerized: true }, vote: { rehost: 5 }, because: "a" }
-      - { id: b, when: { containerized: true }, vote: { refactor: 5 }, because: "b" }
-data_methods: { by_size: [ { method: dump_restore } ] }
-)",
+      - { id: b, when: { containerized: true }, vote: { refactor: 5 }, because: "b" })" +
+                                  std::string(kScaffold),
                               "t.yaml");
   ASSERT_TRUE(rules) << rules.error().to_string();
   Facts f;
@@ -235,9 +243,8 @@ decisions:
       - { id: n, when: { active_users: { gte: 10, lt: 20 } }, vote: { rehost: 1 }, because: x }
       - { id: i, when: { kind: [batch, cache] }, vote: { rehost: 1 }, because: x }
       - { id: not, when: { kind: { not: service } }, vote: { rehost: 1 }, because: x }
-      - { id: p, when: { redundant_with: { present: false } }, vote: { rehost: 1 }, because: x }
-data_methods: { by_size: [ { method: dump_restore } ] }
-)",
+      - { id: p, when: { redundant_with: { present: false } }, vote: { rehost: 1 }, because: x })" +
+                                  std::string(kScaffold),
                               "ops.yaml");
   ASSERT_TRUE(rules) << rules.error().to_string();
   auto fired = [&](Facts f) {
@@ -287,6 +294,51 @@ unknown_section: 1
   EXPECT_NE(m.find("risks[0].severity: unknown value 'severe'"), std::string::npos) << m;
   EXPECT_NE(m.find("unknown value 'teleport'"), std::string::npos) << m;
   EXPECT_NE(m.find("top level: unknown key 'unknown_section'"), std::string::npos) << m;
+}
+
+TEST(Rules, DecisionNamesAreCheckedAndStrategyComesFirst) {
+  auto typo = RuleSet::parse(R"(decisions:
+  pattern: { options: [blue_green], fallback: blue_green }
+  strategy: { options: [rehost], fallback: rehost }
+  cutovr: { options: [all_at_once], fallback: all_at_once }
+data_methods:
+  by_size: [ { method: dump_restore } ]
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5 }
+)",
+                             "d.yaml");
+  ASSERT_FALSE(typo);
+  const std::string m = typo.error().message;
+  EXPECT_NE(m.find("d.yaml:4:3: error: decisions: unknown decision 'cutovr' (did you mean 'cutover'?)"),
+            std::string::npos) << m;
+  EXPECT_NE(m.find("decisions: 'cutover' is missing"), std::string::npos) << m;
+  EXPECT_NE(m.find("missing required field 'incremental_sync'"), std::string::npos) << m;
+
+  auto reordered = RuleSet::parse(R"(decisions:
+  pattern: { options: [blue_green], fallback: blue_green }
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  strategy:
+    options: [rehost]
+    fallback: rehost
+    rules: [ { id: loop, when: { strategy: rehost }, vote: { rehost: 1 }, because: x } ]
+data_methods:
+  by_size: [ { method: dump_restore } ]
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15 }
+)",
+                                  "r.yaml");
+  ASSERT_FALSE(reordered);
+  EXPECT_NE(reordered.error().message.find("r.yaml:7:34: error: decisions.strategy: a strategy rule cannot read"),
+            std::string::npos) << reordered.error().message;
+  auto fine = RuleSet::parse(R"(decisions:
+  pattern: { options: [blue_green], fallback: blue_green }
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  strategy: { options: [rehost], fallback: rehost }
+data_methods:
+  by_size: [ { method: dump_restore } ]
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15 }
+)",
+                             "f.yaml");
+  ASSERT_TRUE(fine) << fine.error().to_string();
+  EXPECT_EQ(fine->decisions.front().name, "strategy");
 }
 
 TEST(Rules, FillPlaceholders) {
