@@ -41,7 +41,10 @@ const std::vector<FactInfo>& fact_registry() {
       {"dependents", FactType::kNumber, "workloads that depend on it (hard or soft)"},
       {"dependencies", FactType::kNumber, "workloads it hard-depends on"},
       {"in_cycle", FactType::kBool, "part of a hard dependency cycle"},
-      {"strategy", FactType::kText, "the 6R strategy chosen (for decisions after it)"},
+      {"over_downtime_budget", FactType::kBool, "a data store's cutover takes longer than the downtime budget allows"},
+      {"confidence", FactType::kNumber, "the plan's confidence in this workload, 1 to 5"},
+      {"strategy", FactType::kText, "the 6R strategy chosen (for the decisions and risks after it)"},
+      {"moving", FactType::kBool, "the strategy moves it (not retire or retain)"},
   };
   return kFacts;
 }

@@ -18,6 +18,7 @@ void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaul
   if (auto v = r.integer("max_workloads_per_wave", 1, 100000)) d.max_workloads_per_wave = int(*v);
   if (auto v = r.number("max_data_tb_per_wave", 0.001, kMaxSize)) d.max_data_tb_per_wave = *v;
   if (auto v = r.integer("pilot_size", 0, 1000)) d.pilot_size = int(*v);
+  if (auto v = r.integer("pilot_max_risk", 0, 100)) d.pilot_max_risk = int(*v);
   if (auto v = r.number("appliance_threshold_days", 0.1, 3650)) d.appliance_threshold_days = *v;
   r.finish();
 }

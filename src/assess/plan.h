@@ -72,6 +72,8 @@ struct WorkloadPlan {
   double effort_days = 0;
   std::vector<std::string> dependents;  // workloads that hard- or soft-depend on it
   int cycle = -1;
+  bool over_downtime_budget = false;  // a data store's cutover exceeds the budget
+  bool shared_infrastructure = false;
 };
 
 struct WaveRisk {
@@ -88,6 +90,8 @@ struct WavePlan {
 
 struct Plan {
   PlanningDefaults defaults;
+  std::string rules_source;    // where the rules came from, for the report
+  std::string catalog_source;
   std::vector<WorkloadPlan> workloads;  // inventory order
   std::vector<WavePlan> waves;
   std::vector<std::vector<std::string>> cycles;
@@ -102,5 +106,8 @@ struct Plan {
 // loading; gaps are filled by assumptions and reported.
 Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catalog,
                 const std::vector<std::string>& load_warnings);
+
+// Lowercase words for a data method ("dump/restore", "logical replication").
+std::string method_label(const std::string& method);
 
 }  // namespace ferry::assess

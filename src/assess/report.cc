@@ -22,15 +22,6 @@ std::string render(const Plan& plan, ReportFormat format) {
   return "";
 }
 
-std::string method_label(const std::string& method) {
-  if (method == "dump_restore") return "dump/restore";
-  if (method == "logical_replication") return "logical replication";
-  if (method == "cdc") return "CDC";
-  if (method == "physical_cdc") return "physical + CDC";
-  if (method == "incremental_sync") return "incremental file sync";
-  return method;
-}
-
 std::string duration_text(double hours) {
   if (hours < 1) return fmt::format("{:.0f} min", hours * 60);
   if (hours < 48) return fmt::format("{:.1f} h", hours);

@@ -21,7 +21,6 @@ std::string render_html(const Plan& plan);      // one self-contained page with 
 std::string render(const Plan& plan, ReportFormat format);
 
 // Shared wording for reports.
-std::string method_label(const std::string& method);
 std::string duration_text(double hours);
 
 }  // namespace ferry::assess

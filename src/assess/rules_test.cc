@@ -55,7 +55,10 @@ Facts base_facts() {
   f.set("dependents", 0.0);
   f.set("dependencies", 0.0);
   f.set("in_cycle", false);
+  f.set("over_downtime_budget", false);
+  f.set("confidence", 5.0);
   f.set("strategy", std::string("rehost"));
+  f.set("moving", true);
   return f;
 }
 
@@ -193,9 +196,21 @@ TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
       {"cyclic-dependency", {{"in_cycle", true}}},
       {"transfer-appliance", {{"appliance_recommended", true}}},
       {"sensitive-data-in-transit", {{"data_classification", S("tier1")}, {"data_store_count", 1.0}}},
+      {"over-budget", {{"over_downtime_budget", true}}},
+      {"little-known", {{"confidence", 2.0}}},
       {"retained-exposure", {{"strategy", S("retain")}}},
       {"retirement-archive", {{"strategy", S("retire")}, {"data_store_count", 1.0}}},
   };
+  // Workloads that stay behind carry no migration risks.
+  Facts staying = base_facts();
+  staying.set("moving", false);
+  staying.set("has_database", true);
+  staying.set("criticality", std::string("critical"));
+  for (const char* id : {"database-downtime", "dns-propagation", "certificates"}) {
+    auto risk = std::find_if(builtin().risks.begin(), builtin().risks.end(), [&](const RiskRule& r) { return r.id == id; });
+    ASSERT_NE(risk, builtin().risks.end());
+    EXPECT_FALSE(evaluate(risk->when, staying, nullptr)) << id << " fires on a workload that does not move";
+  }
   std::set<std::string> covered;
   const Facts plain = base_facts();
   for (const auto& c : cases) {

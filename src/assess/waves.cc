@@ -1,6 +1,7 @@
 #include "assess/waves.h"
 
 #include <algorithm>
+#include <limits>
 #include <queue>
 #include <tuple>
 
@@ -103,7 +104,39 @@ class WaveBook {
   }
 
   int size() const { return static_cast<int>(waves_.size()); }
+  WaveKind kind(int w) const { return waves_[w - 1].kind; }
   std::vector<Wave> take() { return std::move(waves_); }
+
+  // Moves a placed component to wave `to` if it has room; false otherwise.
+  bool move(const Component& c, int from, int to) {
+    Wave& target = waves_[to - 1];
+    if (static_cast<int>(target.members.size() + c.members.size()) > options_.max_workloads ||
+        target.data_tb + c.data_tb > options_.max_data_tb) {
+      return false;
+    }
+    Wave& source = waves_[from - 1];
+    std::erase_if(source.members, [&](size_t m) {
+      return std::find(c.members.begin(), c.members.end(), m) != c.members.end();
+    });
+    source.data_tb -= c.data_tb;
+    add(to, c);
+    return true;
+  }
+
+  // Waves emptied by moves disappear; the rest are renumbered in order.
+  void drop_empty_waves(std::vector<int>& wave_of, std::vector<int>& comp_wave) {
+    std::vector<int> renumbered(waves_.size() + 1, 0);
+    std::vector<Wave> kept;
+    for (auto& wave : waves_) {
+      if (wave.members.empty()) continue;
+      renumbered[wave.index] = static_cast<int>(kept.size()) + 1;
+      wave.index = renumbered[wave.index];
+      kept.push_back(std::move(wave));
+    }
+    waves_ = std::move(kept);
+    for (int& w : wave_of) w = renumbered[w];
+    for (int& w : comp_wave) w = renumbered[w];
+  }
 
  private:
   int add(int w, const Component& c) {
@@ -179,34 +212,100 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     for (size_t m : comps[c].members) out.wave_of[m] = inputs[m].moving ? wave : 0;
   };
 
-  // 2. Pilot: the safest standalone workloads prove the platform and the runbooks.
-  std::vector<size_t> candidates;
+  std::vector<std::vector<size_t>> users(comps.size());
   for (size_t c = 0; c < comps.size(); ++c) {
-    const Component& comp = comps[c];
-    if (comp.moving && comp.members.size() == 1 && inputs[comp.members.front()].pilot_candidate &&
-        !comp.shared_infrastructure && !comp.priority &&
-        comp.risk <= options.max_pilot_risk && inputs[comp.members.front()].hard_deps.empty()) {
-      candidates.push_back(c);
-    }
+    for (size_t d : comps[c].deps) users[d].push_back(c);
   }
-  auto pilot_key = [&](size_t c) {
-    return std::make_tuple(comps[c].risk, -inputs[comps[c].members.front()].confidence, comps[c].data_tb,
-                           std::cref(comps[c].name));
-  };
-  std::sort(candidates.begin(), candidates.end(), [&](size_t a, size_t b) { return pilot_key(a) < pilot_key(b); });
+
+  // 2. Pilot: a small group that can move on its own (a workload and what it
+  //    depends on), every member a simple, low-risk move; groups that cut over
+  //    an application come first, so the pilot rehearses a real cutover.
   const int pilot_limit = std::min(options.pilot_size, options.max_workloads);
+  auto eligible = [&](size_t c) {
+    const Component& comp = comps[c];
+    return comp.moving && comp.members.size() == 1 && inputs[comp.members.front()].pilot_candidate &&
+           !comp.shared_infrastructure && !comp.priority && comp.risk <= options.max_pilot_risk;
+  };
+  struct PilotGroup {
+    std::vector<size_t> comps;  // dependencies first
+    bool application = false;
+    bool self_contained = true;  // nothing outside the group uses a member
+    int risk = 0;
+    int confidence = 0;
+    double data_tb = 0;
+  };
+  std::vector<PilotGroup> groups;
+  for (size_t c = 0; c < comps.size() && pilot_limit > 0; ++c) {
+    if (!eligible(c)) continue;
+    // The group: c and everything it hard-depends on, if all of it qualifies.
+    PilotGroup group;
+    std::vector<size_t> todo{c};
+    std::vector<bool> seen(comps.size(), false);
+    seen[c] = true;
+    bool ok = true;
+    while (!todo.empty() && ok) {
+      const size_t x = todo.back();
+      todo.pop_back();
+      ok = eligible(x) && static_cast<int>(group.comps.size()) < pilot_limit;
+      group.comps.push_back(x);
+      for (size_t d : comps[x].deps) {
+        if (!seen[d]) {
+          seen[d] = true;
+          todo.push_back(d);
+        }
+      }
+    }
+    if (!ok) continue;
+    std::sort(group.comps.begin(), group.comps.end());  // component order is dependency order
+    group.confidence = 5;
+    for (size_t x : group.comps) {
+      for (size_t u : users[x]) {
+        if (std::find(group.comps.begin(), group.comps.end(), u) == group.comps.end()) group.self_contained = false;
+      }
+      const WaveInput& in = inputs[comps[x].members.front()];
+      group.application = group.application || in.application;
+      group.risk = std::max(group.risk, comps[x].risk);
+      group.confidence = std::min(group.confidence, in.confidence);
+      group.data_tb += comps[x].data_tb;
+    }
+    groups.push_back(std::move(group));
+  }
+  // Self-contained groups first (a pilot must not leave a consumer calling
+  // back across platforms), then well-known ones (a pilot built on guesses
+  // proves little), then those with an application, then the safest.
+  auto group_key = [&](const PilotGroup& g) {
+    return std::make_tuple(!g.self_contained, g.confidence < 3, !g.application, g.risk, -g.confidence, g.data_tb,
+                           g.comps.size(),
+                           std::cref(comps[g.comps.back()].name));
+  };
+  std::sort(groups.begin(), groups.end(),
+            [&](const PilotGroup& a, const PilotGroup& b) { return group_key(a) < group_key(b); });
   int pilot_count = 0;
   double pilot_tb = 0;
-  for (size_t c : candidates) {
-    if (pilot_count >= pilot_limit) break;
-    if (pilot_tb + comps[c].data_tb > options.max_data_tb) continue;
-    assign(c, book.place(comps[c], 1, WaveKind::kPilot, out.warnings));
-    pilot_tb += comps[c].data_tb;
-    ++pilot_count;
+  bool have_self_contained = false;
+  for (const auto& group : groups) {
+    // Once the pilot has a self-contained group, stragglers would only split
+    // consumers from their dependencies.
+    if (have_self_contained && !group.self_contained) break;
+    int added = 0;
+    double tb = 0;
+    for (size_t x : group.comps) {
+      if (comp_wave[x] == 0) {
+        ++added;
+        tb += comps[x].data_tb;
+      }
+    }
+    if (added == 0 || pilot_count + added > pilot_limit || pilot_tb + tb > options.max_data_tb) continue;
+    for (size_t x : group.comps) {
+      if (comp_wave[x] == 0) assign(x, book.place(comps[x], 1, WaveKind::kPilot, out.warnings));
+    }
+    pilot_count += added;
+    pilot_tb += tb;
+    have_self_contained = have_self_contained || group.self_contained;
   }
   if (pilot_count == 0 && options.pilot_size > 0) {
     out.warnings.push_back(
-        "no workload qualifies for a pilot wave (standalone, simple move, low risk, no tier 1 data)");
+        "no workload qualifies for a pilot wave (a simple, low-risk move without tier 1 data, with its dependencies)");
   }
 
   // 3. Shared infrastructure whose own dependencies are already placed.
@@ -266,6 +365,27 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     }
   }
 
+  // 5. Pull dependencies towards their consumers: the forward pass moves
+  //    each component as early as possible, which would move a database
+  //    months before the applications using it (and leave them talking across
+  //    platforms). Dependents first, each component moves to the latest
+  //    migration wave no later than its earliest dependent that has room.
+  for (size_t c = comps.size(); c-- > 0;) {
+    if (comp_wave[c] == 0 || book.kind(comp_wave[c]) != WaveKind::kMigration || users[c].empty()) continue;
+    int latest = std::numeric_limits<int>::max();
+    for (size_t u : users[c]) {
+      if (comp_wave[u] != 0) latest = std::min(latest, comp_wave[u]);
+    }
+    if (latest == std::numeric_limits<int>::max()) continue;
+    for (int w = latest; w > comp_wave[c]; --w) {
+      if (book.kind(w) == WaveKind::kMigration && book.move(comps[c], comp_wave[c], w)) {
+        assign(c, w);
+        break;
+      }
+    }
+  }
+  book.drop_empty_waves(out.wave_of, comp_wave);
+
   out.waves = book.take();
   // Inside a wave a workload starts when what it depends on in the same wave
   // is done; components are already in dependency order.
@@ -286,7 +406,7 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     day += wave.duration_days;
   }
 
-  // 5. Critical path: longest chain of hard dependencies by duration.
+  // 6. Critical path: longest chain of hard dependencies by duration.
   std::vector<double> finish(comps.size(), 0);
   std::vector<int> via(comps.size(), -1);
   int last = -1;

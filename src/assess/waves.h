@@ -19,6 +19,7 @@ struct WaveInput {
   int risk = 0;                   // lower is safer; the pilot takes the safest
   bool pilot_candidate = false;   // simple enough to rehearse the runbook on
   int confidence = 0;             // among equally safe pilots, the better-known first
+  bool application = true;        // not a database, cache, queue or store: a pilot should cut one over
   double data_tb = 0;
   double duration_days = 0;
 };

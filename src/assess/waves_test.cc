@@ -85,7 +85,13 @@ TEST(Waves, PropertiesHoldOnRandomEstates) {
         EXPECT_EQ(wave.index, 1);
         EXPECT_LE(static_cast<int>(wave.members.size()), options.pilot_size);
         for (size_t m : wave.members) {
-          EXPECT_TRUE(g[m].hard_deps.empty());
+          // The pilot moves on its own: what a member depends on is in the pilot too.
+          for (size_t d : g[m].hard_deps) {
+            if (g[d].moving) {
+              EXPECT_EQ(s.wave_of[d], 1) << g[m].name << " pilots without its dependency " << g[d].name;
+            }
+          }
+          EXPECT_TRUE(g[m].pilot_candidate);
           EXPECT_LE(g[m].risk, options.max_pilot_risk);
           EXPECT_FALSE(g[m].priority);
           EXPECT_FALSE(g[m].shared_infrastructure);
@@ -134,6 +140,30 @@ TEST(Waves, CycleMovesTogetherAndShowsOnTheCriticalPath) {
   EXPECT_DOUBLE_EQ(s.critical_path_days, 40);
   // a, b and c share one wave, so the wave lasts the chain: 30 + 10 days.
   EXPECT_DOUBLE_EQ(s.waves[0].duration_days, 40);
+}
+
+TEST(Waves, DatabasesMoveWithTheirConsumersNotMonthsBefore) {
+  // db has no dependencies and could go first; its only consumer needs the
+  // slow service, so it waits and moves with the consumer.
+  // db, a and b are ready at once; with two per wave the forward pass puts db
+  // in wave 1, and app (which needs b) lands in wave 2.
+  std::vector<WaveInput> g{node("a", {}, 5), node("db", {}, 5), node("b", {}, 5), node("app", {1, 2}, 5)};
+  g[0].priority = true;
+  WaveSchedule s = schedule_waves(g, WaveOptions{3, 50, 0, 3});
+  EXPECT_EQ(s.wave_of[1], s.wave_of[3]) << "db wave " << s.wave_of[1] << ", app wave " << s.wave_of[3];
+  EXPECT_GE(s.wave_of[3], s.wave_of[2]);
+  EXPECT_EQ(s.waves.size(), 2u);
+}
+
+TEST(Waves, PilotPrefersAnApplicationWithItsDatabase) {
+  std::vector<WaveInput> g{node("queue"), node("wiki-db"), node("wiki", {1})};
+  g[0].application = false;
+  g[1].application = false;
+  for (auto& n : g) n.confidence = 5;
+  WaveSchedule s = schedule_waves(g, WaveOptions{8, 50, 2, 3});
+  EXPECT_EQ(s.wave_of[1], 1);
+  EXPECT_EQ(s.wave_of[2], 1);
+  EXPECT_NE(s.wave_of[0], 1);
 }
 
 TEST(Waves, DataCapacitySplitsWavesAndOversizedGetTheirOwn) {
