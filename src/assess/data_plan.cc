@@ -6,6 +6,12 @@
 
 namespace ferry::assess {
 
+std::string hours_text(double hours) {
+  if (hours < 1) return fmt::format("{:.0f} min", hours * 60);
+  if (hours < 48) return fmt::format("{:.1f} h", hours);
+  return fmt::format("{:.1f} days", hours / 24);
+}
+
 double transfer_hours(double gb, double gbps, double efficiency) {
   const double bits = gb * 1e9 * 8;
   return bits / (gbps * 1e9 * efficiency) / 3600.0;
@@ -15,12 +21,6 @@ namespace {
 
 bool listed(const std::vector<std::string>& list, const std::string& engine) {
   return std::find(list.begin(), list.end(), engine) != list.end();
-}
-
-std::string hours_text(double hours) {
-  if (hours < 1) return fmt::format("{:.0f} min", hours * 60);
-  if (hours < 48) return fmt::format("{:.1f} h", hours);
-  return fmt::format("{:.1f} days", hours / 24);
 }
 
 }  // namespace

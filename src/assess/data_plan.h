@@ -14,6 +14,9 @@ namespace ferry::assess {
 // 1 TB at 1 Gbps line rate is 8000 s, about 2.2 h.
 double transfer_hours(double gb, double gbps, double efficiency);
 
+// "45 min", "3.2 h", "9.4 days".
+std::string hours_text(double hours);
+
 struct DataPlanItem {
   std::string store;
   std::string engine;  // "" when unknown

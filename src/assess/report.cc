@@ -22,10 +22,14 @@ std::string render(const Plan& plan, ReportFormat format) {
   return "";
 }
 
-std::string duration_text(double hours) {
-  if (hours < 1) return fmt::format("{:.0f} min", hours * 60);
-  if (hours < 48) return fmt::format("{:.1f} h", hours);
-  return fmt::format("{:.1f} days", hours / 24);
+std::string size_text(double gb) {
+  if (gb <= 0) return "-";
+  if (gb >= 1000) return fmt::format("{:.1f} TB", gb / 1000);
+  return fmt::format("{:.0f} GB", gb);
+}
+
+std::string copy_text(const DataPlanItem& item) {
+  return item.can_catch_up ? hours_text(item.copy_hours) : "never (changes outpace the link)";
 }
 
 }  // namespace ferry::assess

@@ -21,6 +21,8 @@ std::string render_html(const Plan& plan);      // one self-contained page with 
 std::string render(const Plan& plan, ReportFormat format);
 
 // Shared wording for reports.
-std::string duration_text(double hours);
+std::string size_text(double gb);  // "-", "800 GB", "16.0 TB"
+// How long a store takes to copy; "never" when changes outpace the link.
+std::string copy_text(const DataPlanItem& item);
 
 }  // namespace ferry::assess

@@ -190,8 +190,8 @@ void workload_sections(const Plan& plan, std::string& out) {
       out += "<table><tr><th>Store</th><th>Method</th><th>Copy</th><th>Downtime</th><th>Why</th></tr>";
       for (const auto& d : p.data_plan) {
         out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(d.store),
-                           esc(method_label(d.method)), duration_text(d.copy_hours),
-                           duration_text(d.downtime_minutes / 60), esc(d.why));
+                           esc(method_label(d.method)), esc(copy_text(d)),
+                           hours_text(d.downtime_minutes / 60), esc(d.why));
       }
       out += "</table>";
     }

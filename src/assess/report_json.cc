@@ -139,6 +139,21 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
     decision_json(j, result);
   }
   j.end_object();
+  j.field("tags", w.tags);
+  j.key("servers").begin_array();
+  for (const auto& s : w.servers) {
+    j.begin_object().field("host", s.host).field("ip", s.ip).key("cpus");
+    if (s.cpus) j.value(*s.cpus);
+    else j.null();
+    j.key("ram_gb");
+    if (s.ram_gb) j.value(rounded(*s.ram_gb));
+    else j.null();
+    j.field("os", s.os).end_object();
+  }
+  j.end_array();
+  j.key("source_wave");
+  if (w.wave_hint) j.value(*w.wave_hint);
+  else j.null();
   j.field("sources", w.sources);
   j.end_object();
 }
@@ -151,6 +166,7 @@ std::string render_json(const Plan& plan) {
   JsonWriter j(/*pretty_depth=*/4);
   j.begin_object();
   j.field("ferry_assess_version", 1);
+  j.field("rules", plan.rules_source).field("catalog", plan.catalog_source);
   j.key("defaults")
       .begin_object()
       .field("bandwidth_gbps", plan.defaults.bandwidth_gbps)
@@ -158,6 +174,7 @@ std::string render_json(const Plan& plan) {
       .field("max_workloads_per_wave", plan.defaults.max_workloads_per_wave)
       .field("max_data_tb_per_wave", plan.defaults.max_data_tb_per_wave)
       .field("pilot_size", plan.defaults.pilot_size)
+      .field("pilot_max_risk", plan.defaults.pilot_max_risk)
       .field("appliance_threshold_days", plan.defaults.appliance_threshold_days)
       .end_object();
   j.key("summary")

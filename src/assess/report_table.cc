@@ -9,12 +9,6 @@ namespace ferry::assess {
 
 namespace {
 
-std::string size_text(double gb) {
-  if (gb <= 0) return "-";
-  if (gb >= 1000) return fmt::format("{:.1f} TB", gb / 1000);
-  return fmt::format("{:.0f} GB", gb);
-}
-
 std::string path_text(const std::vector<std::vector<std::string>>& steps) {
   std::vector<std::string> parts;
   for (const auto& step : steps) parts.push_back(step.size() == 1 ? step.front() : fmt::format("{{{}}}", join(step, " + ")));
@@ -36,11 +30,12 @@ std::string render_table(const Plan& plan) {
                      name_width, "STRATEGY", "CONF", "WAVE", "PATTERN", "DATA", "METHOD", "COPY", "DOWNTIME",
                      "GRAVITY");
   for (const auto& p : plan.workloads) {
-    double size = 0, copy = 0, downtime = 0;
+    double size = 0, downtime = 0;
+    const DataPlanItem* slowest = nullptr;  // the store that takes longest to copy
     std::string method = "-";
     for (const auto& d : p.data_plan) {
       size += d.size_gb;
-      copy = std::max(copy, d.copy_hours);
+      if (!slowest || !d.can_catch_up || (slowest->can_catch_up && d.copy_hours > slowest->copy_hours)) slowest = &d;
       downtime = std::max(downtime, d.downtime_minutes);
     }
     if (p.data_plan.size() == 1) method = method_label(p.data_plan.front().method);
@@ -48,15 +43,15 @@ std::string render_table(const Plan& plan) {
     out += fmt::format("{:<{}}  {:<10}  {:>4}  {:>4}  {:<22}  {:>8}  {:<21}  {:>9}  {:>9}  {:<7}\n",
                        p.workload->name.substr(0, name_width), name_width, p.strategy,
                        fmt::format("{}/5", p.confidence), p.wave > 0 ? std::to_string(p.wave) : "-",
-                       p.pattern, size_text(size), method, p.data_plan.empty() ? "-" : duration_text(copy),
-                       p.data_plan.empty() ? "-" : duration_text(downtime / 60), p.gravity.level);
+                       p.pattern, size_text(size), method, slowest ? (slowest->can_catch_up ? hours_text(slowest->copy_hours) : "never") : "-",
+                       p.data_plan.empty() ? "-" : hours_text(downtime / 60), p.gravity.level);
   }
   out += "\nWaves\n";
   for (const auto& wp : plan.waves) {
     std::vector<std::string> names;
     for (size_t m : wp.wave.members) names.push_back(plan.workloads[m].workload->name);
-    out += fmt::format("  {:>2}  {:<21}  day {:>4.0f} +{:>3.0f}  {:>7.1f} TB  {}\n", wp.wave.index, wp.label,
-                       wp.wave.start_day, wp.wave.duration_days, wp.wave.data_tb, join(names, ", "));
+    out += fmt::format("  {:>2}  {:<21}  day {:>4.0f} +{:>3.0f}  {:>8}  {}\n", wp.wave.index, wp.label,
+                       wp.wave.start_day, wp.wave.duration_days, size_text(wp.wave.data_tb * 1000), join(names, ", "));
   }
   std::vector<std::string> staying;
   for (const auto& p : plan.workloads) {

@@ -1,4 +1,5 @@
 // ferry assess: read inventories, decide, schedule, render the plan.
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -26,9 +27,7 @@ struct AssessOptions {
   std::string catalog_file;
 };
 
-constexpr const char* kDescription = R"(Plan the migration of an estate.
-
-Reads one or more inventories and decides, for every workload: a 6R strategy
+constexpr const char* kDescription = R"(Reads one or more inventories and decides, for every workload: a 6R strategy
 (rehost, replatform, refactor, repurchase, retire, retain) with every rule that
 fired, a confidence rating from 1 to 5, the open/sovereign equivalent of each
 cloud service, its data gravity, how each data store moves and how long that
@@ -48,7 +47,10 @@ Inventories (several are merged by workload name; later files win):
 Examples:
   ferry assess examples/estate.yaml
   ferry assess estate.yaml servers.csv --format markdown --out plan.md
-  ferry assess estate.yaml --format json | jq '.workloads[] | {name, strategy, wave}')";
+  ferry assess estate.yaml --format json | jq '.workloads[] | {name, strategy, wave}'
+  ferry -v assess estate.yaml       (also logs how long each step took)
+
+Guide: docs/assess.md. Rules and facts: data/rules.yaml.)";
 
 Result<std::string> read_source(const std::string& file, std::string_view builtin) {
   if (file.empty()) return std::string(builtin);
@@ -111,18 +113,17 @@ int run_assess(const AssessOptions& o) {
   if (!estate) errors.push_back(estate.error());
   timer.done("inventories");
   if (!errors.empty()) {
-    ExitCode worst = ExitCode::kInvalidInput;
-    for (const auto& e : errors) {
-      std::cerr << "ferry assess: " << e.to_string() << "\n";
-      if (e.code == ErrorCode::kInternal) worst = ExitCode::kInternal;
-    }
-    return exit_status(worst);
+    int status = 0;
+    for (const auto& e : errors) status = std::max(status, report_error(e));
+    return status;
   }
   std::vector<std::string> warning_lines;
   for (const auto& d : warnings.all()) warning_lines.push_back(d.where.to_string() + ": " + d.message);
 
   // 2. Decide and schedule.
   Plan plan = build_plan(*estate, *rules, *catalog, warning_lines);
+  plan.rules_source = rules_name;
+  plan.catalog_source = catalog_name;
   timer.done("plan");
   // 3. Render and write.
   const std::string text = render(plan, *format);
@@ -147,7 +148,8 @@ int run_assess(const AssessOptions& o) {
 
 Runner install_assess(CLI::App& sub) {
   auto o = std::make_shared<AssessOptions>();
-  sub.description(kDescription);
+  // The one-line summary stays in `ferry --help`; the full text ends `ferry assess --help`.
+  sub.footer(kDescription);
   sub.add_option("INVENTORY", o->inventories, "Inventory files (YAML, JSON or CSV)")->required();
   sub.add_option("-f,--format", o->format, "Output: table (default), markdown, json or html")
       ->capture_default_str();
