@@ -16,9 +16,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Diagnostics diags;
   PlanningDefaults defaults;
   import_native_yaml(text, "fuzz.yaml", defaults, diags);
-  import_seed_csv(text, "fuzz.csv", diags);
-  import_konveyor_csv(text, "fuzz.csv", diags);
-  import_aws_discovery_csv(text, "fuzz.csv", diags);
+  if (auto table = parse_csv(text, "fuzz.csv")) {
+    import_seed_csv(*table, "fuzz.csv", diags);
+    import_konveyor_csv(*table, "fuzz.csv", diags);
+    import_aws_discovery_csv(*table, "fuzz.csv", diags);
+  }
   parse_traffic(std::string_view(text).substr(0, 64));
   diags.to_string();
   return 0;

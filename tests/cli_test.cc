@@ -30,8 +30,9 @@ std::string slurp(const fs::path& p) {
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ferry_cli_" + std::to_string(getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("ferry_cli_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -56,11 +57,13 @@ class Cli : public ::testing::Test {
 
 void expect_golden(const std::string& name, const std::string& actual) {
   const fs::path path = fs::path(FERRY_SOURCE_DIR) / "tests" / "golden" / name;
-  if (const char* update = std::getenv("FERRY_UPDATE_GOLDEN"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("FERRY_UPDATE_GOLDEN");
+      update && std::string(update) == "1") {
     std::ofstream(path, std::ios::binary) << actual;
     return;
   }
-  ASSERT_TRUE(fs::exists(path)) << path << " is missing; run with FERRY_UPDATE_GOLDEN=1 to create it";
+  ASSERT_TRUE(fs::exists(path)) << path
+                                << " is missing; run with FERRY_UPDATE_GOLDEN=1 to create it";
   const std::string expected = slurp(path);
   if (expected == actual) return;
   // Point at the first differing line rather than dumping two whole plans.
@@ -72,7 +75,8 @@ void expect_golden(const std::string& name, const std::string& actual) {
     if (!more_e && !more_a) break;
     if (el != al || more_e != more_a) {
       FAIL() << name << " differs from the golden file at line " << line << ":\n  expected: " << el
-             << "\n  actual:   " << al << "\n(FERRY_UPDATE_GOLDEN=1 rewrites it after a deliberate change)";
+             << "\n  actual:   " << al
+             << "\n(FERRY_UPDATE_GOLDEN=1 rewrites it after a deliberate change)";
     }
   }
 }
@@ -87,7 +91,8 @@ TEST_F(Cli, HelpAndVersion) {
   EXPECT_EQ(version.out.rfind("ferry 0.", 0), 0u) << version.out;
   Outcome assess_help = ferry("assess --help");
   EXPECT_EQ(assess_help.status, 0);
-  for (const char* needle : {"--format", "--out", "--rules", "--catalog", "Konveyor", "ExternalId"}) {
+  for (const char* needle :
+       {"--format", "--out", "--rules", "--catalog", "Konveyor", "ExternalId"}) {
     EXPECT_NE(assess_help.out.find(needle), std::string::npos) << needle;
   }
 }
@@ -123,7 +128,8 @@ TEST_F(Cli, InvalidInventoryExitsThreeListsEveryProblemAndWritesNothing) {
   }
   EXPECT_FALSE(fs::exists(out));
   for (const auto& entry : fs::directory_iterator(dir_)) {
-    EXPECT_EQ(entry.path().filename().string().find("plan.md"), std::string::npos) << "left behind: " << entry.path();
+    EXPECT_EQ(entry.path().filename().string().find("plan.md"), std::string::npos)
+        << "left behind: " << entry.path();
   }
 }
 
@@ -136,11 +142,15 @@ TEST_F(Cli, FailedRunLeavesAnExistingOutputUntouched) {
 }
 
 TEST_F(Cli, BadRulesAndCatalogAreReportedWithTheInventoryProblems) {
-  const std::string rules = write("rules.yaml", "decisions: { strategy: { options: [rehost], fallback: rehost,\n"
-                                                "  rules: [ { id: x, when: { lifespan: 1 }, vote: { rehost: 1 }, because: b } ] } }\n"
-                                                "data_methods: { by_size: [ { method: dump_restore } ] }\n");
-  const std::string catalog = write("catalog.yaml", "services:\n  - { name: S3, to: MinIO, complexity: trivial }\n");
-  const std::string csv = write("inv.csv", "Application,Technology,Dependencies,Traffic,Data Store,Critical\nx,Go,,,,\n");
+  const std::string rules =
+      write("rules.yaml",
+            "decisions: { strategy: { options: [rehost], fallback: rehost,\n"
+            "  rules: [ { id: x, when: { lifespan: 1 }, vote: { rehost: 1 }, because: b } ] } }\n"
+            "data_methods: { by_size: [ { method: dump_restore } ] }\n");
+  const std::string catalog =
+      write("catalog.yaml", "services:\n  - { name: S3, to: MinIO, complexity: trivial }\n");
+  const std::string csv = write(
+      "inv.csv", "Application,Technology,Dependencies,Traffic,Data Store,Critical\nx,Go,,,,\n");
   Outcome r = ferry("assess " + csv + " --rules " + rules + " --catalog " + catalog);
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.err.find(rules + ":2:"), std::string::npos) << r.err;
@@ -153,27 +163,32 @@ TEST_F(Cli, BadRulesAndCatalogAreReportedWithTheInventoryProblems) {
 TEST_F(Cli, MissingFileAndUnwritableOutputAreIoProblems) {
   Outcome missing = ferry("assess /nonexistent/estate.yaml");
   EXPECT_EQ(missing.status, 3);
-  EXPECT_NE(missing.err.find("/nonexistent/estate.yaml: error: cannot open file"), std::string::npos);
+  EXPECT_NE(missing.err.find("/nonexistent/estate.yaml: error: cannot open file"),
+            std::string::npos);
   Outcome unwritable = ferry("assess examples/estate.yaml --out /nonexistent/dir/plan.md");
   EXPECT_EQ(unwritable.status, 4);
-  EXPECT_NE(unwritable.err.find("/nonexistent/dir/plan.md: cannot create file"), std::string::npos) << unwritable.err;
+  EXPECT_NE(unwritable.err.find("/nonexistent/dir/plan.md: cannot create file"), std::string::npos)
+      << unwritable.err;
 }
 
 TEST_F(Cli, RulesOverrideChangesTheDecision) {
   // The same workload under a house rule that retires everything not containerized.
-  const std::string inv = write("one.yaml", "workloads:\n  - { name: old-vm, containerized: false }\n");
+  const std::string inv =
+      write("one.yaml", "workloads:\n  - { name: old-vm, containerized: false }\n");
   Outcome builtin = ferry("assess " + inv + " --format json");
   ASSERT_EQ(builtin.status, 0) << builtin.err;
   EXPECT_NE(builtin.out.find("\"strategy\": \"replatform\""), std::string::npos);
-  const std::string rules = write("house.yaml", "decisions:\n  strategy:\n    options: [retire, rehost]\n"
-                                                "    fallback: rehost\n    rules:\n"
-                                                "      - { id: no-vms, when: { containerized: false }, vote: { retire: 1 },"
-                                                " because: \"house rule: VMs are retired\" }\n"
-                                                "  cutover: { options: [all_at_once], fallback: all_at_once }\n"
-                                                "  pattern: { options: [stay], fallback: stay }\n"
-                                                "data_methods:\n  by_size: [ { method: dump_restore } ]\n"
-                                                "  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5,"
-                                                " incremental_sync: 15 }\n");
+  const std::string rules =
+      write("house.yaml",
+            "decisions:\n  strategy:\n    options: [retire, rehost]\n"
+            "    fallback: rehost\n    rules:\n"
+            "      - { id: no-vms, when: { containerized: false }, vote: { retire: 1 },"
+            " because: \"house rule: VMs are retired\" }\n"
+            "  cutover: { options: [all_at_once], fallback: all_at_once }\n"
+            "  pattern: { options: [stay], fallback: stay }\n"
+            "data_methods:\n  by_size: [ { method: dump_restore } ]\n"
+            "  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5,"
+            " incremental_sync: 15 }\n");
   Outcome house = ferry("assess " + inv + " --format json --rules " + rules);
   ASSERT_EQ(house.status, 0) << house.err;
   EXPECT_NE(house.out.find("\"strategy\": \"retire\""), std::string::npos);
@@ -194,8 +209,11 @@ TEST_F(Cli, WritesTheOutputFileAtomically) {
 // Golden plans: a deliberate change to rules, catalog, examples or rendering
 // shows up here as a reviewable diff.
 TEST_F(Cli, GoldenExampleEstate) {
-  for (const auto& [format, file] : std::vector<std::pair<std::string, std::string>>{
-           {"table", "estate.txt"}, {"markdown", "estate.md"}, {"json", "estate.json"}, {"html", "estate.html"}}) {
+  for (const auto& [format, file] :
+       std::vector<std::pair<std::string, std::string>>{{"table", "estate.txt"},
+                                                        {"markdown", "estate.md"},
+                                                        {"json", "estate.json"},
+                                                        {"html", "estate.html"}}) {
     Outcome r = ferry("assess examples/estate.yaml --format " + format);
     ASSERT_EQ(r.status, 0) << r.err;
     expect_golden(file, r.out);
@@ -206,7 +224,8 @@ TEST_F(Cli, GoldenCsvInventories) {
   Outcome seed = ferry("assess examples/seed-inventory.csv --format json");
   ASSERT_EQ(seed.status, 0) << seed.err;
   expect_golden("seed-inventory.json", seed.out);
-  Outcome merged = ferry("assess examples/konveyor-import.csv examples/aws-discovery-import.csv --format table");
+  Outcome merged =
+      ferry("assess examples/konveyor-import.csv examples/aws-discovery-import.csv --format table");
   ASSERT_EQ(merged.status, 0) << merged.err;
   expect_golden("konveyor-aws.txt", merged.out);
 }

@@ -1,9 +1,9 @@
 #include "assess/assess_workload.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
-
-#include <fmt/format.h>
 
 namespace ferry::assess {
 
@@ -38,8 +38,8 @@ int rank_in(const std::optional<std::string>& value, const std::vector<std::stri
   return static_cast<int>(std::find(order.begin(), order.end(), *value) - order.begin());
 }
 
-void map_services(const Workload& w, const Catalog& catalog, const RuleSet& rules, WorkloadPlan& p, Facts& facts,
-                  std::vector<std::string>& warnings) {
+void map_services(const Workload& w, const Catalog& catalog, const RuleSet& rules, WorkloadPlan& p,
+                  Facts& facts, std::vector<std::string>& warnings) {
   static const std::vector<std::string> kComplexityOrder{"none", "low", "medium", "high"};
   int proprietary = 0, unmapped = 0;
   std::string max_complexity = "none";
@@ -53,35 +53,38 @@ void map_services(const Workload& w, const Catalog& catalog, const RuleSet& rule
       }
     } else {
       ++unmapped;
-      warnings.push_back(fmt::format("{}: cloud service '{}' is not in the catalog; map it by hand or extend the "
-                                     "catalog (--catalog)",
-                                     w.name, service));
+      warnings.push_back(
+          fmt::format("{}: cloud service '{}' is not in the catalog; map it by hand or extend the "
+                      "catalog (--catalog)",
+                      w.name, service));
     }
     p.service_mappings.push_back(std::move(m));
   }
   facts.set("cloud_service_count", double(w.cloud_services.size()));
   facts.set("proprietary_service_count", double(proprietary));
-  facts.set("proprietary_level", std::string(proprietary == 0                          ? "none"
-                                             : proprietary >= rules.proprietary_heavy_at ? "heavy"
-                                                                                         : "light"));
+  facts.set("proprietary_level",
+            std::string(proprietary == 0                            ? "none"
+                        : proprietary >= rules.proprietary_heavy_at ? "heavy"
+                                                                    : "light"));
   facts.set("unmapped_service_count", double(unmapped));
   facts.set("max_service_complexity", max_complexity);
 }
 
 void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet& rules,
-               const PlanningDefaults& defaults, WorkloadPlan& p, Facts& facts, std::vector<std::string>& warnings) {
+               const PlanningDefaults& defaults, WorkloadPlan& p, Facts& facts,
+               std::vector<std::string>& warnings) {
   // No budget at all (neither given nor assumed) means no limit.
   double budget = std::numeric_limits<double>::infinity();
   if (const Fact* f = facts.get("downtime_budget_minutes")) budget = std::get<double>(f->value);
   std::string budget_note;
   if (context.dependent_budget_minutes && *context.dependent_budget_minutes < budget) {
     budget = *context.dependent_budget_minutes;
-    budget_note = fmt::format("; the budget is {}'s {:.0f} min, which depends on it", context.dependent_budget_from,
-                              budget);
+    budget_note = fmt::format("; the budget is {}'s {:.0f} min, which depends on it",
+                              context.dependent_budget_from, budget);
   }
   double total_gb = 0;
-  bool has_database = false, has_files = false, online = false, appliance = false, size_assumed = false,
-       relational = false, over_budget = false;
+  bool has_database = false, has_files = false, online = false, appliance = false,
+       size_assumed = false, relational = false, over_budget = false;
   const auto& sql = rules.data_methods.relational_engines;
   for (const auto& store : w.data) {
     DataPlanItem item = plan_data_store(store, budget, defaults, rules, rules.assumed_data_size_gb);
@@ -96,11 +99,13 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
     appliance = appliance || item.appliance_recommended;
     over_budget = over_budget || !item.fits_budget;
     if (!item.can_catch_up) {
-      warnings.push_back(fmt::format("{}: data store {} changes faster ({} GB/day) than the link can carry; "
-                                     "replication would never catch up",
-                                     w.name, item.store, item.change_rate_gb_per_day));
+      warnings.push_back(
+          fmt::format("{}: data store {} changes faster ({} GB/day) than the link can carry; "
+                      "replication would never catch up",
+                      w.name, item.store, item.change_rate_gb_per_day));
     }
-    if (item.size_assumed) p.assumptions.push_back({"size_gb of " + item.store, fmt::format("{:.0f}", item.size_gb)});
+    if (item.size_assumed)
+      p.assumptions.push_back({"size_gb of " + item.store, fmt::format("{:.0f}", item.size_gb)});
     p.data_plan.push_back(std::move(item));
   }
   facts.set("data_store_count", double(w.data.size()));
@@ -113,7 +118,8 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
   facts.set("over_downtime_budget", over_budget);
 }
 
-void record_decision(const std::string& name, DecisionResult result, WorkloadPlan& p, Facts& facts) {
+void record_decision(const std::string& name, DecisionResult result, WorkloadPlan& p,
+                     Facts& facts) {
   if (name == "strategy") {
     p.strategy = result.choice;
     facts.set("strategy", result.choice);
@@ -122,9 +128,11 @@ void record_decision(const std::string& name, DecisionResult result, WorkloadPla
     std::vector<std::pair<double, std::string>> weighted;
     for (const auto& vote : result.fired) {
       auto it = vote.rule->votes.find(result.choice);
-      if (it != vote.rule->votes.end() && it->second > 0) weighted.emplace_back(it->second, vote.because);
+      if (it != vote.rule->votes.end() && it->second > 0)
+        weighted.emplace_back(it->second, vote.because);
     }
-    std::stable_sort(weighted.begin(), weighted.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(weighted.begin(), weighted.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
     for (auto& [weight, because] : weighted) p.reasons.push_back(std::move(because));
     if (result.fell_back) p.reasons.push_back("no rule applied: " + result.choice + " by default");
   } else if (name == "cutover") {
@@ -145,10 +153,13 @@ void settle_data_of_workloads_not_moving(WorkloadPlan& p) {
     item.copy_hours = retire ? item.transfer_hours : 0;
     item.downtime_minutes = 0;
     item.fits_budget = true;
-    item.why = retire ? fmt::format("retiring: archive {:.0f} GB for compliance ({:.1f} h to archive storage), keep "
-                                    "the audit trail",
-                                    item.size_gb, item.transfer_hours)
-                      : "retained: the data stays where it is";
+    item.why =
+        retire
+            ? fmt::format(
+                  "retiring: archive {:.0f} GB for compliance ({:.1f} h to archive storage), keep "
+                  "the audit trail",
+                  item.size_gb, item.transfer_hours)
+            : "retained: the data stays where it is";
   }
 }
 
@@ -156,22 +167,24 @@ void compute_confidence(const RuleSet& rules, const Facts& facts, WorkloadPlan& 
   size_t given = 0;
   for (const auto& name : rules.confidence_facts) {
     if (name == "data_sizes") {
-      given += std::none_of(p.data_plan.begin(), p.data_plan.end(), [](const auto& d) { return d.size_assumed; });
+      given += std::none_of(p.data_plan.begin(), p.data_plan.end(),
+                            [](const auto& d) { return d.size_assumed; });
     } else {
       const Fact* f = facts.get(name);
       given += (f && !f->assumed) ? 1 : 0;
     }
   }
-  p.given_share = rules.confidence_facts.empty() ? 1.0 : double(given) / rules.confidence_facts.size();
+  p.given_share =
+      rules.confidence_facts.empty() ? 1.0 : double(given) / rules.confidence_facts.size();
   p.confidence = 1;
   for (double level : rules.confidence_levels) p.confidence += p.given_share >= level ? 1 : 0;
 }
 
 }  // namespace
 
-WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context, const RuleSet& rules,
-                             const Catalog& catalog, const PlanningDefaults& defaults,
-                             std::vector<std::string>& warnings) {
+WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
+                             const RuleSet& rules, const Catalog& catalog,
+                             const PlanningDefaults& defaults, std::vector<std::string>& warnings) {
   WorkloadPlan p;
   p.workload = &w;
   p.dependents = context.dependents;
@@ -202,7 +215,8 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context, 
   facts.set("confidence", double(p.confidence));
 
   // The rules loader puts the strategy first; cutover and pattern may read it.
-  for (const auto& decision : rules.decisions) record_decision(decision.name, decide(decision, facts), p, facts);
+  for (const auto& decision : rules.decisions)
+    record_decision(decision.name, decide(decision, facts), p, facts);
   settle_data_of_workloads_not_moving(p);
 
   for (const auto& risk : rules.risks) {
@@ -227,9 +241,14 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context, 
   };
   const std::optional<std::string> classification = text_fact("data_classification");
   const double total_gb = std::get<double>(facts.get("total_data_gb")->value);
-  p.risk_score = std::max(0, rank_in(text_fact("criticality"), kCriticalities)) +
-                 (classification == "tier1" ? 2 : classification == "tier2" ? 1 : 0) +
-                 (total_gb >= 1000 ? 2 : total_gb > 0 ? 1 : 0) + (context.dependents.size() >= 3 ? 1 : 0);
+  p.risk_score = std::max(0, criticality_rank(text_fact("criticality").value_or(""))) +
+                 (classification == "tier1"   ? 2
+                  : classification == "tier2" ? 1
+                                              : 0) +
+                 (total_gb >= 1000 ? 2
+                  : total_gb > 0   ? 1
+                                   : 0) +
+                 (context.dependents.size() >= 3 ? 1 : 0);
   double copy_days = 0;
   for (const auto& item : p.data_plan) copy_days = std::max(copy_days, item.copy_hours / 24);
   auto effort = rules.effort_days.find(p.strategy);

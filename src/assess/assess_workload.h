@@ -23,8 +23,8 @@ struct WorkloadContext {
   std::string dependent_budget_from;
 };
 
-WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context, const RuleSet& rules,
-                             const Catalog& catalog, const PlanningDefaults& defaults,
-                             std::vector<std::string>& warnings);
+WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
+                             const RuleSet& rules, const Catalog& catalog,
+                             const PlanningDefaults& defaults, std::vector<std::string>& warnings);
 
 }  // namespace ferry::assess

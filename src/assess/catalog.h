@@ -20,7 +20,7 @@ struct CatalogEntry {
   std::vector<std::string> aliases;
   std::string category;
   std::string to;
-  std::string complexity;  // low | medium | high
+  std::string complexity;    // low | medium | high
   bool proprietary = false;  // no compatible open API: application code must change
   std::string notes;
 };

@@ -38,8 +38,9 @@ TEST(Catalog, BuiltinParsesAndCarriesTheSeedTable) {
 TEST(Catalog, MatchesSpellingsAndAliasesAcrossProviders) {
   auto catalog = Catalog::parse(std::string(builtin_catalog_text()), "data/catalog.yaml");
   ASSERT_TRUE(catalog);
-  for (const char* spelling : {"rds-postgresql", "RDS POSTGRESQL", "Azure SQL", "Cloud SQL", "GCS", "AKS", "GKE",
-                               "Entra ID", "M365", "Cosmos DB", "BigQuery", "Slack", "Salesforce"}) {
+  for (const char* spelling :
+       {"rds-postgresql", "RDS POSTGRESQL", "Azure SQL", "Cloud SQL", "GCS", "AKS", "GKE",
+        "Entra ID", "M365", "Cosmos DB", "BigQuery", "Slack", "Salesforce"}) {
     EXPECT_NE(catalog->find(spelling), nullptr) << spelling;
   }
   EXPECT_EQ(catalog->find("Mainframe CICS"), nullptr);
@@ -56,7 +57,10 @@ TEST(Catalog, RejectsDuplicateSpellingsUnknownKeysAndBadComplexity) {
                                 "c.yaml");
   ASSERT_FALSE(catalog);
   const std::string m = catalog.error().message;
-  EXPECT_NE(m.find("c.yaml:3:5: error: services[1]: 's-3' is already used by the entry at c.yaml:2:5"), std::string::npos) << m;
+  EXPECT_NE(
+      m.find("c.yaml:3:5: error: services[1]: 's-3' is already used by the entry at c.yaml:2:5"),
+      std::string::npos)
+      << m;
   EXPECT_NE(m.find("services[1].complexity: unknown value 'hard'"), std::string::npos) << m;
   EXPECT_NE(m.find("unknown key 'note' (did you mean 'notes'?)"), std::string::npos) << m;
 }

@@ -1,8 +1,8 @@
 #include "assess/data_plan.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace ferry::assess {
 
@@ -26,7 +26,8 @@ bool listed(const std::vector<std::string>& list, const std::string& engine) {
 }  // namespace
 
 DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
-                             const PlanningDefaults& d, const RuleSet& rules, double assumed_size_gb) {
+                             const PlanningDefaults& d, const RuleSet& rules,
+                             double assumed_size_gb) {
   const DataMethodRules& m = rules.data_methods;
   DataPlanItem item;
   item.store = store.name;
@@ -38,9 +39,9 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
   item.transfer_hours = transfer_hours(item.size_gb, d.bandwidth_gbps, d.link_efficiency);
 
   const double link_gb_per_day = d.bandwidth_gbps * d.link_efficiency / 8 * 86400;
-  const std::string transfer = fmt::format(
-      "{:.0f} GB / ({} Gbps x {}) = {}", item.size_gb, d.bandwidth_gbps, d.link_efficiency,
-      hours_text(item.transfer_hours));
+  const std::string transfer =
+      fmt::format("{:.0f} GB / ({} Gbps x {}) = {}", item.size_gb, d.bandwidth_gbps,
+                  d.link_efficiency, hours_text(item.transfer_hours));
 
   // Every online method has a cutover time: the rules loader requires it.
   auto cutover = [&](const std::string& method) { return m.cutover_minutes.at(method); };
@@ -64,9 +65,10 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
   };
 
   if (listed(m.file_engines, item.engine)) {
-    online("incremental_sync", fmt::format("files: bulk copy ({}) then incremental passes (rsync/rclone) "
-                                           "until the last delta fits the window",
-                                           transfer));
+    online("incremental_sync",
+           fmt::format("files: bulk copy ({}) then incremental passes (rsync/rclone) "
+                       "until the last delta fits the window",
+                       transfer));
   } else {
     const double size_tb = item.size_gb / 1000;
     std::string method = m.by_size.empty() ? "dump_restore" : m.by_size.back().method;
@@ -83,13 +85,14 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
         item.method = method;
         item.copy_hours = item.transfer_hours * m.dump_restore_factor;
         item.downtime_minutes = dump_minutes;
-        item.why = fmt::format("{}: dump and restore takes {} x {} = {}, within the {:.0f} min budget",
-                               why, transfer, m.dump_restore_factor, hours_text(dump_minutes / 60),
-                               budget_minutes);
+        item.why = fmt::format(
+            "{}: dump and restore takes {} x {} = {}, within the {:.0f} min budget", why, transfer,
+            m.dump_restore_factor, hours_text(dump_minutes / 60), budget_minutes);
       } else {
         method = "logical_replication";
         why += fmt::format(": dump and restore would take {} x {} = {}, over the {:.0f} min budget",
-                           transfer, m.dump_restore_factor, hours_text(dump_minutes / 60), budget_minutes);
+                           transfer, m.dump_restore_factor, hours_text(dump_minutes / 60),
+                           budget_minutes);
       }
     } else {
       why += fmt::format(" is past the dump-and-restore size; {}", transfer);
@@ -98,7 +101,8 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
       if (method == "logical_replication" && !item.engine.empty() &&
           !listed(m.logical_replication_engines, item.engine)) {
         method = "cdc";
-        why += fmt::format("; {} has no native logical replication, so change data capture", item.engine);
+        why += fmt::format("; {} has no native logical replication, so change data capture",
+                           item.engine);
       }
       online(method, why);
     }
@@ -106,9 +110,10 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
   item.fits_budget = item.downtime_minutes <= budget_minutes;
   item.appliance_recommended = item.transfer_hours / 24 > d.appliance_threshold_days;
   if (item.appliance_recommended) {
-    item.why += fmt::format("; the network copy takes {:.1f} days, more than {} days: ship a transfer "
-                            "appliance for the bulk",
-                            item.transfer_hours / 24, d.appliance_threshold_days);
+    item.why += fmt::format(
+        "; the network copy takes {:.1f} days, more than {} days: ship a transfer "
+        "appliance for the bulk",
+        item.transfer_hours / 24, d.appliance_threshold_days);
   }
   if (item.size_assumed) {
     item.why += fmt::format("; size not given, {:.0f} GB assumed", item.size_gb);

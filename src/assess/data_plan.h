@@ -23,15 +23,15 @@ struct DataPlanItem {
   double size_gb = 0;
   bool size_assumed = false;
   double change_rate_gb_per_day = 0;
-  std::string method;          // dump_restore, logical_replication, cdc, physical_cdc, incremental_sync
-  double transfer_hours = 0;   // raw bytes over the link, no catch-up
-  double copy_hours = 0;       // until the target is ready to cut over
+  std::string method;  // dump_restore, logical_replication, cdc, physical_cdc, incremental_sync
+  double transfer_hours = 0;  // raw bytes over the link, no catch-up
+  double copy_hours = 0;      // until the target is ready to cut over
   double downtime_minutes = 0;
   double downtime_budget_minutes = 0;
   bool fits_budget = true;
-  bool can_catch_up = true;    // the link outpaces the change rate
+  bool can_catch_up = true;  // the link outpaces the change rate
   bool appliance_recommended = false;
-  std::string why;             // the method choice in words, with its numbers
+  std::string why;  // the method choice in words, with its numbers
 };
 
 DataPlanItem plan_data_store(const DataStore& store, double downtime_budget_minutes,

@@ -42,9 +42,11 @@ TEST(DataPlan, DumpThatMissesTheBudgetMovesToLogicalReplication) {
 TEST(DataPlan, SizeTiersFollowTheMigrationVelocityTable) {
   PlanningDefaults d;
   d.bandwidth_gbps = 100;  // keep the appliance out of it
-  EXPECT_EQ(plan_data_store(store("postgresql", 5000), 5, d, rules(), 100).method, "logical_replication");
+  EXPECT_EQ(plan_data_store(store("postgresql", 5000), 5, d, rules(), 100).method,
+            "logical_replication");
   EXPECT_EQ(plan_data_store(store("postgresql", 16000), 5, d, rules(), 100).method, "cdc");
-  EXPECT_EQ(plan_data_store(store("postgresql", 150000), 5, d, rules(), 100).method, "physical_cdc");
+  EXPECT_EQ(plan_data_store(store("postgresql", 150000), 5, d, rules(), 100).method,
+            "physical_cdc");
   EXPECT_EQ(plan_data_store(store("nfs", 68000), 5, d, rules(), 100).method, "incremental_sync");
 }
 
@@ -52,7 +54,8 @@ TEST(DataPlan, EnginesWithoutLogicalReplicationUseCdc) {
   PlanningDefaults d;
   auto item = plan_data_store(store("redis", 200), 5, d, rules(), 100);
   EXPECT_EQ(item.method, "cdc");
-  EXPECT_NE(item.why.find("redis has no native logical replication"), std::string::npos) << item.why;
+  EXPECT_NE(item.why.find("redis has no native logical replication"), std::string::npos)
+      << item.why;
 }
 
 TEST(DataPlan, CatchUpAccountsForTheChangeRate) {

@@ -1,16 +1,17 @@
 #include "assess/facts.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <string_view>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 namespace ferry::assess {
 
 const std::vector<FactInfo>& fact_registry() {
   static const std::vector<FactInfo> kFacts{
-      {"kind", FactType::kText, "service, frontend, batch, database, cache, queue, storage or cots"},
+      {"kind", FactType::kText,
+       "service, frontend, batch, database, cache, queue, storage or cots"},
       {"criticality", FactType::kText, "low, medium, high or critical"},
       {"data_classification", FactType::kText, "tier1 (sensitive), tier2, tier3 or public"},
       {"containerized", FactType::kBool, "already runs in containers"},
@@ -34,16 +35,21 @@ const std::vector<FactInfo>& fact_registry() {
       {"data_store_count", FactType::kNumber, "data stores it owns"},
       {"total_data_gb", FactType::kNumber, "size of all its data stores"},
       {"has_database", FactType::kBool, "owns a database (not a file store)"},
-      {"has_relational_database", FactType::kBool, "owns a SQL database (sequences, collations, encodings)"},
+      {"has_relational_database", FactType::kBool,
+       "owns a SQL database (sequences, collations, encodings)"},
       {"has_file_store", FactType::kBool, "owns a file or object store"},
-      {"needs_online_sync", FactType::kBool, "a data store cannot move within the downtime budget by dump and restore"},
-      {"appliance_recommended", FactType::kBool, "a data store would take longer over the network than by appliance"},
+      {"needs_online_sync", FactType::kBool,
+       "a data store cannot move within the downtime budget by dump and restore"},
+      {"appliance_recommended", FactType::kBool,
+       "a data store would take longer over the network than by appliance"},
       {"dependents", FactType::kNumber, "workloads that depend on it (hard or soft)"},
       {"dependencies", FactType::kNumber, "workloads it hard-depends on"},
       {"in_cycle", FactType::kBool, "part of a hard dependency cycle"},
-      {"over_downtime_budget", FactType::kBool, "a data store's cutover takes longer than the downtime budget allows"},
+      {"over_downtime_budget", FactType::kBool,
+       "a data store's cutover takes longer than the downtime budget allows"},
       {"confidence", FactType::kNumber, "the plan's confidence in this workload, 1 to 5"},
-      {"strategy", FactType::kText, "the 6R strategy chosen (for the decisions and risks after it)"},
+      {"strategy", FactType::kText,
+       "the 6R strategy chosen (for the decisions and risks after it)"},
       {"moving", FactType::kBool, "the strategy moves it (not retire or retain)"},
   };
   return kFacts;
@@ -59,7 +65,9 @@ const FactInfo* find_fact(const std::string& name) {
   return it == kByName.end() ? nullptr : it->second;
 }
 
-size_t fact_index(const FactInfo& info) { return static_cast<size_t>(&info - fact_registry().data()); }
+size_t fact_index(const FactInfo& info) {
+  return static_cast<size_t>(&info - fact_registry().data());
+}
 
 Facts::Facts() : slots_(fact_registry().size()) {}
 
@@ -75,7 +83,8 @@ const Fact* Facts::get(const std::string& name) const {
 std::string format_fact_value(const FactValue& v) {
   if (const bool* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
   if (const double* d = std::get_if<double>(&v)) {
-    if (std::floor(*d) == *d && std::fabs(*d) < 1e15) return fmt::format("{}", static_cast<long long>(*d));
+    if (std::floor(*d) == *d && std::fabs(*d) < 1e15)
+      return fmt::format("{}", static_cast<long long>(*d));
     return fmt::format("{:.2f}", *d);
   }
   const auto& s = std::get<std::string>(v);

@@ -1,9 +1,9 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "assess/importers.h"
 #include "core/csv.h"
@@ -15,8 +15,10 @@ namespace {
 
 // "Wave 2" -> 2, "wave-02" -> 2, "Wave 2.5" -> 2: the first whole number.
 std::optional<int> wave_number(const std::string& s) {
-  const auto begin = std::find_if(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-  const auto end = std::find_if(begin, s.end(), [](char c) { return !std::isdigit(static_cast<unsigned char>(c)); });
+  const auto begin = std::find_if(
+      s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  const auto end = std::find_if(
+      begin, s.end(), [](char c) { return !std::isdigit(static_cast<unsigned char>(c)); });
   if (begin == s.end() || end - begin > 6) return std::nullopt;
   return std::stoi(std::string(begin, end));
 }
@@ -28,41 +30,35 @@ std::optional<int> count_of(const std::string& s) {
   return static_cast<int>(*v);
 }
 
-size_t rank(const std::string& criticality) {
-  return std::find(kCriticalities.begin(), kCriticalities.end(), criticality) - kCriticalities.begin();
-}
-
 }  // namespace
 
-std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std::string& path,
+std::vector<Workload> import_aws_discovery_csv(const CsvTable& table, const std::string& path,
                                                Diagnostics& diags) {
   std::vector<Workload> out;
-  auto table = parse_csv(text, path);
-  if (!table) {
-    diags.error({path, 0, 0}, table.error().message);
+  if (!table.column("Applications")) {
+    diags.error({path, 1, 0},
+                "missing column 'Applications': ferry groups servers into workloads by it");
     return out;
   }
-  if (!table->column("Applications")) {
-    diags.error({path, 1, 0}, "missing column 'Applications': ferry groups servers into workloads by it");
-    return out;
-  }
-  auto col = [&](std::string_view name) { return table->column(name); };
+  auto col = [&](std::string_view name) { return table.column(name); };
   const auto c_external = col("ExternalId"), c_ip = col("IPAddress"), c_mac = col("MACAddress"),
-             c_host = col("HostName"), c_moref = col("VMware.MoRefId"), c_vcenter = col("VMware.VCenterId"),
-             c_cores = col("CPU.NumberOfCores"), c_processors = col("CPU.NumberOfProcessors"),
-             c_ram = col("RAM.TotalSizeInMB"), c_os = col("OS.Name"), c_os_version = col("OS.Version"),
-             c_apps = col("Applications"), c_wave = col("ApplicationWave"), c_tags = col("Tags");
+             c_host = col("HostName"), c_moref = col("VMware.MoRefId"),
+             c_vcenter = col("VMware.VCenterId"), c_cores = col("CPU.NumberOfCores"),
+             c_processors = col("CPU.NumberOfProcessors"), c_ram = col("RAM.TotalSizeInMB"),
+             c_os = col("OS.Name"), c_os_version = col("OS.Version"), c_apps = col("Applications"),
+             c_wave = col("ApplicationWave"), c_tags = col("Tags");
   std::unordered_map<std::string, size_t> by_name;
   std::unordered_set<std::string> wave_conflicts;  // warn once per application
 
-  for (const auto& row : table->rows) {
+  for (const auto& row : table.rows) {
     auto cell = [&](std::optional<size_t> i) { return row.cell(i); };
     const SourceLocation where{path, row.line, 0};
     const std::string host = cell(c_host), ip = cell(c_ip), external = cell(c_external);
     const bool vmware = !cell(c_moref).empty() && !cell(c_vcenter).empty();
     if (host.empty() && ip.empty() && external.empty() && cell(c_mac).empty() && !vmware) {
-      diags.error(where, "a server needs one of ExternalId, IPAddress, MACAddress, HostName or "
-                         "VMware.MoRefId with VMware.VCenterId");
+      diags.error(where,
+                  "a server needs one of ExternalId, IPAddress, MACAddress, HostName or "
+                  "VMware.MoRefId with VMware.VCenterId");
       continue;
     }
     Server server;
@@ -75,9 +71,10 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
 
     const auto apps = split_trimmed(cell(c_apps), ",");
     if (apps.empty()) {
-      diags.warning(where, fmt::format("server {} belongs to no application (Applications is empty); "
-                                       "it is not planned",
-                                       server.host.empty() ? server.ip : server.host));
+      diags.warning(where,
+                    fmt::format("server {} belongs to no application (Applications is empty); "
+                                "it is not planned",
+                                server.host.empty() ? server.ip : server.host));
       continue;
     }
     std::vector<std::string> tags;
@@ -85,13 +82,18 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
     for (const auto& tag : split_trimmed(cell(c_tags), ",")) {
       const auto colon = tag.find(':');
       const std::string key = to_lower(trim(tag.substr(0, colon)));
-      const std::string value = colon == std::string::npos ? "" : std::string(trim(tag.substr(colon + 1)));
-      if (key == "owner" && !value.empty()) owner = value;
+      const std::string value =
+          colon == std::string::npos ? "" : std::string(trim(tag.substr(colon + 1)));
+      if (key == "owner" && !value.empty())
+        owner = value;
       else if ((key == "criticality" || key == "critical") && !value.empty()) {
         criticality = criticality_from_text(value);
         if (!criticality) {
-          diags.error(where, fmt::format("Tags: criticality '{}' is not one of low, medium, high, critical, yes, no{}",
-                                         value, did_you_mean_hint(to_lower(value), kCriticalities)));
+          diags.error(
+              where,
+              fmt::format(
+                  "Tags: criticality '{}' is not one of low, medium, high, critical, yes, no{}",
+                  value, did_you_mean_hint(to_lower(value), kCriticalities)));
         }
       }
       tags.push_back(tag);
@@ -115,13 +117,16 @@ std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std:
       }
       if (owner && !w.owner) w.owner = owner;
       // An application is as critical as its most critical server.
-      if (criticality && (!w.criticality || rank(*criticality) > rank(*w.criticality))) w.criticality = criticality;
+      if (criticality &&
+          (!w.criticality || criticality_rank(*criticality) > criticality_rank(*w.criticality)))
+        w.criticality = criticality;
       if (!server.os.empty() && !w.technology) w.technology = server.os;
       if (auto wave = wave_number(wave_text)) {
         if (w.wave_hint && *w.wave_hint != *wave) {
           if (!wave_conflicts.insert(app).second) continue;
-          diags.warning(where, fmt::format("{}: servers disagree on ApplicationWave ({} and {}); keeping {}",
-                                           app, *w.wave_hint, *wave, *w.wave_hint));
+          diags.warning(
+              where, fmt::format("{}: servers disagree on ApplicationWave ({} and {}); keeping {}",
+                                 app, *w.wave_hint, *wave, *w.wave_hint));
         } else {
           w.wave_hint = *wave;
         }

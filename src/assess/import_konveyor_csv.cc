@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "assess/importers.h"
 #include "core/csv.h"
@@ -33,8 +33,10 @@ Columns find_columns(const CsvTable& t) {
   pick("Dependency", c.dependency);
   pick("Dependency Direction", c.direction);
   c.owner = t.column("Owner");
-  if (auto contributors = t.column("Contributors")) c.first_tag = *contributors + 1;
-  else if (c.owner) c.first_tag = *c.owner + 1;
+  if (auto contributors = t.column("Contributors"))
+    c.first_tag = *contributors + 1;
+  else if (c.owner)
+    c.first_tag = *c.owner + 1;
   for (size_t i = 0; i < t.header.size(); ++i) {
     const std::string h = normalize_name(t.header[i]);
     if (h.starts_with("tagcategory") || h.starts_with("tagtype")) {
@@ -52,19 +54,14 @@ std::string person_name(const std::string& cell) {
 
 }  // namespace
 
-std::vector<Workload> import_konveyor_csv(std::string_view text, const std::string& path,
+std::vector<Workload> import_konveyor_csv(const CsvTable& table, const std::string& path,
                                           Diagnostics& diags) {
   std::vector<Workload> out;
-  auto table = parse_csv(text, path);
-  if (!table) {
-    diags.error({path, 0, 0}, table.error().message);
-    return out;
-  }
-  const Columns col = find_columns(*table);
+  const Columns col = find_columns(table);
   std::unordered_map<std::string, size_t> by_name;
   std::vector<const CsvRow*> dependency_rows;
 
-  for (const auto& row : table->rows) {
+  for (const auto& row : table.rows) {
     auto cell = [&](size_t i) { return row.cell(i); };
     const SourceLocation where{path, row.line, 0};
     const std::string type = cell(col.record_type);
@@ -73,7 +70,9 @@ std::vector<Workload> import_konveyor_csv(std::string_view text, const std::stri
       continue;
     }
     if (type != "1") {
-      diags.error(where, fmt::format("Record Type: '{}' is neither 1 (application) nor 2 (dependency)", type));
+      diags.error(
+          where,
+          fmt::format("Record Type: '{}' is neither 1 (application) nor 2 (dependency)", type));
       continue;
     }
     Workload w;
@@ -122,23 +121,29 @@ std::vector<Workload> import_konveyor_csv(std::string_view text, const std::stri
     }
     static const std::vector<std::string> kDirections{"northbound", "southbound"};
     if (direction != "northbound" && direction != "southbound") {
-      diags.error(where, fmt::format("Dependency Direction: unknown value '{}'{}; expected northbound or southbound",
-                                     cell(col.direction), did_you_mean_hint(direction, kDirections)));
+      diags.error(
+          where,
+          fmt::format(
+              "Dependency Direction: unknown value '{}'{}; expected northbound or southbound",
+              cell(col.direction), did_you_mean_hint(direction, kDirections)));
       continue;
     }
     const std::string& dependent = direction == "southbound" ? app : dependency;
     const std::string& depended_on = direction == "southbound" ? dependency : app;
     auto it = by_name.find(dependent);
     if (it == by_name.end()) {
-      diags.error(where, fmt::format("application '{}' has no record type 1 row in this file", dependent));
+      diags.error(where,
+                  fmt::format("application '{}' has no record type 1 row in this file", dependent));
       continue;
     }
     auto& deps = out[it->second].depends_on;
-    if (std::none_of(deps.begin(), deps.end(), [&](const Dependency& d) { return d.name == depended_on; })) {
+    if (std::none_of(deps.begin(), deps.end(),
+                     [&](const Dependency& d) { return d.name == depended_on; })) {
       deps.push_back({depended_on, where, false});
     }
   }
-  if (out.empty() && !diags.has_errors()) diags.error({path, 0, 0}, "no applications (record type 1 rows)");
+  if (out.empty() && !diags.has_errors())
+    diags.error({path, 0, 0}, "no applications (record type 1 rows)");
   return out;
 }
 

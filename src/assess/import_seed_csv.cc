@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
-
-#include <fmt/format.h>
 
 #include "assess/importers.h"
 #include "assess/traffic.h"
@@ -26,24 +26,20 @@ void add_tokens(Workload& w, const std::string& cell, const SourceLocation& wher
   for (const auto& token : split_trimmed(cell, "/;|,+")) {
     if (is_none(token)) continue;
     auto same = [&](const Dependency& d) { return d.name == token; };
-    if (std::none_of(w.depends_on.begin(), w.depends_on.end(), same)) w.depends_on.push_back({token, where, true});
+    if (std::none_of(w.depends_on.begin(), w.depends_on.end(), same))
+      w.depends_on.push_back({token, where, true});
   }
 }
 
 }  // namespace
 
-std::vector<Workload> import_seed_csv(std::string_view text, const std::string& path,
+std::vector<Workload> import_seed_csv(const CsvTable& table, const std::string& path,
                                       Diagnostics& diags) {
   std::vector<Workload> out;
-  auto table = parse_csv(text, path);
-  if (!table) {
-    diags.error({path, 0, 0}, table.error().message);
-    return out;
-  }
   std::array<size_t, kColumns.size()> col{};
   bool columns_ok = true;
   for (size_t i = 0; i < kColumns.size(); ++i) {
-    auto c = table->column(kColumns[i]);
+    auto c = table.column(kColumns[i]);
     if (!c) {
       diags.error({path, 1, 0}, fmt::format("missing column '{}'; the seed inventory header is: {}",
                                             kColumns[i], fmt::join(kColumns, ",")));
@@ -53,9 +49,9 @@ std::vector<Workload> import_seed_csv(std::string_view text, const std::string& 
     }
   }
   if (!columns_ok) return out;
-  if (table->rows.empty()) diags.error({path, 0, 0}, "the file has a header but no applications");
+  if (table.rows.empty()) diags.error({path, 0, 0}, "the file has a header but no applications");
 
-  for (const auto& row : table->rows) {
+  for (const auto& row : table.rows) {
     auto cell = [&](size_t i) { return row.cell(col[i]); };
     SourceLocation where{path, row.line, 0};
     Workload w;
@@ -73,18 +69,20 @@ std::vector<Workload> import_seed_csv(std::string_view text, const std::string& 
         w.active_users = traffic->active_users;
         if (traffic->scheduled) w.kind = "batch";
       } else {
-        diags.warning(where, fmt::format("Traffic: '{}' not understood (expected e.g. '10k req/day', "
-                                         "'100 users' or 'hourly'); ignored",
-                                         traffic_text));
+        diags.warning(where,
+                      fmt::format("Traffic: '{}' not understood (expected e.g. '10k req/day', "
+                                  "'100 users' or 'hourly'); ignored",
+                                  traffic_text));
       }
     }
     add_tokens(w, cell(4), where);
     if (auto critical = cell(5); !critical.empty()) {
       w.criticality = criticality_from_text(critical);
       if (!w.criticality) {
-        diags.error(where, fmt::format("Critical: unknown value '{}'{}; expected low, medium, high, "
-                                       "critical, yes or no",
-                                       critical, did_you_mean_hint(to_lower(critical), kCriticalities)));
+        diags.error(where,
+                    fmt::format("Critical: unknown value '{}'{}; expected low, medium, high, "
+                                "critical, yes or no",
+                                critical, did_you_mean_hint(to_lower(critical), kCriticalities)));
       }
     }
     if (auto owner = cell(6); !owner.empty()) w.owner = owner;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "assess/inventory.h"
+#include "core/csv.h"
 #include "core/diagnostics.h"
 #include "core/error.h"
 
@@ -20,14 +21,15 @@ enum class InventoryFormat { kSeedCsv, kKonveyorCsv, kAwsDiscoveryCsv };
 // `defaults:` section, so later files override earlier ones key by key.
 std::vector<Workload> import_native_yaml(const std::string& text, const std::string& path,
                                          PlanningDefaults& defaults, Diagnostics& diags);
+// The CSV importers read a table parse_csv() already made of the file.
 // Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner
-std::vector<Workload> import_seed_csv(std::string_view text, const std::string& path,
+std::vector<Workload> import_seed_csv(const CsvTable& table, const std::string& path,
                                       Diagnostics& diags);
 // Konveyor application import: record type 1 applications, type 2 dependencies.
-std::vector<Workload> import_konveyor_csv(std::string_view text, const std::string& path,
+std::vector<Workload> import_konveyor_csv(const CsvTable& table, const std::string& path,
                                           Diagnostics& diags);
 // AWS Application Discovery / Migration Hub import: servers grouped by Applications.
-std::vector<Workload> import_aws_discovery_csv(std::string_view text, const std::string& path,
+std::vector<Workload> import_aws_discovery_csv(const CsvTable& table, const std::string& path,
                                                Diagnostics& diags);
 
 // Reads every file, merges by workload name (later files fill in and override

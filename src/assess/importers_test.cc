@@ -9,10 +9,18 @@
 namespace ferry::assess {
 namespace {
 
+CsvTable table_of(std::string_view text) {
+  auto table = parse_csv(text, "test.csv");
+  EXPECT_TRUE(table) << table.error().to_string();
+  return table ? *table : CsvTable{};
+}
+
 // Files for load_estate(), removed at the end of each test.
 class TempDir {
  public:
-  TempDir() : dir_(std::filesystem::temp_directory_path() / ("ferry_import_" + std::to_string(getpid()) + "_" + std::to_string(counter_++))) {
+  TempDir()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("ferry_import_" + std::to_string(getpid()) + "_" + std::to_string(counter_++))) {
     std::filesystem::create_directories(dir_);
   }
   ~TempDir() { std::filesystem::remove_all(dir_); }
@@ -30,7 +38,8 @@ class TempDir {
 TEST(NativeYaml, ReadsTheFullModel) {
   PlanningDefaults d;
   Diagnostics diags;
-  auto ws = import_native_yaml(R"(defaults: { bandwidth_gbps: 10, link_efficiency: 0.5, pilot_size: 2 }
+  auto ws =
+      import_native_yaml(R"(defaults: { bandwidth_gbps: 10, link_efficiency: 0.5, pilot_size: 2 }
 workloads:
   - name: web-api
     kind: service
@@ -48,7 +57,7 @@ workloads:
     depends_on_soft: [search]
     downtime_budget_minutes: 5
 )",
-                               "e.yaml", d, diags);
+                         "e.yaml", d, diags);
   ASSERT_FALSE(diags.has_errors()) << diags.to_string();
   ASSERT_EQ(ws.size(), 1u);
   const Workload& w = ws[0];
@@ -84,27 +93,39 @@ workloads:
 )",
                      "bad.yaml", d, diags);
   const std::string all = diags.to_string();
-  EXPECT_NE(all.find("bad.yaml:1:13: error: defaults: unknown key 'bandwith_gbps' (did you mean 'bandwidth_gbps'?)"),
-            std::string::npos) << all;
-  EXPECT_NE(all.find("bad.yaml:4:11: error: workloads[0].kind: unknown value 'servise' (did you mean 'service'?)"),
-            std::string::npos) << all;
-  EXPECT_NE(all.find("bad.yaml:5:5: error: workloads[0]: unknown key 'criticallity' (did you mean 'criticality'?)"),
-            std::string::npos) << all;
-  EXPECT_NE(all.find("bad.yaml:6:20: error: workloads[0].containerized: expected true or false, got 'maybe'"),
-            std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:1:13: error: defaults: unknown key 'bandwith_gbps' (did you mean "
+                     "'bandwidth_gbps'?)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("bad.yaml:4:11: error: workloads[0].kind: unknown value 'servise' (did you "
+                     "mean 'service'?)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("bad.yaml:5:5: error: workloads[0]: unknown key 'criticallity' (did you mean "
+                     "'criticality'?)"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(
+      all.find(
+          "bad.yaml:6:20: error: workloads[0].containerized: expected true or false, got 'maybe'"),
+      std::string::npos)
+      << all;
   EXPECT_NE(all.find("workloads[0].data[0].size_gb: -1 is out of range"), std::string::npos) << all;
-  EXPECT_NE(all.find("bad.yaml:8:5: error: workloads[1]: missing required field 'name'"), std::string::npos) << all;
+  EXPECT_NE(all.find("bad.yaml:8:5: error: workloads[1]: missing required field 'name'"),
+            std::string::npos)
+      << all;
   EXPECT_EQ(diags.error_count(), 6u) << all;
 }
 
 TEST(SeedCsv, ReadsTheSeedInventory) {
   Diagnostics diags;
-  auto ws = import_seed_csv(R"(Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner
+  auto ws = import_seed_csv(
+      table_of(R"(Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner
 web-api,Node.js 16,PostgreSQL/Redis,10k req/day,RDS,High,Platform Team
 admin-portal,React,web-api,100 users,None,Medium,Admin Team
 batch-processor,Python,S3/SQS,Hourly,None,Low,Data Team
-)",
-                            "inv.csv", diags);
+)"),
+      "inv.csv", diags);
   ASSERT_FALSE(diags.has_errors()) << diags.to_string();
   ASSERT_EQ(ws.size(), 3u);
   EXPECT_EQ(ws[0].requests_per_day, 10000);
@@ -121,34 +142,45 @@ batch-processor,Python,S3/SQS,Hourly,None,Low,Data Team
 
 TEST(SeedCsv, MissingColumnsAndBadValuesAreNamed) {
   Diagnostics diags;
-  import_seed_csv("Application,Technology,Dependencies,Data Store,Critical\nx,Go,,,,\n", "m.csv", diags);
-  EXPECT_NE(diags.to_string().find("m.csv:1: error: missing column 'Traffic'"), std::string::npos) << diags.to_string();
+  import_seed_csv(table_of("Application,Technology,Dependencies,Data Store,Critical\nx,Go,,,,\n"),
+                  "m.csv", diags);
+  EXPECT_NE(diags.to_string().find("m.csv:1: error: missing column 'Traffic'"), std::string::npos)
+      << diags.to_string();
   EXPECT_NE(diags.to_string().find("missing column 'Owner'"), std::string::npos);
   Diagnostics bad;
-  import_seed_csv("Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner\na,Go,,lots,,Hgih,me\n",
+  import_seed_csv(table_of("Application,Technology,Dependencies,Traffic,Data "
+                           "Store,Critical,Owner\na,Go,,lots,,Hgih,me\n"),
                   "b.csv", bad);
-  EXPECT_NE(bad.to_string().find("b.csv:2: error: Critical: unknown value 'Hgih' (did you mean 'high'?)"),
-            std::string::npos) << bad.to_string();
-  EXPECT_NE(bad.to_string().find("b.csv:2: warning: Traffic: 'lots' not understood"), std::string::npos);
+  EXPECT_NE(
+      bad.to_string().find("b.csv:2: error: Critical: unknown value 'Hgih' (did you mean 'high'?)"),
+      std::string::npos)
+      << bad.to_string();
+  EXPECT_NE(bad.to_string().find("b.csv:2: warning: Traffic: 'lots' not understood"),
+            std::string::npos);
 }
 
 TEST(KonveyorCsv, ApplicationsTagsAndDirectedDependencies) {
   Diagnostics diags;
-  auto ws = import_konveyor_csv(
-      "Record Type 1,Application Name,Description,Comments,Business Service,Dependency,Dependency Direction,"
-      "Binary Group,Binary Artifact,Binary Version,Binary Packaging,Repository Type,Repository URL,"
-      "Repository Branch,Repository Path,Owner,Contributors,Tag Category 1,Tag 1,Tag Category 2,Tag 2\n"
-      "1,orders,Order capture,,Commerce,,,,,,,,,,,Jan Novak <jan@x.example>,,Language,Java,Runtime,Quarkus\n"
-      "1,payments,,,,,,,,,,,,,,,,,,,\n"
-      "1,ldap,,,,,,,,,,,,,,,,,,,\n"
-      "2,orders,,,,payments,southbound,,,,,,,,,,,,,,\n"
-      "2,ldap,,,,payments,Northbound,,,,,,,,,,,,,,\n",
-      "k.csv", diags);
+  auto ws =
+      import_konveyor_csv(table_of("Record Type 1,Application Name,Description,Comments,Business "
+                                   "Service,Dependency,Dependency Direction,"
+                                   "Binary Group,Binary Artifact,Binary Version,Binary "
+                                   "Packaging,Repository Type,Repository URL,"
+                                   "Repository Branch,Repository Path,Owner,Contributors,Tag "
+                                   "Category 1,Tag 1,Tag Category 2,Tag 2\n"
+                                   "1,orders,Order capture,,Commerce,,,,,,,,,,,Jan Novak "
+                                   "<jan@x.example>,,Language,Java,Runtime,Quarkus\n"
+                                   "1,payments,,,,,,,,,,,,,,,,,,,\n"
+                                   "1,ldap,,,,,,,,,,,,,,,,,,,\n"
+                                   "2,orders,,,,payments,southbound,,,,,,,,,,,,,,\n"
+                                   "2,ldap,,,,payments,Northbound,,,,,,,,,,,,,,\n"),
+                          "k.csv", diags);
   ASSERT_FALSE(diags.has_errors()) << diags.to_string();
   ASSERT_EQ(ws.size(), 3u);
   EXPECT_EQ(ws[0].owner, "Jan Novak");
   EXPECT_EQ(ws[0].technology, "Java, Quarkus");
-  EXPECT_EQ(ws[0].tags, (std::vector<std::string>{"Business Service/Commerce", "Language/Java", "Runtime/Quarkus"}));
+  EXPECT_EQ(ws[0].tags, (std::vector<std::string>{"Business Service/Commerce", "Language/Java",
+                                                  "Runtime/Quarkus"}));
   ASSERT_EQ(ws[0].depends_on.size(), 1u);  // southbound: orders depends on payments
   EXPECT_EQ(ws[0].depends_on[0].name, "payments");
   ASSERT_EQ(ws[1].depends_on.size(), 1u);  // northbound: payments depends on ldap
@@ -157,24 +189,32 @@ TEST(KonveyorCsv, ApplicationsTagsAndDirectedDependencies) {
 
 TEST(KonveyorCsv, BadRowsAreNamed) {
   Diagnostics diags;
-  import_konveyor_csv("Record Type 1,Application Name,Description,Comments,Business Service,Dependency,Dependency Direction\n"
-                      "3,x,,,,,\n1,a,,,,,\n2,a,,,,b,sideways\n2,ghost,,,,a,southbound\n",
+  import_konveyor_csv(table_of("Record Type 1,Application Name,Description,Comments,Business "
+                               "Service,Dependency,Dependency Direction\n"
+                               "3,x,,,,,\n1,a,,,,,\n2,a,,,,b,sideways\n2,ghost,,,,a,southbound\n"),
                       "k.csv", diags);
   const std::string all = diags.to_string();
   EXPECT_NE(all.find("k.csv:2: error: Record Type: '3' is neither 1"), std::string::npos) << all;
-  EXPECT_NE(all.find("k.csv:4: error: Dependency Direction: unknown value 'sideways'"), std::string::npos) << all;
-  EXPECT_NE(all.find("k.csv:5: error: application 'ghost' has no record type 1 row"), std::string::npos) << all;
+  EXPECT_NE(all.find("k.csv:4: error: Dependency Direction: unknown value 'sideways'"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("k.csv:5: error: application 'ghost' has no record type 1 row"),
+            std::string::npos)
+      << all;
 }
 
 TEST(AwsDiscoveryCsv, GroupsServersIntoApplications) {
   Diagnostics diags;
   auto ws = import_aws_discovery_csv(
-      "ExternalId,IPAddress,HostName,CPU.NumberOfCores,RAM.TotalSizeInMB,OS.Name,OS.Version,Applications,"
-      "ApplicationWave,Tags\n"
-      "1,10.0.0.1,app1,4,16384,Ubuntu,22.04,billing,Wave 2,\"owner:finance, criticality:high\"\n"
-      "2,\"10.0.0.2, 10.0.0.3\",db1,8,65536,Ubuntu,22.04,\"billing, warehouse\",Wave 2,critical:no\n"
-      "3,10.0.0.4,orphan,2,2048,Ubuntu,22.04,,,\n"
-      ",,,,,,,billing,,\n",
+      table_of("ExternalId,IPAddress,HostName,CPU.NumberOfCores,RAM.TotalSizeInMB,OS.Name,OS."
+               "Version,Applications,"
+               "ApplicationWave,Tags\n"
+               "1,10.0.0.1,app1,4,16384,Ubuntu,22.04,billing,Wave 2,\"owner:finance, "
+               "criticality:high\"\n"
+               "2,\"10.0.0.2, 10.0.0.3\",db1,8,65536,Ubuntu,22.04,\"billing, warehouse\",Wave "
+               "2,critical:no\n"
+               "3,10.0.0.4,orphan,2,2048,Ubuntu,22.04,,,\n"
+               ",,,,,,,billing,,\n"),
       "aws.csv", diags);
   ASSERT_EQ(ws.size(), 2u);
   const Workload& billing = ws[0];
@@ -190,8 +230,11 @@ TEST(AwsDiscoveryCsv, GroupsServersIntoApplications) {
   EXPECT_EQ(ws[1].name, "warehouse");
   EXPECT_EQ(ws[1].criticality, "low");
   const std::string all = diags.to_string();
-  EXPECT_NE(all.find("aws.csv:4: warning: server orphan belongs to no application"), std::string::npos) << all;
-  EXPECT_NE(all.find("aws.csv:5: error: a server needs one of ExternalId"), std::string::npos) << all;
+  EXPECT_NE(all.find("aws.csv:4: warning: server orphan belongs to no application"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("aws.csv:5: error: a server needs one of ExternalId"), std::string::npos)
+      << all;
 }
 
 TEST(LoadEstate, MergesFilesByNameAndResolvesCsvDependencies) {
@@ -201,11 +244,12 @@ TEST(LoadEstate, MergesFilesByNameAndResolvesCsvDependencies) {
                        "web-api,Node.js 16,PostgreSQL/Redis,10k req/day,RDS,High,Platform Team\n"
                        "admin-portal,React,Web-API,100 users,None,Medium,Admin Team\n"
                        "batch-processor,Python,S3/SQS,Hourly,None,Low,Data Team\n");
-  auto yaml = dir.write("more.yaml",
-                        "workloads:\n"
-                        "  - { name: web-api, criticality: critical, containerized: true, cloud_services: [S3],\n"
-                        "      data: [ { name: main-db, engine: postgresql, size_gb: 500 } ] }\n"
-                        "  - { name: search, depends_on: [web-api] }\n");
+  auto yaml = dir.write(
+      "more.yaml",
+      "workloads:\n"
+      "  - { name: web-api, criticality: critical, containerized: true, cloud_services: [S3],\n"
+      "      data: [ { name: main-db, engine: postgresql, size_gb: 500 } ] }\n"
+      "  - { name: search, depends_on: [web-api] }\n");
   Diagnostics warnings;
   auto estate = load_estate({csv, yaml}, warnings);
   ASSERT_TRUE(estate) << estate.error().to_string();
@@ -222,8 +266,9 @@ TEST(LoadEstate, MergesFilesByNameAndResolvesCsvDependencies) {
   EXPECT_FALSE(api.data[1].size_gb);
   EXPECT_TRUE(api.depends_on.empty());
   EXPECT_EQ(api.sources, (std::vector<std::string>{csv, yaml}));
-  EXPECT_NE(warnings.to_string().find("web-api.criticality: this file's value replaces the one from"),
-            std::string::npos);
+  EXPECT_NE(
+      warnings.to_string().find("web-api.criticality: this file's value replaces the one from"),
+      std::string::npos);
   // "Web-API" names the workload web-api; S3/SQS are services, not workloads.
   ASSERT_EQ(estate->workloads[1].depends_on.size(), 1u);
   EXPECT_EQ(estate->workloads[1].depends_on[0].name, "web-api");
@@ -258,10 +303,12 @@ TEST(LoadEstate, DuplicateEdgesCollapseAndMutualRedundancyIsAnError) {
   ASSERT_EQ(estate->workloads[0].depends_on_soft.size(), 1u);
   EXPECT_EQ(estate->workloads[0].depends_on_soft[0].name, "c");
   auto bad = dir.write("mutual.yaml",
-                       "workloads:\n  - { name: old, redundant_with: new }\n  - { name: new, redundant_with: old }\n");
+                       "workloads:\n  - { name: old, redundant_with: new }\n  - { name: new, "
+                       "redundant_with: old }\n");
   auto mutual = load_estate({bad}, warnings);
   ASSERT_FALSE(mutual);
-  EXPECT_NE(mutual.error().message.find("name each other"), std::string::npos) << mutual.error().message;
+  EXPECT_NE(mutual.error().message.find("name each other"), std::string::npos)
+      << mutual.error().message;
 }
 
 TEST(LoadEstate, CsvParseErrorsAreReportedNotCalledEmpty) {
@@ -289,11 +336,16 @@ TEST(LoadEstate, ReferencesDuplicatesAndEmptyFilesFailTogether) {
   ASSERT_FALSE(estate);
   const std::string m = estate.error().message;
   EXPECT_EQ(estate.error().code, ErrorCode::kInvalidInput);
-  EXPECT_NE(m.find(a + ":2:31: error: api.depends_on: unknown workload 'user-dbb' (did you mean 'user-db'?)"),
-            std::string::npos) << m;
+  EXPECT_NE(
+      m.find(a +
+             ":2:31: error: api.depends_on: unknown workload 'user-dbb' (did you mean 'user-db'?)"),
+      std::string::npos)
+      << m;
   EXPECT_NE(m.find("api.redundant_with: unknown workload 'nobody'"), std::string::npos) << m;
-  EXPECT_NE(m.find(a + ":4:5: error: duplicate workload name 'api' (first defined at " + a + ":2:5)"),
-            std::string::npos) << m;
+  EXPECT_NE(
+      m.find(a + ":4:5: error: duplicate workload name 'api' (first defined at " + a + ":2:5)"),
+      std::string::npos)
+      << m;
   EXPECT_NE(m.find("loop.depends_on: a workload cannot depend on itself"), std::string::npos) << m;
   EXPECT_NE(m.find(empty + ": error: the file is empty"), std::string::npos) << m;
   EXPECT_NE(m.find(csv + ":1: error: unrecognised CSV header 'Name,Size'"), std::string::npos) << m;
@@ -304,7 +356,8 @@ TEST(LoadEstate, UnreadableFileIsReported) {
   Diagnostics warnings;
   auto estate = load_estate({"/nonexistent/estate.yaml"}, warnings);
   ASSERT_FALSE(estate);
-  EXPECT_NE(estate.error().message.find("/nonexistent/estate.yaml: error: cannot open file: No such file"),
+  EXPECT_NE(estate.error().message.find(
+                "/nonexistent/estate.yaml: error: cannot open file: No such file"),
             std::string::npos)
       << estate.error().message;
 }

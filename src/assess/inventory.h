@@ -4,8 +4,8 @@
 #pragma once
 
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/diagnostics.h"
@@ -20,6 +20,9 @@ extern const std::vector<std::string> kClassifications;  // tier1, tier2, tier3,
 // "high", "Critical", "yes" (high), "no" (low)... -> a kCriticalities value;
 // nullopt when the text is none of them. Spreadsheets and tags use these.
 std::optional<std::string> criticality_from_text(std::string_view text);
+
+// Position in kCriticalities (low 0 .. critical 3), -1 when unknown.
+int criticality_rank(std::string_view criticality);
 
 // Canonical database engine for a spelling users write ("Postgres", "PG",
 // "MongoDB"...), or "" when the word is not a database engine.

@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <fmt/format.h>
 
 #include "assess/importers.h"
 #include "core/csv.h"
@@ -18,25 +18,24 @@ bool ends_with(const std::string& s, std::string_view suffix) {
 }
 
 // CSV flavours are told apart by their header row.
-std::optional<InventoryFormat> detect_csv(std::string_view text, const std::string& path, Diagnostics& diags) {
-  auto table = parse_csv(text, path);
-  if (!table) {
-    diags.error({path, 0, 0}, table.error().message);
-    return std::nullopt;
-  }
-  if (table->header.empty()) {
+std::optional<InventoryFormat> detect_csv(const CsvTable& table, const std::string& path,
+                                          Diagnostics& diags) {
+  if (table.header.empty()) {
     diags.error({path, 0, 0}, "the file is empty; expected a CSV header row");
     return std::nullopt;
   }
-  if (table->column("Record Type 1") || table->column("Record Type")) return InventoryFormat::kKonveyorCsv;
-  if (table->column("ExternalId") || table->column("Applications")) return InventoryFormat::kAwsDiscoveryCsv;
-  if (table->column("Application")) return InventoryFormat::kSeedCsv;
-  diags.error({path, 1, 0},
-              fmt::format("unrecognised CSV header '{}'; ferry reads: the inventory CSV "
-                          "(Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner), "
-                          "Konveyor's application import (Record Type 1,...) and the AWS Migration "
-                          "Hub import (ExternalId,...,Applications,...)",
-                          join(table->header, ",")));
+  if (table.column("Record Type 1") || table.column("Record Type"))
+    return InventoryFormat::kKonveyorCsv;
+  if (table.column("ExternalId") || table.column("Applications"))
+    return InventoryFormat::kAwsDiscoveryCsv;
+  if (table.column("Application")) return InventoryFormat::kSeedCsv;
+  diags.error(
+      {path, 1, 0},
+      fmt::format("unrecognised CSV header '{}'; ferry reads: the inventory CSV "
+                  "(Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner), "
+                  "Konveyor's application import (Record Type 1,...) and the AWS Migration "
+                  "Hub import (ExternalId,...,Applications,...)",
+                  join(table.header, ",")));
   return std::nullopt;
 }
 
@@ -104,12 +103,20 @@ std::vector<Workload> import_file(const std::string& path, const std::string& te
     return {};
   }
   if (ends_with(path, ".csv")) {
-    auto format = detect_csv(text, path, diags);
+    auto table = parse_csv(text, path);
+    if (!table) {
+      diags.error({path, 0, 0}, table.error().message);
+      return {};
+    }
+    auto format = detect_csv(*table, path, diags);
     if (!format) return {};
     switch (*format) {
-      case InventoryFormat::kSeedCsv: return import_seed_csv(text, path, diags);
-      case InventoryFormat::kKonveyorCsv: return import_konveyor_csv(text, path, diags);
-      case InventoryFormat::kAwsDiscoveryCsv: return import_aws_discovery_csv(text, path, diags);
+      case InventoryFormat::kSeedCsv:
+        return import_seed_csv(*table, path, diags);
+      case InventoryFormat::kKonveyorCsv:
+        return import_konveyor_csv(*table, path, diags);
+      case InventoryFormat::kAwsDiscoveryCsv:
+        return import_aws_discovery_csv(*table, path, diags);
     }
   }
   if (ends_with(path, ".yaml") || ends_with(path, ".yml") || ends_with(path, ".json")) {
@@ -140,10 +147,12 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
     };
     for (auto& d : deps) {
       if (d.loose && !names.count(d.name)) {
-        if (auto it = by_normalized.find(normalize_name(d.name)); it != by_normalized.end()) d.name = it->second;
+        if (auto it = by_normalized.find(normalize_name(d.name)); it != by_normalized.end())
+          d.name = it->second;
       }
       if (d.name == w.name) {
-        diags.error(d.where, fmt::format("{}.{}: a workload cannot depend on itself", w.name, field));
+        diags.error(d.where,
+                    fmt::format("{}.{}: a workload cannot depend on itself", w.name, field));
       } else if (names.count(d.name)) {
         keep(std::move(d));
       } else if (!d.loose) {
@@ -175,19 +184,22 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
       if (other == w.name) {
         diags.error(w.where, fmt::format("{}.redundant_with: names the workload itself", w.name));
       } else if (!names.count(other)) {
-        diags.error(w.where, fmt::format("{}.redundant_with: unknown workload '{}'{}", w.name, other,
-                                         did_you_mean_hint(other, all_names)));
-      } else if (const Workload* o = by_name.at(other); o->redundant_with == w.name && w.name < other) {
-        diags.error(w.where, fmt::format("{}.redundant_with and {}.redundant_with name each other: one of them "
-                                         "must stay to replace the other",
-                                         w.name, other));
+        diags.error(w.where, fmt::format("{}.redundant_with: unknown workload '{}'{}", w.name,
+                                         other, did_you_mean_hint(other, all_names)));
+      } else if (const Workload* o = by_name.at(other);
+                 o->redundant_with == w.name && w.name < other) {
+        diags.error(
+            w.where,
+            fmt::format("{}.redundant_with and {}.redundant_with name each other: one of them "
+                        "must stay to replace the other",
+                        w.name, other));
       }
     }
     std::unordered_map<std::string, const DataStore*> stores;
     for (const auto& d : w.data) {
       if (auto [it, inserted] = stores.emplace(d.name, &d); !inserted) {
-        diags.error(d.where, fmt::format("{}.data: duplicate data store '{}' (first at {})", w.name, d.name,
-                                         it->second->where.to_string()));
+        diags.error(d.where, fmt::format("{}.data: duplicate data store '{}' (first at {})", w.name,
+                                         d.name, it->second->where.to_string()));
       }
     }
   }
@@ -208,8 +220,8 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
     std::unordered_map<std::string, SourceLocation> in_this_file;
     for (auto& w : import_file(path, *text, estate.defaults, diags)) {
       if (auto [it, inserted] = in_this_file.emplace(w.name, w.where); !inserted) {
-        diags.error(w.where, fmt::format("duplicate workload name '{}' (first defined at {})", w.name,
-                                         it->second.to_string()));
+        diags.error(w.where, fmt::format("duplicate workload name '{}' (first defined at {})",
+                                         w.name, it->second.to_string()));
         continue;
       }
       if (auto it = index.find(w.name); it != index.end()) {
@@ -240,7 +252,8 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
     });
     Diagnostics errors_only;
     for (const auto& d : errors) errors_only.error(d.where, d.message);
-    return tl::unexpected(errors_only.to_error(paths.size() == 1 ? paths.front() : "the inventory"));
+    return tl::unexpected(
+        errors_only.to_error(paths.size() == 1 ? paths.front() : "the inventory"));
   }
   return estate;
 }

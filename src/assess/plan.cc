@@ -1,11 +1,11 @@
 #include "assess/plan.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "assess/assess_workload.h"
 
@@ -16,7 +16,7 @@ namespace {
 struct Graph {
   std::unordered_map<std::string, size_t> index;
   std::vector<WaveInput> nodes;
-  std::vector<std::vector<std::string>> dependents;       // hard and soft
+  std::vector<std::vector<std::string>> dependents;  // hard and soft
   std::vector<std::vector<size_t>> hard_dependents;
 };
 
@@ -35,7 +35,8 @@ Graph build_graph(const std::vector<Workload>& ws) {
       g.dependents[j].push_back(ws[i].name);
       g.hard_dependents[j].push_back(i);
     }
-    for (const auto& d : ws[i].depends_on_soft) g.dependents[g.index.at(d.name)].push_back(ws[i].name);
+    for (const auto& d : ws[i].depends_on_soft)
+      g.dependents[g.index.at(d.name)].push_back(ws[i].name);
   }
   return g;
 }
@@ -80,29 +81,33 @@ Gravity gravity_of(size_t i, const std::vector<Workload>& ws, const Graph& g, co
   } else {
     for (const auto& name : g.dependents[i]) {
       const Workload& d = ws[g.index.at(name)];
-      if (d.requests_per_day) out.accesses_per_day += *d.requests_per_day;
-      else if (d.active_users) out.accesses_per_day += *d.active_users * per_user;
+      if (d.requests_per_day)
+        out.accesses_per_day += *d.requests_per_day;
+      else if (d.active_users)
+        out.accesses_per_day += *d.active_users * per_user;
     }
     source = "sum of its dependents' traffic";
     if (out.accesses_per_day == 0) {
       auto users = rules.assumptions.find("active_users");
-      out.accesses_per_day = users == rules.assumptions.end() ? 0 : std::get<double>(users->second) * per_user;
+      out.accesses_per_day =
+          users == rules.assumptions.end() ? 0 : std::get<double>(users->second) * per_user;
       source = "assumed users x accesses/day";
     }
   }
   out.score = std::log10(1 + out.size_gb * out.accesses_per_day * out.integrations);
   out.level = gravity_level(out.score, rules.gravity);
-  out.explanation = out.size_gb == 0
-                        ? "no data of its own: no gravity"
-                        : fmt::format("log10({:.0f} GB x {:.0f} accesses/day ({}) x {} integration{}) = {:.1f}",
-                                      out.size_gb, out.accesses_per_day, source, out.integrations,
-                                      out.integrations == 1 ? "" : "s", out.score);
+  out.explanation =
+      out.size_gb == 0
+          ? "no data of its own: no gravity"
+          : fmt::format("log10({:.0f} GB x {:.0f} accesses/day ({}) x {} integration{}) = {:.1f}",
+                        out.size_gb, out.accesses_per_day, source, out.integrations,
+                        out.integrations == 1 ? "" : "s", out.score);
   return out;
 }
 
 // Warnings for edges from a moving workload to one that stays behind.
-void warn_about_edges_to_workloads_not_moving(const std::vector<Workload>& ws, const Plan& plan, const Graph& g,
-                                              std::vector<std::string>& warnings) {
+void warn_about_edges_to_workloads_not_moving(const std::vector<Workload>& ws, const Plan& plan,
+                                              const Graph& g, std::vector<std::string>& warnings) {
   auto moving = [&](size_t i) { return g.nodes[i].moving; };
   for (size_t i = 0; i < ws.size(); ++i) {
     if (!moving(i)) continue;
@@ -111,12 +116,14 @@ void warn_about_edges_to_workloads_not_moving(const std::vector<Workload>& ws, c
       if (moving(j)) return;
       const std::string kind = hard ? "hard-depends" : "soft-depends";
       if (plan.workloads[j].strategy == "retire") {
-        warnings.push_back(fmt::format("{} {} on {}, which is planned to retire: change {} first or keep {}", ws[i].name,
-                                       kind, dep, ws[i].name, dep));
+        warnings.push_back(
+            fmt::format("{} {} on {}, which is planned to retire: change {} first or keep {}",
+                        ws[i].name, kind, dep, ws[i].name, dep));
       } else {
-        warnings.push_back(fmt::format("{} {} on {}, which is retained: it will call across platforms (latency, "
-                                       "egress, firewall rules)",
-                                       ws[i].name, kind, dep));
+        warnings.push_back(
+            fmt::format("{} {} on {}, which is retained: it will call across platforms (latency, "
+                        "egress, firewall rules)",
+                        ws[i].name, kind, dep));
       }
     };
     for (const auto& d : ws[i].depends_on) check(d.name, true);
@@ -126,9 +133,12 @@ void warn_about_edges_to_workloads_not_moving(const std::vector<Workload>& ws, c
 
 const char* wave_label(WaveKind kind) {
   switch (kind) {
-    case WaveKind::kPilot: return "pilot";
-    case WaveKind::kSharedInfrastructure: return "shared infrastructure";
-    case WaveKind::kMigration: return "migration";
+    case WaveKind::kPilot:
+      return "pilot";
+    case WaveKind::kSharedInfrastructure:
+      return "shared infrastructure";
+    case WaveKind::kMigration:
+      return "migration";
   }
   return "migration";
 }
@@ -151,17 +161,23 @@ std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan) {
     if (p.cycle >= 0) cycle_members.push_back(p.workload->name);
   }
   if (transfer / 24 > 1) {
-    risks.push_back({fmt::format("{:.1f} TB share one link: {:.1f} days of transfer if copied at once; stagger the "
-                                 "copies or add bandwidth",
-                                 wave.data_tb, transfer / 24),
-                     "medium",
-                     {}});
+    risks.push_back(
+        {fmt::format(
+             "{:.1f} TB share one link: {:.1f} days of transfer if copied at once; stagger the "
+             "copies or add bandwidth",
+             wave.data_tb, transfer / 24),
+         "medium",
+         {}});
   }
   if (!cycle_members.empty()) {
-    risks.push_back({fmt::format("dependency cycle moves in one window: {}", fmt::join(cycle_members, ", ")), "high", {}});
+    risks.push_back(
+        {fmt::format("dependency cycle moves in one window: {}", fmt::join(cycle_members, ", ")),
+         "high",
+         {}});
   }
   if (wave.kind == WaveKind::kPilot) {
-    risks.push_back({"pilot: rehearse the runbook and the rollback end to end before wave 2", "low", {}});
+    risks.push_back(
+        {"pilot: rehearse the runbook and the rollback end to end before wave 2", "low", {}});
   }
   std::stable_sort(risks.begin(), risks.end(), [](const WaveRisk& a, const WaveRisk& b) {
     auto rank = [](const std::string& s) { return s == "high" ? 0 : s == "medium" ? 1 : 2; };
@@ -212,8 +228,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
   // 2. Every workload on its own: facts, decisions, data, risks.
   plan.workloads.reserve(n);
   for (size_t i = 0; i < n; ++i) {
-    plan.workloads.push_back(
-        assess_workload(ws[i], context_of(i, ws, g, in_cycle), rules, catalog, estate.defaults, plan.warnings));
+    plan.workloads.push_back(assess_workload(ws[i], context_of(i, ws, g, in_cycle), rules, catalog,
+                                             estate.defaults, plan.warnings));
     const WorkloadPlan& p = plan.workloads.back();
     WaveInput& node = g.nodes[i];
     node.moving = p.strategy != "retire" && p.strategy != "retain";
@@ -221,9 +237,11 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     node.priority = ws[i].data_classification == "tier1";
     node.risk = p.risk_score;
     // A pilot rehearses the runbook: a simple move that fits its window.
-    node.pilot_candidate = (p.strategy == "rehost" || p.strategy == "replatform") && !p.over_downtime_budget;
+    node.pilot_candidate =
+        (p.strategy == "rehost" || p.strategy == "replatform") && !p.over_downtime_budget;
     static const std::vector<std::string> kBacking{"database", "cache", "queue", "storage"};
-    node.application = !ws[i].kind || std::find(kBacking.begin(), kBacking.end(), *ws[i].kind) == kBacking.end();
+    node.application =
+        !ws[i].kind || std::find(kBacking.begin(), kBacking.end(), *ws[i].kind) == kBacking.end();
     node.confidence = p.confidence;
     double gb = 0;
     for (const auto& item : p.data_plan) gb += item.size_gb;
@@ -231,9 +249,10 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     node.duration_days = p.effort_days;
     plan.total_data_tb += node.data_tb;
     if (p.over_downtime_budget) {
-      plan.warnings.push_back(fmt::format("{}: the data cutover takes longer than its downtime budget; raise the "
-                                          "budget or move the data online",
-                                          ws[i].name));
+      plan.warnings.push_back(
+          fmt::format("{}: the data cutover takes longer than its downtime budget; raise the "
+                      "budget or move the data online",
+                      ws[i].name));
     }
   }
   warn_about_edges_to_workloads_not_moving(ws, plan, g, plan.warnings);
@@ -260,7 +279,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
   }
 
   // 4. Gravity needs every workload's traffic, so it comes last.
-  for (size_t i = 0; i < n; ++i) plan.workloads[i].gravity = gravity_of(i, ws, g, plan.workloads[i], rules);
+  for (size_t i = 0; i < n; ++i)
+    plan.workloads[i].gravity = gravity_of(i, ws, g, plan.workloads[i], rules);
   return plan;
 }
 

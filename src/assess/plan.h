@@ -25,7 +25,7 @@ struct ServiceMapping {
 };
 
 struct Gravity {
-  double score = 0;  // log10(size_gb x accesses/day x integrations)
+  double score = 0;   // log10(size_gb x accesses/day x integrations)
   std::string level;  // low | medium | high | extreme
   double size_gb = 0;
   double accesses_per_day = 0;
@@ -90,7 +90,7 @@ struct WavePlan {
 
 struct Plan {
   PlanningDefaults defaults;
-  std::string rules_source;    // where the rules came from, for the report
+  std::string rules_source;  // where the rules came from, for the report
   std::string catalog_source;
   std::vector<WorkloadPlan> workloads;  // inventory order
   std::vector<WavePlan> waves;

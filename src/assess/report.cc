@@ -14,10 +14,14 @@ std::optional<ReportFormat> parse_report_format(const std::string& name) {
 
 std::string render(const Plan& plan, ReportFormat format) {
   switch (format) {
-    case ReportFormat::kTable: return render_table(plan);
-    case ReportFormat::kMarkdown: return render_markdown(plan);
-    case ReportFormat::kJson: return render_json(plan);
-    case ReportFormat::kHtml: return render_html(plan);
+    case ReportFormat::kTable:
+      return render_table(plan);
+    case ReportFormat::kMarkdown:
+      return render_markdown(plan);
+    case ReportFormat::kJson:
+      return render_json(plan);
+    case ReportFormat::kHtml:
+      return render_html(plan);
   }
   return "";
 }

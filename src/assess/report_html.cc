@@ -1,7 +1,7 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "assess/report.h"
 #include "core/text.h"
@@ -18,11 +18,20 @@ std::string esc(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -56,15 +65,17 @@ details{margin:4px 0 10px}summary{cursor:pointer}
 )";
 
 std::string badge(const std::string& strategy) {
-  return fmt::format("<span class=\"s\" style=\"background:{}\">{}</span>", strategy_color(strategy), esc(strategy));
+  return fmt::format("<span class=\"s\" style=\"background:{}\">{}</span>",
+                     strategy_color(strategy), esc(strategy));
 }
 
 void graph_svg(const Plan& plan, std::string& out) {
   const size_t n = plan.workloads.size();
   if (n > kMaxGraphNodes) {
-    out += fmt::format("<p>The estate has {} workloads; the graph is drawn for at most {}. The tables below "
-                       "hold the full plan.</p>\n",
-                       n, kMaxGraphNodes);
+    out += fmt::format(
+        "<p>The estate has {} workloads; the graph is drawn for at most {}. The tables below "
+        "hold the full plan.</p>\n",
+        n, kMaxGraphNodes);
     return;
   }
   // Columns: one per wave, then one for workloads that do not move.
@@ -83,22 +94,28 @@ void graph_svg(const Plan& plan, std::string& out) {
   const int width = left + columns * col_w;
   auto x_of = [&](size_t i) { return left + column_of[i] * col_w; };
   auto y_of = [&](size_t i) { return top + row_of[i] * row_h; };
-  out += fmt::format("<div class=\"scroll\"><svg id=\"dependency-graph\" xmlns=\"http://www.w3.org/2000/svg\" "
-                     "width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">\n",
-                     width, height, width, height);
-  out += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
-         "markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#888\"/>"
-         "</marker></defs>\n";
+  out += fmt::format(
+      "<div class=\"scroll\"><svg id=\"dependency-graph\" xmlns=\"http://www.w3.org/2000/svg\" "
+      "width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">\n",
+      width, height, width, height);
+  out +=
+      "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
+      "markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" "
+      "fill=\"#888\"/>"
+      "</marker></defs>\n";
   for (int c = 0; c < columns; ++c) {
-    const std::string label = c + 1 < columns ? fmt::format("Wave {}: {}", c + 1, plan.waves[c].label) : "not moving";
-    out += fmt::format("<text x=\"{}\" y=\"20\" font-weight=\"bold\">{}</text>\n", left + c * col_w, esc(label));
+    const std::string label =
+        c + 1 < columns ? fmt::format("Wave {}: {}", c + 1, plan.waves[c].label) : "not moving";
+    out += fmt::format("<text x=\"{}\" y=\"20\" font-weight=\"bold\">{}</text>\n", left + c * col_w,
+                       esc(label));
   }
   // Edges first so boxes sit on top. An arrow points from a workload to what it depends on.
   for (size_t i = 0; i < n; ++i) {
     const Workload& w = *plan.workloads[i].workload;
     auto edge = [&](const std::string& dep, bool soft) {
       const size_t j = index.at(dep);
-      const bool cyclic = plan.workloads[i].cycle >= 0 && plan.workloads[i].cycle == plan.workloads[j].cycle;
+      const bool cyclic =
+          plan.workloads[i].cycle >= 0 && plan.workloads[i].cycle == plan.workloads[j].cycle;
       double x1 = x_of(i), y1 = y_of(i) + box_h / 2.0;
       double x2 = x_of(j) + box_w, y2 = y_of(j) + box_h / 2.0;
       double bend = std::max(40.0, (x1 - x2) / 2);
@@ -110,29 +127,32 @@ void graph_svg(const Plan& plan, std::string& out) {
         x2 = x_of(j);
         bend = -std::max(40.0, (x2 - x1) / 2);
       }
-      out += fmt::format("<path class=\"edge\" d=\"M{:.0f},{:.0f} C{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}\" "
-                         "fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} marker-end=\"url(#arrow)\"/>\n",
-                         x1, y1, x1 - bend, y1, x2 + bend, y2, x2, y2, cyclic ? "#d62728" : "#999",
-                         cyclic ? 2 : 1, soft ? " stroke-dasharray=\"4 3\"" : "");
+      out += fmt::format(
+          "<path class=\"edge\" d=\"M{:.0f},{:.0f} C{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}\" "
+          "fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} marker-end=\"url(#arrow)\"/>\n",
+          x1, y1, x1 - bend, y1, x2 + bend, y2, x2, y2, cyclic ? "#d62728" : "#999", cyclic ? 2 : 1,
+          soft ? " stroke-dasharray=\"4 3\"" : "");
     };
     for (const auto& d : w.depends_on) edge(d.name, false);
     for (const auto& d : w.depends_on_soft) edge(d.name, true);
   }
   for (size_t i = 0; i < n; ++i) {
     const auto& p = plan.workloads[i];
-    out += fmt::format("<g class=\"node\" data-name=\"{}\"><title>{}: {} (confidence {}/5)</title>"
-                       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"5\" fill=\"{}\"/>"
-                       "<text x=\"{}\" y=\"{}\" fill=\"#fff\">{}</text></g>\n",
-                       esc(p.workload->name), esc(p.workload->name), esc(p.strategy), p.confidence, x_of(i), y_of(i),
-                       box_w, box_h, strategy_color(p.strategy), x_of(i) + 8, y_of(i) + 17,
-                       esc(p.workload->name.substr(0, 24)));
+    out += fmt::format(
+        "<g class=\"node\" data-name=\"{}\"><title>{}: {} (confidence {}/5)</title>"
+        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"5\" fill=\"{}\"/>"
+        "<text x=\"{}\" y=\"{}\" fill=\"#fff\">{}</text></g>\n",
+        esc(p.workload->name), esc(p.workload->name), esc(p.strategy), p.confidence, x_of(i),
+        y_of(i), box_w, box_h, strategy_color(p.strategy), x_of(i) + 8, y_of(i) + 17,
+        esc(p.workload->name.substr(0, 24)));
   }
   out += "</svg></div>\n<p class=\"legend\">";
   for (const char* s : {"rehost", "replatform", "refactor", "repurchase", "retire", "retain"}) {
     out += fmt::format("<span>{}</span>", badge(s));
   }
-  out += "<span>solid arrow: hard dependency</span><span>dashed: soft</span>"
-         "<span style=\"color:#d62728\">red: dependency cycle</span></p>\n";
+  out +=
+      "<span>solid arrow: hard dependency</span><span>dashed: soft</span>"
+      "<span style=\"color:#d62728\">red: dependency cycle</span></p>\n";
 }
 
 void timeline_svg(const Plan& plan, std::string& out) {
@@ -141,26 +161,32 @@ void timeline_svg(const Plan& plan, std::string& out) {
   const double days = std::max(1.0, plan.total_days);
   const double scale = (width - label_w - 70) / days;
   const int height = static_cast<int>(plan.waves.size()) * row_h + 40;
-  out += fmt::format("<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n",
-                     width, height);
+  out += fmt::format(
+      "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n",
+      width, height);
   for (size_t i = 0; i < plan.waves.size(); ++i) {
     const auto& wp = plan.waves[i];
     const int y = static_cast<int>(i) * row_h + 10;
     const double x = label_w + wp.wave.start_day * scale;
     const double w = std::max(2.0, wp.wave.duration_days * scale);
-    out += fmt::format("<text x=\"0\" y=\"{}\">Wave {}: {} ({})</text>", y + 15, wp.wave.index, esc(wp.label),
-                       wp.wave.members.size());
-    out += fmt::format("<rect class=\"wave-bar\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" rx=\"3\" "
-                       "fill=\"{}\"><title>day {:.0f} to {:.0f}</title></rect>",
-                       x, y, w, bar_h, wp.label == "pilot" ? "#59a14f" : wp.label == "migration" ? "#4e79a7" : "#f28e2b",
-                       wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days);
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.0f} d</text>\n", x + w + 4, y + 15, wp.wave.duration_days);
+    out += fmt::format("<text x=\"0\" y=\"{}\">Wave {}: {} ({})</text>", y + 15, wp.wave.index,
+                       esc(wp.label), wp.wave.members.size());
+    out += fmt::format(
+        "<rect class=\"wave-bar\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" rx=\"3\" "
+        "fill=\"{}\"><title>day {:.0f} to {:.0f}</title></rect>",
+        x, y, w, bar_h,
+        wp.label == "pilot"       ? "#59a14f"
+        : wp.label == "migration" ? "#4e79a7"
+                                  : "#f28e2b",
+        wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days);
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.0f} d</text>\n", x + w + 4, y + 15,
+                       wp.wave.duration_days);
   }
   const int axis_y = static_cast<int>(plan.waves.size()) * row_h + 25;
   for (int tick = 0; tick <= 5; ++tick) {
     const double day = days * tick / 5;
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" fill=\"#666\">day {:.0f}</text>", label_w + day * scale, axis_y,
-                       day);
+    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" fill=\"#666\">day {:.0f}</text>",
+                       label_w + day * scale, axis_y, day);
   }
   out += "</svg>\n";
 }
@@ -168,29 +194,35 @@ void timeline_svg(const Plan& plan, std::string& out) {
 void workload_sections(const Plan& plan, std::string& out) {
   for (const auto& p : plan.workloads) {
     const Workload& w = *p.workload;
-    out += fmt::format("<details id=\"w-{}\"><summary><b>{}</b> {} confidence {}/5, {}</summary>\n", esc(w.name),
-                       esc(w.name), badge(p.strategy), p.confidence,
+    out += fmt::format("<details id=\"w-{}\"><summary><b>{}</b> {} confidence {}/5, {}</summary>\n",
+                       esc(w.name), esc(w.name), badge(p.strategy), p.confidence,
                        p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving");
     out += "<ul>";
     for (const auto& r : p.reasons) out += "<li>" + esc(r) + "</li>";
     out += "</ul>";
     for (const auto& [name, result] : p.decisions) {
-      out += fmt::format("<p><b>{}</b> = {}</p><table><tr><th>Rule</th><th>Votes</th><th>Inputs read</th></tr>",
-                         esc(name), esc(result.choice));
+      out += fmt::format(
+          "<p><b>{}</b> = {}</p><table><tr><th>Rule</th><th>Votes</th><th>Inputs read</th></tr>",
+          esc(name), esc(result.choice));
       for (const auto& vote : result.fired) {
         std::vector<std::string> votes, inputs;
-        for (const auto& [option, weight] : vote.rule->votes) votes.push_back(fmt::format("{} {:+g}", option, weight));
-        for (const auto& in : vote.inputs) inputs.push_back(std::string(in.fact) + "=" + in.value + (in.assumed ? " (assumed)" : ""));
-        out += fmt::format("<tr><td>{}<br><small>{}</small></td><td>{}</td><td>{}</td></tr>", esc(vote.rule->id),
-                           esc(vote.because), esc(join(votes, ", ")), esc(join(inputs, ", ")));
+        for (const auto& [option, weight] : vote.rule->votes)
+          votes.push_back(fmt::format("{} {:+g}", option, weight));
+        for (const auto& in : vote.inputs)
+          inputs.push_back(std::string(in.fact) + "=" + in.value +
+                           (in.assumed ? " (assumed)" : ""));
+        out += fmt::format("<tr><td>{}<br><small>{}</small></td><td>{}</td><td>{}</td></tr>",
+                           esc(vote.rule->id), esc(vote.because), esc(join(votes, ", ")),
+                           esc(join(inputs, ", ")));
       }
       out += "</table>\n";
     }
     if (!p.data_plan.empty()) {
-      out += "<table><tr><th>Store</th><th>Method</th><th>Copy</th><th>Downtime</th><th>Why</th></tr>";
+      out +=
+          "<table><tr><th>Store</th><th>Method</th><th>Copy</th><th>Downtime</th><th>Why</th></tr>";
       for (const auto& d : p.data_plan) {
-        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", esc(d.store),
-                           esc(method_label(d.method)), esc(copy_text(d)),
+        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                           esc(d.store), esc(method_label(d.method)), esc(copy_text(d)),
                            hours_text(d.downtime_minutes / 60), esc(d.why));
       }
       out += "</table>";
@@ -198,8 +230,8 @@ void workload_sections(const Plan& plan, std::string& out) {
     if (!p.risks.empty()) {
       out += "<table><tr><th>Severity</th><th>Risk</th><th>Mitigation</th></tr>";
       for (const auto& r : p.risks) {
-        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(r.severity), esc(r.title),
-                           esc(r.mitigation));
+        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(r.severity),
+                           esc(r.title), esc(r.mitigation));
       }
       out += "</table>";
     }
@@ -210,11 +242,14 @@ void workload_sections(const Plan& plan, std::string& out) {
 }  // namespace
 
 std::string render_html(const Plan& plan) {
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                    "<title>ferry assess: migration plan</title><style>";
+  std::string out =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>ferry assess: migration plan</title><style>";
   out += kStyle;
-  out += "</style></head><body>\n<h1>Migration plan</h1>\n<p>Generated by <code>ferry assess</code>. Every "
-         "decision shows the rules that made it and the inputs they read.</p>\n";
+  out +=
+      "</style></head><body>\n<h1>Migration plan</h1>\n<p>Generated by <code>ferry assess</code>. "
+      "Every "
+      "decision shows the rules that made it and the inputs they read.</p>\n";
   std::map<std::string, int> by_strategy;
   for (const auto& p : plan.workloads) ++by_strategy[p.strategy];
   out += "<div class=\"summary\">";
@@ -222,7 +257,8 @@ std::string render_html(const Plan& plan) {
   out += fmt::format("<div class=\"card\"><b>{}</b>waves</div>", plan.waves.size());
   out += fmt::format("<div class=\"card\"><b>{:.1f} TB</b>data</div>", plan.total_data_tb);
   out += fmt::format("<div class=\"card\"><b>{:.0f} days</b>end to end</div>", plan.total_days);
-  out += fmt::format("<div class=\"card\"><b>{:.0f} days</b>critical path</div>", plan.critical_path_days);
+  out += fmt::format("<div class=\"card\"><b>{:.0f} days</b>critical path</div>",
+                     plan.critical_path_days);
   for (const auto& [strategy, count] : by_strategy) {
     out += fmt::format("<div class=\"card\"><b>{}</b>{}</div>", count, badge(strategy));
   }
@@ -230,7 +266,9 @@ std::string render_html(const Plan& plan) {
   graph_svg(plan, out);
   out += "<h2>Waves</h2>\n";
   timeline_svg(plan, out);
-  out += "<table><tr><th>Wave</th><th>Group</th><th>Days</th><th>Data</th><th>Workloads</th><th>Top risks</th></tr>\n";
+  out +=
+      "<table><tr><th>Wave</th><th>Group</th><th>Days</th><th>Data</th><th>Workloads</th><th>Top "
+      "risks</th></tr>\n";
   for (const auto& wp : plan.waves) {
     std::vector<std::string> names, risks;
     for (size_t m : wp.wave.members) {
@@ -238,9 +276,11 @@ std::string render_html(const Plan& plan) {
       names.push_back(fmt::format("<a href=\"#w-{}\">{}</a>", esc(name), esc(name)));
     }
     for (size_t r = 0; r < wp.risks.size() && r < 3; ++r) risks.push_back(esc(wp.risks[r].title));
-    out += fmt::format("<tr><td>{}</td><td>{}</td><td>{:.0f} to {:.0f}</td><td>{:.1f} TB</td><td>{}</td><td>{}</td></tr>\n",
-                       wp.wave.index, esc(wp.label), wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days,
-                       wp.wave.data_tb, join(names, ", "), join(risks, "<br>"));
+    out += fmt::format(
+        "<tr><td>{}</td><td>{}</td><td>{:.0f} to {:.0f}</td><td>{:.1f} "
+        "TB</td><td>{}</td><td>{}</td></tr>\n",
+        wp.wave.index, esc(wp.label), wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days,
+        wp.wave.data_tb, join(names, ", "), join(risks, "<br>"));
   }
   out += "</table>\n";
   if (!plan.critical_path.empty()) {

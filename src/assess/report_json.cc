@@ -25,7 +25,11 @@ void decision_json(JsonWriter& j, const DecisionResult& d) {
     j.end_object();
     j.key("inputs").begin_array();
     for (const auto& in : vote.inputs) {
-      j.begin_object().field("fact", in.fact).field("value", in.value).field("assumed", in.assumed).end_object();
+      j.begin_object()
+          .field("fact", in.fact)
+          .field("value", in.value)
+          .field("assumed", in.assumed)
+          .end_object();
     }
     j.end_array();
     j.end_object();
@@ -52,11 +56,14 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
       .field("reasons", p.reasons)
       .field("confidence", p.confidence);
   j.key("assumptions").begin_array();
-  for (const auto& a : p.assumptions) j.begin_object().field("fact", a.fact).field("value", a.value).end_object();
+  for (const auto& a : p.assumptions)
+    j.begin_object().field("fact", a.fact).field("value", a.value).end_object();
   j.end_array();
   j.key("wave");
-  if (p.wave > 0) j.value(p.wave);
-  else j.null();
+  if (p.wave > 0)
+    j.value(p.wave);
+  else
+    j.null();
   j.field("cutover", p.cutover)
       .field("pattern", p.pattern)
       .field("effort_days", rounded(p.effort_days))
@@ -69,8 +76,10 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
   j.key("service_mappings").begin_array();
   for (const auto& m : p.service_mappings) {
     j.begin_object().field("from", m.from).key("to");
-    if (m.to.empty()) j.null();
-    else j.value(m.to);
+    if (m.to.empty())
+      j.null();
+    else
+      j.value(m.to);
     j.field("complexity", m.complexity)
         .field("provider", m.provider)
         .field("category", m.category)
@@ -130,7 +139,11 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
   j.end_object();
   j.key("rollback_criteria").begin_array();
   for (const auto& r : p.rollback) {
-    j.begin_object().field("metric", r.metric).field("threshold", r.threshold).field("action", r.action).end_object();
+    j.begin_object()
+        .field("metric", r.metric)
+        .field("threshold", r.threshold)
+        .field("action", r.action)
+        .end_object();
   }
   j.end_array();
   j.key("decisions").begin_object();
@@ -143,17 +156,23 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
   j.key("servers").begin_array();
   for (const auto& s : w.servers) {
     j.begin_object().field("host", s.host).field("ip", s.ip).key("cpus");
-    if (s.cpus) j.value(*s.cpus);
-    else j.null();
+    if (s.cpus)
+      j.value(*s.cpus);
+    else
+      j.null();
     j.key("ram_gb");
-    if (s.ram_gb) j.value(rounded(*s.ram_gb));
-    else j.null();
+    if (s.ram_gb)
+      j.value(rounded(*s.ram_gb));
+    else
+      j.null();
     j.field("os", s.os).end_object();
   }
   j.end_array();
   j.key("source_wave");
-  if (w.wave_hint) j.value(*w.wave_hint);
-  else j.null();
+  if (w.wave_hint)
+    j.value(*w.wave_hint);
+  else
+    j.null();
   j.field("sources", w.sources);
   j.end_object();
 }
@@ -199,7 +218,11 @@ std::string render_json(const Plan& plan) {
         .field("duration_days", rounded(wp.wave.duration_days));
     j.key("risks").begin_array();
     for (const auto& r : wp.risks) {
-      j.begin_object().field("title", r.title).field("severity", r.severity).field("workloads", r.workloads).end_object();
+      j.begin_object()
+          .field("title", r.title)
+          .field("severity", r.severity)
+          .field("workloads", r.workloads)
+          .end_object();
     }
     j.end_array();
     j.end_object();
@@ -208,7 +231,11 @@ std::string render_json(const Plan& plan) {
   j.key("cycles").begin_array();
   for (const auto& c : plan.cycles) j.value(c);
   j.end_array();
-  j.key("critical_path").begin_object().field("days", rounded(plan.critical_path_days)).key("steps").begin_array();
+  j.key("critical_path")
+      .begin_object()
+      .field("days", rounded(plan.critical_path_days))
+      .key("steps")
+      .begin_array();
   for (const auto& step : plan.critical_path) j.value(step);
   j.end_array().end_object();
   j.field("warnings", plan.warnings);

@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
-
-#include <fmt/format.h>
 
 #include "assess/report.h"
 #include "core/text.h"
@@ -14,9 +14,12 @@ namespace {
 std::string cell(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out.empty() ? "-" : out;
 }
@@ -27,8 +30,10 @@ std::string anchor(std::string_view heading) {
   std::string out;
   for (char c : heading) {
     const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || std::isalnum(u) || c == '-' || c == '_') out += static_cast<char>(std::tolower(u));
-    else if (c == ' ') out += '-';
+    if (u >= 0x80 || std::isalnum(u) || c == '-' || c == '_')
+      out += static_cast<char>(std::tolower(u));
+    else if (c == ' ')
+      out += '-';
   }
   return out;
 }
@@ -61,34 +66,41 @@ void summary(const Plan& plan, std::string& out) {
   }
   out += "## Summary\n\n";
   out += fmt::format("- **{} workloads**: {}.\n", plan.workloads.size(), join(counts, ", "));
-  out += fmt::format("- **{:.1f} TB of data** over a {} Gbps link at {:.0f}% efficiency "
-                     "(1 TB takes {} at that rate).\n",
-                     plan.total_data_tb, plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency * 100,
-                     hours_text(transfer_hours(1000, plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency)));
-  out += fmt::format("- **{} waves**, about {:.0f} days end to end if waves run one after another; the "
-                     "critical path of hard dependencies is {:.0f} days.\n",
-                     plan.waves.size(), plan.total_days, plan.critical_path_days);
+  out += fmt::format(
+      "- **{:.1f} TB of data** over a {} Gbps link at {:.0f}% efficiency "
+      "(1 TB takes {} at that rate).\n",
+      plan.total_data_tb, plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency * 100,
+      hours_text(
+          transfer_hours(1000, plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency)));
+  out += fmt::format(
+      "- **{} waves**, about {:.0f} days end to end if waves run one after another; the "
+      "critical path of hard dependencies is {:.0f} days.\n",
+      plan.waves.size(), plan.total_days, plan.critical_path_days);
   if (low_confidence > 0) {
-    out += fmt::format("- **{} workload{} rated confidence 2 or lower**: the inventory leaves too much to "
-                       "assumption; see [Assumptions](#assumptions).\n",
-                       low_confidence, low_confidence == 1 ? "" : "s");
+    out += fmt::format(
+        "- **{} workload{} rated confidence 2 or lower**: the inventory leaves too much to "
+        "assumption; see [Assumptions](#assumptions).\n",
+        low_confidence, low_confidence == 1 ? "" : "s");
   }
   if (!plan.warnings.empty()) {
-    out += fmt::format("- **{} warning{}** need a decision before wave planning is final; see "
-                       "[Warnings](#warnings).\n",
-                       plan.warnings.size(), plan.warnings.size() == 1 ? "" : "s");
+    out += fmt::format(
+        "- **{} warning{}** need a decision before wave planning is final; see "
+        "[Warnings](#warnings).\n",
+        plan.warnings.size(), plan.warnings.size() == 1 ? "" : "s");
   }
   out += "\n";
 }
 
 void strategy_table(const Plan& plan, std::string& out) {
   out += "## Strategy by workload\n\n";
-  out += "| Workload | Owner | Strategy | Confidence | Wave | Traffic pattern | Cutover | Main reason |\n";
+  out +=
+      "| Workload | Owner | Strategy | Confidence | Wave | Traffic pattern | Cutover | Main reason "
+      "|\n";
   out += "|---|---|---|---|---|---|---|---|\n";
   for (const auto& p : plan.workloads) {
     const Workload& w = *p.workload;
-    out += fmt::format("| [{}](#{}) | {} | **{}** | {}/5 | {} | {} | {} | {} |\n", cell(w.name), anchor(w.name),
-                       cell(w.owner.value_or("")), p.strategy, p.confidence,
+    out += fmt::format("| [{}](#{}) | {} | **{}** | {}/5 | {} | {} | {} | {} |\n", cell(w.name),
+                       anchor(w.name), cell(w.owner.value_or("")), p.strategy, p.confidence,
                        p.wave > 0 ? std::to_string(p.wave) : "not moving", cell(p.pattern),
                        cell(p.cutover), cell(p.reasons.empty() ? "" : p.reasons.front()));
   }
@@ -97,11 +109,14 @@ void strategy_table(const Plan& plan, std::string& out) {
 
 void waves_section(const Plan& plan, std::string& out) {
   out += "## Waves\n\n";
-  out += "Workloads in a dependency cycle move together; nothing moves before what it hard-depends on; "
-         "wave 1 is a low-risk pilot that rehearses the runbook and the rollback; shared infrastructure "
-         "follows as its own group. Waves respect the limits of " +
-         fmt::format("{} workloads and {:.0f} TB each.\n\n", plan.defaults.max_workloads_per_wave,
-                     plan.defaults.max_data_tb_per_wave);
+  out +=
+      "Workloads in a dependency cycle move together; nothing moves before what it hard-depends "
+      "on; "
+      "wave 1 is a low-risk pilot that rehearses the runbook and the rollback; shared "
+      "infrastructure "
+      "follows as its own group. Waves respect the limits of " +
+      fmt::format("{} workloads and {:.0f} TB each.\n\n", plan.defaults.max_workloads_per_wave,
+                  plan.defaults.max_data_tb_per_wave);
   for (const auto& wp : plan.waves) {
     const Wave& w = wp.wave;
     out += fmt::format("### Wave {}: {} (day {:.0f} to {:.0f})\n\n", w.index, wp.label, w.start_day,
@@ -111,7 +126,8 @@ void waves_section(const Plan& plan, std::string& out) {
     if (!wp.risks.empty()) {
       out += "| Severity | Risk | Workloads |\n|---|---|---|\n";
       for (const auto& r : wp.risks) {
-        out += fmt::format("| {} | {} | {} |\n", r.severity, cell(r.title), cell(join(r.workloads, ", ")));
+        out += fmt::format("| {} | {} | {} |\n", r.severity, cell(r.title),
+                           cell(join(r.workloads, ", ")));
       }
       out += "\n";
     }
@@ -123,32 +139,36 @@ void waves_section(const Plan& plan, std::string& out) {
   if (!staying.empty()) out += "### Not moving\n\n" + join(staying, ", ") + "\n\n";
   if (!plan.critical_path.empty()) {
     out += fmt::format("### Critical path: {:.0f} days\n\n", plan.critical_path_days);
-    out += "The longest chain of hard dependencies, each step after the one it depends on "
-           "(engineering effort by strategy plus data copy time):\n\n";
+    out +=
+        "The longest chain of hard dependencies, each step after the one it depends on "
+        "(engineering effort by strategy plus data copy time):\n\n";
     for (const auto& step : plan.critical_path) out += "1. " + join(step, " + ") + "\n";
     out += "\n";
   }
   if (!plan.cycles.empty()) {
     out += "### Dependency cycles\n\n";
-    for (const auto& c : plan.cycles) out += "- " + join(c, " <-> ") + ": must cut over in one window\n";
+    for (const auto& c : plan.cycles)
+      out += "- " + join(c, " <-> ") + ": must cut over in one window\n";
     out += "\n";
   }
 }
 
 void data_section(const Plan& plan, std::string& out) {
   out += "## Data migration\n\n";
-  out += fmt::format("Transfer time = bytes / (bandwidth x efficiency) = size x 8 / ({} Gbps x {}). "
-                     "Dump and restore is chosen only when it fits the downtime budget; otherwise the "
-                     "data is copied while the source serves and kept in sync until a short cutover.\n\n",
-                     plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency);
+  out += fmt::format(
+      "Transfer time = bytes / (bandwidth x efficiency) = size x 8 / ({} Gbps x {}). "
+      "Dump and restore is chosen only when it fits the downtime budget; otherwise the "
+      "data is copied while the source serves and kept in sync until a short cutover.\n\n",
+      plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency);
   out += "| Workload | Store | Engine | Size | Method | Copy time | Downtime | Budget | Why |\n";
   out += "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& p : plan.workloads) {
     for (const auto& d : p.data_plan) {
-      out += fmt::format("| {} | {} | {} | {}{} | {} | {} | {}{} | {:.0f} min | {} |\n", p.workload->name,
-                         cell(d.store), cell(d.engine), size_text(d.size_gb), d.size_assumed ? " (assumed)" : "",
-                         method_label(d.method), copy_text(d), hours_text(d.downtime_minutes / 60),
-                         d.fits_budget ? "" : " **over budget**", d.downtime_budget_minutes, cell(d.why));
+      out += fmt::format(
+          "| {} | {} | {} | {}{} | {} | {} | {}{} | {:.0f} min | {} |\n", p.workload->name,
+          cell(d.store), cell(d.engine), size_text(d.size_gb), d.size_assumed ? " (assumed)" : "",
+          method_label(d.method), copy_text(d), hours_text(d.downtime_minutes / 60),
+          d.fits_budget ? "" : " **over budget**", d.downtime_budget_minutes, cell(d.why));
     }
   }
   out += "\n";
@@ -156,7 +176,9 @@ void data_section(const Plan& plan, std::string& out) {
 
 void mapping_section(const Plan& plan, std::string& out) {
   out += "## Service mapping\n\n";
-  out += "| Workload | Cloud service | Open / sovereign equivalent | Complexity | Notes |\n|---|---|---|---|---|\n";
+  out +=
+      "| Workload | Cloud service | Open / sovereign equivalent | Complexity | Notes "
+      "|\n|---|---|---|---|---|\n";
   for (const auto& p : plan.workloads) {
     for (const auto& m : p.service_mappings) {
       out += fmt::format("| {} | {} | {} | {}{} | {} |\n", p.workload->name, cell(m.from),
@@ -172,16 +194,21 @@ void gravity_section(const Plan& plan, std::string& out) {
   for (const auto& p : plan.workloads) {
     if (p.gravity.size_gb > 0) heavy.push_back(&p);
   }
-  std::stable_sort(heavy.begin(), heavy.end(),
-                   [](const WorkloadPlan* a, const WorkloadPlan* b) { return a->gravity.score > b->gravity.score; });
+  std::stable_sort(heavy.begin(), heavy.end(), [](const WorkloadPlan* a, const WorkloadPlan* b) {
+    return a->gravity.score > b->gravity.score;
+  });
   out += "## Data gravity\n\n";
-  out += "Seed 001: migration difficulty = data size x access frequency x integration count. The score is "
-         "log10 of that product, so each point is ten times more pull.\n\n";
-  out += "| Workload | Gravity | Level | Size | Accesses/day | Integrations |\n|---|---|---|---|---|---|\n";
+  out +=
+      "Seed 001: migration difficulty = data size x access frequency x integration count. The "
+      "score is "
+      "log10 of that product, so each point is ten times more pull.\n\n";
+  out +=
+      "| Workload | Gravity | Level | Size | Accesses/day | Integrations "
+      "|\n|---|---|---|---|---|---|\n";
   for (const WorkloadPlan* p : heavy) {
-    out += fmt::format("| {} | {:.1f} | {} | {} | {:.0f} | {} |\n", p->workload->name, p->gravity.score,
-                       p->gravity.level, size_text(p->gravity.size_gb), p->gravity.accesses_per_day,
-                       p->gravity.integrations);
+    out += fmt::format("| {} | {:.1f} | {} | {} | {:.0f} | {} |\n", p->workload->name,
+                       p->gravity.score, p->gravity.level, size_text(p->gravity.size_gb),
+                       p->gravity.accesses_per_day, p->gravity.integrations);
   }
   out += "\n";
 }
@@ -194,9 +221,12 @@ void checklist_section(const Plan& plan, std::string& out) {
     for (const auto& p : plan.workloads) {
       for (const auto& c : p.checklist) {
         if (c.section != section) continue;
-        auto it = std::find_if(items.begin(), items.end(), [&](const auto& e) { return e.first == c.item; });
-        if (it == items.end()) items.push_back({c.item, {p.workload->name}});
-        else it->second.push_back(p.workload->name);
+        auto it = std::find_if(items.begin(), items.end(),
+                               [&](const auto& e) { return e.first == c.item; });
+        if (it == items.end())
+          items.push_back({c.item, {p.workload->name}});
+        else
+          it->second.push_back(p.workload->name);
       }
     }
     if (items.empty()) continue;
@@ -204,8 +234,9 @@ void checklist_section(const Plan& plan, std::string& out) {
                                                : section == std::string("data")    ? "Data"
                                                                                    : "Operational");
     for (const auto& [item, names] : items) {
-      out += fmt::format("- [ ] {} ({})\n", item,
-                         names.size() == plan.workloads.size() ? "all workloads" : join(names, ", "));
+      out +=
+          fmt::format("- [ ] {} ({})\n", item,
+                      names.size() == plan.workloads.size() ? "all workloads" : join(names, ", "));
     }
     out += "\n";
   }
@@ -220,13 +251,16 @@ void rollback_section(const Plan& plan, std::string& out) {
       auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& e) {
         return e.first->metric == r.metric && e.first->threshold == r.threshold;
       });
-      if (it == rows.end()) rows.push_back({&r, {p.workload->name}});
-      else it->second.push_back(p.workload->name);
+      if (it == rows.end())
+        rows.push_back({&r, {p.workload->name}});
+      else
+        it->second.push_back(p.workload->name);
     }
   }
   for (const auto& [r, names] : rows) {
-    out += fmt::format("| {} | {} | {} | {} |\n", cell(r->metric), cell(r->threshold), cell(r->action),
-                       names.size() == plan.workloads.size() ? "all workloads" : cell(join(names, ", ")));
+    out += fmt::format(
+        "| {} | {} | {} | {} |\n", cell(r->metric), cell(r->threshold), cell(r->action),
+        names.size() == plan.workloads.size() ? "all workloads" : cell(join(names, ", ")));
   }
   out += "\n";
 }
@@ -244,11 +278,14 @@ void workload_details(const Plan& plan, std::string& out) {
     if (w.criticality) facts.push_back(*w.criticality + " criticality");
     if (w.data_classification) facts.push_back(*w.data_classification + " data");
     if (w.wave_hint) facts.push_back(fmt::format("wave {} in the source inventory", *w.wave_hint));
-    if (!w.servers.empty()) facts.push_back(fmt::format("{} server{}", w.servers.size(), w.servers.size() == 1 ? "" : "s"));
+    if (!w.servers.empty())
+      facts.push_back(
+          fmt::format("{} server{}", w.servers.size(), w.servers.size() == 1 ? "" : "s"));
     if (!facts.empty()) out += "- " + join(facts, "; ") + "\n";
-    out += fmt::format("- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}; about {:.0f} days\n",
-                       p.strategy, p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
-                       p.pattern, p.cutover, p.effort_days);
+    out += fmt::format(
+        "- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}; about {:.0f} days\n",
+        p.strategy, p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
+        p.pattern, p.cutover, p.effort_days);
     if (!w.depends_on.empty() || !w.depends_on_soft.empty()) {
       std::vector<std::string> deps;
       for (const auto& d : w.depends_on) deps.push_back(d.name);
@@ -263,22 +300,30 @@ void workload_details(const Plan& plan, std::string& out) {
     for (const auto& r : p.reasons) out += "- " + r + "\n";
     out += "\n";
     for (const auto& [name, result] : p.decisions) {
-      out += fmt::format("<details><summary>Decision trace: {} = {}</summary>\n\n", name, result.choice);
+      out += fmt::format("<details><summary>Decision trace: {} = {}</summary>\n\n", name,
+                         result.choice);
       out += "| Rule | Votes | Inputs read |\n|---|---|---|\n";
       for (const auto& vote : result.fired) {
         std::vector<std::string> votes, inputs;
-        for (const auto& [option, weight] : vote.rule->votes) votes.push_back(fmt::format("{} {:+g}", option, weight));
-        for (const auto& in : vote.inputs) inputs.push_back(std::string(in.fact) + "=" + in.value + (in.assumed ? " (assumed)" : ""));
-        out += fmt::format("| {} | {} | {} |\n", vote.rule->id, join(votes, ", "), cell(join(inputs, ", ")));
+        for (const auto& [option, weight] : vote.rule->votes)
+          votes.push_back(fmt::format("{} {:+g}", option, weight));
+        for (const auto& in : vote.inputs)
+          inputs.push_back(std::string(in.fact) + "=" + in.value +
+                           (in.assumed ? " (assumed)" : ""));
+        out += fmt::format("| {} | {} | {} |\n", vote.rule->id, join(votes, ", "),
+                           cell(join(inputs, ", ")));
       }
       std::vector<std::string> scores;
-      for (const auto& [option, score] : result.scores) scores.push_back(fmt::format("{} {:g}", option, score));
-      out += fmt::format("\nTotals: {}{}\n\n</details>\n\n", scores.empty() ? "no votes" : join(scores, ", "),
+      for (const auto& [option, score] : result.scores)
+        scores.push_back(fmt::format("{} {:g}", option, score));
+      out += fmt::format("\nTotals: {}{}\n\n</details>\n\n",
+                         scores.empty() ? "no votes" : join(scores, ", "),
                          result.fell_back ? " (no rule applied; fallback)" : "");
     }
     if (!p.risks.empty()) {
       out += "| Severity | Risk | Mitigation |\n|---|---|---|\n";
-      for (const auto& r : p.risks) out += fmt::format("| {} | {} | {} |\n", r.severity, cell(r.title), cell(r.mitigation));
+      for (const auto& r : p.risks)
+        out += fmt::format("| {} | {} | {} |\n", r.severity, cell(r.title), cell(r.mitigation));
       out += "\n";
     }
   }
@@ -286,8 +331,9 @@ void workload_details(const Plan& plan, std::string& out) {
 
 void assumptions_section(const Plan& plan, std::string& out) {
   out += "## Assumptions\n\n";
-  out += "Where the inventory was silent the plan used these values (from the rules' assumptions). "
-         "Filling them in raises the confidence rating.\n\n";
+  out +=
+      "Where the inventory was silent the plan used these values (from the rules' assumptions). "
+      "Filling them in raises the confidence rating.\n\n";
   out += "| Workload | Confidence | Assumed |\n|---|---|---|\n";
   bool any = false;
   for (const auto& p : plan.workloads) {
@@ -295,7 +341,8 @@ void assumptions_section(const Plan& plan, std::string& out) {
     any = true;
     std::vector<std::string> items;
     for (const auto& a : p.assumptions) items.push_back(a.fact + "=" + a.value);
-    out += fmt::format("| {} | {}/5 | {} |\n", p.workload->name, p.confidence, cell(join(items, ", ")));
+    out += fmt::format("| {} | {}/5 | {} |\n", p.workload->name, p.confidence,
+                       cell(join(items, ", ")));
   }
   if (!any) out += "| - | - | nothing: every input was given |\n";
   out += "\n";
@@ -311,9 +358,10 @@ std::string render_markdown(const Plan& plan) {
     }
   }
   std::string out = "# Migration plan\n\n";
-  out += fmt::format("Generated by `ferry assess` from {}. Every decision below shows the rules that made "
-                     "it and the inputs they read; rules: `{}`, service catalog: `{}`.\n\n",
-                     join(sources, ", "), plan.rules_source, plan.catalog_source);
+  out += fmt::format(
+      "Generated by `ferry assess` from {}. Every decision below shows the rules that made "
+      "it and the inputs they read; rules: `{}`, service catalog: `{}`.\n\n",
+      join(sources, ", "), plan.rules_source, plan.catalog_source);
   summary(plan, out);
   strategy_table(plan, out);
   waves_section(plan, out);

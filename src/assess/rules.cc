@@ -1,8 +1,8 @@
 #include "assess/rules.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "core/text.h"
 #include "core/yaml_reader.h"
@@ -15,12 +15,13 @@ std::string_view builtin_rules_text() { return ferry_builtin_rules; }
 
 namespace {
 
-const std::vector<std::string> kOpNames{"equals", "not",  "in",  "not_in", "lt",
-                                        "lte",    "gt",   "gte", "present"};
+const std::vector<std::string> kOpNames{"equals", "not", "in",  "not_in", "lt",
+                                        "lte",    "gt",  "gte", "present"};
 const std::vector<std::string> kSeverities{"low", "medium", "high"};
 const std::vector<std::string> kSections{"technical", "data", "operational"};
 const std::vector<std::string> kDecisions{"strategy", "cutover", "pattern"};
-const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc", "physical_cdc", "incremental_sync"};
+const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc", "physical_cdc",
+                                              "incremental_sync"};
 const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc",
                                         "physical_cdc", "incremental_sync"};
 
@@ -32,9 +33,12 @@ std::vector<std::string> fact_names() {
 
 const char* type_name(FactType t) {
   switch (t) {
-    case FactType::kBool: return "true or false";
-    case FactType::kNumber: return "a number";
-    case FactType::kText: return "text";
+    case FactType::kBool:
+      return "true or false";
+    case FactType::kNumber:
+      return "a number";
+    case FactType::kText:
+      return "text";
   }
   return "?";
 }
@@ -54,22 +58,26 @@ std::optional<FactValue> read_operand(const YamlNode& node, FactType type) {
   return std::nullopt;
 }
 
-// A mapping's entries, for the sections keyed by name (assumptions,
-// decisions, checklist); reports a non-mapping once.
+// True when the node is present and of the expected kind; a present node of
+// another kind is reported once.
+bool is_kind_or_report(const YamlNode* node, YamlNode::Kind kind, const std::string& file,
+                       const std::string& path, Diagnostics& diags) {
+  if (!node || node->is_null()) return false;
+  if (node->kind() == kind) return true;
+  diags.error(
+      location_of(*node, file),
+      path + (kind == YamlNode::Kind::kMapping ? ": expected a mapping" : ": expected a list"));
+  return false;
+}
+
 bool is_mapping_or_report(const YamlNode* node, const std::string& file, const std::string& path,
                           Diagnostics& diags) {
-  if (!node || node->is_null()) return false;
-  if (node->is_mapping()) return true;
-  diags.error(location_of(*node, file), path + ": expected a mapping");
-  return false;
+  return is_kind_or_report(node, YamlNode::Kind::kMapping, file, path, diags);
 }
 
 bool is_sequence_or_report(const YamlNode* node, const std::string& file, const std::string& path,
                            Diagnostics& diags) {
-  if (!node || node->is_null()) return false;
-  if (node->is_sequence()) return true;
-  diags.error(location_of(*node, file), path + ": expected a list");
-  return false;
+  return is_kind_or_report(node, YamlNode::Kind::kSequence, file, path, diags);
 }
 
 Conditions read_conditions(const YamlNode* node, const std::string& file, const std::string& path,
@@ -82,7 +90,8 @@ Conditions read_conditions(const YamlNode* node, const std::string& file, const 
     const SourceLocation where = location_of(node->key(e), file);
     const FactInfo* info = find_fact(fact);
     if (!info) {
-      diags.error(where, fmt::format("{}: unknown fact '{}'{}", path, fact, did_you_mean_hint(fact, names)));
+      diags.error(where, fmt::format("{}: unknown fact '{}'{}", path, fact,
+                                     did_you_mean_hint(fact, names)));
       continue;
     }
     auto add = [&](Op op, const YamlNode& operand, const std::string& op_name) {
@@ -90,14 +99,16 @@ Conditions read_conditions(const YamlNode* node, const std::string& file, const 
       const FactType type = op == Op::kPresent ? FactType::kBool : info->type;
       const bool is_list_op = op == Op::kIn || op == Op::kNotIn;
       if (is_list_op != operand.is_sequence()) {
-        diags.error(location_of(operand, file), fmt::format("{}.{}.{}: expected {}", path, fact, op_name,
-                                                            is_list_op ? "a list" : "a single value"));
+        diags.error(location_of(operand, file),
+                    fmt::format("{}.{}.{}: expected {}", path, fact, op_name,
+                                is_list_op ? "a list" : "a single value"));
         return;
       }
       if ((op == Op::kLess || op == Op::kLessEq || op == Op::kGreater || op == Op::kGreaterEq) &&
           info->type != FactType::kNumber) {
-        diags.error(location_of(operand, file), fmt::format("{}.{}: '{}' compares numbers, but {} is {}", path, fact,
-                                                            op_name, fact, type_name(info->type)));
+        diags.error(location_of(operand, file),
+                    fmt::format("{}.{}: '{}' compares numbers, but {} is {}", path, fact, op_name,
+                                fact, type_name(info->type)));
         return;
       }
       std::vector<const YamlNode*> items;
@@ -126,9 +137,10 @@ Conditions read_conditions(const YamlNode* node, const std::string& file, const 
       const std::string op_name = spec.key(o).scalar();
       auto found = std::find(kOpNames.begin(), kOpNames.end(), op_name);
       if (found == kOpNames.end()) {
-        diags.error(location_of(spec.key(o), file),
-                    fmt::format("{}.{}: unknown operator '{}'{}; expected one of: {}", path, fact, op_name,
-                                did_you_mean_hint(op_name, kOpNames), join(kOpNames, ", ")));
+        diags.error(
+            location_of(spec.key(o), file),
+            fmt::format("{}.{}: unknown operator '{}'{}; expected one of: {}", path, fact, op_name,
+                        did_you_mean_hint(op_name, kOpNames), join(kOpNames, ", ")));
         continue;
       }
       add(static_cast<Op>(found - kOpNames.begin()), spec.value(o), op_name);
@@ -137,8 +149,8 @@ Conditions read_conditions(const YamlNode* node, const std::string& file, const 
   return out;
 }
 
-void check_placeholders(const std::string& text, const SourceLocation& where, const std::string& path,
-                        Diagnostics& diags) {
+void check_placeholders(const std::string& text, const SourceLocation& where,
+                        const std::string& path, Diagnostics& diags) {
   const std::vector<std::string> names = fact_names();
   for (size_t open = text.find('{'); open != std::string::npos; open = text.find('{', open + 1)) {
     size_t close = text.find('}', open);
@@ -191,10 +203,12 @@ Decision read_decision(const std::string& name, const YamlNode& node, const std:
   return d;
 }
 
-void read_data_methods(const YamlNode& node, const std::string& file, DataMethodRules& m, Diagnostics& diags) {
+void read_data_methods(const YamlNode& node, const std::string& file, DataMethodRules& m,
+                       Diagnostics& diags) {
   MappingReader r(node, file, "data_methods", diags);
   m.file_engines = r.text_list("file_engines").value_or(std::vector<std::string>{});
-  m.logical_replication_engines = r.text_list("logical_replication_engines").value_or(std::vector<std::string>{});
+  m.logical_replication_engines =
+      r.text_list("logical_replication_engines").value_or(std::vector<std::string>{});
   m.relational_engines = r.text_list("relational_engines").value_or(std::vector<std::string>{});
   if (auto f = r.number("dump_restore_factor", 1, 100)) m.dump_restore_factor = *f;
   r.require("by_size");
@@ -244,18 +258,21 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   const std::vector<std::string> names = fact_names();
 
   // assumptions: fact -> value used when the inventory does not say
-  if (const YamlNode* a = top.node("assumptions"); is_mapping_or_report(a, file, "assumptions", diags)) {
+  if (const YamlNode* a = top.node("assumptions");
+      is_mapping_or_report(a, file, "assumptions", diags)) {
     for (size_t e = 0; e < a->size(); ++e) {
       const std::string fact = a->key(e).scalar();
       const FactInfo* info = find_fact(fact);
       if (!info) {
-        diags.error(location_of(a->key(e), file),
-                    fmt::format("assumptions: unknown fact '{}'{}", fact, did_you_mean_hint(fact, names)));
+        diags.error(
+            location_of(a->key(e), file),
+            fmt::format("assumptions: unknown fact '{}'{}", fact, did_you_mean_hint(fact, names)));
         continue;
       }
       auto v = read_operand(a->value(e), info->type);
       if (!v) {
-        diags.error(location_of(a->value(e), file), fmt::format("assumptions.{}: expected {}", fact, type_name(info->type)));
+        diags.error(location_of(a->value(e), file),
+                    fmt::format("assumptions.{}: expected {}", fact, type_name(info->type)));
         continue;
       }
       rs.assumptions[fact] = *v;
@@ -271,34 +288,41 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
       const auto& fact = rs.confidence_facts[i];
       if (!find_fact(fact) && fact != "data_sizes") {
         diags.error(c.element_location("facts", i),
-                    fmt::format("confidence.facts: unknown fact '{}'{}", fact, did_you_mean_hint(fact, names)));
+                    fmt::format("confidence.facts: unknown fact '{}'{}", fact,
+                                did_you_mean_hint(fact, names)));
       }
     }
     if (const YamlNode* levels = c.node("levels"); levels && levels->is_sequence()) {
-      for (size_t i = 0; i < levels->size(); ++i) rs.confidence_levels.push_back((*levels)[i].as_number().value_or(-1));
+      for (size_t i = 0; i < levels->size(); ++i)
+        rs.confidence_levels.push_back((*levels)[i].as_number().value_or(-1));
     }
     if (rs.confidence_levels.size() != 4 ||
         !std::is_sorted(rs.confidence_levels.begin(), rs.confidence_levels.end()) ||
         rs.confidence_levels.front() < 0) {
-      diags.error(c.where("levels"), "confidence.levels: expected four ascending shares, e.g. [0.2, 0.4, 0.6, 0.8]");
+      diags.error(c.where("levels"),
+                  "confidence.levels: expected four ascending shares, e.g. [0.2, 0.4, 0.6, 0.8]");
     }
     c.finish();
   }
 
   top.require("decisions");
-  if (const YamlNode* d = top.node("decisions"); is_mapping_or_report(d, file, "decisions", diags)) {
+  if (const YamlNode* d = top.node("decisions");
+      is_mapping_or_report(d, file, "decisions", diags)) {
     for (size_t e = 0; e < d->size(); ++e) {
       const std::string name = d->key(e).scalar();
       if (std::find(kDecisions.begin(), kDecisions.end(), name) == kDecisions.end()) {
-        diags.error(location_of(d->key(e), file),
-                    fmt::format("decisions: unknown decision '{}'{}; expected strategy, cutover and pattern", name,
-                                did_you_mean_hint(name, kDecisions)));
+        diags.error(
+            location_of(d->key(e), file),
+            fmt::format(
+                "decisions: unknown decision '{}'{}; expected strategy, cutover and pattern", name,
+                did_you_mean_hint(name, kDecisions)));
         continue;
       }
       rs.decisions.push_back(read_decision(name, d->value(e), file, diags));
     }
     for (const auto& name : kDecisions) {
-      if (!rs.decision(name)) diags.error(location_of(*d, file), fmt::format("decisions: '{}' is missing", name));
+      if (!rs.decision(name))
+        diags.error(location_of(*d, file), fmt::format("decisions: '{}' is missing", name));
     }
     // The strategy is decided first; cutover and pattern may read it.
     std::stable_partition(rs.decisions.begin(), rs.decisions.end(),
@@ -307,14 +331,16 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
       for (const auto& rule : strategy->rules) {
         for (const auto& c : rule.when.all) {
           if (c.fact == "strategy") {
-            diags.error(c.where, "decisions.strategy: a strategy rule cannot read the strategy it decides");
+            diags.error(c.where,
+                        "decisions.strategy: a strategy rule cannot read the strategy it decides");
           }
         }
       }
     }
   }
 
-  if (const YamlNode* risks = top.node("risks"); is_sequence_or_report(risks, file, "risks", diags)) {
+  if (const YamlNode* risks = top.node("risks");
+      is_sequence_or_report(risks, file, "risks", diags)) {
     for (size_t i = 0; i < risks->size(); ++i) {
       const std::string path = fmt::format("risks[{}]", i);
       MappingReader r((*risks)[i], file, path, diags);
@@ -333,13 +359,16 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
     }
   }
 
-  if (const YamlNode* checklist = top.node("checklist"); is_mapping_or_report(checklist, file, "checklist", diags)) {
+  if (const YamlNode* checklist = top.node("checklist");
+      is_mapping_or_report(checklist, file, "checklist", diags)) {
     for (size_t e = 0; e < checklist->size(); ++e) {
       const std::string section = checklist->key(e).scalar();
       if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
-        diags.error(location_of(checklist->key(e), file),
-                    fmt::format("checklist: unknown section '{}'{}; expected technical, data or operational", section,
-                                did_you_mean_hint(section, kSections)));
+        diags.error(
+            location_of(checklist->key(e), file),
+            fmt::format(
+                "checklist: unknown section '{}'{}; expected technical, data or operational",
+                section, did_you_mean_hint(section, kSections)));
         continue;
       }
       const YamlNode* items = &checklist->value(e);
@@ -348,7 +377,8 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
         const std::string path = fmt::format("checklist.{}[{}]", section, i);
         MappingReader r((*items)[i], file, path, diags);
         r.require("item");
-        ChecklistRule item{section, r.text("item").value_or(""), read_conditions(r.node("when"), file, path + ".when", diags)};
+        ChecklistRule item{section, r.text("item").value_or(""),
+                           read_conditions(r.node("when"), file, path + ".when", diags)};
         r.finish();
         rs.checklist.push_back(std::move(item));
       }
@@ -361,7 +391,8 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
       const std::string path = fmt::format("rollback_criteria[{}]", i);
       MappingReader r((*rollback)[i], file, path, diags);
       for (const char* key : {"metric", "threshold", "action"}) r.require(key);
-      RollbackRule rule{r.text("metric").value_or(""), r.text("threshold").value_or(""), r.text("action").value_or(""),
+      RollbackRule rule{r.text("metric").value_or(""), r.text("threshold").value_or(""),
+                        r.text("action").value_or(""),
                         read_conditions(r.node("when"), file, path + ".when", diags)};
       r.finish();
       rs.rollback.push_back(std::move(rule));
@@ -369,11 +400,13 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   }
 
   top.require("data_methods");
-  if (top.has("data_methods")) read_data_methods(*top.node("data_methods"), file, rs.data_methods, diags);
+  if (top.has("data_methods"))
+    read_data_methods(*top.node("data_methods"), file, rs.data_methods, diags);
 
   if (top.has("gravity")) {
     MappingReader g(*top.node("gravity"), file, "gravity", diags);
-    if (auto v = g.number("accesses_per_user_per_day", 0, 1e9)) rs.gravity.accesses_per_user_per_day = *v;
+    if (auto v = g.number("accesses_per_user_per_day", 0, 1e9))
+      rs.gravity.accesses_per_user_per_day = *v;
     if (auto v = g.number("medium_at", 0, 100)) rs.gravity.medium_at = *v;
     if (auto v = g.number("high_at", 0, 100)) rs.gravity.high_at = *v;
     if (auto v = g.number("extreme_at", 0, 100)) rs.gravity.extreme_at = *v;
@@ -413,24 +446,35 @@ bool holds(const Condition& c, const Fact* fact) {
   if (!fact) return false;
   const FactValue& v = fact->value;
   auto any_equal = [&] {
-    return std::any_of(c.operands.begin(), c.operands.end(), [&](const FactValue& o) { return same(v, o); });
+    return std::any_of(c.operands.begin(), c.operands.end(),
+                       [&](const FactValue& o) { return same(v, o); });
   };
   switch (c.op) {
-    case Op::kEquals: return same(v, c.operands.front());
-    case Op::kNotEquals: return !same(v, c.operands.front());
-    case Op::kIn: return any_equal();
-    case Op::kNotIn: return !any_equal();
-    default: break;
+    case Op::kEquals:
+      return same(v, c.operands.front());
+    case Op::kNotEquals:
+      return !same(v, c.operands.front());
+    case Op::kIn:
+      return any_equal();
+    case Op::kNotIn:
+      return !any_equal();
+    default:
+      break;
   }
   const double* x = std::get_if<double>(&v);
   const double y = std::get<double>(c.operands.front());
   if (!x) return false;
   switch (c.op) {
-    case Op::kLess: return *x < y;
-    case Op::kLessEq: return *x <= y;
-    case Op::kGreater: return *x > y;
-    case Op::kGreaterEq: return *x >= y;
-    default: return false;
+    case Op::kLess:
+      return *x < y;
+    case Op::kLessEq:
+      return *x <= y;
+    case Op::kGreater:
+      return *x > y;
+    case Op::kGreaterEq:
+      return *x >= y;
+    default:
+      return false;
   }
 }
 
@@ -442,9 +486,11 @@ bool evaluate(const Conditions& when, const Facts& facts, std::vector<FactRead>*
     const bool ok = holds(c, fact);
     if (reads) {
       const std::string_view name = fact_registry()[c.fact_index].name;
-      bool listed = std::any_of(reads->begin(), reads->end(), [&](const FactRead& r) { return r.fact == name; });
+      bool listed = std::any_of(reads->begin(), reads->end(),
+                                [&](const FactRead& r) { return r.fact == name; });
       if (!listed) {
-        reads->push_back({name, fact ? format_fact_value(fact->value) : "unknown", fact && fact->assumed});
+        reads->push_back(
+            {name, fact ? format_fact_value(fact->value) : "unknown", fact && fact->assumed});
       }
     }
     if (!ok) return false;

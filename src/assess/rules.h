@@ -35,7 +35,7 @@ struct Conditions {
 
 struct FactRead {
   std::string_view fact;  // a registry name: lives as long as the program
-  std::string value;  // formatted, "unknown" when absent
+  std::string value;      // formatted, "unknown" when absent
   bool assumed = false;
 };
 

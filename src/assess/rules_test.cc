@@ -82,10 +82,15 @@ std::vector<Case> decision_cases() {
   using S = std::string;
   return {
       {"strategy", {{"redundant_with", S("catalog")}}, "retire", {"retire-redundant"}},
-      {"strategy", {{"active_users", 0.0}, {"actively_developed", false}}, "retire", {"retire-unused"}},
+      {"strategy",
+       {{"active_users", 0.0}, {"actively_developed", false}},
+       "retire",
+       {"retire-unused"}},
       {"strategy", {{"contractual_lock_in", true}}, "retain", {"retain-contract"}},
       {"strategy",
-       {{"proprietary_level", S("heavy")}, {"proprietary_service_count", 3.0}, {"remaining_lifespan_years", 1.0}},
+       {{"proprietary_level", S("heavy")},
+        {"proprietary_service_count", 3.0},
+        {"remaining_lifespan_years", 1.0}},
        "retain",
        {"retain-deep-proprietary-short-life", "proprietary-heavy", "lifespan-short"}},
       {"strategy",
@@ -98,24 +103,39 @@ std::vector<Case> decision_cases() {
        "repurchase",
        {"repurchase-alternative-end-of-life"}},
       {"strategy",
-       {{"proprietary_level", S("heavy")}, {"proprietary_service_count", 2.0}, {"remaining_lifespan_years", 6.0},
+       {{"proprietary_level", S("heavy")},
+        {"proprietary_service_count", 2.0},
+        {"remaining_lifespan_years", 6.0},
         {"needs_rearchitecture", true}},
        "refactor",
        {"proprietary-heavy", "lifespan-long", "developed-rearchitect"}},
-      {"strategy", {{"proprietary_level", S("light")}, {"proprietary_service_count", 1.0}}, "replatform",
+      {"strategy",
+       {{"proprietary_level", S("light")}, {"proprietary_service_count", 1.0}},
+       "replatform",
        {"proprietary-light", "vm-stateless", "lifespan-medium", "developed-keep-architecture"}},
       {"strategy", {{"containerized", true}}, "rehost", {"containerized", "proprietary-none"}},
       {"strategy", {{"stateful", true}}, "replatform", {"vm-stateful"}},
-      {"strategy", {{"actively_developed", false}, {"remaining_lifespan_years", 1.0}}, "rehost",
+      {"strategy",
+       {{"actively_developed", false}, {"remaining_lifespan_years", 1.0}},
+       "rehost",
        {"not-developed", "lifespan-short"}},
-      {"strategy", {{"data_classification", S("tier1")}, {"remaining_lifespan_years", 8.0}}, "replatform",
+      {"strategy",
+       {{"data_classification", S("tier1")}, {"remaining_lifespan_years", 8.0}},
+       "replatform",
        {"tier1-data", "lifespan-long"}},
 
       {"cutover", {}, "all_at_once", {"simple"}},
-      {"cutover", {{"has_database", true}, {"total_data_gb", 2000.0}}, "layer_by_layer", {"big-data"}},
-      {"cutover", {{"has_database", true}, {"total_data_gb", 100.0}, {"dependents", 3.0}}, "layer_by_layer",
+      {"cutover",
+       {{"has_database", true}, {"total_data_gb", 2000.0}},
+       "layer_by_layer",
+       {"big-data"}},
+      {"cutover",
+       {{"has_database", true}, {"total_data_gb", 100.0}, {"dependents", 3.0}},
+       "layer_by_layer",
        {"many-consumers", "small-data"}},
-      {"cutover", {{"has_database", true}, {"total_data_gb", 100.0}, {"criticality", S("critical")}}, "all_at_once",
+      {"cutover",
+       {{"has_database", true}, {"total_data_gb", 100.0}, {"criticality", S("critical")}},
+       "all_at_once",
        {"critical-with-data", "small-data"}},
 
       {"pattern", {{"strategy", S("retire")}}, "archive_and_decommission", {"retire"}},
@@ -123,11 +143,19 @@ std::vector<Case> decision_cases() {
       {"pattern", {{"strategy", S("repurchase")}}, "replace_and_export", {"repurchase"}},
       {"pattern", {{"strategy", S("refactor")}}, "strangler_fig", {"refactor-strangler"}},
       {"pattern",
-       {{"strategy", S("refactor")}, {"criticality", S("critical")}, {"data_classification", S("tier1")}},
+       {{"strategy", S("refactor")},
+        {"criticality", S("critical")},
+        {"data_classification", S("tier1")}},
        "parallel_run",
        {"critical-parallel-run", "refactor-strangler"}},
-      {"pattern", {{"strategy", S("rehost")}, {"downtime_budget_minutes", 5.0}}, "blue_green", {"zero-downtime-update"}},
-      {"pattern", {{"strategy", S("rehost")}, {"criticality", S("high")}}, "blue_green", {"important-update"}},
+      {"pattern",
+       {{"strategy", S("rehost")}, {"downtime_budget_minutes", 5.0}},
+       "blue_green",
+       {"zero-downtime-update"}},
+      {"pattern",
+       {{"strategy", S("rehost")}, {"criticality", S("high")}},
+       "blue_green",
+       {"important-update"}},
       {"pattern", {{"strategy", S("replatform")}}, "lift_and_shift", {"tolerant-infrastructure"}},
   };
 }
@@ -141,8 +169,10 @@ TEST(BuiltinRules, EveryDecisionCaseChoosesAsExpectedAndFiresItsRules) {
     DecisionResult result = decide(*d, facts);
     EXPECT_EQ(result.choice, c.expected) << c.decision << " case expecting " << c.expected;
     for (const char* id : c.must_fire) {
-      bool fired = std::any_of(result.fired.begin(), result.fired.end(), [&](const Vote& v) { return v.rule->id == id; });
-      EXPECT_TRUE(fired) << c.decision << ": rule " << id << " did not fire in the case expecting " << c.expected;
+      bool fired = std::any_of(result.fired.begin(), result.fired.end(),
+                               [&](const Vote& v) { return v.rule->id == id; });
+      EXPECT_TRUE(fired) << c.decision << ": rule " << id << " did not fire in the case expecting "
+                         << c.expected;
     }
   }
 }
@@ -154,7 +184,8 @@ TEST(BuiltinRules, EveryDecisionRuleHasACase) {
   }
   for (const auto& d : builtin().decisions) {
     for (const auto& rule : d.rules) {
-      EXPECT_TRUE(covered.count(d.name + "/" + rule.id)) << "no test case fires " << d.name << "/" << rule.id;
+      EXPECT_TRUE(covered.count(d.name + "/" + rule.id))
+          << "no test case fires " << d.name << "/" << rule.id;
     }
   }
 }
@@ -163,7 +194,8 @@ TEST(BuiltinRules, TraceRecordsInputsAndAssumptions) {
   Facts facts = base_facts();
   facts.set("remaining_lifespan_years", 1.0, /*assumed=*/true);
   DecisionResult result = decide(*builtin().decision("strategy"), facts);
-  auto it = std::find_if(result.fired.begin(), result.fired.end(), [](const Vote& v) { return v.rule->id == "lifespan-short"; });
+  auto it = std::find_if(result.fired.begin(), result.fired.end(),
+                         [](const Vote& v) { return v.rule->id == "lifespan-short"; });
   ASSERT_NE(it, result.fired.end());
   ASSERT_EQ(it->inputs.size(), 1u);
   EXPECT_EQ(it->inputs[0].fact, "remaining_lifespan_years");
@@ -195,7 +227,8 @@ TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
       {"unmapped-services", {{"unmapped_service_count", 1.0}}},
       {"cyclic-dependency", {{"in_cycle", true}}},
       {"transfer-appliance", {{"appliance_recommended", true}}},
-      {"sensitive-data-in-transit", {{"data_classification", S("tier1")}, {"data_store_count", 1.0}}},
+      {"sensitive-data-in-transit",
+       {{"data_classification", S("tier1")}, {"data_store_count", 1.0}}},
       {"over-budget", {{"over_downtime_budget", true}}},
       {"little-known", {{"confidence", 2.0}}},
       {"retained-exposure", {{"strategy", S("retain")}}},
@@ -207,9 +240,11 @@ TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
   staying.set("has_database", true);
   staying.set("criticality", std::string("critical"));
   for (const char* id : {"database-downtime", "dns-propagation", "certificates"}) {
-    auto risk = std::find_if(builtin().risks.begin(), builtin().risks.end(), [&](const RiskRule& r) { return r.id == id; });
+    auto risk = std::find_if(builtin().risks.begin(), builtin().risks.end(),
+                             [&](const RiskRule& r) { return r.id == id; });
     ASSERT_NE(risk, builtin().risks.end());
-    EXPECT_FALSE(evaluate(risk->when, staying, nullptr)) << id << " fires on a workload that does not move";
+    EXPECT_FALSE(evaluate(risk->when, staying, nullptr))
+        << id << " fires on a workload that does not move";
   }
   std::set<std::string> covered;
   const Facts plain = base_facts();
@@ -217,14 +252,16 @@ TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
     covered.insert(c.id);
     Facts facts = base_facts();
     for (const auto& [name, value] : c.facts) facts.set(name, value);
-    auto risk = std::find_if(builtin().risks.begin(), builtin().risks.end(), [&](const RiskRule& r) { return r.id == c.id; });
+    auto risk = std::find_if(builtin().risks.begin(), builtin().risks.end(),
+                             [&](const RiskRule& r) { return r.id == c.id; });
     ASSERT_NE(risk, builtin().risks.end()) << c.id;
     EXPECT_TRUE(evaluate(risk->when, facts, nullptr)) << c.id;
     if (!c.facts.empty()) {
       EXPECT_FALSE(evaluate(risk->when, plain, nullptr)) << c.id << " fires on a plain service";
     }
   }
-  for (const auto& r : builtin().risks) EXPECT_TRUE(covered.count(r.id)) << "no test case for risk " << r.id;
+  for (const auto& r : builtin().risks)
+    EXPECT_TRUE(covered.count(r.id)) << "no test case for risk " << r.id;
 }
 
 TEST(Rules, TiesGoToTheOptionListedFirstAndNoVotesFallBack) {
@@ -299,8 +336,10 @@ unknown_section: 1
   ASSERT_FALSE(rules);
   const std::string m = rules.error().message;
   EXPECT_EQ(rules.error().code, ErrorCode::kInvalidInput);
-  EXPECT_NE(m.find("bad.yaml:2:3: error: assumptions: unknown fact 'contanerized' (did you mean 'containerized'?)"),
-            std::string::npos) << m;
+  EXPECT_NE(m.find("bad.yaml:2:3: error: assumptions: unknown fact 'contanerized' (did you mean "
+                   "'containerized'?)"),
+            std::string::npos)
+      << m;
   EXPECT_NE(m.find("bad.yaml:9:"), std::string::npos) << m;
   EXPECT_NE(m.find("'lt' compares numbers, but criticality is text"), std::string::npos) << m;
   EXPECT_NE(m.find("unknown operator 'bigger'"), std::string::npos) << m;
@@ -323,8 +362,10 @@ data_methods:
                              "d.yaml");
   ASSERT_FALSE(typo);
   const std::string m = typo.error().message;
-  EXPECT_NE(m.find("d.yaml:4:3: error: decisions: unknown decision 'cutovr' (did you mean 'cutover'?)"),
-            std::string::npos) << m;
+  EXPECT_NE(
+      m.find("d.yaml:4:3: error: decisions: unknown decision 'cutovr' (did you mean 'cutover'?)"),
+      std::string::npos)
+      << m;
   EXPECT_NE(m.find("decisions: 'cutover' is missing"), std::string::npos) << m;
   EXPECT_NE(m.find("missing required field 'incremental_sync'"), std::string::npos) << m;
 
@@ -341,8 +382,10 @@ data_methods:
 )",
                                   "r.yaml");
   ASSERT_FALSE(reordered);
-  EXPECT_NE(reordered.error().message.find("r.yaml:7:34: error: decisions.strategy: a strategy rule cannot read"),
-            std::string::npos) << reordered.error().message;
+  EXPECT_NE(reordered.error().message.find(
+                "r.yaml:7:34: error: decisions.strategy: a strategy rule cannot read"),
+            std::string::npos)
+      << reordered.error().message;
   auto fine = RuleSet::parse(R"(decisions:
   pattern: { options: [blue_green], fallback: blue_green }
   cutover: { options: [all_at_once], fallback: all_at_once }
@@ -360,7 +403,8 @@ TEST(Rules, FillPlaceholders) {
   Facts f;
   f.set("dependents", 4.0);
   f.set("kind", std::string("batch"));
-  EXPECT_EQ(fill_placeholders("{dependents} users of this {kind}, {missing}", f), "4 users of this batch, unknown");
+  EXPECT_EQ(fill_placeholders("{dependents} users of this {kind}, {missing}", f),
+            "4 users of this batch, unknown");
 }
 
 }  // namespace

@@ -16,8 +16,13 @@ namespace {
 // Runs per day for schedule words.
 std::optional<double> schedule_runs_per_day(const std::string& word) {
   static const std::array<std::pair<const char*, double>, 7> kSchedules{{
-      {"hourly", 24}, {"daily", 1}, {"nightly", 1}, {"weekly", 1.0 / 7},
-      {"monthly", 1.0 / 30}, {"continuous", 86400}, {"realtime", 86400},
+      {"hourly", 24},
+      {"daily", 1},
+      {"nightly", 1},
+      {"weekly", 1.0 / 7},
+      {"monthly", 1.0 / 30},
+      {"continuous", 86400},
+      {"realtime", 86400},
   }};
   for (const auto& [name, runs] : kSchedules) {
     if (word == name) return runs;
@@ -27,8 +32,17 @@ std::optional<double> schedule_runs_per_day(const std::string& word) {
 
 std::optional<double> per_day_factor(std::string_view period) {
   static const std::array<std::pair<const char*, double>, 12> kPeriods{{
-      {"s", 86400}, {"sec", 86400}, {"second", 86400}, {"min", 1440}, {"minute", 1440},
-      {"h", 24}, {"hr", 24}, {"hour", 24}, {"day", 1}, {"d", 1}, {"week", 1.0 / 7},
+      {"s", 86400},
+      {"sec", 86400},
+      {"second", 86400},
+      {"min", 1440},
+      {"minute", 1440},
+      {"h", 24},
+      {"hr", 24},
+      {"hour", 24},
+      {"day", 1},
+      {"d", 1},
+      {"week", 1.0 / 7},
       {"month", 1.0 / 30},
   }};
   for (const auto& [name, factor] : kPeriods) {
@@ -56,10 +70,20 @@ std::optional<Traffic> parse_traffic(std::string_view raw) {
   if (ec != std::errc() || !std::isfinite(value) || value < 0) return std::nullopt;
   if (ptr < end) {
     switch (*ptr) {
-      case 'k': value *= 1e3; ++ptr; break;
-      case 'm': value *= 1e6; ++ptr; break;
-      case 'b': value *= 1e9; ++ptr; break;
-      default: break;
+      case 'k':
+        value *= 1e3;
+        ++ptr;
+        break;
+      case 'm':
+        value *= 1e6;
+        ++ptr;
+        break;
+      case 'b':
+        value *= 1e9;
+        ++ptr;
+        break;
+      default:
+        break;
     }
   }
   std::string rest = std::string(trim(std::string_view(ptr, end - ptr)));

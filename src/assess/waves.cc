@@ -1,11 +1,11 @@
 #include "assess/waves.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <limits>
 #include <queue>
 #include <tuple>
-
-#include <fmt/format.h>
 
 namespace ferry::assess {
 
@@ -85,18 +85,20 @@ class WaveBook {
     const int count = static_cast<int>(c.members.size());
     const bool oversized = count > options_.max_workloads || c.data_tb > options_.max_data_tb;
     if (oversized) {
-      warnings.push_back(fmt::format(
-          "{} ({} workload{}, {:.1f} TB) exceeds the wave limits ({} workloads, {:.0f} TB): it gets a "
-          "wave of its own",
-          c.name, count, count == 1 ? "" : "s", c.data_tb, options_.max_workloads,
-          options_.max_data_tb));
+      warnings.push_back(
+          fmt::format("{} ({} workload{}, {:.1f} TB) exceeds the wave limits ({} workloads, {:.0f} "
+                      "TB): it gets a "
+                      "wave of its own",
+                      c.name, count, count == 1 ? "" : "s", c.data_tb, options_.max_workloads,
+                      options_.max_data_tb));
     }
     for (int w = std::max(earliest, 1); w <= static_cast<int>(waves_.size()); ++w) {
       Wave& wave = waves_[w - 1];
       if (wave.kind != kind) continue;
-      const bool fits = oversized ? wave.members.empty()
-                                  : static_cast<int>(wave.members.size()) + count <= options_.max_workloads &&
-                                        wave.data_tb + c.data_tb <= options_.max_data_tb;
+      const bool fits =
+          oversized ? wave.members.empty()
+                    : static_cast<int>(wave.members.size()) + count <= options_.max_workloads &&
+                          wave.data_tb + c.data_tb <= options_.max_data_tb;
       if (fits) return add(w, c);
     }
     waves_.push_back(Wave{static_cast<int>(waves_.size()) + 1, kind, {}, 0, 0, 0});
@@ -181,13 +183,16 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
       std::vector<std::string> staying;
       for (size_t m : comp.members) {
         out.cycle_of[m] = static_cast<int>(out.cycles.size());
-        if (inputs[m].moving) moving_members.push_back(m);
-        else staying.push_back(inputs[m].name);
+        if (inputs[m].moving)
+          moving_members.push_back(m);
+        else
+          staying.push_back(inputs[m].name);
       }
       if (!staying.empty() && !moving_members.empty()) {
-        out.warnings.push_back(fmt::format("dependency cycle through {} includes workloads that are not "
-                                           "moving ({}); the rest of the cycle will depend across platforms",
-                                           comp.name, fmt::join(staying, ", ")));
+        out.warnings.push_back(
+            fmt::format("dependency cycle through {} includes workloads that are not "
+                        "moving ({}); the rest of the cycle will depend across platforms",
+                        comp.name, fmt::join(staying, ", ")));
       }
       out.cycles.push_back(comp.members);
       comp.members = moving_members.empty() ? comp.members : moving_members;
@@ -223,8 +228,9 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
   const int pilot_limit = std::min(options.pilot_size, options.max_workloads);
   auto eligible = [&](size_t c) {
     const Component& comp = comps[c];
-    return comp.moving && comp.members.size() == 1 && inputs[comp.members.front()].pilot_candidate &&
-           !comp.shared_infrastructure && !comp.priority && comp.risk <= options.max_pilot_risk;
+    return comp.moving && comp.members.size() == 1 &&
+           inputs[comp.members.front()].pilot_candidate && !comp.shared_infrastructure &&
+           !comp.priority && comp.risk <= options.max_pilot_risk;
   };
   struct PilotGroup {
     std::vector<size_t> comps;  // dependencies first
@@ -260,7 +266,8 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     group.confidence = 5;
     for (size_t x : group.comps) {
       for (size_t u : users[x]) {
-        if (std::find(group.comps.begin(), group.comps.end(), u) == group.comps.end()) group.self_contained = false;
+        if (std::find(group.comps.begin(), group.comps.end(), u) == group.comps.end())
+          group.self_contained = false;
       }
       const WaveInput& in = inputs[comps[x].members.front()];
       group.application = group.application || in.application;
@@ -274,8 +281,8 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
   // back across platforms), then well-known ones (a pilot built on guesses
   // proves little), then those with an application, then the safest.
   auto group_key = [&](const PilotGroup& g) {
-    return std::make_tuple(!g.self_contained, g.confidence < 3, !g.application, g.risk, -g.confidence, g.data_tb,
-                           g.comps.size(),
+    return std::make_tuple(!g.self_contained, g.confidence < 3, !g.application, g.risk,
+                           -g.confidence, g.data_tb, g.comps.size(),
                            std::cref(comps[g.comps.back()].name));
   };
   std::sort(groups.begin(), groups.end(),
@@ -295,7 +302,8 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
         tb += comps[x].data_tb;
       }
     }
-    if (added == 0 || pilot_count + added > pilot_limit || pilot_tb + tb > options.max_data_tb) continue;
+    if (added == 0 || pilot_count + added > pilot_limit || pilot_tb + tb > options.max_data_tb)
+      continue;
     for (size_t x : group.comps) {
       if (comp_wave[x] == 0) assign(x, book.place(comps[x], 1, WaveKind::kPilot, out.warnings));
     }
@@ -305,7 +313,8 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
   }
   if (pilot_count == 0 && options.pilot_size > 0) {
     out.warnings.push_back(
-        "no workload qualifies for a pilot wave (a simple, low-risk move without tier 1 data, with its dependencies)");
+        "no workload qualifies for a pilot wave (a simple, low-risk move without tier 1 data, with "
+        "its dependencies)");
   }
 
   // 3. Shared infrastructure whose own dependencies are already placed.
@@ -320,9 +329,10 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
       earliest = std::max(earliest, comp_wave[d]);
     }
     if (!ready) {
-      out.warnings.push_back(fmt::format("shared infrastructure {} depends on workloads outside the "
-                                         "infrastructure group; it moves with the regular waves",
-                                         comp.name));
+      out.warnings.push_back(
+          fmt::format("shared infrastructure {} depends on workloads outside the "
+                      "infrastructure group; it moves with the regular waves",
+                      comp.name));
       continue;
     }
     assign(c, book.place(comp, earliest, WaveKind::kSharedInfrastructure, out.warnings));
@@ -360,7 +370,8 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     assign(c, book.place(comps[c], earliest, WaveKind::kMigration, out.warnings));
     for (size_t dep : dependents[c]) {
       if (--waiting[dep] == 0) {
-        ready.emplace(earliest_wave(dep), !comps[dep].priority, comps[dep].risk, comps[dep].name, dep);
+        ready.emplace(earliest_wave(dep), !comps[dep].priority, comps[dep].risk, comps[dep].name,
+                      dep);
       }
     }
   }
@@ -371,7 +382,8 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
   //    platforms). Dependents first, each component moves to the latest
   //    migration wave no later than its earliest dependent that has room.
   for (size_t c = comps.size(); c-- > 0;) {
-    if (comp_wave[c] == 0 || book.kind(comp_wave[c]) != WaveKind::kMigration || users[c].empty()) continue;
+    if (comp_wave[c] == 0 || book.kind(comp_wave[c]) != WaveKind::kMigration || users[c].empty())
+      continue;
     int latest = std::numeric_limits<int>::max();
     for (size_t u : users[c]) {
       if (comp_wave[u] != 0) latest = std::min(latest, comp_wave[u]);

@@ -15,11 +15,11 @@ struct WaveInput {
   std::vector<size_t> hard_deps;  // indices into the input
   bool moving = true;             // false for retire / retain: never scheduled
   bool shared_infrastructure = false;
-  bool priority = false;          // tier 1 data: scheduled first among equals
-  int risk = 0;                   // lower is safer; the pilot takes the safest
-  bool pilot_candidate = false;   // simple enough to rehearse the runbook on
-  int confidence = 0;             // among equally safe pilots, the better-known first
-  bool application = true;        // not a database, cache, queue or store: a pilot should cut one over
+  bool priority = false;         // tier 1 data: scheduled first among equals
+  int risk = 0;                  // lower is safer; the pilot takes the safest
+  bool pilot_candidate = false;  // simple enough to rehearse the runbook on
+  int confidence = 0;            // among equally safe pilots, the better-known first
+  bool application = true;  // not a database, cache, queue or store: a pilot should cut one over
   double data_tb = 0;
   double duration_days = 0;
 };
@@ -41,7 +41,7 @@ struct Wave {
   // The longest chain of hard dependencies inside the wave; independent
   // members move in parallel.
   double duration_days = 0;
-  double start_day = 0;      // waves run one after another
+  double start_day = 0;  // waves run one after another
 };
 
 struct WaveSchedule {
@@ -60,6 +60,7 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
 
 // Strongly connected components (Tarjan, iterative), in reverse topological
 // order: every component comes after the components it depends on.
-std::vector<std::vector<size_t>> strongly_connected_components(const std::vector<WaveInput>& inputs);
+std::vector<std::vector<size_t>> strongly_connected_components(
+    const std::vector<WaveInput>& inputs);
 
 }  // namespace ferry::assess

@@ -75,7 +75,8 @@ TEST(Waves, PropertiesHoldOnRandomEstates) {
     // Capacity: a wave over the limits holds a single component.
     for (const auto& wave : s.waves) {
       EXPECT_FALSE(wave.members.empty());
-      if (static_cast<int>(wave.members.size()) > options.max_workloads || wave.data_tb > options.max_data_tb) {
+      if (static_cast<int>(wave.members.size()) > options.max_workloads ||
+          wave.data_tb > options.max_data_tb) {
         std::set<int> cycles;
         for (size_t m : wave.members) cycles.insert(s.cycle_of[m]);
         EXPECT_TRUE(wave.members.size() == 1 || (cycles.size() == 1 && *cycles.begin() >= 0))
@@ -88,7 +89,8 @@ TEST(Waves, PropertiesHoldOnRandomEstates) {
           // The pilot moves on its own: what a member depends on is in the pilot too.
           for (size_t d : g[m].hard_deps) {
             if (g[d].moving) {
-              EXPECT_EQ(s.wave_of[d], 1) << g[m].name << " pilots without its dependency " << g[d].name;
+              EXPECT_EQ(s.wave_of[d], 1)
+                  << g[m].name << " pilots without its dependency " << g[d].name;
             }
           }
           EXPECT_TRUE(g[m].pilot_candidate);
@@ -112,8 +114,8 @@ TEST(Waves, PropertiesHoldOnRandomEstates) {
 
 TEST(Waves, PilotThenSharedInfrastructureThenDependencyOrder) {
   //  0 dns (infra)   1 static-site (safe, standalone)   2 db   3 api -> db, dns   4 ui -> api
-  std::vector<WaveInput> g{node("dns"), node("static-site"), node("db", {}, 5), node("api", {2, 0}, 5),
-                           node("ui", {3}, 5)};
+  std::vector<WaveInput> g{node("dns"), node("static-site"), node("db", {}, 5),
+                           node("api", {2, 0}, 5), node("ui", {3}, 5)};
   g[0].shared_infrastructure = true;
   WaveSchedule s = schedule_waves(g, WaveOptions{2, 50, 1, 3});
   ASSERT_GE(s.waves.size(), 3u);
@@ -147,10 +149,12 @@ TEST(Waves, DatabasesMoveWithTheirConsumersNotMonthsBefore) {
   // slow service, so it waits and moves with the consumer.
   // db, a and b are ready at once; with two per wave the forward pass puts db
   // in wave 1, and app (which needs b) lands in wave 2.
-  std::vector<WaveInput> g{node("a", {}, 5), node("db", {}, 5), node("b", {}, 5), node("app", {1, 2}, 5)};
+  std::vector<WaveInput> g{node("a", {}, 5), node("db", {}, 5), node("b", {}, 5),
+                           node("app", {1, 2}, 5)};
   g[0].priority = true;
   WaveSchedule s = schedule_waves(g, WaveOptions{3, 50, 0, 3});
-  EXPECT_EQ(s.wave_of[1], s.wave_of[3]) << "db wave " << s.wave_of[1] << ", app wave " << s.wave_of[3];
+  EXPECT_EQ(s.wave_of[1], s.wave_of[3])
+      << "db wave " << s.wave_of[1] << ", app wave " << s.wave_of[3];
   EXPECT_GE(s.wave_of[3], s.wave_of[2]);
   EXPECT_EQ(s.waves.size(), 2u);
 }
@@ -172,7 +176,8 @@ TEST(Waves, DataCapacitySplitsWavesAndOversizedGetTheirOwn) {
   EXPECT_EQ(s.waves.size(), 3u);
   EXPECT_NE(s.wave_of[0], s.wave_of[1]);
   ASSERT_EQ(s.warnings.size(), 1u);
-  EXPECT_NE(s.warnings[0].find("huge (1 workload, 68.0 TB) exceeds the wave limits"), std::string::npos);
+  EXPECT_NE(s.warnings[0].find("huge (1 workload, 68.0 TB) exceeds the wave limits"),
+            std::string::npos);
 }
 
 TEST(Waves, TierOneDataGoesFirstAmongReadyWorkloads) {
@@ -185,7 +190,8 @@ TEST(Waves, TierOneDataGoesFirstAmongReadyWorkloads) {
 
 TEST(Waves, DeepChainsDoNotOverflowTheStack) {
   std::vector<WaveInput> g;
-  for (size_t i = 0; i < 200000; ++i) g.push_back(node("n", i == 0 ? std::vector<size_t>{} : std::vector<size_t>{i - 1}, 5));
+  for (size_t i = 0; i < 200000; ++i)
+    g.push_back(node("n", i == 0 ? std::vector<size_t>{} : std::vector<size_t>{i - 1}, 5));
   auto components = strongly_connected_components(g);
   EXPECT_EQ(components.size(), g.size());
   EXPECT_EQ(components.front(), std::vector<size_t>{0});  // dependencies come first

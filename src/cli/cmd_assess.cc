@@ -1,11 +1,11 @@
 // ferry assess: read inventories, decide, schedule, render the plan.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <memory>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "assess/importers.h"
 #include "assess/plan.h"
@@ -27,7 +27,8 @@ struct AssessOptions {
   std::string catalog_file;
 };
 
-constexpr const char* kDescription = R"(Reads one or more inventories and decides, for every workload: a 6R strategy
+constexpr const char* kDescription =
+    R"(Reads one or more inventories and decides, for every workload: a 6R strategy
 (rehost, replatform, refactor, repurchase, retire, retain) with every rule that
 fired, a confidence rating from 1 to 5, the open/sovereign equivalent of each
 cloud service, its data gravity, how each data store moves and how long that
@@ -62,7 +63,8 @@ class StepTimer {
  public:
   void done(const char* step) {
     const auto now = std::chrono::steady_clock::now();
-    log_debug(fmt::format("{}: {:.3f} s", step, std::chrono::duration<double>(now - last_).count()));
+    log_debug(
+        fmt::format("{}: {:.3f} s", step, std::chrono::duration<double>(now - last_).count()));
     last_ = now;
   }
 
@@ -93,7 +95,8 @@ int run_assess(const AssessOptions& o) {
     return exit_status(ExitCode::kUsage);
   }
   const std::string rules_name = o.rules_file.empty() ? "data/rules.yaml (built in)" : o.rules_file;
-  const std::string catalog_name = o.catalog_file.empty() ? "data/catalog.yaml (built in)" : o.catalog_file;
+  const std::string catalog_name =
+      o.catalog_file.empty() ? "data/catalog.yaml (built in)" : o.catalog_file;
 
   StepTimer timer;
   // 1. Rules, catalog and inventories; every problem in every input is
@@ -118,7 +121,8 @@ int run_assess(const AssessOptions& o) {
     return status;
   }
   std::vector<std::string> warning_lines;
-  for (const auto& d : warnings.all()) warning_lines.push_back(d.where.to_string() + ": " + d.message);
+  for (const auto& d : warnings.all())
+    warning_lines.push_back(d.where.to_string() + ": " + d.message);
 
   // 2. Decide and schedule.
   Plan plan = build_plan(*estate, *rules, *catalog, warning_lines);
@@ -136,8 +140,9 @@ int run_assess(const AssessOptions& o) {
   } else if (auto written = write_file_atomically(o.out, text); !written) {
     status = report_error(written.error());
   } else {
-    log_info(fmt::format("wrote {} ({} workloads, {} waves, {} warning{})", o.out, plan.workloads.size(),
-                         plan.waves.size(), plan.warnings.size(), plan.warnings.size() == 1 ? "" : "s"));
+    log_info(fmt::format("wrote {} ({} workloads, {} waves, {} warning{})", o.out,
+                         plan.workloads.size(), plan.waves.size(), plan.warnings.size(),
+                         plan.warnings.size() == 1 ? "" : "s"));
   }
   skip_freeing_at_exit(std::move(plan));
   skip_freeing_at_exit(std::move(*estate));

@@ -1,8 +1,7 @@
 // ferry: move running workloads between platforms with a way back at every step.
+#include <CLI/CLI.hpp>
 #include <array>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "core/exit_codes.h"
@@ -12,7 +11,8 @@ namespace ferry::cli {
 namespace {
 
 constexpr std::array kCommands{
-    Command{"assess", "Plan the migration of an estate: strategy, waves, data moves, risks", install_assess},
+    Command{"assess", "Plan the migration of an estate: strategy, waves, data moves, risks",
+            install_assess},
 };
 
 constexpr const char* kFooter = R"(
@@ -26,8 +26,10 @@ Run 'ferry COMMAND --help' for a command's options. Docs: README.md and docs/.)"
 int main(int argc, char** argv) {
   using namespace ferry;
   using namespace ferry::cli;
-  CLI::App app{"ferry moves running workloads between platforms with no downtime and a way back at every step.",
-               "ferry"};
+  CLI::App app{
+      "ferry moves running workloads between platforms with no downtime and a way back at every "
+      "step.",
+      "ferry"};
   app.set_version_flag("--version", std::string("ferry ") + FERRY_VERSION);
   app.footer(kFooter);
   bool verbose = false;

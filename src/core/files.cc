@@ -89,7 +89,8 @@ Result<void> write_file_atomically(const std::string& requested, std::string_vie
   if (exists && !S_ISREG(existing.st_mode)) {
     // A device or pipe (/dev/stdout, a FIFO) cannot be replaced by rename.
     const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
-    if (fd < 0) return fail(ErrorCode::kIo, path + ": cannot open for writing: " + std::strerror(errno));
+    if (fd < 0)
+      return fail(ErrorCode::kIo, path + ": cannot open for writing: " + std::strerror(errno));
     auto written = write_all(fd, content, path);
     ::close(fd);
     return written;
@@ -106,7 +107,8 @@ Result<void> write_file_atomically(const std::string& requested, std::string_vie
     return io_error("cannot set file mode");
   }
   if (!temp.close()) return io_error("close failed");
-  if (std::rename(temp.path().c_str(), path.c_str()) != 0) return io_error("cannot rename into place");
+  if (std::rename(temp.path().c_str(), path.c_str()) != 0)
+    return io_error("cannot rename into place");
   temp.release();
   return {};
 }

@@ -10,7 +10,8 @@ namespace ferry {
 namespace {
 
 TEST(Files, AtomicWriteReplacesContentAndLeavesNoTemporaryFile) {
-  auto dir = std::filesystem::temp_directory_path() / ("ferry_files_test_" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ferry_files_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "out.txt").string();
   ASSERT_TRUE(write_file_atomically(path, "first"));
@@ -45,7 +46,8 @@ namespace ferry {
 namespace {
 
 TEST(Files, WritesThroughSymlinksAndKeepsTheMode) {
-  auto dir = std::filesystem::temp_directory_path() / ("ferry_files_link_" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ferry_files_link_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto real = dir / "real.txt", link = dir / "link.txt";
   ASSERT_TRUE(write_file_atomically(real.string(), "old"));
@@ -60,7 +62,9 @@ TEST(Files, WritesThroughSymlinksAndKeepsTheMode) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(Files, WritesToDevicesDirectly) { EXPECT_TRUE(write_file_atomically("/dev/null", "discarded")); }
+TEST(Files, WritesToDevicesDirectly) {
+  EXPECT_TRUE(write_file_atomically("/dev/null", "discarded"));
+}
 
 }  // namespace
 }  // namespace ferry

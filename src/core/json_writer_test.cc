@@ -53,7 +53,13 @@ namespace {
 
 TEST(JsonWriter, DeepContainersStayOnOneLine) {
   JsonWriter w(/*pretty_depth=*/1);
-  w.begin_object().key("a").begin_object().field("x", 1).key("l").value(std::vector<std::string>{"p", "q"}).end_object();
+  w.begin_object()
+      .key("a")
+      .begin_object()
+      .field("x", 1)
+      .key("l")
+      .value(std::vector<std::string>{"p", "q"})
+      .end_object();
   w.key("e").begin_array().end_array().end_object();
   EXPECT_EQ(w.take(), "{\n  \"a\": {\"x\": 1, \"l\": [\"p\", \"q\"]},\n  \"e\": []\n}\n");
 }

@@ -19,8 +19,8 @@ spdlog::logger& logger() {
 }  // namespace
 
 void init_logging(LogLevel level) {
-  static constexpr spdlog::level::level_enum kLevels[] = {
-      spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err};
+  static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
+                                                          spdlog::level::warn, spdlog::level::err};
   logger().set_level(kLevels[static_cast<int>(level)]);
 }
 

@@ -1,5 +1,6 @@
 #include "core/yaml.h"
 
+#include <fmt/format.h>
 #include <yaml.h>
 
 #include <charconv>
@@ -7,8 +8,6 @@
 #include <memory>
 #include <optional>
 #include <unordered_map>
-
-#include <fmt/format.h>
 
 #include "core/text.h"
 
@@ -37,8 +36,10 @@ struct Event {
 
 std::optional<bool> YamlNode::as_bool() const {
   if (kind_ != Kind::kScalar) return std::nullopt;
-  static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"};
-  static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"};
+  static const char* const kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                      "YES",  "on",   "On",   "ON"};
+  static const char* const kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                       "NO",    "off",   "Off",   "OFF"};
   for (const char* t : kTrue) {
     if (scalar_ == t) return true;
   }
@@ -67,7 +68,8 @@ std::optional<int64_t> YamlNode::as_integer() const {
 const YamlNode* YamlNode::find(std::string_view key) const {
   if (kind_ != Kind::kMapping) return nullptr;
   for (size_t i = 0; i + 1 < children_.size(); i += 2) {
-    if (children_[i].kind_ == Kind::kScalar && children_[i].scalar_ == key) return &children_[i + 1];
+    if (children_[i].kind_ == Kind::kScalar && children_[i].scalar_ == key)
+      return &children_[i + 1];
   }
   return nullptr;
 }
@@ -82,8 +84,10 @@ class YamlBuilder {
 
   Result<YamlNode> build(std::string_view text, const std::string& file) {
     std::unique_ptr<yaml_parser_t, ParserDeleter> parser(new yaml_parser_t);
-    if (!yaml_parser_initialize(parser.get())) return fail(ErrorCode::kInternal, "libyaml: out of memory");
-    yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()), text.size());
+    if (!yaml_parser_initialize(parser.get()))
+      return fail(ErrorCode::kInternal, "libyaml: out of memory");
+    yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(text.data()),
+                                 text.size());
     std::vector<YamlNode> stack;
     std::vector<std::string> anchors_in_progress;
     YamlNode root;
@@ -109,9 +113,11 @@ class YamlBuilder {
           // One document per file; later documents are ignored.
           return have_root ? std::move(root) : YamlNode{};
         case YAML_SCALAR_EVENT: {
-          node.scalar_.assign(reinterpret_cast<const char*>(e.data.scalar.value), e.data.scalar.length);
+          node.scalar_.assign(reinterpret_cast<const char*>(e.data.scalar.value),
+                              e.data.scalar.length);
           node.quoted_ = e.data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-          node.kind_ = (!node.quoted_ && is_null_text(node.scalar_)) ? YamlNode::Kind::kNull : YamlNode::Kind::kScalar;
+          node.kind_ = (!node.quoted_ && is_null_text(node.scalar_)) ? YamlNode::Kind::kNull
+                                                                     : YamlNode::Kind::kScalar;
           anchor = reinterpret_cast<const char*>(e.data.scalar.anchor);
           if (anchor) anchors_[anchor] = {node, 1};
           if (++nodes_ > kMaxNodes) return too_large(file, node);
@@ -121,12 +127,13 @@ class YamlBuilder {
         case YAML_ALIAS_EVENT: {
           auto it = anchors_.find(reinterpret_cast<const char*>(e.data.alias.anchor));
           if (it == anchors_.end()) {
-            return fail(ErrorCode::kInvalidInput,
-                        fmt::format("{}:{}:{}: error: unknown alias", file, node.line_, node.column_));
+            return fail(ErrorCode::kInvalidInput, fmt::format("{}:{}:{}: error: unknown alias",
+                                                              file, node.line_, node.column_));
           }
           nodes_ += it->second.second;
           if (nodes_ > kMaxNodes) return too_large(file, node);
-          if (!add(YamlNode(it->second.first), stack, root, have_root)) return nested_root_error(file);
+          if (!add(YamlNode(it->second.first), stack, root, have_root))
+            return nested_root_error(file);
           continue;
         }
         case YAML_SEQUENCE_START_EVENT:
@@ -174,9 +181,10 @@ class YamlBuilder {
     return fail(ErrorCode::kInternal, file + ": YAML document has two roots");
   }
   static tl::unexpected<Error> too_large(const std::string& file, const YamlNode& at) {
-    return fail(ErrorCode::kInvalidInput,
-                fmt::format("{}:{}:{}: error: the document grows past {} nodes (aliases expanding?)", file,
-                            at.line_, at.column_, kMaxNodes));
+    return fail(
+        ErrorCode::kInvalidInput,
+        fmt::format("{}:{}:{}: error: the document grows past {} nodes (aliases expanding?)", file,
+                    at.line_, at.column_, kMaxNodes));
   }
   static size_t count(const YamlNode& n) {
     size_t total = 1;
@@ -193,8 +201,8 @@ class YamlBuilder {
       auto [it, inserted] = seen.emplace(key.scalar_, &key);
       if (!inserted) {
         return Error{ErrorCode::kInvalidInput,
-                     fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file, key.line_,
-                                 key.column_, key.scalar_, it->second->line_),
+                     fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file,
+                                 key.line_, key.column_, key.scalar_, it->second->line_),
                      {}};
       }
     }

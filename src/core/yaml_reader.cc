@@ -1,9 +1,9 @@
 #include "core/yaml_reader.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "core/text.h"
 
@@ -19,11 +19,13 @@ SourceLocation location_of(const YamlNode& node, const std::string& file) {
   return SourceLocation{file, node.line(), node.column()};
 }
 
-MappingReader::MappingReader(const YamlNode& node, std::string file, std::string path, Diagnostics& diags)
+MappingReader::MappingReader(const YamlNode& node, std::string file, std::string path,
+                             Diagnostics& diags)
     : node_(node), file_(std::move(file)), path_(std::move(path)), diags_(diags) {
   if (!node_.is_mapping()) {
     valid_ = false;
-    diags_.error(where(), fmt::format("{}: expected a mapping of keys to values", path_.empty() ? "document" : path_));
+    diags_.error(where(), fmt::format("{}: expected a mapping of keys to values",
+                                      path_.empty() ? "document" : path_));
   }
 }
 
@@ -106,12 +108,14 @@ std::optional<int64_t> MappingReader::integer(std::string_view key, int64_t min,
   return out;
 }
 
-std::optional<std::string> MappingReader::choice(std::string_view key, std::span<const std::string> allowed) {
+std::optional<std::string> MappingReader::choice(std::string_view key,
+                                                 std::span<const std::string> allowed) {
   auto raw = text(key);
   if (!raw) return std::nullopt;
   const std::string lowered = to_lower(*raw);
   if (std::find(allowed.begin(), allowed.end(), lowered) != allowed.end()) return lowered;
-  error_at(key, fmt::format("unknown value '{}'{}; expected one of: {}", *raw, did_you_mean_hint(*raw, allowed),
+  error_at(key, fmt::format("unknown value '{}'{}; expected one of: {}", *raw,
+                            did_you_mean_hint(*raw, allowed),
                             join(std::vector<std::string>(allowed.begin(), allowed.end()), ", ")));
   return std::nullopt;
 }
@@ -132,7 +136,8 @@ std::optional<std::vector<std::string>> MappingReader::text_list(std::string_vie
   for (size_t i = 0; i < v->size(); ++i) {
     const YamlNode& item = (*v)[i];
     if (!item.is_scalar()) {
-      diags_.error(location_of(item, file_), fmt::format("{}[{}]: expected text, got a list or mapping", field(key), i));
+      diags_.error(location_of(item, file_),
+                   fmt::format("{}[{}]: expected text, got a list or mapping", field(key), i));
       ok = false;
       continue;
     }
@@ -151,7 +156,8 @@ SourceLocation MappingReader::element_location(std::string_view key, size_t inde
 void MappingReader::require(std::string_view key) {
   const YamlNode* v = value(key);
   if (valid_ && (!v || v->is_null())) {
-    diags_.error(where(), fmt::format("{}: missing required field '{}'", path_.empty() ? "document" : path_, key));
+    diags_.error(where(), fmt::format("{}: missing required field '{}'",
+                                      path_.empty() ? "document" : path_, key));
   }
 }
 
@@ -162,8 +168,9 @@ void MappingReader::finish() {
     const std::string name = k.is_scalar() ? k.scalar() : "?";
     if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
     const std::vector<std::string> known(known_.begin(), known_.end());
-    diags_.error(location_of(k, file_), fmt::format("{}: unknown key '{}'{}", path_.empty() ? "top level" : path_,
-                                                    name, did_you_mean_hint(name, known)));
+    diags_.error(location_of(k, file_),
+                 fmt::format("{}: unknown key '{}'{}", path_.empty() ? "top level" : path_, name,
+                             did_you_mean_hint(name, known)));
   }
 }
 

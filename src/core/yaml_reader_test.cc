@@ -33,11 +33,14 @@ TEST(YamlReader, ReadsTypedFieldsAndReportsEveryProblem) {
   const std::string all = diags.to_string();
   EXPECT_EQ(diags.error_count(), 5u) << all;
   EXPECT_NE(all.find("w.yaml:2:7: error: workloads[0].size: expected a number, got 'big'"),
-            std::string::npos) << all;
+            std::string::npos)
+      << all;
   EXPECT_NE(all.find("workloads[0].kind: unknown value 'servise' (did you mean 'service'?)"),
-            std::string::npos) << all;
+            std::string::npos)
+      << all;
   EXPECT_NE(all.find("w.yaml:4:7: error: workloads[0].flag: expected true or false"),
-            std::string::npos) << all;
+            std::string::npos)
+      << all;
   EXPECT_NE(all.find("w.yaml:6:1: error: workloads[0]: unknown key 'extra_key'"), std::string::npos)
       << all;
   EXPECT_NE(all.find("missing required field 'owner'"), std::string::npos) << all;

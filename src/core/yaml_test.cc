@@ -6,7 +6,8 @@ namespace ferry {
 namespace {
 
 TEST(Yaml, BuildsATreeWithPositions) {
-  auto doc = parse_yaml("name: web\nlist: [a, 'b']\nnested:\n  - { x: 1 }\nempty:\nquoted: \"null\"\n", "t.yaml");
+  auto doc = parse_yaml(
+      "name: web\nlist: [a, 'b']\nnested:\n  - { x: 1 }\nempty:\nquoted: \"null\"\n", "t.yaml");
   ASSERT_TRUE(doc) << doc.error().to_string();
   ASSERT_TRUE(doc->is_mapping());
   EXPECT_EQ(doc->size(), 5u);
@@ -58,12 +59,14 @@ TEST(Yaml, AliasExpansionIsBounded) {
   std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i < 9; ++i) {
     laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
-    for (int j = 0; j < 10; ++j) laughs += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    for (int j = 0; j < 10; ++j)
+      laughs += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
     laughs += "]\n";
   }
   auto doc = parse_yaml(laughs, "laughs.yaml");
   ASSERT_FALSE(doc);
-  EXPECT_NE(doc.error().message.find("grows past 2000000 nodes"), std::string::npos) << doc.error().message;
+  EXPECT_NE(doc.error().message.find("grows past 2000000 nodes"), std::string::npos)
+      << doc.error().message;
 }
 
 TEST(Yaml, JsonIsReadToo) {
