@@ -156,9 +156,9 @@ void settle_data_of_workloads_not_moving(WorkloadPlan& p) {
     item.why =
         retire
             ? fmt::format(
-                  "retiring: archive {:.0f} GB for compliance ({:.1f} h to archive storage), keep "
+                  "retiring: archive {:.0f} GB for compliance ({} to archive storage), keep "
                   "the audit trail",
-                  item.size_gb, item.transfer_hours)
+                  item.size_gb, hours_text(item.transfer_hours))
             : "retained: the data stays where it is";
   }
 }

@@ -78,7 +78,7 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
         break;
       }
     }
-    std::string why = fmt::format("{:.1f} TB", size_tb);
+    std::string why = size_tb >= 1 ? fmt::format("{:.1f} TB", size_tb) : fmt::format("{:.0f} GB", item.size_gb);
     if (method == "dump_restore") {
       const double dump_minutes = item.transfer_hours * m.dump_restore_factor * 60;
       if (dump_minutes <= budget_minutes) {
