@@ -98,8 +98,11 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
       why += fmt::format(" is past the dump-and-restore size; {}", transfer);
     }
     if (item.method.empty()) {
-      if (method == "logical_replication" && !item.engine.empty() &&
-          !listed(m.logical_replication_engines, item.engine)) {
+      if (auto own = m.engine_methods.find(item.engine); own != m.engine_methods.end()) {
+        method = own->second.method;
+        why += fmt::format("; {} replicates itself: {}", item.engine, own->second.how);
+      } else if (method == "logical_replication" && !item.engine.empty() &&
+                 !listed(m.logical_replication_engines, item.engine)) {
         method = "cdc";
         why += fmt::format("; {} has no native logical replication, so change data capture",
                            item.engine);

@@ -52,10 +52,22 @@ TEST(DataPlan, SizeTiersFollowTheMigrationVelocityTable) {
 
 TEST(DataPlan, EnginesWithoutLogicalReplicationUseCdc) {
   PlanningDefaults d;
-  auto item = plan_data_store(store("redis", 200), 5, d, rules(), 100);
+  auto item = plan_data_store(store("cassandra", 200), 5, d, rules(), 100);
   EXPECT_EQ(item.method, "cdc");
-  EXPECT_NE(item.why.find("redis has no native logical replication"), std::string::npos)
+  EXPECT_NE(item.why.find("cassandra has no native logical replication"), std::string::npos)
       << item.why;
+}
+
+TEST(DataPlan, EnginesWithTheirOwnReplicationUseIt) {
+  PlanningDefaults d;
+  auto redis = plan_data_store(store("redis", 200), 5, d, rules(), 100);
+  EXPECT_EQ(redis.method, "replica_sync");
+  EXPECT_EQ(redis.downtime_minutes, 1);
+  EXPECT_NE(redis.why.find("REPLICAOF"), std::string::npos) << redis.why;
+  EXPECT_EQ(plan_data_store(store("elasticsearch", 3000), 5, d, rules(), 100).method,
+            "snapshot_reindex");
+  // Small enough to dump within the budget: no replication needed.
+  EXPECT_EQ(plan_data_store(store("redis", 6), 30, d, rules(), 100).method, "dump_restore");
 }
 
 TEST(DataPlan, CatchUpAccountsForTheChangeRate) {

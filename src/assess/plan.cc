@@ -205,6 +205,8 @@ std::string method_label(const std::string& method) {
   if (method == "cdc") return "CDC";
   if (method == "physical_cdc") return "physical + CDC";
   if (method == "incremental_sync") return "incremental file sync";
+  if (method == "replica_sync") return "replica sync";
+  if (method == "snapshot_reindex") return "snapshot + reindex";
   return method;  // archive, stays
 }
 

@@ -20,10 +20,11 @@ const std::vector<std::string> kOpNames{"equals", "not", "in",  "not_in", "lt",
 const std::vector<std::string> kSeverities{"low", "medium", "high"};
 const std::vector<std::string> kSections{"technical", "data", "operational"};
 const std::vector<std::string> kDecisions{"strategy", "cutover", "pattern"};
-const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc", "physical_cdc",
-                                              "incremental_sync"};
-const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc",
-                                        "physical_cdc", "incremental_sync"};
+const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc",          "physical_cdc",
+                                              "incremental_sync",    "replica_sync", "snapshot_reindex"};
+const std::vector<std::string> kEngineMethods{"replica_sync", "snapshot_reindex"};
+const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc", "physical_cdc",
+                                        "incremental_sync"};
 
 std::vector<std::string> fact_names() {
   std::vector<std::string> out;
@@ -215,7 +216,19 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
   r.require("cutover_minutes");
   const YamlNode* tiers = r.node("by_size");
   const YamlNode* cutover = r.node("cutover_minutes");
+  const YamlNode* engines = r.node("engine_methods");
   r.finish();
+  if (is_mapping_or_report(engines, file, "data_methods.engine_methods", diags)) {
+    for (size_t e = 0; e < engines->size(); ++e) {
+      const std::string engine = engines->key(e).scalar();
+      MappingReader em(engines->value(e), file, "data_methods.engine_methods." + engine, diags);
+      em.require("method");
+      em.require("how");
+      EngineMethod method{em.choice("method", kEngineMethods).value_or(""), em.text("how").value_or("")};
+      em.finish();
+      m.engine_methods[engine] = std::move(method);
+    }
+  }
   if (is_sequence_or_report(tiers, file, "data_methods.by_size", diags)) {
     for (size_t i = 0; i < tiers->size(); ++i) {
       MappingReader t((*tiers)[i], file, fmt::format("data_methods.by_size[{}]", i), diags);

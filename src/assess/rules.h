@@ -81,6 +81,12 @@ struct SizeTier {
   std::string method;
 };
 
+// An engine whose own replication beats generic CDC for the online copy.
+struct EngineMethod {
+  std::string method;  // replica_sync, snapshot_reindex
+  std::string how;     // one line for the plan
+};
+
 struct DataMethodRules {
   std::vector<std::string> file_engines;
   std::vector<std::string> logical_replication_engines;
@@ -88,6 +94,7 @@ struct DataMethodRules {
   std::vector<SizeTier> by_size;
   double dump_restore_factor = 2.0;
   std::map<std::string, double> cutover_minutes;
+  std::map<std::string, EngineMethod> engine_methods;  // by engine
 };
 
 struct GravityRules {

@@ -68,7 +68,7 @@ const char* kScaffold = R"(
   pattern: { options: [blue_green], fallback: blue_green }
 data_methods:
   by_size: [ { method: dump_restore } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15 }
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
 )";
 
 struct Case {
@@ -378,7 +378,7 @@ data_methods:
     rules: [ { id: loop, when: { strategy: rehost }, vote: { rehost: 1 }, because: x } ]
 data_methods:
   by_size: [ { method: dump_restore } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15 }
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
 )",
                                   "r.yaml");
   ASSERT_FALSE(reordered);
@@ -392,7 +392,7 @@ data_methods:
   strategy: { options: [rehost], fallback: rehost }
 data_methods:
   by_size: [ { method: dump_restore } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15 }
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
 )",
                              "f.yaml");
   ASSERT_TRUE(fine) << fine.error().to_string();
