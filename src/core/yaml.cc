@@ -194,17 +194,30 @@ class YamlBuilder {
   // YAML forbids repeated keys; silently keeping one of them would hide a
   // mistake, so it is an error naming both places.
   static std::optional<Error> duplicate_key(const YamlNode& mapping, const std::string& file) {
+    auto duplicate = [&](const YamlNode& key, const YamlNode& first) {
+      return Error{ErrorCode::kInvalidInput,
+                   fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file, key.line_, key.column_,
+                               key.scalar_, first.line_),
+                   {}};
+    };
+    // Mappings in configuration are small: comparing pairs beats building a
+    // hash set for each of the hundreds of thousands in a large inventory.
+    if (mapping.size() <= 32) {
+      for (size_t i = 1; i < mapping.size(); ++i) {
+        const YamlNode& key = mapping.key(i);
+        if (!key.is_scalar()) continue;
+        for (size_t j = 0; j < i; ++j) {
+          if (mapping.key(j).is_scalar() && mapping.key(j).scalar_ == key.scalar_) return duplicate(key, mapping.key(j));
+        }
+      }
+      return std::nullopt;
+    }
     std::unordered_map<std::string_view, const YamlNode*> seen;
     for (size_t i = 0; i < mapping.size(); ++i) {
       const YamlNode& key = mapping.key(i);
       if (!key.is_scalar()) continue;
       auto [it, inserted] = seen.emplace(key.scalar_, &key);
-      if (!inserted) {
-        return Error{ErrorCode::kInvalidInput,
-                     fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file,
-                                 key.line_, key.column_, key.scalar_, it->second->line_),
-                     {}};
-      }
+      if (!inserted) return duplicate(key, *it->second);
     }
     return std::nullopt;
   }
