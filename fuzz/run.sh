@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz
+cmake --build --preset fuzz --target inventory_fuzz config_fuzz
 mkdir -p build-fuzz/findings build-fuzz/corpus/inventory build-fuzz/corpus/config
 cp examples/* build-fuzz/corpus/inventory/
 cp data/*.yaml build-fuzz/corpus/config/

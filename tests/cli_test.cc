@@ -195,6 +195,22 @@ TEST_F(Cli, RulesOverrideChangesTheDecision) {
   EXPECT_NE(house.out.find("house rule: VMs are retired"), std::string::npos);
 }
 
+TEST_F(Cli, JsonInventoriesReadLikeYamlWithPositions) {
+  const std::string good = write("estate.json",
+                                 "{\"workloads\": [\n"
+                                 "  {\"name\": \"api\", \"kind\": \"service\", \"depends_on\": [\"db\"]},\n"
+                                 "  {\"name\": \"db\", \"kind\": \"database\",\n"
+                                 "   \"data\": [{\"name\": \"main\", \"engine\": \"postgresql\", \"size_gb\": 50}]}\n"
+                                 "]}\n");
+  Outcome ok = ferry("assess " + good + " --format json");
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  EXPECT_NE(ok.out.find("\"method\": \"dump_restore\""), std::string::npos);
+  const std::string bad = write("bad.json", "{\"workloads\": [\n  {\"name\": \"api\", \"kind\": 7,}\n]}\n");
+  Outcome err = ferry("assess " + bad);
+  EXPECT_EQ(err.status, 3);
+  EXPECT_NE(err.err.find(bad + ":2:"), std::string::npos) << err.err;
+}
+
 TEST_F(Cli, WritesTheOutputFileAtomically) {
   const std::string out = (dir_ / "plan.html").string();
   Outcome r = ferry("assess examples/estate.yaml --format html --out " + out);
