@@ -89,7 +89,7 @@ void graph_svg(const Plan& plan, std::string& out) {
     row_of[i] = rows[c]++;
     index[plan.workloads[i].workload->name] = i;
   }
-  const int box_w = 170, box_h = 26, col_w = 240, row_h = 40, top = 40, left = 20;
+  const int box_w = 150, box_h = 26, col_w = 200, row_h = 40, top = 40, left = 20;
   const int height = top + (*std::max_element(rows.begin(), rows.end())) * row_h + 20;
   const int width = left + columns * col_w;
   auto x_of = [&](size_t i) { return left + column_of[i] * col_w; };
@@ -144,7 +144,7 @@ void graph_svg(const Plan& plan, std::string& out) {
         "<text x=\"{}\" y=\"{}\" fill=\"#fff\">{}</text></g>\n",
         esc(p.workload->name), esc(p.workload->name), esc(p.strategy), p.confidence, x_of(i),
         y_of(i), box_w, box_h, strategy_color(p.strategy), x_of(i) + 8, y_of(i) + 17,
-        esc(p.workload->name.substr(0, 24)));
+        esc(p.workload->name.substr(0, 21)));
   }
   out += "</svg></div>\n<p class=\"legend\">";
   for (const char* s : {"rehost", "replatform", "refactor", "repurchase", "retire", "retain"}) {
@@ -277,10 +277,9 @@ std::string render_html(const Plan& plan) {
     }
     for (size_t r = 0; r < wp.risks.size() && r < 3; ++r) risks.push_back(esc(wp.risks[r].title));
     out += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{:.0f} to {:.0f}</td><td>{:.1f} "
-        "TB</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr><td>{}</td><td>{}</td><td>{:.0f} to {:.0f}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
         wp.wave.index, esc(wp.label), wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days,
-        wp.wave.data_tb, join(names, ", "), join(risks, "<br>"));
+        size_text(wp.wave.data_tb * 1000), join(names, ", "), join(risks, "<br>"));
   }
   out += "</table>\n";
   if (!plan.critical_path.empty()) {
