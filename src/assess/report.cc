@@ -26,6 +26,15 @@ std::string render(const Plan& plan, ReportFormat format) {
   return "";
 }
 
+std::string words(const std::string& id) {
+  if (id == "blue_green") return "blue-green";
+  std::string out = id;
+  for (char& c : out) {
+    if (c == '_') c = ' ';
+  }
+  return out;
+}
+
 std::string size_text(double gb) {
   if (gb <= 0) return "-";
   if (gb >= 1000) return fmt::format("{:.1f} TB", gb / 1000);

@@ -21,6 +21,8 @@ std::string render_html(const Plan& plan);      // one self-contained page with 
 std::string render(const Plan& plan, ReportFormat format);
 
 // Shared wording for reports.
+// A rules option id in words: "blue_green" -> "blue-green", "all_at_once" -> "all at once".
+std::string words(const std::string& id);
 std::string size_text(double gb);  // "-", "800 GB", "16.0 TB"
 // How long a store takes to copy; "never" when changes outpace the link.
 std::string copy_text(const DataPlanItem& item);

@@ -101,8 +101,8 @@ void strategy_table(const Plan& plan, std::string& out) {
     const Workload& w = *p.workload;
     out += fmt::format("| [{}](#{}) | {} | **{}** | {}/5 | {} | {} | {} | {} |\n", cell(w.name),
                        anchor(w.name), cell(w.owner.value_or("")), p.strategy, p.confidence,
-                       p.wave > 0 ? std::to_string(p.wave) : "not moving", cell(p.pattern),
-                       cell(p.cutover), cell(p.reasons.empty() ? "" : p.reasons.front()));
+                       p.wave > 0 ? std::to_string(p.wave) : "not moving", cell(words(p.pattern)),
+                       cell(words(p.cutover)), cell(p.reasons.empty() ? "" : p.reasons.front()));
   }
   out += "\n";
 }
@@ -285,7 +285,7 @@ void workload_details(const Plan& plan, std::string& out) {
     out += fmt::format(
         "- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}; about {:.0f} days\n",
         p.strategy, p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
-        p.pattern, p.cutover, p.effort_days);
+        words(p.pattern), words(p.cutover), p.effort_days);
     if (!w.depends_on.empty() || !w.depends_on_soft.empty()) {
       std::vector<std::string> deps;
       for (const auto& d : w.depends_on) deps.push_back(d.name);
