@@ -84,7 +84,7 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
   }
   double total_gb = 0;
   bool has_database = false, has_files = false, online = false, appliance = false,
-       size_assumed = false, relational = false, over_budget = false;
+       size_assumed = false, relational = false, over_budget = false, stuck = false;
   const auto& sql = rules.data_methods.relational_engines;
   for (const auto& store : w.data) {
     DataPlanItem item = plan_data_store(store, budget, defaults, rules, rules.assumed_data_size_gb);
@@ -95,7 +95,8 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
     has_files = has_files || files;
     has_database = has_database || !files;
     relational = relational || std::find(sql.begin(), sql.end(), item.engine) != sql.end();
-    online = online || (!files && item.method != "dump_restore");
+    online = online || (!files && !item.dump_fits_budget);
+    stuck = stuck || !item.can_catch_up;
     appliance = appliance || item.appliance_recommended;
     over_budget = over_budget || !item.fits_budget;
     if (!item.can_catch_up) {
@@ -116,6 +117,7 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
   facts.set("needs_online_sync", online);
   facts.set("appliance_recommended", appliance);
   facts.set("over_downtime_budget", over_budget);
+  facts.set("cannot_catch_up", stuck);
 }
 
 void record_decision(const std::string& name, DecisionResult result, WorkloadPlan& p,
@@ -253,8 +255,9 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
   for (const auto& item : p.data_plan) copy_days = std::max(copy_days, item.copy_hours / 24);
   auto effort = rules.effort_days.find(p.strategy);
   p.effort_days = (effort == rules.effort_days.end() ? 0 : effort->second) + copy_days;
-  p.over_downtime_budget = std::get<bool>(facts.get("over_downtime_budget")->value) &&
-                           std::get<bool>(facts.get("moving")->value);
+  const bool moving = std::get<bool>(facts.get("moving")->value);
+  p.over_downtime_budget = std::get<bool>(facts.get("over_downtime_budget")->value) && moving;
+  p.cannot_catch_up = std::get<bool>(facts.get("cannot_catch_up")->value) && moving;
   const Fact* shared = facts.get("shared_infrastructure");
   p.shared_infrastructure = shared && std::get<bool>(shared->value);
   return p;

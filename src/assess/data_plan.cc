@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace ferry::assess {
 
@@ -79,20 +80,22 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
       }
     }
     std::string why = size_tb >= 1 ? fmt::format("{:.1f} TB", size_tb) : fmt::format("{:.0f} GB", item.size_gb);
+    const double dump_minutes = item.transfer_hours * m.dump_restore_factor * 60;
+    item.dump_fits_budget = dump_minutes <= budget_minutes;
+    const std::string budget = std::isinf(budget_minutes)
+                                   ? std::string("no downtime budget")
+                                   : fmt::format("the {:.0f} min budget", budget_minutes);
     if (method == "dump_restore") {
-      const double dump_minutes = item.transfer_hours * m.dump_restore_factor * 60;
-      if (dump_minutes <= budget_minutes) {
+      if (item.dump_fits_budget) {
         item.method = method;
         item.copy_hours = item.transfer_hours * m.dump_restore_factor;
         item.downtime_minutes = dump_minutes;
-        item.why = fmt::format(
-            "{}: dump and restore takes {} x {} = {}, within the {:.0f} min budget", why, transfer,
-            m.dump_restore_factor, hours_text(dump_minutes / 60), budget_minutes);
+        item.why = fmt::format("{}: dump and restore takes {} x {} = {}, within {}", why, transfer,
+                               m.dump_restore_factor, hours_text(dump_minutes / 60), budget);
       } else {
         method = "logical_replication";
-        why += fmt::format(": dump and restore would take {} x {} = {}, over the {:.0f} min budget",
-                           transfer, m.dump_restore_factor, hours_text(dump_minutes / 60),
-                           budget_minutes);
+        why += fmt::format(": dump and restore would take {} x {} = {}, over {}", transfer,
+                           m.dump_restore_factor, hours_text(dump_minutes / 60), budget);
       }
     } else {
       why += fmt::format(" is past the dump-and-restore size; {}", transfer);

@@ -48,7 +48,11 @@ std::vector<DataStore> read_data(const YamlNode* list, const std::string& path,
     r.require("name");
     store.name = r.text("name").value_or("");
     store.engine = r.text("engine");
-    if (store.engine) *store.engine = to_lower(*store.engine);
+    if (store.engine) {
+      // "Postgres", "PG", "Mongo", "Valkey"... read as the engine they name.
+      const std::string canonical = canonical_engine(*store.engine);
+      *store.engine = canonical.empty() ? to_lower(*store.engine) : canonical;
+    }
     store.size_gb = r.number("size_gb", 0, kMaxSize);
     store.change_rate_gb_per_day = r.number("change_rate_gb_per_day", 0, kMaxSize);
     r.finish();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <utility>
 
 #include "core/text.h"
@@ -29,7 +30,7 @@ int criticality_rank(std::string_view criticality) {
 }
 
 std::string canonical_engine(std::string_view word) {
-  static const std::array<std::pair<const char*, const char*>, 22> kSpellings{{
+  static const std::array<std::pair<const char*, const char*>, 28> kSpellings{{
       {"postgresql", "postgresql"},
       {"postgres", "postgresql"},
       {"pg", "postgresql"},
@@ -52,12 +53,46 @@ std::string canonical_engine(std::string_view word) {
       {"sqlite", "sqlite"},
       {"db2", "db2"},
       {"couchdb", "couchdb"},
+      {"s3", "s3"},
+      {"gcs", "gcs"},
+      {"blob", "blob"},
+      {"efs", "efs"},
+      {"minio", "minio"},
+      {"files", "files"},
   }};
   const std::string key = normalize_name(word);
   for (const auto& [spelling, engine] : kSpellings) {
     if (key == spelling) return engine;
   }
   return "";
+}
+
+std::optional<EngineMention> engine_mentioned(std::string_view text) {
+  // Object stores are engines (their data moves) and managed services at once.
+  static const std::array<const char*, 4> kServiceEngines{"s3", "gcs", "blob", "efs"};
+  auto versionish = [](const std::string& w) {
+    return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'c' || c == 'g' || c == 'i' || c == 'v';
+    });
+  };
+  const std::vector<std::string> words = split_trimmed(text, " \t");
+  std::optional<EngineMention> found;
+  bool other_words = false;
+  if (std::string whole = canonical_engine(text); !whole.empty()) {
+    found = EngineMention{whole, false};
+  } else {
+    for (const auto& word : words) {
+      if (std::string engine = canonical_engine(word); !engine.empty() && !found) {
+        found = EngineMention{engine, false};
+      } else if (!versionish(to_lower(word))) {
+        other_words = true;
+      }
+    }
+  }
+  if (!found) return std::nullopt;
+  found->is_service = other_words || std::find(kServiceEngines.begin(), kServiceEngines.end(), found->engine) !=
+                                         kServiceEngines.end();
+  return found;
 }
 
 }  // namespace ferry::assess

@@ -89,7 +89,21 @@ void merge_workload(Workload& into, const Workload& from, Diagnostics& warnings)
 #undef FERRY_MERGE
   unite(into.cloud_services, from.cloud_services, normalize_name);
   unite(into.tags, from.tags, [](const std::string& s) { return s; });
-  unite(into.data, from.data, [](const DataStore& d) { return d.name; });
+  // Data stores merge field by field, like workloads: a later file that only
+  // names a store must not erase its size or engine.
+  for (const auto& store : from.data) {
+    auto same = [&](const DataStore& d) { return d.name == store.name; };
+    auto it = std::find_if(into.data.begin(), into.data.end(), same);
+    if (it == into.data.end()) {
+      into.data.push_back(store);
+      continue;
+    }
+    const std::string field = "data " + store.name;
+    merge_value(it->engine, store.engine, (field + ".engine").c_str(), into, p, warnings);
+    merge_value(it->size_gb, store.size_gb, (field + ".size_gb").c_str(), into, p, warnings);
+    merge_value(it->change_rate_gb_per_day, store.change_rate_gb_per_day, (field + ".change_rate_gb_per_day").c_str(),
+                into, p, warnings);
+  }
   unite(into.depends_on, from.depends_on, [](const Dependency& d) { return d.name; });
   unite(into.depends_on_soft, from.depends_on_soft, [](const Dependency& d) { return d.name; });
   unite(into.servers, from.servers, [](const Server& s) { return s.host + "/" + s.ip; });
@@ -158,11 +172,12 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
       } else if (!d.loose) {
         diags.error(d.where, fmt::format("{}.{}: unknown workload '{}'{}", w.name, field, d.name,
                                          did_you_mean_hint(d.name, all_names)));
-      } else if (std::string engine = canonical_engine(d.name); !engine.empty()) {
-        auto has_engine = [&](const DataStore& s) { return s.engine == engine; };
+      } else if (auto mention = engine_mentioned(d.name)) {
+        auto has_engine = [&](const DataStore& s) { return s.engine == mention->engine; };
         if (std::none_of(w.data.begin(), w.data.end(), has_engine)) {
-          w.data.push_back({w.name + "-" + engine, engine, std::nullopt, std::nullopt, d.where});
+          w.data.push_back({w.name + "-" + mention->engine, mention->engine, std::nullopt, std::nullopt, d.where});
         }
+        if (mention->is_service) unite(w.cloud_services, {d.name}, normalize_name);
       } else {
         unite(w.cloud_services, {d.name}, normalize_name);
       }

@@ -239,8 +239,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     node.priority = ws[i].data_classification == "tier1";
     node.risk = p.risk_score;
     // A pilot rehearses the runbook: a simple move that fits its window.
-    node.pilot_candidate =
-        (p.strategy == "rehost" || p.strategy == "replatform") && !p.over_downtime_budget;
+    node.pilot_candidate = (p.strategy == "rehost" || p.strategy == "replatform") &&
+                           !p.over_downtime_budget && !p.cannot_catch_up;
     static const std::vector<std::string> kBacking{"database", "cache", "queue", "storage"};
     node.application =
         !ws[i].kind || std::find(kBacking.begin(), kBacking.end(), *ws[i].kind) == kBacking.end();
@@ -258,6 +258,10 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     }
   }
   warn_about_edges_to_workloads_not_moving(ws, plan, g, plan.warnings);
+  // A pilot must not call back to something that never moves.
+  for (auto& node : g.nodes) {
+    for (size_t d : node.hard_deps) node.pilot_candidate = node.pilot_candidate && g.nodes[d].moving;
+  }
 
   // 3. Waves, cycles, critical path.
   WaveOptions options{estate.defaults.max_workloads_per_wave, estate.defaults.max_data_tb_per_wave,

@@ -73,6 +73,7 @@ struct WorkloadPlan {
   std::vector<std::string> dependents;  // workloads that hard- or soft-depend on it
   int cycle = -1;
   bool over_downtime_budget = false;  // a data store's cutover exceeds the budget
+  bool cannot_catch_up = false;       // a data store changes faster than the link carries
   bool shared_infrastructure = false;
 };
 

@@ -56,6 +56,7 @@ Facts base_facts() {
   f.set("dependencies", 0.0);
   f.set("in_cycle", false);
   f.set("over_downtime_budget", false);
+  f.set("cannot_catch_up", false);
   f.set("confidence", 5.0);
   f.set("strategy", std::string("rehost"));
   f.set("moving", true);
@@ -230,6 +231,7 @@ TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
       {"sensitive-data-in-transit",
        {{"data_classification", S("tier1")}, {"data_store_count", 1.0}}},
       {"over-budget", {{"over_downtime_budget", true}}},
+      {"never-catches-up", {{"cannot_catch_up", true}}},
       {"little-known", {{"confidence", 2.0}}},
       {"retained-exposure", {{"strategy", S("retain")}}},
       {"retirement-archive", {{"strategy", S("retire")}, {"data_store_count", 1.0}}},

@@ -67,7 +67,7 @@ std::optional<Traffic> parse_traffic(std::string_view raw) {
   const char* begin = text.data();
   const char* end = text.data() + text.size();
   auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (ec != std::errc() || !std::isfinite(value) || value < 0) return std::nullopt;
+  if (ec != std::errc() || !std::isfinite(value) || value < 0 || value > 1e12) return std::nullopt;
   if (ptr < end) {
     switch (*ptr) {
       case 'k':
@@ -97,6 +97,8 @@ std::optional<Traffic> parse_traffic(std::string_view raw) {
     factor = per_day_factor(trim(std::string_view(rest).substr(per + 5)));
   }
   if (!factor) return std::nullopt;
+  // Same ceiling as the YAML fields: anything larger is a typo, not traffic.
+  if (value * (*factor) > 1e15) return std::nullopt;
   const std::string u = normalize_name(unit);
   if (u == "users" || u == "user" || u == "activeusers") {
     out.active_users = value;

@@ -170,8 +170,14 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     comp.name = inputs[comp.members.front()].name;
     for (size_t m : comp.members) {
       comp_of[m] = c;
+      comp.moving = comp.moving || inputs[m].moving;
+    }
+    // What the component is (infrastructure, priority, risk, size, time)
+    // comes from the members that move; a retired or retained member of a
+    // cycle stays behind and lends it nothing.
+    for (size_t m : comp.members) {
       const WaveInput& in = inputs[m];
-      comp.moving = comp.moving || in.moving;
+      if (comp.moving && !in.moving) continue;
       comp.shared_infrastructure = comp.shared_infrastructure || in.shared_infrastructure;
       comp.priority = comp.priority || in.priority;
       comp.risk = std::max(comp.risk, in.risk);
