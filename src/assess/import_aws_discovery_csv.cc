@@ -100,6 +100,10 @@ std::vector<Workload> import_aws_discovery_csv(const CsvTable& table, const std:
     }
     const std::string wave_text = cell(c_wave);
     for (const auto& app : apps) {
+      if (auto problem = name_problem(app); !problem.empty()) {
+        diags.error(where, fmt::format("Applications: '{}': {}", app, problem));
+        continue;
+      }
       auto [it, inserted] = by_name.emplace(app, out.size());
       if (inserted) {
         Workload w;

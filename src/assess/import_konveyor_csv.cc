@@ -82,6 +82,10 @@ std::vector<Workload> import_konveyor_csv(const CsvTable& table, const std::stri
       diags.error(where, "Application Name: required on record type 1");
       continue;
     }
+    if (auto problem = name_problem(w.name); !problem.empty()) {
+      diags.error(where, "Application Name: " + problem);
+      continue;
+    }
     if (auto d = cell(col.description); !d.empty()) w.description = d;
     if (col.owner) {
       if (auto owner = person_name(cell(*col.owner)); !owner.empty()) w.owner = owner;

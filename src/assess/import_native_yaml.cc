@@ -68,7 +68,13 @@ Workload read_workload(const YamlNode& node, const std::string& path, size_t ind
   Workload w;
   w.where = r.where();
   r.require("name");
-  w.name = r.text("name").value_or("");
+  if (auto name = r.text("name")) {
+    if (auto problem = name_problem(*name); problem.empty()) {
+      w.name = *name;
+    } else {
+      diags.error(r.where("name"), fmt::format("{}.name: {}", field, problem));
+    }
+  }
   w.description = r.text("description");
   w.kind = r.choice("kind", kKinds);
   w.technology = r.text("technology");

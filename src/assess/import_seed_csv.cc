@@ -57,8 +57,8 @@ std::vector<Workload> import_seed_csv(const CsvTable& table, const std::string& 
     Workload w;
     w.where = where;
     w.name = cell(0);
-    if (w.name.empty()) {
-      diags.error(where, "Application: empty name");
+    if (auto problem = name_problem(w.name); !problem.empty()) {
+      diags.error(where, "Application: " + problem);
       continue;
     }
     if (auto tech = cell(1); !tech.empty()) w.technology = tech;

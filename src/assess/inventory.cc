@@ -24,6 +24,15 @@ std::optional<std::string> criticality_from_text(std::string_view text) {
   return std::nullopt;
 }
 
+std::string name_problem(std::string_view name) {
+  if (trim(name).empty()) return "the name is empty";
+  if (trim(name).size() != name.size()) return "the name starts or ends with whitespace";
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "the name contains a control character";
+  }
+  return "";
+}
+
 int criticality_rank(std::string_view criticality) {
   auto it = std::find(kCriticalities.begin(), kCriticalities.end(), criticality);
   return it == kCriticalities.end() ? -1 : static_cast<int>(it - kCriticalities.begin());

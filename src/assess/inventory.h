@@ -21,6 +21,11 @@ extern const std::vector<std::string> kClassifications;  // tier1, tier2, tier3,
 // nullopt when the text is none of them. Spreadsheets and tags use these.
 std::optional<std::string> criticality_from_text(std::string_view text);
 
+// What is wrong with a workload name ("" when nothing): empty, surrounding
+// whitespace, control characters. Names are how files merge and refer to
+// each other, so they must be plain.
+std::string name_problem(std::string_view name);
+
 // Position in kCriticalities (low 0 .. critical 3), -1 when unknown.
 int criticality_rank(std::string_view criticality);
 

@@ -186,6 +186,26 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
   };
   std::unordered_map<std::string, const Workload*> by_name;
   for (const auto& w : workloads) by_name.emplace(w.name, &w);
+  // redundant_with chains that come back to where they started would retire
+  // every member: one of them has to stay.
+  for (const auto& w : workloads) {
+    std::vector<std::string> chain{w.name};
+    for (const Workload* at = &w; at->redundant_with && !at->redundant_with->empty();) {
+      auto next = by_name.find(*at->redundant_with);
+      if (next == by_name.end() || chain.size() > workloads.size()) break;
+      if (next->second == &w) {
+        if (chain.size() > 1 && w.name == *std::min_element(chain.begin(), chain.end())) {
+          diags.error(w.where, fmt::format("redundant_with goes round in a circle ({} -> {}): one of them must stay "
+                                           "to replace the others",
+                                           join(chain, " -> "), w.name));
+        }
+        break;
+      }
+      if (std::find(chain.begin(), chain.end(), next->first) != chain.end()) break;  // a circle not through w
+      chain.push_back(next->first);
+      at = next->second;
+    }
+  }
   for (auto& w : workloads) {
     check_list(w, w.depends_on, "depends_on");
     check_list(w, w.depends_on_soft, "depends_on_soft");
@@ -201,13 +221,6 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
       } else if (!names.count(other)) {
         diags.error(w.where, fmt::format("{}.redundant_with: unknown workload '{}'{}", w.name,
                                          other, did_you_mean_hint(other, all_names)));
-      } else if (const Workload* o = by_name.at(other);
-                 o->redundant_with == w.name && w.name < other) {
-        diags.error(
-            w.where,
-            fmt::format("{}.redundant_with and {}.redundant_with name each other: one of them "
-                        "must stay to replace the other",
-                        w.name, other));
       }
     }
     std::unordered_map<std::string, const DataStore*> stores;
@@ -248,6 +261,17 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
     }
   }
   check_references(estate.workloads, diags);
+  // Files merge by exact name; names that differ only in case or punctuation
+  // are most likely the same workload spelled twice.
+  std::unordered_map<std::string, const Workload*> spellings;
+  for (const auto& w : estate.workloads) {
+    auto [it, inserted] = spellings.emplace(normalize_name(w.name), &w);
+    if (!inserted) {
+      warnings.warning(w.where, fmt::format("'{}' and '{}' (at {}) differ only in case or punctuation; they are "
+                                            "planned as two workloads",
+                                            w.name, it->second->name, it->second->where.to_string()));
+    }
+  }
   // Keep warnings from importers (e.g. traffic not understood) for the plan.
   for (const auto& d : diags.all()) {
     if (d.severity == Severity::kWarning) warnings.warning(d.where, d.message);
