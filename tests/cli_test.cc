@@ -162,13 +162,25 @@ TEST_F(Cli, BadRulesAndCatalogAreReportedWithTheInventoryProblems) {
 
 TEST_F(Cli, MissingFileAndUnwritableOutputAreIoProblems) {
   Outcome missing = ferry("assess /nonexistent/estate.yaml");
-  EXPECT_EQ(missing.status, 3);
+  EXPECT_EQ(missing.status, 4);
   EXPECT_NE(missing.err.find("/nonexistent/estate.yaml: error: cannot open file"),
             std::string::npos);
   Outcome unwritable = ferry("assess examples/estate.yaml --out /nonexistent/dir/plan.md");
   EXPECT_EQ(unwritable.status, 4);
   EXPECT_NE(unwritable.err.find("/nonexistent/dir/plan.md: cannot create file"), std::string::npos)
       << unwritable.err;
+}
+
+TEST_F(Cli, DirectoriesAndParseErrorsAreReportedPlainly) {
+  Outcome dir = ferry("assess " + dir_.string());
+  EXPECT_EQ(dir.status, 4);
+  EXPECT_NE(dir.err.find("is a directory, not a file"), std::string::npos) << dir.err;
+  const std::string dup = write("dup.json", "{\"workloads\": [{\"name\": \"a\", \"name\": \"b\"}]}\n");
+  Outcome parse = ferry("assess " + dup);
+  EXPECT_EQ(parse.status, 3);
+  EXPECT_NE(parse.err.find(dup + ":1:30: error: duplicate key 'name' (first at line 1)"), std::string::npos)
+      << parse.err;
+  EXPECT_EQ(parse.err.find(dup + ": error: " + dup), std::string::npos) << "location given twice: " << parse.err;
 }
 
 TEST_F(Cli, RulesOverrideChangesTheDecision) {

@@ -325,7 +325,7 @@ TEST(LoadEstate, CsvParseErrorsAreReportedNotCalledEmpty) {
   Diagnostics warnings;
   auto estate = load_estate({csv}, warnings);
   ASSERT_FALSE(estate);
-  EXPECT_NE(estate.error().message.find("q.csv:1: quoted cell is never closed"), std::string::npos)
+  EXPECT_NE(estate.error().message.find("q.csv:1: error: quoted cell is never closed"), std::string::npos)
       << estate.error().message;
 }
 

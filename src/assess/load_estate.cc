@@ -119,7 +119,7 @@ std::vector<Workload> import_file(const std::string& path, const std::string& te
   if (ends_with(path, ".csv")) {
     auto table = parse_csv(text, path);
     if (!table) {
-      diags.error({path, 0, 0}, table.error().message);
+      diags.error({}, table.error().message);  // names its own place
       return {};
     }
     auto format = detect_csv(*table, path, diags);
@@ -238,11 +238,13 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
 Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& warnings) {
   Diagnostics diags;
   Estate estate;
+  bool unreadable = false;  // a file could not be read at all: an I/O failure, exit 4
   std::unordered_map<std::string, size_t> index;
   for (const auto& path : paths) {
     auto text = read_text_file(path);
     if (!text) {
       diags.error({path, 0, 0}, text.error().message);
+      unreadable = true;
       continue;
     }
     std::unordered_map<std::string, SourceLocation> in_this_file;
@@ -291,8 +293,9 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
     });
     Diagnostics errors_only;
     for (const auto& d : errors) errors_only.error(d.where, d.message);
-    return tl::unexpected(
-        errors_only.to_error(paths.size() == 1 ? paths.front() : "the inventory"));
+    Error error = errors_only.to_error(paths.size() == 1 ? paths.front() : "the inventory");
+    if (unreadable) error.code = ErrorCode::kIo;
+    return tl::unexpected(std::move(error));
   }
   return estate;
 }

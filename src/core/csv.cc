@@ -78,7 +78,7 @@ Result<CsvTable> parse_csv(std::string_view text, const std::string& file) {
   }
   if (in_quotes) {
     return fail(ErrorCode::kInvalidInput,
-                file + ":" + std::to_string(quote_line) + ": quoted cell is never closed");
+                file + ":" + std::to_string(quote_line) + ": error: quoted cell is never closed");
   }
   end_row();
 

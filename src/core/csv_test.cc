@@ -29,7 +29,7 @@ TEST(Csv, AcceptsCrlfBomAndSkipsBlankLines) {
 TEST(Csv, UnterminatedQuoteNamesTheLineWhereItStarted) {
   auto table = parse_csv("a,b\n1,2\n3,\"open\n\n", "bad.csv");
   ASSERT_FALSE(table);
-  EXPECT_EQ(table.error().message, "bad.csv:3: quoted cell is never closed");
+  EXPECT_EQ(table.error().message, "bad.csv:3: error: quoted cell is never closed");
 }
 
 TEST(Csv, EmptyTextHasNoHeader) {

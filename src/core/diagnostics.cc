@@ -11,6 +11,8 @@ std::string SourceLocation::to_string() const {
 }
 
 std::string Diagnostic::to_string() const {
+  // A parser's message already names its place ("f.yaml:3:1: error: ...").
+  if (where.file.empty()) return message;
   return fmt::format("{}: {}: {}", where.to_string(),
                      severity == Severity::kError ? "error" : "warning", message);
 }
