@@ -222,6 +222,15 @@ void gravity_section(const Plan& plan, std::string& out) {
   out += "\n";
 }
 
+// "every workload that moves" rather than thirty names, when that is what it is.
+std::string applies_to(const Plan& plan, const std::vector<std::string>& names) {
+  const auto moving = std::count_if(plan.workloads.begin(), plan.workloads.end(),
+                                    [](const WorkloadPlan& p) { return p.wave > 0; });
+  if (names.size() == plan.workloads.size()) return "all workloads";
+  if (static_cast<long>(names.size()) == moving) return "every workload that moves";
+  return join(names, ", ");
+}
+
 void checklist_section(const Plan& plan, std::string& out) {
   out += "## Pre-migration checklist\n\n";
   out += "Seed 000's readiness checklist; each item names the workloads it applies to.\n\n";
@@ -245,7 +254,7 @@ void checklist_section(const Plan& plan, std::string& out) {
     for (const auto& [item, names] : items) {
       out +=
           fmt::format("- [ ] {} ({})\n", item,
-                      names.size() == plan.workloads.size() ? "all workloads" : join(names, ", "));
+                      applies_to(plan, names));
     }
     out += "\n";
   }
@@ -269,7 +278,7 @@ void rollback_section(const Plan& plan, std::string& out) {
   for (const auto& [r, names] : rows) {
     out += fmt::format(
         "| {} | {} | {} | {} |\n", cell(r->metric), cell(r->threshold), cell(r->action),
-        names.size() == plan.workloads.size() ? "all workloads" : cell(join(names, ", ")));
+        cell(applies_to(plan, names)));
   }
   out += "\n";
 }
