@@ -200,7 +200,9 @@ TEST_F(Cli, RulesOverrideChangesTheDecision) {
             "  pattern: { options: [stay], fallback: stay }\n"
             "data_methods:\n  by_size: [ { method: dump_restore } ]\n"
             "  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5,"
-            " incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }\n");
+            " incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }\n"
+                                                "confidence: { facts: [containerized], levels: [0.2, 0.4, 0.6, 0.8] }\n"
+                                                "effort_days: { retire: 5, rehost: 5 }\n");
   Outcome house = ferry("assess " + inv + " --format json --rules " + rules);
   ASSERT_EQ(house.status, 0) << house.err;
   EXPECT_NE(house.out.find("\"strategy\": \"retire\""), std::string::npos);

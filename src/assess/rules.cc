@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "assess/inventory.h"
 #include "core/text.h"
 #include "core/yaml_reader.h"
 
@@ -20,6 +21,8 @@ const std::vector<std::string> kOpNames{"equals", "not", "in",  "not_in", "lt",
 const std::vector<std::string> kSeverities{"low", "medium", "high"};
 const std::vector<std::string> kSections{"technical", "data", "operational"};
 const std::vector<std::string> kDecisions{"strategy", "cutover", "pattern"};
+const std::vector<std::string> kStrategies{"rehost",     "replatform", "refactor",
+                                           "repurchase", "retire",     "retain"};
 const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc",          "physical_cdc",
                                               "incremental_sync",    "replica_sync", "snapshot_reindex"};
 const std::vector<std::string> kEngineMethods{"replica_sync", "snapshot_reindex"};
@@ -173,6 +176,18 @@ Decision read_decision(const std::string& name, const YamlNode& node, const std:
   r.require("options");
   r.require("fallback");
   d.options = r.text_list("options").value_or(std::vector<std::string>{});
+  for (size_t i = 0; i < d.options.size(); ++i) {
+    const std::string& option = d.options[i];
+    if (std::find(d.options.begin(), d.options.begin() + i, option) != d.options.begin() + i) {
+      diags.error(r.element_location("options", i), fmt::format("{}.options: '{}' is listed twice", path, option));
+    }
+    // The planner acts on the 6 Rs by name (retire and retain do not move).
+    if (name == "strategy" && std::find(kStrategies.begin(), kStrategies.end(), option) == kStrategies.end()) {
+      diags.error(r.element_location("options", i),
+                  fmt::format("{}.options: '{}' is not one of the 6 Rs{}; expected {}", path, option,
+                              did_you_mean_hint(option, kStrategies), join(kStrategies, ", ")));
+    }
+  }
   d.fallback = r.choice("fallback", d.options).value_or("");
   const YamlNode* rules = r.node("rules");
   r.finish();
@@ -240,6 +255,10 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
       if (!tier.up_to_tb && i + 1 != tiers->size()) {
         diags.error(t.where(), "data_methods.by_size: only the last tier may omit up_to_tb");
       }
+      if (tier.up_to_tb && !m.by_size.empty() && m.by_size.back().up_to_tb &&
+          *tier.up_to_tb <= *m.by_size.back().up_to_tb) {
+        diags.error(t.where(), "data_methods.by_size: tiers must grow: each up_to_tb above the one before");
+      }
       m.by_size.push_back(tier);
     }
   }
@@ -288,12 +307,30 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
                     fmt::format("assumptions.{}: expected {}", fact, type_name(info->type)));
         continue;
       }
+      // An assumption must be a value an inventory could have given.
+      const SourceLocation at = location_of(a->value(e), file);
+      if (const auto* word = std::get_if<std::string>(&*v)) {
+        const std::vector<std::string>* allowed = fact == "kind"                  ? &kKinds
+                                                  : fact == "criticality"         ? &kCriticalities
+                                                  : fact == "data_classification" ? &kClassifications
+                                                                                  : nullptr;
+        if (allowed && std::find(allowed->begin(), allowed->end(), *word) == allowed->end()) {
+          diags.error(at, fmt::format("assumptions.{}: '{}' is not one of: {}", fact, *word, join(*allowed, ", ")));
+        }
+        if (fact == "redundant_with" && !word->empty()) {
+          diags.error(at, "assumptions.redundant_with: must be empty; ferry cannot assume which workload replaces another");
+        }
+      } else if (const auto* number = std::get_if<double>(&*v); number && *number < 0) {
+        diags.error(at, fmt::format("assumptions.{}: must not be negative", fact));
+      }
       rs.assumptions[fact] = *v;
     }
   }
   if (auto size = top.number("assumed_data_size_gb", 0, 1e9)) rs.assumed_data_size_gb = *size;
   if (auto heavy = top.number("proprietary_heavy_at", 1, 1000)) rs.proprietary_heavy_at = *heavy;
 
+  top.require("confidence");
+  top.require("effort_days");
   if (top.has("confidence")) {
     MappingReader c(*top.node("confidence"), file, "confidence", diags);
     rs.confidence_facts = c.text_list("facts").value_or(std::vector<std::string>{});
@@ -429,7 +466,10 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   if (top.has("effort_days")) {
     MappingReader e(*top.node("effort_days"), file, "effort_days", diags);
     if (const Decision* strategy = rs.decision("strategy")) {
-      for (const auto& option : strategy->options) {
+      for (const auto& option : kStrategies) {
+        const bool used = std::find(strategy->options.begin(), strategy->options.end(), option) !=
+                          strategy->options.end();
+        if (used) e.require(option);
         if (auto v = e.number(option, 0, 1e5)) rs.effort_days[option] = *v;
       }
     }

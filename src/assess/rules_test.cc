@@ -70,6 +70,8 @@ const char* kScaffold = R"(
 data_methods:
   by_size: [ { method: dump_restore } ]
   cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
+confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }
+effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, rehost: 1 }
 )";
 
 struct Case {
@@ -381,6 +383,8 @@ data_methods:
 data_methods:
   by_size: [ { method: dump_restore } ]
   cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
+confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }
+effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, rehost: 1 }
 )",
                                   "r.yaml");
   ASSERT_FALSE(reordered);
@@ -395,10 +399,38 @@ data_methods:
 data_methods:
   by_size: [ { method: dump_restore } ]
   cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
+confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }
+effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, rehost: 1 }
 )",
                              "f.yaml");
   ASSERT_TRUE(fine) << fine.error().to_string();
   EXPECT_EQ(fine->decisions.front().name, "strategy");
+}
+
+TEST(Rules, LoaderRefusesRulesThatWouldSilentlyChangeThePlan) {
+  auto rules = RuleSet::parse(R"(assumptions:
+  kind: servce
+  redundant_with: nobody
+  downtime_budget_minutes: -5
+decisions:
+  strategy: { options: [rehost, rehost, relocate], fallback: rehost }
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  pattern: { options: [blue_green], fallback: blue_green }
+data_methods:
+  by_size: [ { up_to_tb: 10, method: logical_replication }, { up_to_tb: 1, method: dump_restore }, { method: cdc } ]
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
+effort_days: { retire: 1 }
+)",
+                              "s.yaml");
+  ASSERT_FALSE(rules);
+  const std::string m = rules.error().message;
+  for (const char* needle :
+       {"assumptions.kind: 'servce' is not one of", "assumptions.redundant_with: must be empty",
+        "assumptions.downtime_budget_minutes: must not be negative", "'rehost' is listed twice",
+        "'relocate' is not one of the 6 Rs", "tiers must grow", "missing required field 'confidence'",
+        "effort_days: missing required field 'rehost'"}) {
+    EXPECT_NE(m.find(needle), std::string::npos) << needle << "\nin:\n" << m;
+  }
 }
 
 TEST(Rules, FillPlaceholders) {
