@@ -175,12 +175,15 @@ TEST_F(Cli, DirectoriesAndParseErrorsAreReportedPlainly) {
   Outcome dir = ferry("assess " + dir_.string());
   EXPECT_EQ(dir.status, 4);
   EXPECT_NE(dir.err.find("is a directory, not a file"), std::string::npos) << dir.err;
-  const std::string dup = write("dup.json", "{\"workloads\": [{\"name\": \"a\", \"name\": \"b\"}]}\n");
+  const std::string dup =
+      write("dup.json", "{\"workloads\": [{\"name\": \"a\", \"name\": \"b\"}]}\n");
   Outcome parse = ferry("assess " + dup);
   EXPECT_EQ(parse.status, 3);
-  EXPECT_NE(parse.err.find(dup + ":1:30: error: duplicate key 'name' (first at line 1)"), std::string::npos)
+  EXPECT_NE(parse.err.find(dup + ":1:30: error: duplicate key 'name' (first at line 1)"),
+            std::string::npos)
       << parse.err;
-  EXPECT_EQ(parse.err.find(dup + ": error: " + dup), std::string::npos) << "location given twice: " << parse.err;
+  EXPECT_EQ(parse.err.find(dup + ": error: " + dup), std::string::npos)
+      << "location given twice: " << parse.err;
 }
 
 TEST_F(Cli, RulesOverrideChangesTheDecision) {
@@ -201,8 +204,8 @@ TEST_F(Cli, RulesOverrideChangesTheDecision) {
             "data_methods:\n  by_size: [ { method: dump_restore } ]\n"
             "  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5,"
             " incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }\n"
-                                                "confidence: { facts: [containerized], levels: [0.2, 0.4, 0.6, 0.8] }\n"
-                                                "effort_days: { retire: 5, rehost: 5 }\n");
+            "confidence: { facts: [containerized], levels: [0.2, 0.4, 0.6, 0.8] }\n"
+            "effort_days: { retire: 5, rehost: 5 }\n");
   Outcome house = ferry("assess " + inv + " --format json --rules " + rules);
   ASSERT_EQ(house.status, 0) << house.err;
   EXPECT_NE(house.out.find("\"strategy\": \"retire\""), std::string::npos);
@@ -210,19 +213,33 @@ TEST_F(Cli, RulesOverrideChangesTheDecision) {
 }
 
 TEST_F(Cli, JsonInventoriesReadLikeYamlWithPositions) {
-  const std::string good = write("estate.json",
-                                 "{\"workloads\": [\n"
-                                 "  {\"name\": \"api\", \"kind\": \"service\", \"depends_on\": [\"db\"]},\n"
-                                 "  {\"name\": \"db\", \"kind\": \"database\",\n"
-                                 "   \"data\": [{\"name\": \"main\", \"engine\": \"postgresql\", \"size_gb\": 50}]}\n"
-                                 "]}\n");
+  const std::string good =
+      write("estate.json",
+            "{\"workloads\": [\n"
+            "  {\"name\": \"api\", \"kind\": \"service\", \"depends_on\": [\"db\"]},\n"
+            "  {\"name\": \"db\", \"kind\": \"database\",\n"
+            "   \"data\": [{\"name\": \"main\", \"engine\": \"postgresql\", \"size_gb\": 50}]}\n"
+            "]}\n");
   Outcome ok = ferry("assess " + good + " --format json");
   ASSERT_EQ(ok.status, 0) << ok.err;
   EXPECT_NE(ok.out.find("\"method\": \"dump_restore\""), std::string::npos);
-  const std::string bad = write("bad.json", "{\"workloads\": [\n  {\"name\": \"api\", \"kind\": 7,}\n]}\n");
+  const std::string bad =
+      write("bad.json", "{\"workloads\": [\n  {\"name\": \"api\", \"kind\": 7,}\n]}\n");
   Outcome err = ferry("assess " + bad);
   EXPECT_EQ(err.status, 3);
   EXPECT_NE(err.err.find(bad + ":2:"), std::string::npos) << err.err;
+}
+
+TEST_F(Cli, NeverWritesOverAnInput) {
+  const std::string inv = write("estate.yaml", "workloads:\n  - { name: a }\n");
+  Outcome r = ferry("assess " + inv + " --format json --out " + inv);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("is one of the inputs"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(inv), "workloads:\n  - { name: a }\n");
+  Outcome dash = ferry("assess " + inv + " --format json --out -");
+  EXPECT_EQ(dash.status, 0);
+  EXPECT_EQ(dash.out.rfind("{", 0), 0u);
+  EXPECT_FALSE(fs::exists(dir_ / "-"));
 }
 
 TEST_F(Cli, WritesTheOutputFileAtomically) {

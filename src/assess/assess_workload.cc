@@ -155,13 +155,12 @@ void settle_data_of_workloads_not_moving(WorkloadPlan& p) {
     item.copy_hours = retire ? item.transfer_hours : 0;
     item.downtime_minutes = 0;
     item.fits_budget = true;
-    item.why =
-        retire
-            ? fmt::format(
-                  "retiring: archive {:.0f} GB for compliance ({} to archive storage), keep "
-                  "the audit trail",
-                  item.size_gb, hours_text(item.transfer_hours))
-            : "retained: the data stays where it is";
+    item.why = retire
+                   ? fmt::format(
+                         "retiring: archive {:.0f} GB for compliance ({} to archive storage), keep "
+                         "the audit trail",
+                         item.size_gb, hours_text(item.transfer_hours))
+                   : "retained: the data stays where it is";
   }
 }
 

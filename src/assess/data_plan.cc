@@ -79,7 +79,8 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
         break;
       }
     }
-    std::string why = size_tb >= 1 ? fmt::format("{:.1f} TB", size_tb) : fmt::format("{:.0f} GB", item.size_gb);
+    std::string why =
+        size_tb >= 1 ? fmt::format("{:.1f} TB", size_tb) : fmt::format("{:.0f} GB", item.size_gb);
     const double dump_minutes = item.transfer_hours * m.dump_restore_factor * 60;
     item.dump_fits_budget = dump_minutes <= budget_minutes;
     const std::string budget = std::isinf(budget_minutes)
@@ -104,11 +105,15 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
       if (auto own = m.engine_methods.find(item.engine); own != m.engine_methods.end()) {
         method = own->second.method;
         why += fmt::format("; {} replicates itself: {}", item.engine, own->second.how);
-      } else if (method == "logical_replication" && !item.engine.empty() &&
+      } else if (method == "logical_replication" &&
                  !listed(m.logical_replication_engines, item.engine)) {
         method = "cdc";
-        why += fmt::format("; {} has no native logical replication, so change data capture",
-                           item.engine);
+        why +=
+            item.engine.empty()
+                ? std::string(
+                      "; the engine is not given, so change data capture (it works for any engine)")
+                : fmt::format("; {} has no native logical replication, so change data capture",
+                              item.engine);
       }
       online(method, why);
     }

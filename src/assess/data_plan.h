@@ -30,7 +30,7 @@ struct DataPlanItem {
   double downtime_budget_minutes = 0;
   bool fits_budget = true;
   bool dump_fits_budget = true;  // a dump and restore would fit the budget (files: not applicable)
-  bool can_catch_up = true;  // the link outpaces the change rate
+  bool can_catch_up = true;      // the link outpaces the change rate
   bool appliance_recommended = false;
   std::string why;  // the method choice in words, with its numbers
 };

@@ -26,6 +26,10 @@ Columns find_columns(const CsvTable& t) {
   auto pick = [&](std::string_view name, size_t& into) {
     if (auto i = t.column(name)) into = *i;
   };
+  if (auto i = t.column("Record Type 1"))
+    c.record_type = *i;
+  else if (auto j = t.column("Record Type"))
+    c.record_type = *j;
   pick("Application Name", c.name);
   pick("Description", c.description);
   pick("Comments", c.comments);

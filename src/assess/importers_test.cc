@@ -307,15 +307,18 @@ TEST(LoadEstate, DuplicateEdgesCollapseAndMutualRedundancyIsAnError) {
                        "redundant_with: old }\n");
   auto mutual = load_estate({bad}, warnings);
   ASSERT_FALSE(mutual);
-  EXPECT_NE(mutual.error().message.find("redundant_with goes round in a circle (new -> old -> new)"),
-            std::string::npos)
+  EXPECT_NE(
+      mutual.error().message.find("redundant_with goes round in a circle (new -> old -> new)"),
+      std::string::npos)
       << mutual.error().message;
-  auto three = dir.write("three.yaml",
-                         "workloads:\n  - { name: a, redundant_with: b }\n  - { name: b, redundant_with: c }\n"
-                         "  - { name: c, redundant_with: a }\n  - { name: d, redundant_with: a }\n");
+  auto three = dir.write(
+      "three.yaml",
+      "workloads:\n  - { name: a, redundant_with: b }\n  - { name: b, redundant_with: c }\n"
+      "  - { name: c, redundant_with: a }\n  - { name: d, redundant_with: a }\n");
   auto loop = load_estate({three}, warnings);
   ASSERT_FALSE(loop);
-  EXPECT_NE(loop.error().message.find("(a -> b -> c -> a)"), std::string::npos) << loop.error().message;
+  EXPECT_NE(loop.error().message.find("(a -> b -> c -> a)"), std::string::npos)
+      << loop.error().message;
   EXPECT_EQ(loop.error().message.find("has 2 errors"), std::string::npos) << loop.error().message;
 }
 
@@ -325,7 +328,8 @@ TEST(LoadEstate, CsvParseErrorsAreReportedNotCalledEmpty) {
   Diagnostics warnings;
   auto estate = load_estate({csv}, warnings);
   ASSERT_FALSE(estate);
-  EXPECT_NE(estate.error().message.find("q.csv:1: error: quoted cell is never closed"), std::string::npos)
+  EXPECT_NE(estate.error().message.find("q.csv:1: error: quoted cell is never closed"),
+            std::string::npos)
       << estate.error().message;
 }
 
@@ -379,13 +383,19 @@ namespace {
 TEST(LoadEstate, NamesMustBePlainAndNearDuplicatesAreFlagged) {
   Diagnostics diags;
   PlanningDefaults d;
-  import_native_yaml("workloads:\n  - name: \"\"\n  - name: \" padded\"\n  - name: \"a\\tb\"\n", "n.yaml", d, diags);
+  import_native_yaml("workloads:\n  - name: \"\"\n  - name: \" padded\"\n  - name: \"a\\tb\"\n",
+                     "n.yaml", d, diags);
   const std::string all = diags.to_string();
-  EXPECT_NE(all.find("n.yaml:2:11: error: workloads[0].name: the name is empty"), std::string::npos) << all;
-  EXPECT_NE(all.find("workloads[1].name: the name starts or ends with whitespace"), std::string::npos) << all;
-  EXPECT_NE(all.find("workloads[2].name: the name contains a control character"), std::string::npos) << all;
+  EXPECT_NE(all.find("n.yaml:2:11: error: workloads[0].name: the name is empty"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("workloads[1].name: the name starts or ends with whitespace"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("workloads[2].name: the name contains a control character"), std::string::npos)
+      << all;
 
-  const auto dir = std::filesystem::temp_directory_path() / ("ferry_case_" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ferry_case_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "a.yaml") << "workloads:\n  - { name: web-api }\n  - { name: Web_API }\n";
   Diagnostics warnings;
@@ -393,7 +403,8 @@ TEST(LoadEstate, NamesMustBePlainAndNearDuplicatesAreFlagged) {
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(estate) << estate.error().to_string();
   EXPECT_EQ(estate->workloads.size(), 2u);
-  EXPECT_NE(warnings.to_string().find("'Web_API' and 'web-api'"), std::string::npos) << warnings.to_string();
+  EXPECT_NE(warnings.to_string().find("'Web_API' and 'web-api'"), std::string::npos)
+      << warnings.to_string();
 }
 
 }  // namespace

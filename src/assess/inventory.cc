@@ -28,7 +28,8 @@ std::string name_problem(std::string_view name) {
   if (trim(name).empty()) return "the name is empty";
   if (trim(name).size() != name.size()) return "the name starts or ends with whitespace";
   for (char c : name) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "the name contains a control character";
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      return "the name contains a control character";
   }
   return "";
 }
@@ -81,7 +82,8 @@ std::optional<EngineMention> engine_mentioned(std::string_view text) {
   static const std::array<const char*, 4> kServiceEngines{"s3", "gcs", "blob", "efs"};
   auto versionish = [](const std::string& w) {
     return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
-      return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'c' || c == 'g' || c == 'i' || c == 'v';
+      return std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'c' || c == 'g' ||
+             c == 'i' || c == 'v';
     });
   };
   const std::vector<std::string> words = split_trimmed(text, " \t");
@@ -99,8 +101,8 @@ std::optional<EngineMention> engine_mentioned(std::string_view text) {
     }
   }
   if (!found) return std::nullopt;
-  found->is_service = other_words || std::find(kServiceEngines.begin(), kServiceEngines.end(), found->engine) !=
-                                         kServiceEngines.end();
+  found->is_service = other_words || std::find(kServiceEngines.begin(), kServiceEngines.end(),
+                                               found->engine) != kServiceEngines.end();
   return found;
 }
 

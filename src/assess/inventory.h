@@ -36,7 +36,7 @@ std::string canonical_engine(std::string_view word);
 // A data engine named inside free text such as a spreadsheet cell:
 // "Postgres 13", "Aurora MySQL", "MongoDB Atlas", "S3".
 struct EngineMention {
-  std::string engine;     // canonical
+  std::string engine;       // canonical
   bool is_service = false;  // the text also names a managed service ("Aurora MySQL", "S3")
 };
 std::optional<EngineMention> engine_mentioned(std::string_view text);

@@ -101,8 +101,8 @@ void merge_workload(Workload& into, const Workload& from, Diagnostics& warnings)
     const std::string field = "data " + store.name;
     merge_value(it->engine, store.engine, (field + ".engine").c_str(), into, p, warnings);
     merge_value(it->size_gb, store.size_gb, (field + ".size_gb").c_str(), into, p, warnings);
-    merge_value(it->change_rate_gb_per_day, store.change_rate_gb_per_day, (field + ".change_rate_gb_per_day").c_str(),
-                into, p, warnings);
+    merge_value(it->change_rate_gb_per_day, store.change_rate_gb_per_day,
+                (field + ".change_rate_gb_per_day").c_str(), into, p, warnings);
   }
   unite(into.depends_on, from.depends_on, [](const Dependency& d) { return d.name; });
   unite(into.depends_on_soft, from.depends_on_soft, [](const Dependency& d) { return d.name; });
@@ -175,7 +175,8 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
       } else if (auto mention = engine_mentioned(d.name)) {
         auto has_engine = [&](const DataStore& s) { return s.engine == mention->engine; };
         if (std::none_of(w.data.begin(), w.data.end(), has_engine)) {
-          w.data.push_back({w.name + "-" + mention->engine, mention->engine, std::nullopt, std::nullopt, d.where});
+          w.data.push_back({w.name + "-" + mention->engine, mention->engine, std::nullopt,
+                            std::nullopt, d.where});
         }
         if (mention->is_service) unite(w.cloud_services, {d.name}, normalize_name);
       } else {
@@ -195,13 +196,16 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
       if (next == by_name.end() || chain.size() > workloads.size()) break;
       if (next->second == &w) {
         if (chain.size() > 1 && w.name == *std::min_element(chain.begin(), chain.end())) {
-          diags.error(w.where, fmt::format("redundant_with goes round in a circle ({} -> {}): one of them must stay "
-                                           "to replace the others",
-                                           join(chain, " -> "), w.name));
+          diags.error(
+              w.where,
+              fmt::format("redundant_with goes round in a circle ({} -> {}): one of them must stay "
+                          "to replace the others",
+                          join(chain, " -> "), w.name));
         }
         break;
       }
-      if (std::find(chain.begin(), chain.end(), next->first) != chain.end()) break;  // a circle not through w
+      if (std::find(chain.begin(), chain.end(), next->first) != chain.end())
+        break;  // a circle not through w
       chain.push_back(next->first);
       at = next->second;
     }
@@ -269,9 +273,10 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
   for (const auto& w : estate.workloads) {
     auto [it, inserted] = spellings.emplace(normalize_name(w.name), &w);
     if (!inserted) {
-      warnings.warning(w.where, fmt::format("'{}' and '{}' (at {}) differ only in case or punctuation; they are "
-                                            "planned as two workloads",
-                                            w.name, it->second->name, it->second->where.to_string()));
+      warnings.warning(
+          w.where, fmt::format("'{}' and '{}' (at {}) differ only in case or punctuation; they are "
+                               "planned as two workloads",
+                               w.name, it->second->name, it->second->where.to_string()));
     }
   }
   // Keep warnings from importers (e.g. traffic not understood) for the plan.

@@ -260,7 +260,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
   warn_about_edges_to_workloads_not_moving(ws, plan, g, plan.warnings);
   // A pilot must not call back to something that never moves.
   for (auto& node : g.nodes) {
-    for (size_t d : node.hard_deps) node.pilot_candidate = node.pilot_candidate && g.nodes[d].moving;
+    for (size_t d : node.hard_deps)
+      node.pilot_candidate = node.pilot_candidate && g.nodes[d].moving;
   }
 
   // 3. Waves, cycles, critical path.

@@ -277,7 +277,8 @@ std::string render_html(const Plan& plan) {
     }
     for (size_t r = 0; r < wp.risks.size() && r < 3; ++r) risks.push_back(esc(wp.risks[r].title));
     out += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{:.0f} to {:.0f}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        "<tr><td>{}</td><td>{}</td><td>{:.0f} to "
+        "{:.0f}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
         wp.wave.index, esc(wp.label), wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days,
         size_text(wp.wave.data_tb * 1000), join(names, ", "), join(risks, "<br>"));
   }

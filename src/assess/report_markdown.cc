@@ -17,12 +17,21 @@ std::string md(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '|': out += "\\|"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
+      case '|':
+        out += "\\|";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
       case '\n':
-      case '\r': out += ' '; break;
-      default: out += c;
+      case '\r':
+        out += ' ';
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -252,9 +261,7 @@ void checklist_section(const Plan& plan, std::string& out) {
                                                : section == std::string("data")    ? "Data"
                                                                                    : "Operational");
     for (const auto& [item, names] : items) {
-      out +=
-          fmt::format("- [ ] {} ({})\n", item,
-                      applies_to(plan, names));
+      out += fmt::format("- [ ] {} ({})\n", item, applies_to(plan, names));
     }
     out += "\n";
   }
@@ -276,9 +283,8 @@ void rollback_section(const Plan& plan, std::string& out) {
     }
   }
   for (const auto& [r, names] : rows) {
-    out += fmt::format(
-        "| {} | {} | {} | {} |\n", cell(r->metric), cell(r->threshold), cell(r->action),
-        cell(applies_to(plan, names)));
+    out += fmt::format("| {} | {} | {} | {} |\n", cell(r->metric), cell(r->threshold),
+                       cell(r->action), cell(applies_to(plan, names)));
   }
   out += "\n";
 }

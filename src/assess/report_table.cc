@@ -48,8 +48,8 @@ std::string render_table(const Plan& plan) {
     out += fmt::format(
         "{:<{}}  {:<10}  {:>4}  {:>4}  {:<22}  {:>8}  {:<21}  {:>9}  {:>9}  {:<7}\n",
         p.workload->name.substr(0, name_width), name_width, p.strategy,
-        fmt::format("{}/5", p.confidence), p.wave > 0 ? std::to_string(p.wave) : "-", words(p.pattern),
-        size_text(size), method,
+        fmt::format("{}/5", p.confidence), p.wave > 0 ? std::to_string(p.wave) : "-",
+        words(p.pattern), size_text(size), method,
         slowest ? (slowest->can_catch_up ? hours_text(slowest->copy_hours) : "never") : "-",
         p.data_plan.empty() ? "-" : hours_text(downtime / 60), p.gravity.level);
   }

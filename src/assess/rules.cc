@@ -23,11 +23,12 @@ const std::vector<std::string> kSections{"technical", "data", "operational"};
 const std::vector<std::string> kDecisions{"strategy", "cutover", "pattern"};
 const std::vector<std::string> kStrategies{"rehost",     "replatform", "refactor",
                                            "repurchase", "retire",     "retain"};
-const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc",          "physical_cdc",
-                                              "incremental_sync",    "replica_sync", "snapshot_reindex"};
+const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc",
+                                              "physical_cdc",        "incremental_sync",
+                                              "replica_sync",        "snapshot_reindex"};
 const std::vector<std::string> kEngineMethods{"replica_sync", "snapshot_reindex"};
-const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc", "physical_cdc",
-                                        "incremental_sync"};
+const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc",
+                                        "physical_cdc", "incremental_sync"};
 
 std::vector<std::string> fact_names() {
   std::vector<std::string> out;
@@ -179,13 +180,16 @@ Decision read_decision(const std::string& name, const YamlNode& node, const std:
   for (size_t i = 0; i < d.options.size(); ++i) {
     const std::string& option = d.options[i];
     if (std::find(d.options.begin(), d.options.begin() + i, option) != d.options.begin() + i) {
-      diags.error(r.element_location("options", i), fmt::format("{}.options: '{}' is listed twice", path, option));
+      diags.error(r.element_location("options", i),
+                  fmt::format("{}.options: '{}' is listed twice", path, option));
     }
     // The planner acts on the 6 Rs by name (retire and retain do not move).
-    if (name == "strategy" && std::find(kStrategies.begin(), kStrategies.end(), option) == kStrategies.end()) {
-      diags.error(r.element_location("options", i),
-                  fmt::format("{}.options: '{}' is not one of the 6 Rs{}; expected {}", path, option,
-                              did_you_mean_hint(option, kStrategies), join(kStrategies, ", ")));
+    if (name == "strategy" &&
+        std::find(kStrategies.begin(), kStrategies.end(), option) == kStrategies.end()) {
+      diags.error(
+          r.element_location("options", i),
+          fmt::format("{}.options: '{}' is not one of the 6 Rs{}; expected {}", path, option,
+                      did_you_mean_hint(option, kStrategies), join(kStrategies, ", ")));
     }
   }
   d.fallback = r.choice("fallback", d.options).value_or("");
@@ -239,7 +243,8 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
       MappingReader em(engines->value(e), file, "data_methods.engine_methods." + engine, diags);
       em.require("method");
       em.require("how");
-      EngineMethod method{em.choice("method", kEngineMethods).value_or(""), em.text("how").value_or("")};
+      EngineMethod method{em.choice("method", kEngineMethods).value_or(""),
+                          em.text("how").value_or("")};
       em.finish();
       m.engine_methods[engine] = std::move(method);
     }
@@ -257,7 +262,8 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
       }
       if (tier.up_to_tb && !m.by_size.empty() && m.by_size.back().up_to_tb &&
           *tier.up_to_tb <= *m.by_size.back().up_to_tb) {
-        diags.error(t.where(), "data_methods.by_size: tiers must grow: each up_to_tb above the one before");
+        diags.error(t.where(),
+                    "data_methods.by_size: tiers must grow: each up_to_tb above the one before");
       }
       m.by_size.push_back(tier);
     }
@@ -310,15 +316,19 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
       // An assumption must be a value an inventory could have given.
       const SourceLocation at = location_of(a->value(e), file);
       if (const auto* word = std::get_if<std::string>(&*v)) {
-        const std::vector<std::string>* allowed = fact == "kind"                  ? &kKinds
-                                                  : fact == "criticality"         ? &kCriticalities
-                                                  : fact == "data_classification" ? &kClassifications
-                                                                                  : nullptr;
+        const std::vector<std::string>* allowed = fact == "kind"          ? &kKinds
+                                                  : fact == "criticality" ? &kCriticalities
+                                                  : fact == "data_classification"
+                                                      ? &kClassifications
+                                                      : nullptr;
         if (allowed && std::find(allowed->begin(), allowed->end(), *word) == allowed->end()) {
-          diags.error(at, fmt::format("assumptions.{}: '{}' is not one of: {}", fact, *word, join(*allowed, ", ")));
+          diags.error(at, fmt::format("assumptions.{}: '{}' is not one of: {}", fact, *word,
+                                      join(*allowed, ", ")));
         }
         if (fact == "redundant_with" && !word->empty()) {
-          diags.error(at, "assumptions.redundant_with: must be empty; ferry cannot assume which workload replaces another");
+          diags.error(at,
+                      "assumptions.redundant_with: must be empty; ferry cannot assume which "
+                      "workload replaces another");
         }
       } else if (const auto* number = std::get_if<double>(&*v); number && *number < 0) {
         diags.error(at, fmt::format("assumptions.{}: must not be negative", fact));

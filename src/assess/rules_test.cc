@@ -427,8 +427,8 @@ effort_days: { retire: 1 }
   for (const char* needle :
        {"assumptions.kind: 'servce' is not one of", "assumptions.redundant_with: must be empty",
         "assumptions.downtime_budget_minutes: must not be negative", "'rehost' is listed twice",
-        "'relocate' is not one of the 6 Rs", "tiers must grow", "missing required field 'confidence'",
-        "effort_days: missing required field 'rehost'"}) {
+        "'relocate' is not one of the 6 Rs", "tiers must grow",
+        "missing required field 'confidence'", "effort_days: missing required field 'rehost'"}) {
     EXPECT_NE(m.find(needle), std::string::npos) << needle << "\nin:\n" << m;
   }
 }

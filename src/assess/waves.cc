@@ -64,6 +64,12 @@ std::vector<std::vector<size_t>> strongly_connected_components(const std::vector
 
 namespace {
 
+std::string workloads_text(int n) { return fmt::format("{} workload{}", n, n == 1 ? "" : "s"); }
+
+std::string tb_text(double tb) {
+  return tb >= 1 ? fmt::format("{:.1f} TB", tb) : fmt::format("{:.0f} GB", tb * 1000);
+}
+
 struct Component {
   std::vector<size_t> members;
   std::vector<size_t> deps;  // other components it hard-depends on
@@ -86,11 +92,9 @@ class WaveBook {
     const bool oversized = count > options_.max_workloads || c.data_tb > options_.max_data_tb;
     if (oversized) {
       warnings.push_back(
-          fmt::format("{} ({} workload{}, {:.1f} TB) exceeds the wave limits ({} workloads, {:.0f} "
-                      "TB): it gets a "
-                      "wave of its own",
-                      c.name, count, count == 1 ? "" : "s", c.data_tb, options_.max_workloads,
-                      options_.max_data_tb));
+          fmt::format("{} ({}, {}) exceeds the wave limits ({}, {}): it gets a wave of its own",
+                      c.name, workloads_text(count), tb_text(c.data_tb),
+                      workloads_text(options_.max_workloads), tb_text(options_.max_data_tb)));
     }
     for (int w = std::max(earliest, 1); w <= static_cast<int>(waves_.size()); ++w) {
       Wave& wave = waves_[w - 1];
@@ -317,7 +321,11 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     pilot_tb += tb;
     have_self_contained = have_self_contained || group.self_contained;
   }
-  if (pilot_count == 0 && options.pilot_size > 0) {
+  if (pilot_count == 0 && options.pilot_size > 0 && !groups.empty()) {
+    out.warnings.push_back(
+        fmt::format("no pilot: the workloads that qualify do not fit a wave ({}, {})",
+                    workloads_text(pilot_limit), tb_text(options.max_data_tb)));
+  } else if (pilot_count == 0 && options.pilot_size > 0) {
     out.warnings.push_back(
         "no workload qualifies for a pilot wave (a simple, low-risk move without tier 1 data, with "
         "its dependencies)");
@@ -329,16 +337,16 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     const Component& comp = comps[c];
     if (!comp.moving || !comp.shared_infrastructure || comp_wave[c] != 0) continue;
     int earliest = infra_start;
-    bool ready = true;
+    const Component* blocking = nullptr;  // a dependency not placed in the pilot or this group
     for (size_t d : comp.deps) {
-      if (comp_wave[d] == 0) ready = false;
+      if (comp_wave[d] == 0 && !blocking) blocking = &comps[d];
       earliest = std::max(earliest, comp_wave[d]);
     }
-    if (!ready) {
+    if (blocking) {
       out.warnings.push_back(
-          fmt::format("shared infrastructure {} depends on workloads outside the "
-                      "infrastructure group; it moves with the regular waves",
-                      comp.name));
+          fmt::format("shared infrastructure {} depends on {}, which cannot move with the "
+                      "infrastructure group; {} moves with the regular waves",
+                      comp.name, blocking->name, comp.name));
       continue;
     }
     assign(c, book.place(comp, earliest, WaveKind::kSharedInfrastructure, out.warnings));

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -94,6 +95,19 @@ int run_assess(const AssessOptions& o) {
               << "'; expected table, markdown, json or html\n";
     return exit_status(ExitCode::kUsage);
   }
+  // Never overwrite what was read: a plan written over its own inventory is a lost inventory.
+  std::vector<std::string> inputs = o.inventories;
+  for (const auto& f : {o.rules_file, o.catalog_file}) {
+    if (!f.empty()) inputs.push_back(f);
+  }
+  std::error_code ec;
+  for (const auto& input : inputs) {
+    if (!o.out.empty() && o.out != "-" && std::filesystem::equivalent(o.out, input, ec)) {
+      std::cerr << "ferry assess: --out " << o.out
+                << " is one of the inputs; refusing to overwrite it\n";
+      return exit_status(ExitCode::kUsage);
+    }
+  }
   const std::string rules_name = o.rules_file.empty() ? "data/rules.yaml (built in)" : o.rules_file;
   const std::string catalog_name =
       o.catalog_file.empty() ? "data/catalog.yaml (built in)" : o.catalog_file;
@@ -133,7 +147,7 @@ int run_assess(const AssessOptions& o) {
   const std::string text = render(plan, *format);
   timer.done("render");
   int status = 0;
-  if (o.out.empty()) {
+  if (o.out.empty() || o.out == "-") {
     std::cout << text;
     std::cout.flush();
     if (!std::cout) status = exit_status(ExitCode::kIo);
@@ -158,7 +172,8 @@ Runner install_assess(CLI::App& sub) {
   sub.add_option("INVENTORY", o->inventories, "Inventory files (YAML, JSON or CSV)")->required();
   sub.add_option("-f,--format", o->format, "Output: table (default), markdown, json or html")
       ->capture_default_str();
-  sub.add_option("-o,--out", o->out, "Write the plan to FILE (atomically) instead of stdout");
+  sub.add_option("-o,--out", o->out,
+                 "Write the plan to FILE (atomically) instead of stdout ('-': stdout)");
   sub.add_option("--rules", o->rules_file,
                  "Planning rules to use instead of the built-in data/rules.yaml");
   sub.add_option("--catalog", o->catalog_file,

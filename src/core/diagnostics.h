@@ -26,8 +26,8 @@ struct Diagnostic {
   SourceLocation where;
   std::string message;
 
-  // "estate.yaml:12:5: error: workloads[3].kind: unknown value 'servise' (did you mean 'service'?)";
-  // with no file, the message as it is (a parser's message that names its own place).
+  // "estate.yaml:12:5: error: workloads[3].kind: unknown value 'servise' (did you mean
+  // 'service'?)"; with no file, the message as it is (a parser's message that names its own place).
   std::string to_string() const;
 };
 

@@ -15,7 +15,8 @@ namespace ferry {
 
 Result<std::string> read_text_file(const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) return fail(ErrorCode::kIo, "is a directory, not a file");
+  if (std::filesystem::is_directory(path, ec))
+    return fail(ErrorCode::kIo, "is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail(ErrorCode::kIo, std::string("cannot open file: ") + std::strerror(errno));
   std::ostringstream buffer;

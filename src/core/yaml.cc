@@ -196,8 +196,8 @@ class YamlBuilder {
   static std::optional<Error> duplicate_key(const YamlNode& mapping, const std::string& file) {
     auto duplicate = [&](const YamlNode& key, const YamlNode& first) {
       return Error{ErrorCode::kInvalidInput,
-                   fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file, key.line_, key.column_,
-                               key.scalar_, first.line_),
+                   fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file,
+                               key.line_, key.column_, key.scalar_, first.line_),
                    {}};
     };
     // Mappings in configuration are small: comparing pairs beats building a
@@ -207,7 +207,8 @@ class YamlBuilder {
         const YamlNode& key = mapping.key(i);
         if (!key.is_scalar()) continue;
         for (size_t j = 0; j < i; ++j) {
-          if (mapping.key(j).is_scalar() && mapping.key(j).scalar_ == key.scalar_) return duplicate(key, mapping.key(j));
+          if (mapping.key(j).is_scalar() && mapping.key(j).scalar_ == key.scalar_)
+            return duplicate(key, mapping.key(j));
         }
       }
       return std::nullopt;
