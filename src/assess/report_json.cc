@@ -23,15 +23,15 @@ void decision_json(JsonWriter& j, const DecisionResult& d) {
     j.key("votes").begin_object();
     for (const auto& [option, w] : vote.rule->votes) j.field(option, rounded(w));
     j.end_object();
-    j.key("inputs").begin_array();
+    // {"fact": "value"}, and the facts that were assumed rather than given.
+    j.key("inputs").begin_object();
+    std::vector<std::string> assumed;
     for (const auto& in : vote.inputs) {
-      j.begin_object()
-          .field("fact", in.fact)
-          .field("value", in.value)
-          .field("assumed", in.assumed)
-          .end_object();
+      j.field(in.fact, in.value);
+      if (in.assumed) assumed.emplace_back(in.fact);
     }
-    j.end_array();
+    j.end_object();
+    j.field("assumed", assumed);
     j.end_object();
   }
   j.end_array();
