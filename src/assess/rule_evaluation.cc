@@ -81,8 +81,10 @@ bool evaluate(const Conditions& when, const Facts& facts, std::vector<FactRead>*
 DecisionResult decide(const Decision& decision, const Facts& facts) {
   DecisionResult result;
   for (const auto& rule : decision.rules) {
+    // Most rules do not fire: test first, record the inputs only for those that do.
+    if (!evaluate(rule.when, facts, nullptr)) continue;
     std::vector<FactRead> reads;
-    if (!evaluate(rule.when, facts, &reads)) continue;
+    evaluate(rule.when, facts, &reads);
     for (const auto& [option, weight] : rule.votes) result.scores[option] += weight;
     result.fired.push_back({&rule, fill_placeholders(rule.because, facts), std::move(reads)});
   }
