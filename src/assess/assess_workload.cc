@@ -145,22 +145,36 @@ void record_decision(const std::string& name, DecisionResult result, WorkloadPla
   p.decisions.emplace_back(name, std::move(result));
 }
 
-// Data of workloads that do not move is archived (retire) or stays (retain):
-// no copy to plan, no cutover window.
-void settle_data_of_workloads_not_moving(WorkloadPlan& p) {
-  if (p.strategy != "retire" && p.strategy != "retain") return;
+// The strategy decides what happens to the data: a retired workload's data
+// is archived, a retained one's stays, and a repurchased product's data is
+// exported and imported into its replacement rather than replicated.
+void settle_data_for_strategy(const Workload& w, WorkloadPlan& p) {
   for (auto& item : p.data_plan) {
-    const bool retire = p.strategy == "retire";
-    item.method = retire ? "archive" : "stays";
-    item.copy_hours = retire ? item.transfer_hours : 0;
-    item.downtime_minutes = 0;
-    item.fits_budget = true;
-    item.why = retire
-                   ? fmt::format(
-                         "retiring: archive {:.0f} GB for compliance ({} to archive storage), keep "
-                         "the audit trail",
-                         item.size_gb, hours_text(item.transfer_hours))
-                   : "retained: the data stays where it is";
+    if (p.strategy == "retire") {
+      item.method = "archive";
+      item.copy_hours = item.transfer_hours;
+      item.downtime_minutes = 0;
+      item.fits_budget = true;
+      item.why = fmt::format(
+          "retiring: archive {:.0f} GB for compliance ({} to archive storage), keep the audit "
+          "trail",
+          item.size_gb, hours_text(item.transfer_hours));
+    } else if (p.strategy == "retain") {
+      item.method = "stays";
+      item.copy_hours = 0;
+      item.downtime_minutes = 0;
+      item.fits_budget = true;
+      item.why = "retained: the data stays where it is";
+    } else if (p.strategy == "repurchase") {
+      item.method = "export_import";
+      const std::string target = w.saas_alternative && !w.saas_alternative->empty()
+                                     ? *w.saas_alternative
+                                     : std::string("the replacement");
+      item.why = fmt::format(
+          "repurchased: export {:.0f} GB from the current product and import it into {} ({} "
+          "over the link); rehearse the import, then freeze the old product for the final delta",
+          item.size_gb, target, hours_text(item.transfer_hours));
+    }
   }
 }
 
@@ -218,7 +232,7 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
   // The rules loader puts the strategy first; cutover and pattern may read it.
   for (const auto& decision : rules.decisions)
     record_decision(decision.name, decide(decision, facts), p, facts);
-  settle_data_of_workloads_not_moving(p);
+  settle_data_for_strategy(w, p);
 
   for (const auto& risk : rules.risks) {
     if (evaluate(risk.when, facts, nullptr)) {

@@ -207,6 +207,7 @@ std::string method_label(const std::string& method) {
   if (method == "incremental_sync") return "incremental file sync";
   if (method == "replica_sync") return "replica sync";
   if (method == "snapshot_reindex") return "snapshot + reindex";
+  if (method == "export_import") return "export + import";
   return method;  // archive, stays
 }
 
