@@ -63,16 +63,19 @@ Facts base_facts() {
   return f;
 }
 
-// What every rules file needs besides the decision under test.
-const char* kScaffold = R"(
-  cutover: { options: [all_at_once], fallback: all_at_once }
-  pattern: { options: [blue_green], fallback: blue_green }
+// What every rules file needs besides its decisions.
+const std::string kRest = R"(
 data_methods:
   by_size: [ { method: dump_restore } ]
   cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
 confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }
 effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, rehost: 1 }
 )";
+// ...and besides a strategy decision under test.
+const std::string kScaffold = R"(
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  pattern: { options: [blue_green], fallback: blue_green })" +
+                              kRest;
 
 struct Case {
   const char* decision;
@@ -277,7 +280,7 @@ decisions:
     rules:
       - { id: a, when: { containerized: true }, vote: { rehost: 5 }, because: "a" }
       - { id: b, when: { containerized: true }, vote: { refactor: 5 }, because: "b" })" +
-                                  std::string(kScaffold),
+                                  kScaffold,
                               "t.yaml");
   ASSERT_TRUE(rules) << rules.error().to_string();
   Facts f;
@@ -300,7 +303,7 @@ decisions:
       - { id: i, when: { kind: [batch, cache] }, vote: { rehost: 1 }, because: x }
       - { id: not, when: { kind: { not: service } }, vote: { rehost: 1 }, because: x }
       - { id: p, when: { redundant_with: { present: false } }, vote: { rehost: 1 }, because: x })" +
-                                  std::string(kScaffold),
+                                  kScaffold,
                               "ops.yaml");
   ASSERT_TRUE(rules) << rules.error().to_string();
   auto fired = [&](Facts f) {
@@ -379,13 +382,8 @@ data_methods:
   strategy:
     options: [rehost]
     fallback: rehost
-    rules: [ { id: loop, when: { strategy: rehost }, vote: { rehost: 1 }, because: x } ]
-data_methods:
-  by_size: [ { method: dump_restore } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
-confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }
-effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, rehost: 1 }
-)",
+    rules: [ { id: loop, when: { strategy: rehost }, vote: { rehost: 1 }, because: x } ])" +
+                                      kRest,
                                   "r.yaml");
   ASSERT_FALSE(reordered);
   EXPECT_NE(reordered.error().message.find(
@@ -395,13 +393,8 @@ effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, 
   auto fine = RuleSet::parse(R"(decisions:
   pattern: { options: [blue_green], fallback: blue_green }
   cutover: { options: [all_at_once], fallback: all_at_once }
-  strategy: { options: [rehost], fallback: rehost }
-data_methods:
-  by_size: [ { method: dump_restore } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
-confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }
-effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, rehost: 1 }
-)",
+  strategy: { options: [rehost], fallback: rehost })" +
+                                 kRest,
                              "f.yaml");
   ASSERT_TRUE(fine) << fine.error().to_string();
   EXPECT_EQ(fine->decisions.front().name, "strategy");
