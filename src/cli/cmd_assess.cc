@@ -83,7 +83,7 @@ void skip_freeing_at_exit(T&& value) {
 }
 
 int report_error(const Error& error) {
-  std::cerr << "ferry assess: " << error.to_string() << "\n";
+  log_error(error.to_string());
   return exit_status(exit_code_for(error.code));
 }
 
@@ -91,8 +91,8 @@ int run_assess(const AssessOptions& o) {
   using namespace assess;
   auto format = parse_report_format(o.format);
   if (!format) {
-    std::cerr << "ferry assess: --format: unknown format '" << o.format
-              << "'; expected table, markdown, json or html\n";
+    log_error(fmt::format("--format: unknown format '{}'; expected table, markdown, json or html",
+                          o.format));
     return exit_status(ExitCode::kUsage);
   }
   // Never overwrite what was read: a plan written over its own inventory is a lost inventory.
@@ -103,8 +103,7 @@ int run_assess(const AssessOptions& o) {
   std::error_code ec;
   for (const auto& input : inputs) {
     if (!o.out.empty() && o.out != "-" && std::filesystem::equivalent(o.out, input, ec)) {
-      std::cerr << "ferry assess: --out " << o.out
-                << " is one of the inputs; refusing to overwrite it\n";
+      log_error(fmt::format("--out {} is one of the inputs; refusing to overwrite it", o.out));
       return exit_status(ExitCode::kUsage);
     }
   }
@@ -154,9 +153,12 @@ int run_assess(const AssessOptions& o) {
   } else if (auto written = write_file_atomically(o.out, text); !written) {
     status = report_error(written.error());
   } else {
-    log_info(fmt::format("wrote {} ({} workloads, {} waves, {} warning{})", o.out,
-                         plan.workloads.size(), plan.waves.size(), plan.warnings.size(),
-                         plan.warnings.size() == 1 ? "" : "s"));
+    log_info(fmt::format("wrote {} ({} workloads, {} waves)", o.out, plan.workloads.size(),
+                         plan.waves.size()));
+    if (!plan.warnings.empty()) {
+      log_warn(fmt::format("the plan has {} warning{}; see its Warnings section",
+                           plan.warnings.size(), plan.warnings.size() == 1 ? "" : "s"));
+    }
   }
   skip_freeing_at_exit(std::move(plan));
   skip_freeing_at_exit(std::move(*estate));

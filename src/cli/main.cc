@@ -54,10 +54,10 @@ int main(int argc, char** argv) {
       if (sub->parsed()) return run();
     }
   } catch (const std::bad_alloc&) {
-    std::cerr << "ferry: out of memory\n";
+    log_error("out of memory");
     return exit_status(ExitCode::kInternal);
   } catch (const std::exception& e) {
-    std::cerr << "ferry: internal error: " << e.what() << "\n";
+    log_error(std::string("internal error (a bug in ferry; please report it): ") + e.what());
     return exit_status(ExitCode::kInternal);
   }
   std::cout << app.help();

@@ -26,11 +26,6 @@ void Diagnostics::warning(SourceLocation where, std::string message) {
   items_.push_back({Severity::kWarning, std::move(where), std::move(message)});
 }
 
-void Diagnostics::append(const Diagnostics& other) {
-  items_.insert(items_.end(), other.items_.begin(), other.items_.end());
-  error_count_ += other.error_count_;
-}
-
 std::string Diagnostics::to_string() const {
   std::string out;
   for (const auto& d : items_) {

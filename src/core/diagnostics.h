@@ -35,7 +35,6 @@ class Diagnostics {
  public:
   void error(SourceLocation where, std::string message);
   void warning(SourceLocation where, std::string message);
-  void append(const Diagnostics& other);
 
   bool has_errors() const { return error_count_ > 0; }
   size_t error_count() const { return error_count_; }
