@@ -21,7 +21,7 @@ build: setup $(BUILD)/build.ninja
 # bounded time (FUZZ_SECONDS each) under ASan and UBSan.
 test: build
 	@ctest --preset default
-	@fuzz/run.sh $(FUZZ_SECONDS)
+	@fuzz/run.sh $(FUZZ_SECONDS) 1
 
 fuzz: setup
 	@fuzz/run.sh $(FUZZ_SECONDS)

@@ -3,10 +3,14 @@
 # example inventories and the shipped rules and catalog. Builds the `fuzz`
 # preset first. A crash leaves its reproducer in build-fuzz/findings/.
 #
-# usage: fuzz/run.sh [SECONDS]
+# usage: fuzz/run.sh [SECONDS] [SEED]
+# With a SEED the run is repeatable (make test passes 1, so CI is not at the
+# mercy of a lucky draw); without one libFuzzer picks a fresh seed each time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
+seed_flag=()
+[[ -n ${2:-} ]] && seed_flag=(-seed="$2")
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target inventory_fuzz config_fuzz
 mkdir -p build-fuzz/findings build-fuzz/corpus/inventory build-fuzz/corpus/config
@@ -14,7 +18,7 @@ cp examples/* build-fuzz/corpus/inventory/
 cp data/*.yaml build-fuzz/corpus/config/
 for target in inventory config; do
   echo "fuzz: ${target}_fuzz for ${seconds}s"
-  build-fuzz/fuzz/${target}_fuzz -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+  build-fuzz/fuzz/${target}_fuzz "${seed_flag[@]}" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -artifact_prefix=build-fuzz/findings/ -print_final_stats=1 \
     build-fuzz/corpus/$target 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|ERROR|Done)" || true
   # libFuzzer exits non-zero and writes crash-*/leak-*/timeout-* on a finding.
