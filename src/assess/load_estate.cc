@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "assess/importers.h"
 #include "core/csv.h"
@@ -144,14 +143,54 @@ std::vector<Workload> import_file(const std::string& path, const std::string& te
 // becomes an edge to the workload it names (ignoring case and punctuation), a
 // data store of unknown size when it is a database engine the workload does
 // not already have, or else a cloud service; anything else unknown is an error.
+// redundant_with chains that come back to where they started would retire
+// every member: one of them has to stay. Each workload names at most one
+// other, so one walk over the estate finds every circle (reported once, from
+// its alphabetically first member).
+void report_redundancy_circles(const std::vector<Workload>& workloads,
+                               const std::unordered_map<std::string, size_t>& index,
+                               Diagnostics& diags) {
+  enum class Mark { kNew, kOnPath, kDone };
+  std::vector<Mark> marks(workloads.size(), Mark::kNew);
+  for (size_t start = 0; start < workloads.size(); ++start) {
+    std::vector<size_t> path;
+    size_t at = start;
+    bool closed = false;  // the walk came back to a workload on this path
+    while (marks[at] == Mark::kNew) {
+      marks[at] = Mark::kOnPath;
+      path.push_back(at);
+      const auto& next = workloads[at].redundant_with;
+      auto it = next && !next->empty() ? index.find(*next) : index.end();
+      if (it == index.end()) break;
+      at = it->second;
+      closed = marks[at] == Mark::kOnPath;
+    }
+    if (closed) {
+      // The circle is the tail of the path from `at`; rotate it to its first name.
+      std::vector<std::string> circle;
+      for (auto it = std::find(path.begin(), path.end(), at); it != path.end(); ++it) {
+        circle.push_back(workloads[*it].name);
+      }
+      if (circle.size() > 1) {  // naming oneself is reported on its own
+        std::rotate(circle.begin(), std::min_element(circle.begin(), circle.end()), circle.end());
+        diags.error(workloads[index.at(circle.front())].where,
+                    fmt::format("redundant_with goes round in a circle ({} -> {}): one of them "
+                                "must stay to replace the others",
+                                join(circle, " -> "), circle.front()));
+      }
+    }
+    for (size_t i : path) marks[i] = Mark::kDone;
+  }
+}
+
 void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
-  std::unordered_set<std::string> names;
+  std::unordered_map<std::string, size_t> index;               // name -> position
   std::unordered_map<std::string, std::string> by_normalized;  // "webapi" -> "Web-API"
   std::vector<std::string> all_names;
-  for (const auto& w : workloads) {
-    names.insert(w.name);
-    by_normalized.emplace(normalize_name(w.name), w.name);
-    all_names.push_back(w.name);
+  for (size_t i = 0; i < workloads.size(); ++i) {
+    index.emplace(workloads[i].name, i);
+    by_normalized.emplace(normalize_name(workloads[i].name), workloads[i].name);
+    all_names.push_back(workloads[i].name);
   }
   auto check_list = [&](Workload& w, std::vector<Dependency>& deps, const char* field) {
     std::vector<Dependency> kept;
@@ -160,14 +199,14 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
       if (std::none_of(kept.begin(), kept.end(), same)) kept.push_back(std::move(d));
     };
     for (auto& d : deps) {
-      if (d.loose && !names.count(d.name)) {
+      if (d.loose && !index.count(d.name)) {
         if (auto it = by_normalized.find(normalize_name(d.name)); it != by_normalized.end())
           d.name = it->second;
       }
       if (d.name == w.name) {
         diags.error(d.where,
                     fmt::format("{}.{}: a workload cannot depend on itself", w.name, field));
-      } else if (names.count(d.name)) {
+      } else if (index.count(d.name)) {
         keep(std::move(d));
       } else if (!d.loose) {
         diags.error(d.where, fmt::format("{}.{}: unknown workload '{}'{}", w.name, field, d.name,
@@ -185,31 +224,7 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
     }
     deps = std::move(kept);
   };
-  std::unordered_map<std::string, const Workload*> by_name;
-  for (const auto& w : workloads) by_name.emplace(w.name, &w);
-  // redundant_with chains that come back to where they started would retire
-  // every member: one of them has to stay.
-  for (const auto& w : workloads) {
-    std::vector<std::string> chain{w.name};
-    for (const Workload* at = &w; at->redundant_with && !at->redundant_with->empty();) {
-      auto next = by_name.find(*at->redundant_with);
-      if (next == by_name.end() || chain.size() > workloads.size()) break;
-      if (next->second == &w) {
-        if (chain.size() > 1 && w.name == *std::min_element(chain.begin(), chain.end())) {
-          diags.error(
-              w.where,
-              fmt::format("redundant_with goes round in a circle ({} -> {}): one of them must stay "
-                          "to replace the others",
-                          join(chain, " -> "), w.name));
-        }
-        break;
-      }
-      if (std::find(chain.begin(), chain.end(), next->first) != chain.end())
-        break;  // a circle not through w
-      chain.push_back(next->first);
-      at = next->second;
-    }
-  }
+  report_redundancy_circles(workloads, index, diags);
   for (auto& w : workloads) {
     check_list(w, w.depends_on, "depends_on");
     check_list(w, w.depends_on_soft, "depends_on_soft");
@@ -222,7 +237,7 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
       const std::string& other = *w.redundant_with;
       if (other == w.name) {
         diags.error(w.where, fmt::format("{}.redundant_with: names the workload itself", w.name));
-      } else if (!names.count(other)) {
+      } else if (!index.count(other)) {
         diags.error(w.where, fmt::format("{}.redundant_with: unknown workload '{}'{}", w.name,
                                          other, did_you_mean_hint(other, all_names)));
       }

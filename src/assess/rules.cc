@@ -30,10 +30,14 @@ const std::vector<std::string> kEngineMethods{"replica_sync", "snapshot_reindex"
 const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc",
                                         "physical_cdc", "incremental_sync"};
 
-std::vector<std::string> fact_names() {
-  std::vector<std::string> out;
-  for (const auto& f : fact_registry()) out.emplace_back(f.name);
-  return out;
+// Every fact's name, for "did you mean" hints; built once.
+const std::vector<std::string>& fact_names() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> out;
+    for (const auto& f : fact_registry()) out.emplace_back(f.name);
+    return out;
+  }();
+  return kNames;
 }
 
 const char* type_name(FactType t) {
@@ -89,7 +93,7 @@ Conditions read_conditions(const YamlNode* node, const std::string& file, const 
                            Diagnostics& diags) {
   Conditions out;
   if (!is_mapping_or_report(node, file, path, diags)) return out;
-  const std::vector<std::string> names = fact_names();
+  const std::vector<std::string>& names = fact_names();
   for (size_t e = 0; e < node->size(); ++e) {
     const std::string fact = node->key(e).scalar();
     const SourceLocation where = location_of(node->key(e), file);
@@ -156,7 +160,7 @@ Conditions read_conditions(const YamlNode* node, const std::string& file, const 
 
 void check_placeholders(const std::string& text, const SourceLocation& where,
                         const std::string& path, Diagnostics& diags) {
-  const std::vector<std::string> names = fact_names();
+  const std::vector<std::string>& names = fact_names();
   for (size_t open = text.find('{'); open != std::string::npos; open = text.find('{', open + 1)) {
     size_t close = text.find('}', open);
     if (close == std::string::npos) break;
@@ -293,7 +297,7 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   Diagnostics diags;
   RuleSet rs;
   MappingReader top(*root, file, "", diags);
-  const std::vector<std::string> names = fact_names();
+  const std::vector<std::string>& names = fact_names();
 
   // assumptions: fact -> value used when the inventory does not say
   if (const YamlNode* a = top.node("assumptions");
