@@ -256,6 +256,7 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
   };
   const std::optional<std::string> classification = text_fact("data_classification");
   const double total_gb = std::get<double>(facts.get("total_data_gb")->value);
+  p.total_data_gb = total_gb;
   p.risk_score = std::max(0, criticality_rank(text_fact("criticality").value_or(""))) +
                  (classification == "tier1"   ? 2
                   : classification == "tier2" ? 1

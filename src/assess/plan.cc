@@ -69,7 +69,7 @@ Gravity gravity_of(size_t i, const std::vector<Workload>& ws, const Graph& g, co
   const Workload& w = ws[i];
   const double per_user = rules.gravity.accesses_per_user_per_day;
   Gravity out;
-  for (const auto& item : p.data_plan) out.size_gb += item.size_gb;
+  out.size_gb = p.total_data_gb;
   out.integrations = std::max<int>(1, static_cast<int>(g.dependents[i].size()));
   std::string source;
   if (w.requests_per_day) {
@@ -246,9 +246,7 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     node.application =
         !ws[i].kind || std::find(kBacking.begin(), kBacking.end(), *ws[i].kind) == kBacking.end();
     node.confidence = p.confidence;
-    double gb = 0;
-    for (const auto& item : p.data_plan) gb += item.size_gb;
-    node.data_tb = node.moving ? gb / 1000 : 0;
+    node.data_tb = node.moving ? p.total_data_gb / 1000 : 0;
     node.duration_days = p.effort_days;
     plan.total_data_tb += node.data_tb;
     if (p.over_downtime_budget) {

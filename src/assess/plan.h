@@ -69,6 +69,7 @@ struct WorkloadPlan {
   std::vector<RollbackRule> rollback;
   int wave = 0;  // 1-based; 0 when not moving (retire, retain)
   int risk_score = 0;
+  double total_data_gb = 0;  // all its data stores
   double effort_days = 0;
   std::vector<std::string> dependents;  // workloads that hard- or soft-depend on it
   int cycle = -1;

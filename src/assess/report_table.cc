@@ -31,11 +31,10 @@ std::string render_table(const Plan& plan) {
                      "WORKLOAD", name_width, "STRATEGY", "CONF", "WAVE", "PATTERN", "DATA",
                      "METHOD", "COPY", "DOWNTIME", "GRAVITY");
   for (const auto& p : plan.workloads) {
-    double size = 0, downtime = 0;
+    double downtime = 0;
     const DataPlanItem* slowest = nullptr;  // the store that takes longest to copy
     std::string method = "-";
     for (const auto& d : p.data_plan) {
-      size += d.size_gb;
       if (!slowest || !d.can_catch_up ||
           (slowest->can_catch_up && d.copy_hours > slowest->copy_hours))
         slowest = &d;
@@ -49,7 +48,7 @@ std::string render_table(const Plan& plan) {
         "{:<{}}  {:<10}  {:>4}  {:>4}  {:<22}  {:>8}  {:<21}  {:>9}  {:>9}  {:<7}\n",
         p.workload->name.substr(0, name_width), name_width, p.strategy,
         fmt::format("{}/5", p.confidence), p.wave > 0 ? std::to_string(p.wave) : "-",
-        words(p.pattern), size_text(size), method,
+        words(p.pattern), size_text(p.total_data_gb), method,
         slowest ? (slowest->can_catch_up ? hours_text(slowest->copy_hours) : "never") : "-",
         p.data_plan.empty() ? "-" : hours_text(downtime / 60), p.gravity.level);
   }
