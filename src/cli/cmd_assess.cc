@@ -12,6 +12,7 @@
 #include "assess/plan.h"
 #include "assess/report.h"
 #include "cli/commands.h"
+#include "cli/common.h"
 #include "core/exit_codes.h"
 #include "core/files.h"
 #include "core/log.h"
@@ -80,11 +81,6 @@ class StepTimer {
 template <typename T>
 void skip_freeing_at_exit(T&& value) {
   new std::decay_t<T>(std::forward<T>(value));
-}
-
-int report_error(const Error& error) {
-  log_error(error.to_string());
-  return exit_status(exit_code_for(error.code));
 }
 
 int run_assess(const AssessOptions& o) {

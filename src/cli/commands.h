@@ -20,5 +20,6 @@ struct Command {
 };
 
 Runner install_assess(CLI::App& sub);
+Runner install_db(CLI::App& sub);
 
 }  // namespace ferry::cli

@@ -13,11 +13,12 @@ namespace {
 constexpr std::array kCommands{
     Command{"assess", "Plan the migration of an estate: strategy, waves, data moves, risks",
             install_assess},
+    Command{"db", "Move a PostgreSQL database: check, clone, verify", install_db},
 };
 
 constexpr const char* kFooter = R"(
 Exit status: 0 ok, 1 checks did not pass, 2 usage error, 3 invalid input,
-4 file could not be read or written, 70 internal error.
+4 file could not be read or written, 5 database unreachable or refused, 70 internal error.
 Run 'ferry COMMAND --help' for a command's options. Docs: README.md and docs/.)";
 
 }  // namespace

@@ -39,7 +39,7 @@ Error Diagnostics::to_error(const std::string& what) const {
   std::string message = fmt::format("{} has {} error{}:\n{}", what, error_count_,
                                     error_count_ == 1 ? "" : "s", to_string());
   if (!message.empty() && message.back() == '\n') message.pop_back();
-  return Error{ErrorCode::kInvalidInput, std::move(message), {}};
+  return Error{ErrorCode::kInvalidInput, std::move(message), {}, {}};
 }
 
 }  // namespace ferry

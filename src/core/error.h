@@ -13,12 +13,15 @@ namespace ferry {
 enum class ErrorCode {
   kInvalidInput,  // the user's files or arguments are wrong
   kIo,            // a file could not be read or written
+  kDatabase,      // a database server was unreachable or refused an operation
   kInternal,      // a bug in ferry
 };
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // The five-character SQLSTATE when the error came from PostgreSQL ("42P01").
+  std::string sqlstate;
   // Outermost context first once printed; stored innermost first as added.
   std::vector<std::string> context;
 
@@ -34,7 +37,15 @@ template <typename T>
 using Result = tl::expected<T, Error>;
 
 inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
-  return tl::unexpected<Error>(Error{code, std::move(message), {}});
+  return tl::unexpected<Error>(Error{code, std::move(message), {}, {}});
+}
+
+// Adds context to the error of a failed Result as it travels up:
+//   return with_context(step(), "copying public.orders");
+template <typename T>
+Result<T> with_context(Result<T> r, std::string what) {
+  if (!r) return tl::unexpected<Error>(std::move(r.error()).with_context(std::move(what)));
+  return r;
 }
 
 }  // namespace ferry

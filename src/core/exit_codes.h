@@ -12,6 +12,7 @@ enum class ExitCode : int {
   kUsage = 2,         // wrong command line: unknown option, missing argument
   kInvalidInput = 3,  // input files are invalid; every problem is listed on stderr
   kIo = 4,            // a file could not be read or written
+  kDatabase = 5,      // a database server was unreachable or refused an operation
   kInternal = 70,     // a bug in ferry (EX_SOFTWARE); please report it
 };
 
@@ -23,6 +24,8 @@ inline ExitCode exit_code_for(ErrorCode code) {
       return ExitCode::kInvalidInput;
     case ErrorCode::kIo:
       return ExitCode::kIo;
+    case ErrorCode::kDatabase:
+      return ExitCode::kDatabase;
     case ErrorCode::kInternal:
       break;
   }

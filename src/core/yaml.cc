@@ -198,6 +198,7 @@ class YamlBuilder {
       return Error{ErrorCode::kInvalidInput,
                    fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file,
                                key.line_, key.column_, key.scalar_, first.line_),
+                   {},
                    {}};
     };
     // Mappings in configuration are small: comparing pairs beats building a

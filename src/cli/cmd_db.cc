@@ -1,0 +1,35 @@
+// ferry db: the data pillar's subcommands (check, clone).
+#include <CLI/CLI.hpp>
+#include <array>
+
+#include "cli/commands.h"
+#include "cli/db_commands.h"
+
+namespace ferry::cli {
+
+namespace {
+
+constexpr std::array kDbCommands{
+    Command{"check", "Preflight: everything that could stop a clone or follow, found up front",
+            install_db_check},
+    Command{"clone", "Copy a live database to another server at one consistent snapshot",
+            install_db_clone},
+};
+
+}  // namespace
+
+Runner install_db(CLI::App& sub) {
+  sub.require_subcommand(1);
+  auto runners = std::make_shared<std::vector<std::pair<CLI::App*, Runner>>>();
+  for (const auto& command : kDbCommands) {
+    CLI::App* child = sub.add_subcommand(command.name, command.summary);
+    runners->emplace_back(child, command.install(*child));
+  }
+  return [runners]() {
+    for (auto& [child, run] : *runners)
+      if (child->parsed()) return run();
+    return 2;
+  };
+}
+
+}  // namespace ferry::cli

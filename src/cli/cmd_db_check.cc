@@ -1,0 +1,75 @@
+// ferry db check: preflight of a source and a target, every finding at once.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "cli/common.h"
+#include "cli/db_commands.h"
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "db/preflight.h"
+#include "pg/connection.h"
+
+namespace ferry::cli {
+
+namespace {
+
+struct CheckOptions {
+  Endpoints endpoints;
+  std::string format = "text";
+  bool no_slot = false;
+  int jobs = 4;
+};
+
+constexpr const char* kDescription = R"(
+Connects to both databases and reports, before anything is copied:
+versions and pg_dump; wal_level, free replication slots and WAL senders (for
+follow); privileges on both sides; tables without a primary key or replica
+identity and what UPDATE/DELETE replication needs for them; encoding,
+collation, ctype and timezone differences; extensions the target cannot
+install; unlogged tables; large objects; roles missing on the target; target
+tables that already hold rows; the data size and an estimated copy time.
+
+Exit status: 0 no blockers, 1 blockers found, 5 a server was unreachable.
+
+Examples:
+  ferry db check --source postgres://app@old-db/shop --target postgres://app@new-db/shop
+  ferry db check --source ... --target ... --format json | jq '.findings[]')";
+
+int run_check(const CheckOptions& o) {
+  if (o.format != "text" && o.format != "json") {
+    log_error("--format: expected text or json, got '" + o.format + "'");
+    return exit_status(ExitCode::kUsage);
+  }
+  auto endpoints = parse_endpoints(o.endpoints);
+  if (!endpoints) return report_error(endpoints.error());
+  auto source = pg::Connection::open(endpoints->first, {"ferry check"});
+  if (!source) return report_error(source.error());
+  auto target = pg::Connection::open(endpoints->second, {"ferry check"});
+  if (!target) return report_error(target.error());
+  db::PreflightOptions options;
+  options.need_slot = !o.no_slot;
+  options.jobs = o.jobs;
+  auto report = db::run_preflight(*source, *target, options);
+  if (!report) return report_error(report.error());
+  std::cout << (o.format == "json" ? db::render_preflight_json(*report)
+                                   : db::render_preflight_text(*report));
+  return exit_status(report->has_blockers() ? ExitCode::kFindings : ExitCode::kOk);
+}
+
+}  // namespace
+
+Runner install_db_check(CLI::App& sub) {
+  auto o = std::make_shared<CheckOptions>();
+  sub.footer(kDescription);
+  add_endpoint_options(sub, o->endpoints);
+  sub.add_option("--format", o->format, "Output: text (default) or json");
+  sub.add_flag("--no-slot", o->no_slot,
+               "A one-shot copy is planned: replication settings are warnings, not blockers");
+  sub.add_option("-j,--jobs", o->jobs, "Parallel copy jobs, for the time estimate")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  return [o] { return run_check(*o); };
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,55 @@
+#include "cli/common.h"
+
+#include <CLI/CLI.hpp>
+#include <cctype>
+
+#include "core/exit_codes.h"
+#include "core/log.h"
+#include "core/text.h"
+
+namespace ferry::cli {
+
+void add_endpoint_options(CLI::App& sub, Endpoints& e) {
+  sub.add_option("--source", e.source,
+                 "Source database: postgres://user:pass@host:port/db or key=value conninfo")
+      ->required();
+  sub.add_option("--target", e.target, "Target database, same forms as --source")->required();
+}
+
+Result<std::pair<pg::ConnInfo, pg::ConnInfo>> parse_endpoints(const Endpoints& e) {
+  auto source = pg::parse_conninfo(e.source, "--source");
+  auto target = pg::parse_conninfo(e.target, "--target");
+  if (source && target) return std::make_pair(*source, *target);
+  if (!source && !target) {
+    Error both = source.error();
+    both.message += "; " + target.error().message;
+    return tl::unexpected(both);
+  }
+  return tl::unexpected(source ? target.error() : source.error());
+}
+
+int report_error(const Error& error) {
+  log_error(error.to_string());
+  return exit_status(exit_code_for(error.code));
+}
+
+Result<int64_t> parse_size(const std::string& text, const std::string& option) {
+  size_t digits = 0;
+  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
+                                  text[digits] == '.'))
+    ++digits;
+  const auto number = parse_double(text.substr(0, digits));
+  const std::string unit = to_lower(trim(text.substr(digits)));
+  double scale = -1;
+  if (unit.empty() || unit == "b") scale = 1;
+  if (unit == "kb" || unit == "k") scale = 1024.0;
+  if (unit == "mb" || unit == "m") scale = 1024.0 * 1024;
+  if (unit == "gb" || unit == "g") scale = 1024.0 * 1024 * 1024;
+  if (unit == "tb" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
+  if (!number || scale < 0 || *number < 0)
+    return fail(ErrorCode::kInvalidInput,
+                option + ": '" + text + "' is not a size (examples: 512MB, 2GB, 1048576)");
+  return static_cast<int64_t>(*number * scale);
+}
+
+}  // namespace ferry::cli

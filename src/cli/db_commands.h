@@ -1,0 +1,11 @@
+// The `ferry db` subcommands, one cmd_db_<name>.cc each.
+#pragma once
+
+#include "cli/commands.h"
+
+namespace ferry::cli {
+
+Runner install_db_check(CLI::App& sub);
+Runner install_db_clone(CLI::App& sub);
+
+}  // namespace ferry::cli

@@ -1,0 +1,453 @@
+#include "db/clone.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/log.h"
+#include "db/clone_journal.h"
+#include "db/clone_parts.h"
+#include "db/clone_progress.h"
+#include "db/part_copy.h"
+#include "db/schema_steps.h"
+#include "pg/catalog.h"
+#include "pg/connection.h"
+#include "pg/snapshot.h"
+
+namespace ferry::db {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+constexpr int kMaxPartsPerTable = 64;
+
+class Cloner {
+ public:
+  explicit Cloner(const CloneOptions& o) : o_(o) {}
+
+  Result<CloneOutcome> run() {
+    const auto started = Clock::now();
+    // 1. Servers, journal, preflight.
+    auto source = pg::Connection::open(o_.source, {"ferry clone"});
+    if (!source) return tl::unexpected(source.error());
+    auto target = pg::Connection::open(o_.target, {"ferry clone"});
+    if (!target) return tl::unexpected(target.error());
+    auto journal = CloneJournal::open(o_.dir, o_.resume);
+    if (!journal) return tl::unexpected(journal.error());
+    journal_ = &*journal;
+    if (auto ok = check_run_identity(); !ok) return tl::unexpected(ok.error());
+    PreflightOptions checks{o_.slot, o_.truncate_target, o_.no_owner, o_.jobs, o_.slot_name,
+                            o_.resume};
+    auto report = run_preflight(*source, *target, checks);
+    if (!report) return tl::unexpected(report.error());
+    outcome_.preflight = *report;
+    if (report->has_blockers()) {
+      outcome_.blocked = true;
+      return std::move(outcome_);
+    }
+    for (const auto& f : report->findings)
+      if (f.level == FindingLevel::kWarning) log_warn(f.area + ": " + f.message);
+    auto& summary = outcome_.summary;
+    summary.resumed = o_.resume;
+    auto existing_schema = journal_->get("schema");
+    if (!existing_schema) return tl::unexpected(existing_schema.error());
+    schema_by_ferry_ = existing_schema->value_or(report->target_has_schema ? "existing" : "ferry") ==
+                       "ferry";
+    if (auto ok = journal_->set("schema", schema_by_ferry_ ? "ferry" : "existing"); !ok)
+      return tl::unexpected(ok.error());
+
+    // 2-4. Schema and data at one consistent point, held only as long as needed.
+    const std::string dump_file = (std::filesystem::path(o_.dir) / "schema.dump").string();
+    if (auto ok = copy_at_snapshot(*source, *target, dump_file); !ok)
+      return tl::unexpected(ok.error());
+
+    // 5. Indexes, constraints, triggers; then what depends on them.
+    if (auto ok = post_data(*source, *target, dump_file); !ok) return tl::unexpected(ok.error());
+    if (auto ok = refresh_materialized_views(*source, *target); !ok)
+      return tl::unexpected(ok.error());
+    if (o_.analyze) {
+      if (auto ok = analyze(); !ok) return tl::unexpected(ok.error());
+    }
+    if (auto ok = journal_->set("finished", "yes"); !ok) return tl::unexpected(ok.error());
+    summary.total_seconds = seconds_since(started);
+    return std::move(outcome_);
+  }
+
+ private:
+  // A resumed run must talk to the same servers and make the same kind of copy.
+  Result<void> check_run_identity() {
+    const std::pair<const char*, std::string> expected[] = {
+        {"source", o_.source.redacted()},
+        {"target", o_.target.redacted()},
+        {"slot", o_.slot ? o_.slot_name : std::string("(none)")}};
+    for (const auto& [key, value] : expected) {
+      auto stored = journal_->get(key);
+      if (!stored) return tl::unexpected(stored.error());
+      if (!*stored) {
+        if (auto ok = journal_->set(key, value); !ok) return ok;
+      } else if (**stored != value) {
+        return fail(ErrorCode::kInvalidInput,
+                    fmt::format("--resume: the journal in {} belongs to a clone with {} {}, not {}",
+                                o_.dir, key, **stored, value));
+      }
+    }
+    return {};
+  }
+
+  Result<void> copy_at_snapshot(pg::Connection& source, pg::Connection& target,
+                                const std::string& dump_file) {
+    // 2. The consistent point every reader shares.
+    auto t0 = Clock::now();
+    auto snapshot = take_snapshot(source);
+    if (!snapshot) return tl::unexpected(snapshot.error());
+    outcome_.summary.snapshot_lsn = snapshot->lsn();
+    step_done("snapshot", t0);
+    // 3. Schema before data.
+    auto pre = journal_->step_done("pre-data");
+    if (!pre) return tl::unexpected(pre.error());
+    if (!*pre) {
+      t0 = Clock::now();
+      log_info("dumping the schema at the snapshot (pg_dump)");
+      if (auto ok = dump_schema(o_.source, snapshot->name(), dump_file); !ok) return ok;
+      if (schema_by_ferry_) {
+        log_info("creating the schema on the target (pg_restore pre-data)");
+        if (auto ok = restore_pre_data(o_.target, dump_file, {o_.no_owner, 1}); !ok) return ok;
+      }
+      if (auto ok = mark("pre-data", t0); !ok) return ok;
+    }
+    // 4. Data, sequences and large objects as the snapshot sees them.
+    if (auto ok = copy_data(source, target, *snapshot); !ok) return ok;
+    if (auto ok = copy_sequences(source, target); !ok) return ok;
+    if (auto ok = copy_large_objects(source, dump_file); !ok) return ok;
+    return source.exec("COMMIT");
+  }
+
+  void step_done(const std::string& name, Clock::time_point t0) {
+    outcome_.summary.steps.emplace_back(name, seconds_since(t0));
+  }
+
+  Result<void> mark(const std::string& name, Clock::time_point t0) {
+    step_done(name, t0);
+    return journal_->mark_step_done(name, seconds_since(t0));
+  }
+
+  Result<pg::ExportedSnapshot> take_snapshot(pg::Connection& source) {
+    auto& summary = outcome_.summary;
+    if (!o_.slot) return pg::ExportedSnapshot::plain(o_.source);
+    auto slot_exists = source.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+                                    {o_.slot_name});
+    if (!slot_exists) return tl::unexpected(slot_exists.error());
+    summary.slot_name = o_.slot_name;
+    summary.publication = o_.publication;
+    if (o_.resume && slot_exists->size() > 0) {
+      // The slot keeps the first run's start; a temporary slot gives a new
+      // consistent point for what is left, and the journal keeps each part's.
+      return pg::ExportedSnapshot::with_slot(
+          o_.source, fmt::format("{}_resume_{}", o_.slot_name, getpid()), true);
+    }
+    if (auto ok = create_publication(source); !ok) return tl::unexpected(ok.error());
+    log_info(fmt::format("creating replication slot '{}' (pgoutput) on the source", o_.slot_name));
+    return pg::ExportedSnapshot::with_slot(o_.source, o_.slot_name, false);
+  }
+
+  // The publication must exist before the slot so that decoding from the
+  // slot's start finds it. Tables without replica identity stay out: once
+  // published, UPDATE and DELETE on them would fail on the source.
+  Result<void> create_publication(pg::Connection& source) {
+    auto exists = source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {o_.publication});
+    if (!exists) return tl::unexpected(exists.error());
+    if (exists->size() > 0) {
+      log_info(fmt::format("publication '{}' exists on the source; using it", o_.publication));
+      return {};
+    }
+    auto tables = pg::list_tables(source);
+    if (!tables) return tl::unexpected(tables.error());
+    std::string included;
+    for (const auto& t : *tables) {
+      const bool identity = !t.primary_key.empty() ? t.replica_identity != 'n'
+                                                   : (t.replica_identity == 'f' ||
+                                                      t.replica_identity == 'i');
+      if (t.unlogged) continue;  // not in the WAL: cannot be published
+      if (!identity) {
+        outcome_.summary.publication_skipped.push_back(t.display());
+        continue;
+      }
+      included += (included.empty() ? "" : ", ") + t.qualified();
+    }
+    std::string sql = "CREATE PUBLICATION " + pg::quote_ident(o_.publication);
+    if (outcome_.summary.publication_skipped.empty() &&
+        std::none_of(tables->begin(), tables->end(), [](const auto& t) { return t.unlogged; }))
+      sql += " FOR ALL TABLES";
+    else if (!included.empty())
+      sql += " FOR TABLE " + included;
+    log_info(fmt::format("creating publication '{}' on the source", o_.publication));
+    return source.exec(sql);
+  }
+
+  Result<void> copy_data(pg::Connection& source, pg::Connection& target,
+                         const pg::ExportedSnapshot& snapshot) {
+    const auto t0 = Clock::now();
+    if (auto ok = pg::import_snapshot(source, snapshot.name()); !ok) return ok;
+    auto tables = pg::list_tables(source);
+    if (!tables) return tl::unexpected(tables.error());
+    for (const auto& t : *tables) tables_[t.display()] = t;
+    auto planned = journal_->step_done("planned");
+    if (!planned) return tl::unexpected(planned.error());
+    if (!*planned) {
+      if (o_.truncate_target && !schema_by_ferry_) {
+        if (auto ok = truncate_target(target, *tables); !ok) return ok;
+      }
+      if (auto ok = journal_->add_parts(plan_parts(*tables, o_.split_bytes, kMaxPartsPerTable));
+          !ok)
+        return ok;
+      if (auto ok = journal_->mark_step_done("planned", 0); !ok) return ok;
+    } else {
+      auto reset = reconcile_parts(*journal_, target, snapshot.lsn(), schema_by_ferry_);
+      if (!reset) return tl::unexpected(reset.error());
+      for (const auto& t : *reset)
+        log_warn(fmt::format("{}: copied in parts at the earlier snapshot; copying it again whole "
+                             "at the new one",
+                             t));
+    }
+    auto parts = journal_->parts();
+    if (!parts) return tl::unexpected(parts.error());
+    std::vector<PartRecord> todo;
+    int64_t total = 0;
+    for (const auto& p : *parts) {
+      if (p.state == PartState::kDone) continue;
+      if (!tables_.count(p.schema + "." + p.name))
+        return fail(ErrorCode::kDatabase,
+                    fmt::format("table {}.{} was in the clone's plan but is gone from the source",
+                                p.schema, p.name));
+      todo.push_back(p);
+      total += p.estimated_bytes;
+    }
+    if (o_.resume)
+      log_info(fmt::format("resuming: {} of {} parts already copied, {} to go",
+                           parts->size() - todo.size(), parts->size(), todo.size()));
+    if (auto ok = run_workers(snapshot, todo, total); !ok) return ok;
+    step_done("data", t0);
+    return summarise_tables();
+  }
+
+  Result<void> truncate_target(pg::Connection& target, const std::vector<pg::Table>& tables) {
+    std::string list;
+    for (const auto& t : tables) list += (list.empty() ? "" : ", ") + t.qualified();
+    if (list.empty()) return {};
+    log_info(fmt::format("--truncate-target: emptying {} target tables", tables.size()));
+    return target.exec("TRUNCATE " + list);
+  }
+
+  Result<void> run_workers(const pg::ExportedSnapshot& snapshot, const std::vector<PartRecord>& todo,
+                           int64_t total_bytes) {
+    if (todo.empty()) return {};
+    const int workers = std::max(1, std::min<int>(o_.jobs, static_cast<int>(todo.size())));
+    CloneProgress progress(workers, total_bytes, o_.live_progress);
+    std::mutex mutex;
+    size_t next = 0;
+    std::optional<Error> first_error;
+    auto worker = [&](int index) {
+      auto fail_with = [&](Error e) {
+        std::lock_guard lock(mutex);
+        if (!first_error) first_error = std::move(e);
+      };
+      auto source = pg::Connection::open(o_.source, {"ferry clone worker"});
+      if (!source) return fail_with(source.error());
+      if (auto ok = pg::import_snapshot(*source, snapshot.name()); !ok) return fail_with(ok.error());
+      auto target = pg::Connection::open(o_.target, {"ferry clone worker"});
+      if (!target) return fail_with(target.error());
+      if (!schema_by_ferry_) {
+        // Existing schemas may carry foreign keys and triggers; replica mode
+        // skips them while loading (superusers only: otherwise left on).
+        (void)target->exec("SET session_replication_role = replica");
+      }
+      while (true) {
+        const PartRecord* part = nullptr;
+        {
+          std::lock_guard lock(mutex);
+          if (first_error || next == todo.size()) return;
+          part = &todo[next++];
+        }
+        const pg::Table& table = tables_.at(part->schema + "." + part->name);
+        const std::string label =
+            part->whole_table() ? table.display()
+                                : fmt::format("{} ({}/{})", table.display(), part->part_no,
+                                              part->part_count);
+        CopyCounters& counters = progress.part_started(index, label, part->estimated_bytes);
+        const auto t0 = Clock::now();
+        PartCopyOptions options{part->whole_table() && schema_by_ferry_};
+        auto copied = copy_part(*source, *target, table, *part, options, counters,
+                                [&](const std::string& xid) {
+                                  return journal_->part_copying(part->id, xid, snapshot.lsn());
+                                });
+        if (!copied) return fail_with(std::move(copied.error()).with_context("copying " + label));
+        const double seconds = seconds_since(t0);
+        if (auto ok = journal_->part_done(part->id, copied->rows, copied->bytes, seconds); !ok)
+          return fail_with(ok.error());
+        progress.part_finished(index, copied->rows, copied->bytes, seconds,
+                               part->estimated_bytes);
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers; ++i) threads.emplace_back(worker, i);
+    for (auto& t : threads) t.join();
+    progress.finish();
+    if (first_error) return tl::unexpected(*first_error);
+    return {};
+  }
+
+  Result<void> summarise_tables() {
+    auto parts = journal_->parts();
+    if (!parts) return tl::unexpected(parts.error());
+    std::map<std::string, TableCopySummary> by_table;
+    for (const auto& p : *parts) {
+      const std::string name = p.schema + "." + p.name;
+      auto& s = by_table[name];
+      s.table = name;
+      s.parts += 1;
+      s.rows += std::max<int64_t>(0, p.rows);
+      s.bytes += std::max<int64_t>(0, p.bytes);
+      s.seconds += p.seconds;
+      if (auto it = tables_.find(name); it != tables_.end()) {
+        s.unlogged = it->second.unlogged;
+        s.binary = it->second.binary_copy_ok();
+      }
+    }
+    for (auto& [name, s] : by_table) outcome_.summary.tables.push_back(s);
+    std::sort(outcome_.summary.tables.begin(), outcome_.summary.tables.end(),
+              [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+    return {};
+  }
+
+  // Sequence values as the snapshot saw them; setval on the target.
+  Result<void> copy_sequences(pg::Connection& source, pg::Connection& target) {
+    const auto t0 = Clock::now();
+    auto sequences = pg::list_sequences(source);
+    if (!sequences) return tl::unexpected(sequences.error());
+    std::string sql;
+    for (const auto& s : *sequences)
+      sql += fmt::format("SELECT setval({}, {}, {});",
+                         pg::quote_literal(pg::qualified_name(s.schema, s.name)), s.last_value,
+                         s.is_called ? "true" : "false");
+    if (!sql.empty()) {
+      if (auto ok = target.exec(sql); !ok) return ok;
+    }
+    outcome_.summary.sequences = static_cast<int64_t>(sequences->size());
+    step_done("sequences", t0);
+    return {};
+  }
+
+  // Large objects' contents are the dump's only data besides sequences.
+  Result<void> copy_large_objects(pg::Connection& source, const std::string& dump_file) {
+    auto count = source.query("SELECT count(*) FROM pg_largeobject_metadata");
+    if (!count) return tl::unexpected(count.error());
+    outcome_.summary.large_objects = count->int_at(0, 0);
+    auto done = journal_->step_done("large-objects");
+    if (!done) return tl::unexpected(done.error());
+    if (*done || outcome_.summary.large_objects == 0) return {};
+    const auto t0 = Clock::now();
+    log_info(fmt::format("copying {} large object(s)", outcome_.summary.large_objects));
+    // Without ferry's pre-data step the objects themselves do not exist yet.
+    if (auto ok = restore_large_objects(o_.target, dump_file, {o_.no_owner, 1}, !schema_by_ferry_);
+        !ok)
+      return ok;
+    return mark("large-objects", t0);
+  }
+
+  Result<void> post_data(pg::Connection& source, pg::Connection& target,
+                         const std::string& dump_file) {
+    auto done = journal_->step_done("post-data");
+    if (!done) return tl::unexpected(done.error());
+    if (*done || !schema_by_ferry_) return {};
+    auto started = journal_->get("post-data-started");
+    if (!started) return tl::unexpected(started.error());
+    if (auto ok = journal_->set("post-data-started", "yes"); !ok) return ok;
+    const auto t0 = Clock::now();
+    log_info(fmt::format("building indexes, constraints and triggers ({} jobs)", o_.index_jobs));
+    if (auto ok = restore_post_data(source, target, dump_file, {o_.no_owner, o_.index_jobs},
+                                    started->has_value(), o_.dir);
+        !ok)
+      return ok;
+    return mark("post-data", t0);
+  }
+
+  // pg_dump leaves materialized views empty when table data is excluded;
+  // refresh those the source has populated, retrying the ones that read
+  // another view until every dependency is filled.
+  Result<void> refresh_materialized_views(pg::Connection& source, pg::Connection& target) {
+    auto done = journal_->step_done("materialized-views");
+    if (!done) return tl::unexpected(done.error());
+    if (*done) return {};
+    const auto t0 = Clock::now();
+    auto views = source.query(
+        "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON "
+        "n.oid = c.relnamespace WHERE c.relkind = 'm' AND c.relispopulated ORDER BY c.oid");
+    if (!views) return tl::unexpected(views.error());
+    std::vector<std::string> pending;
+    for (int i = 0; i < views->size(); ++i) pending.emplace_back(views->at(i, 0));
+    outcome_.summary.materialized_views = static_cast<int64_t>(pending.size());
+    while (!pending.empty()) {
+      std::vector<std::string> failed;
+      std::optional<Error> last;
+      for (const auto& v : pending) {
+        if (auto ok = target.exec("REFRESH MATERIALIZED VIEW " + v); !ok) {
+          failed.push_back(v);
+          last = ok.error();
+        }
+      }
+      if (failed.size() == pending.size())
+        return tl::unexpected(std::move(*last).with_context("refreshing materialized views"));
+      pending = std::move(failed);
+    }
+    return mark("materialized-views", t0);
+  }
+
+  Result<void> analyze() {
+    auto done = journal_->step_done("analyze");
+    if (!done) return tl::unexpected(done.error());
+    if (*done) return {};
+    const auto t0 = Clock::now();
+    std::vector<std::string> names;
+    for (const auto& [name, t] : tables_) names.push_back(t.qualified());
+    std::atomic<size_t> next{0};
+    std::mutex mutex;
+    std::optional<Error> first_error;
+    auto worker = [&] {
+      auto target = pg::Connection::open(o_.target, {"ferry clone analyze"});
+      auto ok = target ? Result<void>() : Result<void>(tl::unexpected(target.error()));
+      for (size_t i; ok && (i = next++) < names.size();) ok = target->exec("ANALYZE " + names[i]);
+      std::lock_guard lock(mutex);
+      if (!ok && !first_error) first_error = ok.error();
+    };
+    std::vector<std::thread> threads;
+    for (int i = 0; i < std::max(1, o_.index_jobs); ++i) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+    if (first_error) return tl::unexpected(*first_error);
+    return mark("analyze", t0);
+  }
+
+  const CloneOptions& o_;
+  CloneJournal* journal_ = nullptr;
+  bool schema_by_ferry_ = true;
+  std::map<std::string, pg::Table> tables_;  // by schema.name, at the snapshot
+  CloneOutcome outcome_;
+};
+
+}  // namespace
+
+Result<CloneOutcome> run_clone(const CloneOptions& options) { return Cloner(options).run(); }
+
+}  // namespace ferry::db

@@ -1,0 +1,66 @@
+// `ferry db clone`: copies a live PostgreSQL database to another server at one
+// consistent snapshot: schema (pg_dump/pg_restore), then data (parallel
+// COPY streams, largest tables first, big tables split by ctid ranges), then
+// indexes, constraints and triggers in parallel, sequences, large objects,
+// materialized views. Journaled in WORKDIR so --resume finishes an
+// interrupted clone. With a replication slot created at the same snapshot,
+// `ferry db follow` continues exactly where the copy ends.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "db/preflight.h"
+#include "pg/conninfo.h"
+
+namespace ferry::db {
+
+struct CloneOptions {
+  pg::ConnInfo source, target;
+  std::string dir;  // journal and schema dump
+  int jobs = 4;        // parallel COPY streams
+  int index_jobs = 4;  // parallel pg_restore jobs for post-data
+  bool resume = false;
+  bool slot = true;                   // create the slot (and publication) for follow
+  std::string slot_name = "ferry";
+  std::string publication = "ferry";
+  bool truncate_target = false;
+  bool no_owner = false;
+  bool analyze = true;
+  int64_t split_bytes = int64_t{1} << 30;  // split tables larger than this into parts
+  bool live_progress = false;              // a terminal: redraw worker lines
+};
+
+struct TableCopySummary {
+  std::string table;  // schema.name
+  int parts = 0;
+  int64_t rows = 0, bytes = 0;
+  double seconds = 0;  // summed over its parts
+  bool unlogged = false;
+  bool binary = true;
+};
+
+struct CloneSummary {
+  std::vector<TableCopySummary> tables;
+  std::vector<std::pair<std::string, double>> steps;  // step name, seconds
+  double total_seconds = 0;
+  std::string snapshot_lsn, slot_name, publication;  // slot empty with --no-slot
+  std::vector<std::string> publication_skipped;      // tables without replica identity
+  int64_t sequences = 0, large_objects = 0, materialized_views = 0;
+  bool resumed = false;
+};
+
+struct CloneOutcome {
+  PreflightReport preflight;
+  bool blocked = false;  // preflight found blockers; nothing was done
+  CloneSummary summary;
+};
+
+Result<CloneOutcome> run_clone(const CloneOptions& options);
+
+std::string render_clone_summary_text(const CloneSummary& summary);
+std::string render_clone_summary_json(const CloneSummary& summary);
+
+}  // namespace ferry::db

@@ -1,0 +1,94 @@
+// The clone's final summary: per-table rows, bytes and seconds, the steps'
+// times, and what was created on the source.
+#include <fmt/format.h>
+
+#include "core/json_writer.h"
+#include "db/clone.h"
+
+namespace ferry::db {
+
+namespace {
+
+constexpr double kMB = 1024.0 * 1024.0;
+
+std::string rows_text(int64_t rows) { return rows < 0 ? "?" : std::to_string(rows); }
+
+}  // namespace
+
+std::string render_clone_summary_text(const CloneSummary& s) {
+  std::string out;
+  size_t width = 5;
+  for (const auto& t : s.tables) width = std::max(width, t.table.size());
+  width = std::min<size_t>(width, 60);
+  out += fmt::format("{:<{}}  {:>5}  {:>12}  {:>10}  {:>8}  {:>7}\n", "table", width, "parts",
+                     "rows", "MB", "seconds", "format");
+  int64_t rows = 0, bytes = 0;
+  double seconds = 0;
+  for (const auto& t : s.tables) {
+    out += fmt::format("{:<{}}  {:>5}  {:>12}  {:>10.1f}  {:>8.2f}  {:>7}{}\n", t.table, width,
+                       t.parts, rows_text(t.rows), static_cast<double>(t.bytes) / kMB, t.seconds,
+                       t.binary ? "binary" : "text", t.unlogged ? "  (unlogged)" : "");
+    rows += t.rows;
+    bytes += t.bytes;
+    seconds += t.seconds;
+  }
+  out += fmt::format("{:<{}}  {:>5}  {:>12}  {:>10.1f}  {:>8.2f}\n", "total", width,
+                     s.tables.size(), rows, static_cast<double>(bytes) / kMB, seconds);
+  out += "\nsteps:";
+  for (const auto& [name, secs] : s.steps) out += fmt::format(" {} {:.2f} s,", name, secs);
+  out += fmt::format(" total {:.2f} s{}\n", s.total_seconds, s.resumed ? " (this run, resumed)" : "");
+  out += fmt::format("sequences set: {}, large objects: {}, materialized views refreshed: {}\n",
+                     s.sequences, s.large_objects, s.materialized_views);
+  if (!s.slot_name.empty()) {
+    out += fmt::format(
+        "created on the source: publication '{}' and replication slot '{}' starting at {}; "
+        "`ferry db follow` streams from there. The slot keeps WAL on the source until it is "
+        "consumed or dropped (SELECT pg_drop_replication_slot('{}')).\n",
+        s.publication, s.slot_name, s.snapshot_lsn, s.slot_name);
+    if (!s.publication_skipped.empty())
+      out += fmt::format("left out of the publication (no primary key or replica identity): {}\n",
+                         fmt::join(s.publication_skipped, ", "));
+  } else {
+    out += fmt::format("one-shot copy at {} (--no-slot): nothing was created on the source\n",
+                       s.snapshot_lsn);
+  }
+  return out;
+}
+
+std::string render_clone_summary_json(const CloneSummary& s) {
+  JsonWriter w(2);
+  w.begin_object();
+  w.field("snapshot_lsn", s.snapshot_lsn);
+  w.field("slot", s.slot_name);
+  w.field("publication", s.publication);
+  w.field("publication_skipped", s.publication_skipped);
+  w.field("resumed", s.resumed);
+  w.field("total_seconds", s.total_seconds);
+  w.field("sequences", s.sequences);
+  w.field("large_objects", s.large_objects);
+  w.field("materialized_views", s.materialized_views);
+  w.key("steps").begin_object();
+  for (const auto& [name, secs] : s.steps) w.field(name, secs);
+  w.end_object();
+  w.key("tables").begin_array();
+  for (const auto& t : s.tables) {
+    w.begin_object();
+    w.field("table", t.table);
+    w.field("parts", t.parts);
+    w.key("rows");
+    if (t.rows < 0)
+      w.null();
+    else
+      w.value(t.rows);
+    w.field("bytes", t.bytes);
+    w.field("seconds", t.seconds);
+    w.field("format", t.binary ? "binary" : "text");
+    w.field("unlogged", t.unlogged);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+  return w.take();
+}
+
+}  // namespace ferry::db

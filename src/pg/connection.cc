@@ -1,0 +1,233 @@
+#include "pg/connection.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstdlib>
+#include <optional>
+
+namespace ferry::pg {
+
+namespace {
+
+std::string trimmed(const char* s) {
+  std::string out = s ? s : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+constexpr const char* kSessionSettings =
+    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
+    "SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_encoding = 'UTF8';"
+    "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
+
+}  // namespace
+
+void Rows::Clear::operator()(PGresult* r) const { PQclear(r); }
+void Connection::Finish::operator()(PGconn* c) const { PQfinish(c); }
+void Connection::CopyChunk::Free::operator()(char* p) const { PQfreemem(p); }
+
+int Rows::size() const { return PQntuples(result_.get()); }
+int Rows::width() const { return PQnfields(result_.get()); }
+std::string_view Rows::at(int row, int column) const {
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<size_t>(PQgetlength(result_.get(), row, column))};
+}
+bool Rows::is_null(int row, int column) const {
+  return PQgetisnull(result_.get(), row, column) != 0;
+}
+int64_t Rows::int_at(int row, int column) const {
+  const auto text = at(row, column);
+  int64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
+double Rows::double_at(int row, int column) const {
+  return std::strtod(std::string(at(row, column)).c_str(), nullptr);
+}
+bool Rows::bool_at(int row, int column) const { return at(row, column) == "t"; }
+int64_t Rows::affected() const {
+  const char* n = PQcmdTuples(result_.get());
+  return n && *n ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+Result<Connection> Connection::open(const ConnInfo& info, const OpenOptions& options) {
+  // The user's string comes first; ferry's keywords override only what it must.
+  std::vector<const char*> keys, values;
+  keys.push_back("dbname");
+  values.push_back(info.original.c_str());
+  keys.push_back("application_name");
+  values.push_back(options.application_name.c_str());
+  bool has_timeout = false;
+  for (const auto& [k, v] : info.options) has_timeout |= k == "connect_timeout";
+  if (!has_timeout) {
+    keys.push_back("connect_timeout");
+    values.push_back("10");
+  }
+  if (options.replication) {
+    keys.push_back("replication");
+    values.push_back("database");
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  Connection c;
+  c.info_ = info;
+  c.conn_.reset(PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1));
+  if (!c.conn_) return fail(ErrorCode::kDatabase, "out of memory connecting to " + info.redacted());
+  if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
+    Error e{ErrorCode::kDatabase, trimmed(PQerrorMessage(c.conn_.get())), {}, {}};
+    if (e.message.find("password authentication failed") != std::string::npos) e.sqlstate = "28P01";
+    return tl::unexpected(std::move(e).with_context("connecting to " + info.redacted()));
+  }
+  if (!options.replication) {
+    if (auto ok = c.exec(kSessionSettings); !ok) return tl::unexpected(ok.error());
+  }
+  return c;
+}
+
+Error Connection::connection_error(std::string_view what) const {
+  Error e{ErrorCode::kDatabase, trimmed(PQerrorMessage(conn_.get())), {}, {}};
+  return std::move(e).with_context(std::string(what) + " on " + info_.redacted());
+}
+
+Error Connection::error_from(const PGresult* r, std::string_view sql) const {
+  if (!r) return connection_error("running a statement");
+  Error e{ErrorCode::kDatabase, trimmed(PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)), {}, {}};
+  if (e.message.empty()) e.message = trimmed(PQresultErrorMessage(r));
+  if (e.message.empty()) e.message = trimmed(PQerrorMessage(conn_.get()));
+  if (const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) e.sqlstate = state;
+  if (const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL))
+    e.message += std::string(" (") + detail + ")";
+  if (const char* hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT))
+    e.message += std::string(" hint: ") + hint;
+  if (!e.sqlstate.empty()) e.message += " [SQLSTATE " + e.sqlstate + "]";
+  // The first line of the statement says which step failed without flooding the log.
+  std::string first(sql.substr(0, sql.find('\n')));
+  if (first.size() > 120) first = first.substr(0, 117) + "...";
+  return std::move(e).with_context(info_.redacted() + ": " + first);
+}
+
+Result<Rows> Connection::check(PGresult* raw, std::string_view sql) {
+  Rows rows(raw);
+  const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_COPY_OUT ||
+      status == PGRES_COPY_IN)
+    return rows;
+  return tl::unexpected(error_from(raw, sql));
+}
+
+Result<Rows> Connection::query(std::string_view sql) {
+  const std::string text(sql);
+  return check(PQexec(conn_.get(), text.c_str()), sql);
+}
+
+Result<Rows> Connection::query(std::string_view sql, const std::vector<std::string>& params) {
+  const std::string text(sql);
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  return check(PQexecParams(conn_.get(), text.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0),
+               sql);
+}
+
+Result<void> Connection::exec(std::string_view sql) {
+  auto r = query(sql);
+  if (!r) return tl::unexpected(r.error());
+  return {};
+}
+
+Result<void> Connection::send(std::string_view sql) {
+  const std::string text(sql);
+  if (!PQsendQuery(conn_.get(), text.c_str())) return tl::unexpected(connection_error("sending"));
+  pending_ = text;
+  return {};
+}
+
+Result<Rows> Connection::receive() {
+  // A multi-statement string yields several results: the last one counts,
+  // and the first failure wins.
+  std::optional<Result<Rows>> last;
+  while (PGresult* r = PQgetResult(conn_.get())) {
+    auto checked = check(r, pending_);
+    if (!last || *last) last = std::move(checked);
+  }
+  if (!last) return tl::unexpected(connection_error("receiving"));
+  return std::move(*last);
+}
+
+Result<void> Connection::start_copy_out(std::string_view sql) {
+  auto r = query(sql);
+  if (!r) return tl::unexpected(r.error());
+  if (PQresultStatus(r->result_.get()) != PGRES_COPY_OUT)
+    return fail(ErrorCode::kInternal, "not a COPY TO STDOUT statement: " + std::string(sql));
+  return {};
+}
+
+Result<Connection::CopyChunk> Connection::read_copy() {
+  char* buffer = nullptr;
+  const int n = PQgetCopyData(conn_.get(), &buffer, 0);
+  CopyChunk chunk;
+  if (n > 0) {
+    chunk.data.reset(buffer);
+    chunk.size = static_cast<size_t>(n);
+    return chunk;
+  }
+  if (n == -2) return tl::unexpected(connection_error("reading COPY data"));
+  // -1: the COPY is over; its final status says whether it succeeded.
+  auto done = receive();
+  if (!done) return tl::unexpected(done.error());
+  return chunk;
+}
+
+Result<void> Connection::start_copy_in(std::string_view sql) {
+  auto r = query(sql);
+  if (!r) return tl::unexpected(r.error());
+  if (PQresultStatus(r->result_.get()) != PGRES_COPY_IN)
+    return fail(ErrorCode::kInternal, "not a COPY FROM STDIN statement: " + std::string(sql));
+  return {};
+}
+
+Result<void> Connection::write_copy(const char* data, size_t size) {
+  if (PQputCopyData(conn_.get(), data, static_cast<int>(size)) != 1)
+    return tl::unexpected(connection_error("writing COPY data"));
+  return {};
+}
+
+Result<int64_t> Connection::end_copy_in() {
+  if (PQputCopyEnd(conn_.get(), nullptr) != 1)
+    return tl::unexpected(connection_error("ending COPY"));
+  auto done = receive();
+  if (!done) return tl::unexpected(done.error());
+  return done->affected();
+}
+
+void Connection::abort_copy_in(const std::string& reason) {
+  PQputCopyEnd(conn_.get(), reason.c_str());
+  while (PGresult* r = PQgetResult(conn_.get())) PQclear(r);
+}
+
+int Connection::server_version() const { return PQserverVersion(conn_.get()); }
+
+std::string quote_ident(std::string_view name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string quote_literal(std::string_view text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string qualified_name(std::string_view schema, std::string_view name) {
+  return quote_ident(schema) + "." + quote_ident(name);
+}
+
+}  // namespace ferry::pg
