@@ -15,7 +15,7 @@ TEST(ConnInfo, UriPasswordIsMaskedEverywhereItIsShown) {
 }
 
 TEST(ConnInfo, KeyValueFormIsAccepted) {
-  auto info = parse_conninfo("host=10.0.0.5 port=5433 dbname='my db' user=x password=p'", "--target");
+  auto info = parse_conninfo("host=10.0.0.5 port=5433 dbname='my db user=x", "--target");
   ASSERT_FALSE(info) << "an unterminated quote must be rejected";
   info = parse_conninfo("host=10.0.0.5 port=5433 dbname='my db' user=x", "--target");
   ASSERT_TRUE(info);
@@ -24,9 +24,8 @@ TEST(ConnInfo, KeyValueFormIsAccepted) {
 }
 
 TEST(ConnInfo, MalformedInputNamesTheOptionAndNeverEchoesIt) {
-  auto info = parse_conninfo("postgresql://u:hunter2@host:notaport/db", "--source");
   // libpq accepts any port text at parse time; an unknown option is a parse error.
-  info = parse_conninfo("postgresql://u:hunter2@host/db?sslmod=require", "--source");
+  auto info = parse_conninfo("postgresql://u:hunter2@host/db?sslmod=require", "--source");
   ASSERT_FALSE(info);
   EXPECT_EQ(info.error().code, ErrorCode::kInvalidInput);
   EXPECT_NE(info.error().message.find("--source"), std::string::npos);
