@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "db/clone_journal.h"
 #include "db/clone_parts.h"
@@ -113,7 +114,13 @@ class Cloner {
     auto t0 = Clock::now();
     auto snapshot = take_snapshot(source);
     if (!snapshot) return tl::unexpected(snapshot.error());
-    outcome_.summary.snapshot_lsn = snapshot->lsn();
+    // The slot's start is the first run's snapshot; a resumed run reports that.
+    auto first_lsn = journal_->get("snapshot_lsn");
+    if (!first_lsn) return tl::unexpected(first_lsn.error());
+    if (!*first_lsn) {
+      if (auto ok = journal_->set("snapshot_lsn", snapshot->lsn()); !ok) return ok;
+    }
+    outcome_.summary.snapshot_lsn = first_lsn->value_or(snapshot->lsn());
     step_done("snapshot", t0);
     // 3. Schema before data.
     auto pre = journal_->step_done("pre-data");
@@ -127,6 +134,7 @@ class Cloner {
         if (auto ok = restore_pre_data(o_.target, dump_file, {o_.no_owner, 1}); !ok) return ok;
       }
       if (auto ok = mark("pre-data", t0); !ok) return ok;
+      failpoint("clone.after-pre-data");
     }
     // 4. Data, sequences and large objects as the snapshot sees them.
     if (auto ok = copy_data(source, target, *snapshot); !ok) return ok;
@@ -291,14 +299,19 @@ class Cloner {
         PartCopyOptions options{part->whole_table() && schema_by_ferry_};
         auto copied = copy_part(*source, *target, table, *part, options, counters,
                                 [&](const std::string& xid) {
-                                  return journal_->part_copying(part->id, xid, snapshot.lsn());
+                                  auto ok = journal_->part_copying(part->id, xid, snapshot.lsn());
+                                  failpoint("clone.part-before-commit");
+                                  return ok;
                                 });
         if (!copied) return fail_with(std::move(copied.error()).with_context("copying " + label));
+        // Committed on the target, not yet journaled: resume must ask the target.
+        failpoint("clone.part-committed");
         const double seconds = seconds_since(t0);
         if (auto ok = journal_->part_done(part->id, copied->rows, copied->bytes, seconds); !ok)
           return fail_with(ok.error());
         progress.part_finished(index, copied->rows, copied->bytes, seconds,
                                part->estimated_bytes);
+        failpoint("clone.part-done");
       }
     };
     std::vector<std::thread> threads;
@@ -318,7 +331,8 @@ class Cloner {
       auto& s = by_table[name];
       s.table = name;
       s.parts += 1;
-      s.rows += std::max<int64_t>(0, p.rows);
+      // -1: a part committed just before an interruption, its count unknown.
+      s.rows = s.rows < 0 || p.rows < 0 ? -1 : s.rows + p.rows;
       s.bytes += std::max<int64_t>(0, p.bytes);
       s.seconds += p.seconds;
       if (auto it = tables_.find(name); it != tables_.end()) {
@@ -375,13 +389,16 @@ class Cloner {
     auto started = journal_->get("post-data-started");
     if (!started) return tl::unexpected(started.error());
     if (auto ok = journal_->set("post-data-started", "yes"); !ok) return ok;
+    failpoint("clone.post-data-started");
     const auto t0 = Clock::now();
     log_info(fmt::format("building indexes, constraints and triggers ({} jobs)", o_.index_jobs));
     if (auto ok = restore_post_data(source, target, dump_file, {o_.no_owner, o_.index_jobs},
                                     started->has_value(), o_.dir);
         !ok)
       return ok;
-    return mark("post-data", t0);
+    if (auto ok = mark("post-data", t0); !ok) return ok;
+    failpoint("clone.after-post-data");
+    return {};
   }
 
   // pg_dump leaves materialized views empty when table data is excluded;

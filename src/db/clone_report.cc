@@ -28,12 +28,12 @@ std::string render_clone_summary_text(const CloneSummary& s) {
     out += fmt::format("{:<{}}  {:>5}  {:>12}  {:>10.1f}  {:>8.2f}  {:>7}{}\n", t.table, width,
                        t.parts, rows_text(t.rows), static_cast<double>(t.bytes) / kMB, t.seconds,
                        t.binary ? "binary" : "text", t.unlogged ? "  (unlogged)" : "");
-    rows += t.rows;
+    rows = rows < 0 || t.rows < 0 ? -1 : rows + t.rows;
     bytes += t.bytes;
     seconds += t.seconds;
   }
   out += fmt::format("{:<{}}  {:>5}  {:>12}  {:>10.1f}  {:>8.2f}\n", "total", width,
-                     s.tables.size(), rows, static_cast<double>(bytes) / kMB, seconds);
+                     s.tables.size(), rows_text(rows), static_cast<double>(bytes) / kMB, seconds);
   out += "\nsteps:";
   for (const auto& [name, secs] : s.steps) out += fmt::format(" {} {:.2f} s,", name, secs);
   out += fmt::format(" total {:.2f} s{}\n", s.total_seconds, s.resumed ? " (this run, resumed)" : "");
