@@ -1,4 +1,4 @@
-// ferry db: the data pillar's subcommands (check, clone).
+// ferry db: the data pillar's subcommands (check, clone, verify).
 #include <CLI/CLI.hpp>
 #include <array>
 
@@ -14,6 +14,8 @@ constexpr std::array kDbCommands{
             install_db_check},
     Command{"clone", "Copy a live database to another server at one consistent snapshot",
             install_db_clone},
+    Command{"verify", "Prove two databases hold the same rows, sequences, schema and settings",
+            install_db_verify},
 };
 
 }  // namespace

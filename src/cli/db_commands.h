@@ -7,5 +7,6 @@ namespace ferry::cli {
 
 Runner install_db_check(CLI::App& sub);
 Runner install_db_clone(CLI::App& sub);
+Runner install_db_verify(CLI::App& sub);
 
 }  // namespace ferry::cli
