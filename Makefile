@@ -33,6 +33,8 @@ demo: build
 	@$(FERRY) assess $(DEMO_INPUTS) --format table
 	@echo
 	@echo "Full plan: $(BUILD)/demo/plan.md   Dependency graph and timeline: $(BUILD)/demo/plan.html"
+	@echo
+	@scripts/demo-db $(FERRY) $(BUILD)/demo/db
 
 clean:
 	rm -rf $(BUILD) build-fuzz
