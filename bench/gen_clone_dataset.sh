@@ -6,8 +6,8 @@
 #   ~20%  bench_wide: 40 columns of mixed types (int, bigint, numeric, text,
 #         timestamptz, jsonb, bool, uuid), a primary key and one secondary index
 #   ~20%  bench_toast: text bodies of 10-30 kB and bytea of 2-8 kB per row, all
-#         stored out of line; built from md5 hashes so pglz cannot shrink them
-#         much (the bytea is random bytes and does not compress at all)
+#         stored out of line; built from md5 digests, which pglz leaves
+#         uncompressed (the bytea is random bytes)
 #
 # Every value derives from the row number (no random()), so two runs give the
 # same rows. The database should be empty; existing bench tables are replaced.
