@@ -1,5 +1,6 @@
 // ferry db clone: consistent, parallel, resumable copy of a live database.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <unistd.h>
@@ -74,8 +75,10 @@ int run_clone_command(CloneCliOptions& o) {
   auto outcome = db::run_clone(c);
   if (!outcome) {
     log_error(outcome.error().to_string());
-    log_error("the clone stopped; fix the cause and run the same command with --resume to finish "
-              "it (journal: " + c.dir + ")");
+    const std::string journal = (std::filesystem::path(c.dir) / "clone.db").string();
+    if (outcome.error().code != ErrorCode::kInvalidInput && std::filesystem::exists(journal))
+      log_error("the clone stopped; fix the cause and run the same command with --resume to "
+                "finish it (journal: " + journal + ")");
     return exit_status(exit_code_for(outcome.error().code));
   }
   if (outcome->blocked) {

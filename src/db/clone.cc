@@ -41,15 +41,13 @@ class Cloner {
 
   Result<CloneOutcome> run() {
     const auto started = Clock::now();
-    // 1. Servers, journal, preflight.
+    // 1. Servers, preflight, journal.
     auto source = pg::Connection::open(o_.source, {"ferry clone"});
     if (!source) return tl::unexpected(source.error());
     auto target = pg::Connection::open(o_.target, {"ferry clone"});
     if (!target) return tl::unexpected(target.error());
-    auto journal = CloneJournal::open(o_.dir, o_.resume);
-    if (!journal) return tl::unexpected(journal.error());
-    journal_ = &*journal;
-    if (auto ok = check_run_identity(); !ok) return tl::unexpected(ok.error());
+    if (auto ok = CloneJournal::check_dir(o_.dir, o_.resume); !ok)
+      return tl::unexpected(ok.error());
     PreflightOptions checks{o_.slot, o_.truncate_target, o_.no_owner, o_.jobs, o_.slot_name,
                             o_.resume};
     auto report = run_preflight(*source, *target, checks);
@@ -59,6 +57,12 @@ class Cloner {
       outcome_.blocked = true;
       return std::move(outcome_);
     }
+    // The journal is created only once there is something to journal, so a
+    // refused clone leaves no directory that a new attempt would trip over.
+    auto journal = CloneJournal::open(o_.dir, o_.resume);
+    if (!journal) return tl::unexpected(journal.error());
+    journal_ = &*journal;
+    if (auto ok = check_run_identity(); !ok) return tl::unexpected(ok.error());
     for (const auto& f : report->findings)
       if (f.level == FindingLevel::kWarning) log_warn(f.area + ": " + f.message);
     auto& summary = outcome_.summary;

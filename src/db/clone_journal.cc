@@ -41,19 +41,25 @@ PartState parse_state(const std::string& s) {
 
 }  // namespace
 
-Result<CloneJournal> CloneJournal::open(const std::string& dir, bool resume) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return fail(ErrorCode::kIo, "--dir " + dir + ": " + ec.message());
-  const std::string path = (fs::path(dir) / "clone.db").string();
-  const bool exists = fs::exists(path);
+Result<void> CloneJournal::check_dir(const std::string& dir, bool resume) {
+  const std::string path = (std::filesystem::path(dir) / "clone.db").string();
+  const bool exists = std::filesystem::exists(path);
   if (resume && !exists)
     return fail(ErrorCode::kInvalidInput,
                 "--resume: " + path + " does not exist; there is no clone to resume in " + dir);
   if (!resume && exists)
     return fail(ErrorCode::kInvalidInput,
                 path + " holds an earlier clone; pass --resume to finish it, or use another --dir");
+  return {};
+}
+
+Result<CloneJournal> CloneJournal::open(const std::string& dir, bool resume) {
+  namespace fs = std::filesystem;
+  if (auto ok = check_dir(dir, resume); !ok) return tl::unexpected(ok.error());
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return fail(ErrorCode::kIo, "--dir " + dir + ": " + ec.message());
+  const std::string path = (fs::path(dir) / "clone.db").string();
   auto db = SqliteDb::open(path);
   if (!db) return tl::unexpected(db.error());
   if (auto ok = db->exec(kSchema); !ok) return tl::unexpected(ok.error());

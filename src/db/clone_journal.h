@@ -40,6 +40,7 @@ struct PartRecord {
 class CloneJournal {
  public:
   // Fresh runs need a directory without a journal; --resume needs one.
+  static Result<void> check_dir(const std::string& dir, bool resume);
   static Result<CloneJournal> open(const std::string& dir, bool resume);
 
   Result<std::optional<std::string>> get(const std::string& key);
