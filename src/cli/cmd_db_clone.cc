@@ -1,9 +1,10 @@
 // ferry db clone: consistent, parallel, resumable copy of a live database.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <unistd.h>
 
 #include "cli/common.h"
 #include "cli/db_commands.h"
@@ -77,8 +78,10 @@ int run_clone_command(CloneCliOptions& o) {
     log_error(outcome.error().to_string());
     const std::string journal = (std::filesystem::path(c.dir) / "clone.db").string();
     if (outcome.error().code != ErrorCode::kInvalidInput && std::filesystem::exists(journal))
-      log_error("the clone stopped; fix the cause and run the same command with --resume to "
-                "finish it (journal: " + journal + ")");
+      log_error(
+          "the clone stopped; fix the cause and run the same command with --resume to "
+          "finish it (journal: " +
+          journal + ")");
     return exit_status(exit_code_for(outcome.error().code));
   }
   if (outcome->blocked) {
@@ -120,6 +123,9 @@ Runner install_db_clone(CLI::App& sub) {
                "Empty target tables that already hold rows instead of refusing");
   sub.add_flag("--no-owner", o->clone.no_owner,
                "Objects on the target are owned by the target user; grants are not copied");
+  sub.add_option("--maintenance-work-mem", o->clone.maintenance_work_mem,
+                 "Memory per index build on the target (PostgreSQL units, e.g. 1GB)")
+      ->capture_default_str();
   sub.add_flag("--skip-analyze", o->skip_analyze, "Do not ANALYZE the target tables at the end");
   sub.add_option("--format", o->format, "Summary on stdout: text (default) or json");
   return [o] { return run_clone_command(*o); };

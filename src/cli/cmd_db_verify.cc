@@ -49,10 +49,14 @@ int run_verify_command(VerifyCliOptions& o) {
   }
   auto& v = o.verify;
   for (const auto& s : o.skip) {
-    if (s == "rows") v.rows = false;
-    else if (s == "sequences") v.sequences = false;
-    else if (s == "schema") v.schema = false;
-    else if (s == "settings") v.settings = false;
+    if (s == "rows")
+      v.rows = false;
+    else if (s == "sequences")
+      v.sequences = false;
+    else if (s == "schema")
+      v.schema = false;
+    else if (s == "settings")
+      v.settings = false;
     else {
       log_error("--skip: unknown part '" + s + "'; expected rows, sequences, schema or settings");
       return exit_status(ExitCode::kUsage);

@@ -35,8 +35,8 @@ int report_error(const Error& error) {
 
 Result<int64_t> parse_size(const std::string& text, const std::string& option) {
   size_t digits = 0;
-  while (digits < text.size() && (std::isdigit(static_cast<unsigned char>(text[digits])) ||
-                                  text[digits] == '.'))
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))
     ++digits;
   const auto number = parse_double(text.substr(0, digits));
   const std::string unit = to_lower(trim(text.substr(digits)));

@@ -101,7 +101,8 @@ Result<ProcessOutput> run_process(const ProcessSpec& spec) {
 
 std::string tail_lines(const std::string& text, size_t max_lines) {
   auto lines = split_trimmed(text, "\n");
-  if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - static_cast<long>(max_lines));
+  if (lines.size() > max_lines)
+    lines.erase(lines.begin(), lines.end() - static_cast<long>(max_lines));
   return join(lines, "\n");
 }
 

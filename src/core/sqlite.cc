@@ -20,8 +20,8 @@ void SqliteStatement::Finalizer::operator()(sqlite3_stmt* s) const { sqlite3_fin
 
 Result<SqliteDb> SqliteDb::open(const std::string& path) {
   sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   SqliteDb db;
   db.db_.reset(raw);
   db.path_ = path;

@@ -48,8 +48,8 @@ class Cloner {
     if (!target) return tl::unexpected(target.error());
     if (auto ok = CloneJournal::check_dir(o_.dir, o_.resume); !ok)
       return tl::unexpected(ok.error());
-    PreflightOptions checks{o_.slot, o_.truncate_target, o_.no_owner, o_.jobs, o_.slot_name,
-                            o_.resume};
+    PreflightOptions checks{o_.slot, o_.truncate_target, o_.no_owner,
+                            o_.jobs, o_.slot_name,       o_.resume};
     auto report = run_preflight(*source, *target, checks);
     if (!report) return tl::unexpected(report.error());
     outcome_.preflight = *report;
@@ -69,8 +69,8 @@ class Cloner {
     summary.resumed = o_.resume;
     auto existing_schema = journal_->get("schema");
     if (!existing_schema) return tl::unexpected(existing_schema.error());
-    schema_by_ferry_ = existing_schema->value_or(report->target_has_schema ? "existing" : "ferry") ==
-                       "ferry";
+    schema_by_ferry_ =
+        existing_schema->value_or(report->target_has_schema ? "existing" : "ferry") == "ferry";
     if (auto ok = journal_->set("schema", schema_by_ferry_ ? "ferry" : "existing"); !ok)
       return tl::unexpected(ok.error());
 
@@ -135,7 +135,7 @@ class Cloner {
       if (auto ok = dump_schema(o_.source, snapshot->name(), dump_file); !ok) return ok;
       if (schema_by_ferry_) {
         log_info("creating the schema on the target (pg_restore pre-data)");
-        if (auto ok = restore_pre_data(o_.target, dump_file, {o_.no_owner, 1}); !ok) return ok;
+        if (auto ok = restore_pre_data(o_.target, dump_file, {o_.no_owner, 1, {}}); !ok) return ok;
       }
       if (auto ok = mark("pre-data", t0); !ok) return ok;
       failpoint("clone.after-pre-data");
@@ -159,8 +159,8 @@ class Cloner {
   Result<pg::ExportedSnapshot> take_snapshot(pg::Connection& source) {
     auto& summary = outcome_.summary;
     if (!o_.slot) return pg::ExportedSnapshot::plain(o_.source);
-    auto slot_exists = source.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
-                                    {o_.slot_name});
+    auto slot_exists =
+        source.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {o_.slot_name});
     if (!slot_exists) return tl::unexpected(slot_exists.error());
     summary.slot_name = o_.slot_name;
     summary.publication = o_.publication;
@@ -189,9 +189,9 @@ class Cloner {
     if (!tables) return tl::unexpected(tables.error());
     std::string included;
     for (const auto& t : *tables) {
-      const bool identity = !t.primary_key.empty() ? t.replica_identity != 'n'
-                                                   : (t.replica_identity == 'f' ||
-                                                      t.replica_identity == 'i');
+      const bool identity = !t.primary_key.empty()
+                                ? t.replica_identity != 'n'
+                                : (t.replica_identity == 'f' || t.replica_identity == 'i');
       if (t.unlogged) continue;  // not in the WAL: cannot be published
       if (!identity) {
         outcome_.summary.publication_skipped.push_back(t.display());
@@ -230,9 +230,10 @@ class Cloner {
       auto reset = reconcile_parts(*journal_, target, snapshot.lsn(), schema_by_ferry_);
       if (!reset) return tl::unexpected(reset.error());
       for (const auto& t : *reset)
-        log_warn(fmt::format("{}: copied in parts at the earlier snapshot; copying it again whole "
-                             "at the new one",
-                             t));
+        log_warn(
+            fmt::format("{}: copied in parts at the earlier snapshot; copying it again whole "
+                        "at the new one",
+                        t));
     }
     auto parts = journal_->parts();
     if (!parts) return tl::unexpected(parts.error());
@@ -263,8 +264,8 @@ class Cloner {
     return target.exec("TRUNCATE " + list);
   }
 
-  Result<void> run_workers(const pg::ExportedSnapshot& snapshot, const std::vector<PartRecord>& todo,
-                           int64_t total_bytes) {
+  Result<void> run_workers(const pg::ExportedSnapshot& snapshot,
+                           const std::vector<PartRecord>& todo, int64_t total_bytes) {
     if (todo.empty()) return {};
     const int workers = std::max(1, std::min<int>(o_.jobs, static_cast<int>(todo.size())));
     CloneProgress progress(workers, total_bytes, o_.live_progress);
@@ -278,7 +279,8 @@ class Cloner {
       };
       auto source = pg::Connection::open(o_.source, {"ferry clone worker"});
       if (!source) return fail_with(source.error());
-      if (auto ok = pg::import_snapshot(*source, snapshot.name()); !ok) return fail_with(ok.error());
+      if (auto ok = pg::import_snapshot(*source, snapshot.name()); !ok)
+        return fail_with(ok.error());
       auto target = pg::Connection::open(o_.target, {"ferry clone worker"});
       if (!target) return fail_with(target.error());
       if (!schema_by_ferry_) {
@@ -295,9 +297,9 @@ class Cloner {
         }
         const pg::Table& table = tables_.at(part->schema + "." + part->name);
         const std::string label =
-            part->whole_table() ? table.display()
-                                : fmt::format("{} ({}/{})", table.display(), part->part_no,
-                                              part->part_count);
+            part->whole_table()
+                ? table.display()
+                : fmt::format("{} ({}/{})", table.display(), part->part_no, part->part_count);
         CopyCounters& counters = progress.part_started(index, label, part->estimated_bytes);
         const auto t0 = Clock::now();
         PartCopyOptions options{part->whole_table() && schema_by_ferry_};
@@ -313,8 +315,7 @@ class Cloner {
         const double seconds = seconds_since(t0);
         if (auto ok = journal_->part_done(part->id, copied->rows, copied->bytes, seconds); !ok)
           return fail_with(ok.error());
-        progress.part_finished(index, copied->rows, copied->bytes, seconds,
-                               part->estimated_bytes);
+        progress.part_finished(index, copied->rows, copied->bytes, seconds, part->estimated_bytes);
         failpoint("clone.part-done");
       }
     };
@@ -379,7 +380,8 @@ class Cloner {
     const auto t0 = Clock::now();
     log_info(fmt::format("copying {} large object(s)", outcome_.summary.large_objects));
     // Without ferry's pre-data step the objects themselves do not exist yet.
-    if (auto ok = restore_large_objects(o_.target, dump_file, {o_.no_owner, 1}, !schema_by_ferry_);
+    if (auto ok =
+            restore_large_objects(o_.target, dump_file, {o_.no_owner, 1, {}}, !schema_by_ferry_);
         !ok)
       return ok;
     return mark("large-objects", t0);
@@ -396,7 +398,8 @@ class Cloner {
     failpoint("clone.post-data-started");
     const auto t0 = Clock::now();
     log_info(fmt::format("building indexes, constraints and triggers ({} jobs)", o_.index_jobs));
-    if (auto ok = restore_post_data(source, target, dump_file, {o_.no_owner, o_.index_jobs},
+    if (auto ok = restore_post_data(source, target, dump_file,
+                                    {o_.no_owner, o_.index_jobs, o_.maintenance_work_mem},
                                     started->has_value(), o_.dir);
         !ok)
       return ok;

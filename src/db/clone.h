@@ -19,18 +19,19 @@ namespace ferry::db {
 
 struct CloneOptions {
   pg::ConnInfo source, target;
-  std::string dir;  // journal and schema dump
+  std::string dir;     // journal and schema dump
   int jobs = 4;        // parallel COPY streams
   int index_jobs = 4;  // parallel pg_restore jobs for post-data
   bool resume = false;
-  bool slot = true;                   // create the slot (and publication) for follow
+  bool slot = true;  // create the slot (and publication) for follow
   std::string slot_name = "ferry";
   std::string publication = "ferry";
   bool truncate_target = false;
   bool no_owner = false;
   bool analyze = true;
-  int64_t split_bytes = int64_t{1} << 30;  // split tables larger than this into parts
-  bool live_progress = false;              // a terminal: redraw worker lines
+  int64_t split_bytes = int64_t{1} << 30;      // split tables larger than this into parts
+  std::string maintenance_work_mem = "256MB";  // per index job, for the post-data step
+  bool live_progress = false;                  // a terminal: redraw worker lines
 };
 
 struct TableCopySummary {

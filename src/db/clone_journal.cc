@@ -160,16 +160,16 @@ Result<std::vector<PartRecord>> CloneJournal::parts() {
 Result<void> CloneJournal::part_copying(int64_t id, const std::string& xid,
                                         const std::string& lsn) {
   std::lock_guard lock(*mutex_);
-  auto st = db_->prepare(
-      "UPDATE part SET state = ?, target_xid = ?, snapshot_lsn = ? WHERE id = ?");
+  auto st =
+      db_->prepare("UPDATE part SET state = ?, target_xid = ?, snapshot_lsn = ? WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   return st->bind(1, state_name(PartState::kCopying)).bind(2, xid).bind(3, lsn).bind(4, id).run();
 }
 
 Result<void> CloneJournal::part_done(int64_t id, int64_t rows, int64_t bytes, double seconds) {
   std::lock_guard lock(*mutex_);
-  auto st = db_->prepare(
-      "UPDATE part SET state = ?, rows = ?, bytes = ?, seconds = ? WHERE id = ?");
+  auto st =
+      db_->prepare("UPDATE part SET state = ?, rows = ?, bytes = ?, seconds = ? WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   return st->bind(1, state_name(PartState::kDone))
       .bind(2, rows)

@@ -58,12 +58,10 @@ Result<std::vector<std::string>> reconcile_parts(CloneJournal& journal, pg::Conn
   for (auto& p : *parts) by_table[{p.schema, p.name}].push_back(&p);
   std::vector<std::string> reset;
   for (auto& [key, table_parts] : by_table) {
-    const bool any_done = std::any_of(table_parts.begin(), table_parts.end(), [](auto* p) {
-      return p->state == PartState::kDone;
-    });
-    const bool all_done = std::all_of(table_parts.begin(), table_parts.end(), [](auto* p) {
-      return p->state == PartState::kDone;
-    });
+    const bool any_done = std::any_of(table_parts.begin(), table_parts.end(),
+                                      [](auto* p) { return p->state == PartState::kDone; });
+    const bool all_done = std::all_of(table_parts.begin(), table_parts.end(),
+                                      [](auto* p) { return p->state == PartState::kDone; });
     const bool other_snapshot = std::any_of(table_parts.begin(), table_parts.end(), [&](auto* p) {
       return p->state == PartState::kDone && p->snapshot_lsn != new_snapshot_lsn;
     });

@@ -18,7 +18,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 std::string eta_text(double seconds) {
   if (seconds < 0 || seconds > 360000) return "--";
   if (seconds < 60) return fmt::format("{:.0f}s", seconds);
-  if (seconds < 3600) return fmt::format("{:.0f}m{:02.0f}s", seconds / 60 - 0.5, std::fmod(seconds, 60));
+  if (seconds < 3600)
+    return fmt::format("{:.0f}m{:02.0f}s", seconds / 60 - 0.5, std::fmod(seconds, 60));
   return fmt::format("{:.1f}h", seconds / 3600);
 }
 
@@ -85,7 +86,8 @@ std::string CloneProgress::render() {
   }
   const double elapsed = seconds_since(started_);
   const double done = static_cast<double>(done_estimated_.load() + in_flight_bytes);
-  const double rate = elapsed > 0 ? static_cast<double>(done_bytes_.load() + in_flight_bytes) / elapsed : 0;
+  const double rate =
+      elapsed > 0 ? static_cast<double>(done_bytes_.load() + in_flight_bytes) / elapsed : 0;
   const double total = static_cast<double>(total_estimated_);
   out += fmt::format("  total {:.0f} of {:.0f} MB ({:.0f}%), {:.1f} MB/s, ETA {}\n", done / kMB,
                      total / kMB, total > 0 ? 100.0 * std::min(1.0, done / total) : 100.0,

@@ -36,7 +36,8 @@ std::string render_clone_summary_text(const CloneSummary& s) {
                      s.tables.size(), rows_text(rows), static_cast<double>(bytes) / kMB, seconds);
   out += "\nsteps:";
   for (const auto& [name, secs] : s.steps) out += fmt::format(" {} {:.2f} s,", name, secs);
-  out += fmt::format(" total {:.2f} s{}\n", s.total_seconds, s.resumed ? " (this run, resumed)" : "");
+  out +=
+      fmt::format(" total {:.2f} s{}\n", s.total_seconds, s.resumed ? " (this run, resumed)" : "");
   out += fmt::format("sequences set: {}, large objects: {}, materialized views refreshed: {}\n",
                      s.sequences, s.large_objects, s.materialized_views);
   if (!s.slot_name.empty()) {

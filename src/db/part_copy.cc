@@ -57,8 +57,8 @@ std::string copy_in_sql(const pg::Table& table, bool freeze) {
 }
 
 Result<PartCopyResult> copy_part(
-    pg::Connection& source, pg::Connection& target, const pg::Table& table,
-    const PartRecord& part, const PartCopyOptions& options, CopyCounters& counters,
+    pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
+    const PartCopyOptions& options, CopyCounters& counters,
     const std::function<Result<void>(const std::string&)>& before_commit) {
   TargetTransaction tx(target);
   if (auto ok = tx.begin(); !ok) return tl::unexpected(ok.error());

@@ -45,9 +45,9 @@ std::string copy_in_sql(const pg::Table& table, bool freeze);
 // `before_commit` receives the target transaction id after the rows are sent
 // and before COMMIT; the clone journals it so that a resumed run can ask the
 // target whether this transaction committed.
-Result<PartCopyResult> copy_part(pg::Connection& source, pg::Connection& target,
-                                 const pg::Table& table, const PartRecord& part,
-                                 const PartCopyOptions& options, CopyCounters& counters,
-                                 const std::function<Result<void>(const std::string&)>& before_commit);
+Result<PartCopyResult> copy_part(
+    pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
+    const PartCopyOptions& options, CopyCounters& counters,
+    const std::function<Result<void>(const std::string&)>& before_commit);
 
 }  // namespace ferry::db

@@ -253,9 +253,9 @@ class Checker {
     std::vector<std::string> keyless, unlogged;
     for (const auto& t : *list) {
       report_.table_bytes += t.bytes;
-      const bool identity_ok = !t.primary_key.empty() ? t.replica_identity != 'n'
-                                                      : (t.replica_identity == 'f' ||
-                                                         t.replica_identity == 'i');
+      const bool identity_ok = !t.primary_key.empty()
+                                   ? t.replica_identity != 'n'
+                                   : (t.replica_identity == 'f' || t.replica_identity == 'i');
       if (!identity_ok) keyless.push_back(t.display());
       if (t.unlogged) unlogged.push_back(t.display());
     }

@@ -43,8 +43,9 @@ std::string RowSql::bucket_scan(int64_t block_lo, int64_t block_hi) const {
   std::string where = fmt::format("ctid >= '({},0)'::tid", block_lo);
   if (block_hi >= 0) where += fmt::format(" AND ctid < '({},0)'::tid", block_hi);
   if (block_lo == 0 && block_hi < 0) where = "true";
-  return fmt::format("SELECT b, {} FROM (SELECT {} AS b, {} AS h FROM ONLY {} WHERE {}) s GROUP BY b",
-                     kAggregates, bucket, hash, table, where);
+  return fmt::format(
+      "SELECT b, {} FROM (SELECT {} AS b, {} AS h FROM ONLY {} WHERE {}) s GROUP BY b", kAggregates,
+      bucket, hash, table, where);
 }
 
 std::string RowSql::range_scan(int64_t from, int64_t to, int64_t sub_width) const {

@@ -44,9 +44,9 @@ struct BucketSum {
 using BucketMap = std::unordered_map<int64_t, BucketSum>;
 
 struct RowSql {
-  std::string table;                  // "schema"."name"
-  std::vector<std::string> columns;   // quoted, source order, on both sides
-  std::vector<std::string> key;       // quoted primary key columns; empty: none
+  std::string table;                 // "schema"."name"
+  std::vector<std::string> columns;  // quoted, source order, on both sides
+  std::vector<std::string> key;      // quoted primary key columns; empty: none
   BucketScheme scheme = BucketScheme::kRowHash;
   int64_t low = 0, width = 1;  // kKeyRange
   int64_t mask = 0;            // kKeyHash, kRowHash

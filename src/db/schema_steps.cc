@@ -49,8 +49,7 @@ std::vector<std::string> restore_args(std::initializer_list<const char*> section
 // Names (schema, table or "", object) of the source objects behind the dump's
 // INDEX, CONSTRAINT, FK CONSTRAINT and TRIGGER entries, looked up by the
 // object ids pg_restore -l prints, so names with spaces need no parsing.
-Result<std::set<std::string>> existing_post_data_ids(pg::Connection& source,
-                                                     pg::Connection& target,
+Result<std::set<std::string>> existing_post_data_ids(pg::Connection& source, pg::Connection& target,
                                                      const std::vector<std::string>& oids) {
   std::set<std::string> existing;
   if (oids.empty()) return existing;
@@ -69,17 +68,16 @@ UNION ALL
 SELECT 't|' || n.nspname || '|' || r.relname || '|' || g.tgname, g.oid::text FROM pg_trigger g
   JOIN pg_class r ON r.oid = g.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace
   WHERE NOT g.tgisinternal {2})";
-  auto on_source = source.query(fmt::format(fmt::runtime(key_sql), "AND c.oid IN (" + list + ")",
-                                            "AND k.oid IN (" + list + ")",
-                                            "AND g.oid IN (" + list + ")"));
+  auto on_source =
+      source.query(fmt::format(fmt::runtime(key_sql), "AND c.oid IN (" + list + ")",
+                               "AND k.oid IN (" + list + ")", "AND g.oid IN (" + list + ")"));
   if (!on_source) return tl::unexpected(on_source.error());
   auto on_target = target.query(fmt::format(fmt::runtime(key_sql), "", "", ""));
   if (!on_target) return tl::unexpected(on_target.error());
   std::set<std::string> target_keys;
   for (int i = 0; i < on_target->size(); ++i) target_keys.emplace(on_target->at(i, 0));
   for (int i = 0; i < on_source->size(); ++i)
-    if (target_keys.count(std::string(on_source->at(i, 0))))
-      existing.emplace(on_source->at(i, 1));
+    if (target_keys.count(std::string(on_source->at(i, 0)))) existing.emplace(on_source->at(i, 1));
   return existing;
 }
 
@@ -88,7 +86,8 @@ Result<std::vector<std::string>> list_entries(const std::string& file) {
   auto toc = run_process({{"pg_restore", "--list", file}, {}});
   if (!toc) return tl::unexpected(toc.error());
   if (toc->exit_status != 0)
-    return fail(ErrorCode::kIo, "pg_restore --list " + file + " failed: " + tail_lines(toc->err, 5));
+    return fail(ErrorCode::kIo,
+                "pg_restore --list " + file + " failed: " + tail_lines(toc->err, 5));
   std::vector<std::string> lines;
   std::istringstream in(toc->out);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
@@ -133,8 +132,8 @@ Result<void> restore_large_objects(const pg::ConnInfo& target, const std::string
   }
   const std::string list_file = file + ".large-objects.list";
   if (auto ok = write_file_atomically(list_file, kept); !ok) return ok;
-  auto argv = with_metadata ? restore_args({"pre-data", "data"}, options)
-                            : restore_args({"data"}, options);
+  auto argv =
+      with_metadata ? restore_args({"pre-data", "data"}, options) : restore_args({"data"}, options);
   argv.push_back("--single-transaction");
   argv.push_back("--use-list=" + list_file);
   argv.push_back(file);
@@ -168,8 +167,12 @@ Result<void> restore_post_data(pg::Connection& source, pg::Connection& target,
     argv.push_back("--use-list=" + list_file);
   }
   argv.push_back(file);
-  return run_tool(with_connection(argv, target.info()),
-                  "restoring indexes, constraints and triggers (post-data) with pg_restore");
+  auto spec = with_connection(argv, target.info());
+  // Index builds sort every key: with the server's default 64MB a big index
+  // spills to disk many times over.
+  if (!options.maintenance_work_mem.empty())
+    spec.env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + options.maintenance_work_mem);
+  return run_tool(spec, "restoring indexes, constraints and triggers (post-data) with pg_restore");
 }
 
 }  // namespace ferry::db

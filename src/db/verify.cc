@@ -67,8 +67,8 @@ Result<Entries> read_entries(pg::Connection& c, const std::string& sql) {
   if (!rows) return tl::unexpected(rows.error());
   Entries out;
   for (int i = 0; i < rows->size(); ++i)
-    out[{std::string(rows->at(i, 0)), std::string(rows->at(i, 1))}] = {
-        std::string(rows->at(i, 2)), std::string(rows->at(i, 3))};
+    out[{std::string(rows->at(i, 0)), std::string(rows->at(i, 1))}] = {std::string(rows->at(i, 2)),
+                                                                       std::string(rows->at(i, 3))};
   return out;
 }
 
@@ -151,7 +151,8 @@ Result<VerifyReport> run_verify(const VerifyOptions& o) {
     report.schema = differences(*s, *t, keep);
   }
   if (o.sequences && o.tables.empty()) {
-    if (auto ok = compare_sequences(*source, *target, report); !ok) return tl::unexpected(ok.error());
+    if (auto ok = compare_sequences(*source, *target, report); !ok)
+      return tl::unexpected(ok.error());
   }
   if (o.rows) {
     auto verdicts = verify_rows(o, *source, *target);

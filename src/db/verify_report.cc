@@ -61,9 +61,9 @@ std::string render_verify_text(const VerifyReport& r) {
       } else if (d.source_count + d.target_count > 1) {
         out += fmt::format("      {} on source, {} on target\n", d.source_count, d.target_count);
       } else {
-        out += fmt::format("      {}\n",
-                           shortened(d.kind == RowDifference::Kind::kMissing ? d.source_row
-                                                                             : d.target_row));
+        out += fmt::format(
+            "      {}\n",
+            shortened(d.kind == RowDifference::Kind::kMissing ? d.source_row : d.target_row));
       }
     }
     const int64_t listed = static_cast<int64_t>(t.differences.size());

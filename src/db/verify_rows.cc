@@ -139,8 +139,8 @@ class RowVerifier {
     return {};
   }
 
-  Result<TableJob> plan_table(pg::Connection& source, pg::Connection& target,
-                              const pg::Table& st, const pg::Table& tt) {
+  Result<TableJob> plan_table(pg::Connection& source, pg::Connection& target, const pg::Table& st,
+                              const pg::Table& tt) {
     TableJob job;
     job.verdict.table = st.display();
     job.sql.table = st.qualified();
@@ -152,8 +152,8 @@ class RowVerifier {
     job.key_names = st.primary_key;
     job.source_pages = st.pages;
     job.target_pages = tt.pages;
-    const int64_t estimated_rows =
-        std::max<int64_t>({st.estimated_rows, tt.estimated_rows, std::max(st.pages, tt.pages) * 60, 1});
+    const int64_t estimated_rows = std::max<int64_t>(
+        {st.estimated_rows, tt.estimated_rows, std::max(st.pages, tt.pages) * 60, 1});
     const int64_t buckets = std::clamp<int64_t>(estimated_rows / o_.rows_per_bucket, 1, 1 << 16);
     int64_t mask = 1;
     while (mask < buckets) mask <<= 1;
@@ -181,13 +181,14 @@ class RowVerifier {
         if (span < (__int128(1) << 62)) {
           job.sql.scheme = BucketScheme::kKeyRange;
           job.sql.low = lo ? static_cast<int64_t>(*lo) : 0;
-          job.sql.width = std::max<int64_t>(1, static_cast<int64_t>((span + buckets - 1) / buckets));
+          job.sql.width =
+              std::max<int64_t>(1, static_cast<int64_t>((span + buckets - 1) / buckets));
           job.verdict.method = "key ranges";
         }
       }
     }
-    job.slices = static_cast<int>(std::clamp<int64_t>(
-        std::max(job.source_pages, job.target_pages) / kPagesPerSlice, 1, 64));
+    job.slices = static_cast<int>(
+        std::clamp<int64_t>(std::max(job.source_pages, job.target_pages) / kPagesPerSlice, 1, 64));
     if (job.slices == 1 && o_.jobs > 1 && std::max(job.source_pages, job.target_pages) > 2048)
       job.slices = o_.jobs;
     job.slices_left = job.slices;
@@ -195,7 +196,7 @@ class RowVerifier {
   }
 
   static Result<std::pair<pg::Rows, pg::Rows>> both_plain(pg::Connection& s, pg::Connection& t,
-                                                           const std::string& sql) {
+                                                          const std::string& sql) {
     auto a = s.query(sql);
     if (!a) return tl::unexpected(a.error());
     auto b = t.query(sql);
@@ -364,8 +365,8 @@ class RowVerifier {
       v.changed += 1;
   }
 
-  Result<void> fetch_range(Pair& pair, TableJob& job, int64_t from, int64_t to,
-                           const BucketSum& s, const BucketSum& t) {
+  Result<void> fetch_range(Pair& pair, TableJob& job, int64_t from, int64_t to, const BucketSum& s,
+                           const BucketSum& t) {
     if (job.fetches >= kMaxFetches) {
       count_only(job, s, t);
       return {};
@@ -378,8 +379,9 @@ class RowVerifier {
   }
 
   Result<void> fetch_buckets(Pair& pair, TableJob& job, const std::vector<int64_t>& buckets) {
-    std::vector<int64_t> fetched(buckets.begin(),
-                                 buckets.begin() + static_cast<long>(std::min(buckets.size(), kMaxFetches)));
+    std::vector<int64_t> fetched(
+        buckets.begin(),
+        buckets.begin() + static_cast<long>(std::min(buckets.size(), kMaxFetches)));
     for (size_t i = fetched.size(); i < buckets.size(); ++i)
       count_only(job, get(job.source_buckets, buckets[i]), get(job.target_buckets, buckets[i]));
     auto rows = both(pair, job.sql.bucket_rows(fetched));
@@ -471,8 +473,8 @@ bool table_matches(const std::string& name, const std::string& pattern) {
   return p == pattern.size();
 }
 
-Result<std::vector<TableVerdict>> verify_rows(const VerifyOptions& options,
-                                              pg::Connection& source, pg::Connection& target) {
+Result<std::vector<TableVerdict>> verify_rows(const VerifyOptions& options, pg::Connection& source,
+                                              pg::Connection& target) {
   return RowVerifier(options).run(source, target);
 }
 

@@ -15,8 +15,8 @@ class Connection;
 
 namespace ferry::db {
 
-Result<std::vector<TableVerdict>> verify_rows(const VerifyOptions& options,
-                                              pg::Connection& source, pg::Connection& target);
+Result<std::vector<TableVerdict>> verify_rows(const VerifyOptions& options, pg::Connection& source,
+                                              pg::Connection& target);
 
 // Shell-style match of "schema.table" against a pattern where * is any run of
 // characters.

@@ -89,9 +89,8 @@ Result<std::vector<Table>> list_tables(Connection& conn) {
     auto it = index.find(static_cast<uint32_t>(columns->int_at(r, 0)));
     if (it == index.end()) continue;  // an extension's table
     out[it->second].columns.push_back(Column{std::string(columns->at(r, 1)),
-                                             std::string(columns->at(r, 2)),
-                                             columns->bool_at(r, 3), columns->bool_at(r, 4),
-                                             columns->bool_at(r, 5)});
+                                             std::string(columns->at(r, 2)), columns->bool_at(r, 3),
+                                             columns->bool_at(r, 4), columns->bool_at(r, 5)});
   }
   auto keys = conn.query(fmt::format(kPrimaryKeysSql, kUserSchemaFilter));
   if (!keys) return tl::unexpected(keys.error());

@@ -14,7 +14,7 @@ class Connection;
 
 struct Column {
   std::string name;
-  std::string type;  // format_type(): "numeric(10,2)", "\"Sales Data\".mood[]"
+  std::string type;        // format_type(): "numeric(10,2)", "\"Sales Data\".mood[]"
   bool generated = false;  // GENERATED ALWAYS AS (...) STORED: never copied
   bool not_null = false;
   // The binary COPY format of this type carries no database-specific OIDs
@@ -26,11 +26,11 @@ struct Table {
   uint32_t oid = 0;
   std::string schema, name;
   bool unlogged = false;
-  int64_t bytes = 0;           // heap + TOAST, from pg_table_size
-  int64_t estimated_rows = 0;  // reltuples: planner estimate, -1 never analysed
-  int64_t pages = 0;           // heap blocks, for ctid ranges
-  char replica_identity = 'd';  // d default (primary key), n nothing, f full, i index
-  std::vector<Column> columns;  // attnum order, dropped columns left out
+  int64_t bytes = 0;                     // heap + TOAST, from pg_table_size
+  int64_t estimated_rows = 0;            // reltuples: planner estimate, -1 never analysed
+  int64_t pages = 0;                     // heap blocks, for ctid ranges
+  char replica_identity = 'd';           // d default (primary key), n nothing, f full, i index
+  std::vector<Column> columns;           // attnum order, dropped columns left out
   std::vector<std::string> primary_key;  // column names in key order; empty: none
 
   // "schema"."name"
