@@ -121,6 +121,7 @@ run_ferry() {
     --jobs "$jobs" --index-jobs "$jobs" --format json >"$out/summary.json" 2>"$out/log"; then
     secs[ferry,$r]=$(elapsed "$t")
     secs[ferry_data,$r]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["steps"]["data"])' "$out/summary.json")
+    secs[ferry_noanalyze,$r]=$(python3 -c 'import json,sys; print(float(sys.argv[2]) - json.load(open(sys.argv[1]))["steps"].get("analyze", 0))' "$out/summary.json" "${secs[ferry,$r]}")
     notes[ferry_steps,$r]=$(python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -188,6 +189,7 @@ run_pipe() {
   psql_ "$tgt" -c "CHECKPOINT"
   t=$(now)
   # Largest tables first, as ferry and pgcopydb order them.
+  # shellcheck disable=SC2016 # $1, $SRC and $TGT expand in the inner bash
   if psql_ "$src" -At -c "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables
                            ORDER BY pg_table_size(relid) DESC" |
     SRC="$src" TGT="$tgt" xargs -P "$jobs" -I{} bash -c 'set -o pipefail
@@ -228,8 +230,8 @@ for ((r = 1; r <= rounds; r++)); do
   echo
 done
 declare -A med
-for key in ferry pgcopydb dump pg_dump pg_restore pipe ferry_data; do
-  # shellcheck disable=SC2046
+for key in ferry pgcopydb dump pg_dump pg_restore pipe ferry_data ferry_noanalyze; do
+  # shellcheck disable=SC2046 # one word per round
   med[$key]=$(median $(col "$key"))
 done
 if ((rounds > 1)); then
@@ -260,5 +262,7 @@ printf '%-36s %6s   %s\n' "ratio" value target
 printf '%-36s %6s   %s\n' "ferry / pgcopydb" "$(ratio "${med[ferry]}" "${med[pgcopydb]}")" "<= 0.8"
 printf '%-36s %6s   %s\n' "ferry / (pg_dump + pg_restore)" "$(ratio "${med[ferry]}" "${med[dump]}")" "< 1"
 printf '%-36s %6s   %s\n' "ferry data rate / pipe data rate" "$rate_ratio" ">= 0.9"
+echo "(context: pgcopydb runs VACUUM ANALYZE and ferry ANALYZE on the target, pg_restore neither;"
+echo " ferry less its analyze step / (pg_dump + pg_restore): $(ratio "${med[ferry_noanalyze]}" "${med[dump]}"))"
 echo "load average at end:$(uptime | sed 's/.*load average://')"
 ((failures == 0)) || { echo "$failures run(s) FAILED (see above)" >&2; exit 1; }

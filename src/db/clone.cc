@@ -118,33 +118,68 @@ class Cloner {
     auto t0 = Clock::now();
     auto snapshot = take_snapshot(source);
     if (!snapshot) return tl::unexpected(snapshot.error());
-    // The slot's start is the first run's snapshot; a resumed run reports that.
-    auto first_lsn = journal_->get("snapshot_lsn");
-    if (!first_lsn) return tl::unexpected(first_lsn.error());
-    if (!*first_lsn) {
-      if (auto ok = journal_->set("snapshot_lsn", snapshot->lsn()); !ok) return ok;
-    }
-    outcome_.summary.snapshot_lsn = first_lsn->value_or(snapshot->lsn());
+    if (auto ok = record_slot_start(source, *snapshot); !ok) return ok;
     step_done("snapshot", t0);
     // 3. Schema before data.
-    auto pre = journal_->step_done("pre-data");
+    auto pre = transaction_step_done("pre-data", target);
     if (!pre) return tl::unexpected(pre.error());
     if (!*pre) {
       t0 = Clock::now();
       log_info("dumping the schema at the snapshot (pg_dump)");
       if (auto ok = dump_schema(o_.source, snapshot->name(), dump_file); !ok) return ok;
       if (schema_by_ferry_) {
-        log_info("creating the schema on the target (pg_restore pre-data)");
-        if (auto ok = restore_pre_data(o_.target, dump_file, {o_.no_owner, 1, {}}); !ok) return ok;
+        log_info("creating the schema on the target (pre-data, one transaction)");
+        if (auto ok = run_script("pre-data", dump_file, ScriptPart::kPreData); !ok) return ok;
       }
-      if (auto ok = mark("pre-data", t0); !ok) return ok;
       failpoint("clone.after-pre-data");
+      if (auto ok = mark("pre-data", t0); !ok) return ok;
     }
     // 4. Data, sequences and large objects as the snapshot sees them.
     if (auto ok = copy_data(source, target, *snapshot); !ok) return ok;
     if (auto ok = copy_sequences(source, target); !ok) return ok;
-    if (auto ok = copy_large_objects(source, dump_file); !ok) return ok;
+    if (auto ok = copy_large_objects(source, target, dump_file); !ok) return ok;
     return source.exec("COMMIT");
+  }
+
+  // The slot's start is the first run's snapshot; a resumed run reports it
+  // from the slot itself, which knows it even if the journal never heard.
+  Result<void> record_slot_start(pg::Connection& source, const pg::ExportedSnapshot& snapshot) {
+    auto& lsn = outcome_.summary.snapshot_lsn;
+    lsn = snapshot.lsn();
+    if (!o_.slot || !o_.resume) return {};
+    auto slot = source.query(
+        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
+        {o_.slot_name});
+    if (!slot) return tl::unexpected(slot.error());
+    if (slot->size() > 0 && !slot->is_null(0, 0)) lsn = std::string(slot->at(0, 0));
+    return {};
+  }
+
+  // A step that is one target transaction is done when journaled, or when the
+  // transaction it journaled just before committing did commit.
+  Result<bool> transaction_step_done(const std::string& step, pg::Connection& target) {
+    auto done = journal_->step_done(step);
+    if (!done || *done) return done;
+    auto xid = journal_->get(step + " xid");
+    if (!xid) return tl::unexpected(xid.error());
+    if (!*xid) return false;
+    auto committed = transaction_committed(target, **xid);
+    if (!committed || !*committed) return committed;
+    if (auto ok = journal_->mark_step_done(step, 0); !ok) return tl::unexpected(ok.error());
+    return true;
+  }
+
+  // Runs part of the dump as one target transaction, journaling its id.
+  Result<void> run_script(const std::string& step, const std::string& dump_file, ScriptPart part) {
+    auto sql = restore_script(dump_file, part, {o_.no_owner, 1, {}});
+    if (!sql) return tl::unexpected(sql.error());
+    if (sql->empty()) return {};
+    return with_context(run_script_in_one_transaction(
+                            o_.target, *sql,
+                            [&](const std::string& xid) {
+                              return journal_->set(step + " xid", xid);
+                            }),
+                        "restoring " + step);
   }
 
   void step_done(const std::string& name, Clock::time_point t0) {
@@ -197,7 +232,8 @@ class Cloner {
         outcome_.summary.publication_skipped.push_back(t.display());
         continue;
       }
-      included += (included.empty() ? "" : ", ") + t.qualified();
+      // ONLY: a parent must not pull in inheritance children without identity.
+      included += (included.empty() ? "ONLY " : ", ONLY ") + t.qualified();
     }
     std::string sql = "CREATE PUBLICATION " + pg::quote_ident(o_.publication);
     if (outcome_.summary.publication_skipped.empty() &&
@@ -222,10 +258,9 @@ class Cloner {
       if (o_.truncate_target && !schema_by_ferry_) {
         if (auto ok = truncate_target(target, *tables); !ok) return ok;
       }
-      if (auto ok = journal_->add_parts(plan_parts(*tables, o_.split_bytes, kMaxPartsPerTable));
-          !ok)
+      // The parts and the "planned" step in one journal transaction.
+      if (auto ok = journal_->plan(plan_parts(*tables, o_.split_bytes, kMaxPartsPerTable)); !ok)
         return ok;
-      if (auto ok = journal_->mark_step_done("planned", 0); !ok) return ok;
     } else {
       auto reset = reconcile_parts(*journal_, target, snapshot.lsn(), schema_by_ferry_);
       if (!reset) return tl::unexpected(reset.error());
@@ -370,40 +405,55 @@ class Cloner {
   }
 
   // Large objects' contents are the dump's only data besides sequences.
-  Result<void> copy_large_objects(pg::Connection& source, const std::string& dump_file) {
+  Result<void> copy_large_objects(pg::Connection& source, pg::Connection& target,
+                                  const std::string& dump_file) {
     auto count = source.query("SELECT count(*) FROM pg_largeobject_metadata");
     if (!count) return tl::unexpected(count.error());
     outcome_.summary.large_objects = count->int_at(0, 0);
-    auto done = journal_->step_done("large-objects");
+    auto done = transaction_step_done("large-objects", target);
     if (!done) return tl::unexpected(done.error());
     if (*done || outcome_.summary.large_objects == 0) return {};
     const auto t0 = Clock::now();
     log_info(fmt::format("copying {} large object(s)", outcome_.summary.large_objects));
     // Without ferry's pre-data step the objects themselves do not exist yet.
-    if (auto ok =
-            restore_large_objects(o_.target, dump_file, {o_.no_owner, 1, {}}, !schema_by_ferry_);
+    if (auto ok = run_script("large-objects", dump_file,
+                             schema_by_ferry_ ? ScriptPart::kLargeObjects
+                                              : ScriptPart::kLargeObjectsWithMetadata);
         !ok)
       return ok;
     return mark("large-objects", t0);
   }
 
+  // Indexes and key constraints in parallel (each its own statement, skipped
+  // on resume when it exists), then everything else that follows the data
+  // (foreign keys, triggers, policies, rules, comments) in one transaction.
   Result<void> post_data(pg::Connection& source, pg::Connection& target,
                          const std::string& dump_file) {
-    auto done = journal_->step_done("post-data");
-    if (!done) return tl::unexpected(done.error());
-    if (*done || !schema_by_ferry_) return {};
-    auto started = journal_->get("post-data-started");
-    if (!started) return tl::unexpected(started.error());
-    if (auto ok = journal_->set("post-data-started", "yes"); !ok) return ok;
-    failpoint("clone.post-data-started");
-    const auto t0 = Clock::now();
-    log_info(fmt::format("building indexes, constraints and triggers ({} jobs)", o_.index_jobs));
-    if (auto ok = restore_post_data(source, target, dump_file,
+    if (!schema_by_ferry_) return {};
+    auto indexes = journal_->step_done("indexes");
+    if (!indexes) return tl::unexpected(indexes.error());
+    if (!*indexes) {
+      auto started = journal_->get("indexes started");
+      if (!started) return tl::unexpected(started.error());
+      if (auto ok = journal_->set("indexes started", "yes"); !ok) return ok;
+      failpoint("clone.post-data-started");
+      const auto t0 = Clock::now();
+      log_info(fmt::format("building indexes and key constraints ({} jobs)", o_.index_jobs));
+      if (auto ok = restore_indexes(source, target, dump_file,
                                     {o_.no_owner, o_.index_jobs, o_.maintenance_work_mem},
-                                    started->has_value(), o_.dir);
-        !ok)
-      return ok;
-    if (auto ok = mark("post-data", t0); !ok) return ok;
+                                    started->has_value());
+          !ok)
+        return ok;
+      if (auto ok = mark("indexes", t0); !ok) return ok;
+    }
+    auto rest = transaction_step_done("post-data", target);
+    if (!rest) return tl::unexpected(rest.error());
+    if (!*rest) {
+      const auto t0 = Clock::now();
+      log_info("adding foreign keys, triggers and the rest of post-data (one transaction)");
+      if (auto ok = run_script("post-data", dump_file, ScriptPart::kPostDataRest); !ok) return ok;
+      if (auto ok = mark("post-data", t0); !ok) return ok;
+    }
     failpoint("clone.after-post-data");
     return {};
   }

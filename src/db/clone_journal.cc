@@ -101,7 +101,7 @@ Result<void> CloneJournal::mark_step_done(const std::string& step, double second
   return st->bind(1, step).bind(2, seconds).run();
 }
 
-Result<void> CloneJournal::add_parts(const std::vector<PartRecord>& parts) {
+Result<void> CloneJournal::plan(const std::vector<PartRecord>& parts) {
   std::lock_guard lock(*mutex_);
   if (auto ok = db_->exec("BEGIN"); !ok) return ok;
   auto st = db_->prepare(
@@ -121,6 +121,10 @@ Result<void> CloneJournal::add_parts(const std::vector<PartRecord>& parts) {
       (void)db_->exec("ROLLBACK");
       return ok;
     }
+  }
+  if (auto ok = db_->exec("INSERT OR REPLACE INTO step (name, seconds) VALUES ('planned', 0)"); !ok) {
+    (void)db_->exec("ROLLBACK");
+    return ok;
   }
   return db_->exec("COMMIT");
 }

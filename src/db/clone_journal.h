@@ -48,7 +48,8 @@ class CloneJournal {
   Result<bool> step_done(const std::string& step);
   Result<void> mark_step_done(const std::string& step, double seconds);
 
-  Result<void> add_parts(const std::vector<PartRecord>& parts);
+  // Records the parts and marks the step "planned" done, atomically.
+  Result<void> plan(const std::vector<PartRecord>& parts);
   Result<std::vector<PartRecord>> parts();
   Result<void> part_copying(int64_t id, const std::string& xid, const std::string& lsn);
   Result<void> part_done(int64_t id, int64_t rows, int64_t bytes, double seconds);

@@ -36,6 +36,12 @@ std::vector<PartRecord> plan_parts(const std::vector<pg::Table>& tables, int64_t
   return parts;
 }
 
+Result<bool> transaction_committed(pg::Connection& target, const std::string& xid) {
+  auto status = target.query("SELECT pg_xact_status($1::xid8)", {xid});
+  if (!status) return tl::unexpected(status.error());
+  return status->at(0, 0) == "committed";
+}
+
 Result<std::vector<std::string>> reconcile_parts(CloneJournal& journal, pg::Connection& target,
                                                  const std::string& new_snapshot_lsn,
                                                  bool truncate_allowed) {
@@ -45,9 +51,9 @@ Result<std::vector<std::string>> reconcile_parts(CloneJournal& journal, pg::Conn
     if (p.state != PartState::kCopying) continue;
     bool committed = false;
     if (!p.target_xid.empty()) {
-      auto status = target.query("SELECT pg_xact_status($1::xid8)", {p.target_xid});
+      auto status = transaction_committed(target, p.target_xid);
       if (!status) return tl::unexpected(status.error());
-      committed = status->at(0, 0) == "committed";
+      committed = *status;
     }
     auto ok = committed ? journal.part_done(p.id, -1, -1, 0) : journal.part_pending(p.id);
     if (!ok) return tl::unexpected(ok.error());

@@ -20,6 +20,9 @@ namespace ferry::db {
 std::vector<PartRecord> plan_parts(const std::vector<pg::Table>& tables, int64_t split_bytes,
                                    int max_parts_per_table);
 
+// Whether the target transaction `xid` (pg_current_xact_id()) committed.
+Result<bool> transaction_committed(pg::Connection& target, const std::string& xid);
+
 // After an interruption: a part journaled as copying is done when its target
 // transaction committed and pending otherwise. When the new run copies at a
 // different snapshot than the old one, a table with some parts done and some

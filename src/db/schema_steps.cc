@@ -46,9 +46,9 @@ std::vector<std::string> restore_args(std::initializer_list<const char*> section
   return argv;
 }
 
-// Names (schema, table or "", object) of the source objects behind the dump's
-// INDEX, CONSTRAINT, FK CONSTRAINT and TRIGGER entries, looked up by the
-// object ids pg_restore -l prints, so names with spaces need no parsing.
+// The dump's object ids (as pg_restore --list prints them) of the indexes and
+// constraints among `oids` that already exist on the target, matched by
+// schema, table and name: names with spaces need no parsing.
 Result<std::set<std::string>> existing_post_data_ids(pg::Connection& source, pg::Connection& target,
                                                      const std::vector<std::string>& oids) {
   std::set<std::string> existing;
@@ -113,66 +113,129 @@ Result<void> dump_schema(const pg::ConnInfo& source, const std::string& snapshot
   return run_tool(spec, "dumping the schema with pg_dump");
 }
 
-Result<void> restore_pre_data(const pg::ConnInfo& target, const std::string& file,
-                              const SchemaStepOptions& options) {
-  auto argv = restore_args({"pre-data"}, options);
-  argv.push_back("--single-transaction");
-  argv.push_back(file);
-  return run_tool(with_connection(argv, target), "restoring the schema (pre-data) with pg_restore");
+namespace {
+
+// Dump entries by their table-of-contents type.
+bool in_part(const std::string& type, ScriptPart part) {
+  const bool index = type == "INDEX" || type == "CONSTRAINT";
+  switch (part) {
+    case ScriptPart::kPreData:
+      return true;  // the section selects
+    case ScriptPart::kLargeObjects:
+      return type == "BLOBS";
+    case ScriptPart::kLargeObjectsWithMetadata:
+      return type == "BLOBS" || type == "BLOB";
+    case ScriptPart::kPostDataRest:
+      return !index;
+  }
+  return false;
 }
 
-Result<void> restore_large_objects(const pg::ConnInfo& target, const std::string& file,
-                                   const SchemaStepOptions& options, bool with_metadata) {
+std::initializer_list<const char*> sections_of(ScriptPart part) {
+  static constexpr std::initializer_list<const char*> pre = {"pre-data"};
+  static constexpr std::initializer_list<const char*> data = {"data"};
+  static constexpr std::initializer_list<const char*> both = {"pre-data", "data"};
+  static constexpr std::initializer_list<const char*> post = {"post-data"};
+  switch (part) {
+    case ScriptPart::kPreData:
+      return pre;
+    case ScriptPart::kLargeObjects:
+      return data;
+    case ScriptPart::kLargeObjectsWithMetadata:
+      return both;
+    case ScriptPart::kPostDataRest:
+      return post;
+  }
+  return pre;
+}
+
+// Writes the entries of `entries` that `keep` accepts to FILE.NAME.list;
+// returns its path, or "" when none is kept.
+Result<std::string> write_list(const std::string& file, const std::string& name,
+                               const std::vector<std::string>& entries,
+                               const std::function<bool(const std::string& line)>& keep) {
+  std::string kept;
+  size_t count = 0;
+  for (const auto& line : entries) {
+    if (line.empty() || line[0] == ';' || !keep(line)) continue;
+    kept += line + "\n";
+    ++count;
+  }
+  if (count == 0) return std::string();
+  const std::string list_file = file + "." + name + ".list";
+  if (auto ok = write_file_atomically(list_file, kept); !ok) return tl::unexpected(ok.error());
+  return list_file;
+}
+
+}  // namespace
+
+Result<std::string> restore_script(const std::string& file, ScriptPart part,
+                                   const SchemaStepOptions& options) {
   auto entries = list_entries(file);
   if (!entries) return tl::unexpected(entries.error());
-  std::string kept;
-  for (const auto& line : *entries) {
-    const auto type = entry_oid_and_type(line).second;
-    if (type == "BLOBS" || (with_metadata && type == "BLOB")) kept += line + "\n";
-  }
-  const std::string list_file = file + ".large-objects.list";
-  if (auto ok = write_file_atomically(list_file, kept); !ok) return ok;
-  auto argv =
-      with_metadata ? restore_args({"pre-data", "data"}, options) : restore_args({"data"}, options);
-  argv.push_back("--single-transaction");
-  argv.push_back("--use-list=" + list_file);
+  auto list = write_list(file, "script", *entries, [&](const std::string& line) {
+    return in_part(entry_oid_and_type(line).second, part);
+  });
+  if (!list) return tl::unexpected(list.error());
+  if (list->empty()) return std::string();
+  auto argv = restore_args(sections_of(part), options);
+  argv.push_back("--use-list=" + *list);
+  argv.push_back("--file=-");
   argv.push_back(file);
-  return run_tool(with_connection(argv, target), "restoring large objects with pg_restore");
+  auto out = run_process({argv, {}});
+  if (!out) return tl::unexpected(out.error());
+  if (out->exit_status != 0)
+    return fail(ErrorCode::kIo, fmt::format("pg_restore of {} failed (exit {}):\n{}", file,
+                                            out->exit_status, tail_lines(out->err, 12)));
+  return std::move(out->out);
 }
 
-Result<void> restore_post_data(pg::Connection& source, pg::Connection& target,
-                               const std::string& file, const SchemaStepOptions& options,
-                               bool resuming, const std::string& workdir) {
-  auto argv = restore_args({"post-data"}, options);
-  argv.push_back("--jobs=" + std::to_string(std::max(1, options.jobs)));
+Result<void> run_script_in_one_transaction(
+    const pg::ConnInfo& target, const std::string& sql,
+    const std::function<Result<void>(const std::string& xid)>& before_commit) {
+  // A connection of its own: the script changes session settings (search_path).
+  auto conn = pg::Connection::open(target, {"ferry clone schema"});
+  if (!conn) return tl::unexpected(conn.error());
+  if (auto ok = conn->exec("BEGIN"); !ok) return ok;
+  if (auto ok = conn->exec(sql); !ok) return ok;
+  auto xid = conn->query("SELECT pg_current_xact_id()");
+  if (!xid) return tl::unexpected(xid.error());
+  if (auto ok = before_commit(std::string(xid->at(0, 0))); !ok) return ok;
+  return conn->exec("COMMIT");
+}
+
+Result<void> restore_indexes(pg::Connection& source, pg::Connection& target,
+                             const std::string& file, const SchemaStepOptions& options,
+                             bool resuming) {
+  auto entries = list_entries(file);
+  if (!entries) return tl::unexpected(entries.error());
+  std::set<std::string> existing;
   if (resuming) {
-    auto entries = list_entries(file);
-    if (!entries) return tl::unexpected(entries.error());
     std::vector<std::string> oids;
     for (const auto& line : *entries) {
       const auto [oid, type] = entry_oid_and_type(line);
-      if (type == "INDEX" || type == "CONSTRAINT" || type == "FK" || type == "TRIGGER")
-        oids.push_back(oid);
+      if (type == "INDEX" || type == "CONSTRAINT") oids.push_back(oid);
     }
-    auto existing = existing_post_data_ids(source, target, oids);
-    if (!existing) return tl::unexpected(existing.error());
-    std::string kept;
-    for (const auto& line : *entries) {
-      const auto oid = entry_oid_and_type(line).first;
-      if (!oid.empty() && existing->count(oid)) continue;
-      kept += line + "\n";
-    }
-    const std::string list_file = (std::filesystem::path(workdir) / "post-data.list").string();
-    if (auto ok = write_file_atomically(list_file, kept); !ok) return ok;
-    argv.push_back("--use-list=" + list_file);
+    auto found = existing_post_data_ids(source, target, oids);
+    if (!found) return tl::unexpected(found.error());
+    existing = std::move(*found);
   }
+  auto list = write_list(file, "indexes", *entries, [&](const std::string& line) {
+    const auto [oid, type] = entry_oid_and_type(line);
+    return (type == "INDEX" || type == "CONSTRAINT") && !existing.count(oid);
+  });
+  if (!list) return tl::unexpected(list.error());
+  if (list->empty()) return {};
+  auto argv = restore_args({"post-data"}, options);
+  argv.push_back("--jobs=" + std::to_string(std::max(1, options.jobs)));
+  argv.push_back("--use-list=" + *list);
   argv.push_back(file);
   auto spec = with_connection(argv, target.info());
   // Index builds sort every key: with the server's default 64MB a big index
   // spills to disk many times over.
   if (!options.maintenance_work_mem.empty())
     spec.env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + options.maintenance_work_mem);
-  return run_tool(spec, "restoring indexes, constraints and triggers (post-data) with pg_restore");
+  return run_tool(spec, "building indexes and key constraints with pg_restore");
 }
 
 }  // namespace ferry::db

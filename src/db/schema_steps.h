@@ -1,10 +1,16 @@
 // The schema half of a clone, done by PostgreSQL's own tools: pg_dump writes
 // the source's DDL once (at the clone's snapshot) into WORKDIR/schema.dump,
-// and pg_restore replays it in two sections around the data: pre-data (types,
-// tables, functions, views) before the copy, post-data (indexes, constraints,
-// triggers) after it, with parallel jobs.
+// and pg_restore turns it into SQL around the data: pre-data (types, tables,
+// functions, views) before the copy, post-data (indexes, constraints,
+// triggers) after it.
+//
+// Every restore step is either one target transaction whose id the clone
+// journals before it commits (so a resume asks the target whether it
+// happened), or made of statements that each commit on their own and are
+// skipped on resume when their object exists (the parallel index builds).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "core/error.h"
@@ -29,23 +35,30 @@ struct SchemaStepOptions {
 Result<void> dump_schema(const pg::ConnInfo& source, const std::string& snapshot,
                          const std::string& file);
 
-// Pre-data in one transaction: all of it or nothing, so an interrupted run
-// simply runs it again.
-Result<void> restore_pre_data(const pg::ConnInfo& target, const std::string& file,
-                              const SchemaStepOptions& options);
+// Which part of the dump a script holds.
+enum class ScriptPart {
+  kPreData,       // types, tables, functions, views (and large objects' existence)
+  kLargeObjects,  // large objects' contents
+  kLargeObjectsWithMetadata,  // their existence too, for targets whose schema ferry did not create
+  kPostDataRest,  // post-data except indexes and index-backed constraints
+};
 
-// The contents of large objects (the dump's BLOBS entry), in one transaction;
-// with `with_metadata` also the objects themselves, for targets whose schema
-// ferry did not create.
-Result<void> restore_large_objects(const pg::ConnInfo& target, const std::string& file,
-                                   const SchemaStepOptions& options, bool with_metadata);
+// The SQL pg_restore would run for `part` ("" when the dump has none of it).
+Result<std::string> restore_script(const std::string& file, ScriptPart part,
+                                   const SchemaStepOptions& options);
 
-// Post-data with `options.jobs` parallel pg_restore workers. When resuming an
-// interrupted post-data step, indexes, constraints and triggers that already
-// exist on the target are left out (each was created by its own committed
-// statement); `source` resolves the dump's object ids to names.
-Result<void> restore_post_data(pg::Connection& source, pg::Connection& target,
-                               const std::string& file, const SchemaStepOptions& options,
-                               bool resuming, const std::string& workdir);
+// Runs `sql` on a new target connection in one transaction; `before_commit`
+// gets the transaction id once everything ran and before COMMIT.
+Result<void> run_script_in_one_transaction(
+    const pg::ConnInfo& target, const std::string& sql,
+    const std::function<Result<void>(const std::string& xid)>& before_commit);
+
+// Indexes and index-backed constraints (primary keys, unique, exclusion)
+// with `options.jobs` parallel pg_restore workers. Each is its own committed
+// statement: when `resuming`, those that already exist on the target are
+// left out; `source` resolves the dump's object ids to names.
+Result<void> restore_indexes(pg::Connection& source, pg::Connection& target,
+                             const std::string& file, const SchemaStepOptions& options,
+                             bool resuming);
 
 }  // namespace ferry::db

@@ -17,6 +17,42 @@ std::string conninfo_quote(const std::string& value) {
   return out + "'";
 }
 
+// What looks like the password in a string libpq could not parse: the URI's
+// user-info after the first ':', or a password= value.
+std::string apparent_password(const std::string& text) {
+  const auto scheme = text.find("://");
+  if (scheme != std::string::npos) {
+    const auto start = scheme + 3;
+    const auto at = text.rfind('@', text.find('/', start));
+    if (at == std::string::npos || at < start) return {};
+    const auto colon = text.find(':', start);
+    return colon != std::string::npos && colon < at ? text.substr(colon + 1, at - colon - 1) : "";
+  }
+  const auto key = text.find("password");
+  if (key == std::string::npos) return {};
+  auto value = text.find('=', key);
+  if (value == std::string::npos) return {};
+  ++value;
+  while (value < text.size() && text[value] == ' ') ++value;
+  if (value < text.size() && text[value] == '\'') {
+    const auto end = text.find('\'', value + 1);
+    return text.substr(value + 1, end == std::string::npos ? std::string::npos : end - value - 1);
+  }
+  return text.substr(value, text.find(' ', value) - value);
+}
+
+// libpq's complaint about a malformed string quotes the offending part, which
+// may be the password: mask every trace of it.
+std::string without_secret(std::string message, const std::string& text) {
+  const std::string secret = apparent_password(text);
+  if (secret.empty()) return message;
+  if (secret.size() < 4 && message.find(secret) != std::string::npos)
+    return "the details are withheld because they would show the password";
+  for (size_t at; (at = message.find(secret)) != std::string::npos;)
+    message.replace(at, secret.size(), "***");
+  return message;
+}
+
 }  // namespace
 
 Result<ConnInfo> parse_conninfo(const std::string& text, const std::string& what) {
@@ -29,7 +65,8 @@ Result<ConnInfo> parse_conninfo(const std::string& text, const std::string& what
     PQfreemem(message);
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
     return fail(ErrorCode::kInvalidInput,
-                what + ": not a valid PostgreSQL connection string or URI: " + m);
+                what + ": not a valid PostgreSQL connection string or URI: " +
+                    without_secret(m, text));
   }
   ConnInfo info;
   info.original = text;
