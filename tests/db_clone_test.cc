@@ -514,4 +514,118 @@ TEST_F(CheckTest, UsageErrorsExitTwo) {
   EXPECT_EQ(run_ferry({"db", "clone", "--source", "a", "--target", "b", "--jobs", "0"}).status, 2);
 }
 
+// ---------------------------------------------------------------- known bugs
+// Each reproduces a bug found by these tests; disabled until it is fixed (run
+// them with --gtest_also_run_disabled_tests). Crashes at moments no failpoint
+// marks are reproduced by editing the journal into the state they leave.
+
+// libpq's complaint quotes the offending token or the whole URI, and with it
+// the password.
+TEST_F(CloneTest, DISABLED_MalformedUriNeverEchoesThePassword) {
+  make_target();
+  for (const std::string& uri : {std::string("postgresql://app:hunter%zz2pw@db/x"),
+                                 std::string("postgres://app:hunter2pw@[::1/x")}) {
+    Outcome r = run_ferry({"db", "check", "--source", uri, "--target", target()});
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_FALSE(has(r.err, "hunter")) << r.err;
+  }
+}
+
+// Killed in the middle of post-data, as soon as the first index exists on the
+// target. The resume re-creates what pg_restore had already built of the
+// entries it does not filter (CHECK CONSTRAINT ... NOT VALID, POLICY) and fails.
+TEST_F(CloneTest, DISABLED_KilledInThePostDataStepThenResumed) {
+  make_source();
+  make_target();
+  const std::string count_indexes =
+      "SELECT count(*) FROM pg_indexes WHERE schemaname <> 'information_schema' AND schemaname "
+      "NOT LIKE 'pg\\_%'";
+  Child child(ferry_argv(clone_args()), output_prefix());
+  while (!child.exited() && psql(target(), count_indexes) == "0")
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  child.kill_now();
+  Outcome killed = child.wait();
+  if (killed.status == 0)  // finished between two looks: the resume below still must work
+    std::cout << "note: the clone finished before the kill; post-data was not interrupted\n";
+  else
+    ASSERT_EQ(killed.status, 137) << killed.err;
+  EXPECT_LT(std::stoi(psql(target(), count_indexes)), std::stoi(psql(source(), count_indexes)));
+  Outcome r = clone({"--resume"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_equal();
+}
+
+// A blocked run ("nothing was copied") leaves a journal behind; --resume, which
+// the refusal of a fresh run then asks for, skips the non-empty-target check.
+TEST_F(CloneTest, DISABLED_ResumeAfterABlockedRunStillRefusesANonEmptyTarget) {
+  make_source();
+  make_target();
+  copy_schema_to_target();
+  psql(target(), "ALTER TABLE inventory.products DROP CONSTRAINT name_not_blank");
+  psql(target(), "INSERT INTO public.no_pk_dups VALUES (99, 'junk', '{}')");
+  ASSERT_EQ(clone().status, 1);
+  EXPECT_FALSE(fs::exists(dir_ / "clone.db")) << "a blocked run left a journal";
+  Outcome r = clone({"--resume"});
+  EXPECT_NE(r.status, 0) << r.err;
+  EXPECT_EQ(psql(target(), "SELECT count(*) FROM public.no_pk_dups"), "1");
+}
+
+// Killed after pg_restore committed pre-data, before the journal recorded it.
+TEST_F(CloneTest, DISABLED_ResumeAfterPreDataCommittedButNotJournaled) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone({}, {{"FERRY_FAILPOINT", "clone.after-pre-data:1"}}).status, 137);
+  edit_journal("DELETE FROM step WHERE name = 'pre-data'");
+  Outcome r = clone({"--resume"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_equal();
+}
+
+// Killed after the parts were journaled, before "planned" was.
+TEST_F(CloneTest, DISABLED_ResumeAfterPartsAddedButNotMarkedPlanned) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone({}, {{"FERRY_FAILPOINT", "clone.part-before-commit:1"}}).status, 137);
+  edit_journal(
+      "UPDATE part SET state = 'pending', target_xid = ''; "
+      "DELETE FROM step WHERE name = 'planned'");
+  Outcome r = clone({"--resume"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_equal();
+}
+
+// The publication is FOR TABLE ... public.vehicles, which takes in its
+// inheritance child public.trucks (no primary key, no replica identity):
+// UPDATE and DELETE on public.trucks then fail on the source.
+TEST_F(CloneTest, DISABLED_PublicationLeavesOutKeylessInheritanceChildren) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone().status, 0);
+  EXPECT_EQ(psql(source(),
+                 "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
+                 "AND tablename = 'trucks'"),
+            "0");
+  Outcome update = run({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", source(), "-c",
+                        "UPDATE public.trucks SET payload_kg = 1 WHERE id = 21"});
+  EXPECT_EQ(update.status, 0) << update.err;
+}
+
+// Killed after the slot was created, before its snapshot LSN was journaled.
+TEST_F(CloneTest, DISABLED_ResumeReportsTheSlotsStartAfterAKillRightAfterCreatingIt) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone({}, {{"FERRY_FAILPOINT", "clone.after-pre-data:1"}}).status, 137);
+  // No schema restored, no step done: as right after CREATE_REPLICATION_SLOT.
+  edit_journal("DELETE FROM step; DELETE FROM setting WHERE key = 'snapshot_lsn'");
+  psql(target_server_, "DROP DATABASE " + name_ + " WITH (FORCE)");
+  make_target();
+  Outcome r = clone({"--resume"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(parse_json(r.out), "snapshot_lsn"),
+            psql(source_server_,
+                 "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE "
+                 "slot_name = '" +
+                     slot_ + "'"));
+}
+
 }  // namespace
