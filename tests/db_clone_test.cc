@@ -216,6 +216,12 @@ struct KillPlan {
   bool no_slot = false;
 };
 
+// ctest lists the case as ".../committed_3  # GetParam() = clone.part-committed:3".
+void PrintTo(const KillPlan& plan, std::ostream* os) {
+  for (size_t i = 0; i < plan.failpoints.size(); ++i) *os << (i ? ", " : "") << plan.failpoints[i];
+  if (plan.no_slot) *os << " (--no-slot)";
+}
+
 class CloneKill : public CloneTest, public ::testing::WithParamInterface<KillPlan> {};
 
 TEST_P(CloneKill, ResumeFinishesEqual) {
