@@ -1,0 +1,637 @@
+// `ferry db clone` and `ferry db check` against two real PostgreSQL 15 servers
+// (the CTest fixture "pg": tests/pg_servers.sh). Each test clones its own
+// copy of tests/data/clone_fixture.sql (database ferry_fixture on the source
+// server, copied with CREATE DATABASE ... TEMPLATE) and proves the result with
+// tests/pg_equal.sh, which shares no code with ferry.
+#include <map>
+#include <random>
+
+#include "core/sqlite.h"
+#include "core/yaml.h"
+#include "pg_harness.h"
+
+namespace {
+
+using namespace pgtest;
+using ferry::YamlNode;
+
+bool has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+YamlNode parse_json(const std::string& text) {
+  auto doc = ferry::parse_yaml(text, "stdout");
+  EXPECT_TRUE(doc) << (doc ? "" : doc.error().to_string()) << "\n" << text;
+  return doc ? *doc : YamlNode{};
+}
+
+std::string field(const YamlNode& object, const char* key) {
+  const YamlNode* v = object.find(key);
+  return v ? v->scalar() : "(missing " + std::string(key) + ")";
+}
+
+// Every table holding rows (plain tables and partitions) as "schema.name" ->
+// count(*), the way ferry's summary names them.
+std::map<std::string, std::string> table_rows(const std::string& uri) {
+  const std::string out =
+      psql(uri,
+           "SELECT n.nspname || '.' || c.relname || '|' || (xpath('/row/c/text()', "
+           "query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), "
+           "false, true, '')))[1]::text FROM pg_class c JOIN pg_namespace n ON n.oid = "
+           "c.relnamespace WHERE c.relkind = 'r' AND n.nspname <> 'information_schema' AND "
+           "n.nspname NOT LIKE 'pg\\_%' ORDER BY 1");
+  std::map<std::string, std::string> rows;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    const auto bar = line.rfind('|');
+    rows[line.substr(0, bar)] = line.substr(bar + 1);
+  }
+  return rows;
+}
+
+// The summary's tables with their row counts ("null" for a part whose count
+// is unknown after a resume).
+std::map<std::string, std::string> summary_rows(const YamlNode& summary) {
+  std::map<std::string, std::string> rows;
+  if (const YamlNode* tables = summary.find("tables"))
+    for (size_t i = 0; i < tables->size(); ++i) {
+      const YamlNode* r = (*tables)[i].find("rows");
+      rows[field((*tables)[i], "table")] = r && r->is_scalar() ? r->scalar() : "null";
+    }
+  return rows;
+}
+
+class CloneTest : public PgTest {
+ protected:
+  std::vector<std::string> clone_args(const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> args{"db",
+                                  "clone",
+                                  "--source",
+                                  source(),
+                                  "--target",
+                                  target(),
+                                  "--dir",
+                                  dir_.string(),
+                                  "--jobs",
+                                  "3",
+                                  "--split-tables-larger-than",
+                                  "4MB",
+                                  "--slot-name",
+                                  slot_,
+                                  "--format",
+                                  "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  Outcome clone(const std::vector<std::string>& extra = {}, const Env& env = {}) {
+    return run_ferry(clone_args(extra), env);
+  }
+
+  void expect_equal() {
+    Outcome r = pg_equal(source(), target());
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+  }
+
+  // The target's schema and rows as pg_dump prints them: "nothing was written".
+  std::string target_dump() {
+    Outcome r = run({"pg_dump", "--no-comments", "-d", target()});
+    EXPECT_EQ(r.status, 0) << r.err;
+    std::istringstream in(r.out);
+    std::string dump;
+    for (std::string line; std::getline(in, line);)  // \restrict KEY: random per run
+      if (line.rfind("\\restrict", 0) != 0 && line.rfind("\\unrestrict", 0) != 0)
+        dump += line + "\n";
+    return dump;
+  }
+
+  // The fixture's schema (tables, indexes, constraints, triggers; no rows)
+  // created on the target the way a user would, with pg_dump --schema-only.
+  void copy_schema_to_target() {
+    Outcome r = sh("pg_dump --schema-only -d '" + source() +
+                   "' | psql -X -q -v ON_ERROR_STOP=1 -d '" + target() + "'");
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
+  std::string publications_on_source() {
+    return psql(source(), "SELECT string_agg(pubname, ',') FROM pg_publication");
+  }
+
+  // Temporary slots of killed or finished runs go when their session ends.
+  void expect_only_the_slot_left(const std::string& expected) {
+    std::string slots;
+    for (int i = 0; i < 100 && (slots = slots_on_source()) != expected; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(slots, expected);
+  }
+
+  // `ferry db check|clone --source S --target T` (clone in the test's --dir).
+  std::vector<std::string> endpoints(const std::string& command, const std::string& from,
+                                     const std::string& to) const {
+    std::vector<std::string> args{"db", command, "--source", from, "--target", to};
+    if (command == "clone") {
+      args.push_back("--dir");
+      args.push_back(dir_.string());
+      args.push_back("--slot-name");
+      args.push_back(slot_);
+    }
+    return args;
+  }
+
+  // Runs a journal statement, as a crash at an unlucky moment would leave it.
+  void edit_journal(const std::string& sql) {
+    auto db = ferry::SqliteDb::open((dir_ / "clone.db").string());
+    ASSERT_TRUE(db) << db.error().to_string();
+    auto ok = db->exec(sql);
+    ASSERT_TRUE(ok) << ok.error().to_string();
+  }
+};
+
+// ---------------------------------------------------------------- a whole clone
+
+TEST_F(CloneTest, FixtureCopiedEqualWithSlotAndPublication) {
+  make_source();
+  make_target();
+  Outcome r = clone();
+  ASSERT_EQ(r.status, 0) << r.err;
+  const YamlNode summary = parse_json(r.out);
+  const std::string lsn = field(summary, "snapshot_lsn");
+  EXPECT_NE(lsn.find('/'), std::string::npos) << lsn;
+  EXPECT_EQ(field(summary, "slot"), slot_);
+  EXPECT_EQ(field(summary, "publication"), "ferry");
+  EXPECT_EQ(field(summary, "resumed"), "false");
+
+  // The slot starts exactly where the copy's snapshot is.
+  EXPECT_EQ(psql(source_server_,
+                 "SELECT plugin || ' ' || database || ' ' || temporary || ' ' || "
+                 "confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" +
+                     slot_ + "'"),
+            "pgoutput " + name_ + " false " + lsn);
+  EXPECT_EQ(publications_on_source(), "ferry");
+  const std::string published =
+      psql(source(),
+           "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM "
+           "pg_publication_tables WHERE pubname = 'ferry'");
+  EXPECT_TRUE(has(published, "public.big_events")) << published;
+  // public.trucks is published through its parent public.vehicles (a known bug, below).
+  for (const char* left_out : {"public.no_pk_dups", "public.unlogged_cache"})
+    EXPECT_FALSE(has(published + ",", std::string(left_out) + ",")) << left_out;
+  const YamlNode* skipped = summary.find("publication_skipped");
+  ASSERT_TRUE(skipped && skipped->size() == 2) << r.out;
+  EXPECT_EQ((*skipped)[0].scalar(), "public.no_pk_dups");
+  EXPECT_EQ((*skipped)[1].scalar(), "public.trucks");
+
+  // Every table, with the source's row count; the big ones were split.
+  EXPECT_EQ(summary_rows(summary), table_rows(source()));
+  const YamlNode* tables = summary.find("tables");
+  ASSERT_TRUE(tables);
+  for (size_t i = 0; i < tables->size(); ++i) {
+    const YamlNode& t = (*tables)[i];
+    if (field(t, "table") == "public.big_events") {
+      EXPECT_GT(std::stoi(field(t, "parts")), 1);
+    }
+    EXPECT_EQ(field(t, "unlogged"),
+              field(t, "table") == "public.unlogged_cache" ? "true" : "false");
+  }
+  EXPECT_EQ(field(summary, "large_objects"),
+            psql(source(), "SELECT count(*) FROM pg_largeobject_metadata"));
+  expect_equal();
+}
+
+TEST_F(CloneTest, NoSlotCreatesNothingOnTheSource) {
+  make_source();
+  make_target();
+  Outcome r = clone({"--no-slot"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(parse_json(r.out), "slot"), "");
+  EXPECT_EQ(slots_on_source(), "");
+  EXPECT_EQ(publications_on_source(), "");
+  expect_equal();
+}
+
+// ---------------------------------------------------------------- kill -9 and --resume
+
+struct KillPlan {
+  const char* name;
+  std::vector<std::string> failpoints;  // the first run dies at the first, each resume at the next
+  bool no_slot = false;
+};
+
+// ctest lists the case as ".../committed_3  # GetParam() = clone.part-committed:3".
+void PrintTo(const KillPlan& plan, std::ostream* os) {
+  for (size_t i = 0; i < plan.failpoints.size(); ++i) *os << (i ? ", " : "") << plan.failpoints[i];
+  if (plan.no_slot) *os << " (--no-slot)";
+}
+
+class CloneKill : public CloneTest, public ::testing::WithParamInterface<KillPlan> {};
+
+TEST_P(CloneKill, ResumeFinishesEqual) {
+  const KillPlan& plan = GetParam();
+  make_source();
+  make_target();
+  std::vector<std::string> extra;
+  if (plan.no_slot) extra.push_back("--no-slot");
+  std::string first_lsn;
+  for (size_t i = 0; i < plan.failpoints.size(); ++i) {
+    auto args = extra;
+    if (i > 0) args.push_back("--resume");
+    Outcome killed = clone(args, {{"FERRY_FAILPOINT", plan.failpoints[i]}});
+    ASSERT_EQ(killed.status, 137) << plan.failpoints[i] << " was never reached:\n" << killed.err;
+    if (i == 0 && !plan.no_slot)
+      first_lsn = psql(source_server_,
+                       "SELECT confirmed_flush_lsn FROM pg_replication_slots "
+                       "WHERE slot_name = '" +
+                           slot_ + "'");
+  }
+  extra.push_back("--resume");
+  Outcome r = clone(extra);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const YamlNode summary = parse_json(r.out);
+  EXPECT_EQ(field(summary, "resumed"), "true");
+  if (!plan.no_slot) {
+    // The slot is the first run's; the summary reports where it starts.
+    if (!first_lsn.empty()) {
+      EXPECT_EQ(field(summary, "snapshot_lsn"), first_lsn);
+    }
+    expect_only_the_slot_left(slot_);
+  } else {
+    expect_only_the_slot_left("");
+    EXPECT_EQ(publications_on_source(), "");
+  }
+  // Row counts the summary knows are right; unknown ones (a part committed
+  // just before the kill) are null.
+  const auto source_rows = table_rows(source());
+  for (const auto& [table, rows] : summary_rows(summary)) {
+    if (rows != "null") {
+      EXPECT_EQ(rows, source_rows.at(table)) << table;
+    }
+  }
+  expect_equal();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    At, CloneKill,
+    ::testing::Values(KillPlan{"pre_data", {"clone.after-pre-data:1"}},
+                      KillPlan{"before_commit_5", {"clone.part-before-commit:5"}},
+                      KillPlan{"committed_3", {"clone.part-committed:3"}},
+                      KillPlan{"committed_20", {"clone.part-committed:20"}},
+                      KillPlan{"done_7", {"clone.part-done:7"}},
+                      KillPlan{"post_data_started", {"clone.post-data-started:1"}},
+                      KillPlan{"after_post_data", {"clone.after-post-data:1"}},
+                      KillPlan{"three_in_a_row",
+                               {"clone.part-before-commit:12", "clone.part-committed:2",
+                                "clone.post-data-started:1"}},
+                      KillPlan{"no_slot", {"clone.part-committed:3", "clone.part-done:4"}, true}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+// A kill at a moment no failpoint marks: after a random delay, mostly while
+// the data is copied (the fixture's copy takes about 0.3 to 0.9 s).
+TEST_F(CloneTest, KilledAtARandomMomentThenResumed) {
+  make_source();
+  make_target();
+  std::mt19937 random(std::random_device{}());
+  const int ms = std::uniform_int_distribution<int>(300, 800)(random);
+  SCOPED_TRACE("killed after " + std::to_string(ms) + " ms");
+  Child child(ferry_argv(clone_args()), output_prefix());
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  child.kill_now();
+  Outcome killed = child.wait();
+  ASSERT_TRUE(killed.status == 137 || killed.status == 0) << killed.status << "\n" << killed.err;
+  // Killed before it wrote its journal, there is nothing to resume yet.
+  Outcome r = clone(fs::exists(dir_ / "clone.db") ? std::vector<std::string>{"--resume"}
+                                                  : std::vector<std::string>{});
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_only_the_slot_left(slot_);
+  expect_equal();
+}
+
+// ---------------------------------------------------------------- the journal
+
+TEST_F(CloneTest, ResumeWithoutJournalIsRefused) {
+  make_source(false);
+  make_target();
+  Outcome r = clone({"--resume"});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "--resume")) << r.err;
+  EXPECT_TRUE(has(r.err, "no clone to resume")) << r.err;
+  EXPECT_EQ(slots_on_source(), "");
+}
+
+TEST_F(CloneTest, FreshRunInADirWithAJournalIsRefused) {
+  make_source(false);
+  make_target();
+  ASSERT_EQ(clone({"--no-slot"}).status, 0);
+  const std::string before = target_dump();
+  Outcome r = clone();
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_TRUE(has(r.err, "--resume")) << r.err;
+  EXPECT_TRUE(has(r.err, "earlier clone")) << r.err;
+  EXPECT_EQ(slots_on_source(), "");
+  EXPECT_EQ(target_dump(), before);
+}
+
+// ---------------------------------------------------------------- target safety
+
+TEST_F(CloneTest, NonEmptyTargetTableIsRefusedAndNothingWritten) {
+  make_source();
+  make_target();
+  copy_schema_to_target();
+  psql(target(), "INSERT INTO public.no_pk_dups VALUES (99, 'junk', '{}')");
+  const std::string before = target_dump();
+  Outcome r = clone();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_TRUE(has(r.err, "public.no_pk_dups")) << r.err;
+  EXPECT_TRUE(has(r.err, "--truncate-target")) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(target_dump(), before);
+  EXPECT_EQ(slots_on_source(), "");
+  EXPECT_EQ(publications_on_source(), "");
+}
+
+TEST_F(CloneTest, PartOfTheSchemaOnTheTargetIsRefused) {
+  make_source();
+  make_target();
+  psql(target(), "CREATE TABLE public.trucks (id int); INSERT INTO public.trucks VALUES (1)");
+  const std::string before = target_dump();
+  Outcome r = clone();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_TRUE(has(r.err, "public.trucks")) << r.err;
+  EXPECT_EQ(target_dump(), before);
+  EXPECT_EQ(slots_on_source(), "");
+}
+
+TEST_F(CloneTest, TruncateTargetReplacesJunkRows) {
+  make_source();
+  make_target();
+  copy_schema_to_target();
+  // The fixture's NOT VALID check constraint rejects one of the source's own
+  // rows; a pre-created schema must not have it while loading (see the
+  // report: preflight does not flag it). It is added back afterwards.
+  psql(target(), "ALTER TABLE inventory.products DROP CONSTRAINT name_not_blank");
+  psql(target(),
+       "INSERT INTO public.no_pk_dups VALUES (99, 'junk', '{}'); "
+       "INSERT INTO public.empty_table (note) VALUES ('junk'); "
+       "INSERT INTO inventory.categories (name) VALUES ('junk')");
+  Outcome r = clone({"--truncate-target"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(summary_rows(parse_json(r.out)), table_rows(source()));
+  psql(target(),
+       "ALTER TABLE inventory.products ADD CONSTRAINT name_not_blank "
+       "CHECK (name <> '') NOT VALID");
+  expect_equal();
+}
+
+TEST_F(CloneTest, ExistingSlotIsRefused) {
+  make_source(false);
+  make_target();
+  psql(source(), "SELECT pg_create_logical_replication_slot('" + slot_ + "', 'pgoutput')");
+  Outcome r = clone();
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_TRUE(has(r.err, "'" + slot_ + "' already exists")) << r.err;
+  EXPECT_EQ(publications_on_source(), "");
+}
+
+// ---------------------------------------------------------------- errors
+
+TEST_F(CloneTest, MalformedUriIsInvalidInputWithoutThePassword) {
+  make_target();
+  for (const std::string& uri : {std::string("postgresql://app:hunter2pw@db/x?bogus=1"),
+                                 std::string("host=db password=hunter2pw port")}) {
+    for (const char* command : {"clone", "check"}) {
+      Outcome r = run_ferry(endpoints(command, uri, target()));
+      EXPECT_EQ(r.status, 3) << command << " " << uri << "\n" << r.err;
+      EXPECT_TRUE(has(r.err, "--source")) << r.err;
+      EXPECT_FALSE(has(r.err + r.out, "hunter2pw")) << r.err;
+    }
+  }
+  EXPECT_FALSE(fs::exists(dir_));
+}
+
+TEST_F(CloneTest, UnreachableServerExitsFiveNamingHostAndPort) {
+  make_target();
+  // A port nothing listens on: bound, then released.
+  const std::string port = trim(sh("python3 -c 'import socket; s = socket.socket(); "
+                                   "s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])'")
+                                    .out);
+  const std::string nowhere = "postgresql://postgres@127.0.0.1:" + port + "/postgres";
+  for (const char* command : {"clone", "check"}) {
+    Outcome r = run_ferry(endpoints(command, nowhere, target()));
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_TRUE(has(r.err, "127.0.0.1:" + port)) << r.err;
+  }
+}
+
+TEST_F(CloneTest, WrongPasswordExitsFiveWithoutThePassword) {
+  make_source(false);
+  make_target();
+  const std::string host_port = source_server_.substr(source_server_.find('@') + 1);
+  const std::string wrong = "postgresql://ferry_pw:notthesecret@" + host_port;
+  for (const char* command : {"clone", "check"}) {
+    Outcome r = run_ferry(endpoints(command, wrong, target()));
+    EXPECT_EQ(r.status, 5) << r.err;
+    EXPECT_TRUE(has(r.err, "password authentication failed")) << r.err;
+    EXPECT_FALSE(has(r.err + r.out, "notthesecret")) << r.err;
+  }
+  // The right password gets in: it was the password that failed.
+  Outcome ok = run_ferry({"db", "check", "--source", "postgresql://ferry_pw:secret@" + host_port,
+                          "--target", target()});
+  EXPECT_NE(ok.status, 5) << ok.err;
+}
+
+TEST_F(CloneTest, TargetThatIsTheSourceIsRefused) {
+  make_source(false);
+  const std::string host = source_server_.substr(source_server_.find('@') + 1);
+  // The same database spelled another way.
+  const std::string same = "host=" + host.substr(0, host.find(':')) + " port=" +
+                           host.substr(host.find(':') + 1, host.find('/') - host.find(':') - 1) +
+                           " user=postgres dbname=" + name_;
+  Outcome check = run_ferry({"db", "check", "--source", source(), "--target", same});
+  EXPECT_EQ(check.status, 1) << check.err;
+  EXPECT_TRUE(has(check.out, "the target is the source")) << check.out;
+  Outcome r = run_ferry({"db", "clone", "--source", source(), "--target", source(), "--dir",
+                         dir_.string(), "--slot-name", slot_});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_TRUE(has(r.err, "the target is the source")) << r.err;
+  EXPECT_EQ(slots_on_source(), "");
+  EXPECT_EQ(publications_on_source(), "");
+}
+
+// ---------------------------------------------------------------- ferry db check
+
+class CheckTest : public CloneTest {
+ protected:
+  Outcome check(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"db",       "check",  "--source", source(),
+                                  "--target", target(), "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_ferry(args);
+  }
+  // "level area: message" of every finding.
+  static std::vector<std::string> findings(const YamlNode& report) {
+    std::vector<std::string> out;
+    if (const YamlNode* f = report.find("findings"))
+      for (size_t i = 0; i < f->size(); ++i)
+        out.push_back(field((*f)[i], "level") + " " + field((*f)[i], "area") + ": " +
+                      field((*f)[i], "message"));
+    return out;
+  }
+  static std::string matching(const std::vector<std::string>& all, const std::string& prefix,
+                              const std::string& needle) {
+    for (const auto& f : all)
+      if (f.rfind(prefix, 0) == 0 && has(f, needle)) return f;
+    return {};
+  }
+};
+
+TEST_F(CheckTest, FixtureHasWarningsAndNoBlockers) {
+  make_source();
+  make_target();
+  Outcome r = check();
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  const YamlNode report = parse_json(r.out);
+  EXPECT_EQ(field(report, "ok"), "true");
+  const auto all = findings(report);
+  const std::string keyless = matching(all, "warning tables:", "no primary key");
+  EXPECT_TRUE(has(keyless, "public.no_pk_dups") && has(keyless, "public.trucks")) << keyless;
+  EXPECT_NE(matching(all, "warning tables:", "public.unlogged_cache"), "");
+  EXPECT_NE(matching(all, "warning large objects:", "3 large object(s)"), "");
+  EXPECT_EQ(matching(all, "blocker", ""), "");
+  EXPECT_EQ(slots_on_source(), "");  // check only looks
+}
+
+TEST_F(CheckTest, NonEmptyTargetTableIsABlocker) {
+  make_source();
+  make_target();
+  copy_schema_to_target();
+  psql(target(), "INSERT INTO public.trucks VALUES (1000, 6, 500)");
+  Outcome r = check();
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  const YamlNode report = parse_json(r.out);
+  EXPECT_EQ(field(report, "ok"), "false");
+  EXPECT_EQ(field(report, "target_has_schema"), "true");
+  EXPECT_NE(matching(findings(report), "blocker target:", "public.trucks"), "") << r.out;
+  // --truncate-target is clone's answer; check tells so.
+  EXPECT_TRUE(has(r.out, "--truncate-target")) << r.out;
+}
+
+TEST_F(CheckTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(run_ferry({"db", "check", "--source", "x"}).status, 2);
+  EXPECT_EQ(run_ferry({"db", "check", "--source", "a", "--target", "b", "--format", "yaml"}).status,
+            2);
+  EXPECT_EQ(run_ferry({"db", "clone", "--source", "a", "--target", "b", "--jobs", "0"}).status, 2);
+}
+
+// ---------------------------------------------------------------- known bugs
+// Each reproduces a bug found by these tests; disabled until it is fixed (run
+// them with --gtest_also_run_disabled_tests). Crashes at moments no failpoint
+// marks are reproduced by editing the journal into the state they leave.
+
+// libpq's complaint quotes the offending token or the whole URI, and with it
+// the password.
+TEST_F(CloneTest, DISABLED_MalformedUriNeverEchoesThePassword) {
+  make_target();
+  for (const std::string& uri : {std::string("postgresql://app:hunter%zz2pw@db/x"),
+                                 std::string("postgres://app:hunter2pw@[::1/x")}) {
+    Outcome r = run_ferry({"db", "check", "--source", uri, "--target", target()});
+    EXPECT_EQ(r.status, 3) << r.err;
+    EXPECT_FALSE(has(r.err, "hunter")) << r.err;
+  }
+}
+
+// Killed in the middle of post-data, as soon as the first index exists on the
+// target. The resume re-creates what pg_restore had already built of the
+// entries it does not filter (CHECK CONSTRAINT ... NOT VALID, POLICY) and fails.
+TEST_F(CloneTest, DISABLED_KilledInThePostDataStepThenResumed) {
+  make_source();
+  make_target();
+  const std::string count_indexes =
+      "SELECT count(*) FROM pg_indexes WHERE schemaname <> 'information_schema' AND schemaname "
+      "NOT LIKE 'pg\\_%'";
+  Child child(ferry_argv(clone_args()), output_prefix());
+  while (!child.exited() && psql(target(), count_indexes) == "0")
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  child.kill_now();
+  Outcome killed = child.wait();
+  if (killed.status == 0)  // finished between two looks: the resume below still must work
+    std::cout << "note: the clone finished before the kill; post-data was not interrupted\n";
+  else
+    ASSERT_EQ(killed.status, 137) << killed.err;
+  EXPECT_LT(std::stoi(psql(target(), count_indexes)), std::stoi(psql(source(), count_indexes)));
+  Outcome r = clone({"--resume"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  expect_equal();
+}
+
+// A blocked run ("nothing was copied") leaves a journal behind; --resume, which
+// the refusal of a fresh run then asks for, skips the non-empty-target check.
+TEST_F(CloneTest, DISABLED_ResumeAfterABlockedRunStillRefusesANonEmptyTarget) {
+  make_source();
+  make_target();
+  copy_schema_to_target();
+  psql(target(), "ALTER TABLE inventory.products DROP CONSTRAINT name_not_blank");
+  psql(target(), "INSERT INTO public.no_pk_dups VALUES (99, 'junk', '{}')");
+  ASSERT_EQ(clone().status, 1);
+  EXPECT_FALSE(fs::exists(dir_ / "clone.db")) << "a blocked run left a journal";
+  Outcome r = clone({"--resume"});
+  EXPECT_NE(r.status, 0) << r.err;
+  EXPECT_EQ(psql(target(), "SELECT count(*) FROM public.no_pk_dups"), "1");
+}
+
+// Killed after pg_restore committed pre-data, before the journal recorded it.
+TEST_F(CloneTest, DISABLED_ResumeAfterPreDataCommittedButNotJournaled) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone({}, {{"FERRY_FAILPOINT", "clone.after-pre-data:1"}}).status, 137);
+  edit_journal("DELETE FROM step WHERE name = 'pre-data'");
+  Outcome r = clone({"--resume"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_equal();
+}
+
+// Killed after the parts were journaled, before "planned" was.
+TEST_F(CloneTest, DISABLED_ResumeAfterPartsAddedButNotMarkedPlanned) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone({}, {{"FERRY_FAILPOINT", "clone.part-before-commit:1"}}).status, 137);
+  edit_journal(
+      "UPDATE part SET state = 'pending', target_xid = ''; "
+      "DELETE FROM step WHERE name = 'planned'");
+  Outcome r = clone({"--resume"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_equal();
+}
+
+// The publication is FOR TABLE ... public.vehicles, which takes in its
+// inheritance child public.trucks (no primary key, no replica identity):
+// UPDATE and DELETE on public.trucks then fail on the source.
+TEST_F(CloneTest, DISABLED_PublicationLeavesOutKeylessInheritanceChildren) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone().status, 0);
+  EXPECT_EQ(psql(source(),
+                 "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
+                 "AND tablename = 'trucks'"),
+            "0");
+  Outcome update = run({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", source(), "-c",
+                        "UPDATE public.trucks SET payload_kg = 1 WHERE id = 21"});
+  EXPECT_EQ(update.status, 0) << update.err;
+}
+
+// Killed after the slot was created, before its snapshot LSN was journaled.
+TEST_F(CloneTest, DISABLED_ResumeReportsTheSlotsStartAfterAKillRightAfterCreatingIt) {
+  make_source();
+  make_target();
+  ASSERT_EQ(clone({}, {{"FERRY_FAILPOINT", "clone.after-pre-data:1"}}).status, 137);
+  // No schema restored, no step done: as right after CREATE_REPLICATION_SLOT.
+  edit_journal("DELETE FROM step; DELETE FROM setting WHERE key = 'snapshot_lsn'");
+  psql(target_server_, "DROP DATABASE " + name_ + " WITH (FORCE)");
+  make_target();
+  Outcome r = clone({"--resume"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(parse_json(r.out), "snapshot_lsn"),
+            psql(source_server_,
+                 "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE "
+                 "slot_name = '" +
+                     slot_ + "'"));
+}
+
+}  // namespace

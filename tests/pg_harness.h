@@ -1,0 +1,240 @@
+// Test harness for tests that run ferry against the two throwaway PostgreSQL
+// servers of the CTest fixture "pg" (tests/pg_servers.sh, started by the test
+// pg_start): their URIs, databases, psql, the ferry binary, pg_equal.sh.
+//
+// Tests run in parallel (ctest -j), so each one works in databases, slots and
+// directories named after itself; PgTest creates and drops them.
+// Compile definitions: FERRY_BINARY, FERRY_SOURCE_DIR, FERRY_PG_DIR.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace pgtest {
+
+namespace fs = std::filesystem;
+
+// How a command ended: its exit status (128 + signal when killed, as a shell
+// reports it: 137 after SIGKILL) and what it printed.
+struct Outcome {
+  int status = -1;
+  std::string out, err;
+};
+
+inline std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(0, 1);
+  return s;
+}
+
+// A child process with stdout and stderr in files; Env entries are added to
+// the inherited environment.
+using Env = std::vector<std::pair<std::string, std::string>>;
+
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv, const fs::path& output_prefix, const Env& env = {})
+      : out_(output_prefix.string() + ".out"), err_(output_prefix.string() + ".err") {
+    pid_ = fork();
+    if (pid_ == 0) {
+      for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+      const int o = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int e = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (o < 0 || e < 0) _exit(126);
+      dup2(o, 1);
+      dup2(e, 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+  }
+  Child(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0 && !exited()) {
+      kill(pid_, SIGKILL);
+      wait();
+    }
+  }
+  void kill_now() { kill(pid_, SIGKILL); }
+  // True once the child has ended (then wait() returns at once).
+  bool exited() {
+    if (!waited_ && waitpid(pid_, &raw_, WNOHANG) == pid_) waited_ = true;
+    return waited_;
+  }
+  Outcome wait() {
+    if (!waited_) waitpid(pid_, &raw_, 0);
+    waited_ = true;
+    const int raw = raw_;
+    Outcome r;
+    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : WIFSIGNALED(raw) ? 128 + WTERMSIG(raw) : -1;
+    r.out = slurp(out_);
+    r.err = slurp(err_);
+    fs::remove(out_);
+    fs::remove(err_);
+    return r;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int raw_ = 0;
+  bool waited_ = false;
+  fs::path out_, err_;
+};
+
+// Where children's output goes: one file pair per child, removed by PgTest.
+inline fs::path scratch_dir() {
+  const auto dir = fs::temp_directory_path() / ("ferry_pgtest_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+inline fs::path output_prefix() {
+  static int counter = 0;
+  return scratch_dir() / std::to_string(++counter);
+}
+
+inline Outcome run(const std::vector<std::string>& argv, const Env& env = {}) {
+  return Child(argv, output_prefix(), env).wait();
+}
+
+inline Outcome sh(const std::string& command) { return run({"/bin/sh", "-c", command}); }
+
+// "postgresql://postgres@127.0.0.1:PORT/postgres" of "source" or "target".
+inline std::string server_uri(const std::string& which) {
+  const fs::path file = fs::path(FERRY_PG_DIR) / which / "uri";
+  std::string uri = trim(slurp(file));
+  if (uri.empty())
+    ADD_FAILURE() << file << " is missing: the servers are started by the CTest fixture "
+                  << "(ctest -R pg_start), or by: tests/pg_servers.sh start " << FERRY_PG_DIR;
+  return uri;
+}
+
+// The same server, another database.
+inline std::string with_db(const std::string& uri, const std::string& db) {
+  return uri.substr(0, uri.rfind('/') + 1) + db;
+}
+
+// Runs SQL with psql (one statement per -c); fails the test on error and
+// returns the unaligned, tuples-only output.
+inline std::string psql(const std::string& uri, const std::string& sql) {
+  Outcome r = run({"psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql});
+  EXPECT_EQ(r.status, 0) << "psql " << sql << "\n" << r.err;
+  return trim(r.out);
+}
+
+inline std::vector<std::string> ferry_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{FERRY_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+inline Outcome run_ferry(const std::vector<std::string>& args, const Env& env = {}) {
+  return run(ferry_argv(args), env);
+}
+
+// tests/pg_equal.sh: 0 equal, 1 differences (listed on stdout), 2 errors.
+inline Outcome pg_equal(const std::string& source, const std::string& target) {
+  return run({std::string(FERRY_SOURCE_DIR) + "/tests/pg_equal.sh", source, target});
+}
+
+// A test's own databases (source and target server), slot name and work
+// directory, all named after the test; dropped again at the end, slots first
+// (a database cannot be dropped while a slot uses it).
+class PgTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const std::string full = std::string(info->test_suite_name()) + "_" + info->name();
+    for (char c : full)
+      name_ += std::isalnum(static_cast<unsigned char>(c))
+                   ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                   : '_';
+    // Short enough for a slot name with ferry's "_resume_PID" suffix (63 bytes).
+    if (name_.size() > 38)
+      name_ =
+          name_.substr(0, 29) + "_" + std::to_string(std::hash<std::string>{}(full) % 100000000);
+    source_server_ = server_uri("source");
+    target_server_ = server_uri("target");
+    ASSERT_FALSE(source_server_.empty() || target_server_.empty());
+    slot_ = "s_" + name_;
+    dir_ = fs::temp_directory_path() / ("ferry_" + name_);
+    fs::remove_all(dir_);
+    drop_all();  // leftovers of an earlier run of this test against the same servers
+  }
+
+  void TearDown() override {
+    drop_all();
+    fs::remove_all(scratch_dir());
+    if (!HasFailure()) fs::remove_all(dir_);  // kept for a look when the test failed
+  }
+
+  // The test's source database: a copy of the fixture, or empty.
+  std::string make_source(bool with_fixture = true) {
+    psql(source_server_,
+         "CREATE DATABASE " + name_ + (with_fixture ? " TEMPLATE ferry_fixture" : ""));
+    return source();
+  }
+  // The test's (empty) target database.
+  std::string make_target() {
+    psql(target_server_, "CREATE DATABASE " + name_);
+    return target();
+  }
+  std::string source() const { return with_db(source_server_, name_); }
+  std::string target() const { return with_db(target_server_, name_); }
+
+  // Slots of this test on the source: its own and any temporary ones.
+  std::string slots_on_source() {
+    return psql(source_server_,
+                "SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM "
+                "pg_replication_slots WHERE slot_name LIKE '" +
+                    slot_ + "%'");
+  }
+
+  void drop_all() {
+    for (const auto& server : {source_server_, target_server_}) {
+      // A killed ferry's sessions (and their temporary slots) may linger a moment.
+      const std::string sql =
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name_ +
+          "' AND pid <> pg_backend_pid()";
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        (void)run({"psql", "-X", "-q", "-At", "-d", server, "-c", sql});
+        (void)run({"psql", "-X", "-q", "-At", "-d", server, "-c",
+                   "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                   "WHERE database = '" +
+                       name_ + "' AND NOT active"});
+        Outcome r = run({"psql", "-X", "-q", "-At", "-d", server, "-c",
+                         "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"});
+        if (r.status == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+
+  std::string name_, slot_, source_server_, target_server_;
+  fs::path dir_;
+};
+
+}  // namespace pgtest
