@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/yaml.h"
+
 namespace pgtest {
 
 namespace fs = std::filesystem;
@@ -158,6 +160,23 @@ inline Outcome run_ferry(const std::vector<std::string>& args, const Env& env = 
 // tests/pg_equal.sh: 0 equal, 1 differences (listed on stdout), 2 errors.
 inline Outcome pg_equal(const std::string& source, const std::string& target) {
   return run({std::string(FERRY_SOURCE_DIR) + "/tests/pg_equal.sh", source, target});
+}
+
+inline bool has(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+// ferry's JSON output, read with ferry's own YAML/JSON parser.
+inline ferry::YamlNode parse_json(const std::string& text) {
+  auto doc = ferry::parse_yaml(text, "stdout");
+  EXPECT_TRUE(doc) << (doc ? "" : doc.error().to_string()) << "\n" << text;
+  return doc ? *doc : ferry::YamlNode{};
+}
+
+// A scalar member of a JSON object, or "(missing KEY)".
+inline std::string field(const ferry::YamlNode& object, const char* key) {
+  const ferry::YamlNode* v = object.find(key);
+  return v ? v->scalar() : "(missing " + std::string(key) + ")";
 }
 
 // A test's own databases (source and target server), slot name and work

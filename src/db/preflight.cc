@@ -196,8 +196,10 @@ class Checker {
   Result<void> settings() {
     const std::string sql =
         "SELECT pg_encoding_to_char(encoding), datcollate, datctype, "
-        "(SELECT reset_val FROM pg_settings WHERE name = 'TimeZone') "
-        "FROM pg_database WHERE datname = current_database()";
+        "(SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'), "
+        "CASE to_jsonb(d) ->> 'datlocprovider' WHEN 'i' THEN 'ICU ' || (to_jsonb(d) ->> "
+        "'daticulocale') ELSE 'libc' END "
+        "FROM pg_database d WHERE datname = current_database()";
     auto s = source_.query(sql);
     auto t = target_.query(sql);
     if (!s) return tl::unexpected(s.error());
@@ -206,16 +208,17 @@ class Checker {
       add(FindingLevel::kBlocker, "settings",
           fmt::format("encoding differs: source {}, target {}", s->at(0, 0), t->at(0, 0)),
           "create the target database WITH ENCODING '" + std::string(s->at(0, 0)) + "'");
-    const char* names[] = {"", "collation (LC_COLLATE)", "character type (LC_CTYPE)"};
-    for (int i = 1; i <= 2; ++i) {
+    const char* names[] = {"", "collation (LC_COLLATE)", "character type (LC_CTYPE)", "",
+                           "collation provider"};
+    for (int i : {1, 2, 4}) {
       if (s->at(0, i) != t->at(0, i))
         add(FindingLevel::kWarning, "settings",
             fmt::format("{} differs: source {}, target {}: text sorts and compares differently "
                         "(ORDER BY, unique indexes on text, range partitions on text)",
                         names[i], s->at(0, i), t->at(0, i)),
-            fmt::format("create the target database with LC_COLLATE '{}' LC_CTYPE '{}' unless "
-                        "the change is intended",
-                        s->at(0, 1), s->at(0, 2)));
+            fmt::format("create the target database with LC_COLLATE '{}' LC_CTYPE '{}' ({}) "
+                        "unless the change is intended",
+                        s->at(0, 1), s->at(0, 2), s->at(0, 4)));
     }
     if (s->at(0, 3) != t->at(0, 3))
       add(FindingLevel::kWarning, "settings",

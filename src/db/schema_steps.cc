@@ -131,6 +131,23 @@ bool in_part(const std::string& type, ScriptPart part) {
   return false;
 }
 
+// pg_dump 15.14 and later frame scripts with psql's \restrict KEY and
+// \unrestrict KEY (a guard against scripts injected through object names);
+// they are psql meta-commands, not SQL, and ferry runs the SQL itself.
+std::string without_psql_restrict(std::string sql) {
+  for (const char* command : {"\\restrict ", "\\unrestrict "}) {
+    for (size_t at = 0; (at = sql.find(command, at)) != std::string::npos;) {
+      if (at != 0 && sql[at - 1] != '\n') {
+        ++at;
+        continue;
+      }
+      const auto end = sql.find('\n', at);
+      sql.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
+    }
+  }
+  return sql;
+}
+
 std::initializer_list<const char*> sections_of(ScriptPart part) {
   static constexpr std::initializer_list<const char*> pre = {"pre-data"};
   static constexpr std::initializer_list<const char*> data = {"data"};
@@ -187,7 +204,7 @@ Result<std::string> restore_script(const std::string& file, ScriptPart part,
   if (out->exit_status != 0)
     return fail(ErrorCode::kIo, fmt::format("pg_restore of {} failed (exit {}):\n{}", file,
                                             out->exit_status, tail_lines(out->err, 12)));
-  return std::move(out->out);
+  return without_psql_restrict(std::move(out->out));
 }
 
 Result<void> run_script_in_one_transaction(

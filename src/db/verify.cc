@@ -57,6 +57,9 @@ constexpr const char* kSettingsSql = R"(
 SELECT 'encoding', pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()
 UNION ALL SELECT 'collation (LC_COLLATE)', datcollate FROM pg_database WHERE datname = current_database()
 UNION ALL SELECT 'character type (LC_CTYPE)', datctype FROM pg_database WHERE datname = current_database()
+UNION ALL SELECT 'collation provider', CASE to_jsonb(d) ->> 'datlocprovider' WHEN 'i'
+  THEN 'ICU ' || (to_jsonb(d) ->> 'daticulocale') ELSE 'libc' END
+  FROM pg_database d WHERE datname = current_database()
 UNION ALL SELECT 'TimeZone', reset_val FROM pg_settings WHERE name = 'TimeZone')";
 
 using Entries = std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>>;
