@@ -306,13 +306,11 @@ class Checker {
       if (rows->bool_at(0, 0)) non_empty.push_back(t.display());
     }
     if (present.empty()) return {};
-    if (present.size() < source_tables.size() && !options_.resuming) {
+    if (present.size() < source_tables.size() && !options_.resuming)
       add(FindingLevel::kBlocker, "target",
           fmt::format("the target already has {} of the source's {} tables ({}) but not all",
                       present.size(), source_tables.size(), some_of(present)),
           "clone into an empty database, or create the whole schema there first");
-      return {};
-    }
     report_.target_has_schema = present.size() == source_tables.size();
     if (!non_empty.empty() && !options_.truncate_target && !options_.resuming)
       add(FindingLevel::kBlocker, "target",

@@ -77,6 +77,9 @@ Result<Connection> Connection::open(const ConnInfo& info, const OpenOptions& opt
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
     Error e{ErrorCode::kDatabase, trimmed(PQerrorMessage(c.conn_.get())), {}, {}};
     if (e.message.find("password authentication failed") != std::string::npos) e.sqlstate = "28P01";
+    // libpq checks some values (a port that is not a number) only when
+    // connecting: those are the user's input, not the server's refusal.
+    if (e.message.starts_with("invalid ")) e.code = ErrorCode::kInvalidInput;
     return tl::unexpected(std::move(e).with_context("connecting to " + info.redacted()));
   }
   if (!options.replication) {
