@@ -54,7 +54,7 @@ t0=$(now)
 psql_ "$src" <<SQL
 CREATE TABLE t (aid int PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler char(84));
 INSERT INTO t
-SELECT i, (i - 1) / 100000 + 1, (i * 7919) % 100001 - 50000, 'acct ' || md5(i::text)
+SELECT i, (i - 1) / 100000 + 1, (i::bigint * 7919 % 100001)::int - 50000, 'acct ' || md5(i::text)
 FROM generate_series(1, $rows) AS i;
 SQL
 # The target gets the same table through pg_dump, independent of ferry.
