@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "db/clone_journal.h"
 #include "db/clone_parts.h"
 #include "db/clone_progress.h"
+#include "db/index_builder.h"
 #include "db/part_copy.h"
 #include "db/schema_steps.h"
 #include "pg/catalog.h"
@@ -80,12 +82,9 @@ class Cloner {
       return tl::unexpected(ok.error());
 
     // 5. Indexes, constraints, triggers; then what depends on them.
-    if (auto ok = post_data(*source, *target, dump_file); !ok) return tl::unexpected(ok.error());
+    if (auto ok = post_data(*target, dump_file); !ok) return tl::unexpected(ok.error());
     if (auto ok = refresh_materialized_views(*source, *target); !ok)
       return tl::unexpected(ok.error());
-    if (o_.analyze) {
-      if (auto ok = analyze(); !ok) return tl::unexpected(ok.error());
-    }
     if (auto ok = journal_->set("finished", "yes"); !ok) return tl::unexpected(ok.error());
     summary.total_seconds = seconds_since(started);
     return std::move(outcome_);
@@ -134,6 +133,7 @@ class Cloner {
       failpoint("clone.after-pre-data");
       if (auto ok = mark("pre-data", t0); !ok) return ok;
     }
+    if (auto ok = start_index_builder(source, target, dump_file); !ok) return ok;
     // 4. Data, sequences and large objects as the snapshot sees them.
     if (auto ok = copy_data(source, target, *snapshot); !ok) return ok;
     if (auto ok = copy_sequences(source, target); !ok) return ok;
@@ -147,9 +147,9 @@ class Cloner {
     auto& lsn = outcome_.summary.snapshot_lsn;
     lsn = snapshot.lsn();
     if (!o_.slot || !o_.resume) return {};
-    auto slot = source.query(
-        "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
-        {o_.slot_name});
+    auto slot =
+        source.query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1",
+                     {o_.slot_name});
     if (!slot) return tl::unexpected(slot.error());
     if (slot->size() > 0 && !slot->is_null(0, 0)) lsn = std::string(slot->at(0, 0));
     return {};
@@ -174,12 +174,31 @@ class Cloner {
     auto sql = restore_script(dump_file, part, {o_.no_owner, 1, {}});
     if (!sql) return tl::unexpected(sql.error());
     if (sql->empty()) return {};
-    return with_context(run_script_in_one_transaction(
-                            o_.target, *sql,
-                            [&](const std::string& xid) {
-                              return journal_->set(step + " xid", xid);
-                            }),
+    return with_context(run_script_in_one_transaction(o_.target, *sql,
+                                                      [&](const std::string& xid) {
+                                                        return journal_->set(step + " xid", xid);
+                                                      }),
                         "restoring " + step);
+  }
+
+  // Index builds and ANALYZE start while the data is still copying, table by
+  // table; statements an interrupted run already built are left out.
+  Result<void> start_index_builder(pg::Connection& source, pg::Connection& target,
+                                   const std::string& dump_file) {
+    auto done = journal_->step_done("indexes");
+    if (!done) return tl::unexpected(done.error());
+    if (*done) return {};
+    std::vector<IndexStatement> statements;
+    if (schema_by_ferry_) {
+      auto found = index_statements(source, target, dump_file,
+                                    {o_.no_owner, o_.index_jobs, o_.maintenance_work_mem});
+      if (!found) return tl::unexpected(found.error());
+      statements = std::move(*found);
+    }
+    builder_ = std::make_unique<IndexBuilder>(
+        o_.target, std::move(statements),
+        IndexBuilderOptions{o_.index_jobs, o_.maintenance_work_mem, o_.analyze});
+    return {};
   }
 
   void step_done(const std::string& name, Clock::time_point t0) {
@@ -305,6 +324,8 @@ class Cloner {
     const int workers = std::max(1, std::min<int>(o_.jobs, static_cast<int>(todo.size())));
     CloneProgress progress(workers, total_bytes, o_.live_progress);
     std::mutex mutex;
+    std::map<std::string, int> parts_left;  // per table; at 0 its indexes can be built
+    for (const auto& p : todo) ++parts_left[p.schema + "." + p.name];
     size_t next = 0;
     std::optional<Error> first_error;
     auto worker = [&](int index) {
@@ -352,6 +373,12 @@ class Cloner {
           return fail_with(ok.error());
         progress.part_finished(index, copied->rows, copied->bytes, seconds, part->estimated_bytes);
         failpoint("clone.part-done");
+        bool table_done = false;
+        {
+          std::lock_guard lock(mutex);
+          table_done = --parts_left[table.display()] == 0;
+        }
+        if (table_done && builder_) builder_->table_copied(table.display(), table.qualified());
       }
     };
     std::vector<std::thread> threads;
@@ -416,36 +443,31 @@ class Cloner {
     const auto t0 = Clock::now();
     log_info(fmt::format("copying {} large object(s)", outcome_.summary.large_objects));
     // Without ferry's pre-data step the objects themselves do not exist yet.
-    if (auto ok = run_script("large-objects", dump_file,
-                             schema_by_ferry_ ? ScriptPart::kLargeObjects
-                                              : ScriptPart::kLargeObjectsWithMetadata);
+    if (auto ok = run_script(
+            "large-objects", dump_file,
+            schema_by_ferry_ ? ScriptPart::kLargeObjects : ScriptPart::kLargeObjectsWithMetadata);
         !ok)
       return ok;
     return mark("large-objects", t0);
   }
 
-  // Indexes and key constraints in parallel (each its own statement, skipped
-  // on resume when it exists), then everything else that follows the data
-  // (foreign keys, triggers, policies, rules, comments) in one transaction.
-  Result<void> post_data(pg::Connection& source, pg::Connection& target,
-                         const std::string& dump_file) {
-    if (!schema_by_ferry_) return {};
-    auto indexes = journal_->step_done("indexes");
-    if (!indexes) return tl::unexpected(indexes.error());
-    if (!*indexes) {
-      auto started = journal_->get("indexes started");
-      if (!started) return tl::unexpected(started.error());
-      if (auto ok = journal_->set("indexes started", "yes"); !ok) return ok;
+  // The index builds still running or queued (each its own statement,
+  // skipped on resume when it exists), then everything else that follows the
+  // data (foreign keys, triggers, policies, rules, comments) in one transaction.
+  Result<void> post_data(pg::Connection& target, const std::string& dump_file) {
+    if (builder_) {
       failpoint("clone.post-data-started");
       const auto t0 = Clock::now();
-      log_info(fmt::format("building indexes and key constraints ({} jobs)", o_.index_jobs));
-      if (auto ok = restore_indexes(source, target, dump_file,
-                                    {o_.no_owner, o_.index_jobs, o_.maintenance_work_mem},
-                                    started->has_value());
-          !ok)
-        return ok;
+      log_info(fmt::format("finishing index builds{} ({} jobs)", o_.analyze ? " and ANALYZE" : "",
+                           o_.index_jobs));
+      std::vector<std::pair<std::string, std::string>> tables;
+      for (const auto& [display, table] : tables_) tables.emplace_back(display, table.qualified());
+      auto built = builder_->finish(tables);
+      builder_.reset();
+      if (!built) return built;
       if (auto ok = mark("indexes", t0); !ok) return ok;
     }
+    if (!schema_by_ferry_) return {};
     auto rest = transaction_step_done("post-data", target);
     if (!rest) return tl::unexpected(rest.error());
     if (!*rest) {
@@ -489,34 +511,11 @@ class Cloner {
     return mark("materialized-views", t0);
   }
 
-  Result<void> analyze() {
-    auto done = journal_->step_done("analyze");
-    if (!done) return tl::unexpected(done.error());
-    if (*done) return {};
-    const auto t0 = Clock::now();
-    std::vector<std::string> names;
-    for (const auto& [name, t] : tables_) names.push_back(t.qualified());
-    std::atomic<size_t> next{0};
-    std::mutex mutex;
-    std::optional<Error> first_error;
-    auto worker = [&] {
-      auto target = pg::Connection::open(o_.target, {"ferry clone analyze"});
-      auto ok = target ? Result<void>() : Result<void>(tl::unexpected(target.error()));
-      for (size_t i; ok && (i = next++) < names.size();) ok = target->exec("ANALYZE " + names[i]);
-      std::lock_guard lock(mutex);
-      if (!ok && !first_error) first_error = ok.error();
-    };
-    std::vector<std::thread> threads;
-    for (int i = 0; i < std::max(1, o_.index_jobs); ++i) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
-    if (first_error) return tl::unexpected(*first_error);
-    return mark("analyze", t0);
-  }
-
   const CloneOptions& o_;
   CloneJournal* journal_ = nullptr;
   bool schema_by_ferry_ = true;
   std::map<std::string, pg::Table> tables_;  // by schema.name, at the snapshot
+  std::unique_ptr<IndexBuilder> builder_;    // indexes and ANALYZE, overlapping the copy
   CloneOutcome outcome_;
 };
 

@@ -122,7 +122,8 @@ Result<void> CloneJournal::plan(const std::vector<PartRecord>& parts) {
       return ok;
     }
   }
-  if (auto ok = db_->exec("INSERT OR REPLACE INTO step (name, seconds) VALUES ('planned', 0)"); !ok) {
+  if (auto ok = db_->exec("INSERT OR REPLACE INTO step (name, seconds) VALUES ('planned', 0)");
+      !ok) {
     (void)db_->exec("ROLLBACK");
     return ok;
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -95,12 +96,33 @@ Result<std::vector<std::string>> list_entries(const std::string& file) {
 }
 
 // "3245; 1259 16423 INDEX public idx owner" -> {"16423", "INDEX"}; comments -> {}.
+// Only the type words ferry acts on are told apart: "INDEX ATTACH" is not an
+// INDEX, and FK CONSTRAINT / CHECK CONSTRAINT come out as "FK" / "CHECK".
 std::pair<std::string, std::string> entry_oid_and_type(const std::string& line) {
   if (line.empty() || line[0] == ';') return {};
   std::istringstream fields(line);
-  std::string id, catalog, oid, type;
-  fields >> id >> catalog >> oid >> type;
+  std::string id, catalog, oid, type, next;
+  fields >> id >> catalog >> oid >> type >> next;
+  if (type == "INDEX" && next == "ATTACH") type = "INDEX ATTACH";
   return {oid, type};
+}
+
+// pg_restore's plain script is meant for psql: pg_dump 15.14 and later frame
+// it with \restrict KEY / \unrestrict KEY (a guard against scripts injected
+// through object names), and large objects come wrapped in BEGIN/COMMIT.
+// ferry runs the SQL itself, inside its own transaction, so both go.
+std::string as_plain_sql(std::string sql) {
+  for (const char* line : {"\\restrict ", "\\unrestrict ", "BEGIN;\n", "COMMIT;\n"}) {
+    for (size_t at = 0; (at = sql.find(line, at)) != std::string::npos;) {
+      if (at != 0 && sql[at - 1] != '\n') {
+        ++at;
+        continue;
+      }
+      const auto end = sql.find('\n', at);
+      sql.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
+    }
+  }
+  return sql;
 }
 
 }  // namespace
@@ -129,23 +151,6 @@ bool in_part(const std::string& type, ScriptPart part) {
       return !index;
   }
   return false;
-}
-
-// pg_dump 15.14 and later frame scripts with psql's \restrict KEY and
-// \unrestrict KEY (a guard against scripts injected through object names);
-// they are psql meta-commands, not SQL, and ferry runs the SQL itself.
-std::string without_psql_restrict(std::string sql) {
-  for (const char* command : {"\\restrict ", "\\unrestrict "}) {
-    for (size_t at = 0; (at = sql.find(command, at)) != std::string::npos;) {
-      if (at != 0 && sql[at - 1] != '\n') {
-        ++at;
-        continue;
-      }
-      const auto end = sql.find('\n', at);
-      sql.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
-    }
-  }
-  return sql;
 }
 
 std::initializer_list<const char*> sections_of(ScriptPart part) {
@@ -204,7 +209,7 @@ Result<std::string> restore_script(const std::string& file, ScriptPart part,
   if (out->exit_status != 0)
     return fail(ErrorCode::kIo, fmt::format("pg_restore of {} failed (exit {}):\n{}", file,
                                             out->exit_status, tail_lines(out->err, 12)));
-  return without_psql_restrict(std::move(out->out));
+  return as_plain_sql(std::move(out->out));
 }
 
 Result<void> run_script_in_one_transaction(
@@ -221,38 +226,96 @@ Result<void> run_script_in_one_transaction(
   return conn->exec("COMMIT");
 }
 
-Result<void> restore_indexes(pg::Connection& source, pg::Connection& target,
-                             const std::string& file, const SchemaStepOptions& options,
-                             bool resuming) {
+namespace {
+
+// pg_restore's script puts a comment header before every entry and, before
+// the header, the SET commands the entry needs when they changed. Splitting
+// at the headers gives one chunk per entry; each chunk is then prefixed with
+// every setting in force at that point, so it can run on any connection.
+Result<std::vector<std::string>> split_entries(const std::string& script, size_t expected) {
+  constexpr std::string_view kHeader = "\n--\n-- Name: ";
+  std::vector<size_t> starts;
+  for (size_t at = script.find(kHeader); at != std::string::npos; at = script.find(kHeader, at + 1))
+    starts.push_back(at + 1);
+  if (starts.size() != expected)
+    return fail(ErrorCode::kInternal,
+                fmt::format("pg_restore's index script has {} entries where {} were listed",
+                            starts.size(), expected));
+  std::map<std::string, std::string> settings;  // "SET default_tablespace" -> its line
+  auto absorb_settings = [&](std::string_view text) {
+    std::istringstream in{std::string(text)};
+    for (std::string line; std::getline(in, line);) {
+      if (line.starts_with("SET ")) settings[line.substr(0, line.find(" = "))] = line;
+      if (line.starts_with("SELECT pg_catalog.set_config(")) settings["search_path"] = line;
+    }
+  };
+  absorb_settings(std::string_view(script).substr(0, starts.empty() ? script.size() : starts[0]));
+  std::vector<std::string> chunks;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const size_t end = i + 1 < starts.size() ? starts[i + 1] : script.size();
+    std::string prefix;
+    for (const auto& [name, line] : settings) prefix += line + "\n";
+    const std::string_view body = std::string_view(script).substr(starts[i], end - starts[i]);
+    chunks.push_back(prefix + std::string(body));
+    // SET lines at the end of this chunk belong to the next entry.
+    absorb_settings(body);
+  }
+  return chunks;
+}
+
+}  // namespace
+
+Result<std::vector<IndexStatement>> index_statements(pg::Connection& source, pg::Connection& target,
+                                                     const std::string& file,
+                                                     const SchemaStepOptions& options) {
   auto entries = list_entries(file);
   if (!entries) return tl::unexpected(entries.error());
-  std::set<std::string> existing;
-  if (resuming) {
-    std::vector<std::string> oids;
-    for (const auto& line : *entries) {
-      const auto [oid, type] = entry_oid_and_type(line);
-      if (type == "INDEX" || type == "CONSTRAINT") oids.push_back(oid);
-    }
-    auto found = existing_post_data_ids(source, target, oids);
-    if (!found) return tl::unexpected(found.error());
-    existing = std::move(*found);
-  }
-  auto list = write_list(file, "indexes", *entries, [&](const std::string& line) {
+  std::vector<std::string> oids;
+  for (const auto& line : *entries) {
     const auto [oid, type] = entry_oid_and_type(line);
-    return (type == "INDEX" || type == "CONSTRAINT") && !existing.count(oid);
+    if (type == "INDEX" || type == "CONSTRAINT") oids.push_back(oid);
+  }
+  std::vector<IndexStatement> out;
+  if (oids.empty()) return out;
+  auto existing = existing_post_data_ids(source, target, oids);
+  if (!existing) return tl::unexpected(existing.error());
+  auto list = write_list(file, "indexes", *entries, [&](const std::string& line) {
+    const auto type = entry_oid_and_type(line).second;
+    return type == "INDEX" || type == "CONSTRAINT";
   });
   if (!list) return tl::unexpected(list.error());
-  if (list->empty()) return {};
   auto argv = restore_args({"post-data"}, options);
-  argv.push_back("--jobs=" + std::to_string(std::max(1, options.jobs)));
   argv.push_back("--use-list=" + *list);
+  argv.push_back("--file=-");
   argv.push_back(file);
-  auto spec = with_connection(argv, target.info());
-  // Index builds sort every key: with the server's default 64MB a big index
-  // spills to disk many times over.
-  if (!options.maintenance_work_mem.empty())
-    spec.env.emplace_back("PGOPTIONS", "-c maintenance_work_mem=" + options.maintenance_work_mem);
-  return run_tool(spec, "building indexes and key constraints with pg_restore");
+  auto script = run_process({argv, {}});
+  if (!script) return tl::unexpected(script.error());
+  if (script->exit_status != 0)
+    return fail(ErrorCode::kIo, fmt::format("pg_restore of {} failed (exit {}):\n{}", file,
+                                            script->exit_status, tail_lines(script->err, 12)));
+  auto chunks = split_entries(as_plain_sql(script->out), oids.size());
+  if (!chunks) return tl::unexpected(chunks.error());
+  std::string list_sql;
+  for (const auto& o : oids) list_sql += (list_sql.empty() ? "" : ",") + o;
+  auto tables = source.query(fmt::format(
+      "SELECT i.indexrelid::text, n.nspname || '.' || t.relname, c.relname FROM pg_index i "
+      "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid "
+      "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE i.indexrelid IN ({0}) "
+      "UNION ALL SELECT k.oid::text, n.nspname || '.' || t.relname, k.conname "
+      "FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
+      "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE k.oid IN ({0})",
+      list_sql));
+  if (!tables) return tl::unexpected(tables.error());
+  std::map<std::string, std::pair<std::string, std::string>> by_oid;
+  for (int i = 0; i < tables->size(); ++i)
+    by_oid[std::string(tables->at(i, 0))] = {std::string(tables->at(i, 1)),
+                                             std::string(tables->at(i, 2))};
+  for (size_t i = 0; i < oids.size(); ++i) {
+    if (existing->count(oids[i])) continue;
+    const auto& [table, name] = by_oid[oids[i]];
+    out.push_back({table, name.empty() ? oids[i] : name, std::move((*chunks)[i])});
+  }
+  return out;
 }
 
 }  // namespace ferry::db

@@ -37,10 +37,10 @@ Result<void> dump_schema(const pg::ConnInfo& source, const std::string& snapshot
 
 // Which part of the dump a script holds.
 enum class ScriptPart {
-  kPreData,       // types, tables, functions, views (and large objects' existence)
-  kLargeObjects,  // large objects' contents
+  kPreData,                   // types, tables, functions, views (and large objects' existence)
+  kLargeObjects,              // large objects' contents
   kLargeObjectsWithMetadata,  // their existence too, for targets whose schema ferry did not create
-  kPostDataRest,  // post-data except indexes and index-backed constraints
+  kPostDataRest,              // post-data except indexes and index-backed constraints
 };
 
 // The SQL pg_restore would run for `part` ("" when the dump has none of it).
@@ -53,12 +53,21 @@ Result<void> run_script_in_one_transaction(
     const pg::ConnInfo& target, const std::string& sql,
     const std::function<Result<void>(const std::string& xid)>& before_commit);
 
-// Indexes and index-backed constraints (primary keys, unique, exclusion)
-// with `options.jobs` parallel pg_restore workers. Each is its own committed
-// statement: when `resuming`, those that already exist on the target are
-// left out; `source` resolves the dump's object ids to names.
-Result<void> restore_indexes(pg::Connection& source, pg::Connection& target,
-                             const std::string& file, const SchemaStepOptions& options,
-                             bool resuming);
+// One index or index-backed constraint (primary key, unique, exclusion) of
+// the dump as SQL, with the table it belongs to, so it can be built as soon
+// as that table's data is in while other tables are still copying.
+struct IndexStatement {
+  std::string table;  // "schema.name"; "" when unknown (built last)
+  std::string name;   // for messages
+  std::string sql;    // the session settings it needs, then the statement
+};
+
+// Every index and key constraint of the dump, one statement each, leaving
+// out those that already exist on the target (each commits on its own, so a
+// resumed clone skips what an interrupted one built). `source` resolves the
+// dump's object ids to tables.
+Result<std::vector<IndexStatement>> index_statements(pg::Connection& source, pg::Connection& target,
+                                                     const std::string& file,
+                                                     const SchemaStepOptions& options);
 
 }  // namespace ferry::db
