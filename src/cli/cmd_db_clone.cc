@@ -38,8 +38,10 @@ source database into the target, while the source keeps serving:
      allow, largest tables first over --jobs workers; tables larger than
      --split-tables-larger-than are copied in ctid ranges concurrently
   5. sequences set to the source's values, large objects
-  6. indexes, constraints and triggers in parallel (--index-jobs),
-     materialized views refreshed, ANALYZE
+  6. each table's indexes and key constraints, then ANALYZE, as soon as its
+     data is in, on --index-jobs connections while the copy goes on
+  7. foreign keys, triggers and the rest in one transaction; materialized
+     views refreshed
 
 Progress is journaled in --dir (SQLite). After a crash or kill -9, run the
 same command with --resume: finished tables and parts are not copied again and
