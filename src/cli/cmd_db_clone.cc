@@ -20,7 +20,7 @@ struct CloneCliOptions {
   Endpoints endpoints;
   db::CloneOptions clone;
   int index_jobs = 0;
-  std::string split = "1GB";
+  std::string split = "auto";
   std::string format = "text";
   bool no_slot = false, skip_analyze = false;
 };
@@ -35,8 +35,8 @@ source database into the target, while the source keeps serving:
      exactly where the copy ends (--no-slot: a one-shot copy)
   3. schema with pg_dump/pg_restore (pre-data: types, tables, functions, views)
   4. data: COPY streams from source to target, binary where the column types
-     allow, largest tables first over --jobs workers; tables larger than
-     --split-tables-larger-than are copied in ctid ranges concurrently
+     allow, largest tables first over --jobs workers; big tables are copied
+     in ctid ranges concurrently (--split-tables-larger-than)
   5. sequences set to the source's values, large objects
   6. each table's indexes and key constraints, then ANALYZE, as soon as its
      data is in, on --index-jobs connections while the copy goes on
@@ -65,7 +65,8 @@ int run_clone_command(CloneCliOptions& o) {
   }
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error());
-  auto split = parse_size(o.split, "--split-tables-larger-than");
+  auto split = o.split == "auto" ? Result<int64_t>(0)
+                                 : parse_size(o.split, "--split-tables-larger-than");
   if (!split) return report_error(split.error());
   auto& c = o.clone;
   c.source = endpoints->first;
@@ -119,7 +120,8 @@ Runner install_db_clone(CLI::App& sub) {
   sub.add_option("--publication", o->clone.publication, "Publication to create")
       ->capture_default_str();
   sub.add_option("--split-tables-larger-than", o->split,
-                 "Copy tables larger than this in concurrent ctid ranges (e.g. 512MB, 2GB)")
+                 "Copy tables larger than this in concurrent ctid ranges (e.g. 512MB, 2GB); "
+                 "auto: a quarter of each job's share of the data, at least 64MB")
       ->capture_default_str();
   sub.add_flag("--truncate-target", o->clone.truncate_target,
                "Empty target tables that already hold rows instead of refusing");

@@ -278,8 +278,12 @@ class Cloner {
         if (auto ok = truncate_target(target, *tables); !ok) return ok;
       }
       // The parts and the "planned" step in one journal transaction.
-      if (auto ok = journal_->plan(plan_parts(*tables, o_.split_bytes, kMaxPartsPerTable)); !ok)
-        return ok;
+      // TID range scans (PostgreSQL 14) read just a part's blocks; before
+      // that each part would scan the whole table.
+      const int64_t split = source.server_version() < 140000 ? 0
+                            : o_.split_bytes > 0             ? o_.split_bytes
+                                                 : automatic_split_bytes(*tables, o_.jobs);
+      if (auto ok = journal_->plan(plan_parts(*tables, split, kMaxPartsPerTable)); !ok) return ok;
     } else {
       auto reset = reconcile_parts(*journal_, target, snapshot.lsn(), schema_by_ferry_);
       if (!reset) return tl::unexpected(reset.error());

@@ -29,7 +29,8 @@ struct CloneOptions {
   bool truncate_target = false;
   bool no_owner = false;
   bool analyze = true;
-  int64_t split_bytes = int64_t{1} << 30;      // split tables larger than this into parts
+  // Split tables larger than this into parts; 0: automatic_split_bytes().
+  int64_t split_bytes = 0;
   std::string maintenance_work_mem = "256MB";  // per index job, for the post-data step
   bool live_progress = false;                  // a terminal: redraw worker lines
 };

@@ -20,6 +20,13 @@ namespace ferry::db {
 std::vector<PartRecord> plan_parts(const std::vector<pg::Table>& tables, int64_t split_bytes,
                                    int max_parts_per_table);
 
+// The split size when the user leaves it to ferry: parts of about a quarter
+// of each worker's share, so that when the big tables are the last ones left,
+// every worker still has a part of them to copy (no worker idles while one
+// copies a big table alone); never below 64 MB, where splitting costs more
+// than it saves.
+int64_t automatic_split_bytes(const std::vector<pg::Table>& tables, int jobs);
+
 // Whether the target transaction `xid` (pg_current_xact_id()) committed.
 Result<bool> transaction_committed(pg::Connection& target, const std::string& xid);
 
