@@ -121,7 +121,7 @@ Runner install_db_clone(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--split-tables-larger-than", o->split,
                  "Copy tables larger than this in concurrent ctid ranges (e.g. 512MB, 2GB); "
-                 "auto: a quarter of each job's share of the data, at least 64MB")
+                 "auto: each job's share of the data, at least 1GB")
       ->capture_default_str();
   sub.add_flag("--truncate-target", o->clone.truncate_target,
                "Empty target tables that already hold rows instead of refusing");

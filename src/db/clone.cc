@@ -362,8 +362,7 @@ class Cloner {
                 : fmt::format("{} ({}/{})", table.display(), part->part_no, part->part_count);
         CopyCounters& counters = progress.part_started(index, label, part->estimated_bytes);
         const auto t0 = Clock::now();
-        PartCopyOptions options{part->whole_table() && schema_by_ferry_};
-        auto copied = copy_part(*source, *target, table, *part, options, counters,
+        auto copied = copy_part(*source, *target, table, *part, counters,
                                 [&](const std::string& xid) {
                                   auto ok = journal_->part_copying(part->id, xid, snapshot.lsn());
                                   failpoint("clone.part-before-commit");

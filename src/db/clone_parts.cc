@@ -39,7 +39,7 @@ std::vector<PartRecord> plan_parts(const std::vector<pg::Table>& tables, int64_t
 int64_t automatic_split_bytes(const std::vector<pg::Table>& tables, int jobs) {
   int64_t total = 0;
   for (const auto& t : tables) total += t.bytes;
-  return std::max<int64_t>(int64_t{64} << 20, total / (4 * std::max(1, jobs)));
+  return std::max<int64_t>(int64_t{1} << 30, total / std::max(1, jobs));
 }
 
 Result<bool> transaction_committed(pg::Connection& target, const std::string& xid) {

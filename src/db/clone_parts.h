@@ -20,11 +20,11 @@ namespace ferry::db {
 std::vector<PartRecord> plan_parts(const std::vector<pg::Table>& tables, int64_t split_bytes,
                                    int max_parts_per_table);
 
-// The split size when the user leaves it to ferry: parts of about a quarter
-// of each worker's share, so that when the big tables are the last ones left,
-// every worker still has a part of them to copy (no worker idles while one
-// copies a big table alone); never below 64 MB, where splitting costs more
-// than it saves.
+// The split size when the user leaves it to ferry: each job's share of the
+// data, at least 1 GB. Only a table bigger than a worker's share is split, so
+// one huge table does not leave the other workers idle; smaller tables stay
+// whole, because parts of one table loading at once contend on the target
+// (measured: a 450 MB table in 5 concurrent parts took 1.5x the time).
 int64_t automatic_split_bytes(const std::vector<pg::Table>& tables, int jobs);
 
 // Whether the target transaction `xid` (pg_current_xact_id()) committed.

@@ -10,10 +10,8 @@ namespace ferry::db {
 
 namespace {
 
-std::string format_clause(const pg::Table& table, bool freeze) {
-  std::string out = table.binary_copy_ok() ? "FORMAT binary" : "FORMAT text";
-  if (freeze) out += ", FREEZE";
-  return "(" + out + ")";
+std::string format_clause(const pg::Table& table) {
+  return table.binary_copy_ok() ? "(FORMAT binary)" : "(FORMAT text)";
 }
 
 // Rolls the target transaction back unless committed.
@@ -41,7 +39,7 @@ class TargetTransaction {
 }  // namespace
 
 std::string copy_out_sql(const pg::Table& table, const PartRecord& part) {
-  const std::string format = format_clause(table, false);
+  const std::string format = format_clause(table);
   if (part.whole_table())
     return fmt::format("COPY {} ({}) TO STDOUT {}", table.qualified(), table.copy_columns(),
                        format);
@@ -51,24 +49,20 @@ std::string copy_out_sql(const pg::Table& table, const PartRecord& part) {
                      table.qualified(), where, format);
 }
 
-std::string copy_in_sql(const pg::Table& table, bool freeze) {
+std::string copy_in_sql(const pg::Table& table) {
   return fmt::format("COPY {} ({}) FROM STDIN {}", table.qualified(), table.copy_columns(),
-                     format_clause(table, freeze));
+                     format_clause(table));
 }
 
 Result<PartCopyResult> copy_part(
     pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
-    const PartCopyOptions& options, CopyCounters& counters,
+    CopyCounters& counters,
     const std::function<Result<void>(const std::string&)>& before_commit) {
   TargetTransaction tx(target);
   if (auto ok = tx.begin(); !ok) return tl::unexpected(ok.error());
-  if (options.truncate_and_freeze) {
-    if (auto ok = target.exec("TRUNCATE ONLY " + table.qualified()); !ok)
-      return tl::unexpected(ok.error());
-  }
   auto xid = target.query("SELECT pg_current_xact_id()");
   if (!xid) return tl::unexpected(xid.error());
-  if (auto ok = target.start_copy_in(copy_in_sql(table, options.truncate_and_freeze)); !ok)
+  if (auto ok = target.start_copy_in(copy_in_sql(table)); !ok)
     return tl::unexpected(ok.error());
   if (auto ok = source.start_copy_out(copy_out_sql(table, part)); !ok) {
     target.abort_copy_in("source COPY failed");

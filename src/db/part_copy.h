@@ -25,12 +25,6 @@ struct CopyCounters {
   std::atomic<int64_t> rows{0};
 };
 
-struct PartCopyOptions {
-  // TRUNCATE the table first in the same transaction, which also lets COPY
-  // FREEZE write rows already frozen (no later vacuum rewrite). Only for a
-  // whole table whose schema ferry created (no foreign keys point at it yet).
-  bool truncate_and_freeze = false;
-};
 
 struct PartCopyResult {
   int64_t rows = 0;
@@ -40,14 +34,14 @@ struct PartCopyResult {
 // SQL for the source side, exposed for tests: binary when every column type
 // allows it, text otherwise; ctid ranges for parts of a split table.
 std::string copy_out_sql(const pg::Table& table, const PartRecord& part);
-std::string copy_in_sql(const pg::Table& table, bool freeze);
+std::string copy_in_sql(const pg::Table& table);
 
 // `before_commit` receives the target transaction id after the rows are sent
 // and before COMMIT; the clone journals it so that a resumed run can ask the
 // target whether this transaction committed.
 Result<PartCopyResult> copy_part(
     pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
-    const PartCopyOptions& options, CopyCounters& counters,
+    CopyCounters& counters,
     const std::function<Result<void>(const std::string&)>& before_commit);
 
 }  // namespace ferry::db
