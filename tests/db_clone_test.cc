@@ -88,14 +88,6 @@ class CloneTest : public PgTest {
     return dump;
   }
 
-  // The fixture's schema (tables, indexes, constraints, triggers; no rows)
-  // created on the target the way a user would, with pg_dump --schema-only.
-  void copy_schema_to_target() {
-    Outcome r = sh("pg_dump --schema-only -d '" + source() +
-                   "' | psql -X -q -v ON_ERROR_STOP=1 -d '" + target() + "'");
-    ASSERT_EQ(r.status, 0) << r.err;
-  }
-
   std::string publications_on_source() {
     return psql(source(), "SELECT string_agg(pubname, ',') FROM pg_publication");
   }
@@ -439,71 +431,6 @@ TEST_F(CloneTest, TargetThatIsTheSourceIsRefused) {
   EXPECT_EQ(publications_on_source(), "");
 }
 
-// ---------------------------------------------------------------- ferry db check
-
-class CheckTest : public CloneTest {
- protected:
-  Outcome check(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"db",       "check",  "--source", source(),
-                                  "--target", target(), "--format", "json"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    return run_ferry(args);
-  }
-  // "level area: message" of every finding.
-  static std::vector<std::string> findings(const YamlNode& report) {
-    std::vector<std::string> out;
-    if (const YamlNode* f = report.find("findings"))
-      for (size_t i = 0; i < f->size(); ++i)
-        out.push_back(field((*f)[i], "level") + " " + field((*f)[i], "area") + ": " +
-                      field((*f)[i], "message"));
-    return out;
-  }
-  static std::string matching(const std::vector<std::string>& all, const std::string& prefix,
-                              const std::string& needle) {
-    for (const auto& f : all)
-      if (f.rfind(prefix, 0) == 0 && has(f, needle)) return f;
-    return {};
-  }
-};
-
-TEST_F(CheckTest, FixtureHasWarningsAndNoBlockers) {
-  make_source();
-  make_target();
-  Outcome r = check();
-  ASSERT_EQ(r.status, 0) << r.out << r.err;
-  const YamlNode report = parse_json(r.out);
-  EXPECT_EQ(field(report, "ok"), "true");
-  const auto all = findings(report);
-  const std::string keyless = matching(all, "warning tables:", "no primary key");
-  EXPECT_TRUE(has(keyless, "public.no_pk_dups") && has(keyless, "public.trucks")) << keyless;
-  EXPECT_NE(matching(all, "warning tables:", "public.unlogged_cache"), "");
-  EXPECT_NE(matching(all, "warning large objects:", "3 large object(s)"), "");
-  EXPECT_EQ(matching(all, "blocker", ""), "");
-  EXPECT_EQ(slots_on_source(), "");  // check only looks
-}
-
-TEST_F(CheckTest, NonEmptyTargetTableIsABlocker) {
-  make_source();
-  make_target();
-  copy_schema_to_target();
-  psql(target(), "INSERT INTO public.trucks VALUES (1000, 6, 500)");
-  Outcome r = check();
-  EXPECT_EQ(r.status, 1) << r.out << r.err;
-  const YamlNode report = parse_json(r.out);
-  EXPECT_EQ(field(report, "ok"), "false");
-  EXPECT_EQ(field(report, "target_has_schema"), "true");
-  EXPECT_NE(matching(findings(report), "blocker target:", "public.trucks"), "") << r.out;
-  // --truncate-target is clone's answer; check tells so.
-  EXPECT_TRUE(has(r.out, "--truncate-target")) << r.out;
-}
-
-TEST_F(CheckTest, UsageErrorsExitTwo) {
-  EXPECT_EQ(run_ferry({"db", "check", "--source", "x"}).status, 2);
-  EXPECT_EQ(run_ferry({"db", "check", "--source", "a", "--target", "b", "--format", "yaml"}).status,
-            2);
-  EXPECT_EQ(run_ferry({"db", "clone", "--source", "a", "--target", "b", "--jobs", "0"}).status, 2);
-}
-
 // ------------------------------------------------- crash windows and regressions
 // Each of these once failed. Crashes at moments no failpoint marks are
 // reproduced by editing the journal into the state such a kill leaves.
@@ -605,7 +532,8 @@ TEST_F(CloneTest, ResumeReportsTheSlotsStartAfterAKillRightAfterCreatingIt) {
   make_target();
   ASSERT_EQ(clone({}, {{"FERRY_FAILPOINT", "clone.after-pre-data:1"}}).status, 137);
   // No schema restored, no step done: as right after CREATE_REPLICATION_SLOT.
-  edit_journal("DELETE FROM step; DELETE FROM setting WHERE key IN ('snapshot_lsn', 'pre-data xid')");
+  edit_journal(
+      "DELETE FROM step; DELETE FROM setting WHERE key IN ('snapshot_lsn', 'pre-data xid')");
   psql(target_server_, "DROP DATABASE " + name_ + " WITH (FORCE)");
   make_target();
   Outcome r = clone({"--resume"});

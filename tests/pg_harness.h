@@ -221,6 +221,14 @@ class PgTest : public ::testing::Test {
     psql(target_server_, "CREATE DATABASE " + name_);
     return target();
   }
+  // The source's schema (tables, indexes, constraints, triggers; no rows)
+  // created on the target the way a user would, with pg_dump --schema-only.
+  void copy_schema_to_target() {
+    Outcome r = sh("pg_dump --schema-only -d '" + source() +
+                   "' | psql -X -q -v ON_ERROR_STOP=1 -d '" + target() + "'");
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
   std::string source() const { return with_db(source_server_, name_); }
   std::string target() const { return with_db(target_server_, name_); }
 

@@ -17,8 +17,8 @@ namespace {
 struct CheckOptions {
   Endpoints endpoints;
   std::string format = "text";
+  db::PreflightOptions checks;
   bool no_slot = false;
-  int jobs = 4;
 };
 
 constexpr const char* kDescription = R"(
@@ -30,26 +30,22 @@ collation, ctype and timezone differences; extensions the target cannot
 install; unlogged tables; large objects; roles missing on the target; target
 tables that already hold rows; the data size and an estimated copy time.
 
-Exit status: 0 no blockers, 1 blockers found, 5 a server was unreachable.
+Exit status: 0 no blockers, 1 blockers found, 2 usage, 3 a malformed connection
+string, 5 a server was unreachable or refused.
 
 Examples:
   ferry db check --source postgres://app@old-db/shop --target postgres://app@new-db/shop
   ferry db check --source ... --target ... --format json | jq '.findings[]')";
 
 int run_check(const CheckOptions& o) {
-  if (o.format != "text" && o.format != "json") {
-    log_error("--format: expected text or json, got '" + o.format + "'");
-    return exit_status(ExitCode::kUsage);
-  }
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error());
   auto source = pg::Connection::open(endpoints->first, {"ferry check"});
   if (!source) return report_error(source.error());
   auto target = pg::Connection::open(endpoints->second, {"ferry check"});
   if (!target) return report_error(target.error());
-  db::PreflightOptions options;
+  db::PreflightOptions options = o.checks;
   options.need_slot = !o.no_slot;
-  options.jobs = o.jobs;
   auto report = db::run_preflight(*source, *target, options);
   if (!report) return report_error(report.error());
   std::cout << (o.format == "json" ? db::render_preflight_json(*report)
@@ -61,12 +57,21 @@ int run_check(const CheckOptions& o) {
 
 Runner install_db_check(CLI::App& sub) {
   auto o = std::make_shared<CheckOptions>();
+  o->checks.slot_name = "ferry";
   sub.footer(kDescription);
   add_endpoint_options(sub, o->endpoints);
-  sub.add_option("--format", o->format, "Output: text (default) or json");
+  sub.add_option("--format", o->format, "Output: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
   sub.add_flag("--no-slot", o->no_slot,
                "A one-shot copy is planned: replication settings are warnings, not blockers");
-  sub.add_option("-j,--jobs", o->jobs, "Parallel copy jobs, for the time estimate")
+  sub.add_option("--slot-name", o->checks.slot_name,
+                 "The replication slot the clone will create: it must not exist yet")
+      ->capture_default_str();
+  sub.add_flag("--truncate-target", o->checks.truncate_target,
+               "The clone will empty target tables: rows there are not a blocker");
+  sub.add_flag("--no-owner", o->checks.no_owner,
+               "The clone will not keep owners: missing roles are not a blocker");
+  sub.add_option("-j,--jobs", o->checks.jobs, "Parallel copy jobs, for the time estimate")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   return [o] { return run_check(*o); };

@@ -1,4 +1,5 @@
 // ferry db clone: consistent, parallel, resumable copy of a live database.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -59,16 +60,24 @@ Examples:
   ferry db clone --source ... --target ... --dir /var/tmp/shop-clone --resume)";
 
 int run_clone_command(CloneCliOptions& o) {
-  if (o.format != "text" && o.format != "json") {
-    log_error("--format: expected text or json, got '" + o.format + "'");
-    return exit_status(ExitCode::kUsage);
-  }
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error());
-  auto split = o.split == "auto" ? Result<int64_t>(0)
-                                 : parse_size(o.split, "--split-tables-larger-than");
+  auto split =
+      o.split == "auto" ? Result<int64_t>(0) : parse_size(o.split, "--split-tables-larger-than");
   if (!split) return report_error(split.error());
   auto& c = o.clone;
+  // Slot names: lower-case letters, digits and underscores, 63 bytes at most
+  // (a resumed run adds "_resume_PID" for its temporary slot).
+  for (const auto* name : {&c.slot_name, &c.publication}) {
+    const bool plain =
+        !name->empty() && name->size() <= 40 &&
+        name->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+    if (!plain) {
+      log_error(fmt::format("--{}: '{}' must be 1 to 40 lower-case letters, digits or underscores",
+                            name == &c.slot_name ? "slot-name" : "publication", *name));
+      return exit_status(ExitCode::kUsage);
+    }
+  }
   c.source = endpoints->first;
   c.target = endpoints->second;
   c.index_jobs = o.index_jobs > 0 ? o.index_jobs : c.jobs;
@@ -80,11 +89,17 @@ int run_clone_command(CloneCliOptions& o) {
   if (!outcome) {
     log_error(outcome.error().to_string());
     const std::string journal = (std::filesystem::path(c.dir) / "clone.db").string();
-    if (outcome.error().code != ErrorCode::kInvalidInput && std::filesystem::exists(journal))
+    if (outcome.error().code != ErrorCode::kInvalidInput && std::filesystem::exists(journal)) {
       log_error(
           "the clone stopped; fix the cause and run the same command with --resume to "
           "finish it (journal: " +
           journal + ")");
+      if (c.slot)
+        log_error(fmt::format(
+            "until then the replication slot '{}' keeps WAL on the source; to give up instead, "
+            "drop it: SELECT pg_drop_replication_slot('{}')",
+            c.slot_name, c.slot_name));
+    }
     return exit_status(exit_code_for(outcome.error().code));
   }
   if (outcome->blocked) {
@@ -131,7 +146,8 @@ Runner install_db_clone(CLI::App& sub) {
                  "Memory per index build on the target (PostgreSQL units, e.g. 1GB)")
       ->capture_default_str();
   sub.add_flag("--skip-analyze", o->skip_analyze, "Do not ANALYZE the target tables at the end");
-  sub.add_option("--format", o->format, "Summary on stdout: text (default) or json");
+  sub.add_option("--format", o->format, "Summary on stdout: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
   return [o] { return run_clone_command(*o); };
 }
 

@@ -105,8 +105,5 @@ std::string SqliteStatement::text_at(int column) const {
                          static_cast<size_t>(sqlite3_column_bytes(stmt_.get(), column)))
            : std::string();
 }
-bool SqliteStatement::null_at(int column) const {
-  return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
-}
 
 }  // namespace ferry

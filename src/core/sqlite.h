@@ -55,7 +55,6 @@ class SqliteStatement {
   int64_t int_at(int column) const;
   double double_at(int column) const;
   std::string text_at(int column) const;
-  bool null_at(int column) const;
 
  private:
   friend class SqliteDb;

@@ -98,4 +98,25 @@ std::string did_you_mean_hint(std::string_view word, std::span<const std::string
   return best ? " (did you mean '" + *best + "'?)" : "";
 }
 
+bool glob_match(std::string_view name, std::string_view pattern) {
+  // Iterative glob with backtracking to the last '*'.
+  size_t n = 0, p = 0, star = std::string_view::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && pattern[p] == name[n]) {
+      ++n;
+      ++p;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 }  // namespace ferry

@@ -24,6 +24,9 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate when it is close enough to be a plausible typo.
 std::optional<std::string> did_you_mean(std::string_view word,
                                         std::span<const std::string> candidates);
+// Shell-style match where * stands for any run of characters (dots too):
+// glob_match("sales.order_items", "sales.order*").
+bool glob_match(std::string_view text, std::string_view pattern);
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean_hint(std::string_view word, std::span<const std::string> candidates);
 

@@ -28,5 +28,16 @@ TEST(Text, EditDistance) {
   EXPECT_EQ(edit_distance("", "abc"), 3u);
 }
 
+TEST(GlobMatch, StarMatchesAnyRunIncludingDotsAndNothing) {
+  EXPECT_TRUE(glob_match("public.orders", "public.orders"));
+  EXPECT_TRUE(glob_match("public.orders", "public.*"));
+  EXPECT_TRUE(glob_match("sales.order_items", "sales.order*"));
+  EXPECT_TRUE(glob_match("Sales Data.order.items", "*.order.items"));
+  EXPECT_TRUE(glob_match("public.t", "*"));
+  EXPECT_FALSE(glob_match("public.orders", "public.order"));
+  EXPECT_FALSE(glob_match("audit.orders", "public.*"));
+  EXPECT_FALSE(glob_match("public.orders", "*.users"));
+}
+
 }  // namespace
 }  // namespace ferry

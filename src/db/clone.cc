@@ -171,7 +171,7 @@ class Cloner {
 
   // Runs part of the dump as one target transaction, journaling its id.
   Result<void> run_script(const std::string& step, const std::string& dump_file, ScriptPart part) {
-    auto sql = restore_script(dump_file, part, {o_.no_owner, 1, {}});
+    auto sql = restore_script(dump_file, part, {o_.no_owner});
     if (!sql) return tl::unexpected(sql.error());
     if (sql->empty()) return {};
     return with_context(run_script_in_one_transaction(o_.target, *sql,
@@ -190,8 +190,7 @@ class Cloner {
     if (*done) return {};
     std::vector<IndexStatement> statements;
     if (schema_by_ferry_) {
-      auto found = index_statements(source, target, dump_file,
-                                    {o_.no_owner, o_.index_jobs, o_.maintenance_work_mem});
+      auto found = index_statements(source, target, dump_file, {o_.no_owner});
       if (!found) return tl::unexpected(found.error());
       statements = std::move(*found);
     }
@@ -199,6 +198,17 @@ class Cloner {
         o_.target, std::move(statements),
         IndexBuilderOptions{o_.index_jobs, o_.maintenance_work_mem, o_.analyze});
     return {};
+  }
+
+  // A schema the user created may carry foreign keys and triggers; replica
+  // mode keeps them from firing while ferry loads or empties tables (a
+  // superuser's privilege: without it they stay on, which the user hears of).
+  static void disable_triggers(pg::Connection& target) {
+    if (auto ok = target.exec("SET session_replication_role = replica"); !ok)
+      log_warn(
+          "triggers and foreign keys of the existing target schema stay active while "
+          "loading: " +
+          ok.error().message);
   }
 
   void step_done(const std::string& name, Clock::time_point t0) {
@@ -224,9 +234,21 @@ class Cloner {
       return pg::ExportedSnapshot::with_slot(
           o_.source, fmt::format("{}_resume_{}", o_.slot_name, getpid()), true);
     }
+    auto created = journal_->get("slot created");
+    if (!created) return tl::unexpected(created.error());
+    if (*created)
+      return fail(ErrorCode::kInvalidInput,
+                  fmt::format("--resume: the replication slot '{}' this clone created is gone from "
+                              "the source, and with it the changes since the copy began; a "
+                              "follow could not catch up. Start afresh: an empty target and a "
+                              "new --dir",
+                              o_.slot_name));
     if (auto ok = create_publication(source); !ok) return tl::unexpected(ok.error());
     log_info(fmt::format("creating replication slot '{}' (pgoutput) on the source", o_.slot_name));
-    return pg::ExportedSnapshot::with_slot(o_.source, o_.slot_name, false);
+    auto snapshot = pg::ExportedSnapshot::with_slot(o_.source, o_.slot_name, false);
+    if (!snapshot) return snapshot;
+    if (auto ok = journal_->set("slot created", "yes"); !ok) return tl::unexpected(ok.error());
+    return snapshot;
   }
 
   // The publication must exist before the slot so that decoding from the
@@ -243,11 +265,8 @@ class Cloner {
     if (!tables) return tl::unexpected(tables.error());
     std::string included;
     for (const auto& t : *tables) {
-      const bool identity = !t.primary_key.empty()
-                                ? t.replica_identity != 'n'
-                                : (t.replica_identity == 'f' || t.replica_identity == 'i');
       if (t.unlogged) continue;  // not in the WAL: cannot be published
-      if (!identity) {
+      if (!t.has_replica_identity()) {
         outcome_.summary.publication_skipped.push_back(t.display());
         continue;
       }
@@ -285,6 +304,7 @@ class Cloner {
                                                  : automatic_split_bytes(*tables, o_.jobs);
       if (auto ok = journal_->plan(plan_parts(*tables, split, kMaxPartsPerTable)); !ok) return ok;
     } else {
+      if (!schema_by_ferry_) disable_triggers(target);
       auto reset = reconcile_parts(*journal_, target, snapshot.lsn(), schema_by_ferry_);
       if (!reset) return tl::unexpected(reset.error());
       for (const auto& t : *reset)
@@ -343,11 +363,7 @@ class Cloner {
         return fail_with(ok.error());
       auto target = pg::Connection::open(o_.target, {"ferry clone worker"});
       if (!target) return fail_with(target.error());
-      if (!schema_by_ferry_) {
-        // Existing schemas may carry foreign keys and triggers; replica mode
-        // skips them while loading (superusers only: otherwise left on).
-        (void)target->exec("SET session_replication_role = replica");
-      }
+      if (!schema_by_ferry_) disable_triggers(*target);
       while (true) {
         const PartRecord* part = nullptr;
         {
@@ -362,12 +378,12 @@ class Cloner {
                 : fmt::format("{} ({}/{})", table.display(), part->part_no, part->part_count);
         CopyCounters& counters = progress.part_started(index, label, part->estimated_bytes);
         const auto t0 = Clock::now();
-        auto copied = copy_part(*source, *target, table, *part, counters,
-                                [&](const std::string& xid) {
-                                  auto ok = journal_->part_copying(part->id, xid, snapshot.lsn());
-                                  failpoint("clone.part-before-commit");
-                                  return ok;
-                                });
+        auto copied =
+            copy_part(*source, *target, table, *part, counters, [&](const std::string& xid) {
+              auto ok = journal_->part_copying(part->id, xid, snapshot.lsn());
+              failpoint("clone.part-before-commit");
+              return ok;
+            });
         if (!copied) return fail_with(std::move(copied.error()).with_context("copying " + label));
         // Committed on the target, not yet journaled: resume must ask the target.
         failpoint("clone.part-committed");

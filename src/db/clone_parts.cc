@@ -1,7 +1,9 @@
 #include "db/clone_parts.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "pg/connection.h"
 
@@ -43,9 +45,22 @@ int64_t automatic_split_bytes(const std::vector<pg::Table>& tables, int jobs) {
 }
 
 Result<bool> transaction_committed(pg::Connection& target, const std::string& xid) {
-  auto status = target.query("SELECT pg_xact_status($1::xid8)", {xid});
-  if (!status) return tl::unexpected(status.error());
-  return status->at(0, 0) == "committed";
+  for (int attempt = 0;; ++attempt) {
+    auto status = target.query("SELECT txid_status($1::bigint)", {xid});
+    if (!status) return tl::unexpected(status.error());
+    if (status->is_null(0, 0))
+      return fail(ErrorCode::kDatabase,
+                  "the target no longer knows whether transaction " + xid +
+                      " of the interrupted clone committed (too old); start the clone afresh");
+    const auto state = status->at(0, 0);
+    if (state != "in progress") return state == "committed";
+    if (attempt == 300)
+      return fail(ErrorCode::kDatabase,
+                  "transaction " + xid +
+                      " of the interrupted clone is still running on the "
+                      "target after a minute; end its session (pg_terminate_backend) and resume");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 Result<std::vector<std::string>> reconcile_parts(CloneJournal& journal, pg::Connection& target,

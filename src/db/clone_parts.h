@@ -27,7 +27,10 @@ std::vector<PartRecord> plan_parts(const std::vector<pg::Table>& tables, int64_t
 // (measured: a 450 MB table in 5 concurrent parts took 1.5x the time).
 int64_t automatic_split_bytes(const std::vector<pg::Table>& tables, int jobs);
 
-// Whether the target transaction `xid` (pg_current_xact_id()) committed.
+// Whether the target transaction `xid` (txid_current(), which counts
+// wraparounds) committed. A transaction still in progress (the backend of a
+// killed run finishing its COMMIT) is waited for; one too old for the server
+// to remember is an error rather than a guess.
 Result<bool> transaction_committed(pg::Connection& target, const std::string& xid);
 
 // After an interruption: a part journaled as copying is done when its target

@@ -31,10 +31,9 @@ void IndexBuilder::enqueue(const std::string& display, const std::string& qualif
   if (!queued_.insert(display).second) return;
   Task task;
   task.table = display;
-  if (auto it = by_table_.find(display); it != by_table_.end())
-    for (const auto& s : it->second) task.sql.push_back(s.sql);
+  if (auto it = by_table_.find(display); it != by_table_.end()) task.indexes = it->second;
   if (options_.analyze && !qualified.empty()) task.analyze = "ANALYZE " + qualified;
-  if (task.sql.empty() && task.analyze.empty()) return;
+  if (task.indexes.empty() && task.analyze.empty()) return;
   queue_.push_back(std::move(task));
   wake_.notify_one();
 }
@@ -80,8 +79,10 @@ void IndexBuilder::work() {
     }
     Result<void> ok = conn ? Result<void>() : Result<void>(tl::unexpected(conn.error()));
     const auto t0 = std::chrono::steady_clock::now();
-    for (const auto& sql : task.sql)
-      if (ok) ok = conn->exec(sql);
+    for (const auto& index : task.indexes) {
+      if (!ok) break;
+      ok = with_context(conn->exec(index.sql), index.name);
+    }
     if (ok && !task.analyze.empty()) ok = conn->exec(task.analyze);
     std::lock_guard lock(mutex_);
     --running_;
@@ -92,10 +93,9 @@ void IndexBuilder::work() {
       wake_.notify_all();
       return;
     }
-    built_ += task.sql.size();
     wake_.notify_all();
     log_debug(
-        fmt::format("indexes of {}: {} statement(s){} in {:.2f} s", task.table, task.sql.size(),
+        fmt::format("indexes of {}: {} statement(s){} in {:.2f} s", task.table, task.indexes.size(),
                     task.analyze.empty() ? "" : " and ANALYZE",
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
   }

@@ -43,13 +43,11 @@ class IndexBuilder {
   // and returns the first failure.
   Result<void> finish(const std::vector<std::pair<std::string, std::string>>& tables);
 
-  size_t statements_built() const { return built_; }
-
  private:
   struct Task {
-    std::string table;             // for messages
-    std::vector<std::string> sql;  // its indexes
-    std::string analyze;           // ANALYZE statement, or ""
+    std::string table;  // for messages
+    std::vector<IndexStatement> indexes;
+    std::string analyze;  // ANALYZE statement, or ""
   };
   void work();
   void enqueue(const std::string& display, const std::string& qualified);
@@ -64,7 +62,6 @@ class IndexBuilder {
   int running_ = 0;
   bool closing_ = false;
   std::optional<Error> error_;
-  size_t built_ = 0;
   std::vector<std::thread> threads_;
 };
 

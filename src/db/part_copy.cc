@@ -43,10 +43,8 @@ std::string copy_out_sql(const pg::Table& table, const PartRecord& part) {
   if (part.whole_table())
     return fmt::format("COPY {} ({}) TO STDOUT {}", table.qualified(), table.copy_columns(),
                        format);
-  std::string where = fmt::format("ctid >= '({},0)'::tid", part.block_lo);
-  if (part.block_hi >= 0) where += fmt::format(" AND ctid < '({},0)'::tid", part.block_hi);
   return fmt::format("COPY (SELECT {} FROM ONLY {} WHERE {}) TO STDOUT {}", table.copy_columns(),
-                     table.qualified(), where, format);
+                     table.qualified(), pg::ctid_range(part.block_lo, part.block_hi), format);
 }
 
 std::string copy_in_sql(const pg::Table& table) {
@@ -56,14 +54,12 @@ std::string copy_in_sql(const pg::Table& table) {
 
 Result<PartCopyResult> copy_part(
     pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
-    CopyCounters& counters,
-    const std::function<Result<void>(const std::string&)>& before_commit) {
+    CopyCounters& counters, const std::function<Result<void>(const std::string&)>& before_commit) {
   TargetTransaction tx(target);
   if (auto ok = tx.begin(); !ok) return tl::unexpected(ok.error());
-  auto xid = target.query("SELECT pg_current_xact_id()");
+  auto xid = target.query("SELECT txid_current()");
   if (!xid) return tl::unexpected(xid.error());
-  if (auto ok = target.start_copy_in(copy_in_sql(table)); !ok)
-    return tl::unexpected(ok.error());
+  if (auto ok = target.start_copy_in(copy_in_sql(table)); !ok) return tl::unexpected(ok.error());
   if (auto ok = source.start_copy_out(copy_out_sql(table, part)); !ok) {
     target.abort_copy_in("source COPY failed");
     return tl::unexpected(ok.error());

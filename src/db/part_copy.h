@@ -25,7 +25,6 @@ struct CopyCounters {
   std::atomic<int64_t> rows{0};
 };
 
-
 struct PartCopyResult {
   int64_t rows = 0;
   int64_t bytes = 0;
@@ -41,7 +40,6 @@ std::string copy_in_sql(const pg::Table& table);
 // target whether this transaction committed.
 Result<PartCopyResult> copy_part(
     pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
-    CopyCounters& counters,
-    const std::function<Result<void>(const std::string&)>& before_commit);
+    CopyCounters& counters, const std::function<Result<void>(const std::string&)>& before_commit);
 
 }  // namespace ferry::db

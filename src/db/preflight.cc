@@ -194,38 +194,34 @@ class Checker {
   }
 
   Result<void> settings() {
-    const std::string sql =
-        "SELECT pg_encoding_to_char(encoding), datcollate, datctype, "
-        "(SELECT reset_val FROM pg_settings WHERE name = 'TimeZone'), "
-        "CASE to_jsonb(d) ->> 'datlocprovider' WHEN 'i' THEN 'ICU ' || (to_jsonb(d) ->> "
-        "'daticulocale') ELSE 'libc' END "
-        "FROM pg_database d WHERE datname = current_database()";
-    auto s = source_.query(sql);
-    auto t = target_.query(sql);
+    auto s = pg::database_settings(source_);
+    auto t = pg::database_settings(target_);
     if (!s) return tl::unexpected(s.error());
     if (!t) return tl::unexpected(t.error());
-    if (s->at(0, 0) != t->at(0, 0))
+    if (s->encoding != t->encoding)
       add(FindingLevel::kBlocker, "settings",
-          fmt::format("encoding differs: source {}, target {}", s->at(0, 0), t->at(0, 0)),
-          "create the target database WITH ENCODING '" + std::string(s->at(0, 0)) + "'");
-    const char* names[] = {"", "collation (LC_COLLATE)", "character type (LC_CTYPE)", "",
-                           "collation provider"};
-    for (int i : {1, 2, 4}) {
-      if (s->at(0, i) != t->at(0, i))
+          fmt::format("encoding differs: source {}, target {}", s->encoding, t->encoding),
+          "create the target database WITH ENCODING '" + s->encoding + "'");
+    const std::pair<const char*, std::string pg::DatabaseSettings::*> sorting[] = {
+        {"collation (LC_COLLATE)", &pg::DatabaseSettings::collate},
+        {"character type (LC_CTYPE)", &pg::DatabaseSettings::ctype},
+        {"collation provider", &pg::DatabaseSettings::provider}};
+    for (const auto& [name, field] : sorting) {
+      if ((*s).*field != (*t).*field)
         add(FindingLevel::kWarning, "settings",
             fmt::format("{} differs: source {}, target {}: text sorts and compares differently "
                         "(ORDER BY, unique indexes on text, range partitions on text)",
-                        names[i], s->at(0, i), t->at(0, i)),
+                        name, (*s).*field, (*t).*field),
             fmt::format("create the target database with LC_COLLATE '{}' LC_CTYPE '{}' ({}) "
                         "unless the change is intended",
-                        s->at(0, 1), s->at(0, 2), s->at(0, 4)));
+                        s->collate, s->ctype, s->provider));
     }
-    if (s->at(0, 3) != t->at(0, 3))
+    if (s->timezone != t->timezone)
       add(FindingLevel::kWarning, "settings",
           fmt::format("default TimeZone differs: source {}, target {}: timestamptz values are "
                       "the same instants but print differently to clients that do not set it",
-                      s->at(0, 3), t->at(0, 3)),
-          fmt::format("ALTER DATABASE <db> SET TimeZone = '{}' on the target", s->at(0, 3)));
+                      s->timezone, t->timezone),
+          fmt::format("ALTER DATABASE <db> SET TimeZone = '{}' on the target", s->timezone));
     return {};
   }
 
@@ -256,10 +252,7 @@ class Checker {
     std::vector<std::string> keyless, unlogged;
     for (const auto& t : *list) {
       report_.table_bytes += t.bytes;
-      const bool identity_ok = !t.primary_key.empty()
-                                   ? t.replica_identity != 'n'
-                                   : (t.replica_identity == 'f' || t.replica_identity == 'i');
-      if (!identity_ok) keyless.push_back(t.display());
+      if (!t.has_replica_identity()) keyless.push_back(t.display());
       if (t.unlogged) unlogged.push_back(t.display());
     }
     if (!keyless.empty())

@@ -2,17 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "core/text.h"
+#include "pg/catalog.h"
 #include "pg/connection.h"
 
 namespace ferry::db {
 
 namespace {
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 // The scans end their subquery with OFFSET 0: without it the planner folds the
 // subquery into the aggregate and computes the row hash once per aggregate
@@ -23,10 +19,10 @@ constexpr const char* kAggregates =
 
 }  // namespace
 
-std::string RowSql::row_text() const { return "ROW(" + joined(columns) + ")::text"; }
+std::string RowSql::row_text() const { return "ROW(" + join(columns, ", ") + ")::text"; }
 
 std::string RowSql::key_text() const {
-  return key.size() == 1 ? key[0] + "::text" : "ROW(" + joined(key) + ")::text";
+  return key.size() == 1 ? key[0] + "::text" : "ROW(" + join(key, ", ") + ")::text";
 }
 
 std::string RowSql::bucket_scan(int64_t block_lo, int64_t block_hi) const {
@@ -43,9 +39,8 @@ std::string RowSql::bucket_scan(int64_t block_lo, int64_t block_hi) const {
       bucket = fmt::format("{} & {}", hash, mask);
       break;
   }
-  std::string where = fmt::format("ctid >= '({},0)'::tid", block_lo);
-  if (block_hi >= 0) where += fmt::format(" AND ctid < '({},0)'::tid", block_hi);
-  if (block_lo == 0 && block_hi < 0) where = "true";
+  const std::string where =
+      block_lo == 0 && block_hi < 0 ? "true" : pg::ctid_range(block_lo, block_hi);
   return fmt::format(
       "SELECT b, {} FROM (SELECT {} AS b, {} AS h FROM ONLY {} WHERE {} OFFSET 0) s GROUP BY b",
       kAggregates, bucket, hash, table, where);

@@ -64,16 +64,11 @@ UNION ALL
 SELECT 'c|' || n.nspname || '|' || coalesce(r.relname, t.typname) || '|' || k.conname, k.oid::text
   FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace
   LEFT JOIN pg_class r ON r.oid = k.conrelid LEFT JOIN pg_type t ON t.oid = k.contypid
-  WHERE true {1}
-UNION ALL
-SELECT 't|' || n.nspname || '|' || r.relname || '|' || g.tgname, g.oid::text FROM pg_trigger g
-  JOIN pg_class r ON r.oid = g.tgrelid JOIN pg_namespace n ON n.oid = r.relnamespace
-  WHERE NOT g.tgisinternal {2})";
-  auto on_source =
-      source.query(fmt::format(fmt::runtime(key_sql), "AND c.oid IN (" + list + ")",
-                               "AND k.oid IN (" + list + ")", "AND g.oid IN (" + list + ")"));
+  WHERE true {1})";
+  auto on_source = source.query(fmt::format(fmt::runtime(key_sql), "AND c.oid IN (" + list + ")",
+                                            "AND k.oid IN (" + list + ")"));
   if (!on_source) return tl::unexpected(on_source.error());
-  auto on_target = target.query(fmt::format(fmt::runtime(key_sql), "", "", ""));
+  auto on_target = target.query(fmt::format(fmt::runtime(key_sql), "", ""));
   if (!on_target) return tl::unexpected(on_target.error());
   std::set<std::string> target_keys;
   for (int i = 0; i < on_target->size(); ++i) target_keys.emplace(on_target->at(i, 0));
@@ -108,18 +103,47 @@ std::pair<std::string, std::string> entry_oid_and_type(const std::string& line) 
 }
 
 // pg_restore's plain script is meant for psql: pg_dump 15.14 and later frame
-// it with \restrict KEY / \unrestrict KEY (a guard against scripts injected
-// through object names), and large objects come wrapped in BEGIN/COMMIT.
-// ferry runs the SQL itself, inside its own transaction, so both go.
-std::string as_plain_sql(std::string sql) {
-  for (const char* line : {"\\restrict ", "\\unrestrict ", "BEGIN;\n", "COMMIT;\n"}) {
+// it with \restrict KEY and \unrestrict KEY (psql meta-commands guarding
+// against scripts injected through object names). ferry runs the SQL itself,
+// so exactly those two lines go; KEY is random, so no function body can
+// contain them.
+std::string without_restrict_lines(std::string sql) {
+  const auto first = sql.starts_with("\\restrict ") ? 0 : sql.find("\n\\restrict ");
+  if (first == std::string::npos) return sql;
+  const auto start = first == 0 ? 0 : first + 1;
+  const auto end = sql.find('\n', start);
+  const std::string key = sql.substr(start + 10, end - start - 10);
+  for (const std::string& line : {"\\restrict " + key + "\n", "\\unrestrict " + key + "\n"}) {
+    if (auto at = sql.find(line); at != std::string::npos) sql.erase(at, line.size());
+  }
+  return sql;
+}
+
+// The plain-text SQL pg_restore writes for the entries in `list_file`.
+Result<std::string> script_of(const std::string& file, const std::string& list_file,
+                              std::initializer_list<const char*> sections,
+                              const SchemaStepOptions& options) {
+  auto argv = restore_args(sections, options);
+  argv.push_back("--use-list=" + list_file);
+  argv.push_back("--file=-");
+  argv.push_back(file);
+  auto out = run_process({argv, {}});
+  if (!out) return tl::unexpected(out.error());
+  if (out->exit_status != 0)
+    return fail(ErrorCode::kIo, fmt::format("pg_restore of {} failed (exit {}):\n{}", file,
+                                            out->exit_status, tail_lines(out->err, 12)));
+  return without_restrict_lines(std::move(out->out));
+}
+
+// Large objects come wrapped in a BEGIN/COMMIT of their own, which would end
+// ferry's transaction early. pg_restore writes them as lines of their own.
+std::string without_transaction_lines(std::string sql) {
+  for (const std::string line : {"BEGIN;\n", "COMMIT;\n"}) {
     for (size_t at = 0; (at = sql.find(line, at)) != std::string::npos;) {
-      if (at != 0 && sql[at - 1] != '\n') {
+      if (at == 0 || sql[at - 1] == '\n')
+        sql.erase(at, line.size());
+      else
         ++at;
-        continue;
-      }
-      const auto end = sql.find('\n', at);
-      sql.erase(at, end == std::string::npos ? std::string::npos : end - at + 1);
     }
   }
   return sql;
@@ -200,16 +224,11 @@ Result<std::string> restore_script(const std::string& file, ScriptPart part,
   });
   if (!list) return tl::unexpected(list.error());
   if (list->empty()) return std::string();
-  auto argv = restore_args(sections_of(part), options);
-  argv.push_back("--use-list=" + *list);
-  argv.push_back("--file=-");
-  argv.push_back(file);
-  auto out = run_process({argv, {}});
-  if (!out) return tl::unexpected(out.error());
-  if (out->exit_status != 0)
-    return fail(ErrorCode::kIo, fmt::format("pg_restore of {} failed (exit {}):\n{}", file,
-                                            out->exit_status, tail_lines(out->err, 12)));
-  return as_plain_sql(std::move(out->out));
+  auto sql = script_of(file, *list, sections_of(part), options);
+  if (!sql) return sql;
+  const bool large_objects =
+      part == ScriptPart::kLargeObjects || part == ScriptPart::kLargeObjectsWithMetadata;
+  return large_objects ? without_transaction_lines(std::move(*sql)) : std::move(*sql);
 }
 
 Result<void> run_script_in_one_transaction(
@@ -220,7 +239,7 @@ Result<void> run_script_in_one_transaction(
   if (!conn) return tl::unexpected(conn.error());
   if (auto ok = conn->exec("BEGIN"); !ok) return ok;
   if (auto ok = conn->exec(sql); !ok) return ok;
-  auto xid = conn->query("SELECT pg_current_xact_id()");
+  auto xid = conn->query("SELECT txid_current()");
   if (!xid) return tl::unexpected(xid.error());
   if (auto ok = before_commit(std::string(xid->at(0, 0))); !ok) return ok;
   return conn->exec("COMMIT");
@@ -284,16 +303,9 @@ Result<std::vector<IndexStatement>> index_statements(pg::Connection& source, pg:
     return type == "INDEX" || type == "CONSTRAINT";
   });
   if (!list) return tl::unexpected(list.error());
-  auto argv = restore_args({"post-data"}, options);
-  argv.push_back("--use-list=" + *list);
-  argv.push_back("--file=-");
-  argv.push_back(file);
-  auto script = run_process({argv, {}});
+  auto script = script_of(file, *list, {"post-data"}, options);
   if (!script) return tl::unexpected(script.error());
-  if (script->exit_status != 0)
-    return fail(ErrorCode::kIo, fmt::format("pg_restore of {} failed (exit {}):\n{}", file,
-                                            script->exit_status, tail_lines(script->err, 12)));
-  auto chunks = split_entries(as_plain_sql(script->out), oids.size());
+  auto chunks = split_entries(*script, oids.size());
   if (!chunks) return tl::unexpected(chunks.error());
   std::string list_sql;
   for (const auto& o : oids) list_sql += (list_sql.empty() ? "" : ",") + o;

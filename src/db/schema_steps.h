@@ -24,9 +24,6 @@ namespace ferry::db {
 
 struct SchemaStepOptions {
   bool no_owner = false;  // --no-owner --no-acl: the target user owns everything
-  int jobs = 1;
-  // maintenance_work_mem for index builds ("256MB"); empty: the server's.
-  std::string maintenance_work_mem;
 };
 
 // pg_dump -Fc of everything but table data, at `snapshot`. The restores

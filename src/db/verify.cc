@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 
+#include "core/text.h"
 #include "db/verify_rows.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -52,15 +53,6 @@ SELECT 'sequence', n.nspname || '.' || c.relname, c.relname,
        format_type(s.seqtypid, NULL) || ' increment ' || s.seqincrement
 FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {0})";
-
-constexpr const char* kSettingsSql = R"(
-SELECT 'encoding', pg_encoding_to_char(encoding) FROM pg_database WHERE datname = current_database()
-UNION ALL SELECT 'collation (LC_COLLATE)', datcollate FROM pg_database WHERE datname = current_database()
-UNION ALL SELECT 'character type (LC_CTYPE)', datctype FROM pg_database WHERE datname = current_database()
-UNION ALL SELECT 'collation provider', CASE to_jsonb(d) ->> 'datlocprovider' WHEN 'i'
-  THEN 'ICU ' || (to_jsonb(d) ->> 'daticulocale') ELSE 'libc' END
-  FROM pg_database d WHERE datname = current_database()
-UNION ALL SELECT 'TimeZone', reset_val FROM pg_settings WHERE name = 'TimeZone')";
 
 using Entries = std::map<std::pair<std::string, std::string>, std::pair<std::string, std::string>>;
 
@@ -129,20 +121,25 @@ Result<VerifyReport> run_verify(const VerifyOptions& o) {
   if (!target) return tl::unexpected(target.error());
   VerifyReport report;
   if (o.settings) {
-    auto s = source->query(kSettingsSql);
-    auto t = target->query(kSettingsSql);
+    auto s = pg::database_settings(*source);
+    auto t = pg::database_settings(*target);
     if (!s) return tl::unexpected(s.error());
     if (!t) return tl::unexpected(t.error());
-    for (int i = 0; i < s->size() && i < t->size(); ++i)
-      if (s->at(i, 1) != t->at(i, 1))
-        report.settings.push_back({"setting", std::string(s->at(i, 0)), std::string(s->at(i, 1)),
-                                   std::string(t->at(i, 1))});
+    const std::pair<const char*, std::string pg::DatabaseSettings::*> fields[] = {
+        {"encoding", &pg::DatabaseSettings::encoding},
+        {"collation (LC_COLLATE)", &pg::DatabaseSettings::collate},
+        {"character type (LC_CTYPE)", &pg::DatabaseSettings::ctype},
+        {"collation provider", &pg::DatabaseSettings::provider},
+        {"TimeZone", &pg::DatabaseSettings::timezone}};
+    for (const auto& [name, field] : fields)
+      if ((*s).*field != (*t).*field)
+        report.settings.push_back({"setting", name, (*s).*field, (*t).*field});
   }
   // A table filter narrows the schema comparison to the selected tables.
   auto keep = [&](const std::string& name) {
     if (o.tables.empty()) return true;
     return std::any_of(o.tables.begin(), o.tables.end(), [&](const std::string& p) {
-      return table_matches(name, p) || table_matches(name, p + ".*");
+      return glob_match(name, p) || glob_match(name, p + ".*");
     });
   };
   if (o.schema) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/text.h"
 #include "db/row_checksums.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -95,7 +96,7 @@ class RowVerifier {
   bool selected(const std::string& name) const {
     if (o_.tables.empty()) return true;
     return std::any_of(o_.tables.begin(), o_.tables.end(),
-                       [&](const std::string& p) { return table_matches(name, p); });
+                       [&](const std::string& p) { return glob_match(name, p); });
   }
 
   Result<void> plan(pg::Connection& source, pg::Connection& target) {
@@ -191,6 +192,9 @@ class RowVerifier {
         std::clamp<int64_t>(std::max(job.source_pages, job.target_pages) / kPagesPerSlice, 1, 64));
     if (job.slices == 1 && o_.jobs > 1 && std::max(job.source_pages, job.target_pages) > 2048)
       job.slices = o_.jobs;
+    // Before PostgreSQL 14 a ctid range is no TID range scan: every slice
+    // would read the whole table.
+    if (source.server_version() < 140000 || target.server_version() < 140000) job.slices = 1;
     job.slices_left = job.slices;
     return job;
   }
@@ -451,27 +455,6 @@ class RowVerifier {
 };
 
 }  // namespace
-
-bool table_matches(const std::string& name, const std::string& pattern) {
-  // Iterative glob with backtracking to the last '*'.
-  size_t n = 0, p = 0, star = std::string::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && pattern[p] == name[n]) {
-      ++n;
-      ++p;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (star != std::string::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 Result<std::vector<TableVerdict>> verify_rows(const VerifyOptions& options, pg::Connection& source,
                                               pg::Connection& target) {

@@ -18,8 +18,4 @@ namespace ferry::db {
 Result<std::vector<TableVerdict>> verify_rows(const VerifyOptions& options, pg::Connection& source,
                                               pg::Connection& target);
 
-// Shell-style match of "schema.table" against a pattern where * is any run of
-// characters.
-bool table_matches(const std::string& name, const std::string& pattern);
-
 }  // namespace ferry::db

@@ -25,7 +25,6 @@ ORDER BY c.oid)";
 // databases: composite values and arrays of user-defined element types do.
 constexpr const char* kColumnsSql = R"(
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attgenerated <> '',
-       a.attnotnull,
        b.typtype NOT IN ('c', 'd', 'p') AND b.typsend <> 0 AND b.typreceive <> 0
          AND NOT (b.typcategory = 'A' AND b.typelem >= 16384)
 FROM pg_attribute a
@@ -65,6 +64,11 @@ bool Table::binary_copy_ok() const {
                      [](const Column& c) { return c.generated || c.binary_ok; });
 }
 
+bool Table::has_replica_identity() const {
+  if (!primary_key.empty()) return replica_identity != 'n';
+  return replica_identity == 'f' || replica_identity == 'i';
+}
+
 Result<std::vector<Table>> list_tables(Connection& conn) {
   auto tables = conn.query(fmt::format(kTablesSql, kUserSchemaFilter));
   if (!tables) return tl::unexpected(tables.error());
@@ -90,7 +94,7 @@ Result<std::vector<Table>> list_tables(Connection& conn) {
     if (it == index.end()) continue;  // an extension's table
     out[it->second].columns.push_back(Column{std::string(columns->at(r, 1)),
                                              std::string(columns->at(r, 2)), columns->bool_at(r, 3),
-                                             columns->bool_at(r, 4), columns->bool_at(r, 5)});
+                                             columns->bool_at(r, 4)});
   }
   auto keys = conn.query(fmt::format(kPrimaryKeysSql, kUserSchemaFilter));
   if (!keys) return tl::unexpected(keys.error());
@@ -128,6 +132,26 @@ Result<std::vector<Sequence>> list_sequences(Connection& conn) {
     s.is_called = values->bool_at(r, 2);
   }
   return out;
+}
+
+Result<DatabaseSettings> database_settings(Connection& conn) {
+  // to_jsonb reads the ICU columns of PostgreSQL 15 without failing on older servers.
+  auto r = conn.query(
+      "SELECT pg_encoding_to_char(encoding), datcollate, datctype, "
+      "CASE to_jsonb(d) ->> 'datlocprovider' WHEN 'i' THEN 'ICU ' || (to_jsonb(d) ->> "
+      "'daticulocale') ELSE 'libc' END, "
+      "(SELECT reset_val FROM pg_settings WHERE name = 'TimeZone') "
+      "FROM pg_database d WHERE datname = current_database()");
+  if (!r) return tl::unexpected(r.error());
+  return DatabaseSettings{std::string(r->at(0, 0)), std::string(r->at(0, 1)),
+                          std::string(r->at(0, 2)), std::string(r->at(0, 3)),
+                          std::string(r->at(0, 4))};
+}
+
+std::string ctid_range(int64_t block_lo, int64_t block_hi) {
+  std::string where = fmt::format("ctid >= '({},0)'::tid", block_lo);
+  if (block_hi >= 0) where += fmt::format(" AND ctid < '({},0)'::tid", block_hi);
+  return where;
 }
 
 }  // namespace ferry::pg

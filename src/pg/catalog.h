@@ -16,7 +16,6 @@ struct Column {
   std::string name;
   std::string type;        // format_type(): "numeric(10,2)", "\"Sales Data\".mood[]"
   bool generated = false;  // GENERATED ALWAYS AS (...) STORED: never copied
-  bool not_null = false;
   // The binary COPY format of this type carries no database-specific OIDs
   // (composites and arrays of user-defined types do), so binary is safe.
   bool binary_ok = true;
@@ -40,6 +39,9 @@ struct Table {
   // Quoted column list of the columns COPY moves (generated ones excluded).
   std::string copy_columns() const;
   bool binary_copy_ok() const;
+  // UPDATE and DELETE can be replicated: a primary key (unless identity is
+  // NOTHING), or REPLICA IDENTITY FULL or USING INDEX.
+  bool has_replica_identity() const;
 };
 
 // Every ordinary table and partition in user schemas, extension-owned ones
@@ -57,6 +59,20 @@ struct Sequence {
 };
 
 Result<std::vector<Sequence>> list_sequences(Connection& conn);
+
+// The database settings that change how text is stored, sorted and shown,
+// the same on both sides of a move or a cause of subtle differences.
+struct DatabaseSettings {
+  std::string encoding, collate, ctype;
+  std::string provider;  // "libc", or "ICU <locale>"
+  std::string timezone;  // the default, not this session's (ferry's is UTC)
+};
+
+Result<DatabaseSettings> database_settings(Connection& conn);
+
+// A ctid condition selecting heap blocks [block_lo, block_hi); block_hi < 0:
+// to the end. Since PostgreSQL 14 a TID range scan reads just those blocks.
+std::string ctid_range(int64_t block_lo, int64_t block_hi);
 
 // The schema names that ferry treats as user data (everything but the system's).
 constexpr const char* kUserSchemaFilter =

@@ -21,6 +21,35 @@ constexpr const char* kSessionSettings =
     "SET extra_float_digits = 3; SET bytea_output = 'hex'; SET client_encoding = 'UTF8';"
     "SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0";
 
+// Which statement failed, in a line: for a parse error in a script, the
+// statement around the reported position; otherwise the first line that is
+// not a comment or a session SET (scripts from pg_restore start with those).
+std::string statement_hint(const PGresult* r, std::string_view sql) {
+  size_t at = 0;
+  if (const char* position = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION)) {
+    // The position counts characters; walk UTF-8 to find its byte.
+    long chars = std::atol(position) - 1;
+    while (at < sql.size() && chars > 0) {
+      ++at;
+      while (at < sql.size() && (static_cast<unsigned char>(sql[at]) & 0xC0) == 0x80) ++at;
+      --chars;
+    }
+    const auto start = sql.rfind(";\n", at);
+    at = start == std::string_view::npos ? 0 : start + 2;
+  }
+  std::string line;
+  while (at < sql.size()) {
+    const auto end = std::min(sql.find('\n', at), sql.size());
+    line = std::string(sql.substr(at, end - at));
+    at = end + 1;
+    if (!line.empty() && !line.starts_with("--") && !line.starts_with("SET ") &&
+        !line.starts_with("SELECT pg_catalog.set_config"))
+      break;
+  }
+  if (line.size() > 160) line = line.substr(0, 157) + "...";
+  return line;
+}
+
 }  // namespace
 
 void Rows::Clear::operator()(PGresult* r) const { PQclear(r); }
@@ -104,10 +133,7 @@ Error Connection::error_from(const PGresult* r, std::string_view sql) const {
   if (const char* hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT))
     e.message += std::string(" hint: ") + hint;
   if (!e.sqlstate.empty()) e.message += " [SQLSTATE " + e.sqlstate + "]";
-  // The first line of the statement says which step failed without flooding the log.
-  std::string first(sql.substr(0, sql.find('\n')));
-  if (first.size() > 120) first = first.substr(0, 117) + "...";
-  return std::move(e).with_context(info_.redacted() + ": " + first);
+  return std::move(e).with_context(info_.redacted() + ": " + statement_hint(r, sql));
 }
 
 Result<Rows> Connection::check(PGresult* raw, std::string_view sql) {

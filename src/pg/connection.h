@@ -82,7 +82,6 @@ class Connection {
 
   int server_version() const;  // 150004 for 15.4
   const ConnInfo& info() const { return info_; }
-  PGconn* raw() const { return conn_.get(); }
 
  private:
   struct Finish {

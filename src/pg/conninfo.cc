@@ -64,9 +64,9 @@ Result<ConnInfo> parse_conninfo(const std::string& text, const std::string& what
     std::string m = message ? message : "out of memory";
     PQfreemem(message);
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-    return fail(ErrorCode::kInvalidInput,
-                what + ": not a valid PostgreSQL connection string or URI: " +
-                    without_secret(m, text));
+    return fail(
+        ErrorCode::kInvalidInput,
+        what + ": not a valid PostgreSQL connection string or URI: " + without_secret(m, text));
   }
   ConnInfo info;
   info.original = text;
@@ -95,7 +95,7 @@ std::string ConnInfo::redacted() const {
 std::string ConnInfo::without_password() const {
   std::string out;
   for (const auto& [key, value] : options) {
-    if (key == "password") continue;
+    if (key == "password" || key == "sslpassword") continue;  // secrets stay off command lines
     if (!out.empty()) out += ' ';
     out += key + "=" + conninfo_quote(value);
   }

@@ -12,9 +12,8 @@ Result<ExportedSnapshot> ExportedSnapshot::with_slot(const ConnInfo& source,
                                                      const std::string& slot_name, bool temporary) {
   auto conn = Connection::open(source, {"ferry snapshot", /*replication=*/true});
   if (!conn) return tl::unexpected(conn.error());
-  auto rows =
-      conn->query("CREATE_REPLICATION_SLOT " + quote_ident(slot_name) +
-                  (temporary ? " TEMPORARY" : "") + " LOGICAL pgoutput (SNAPSHOT 'export')");
+  auto rows = conn->query("CREATE_REPLICATION_SLOT " + quote_ident(slot_name) +
+                          (temporary ? " TEMPORARY" : "") + " LOGICAL pgoutput EXPORT_SNAPSHOT");
   if (!rows)
     return tl::unexpected(std::move(rows.error()).with_context("creating slot " + slot_name));
   ExportedSnapshot s;

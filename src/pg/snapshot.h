@@ -15,7 +15,8 @@ class Connection;
 
 class ExportedSnapshot {
  public:
-  // CREATE_REPLICATION_SLOT ... LOGICAL pgoutput (SNAPSHOT 'export') on a
+  // CREATE_REPLICATION_SLOT ... LOGICAL pgoutput EXPORT_SNAPSHOT (the form
+  // every server since PostgreSQL 10 accepts) on a
   // walsender connection: the slot's start position and the snapshot are the
   // same instant, so copy + stream has no gap and no overlap. A temporary slot
   // disappears with the connection (used to get a fresh consistent point).

@@ -1,22 +1,9 @@
-#include "db/verify_rows.h"
+#include "db/row_checksums.h"
 
 #include <gtest/gtest.h>
 
-#include "db/row_checksums.h"
-
 namespace ferry::db {
 namespace {
-
-TEST(TableMatches, StarMatchesAnyRunIncludingDotsAndNothing) {
-  EXPECT_TRUE(table_matches("public.orders", "public.orders"));
-  EXPECT_TRUE(table_matches("public.orders", "public.*"));
-  EXPECT_TRUE(table_matches("sales.order_items", "sales.order*"));
-  EXPECT_TRUE(table_matches("Sales Data.order.items", "*.order.items"));
-  EXPECT_TRUE(table_matches("public.t", "*"));
-  EXPECT_FALSE(table_matches("public.orders", "public.order"));
-  EXPECT_FALSE(table_matches("audit.orders", "public.*"));
-  EXPECT_FALSE(table_matches("public.orders", "*.users"));
-}
 
 TEST(BucketSum, AddingIsOrderIndependentAndSeesDuplicates) {
   BucketSum a{1, 5, 7, 0x0f}, b{1, -3, 2, 0xf0};
