@@ -184,6 +184,31 @@ TEST_F(CloneTest, NoSlotCreatesNothingOnTheSource) {
   expect_equal();
 }
 
+// Large values are written with lz4 unless the target's default is asked for;
+// either way the values are the same.
+TEST_F(CloneTest, LargeValuesAreLz4CompressedUnlessTheServerDefaultIsAskedFor) {
+  make_source();
+  make_target();
+  const std::string compression =
+      "SELECT string_agg(DISTINCT pg_column_compression(body), ',') FROM public.wide_toast";
+  // The fixture's values are stored uncompressed or with pglz on the source.
+  EXPECT_NE(psql(source(), compression), "lz4");
+  Outcome r = clone({"--no-slot"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(parse_json(r.out), "toast_compression"), "lz4");
+  EXPECT_EQ(psql(target(), compression), "lz4");
+  expect_equal();
+
+  psql(target_server_, "DROP DATABASE " + name_);
+  make_target();
+  fs::remove_all(dir_);
+  r = clone({"--no-slot", "--toast-compression", "server"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(field(parse_json(r.out), "toast_compression"), "pglz");
+  EXPECT_NE(psql(target(), compression), "lz4");
+  expect_equal();
+}
+
 // ---------------------------------------------------------------- kill -9 and --resume
 
 struct KillPlan {

@@ -76,6 +76,8 @@ class Cloner {
     if (auto ok = journal_->set("schema", schema_by_ferry_ ? "ferry" : "existing"); !ok)
       return tl::unexpected(ok.error());
 
+    if (auto ok = choose_toast_compression(*target); !ok) return tl::unexpected(ok.error());
+
     // 2-4. Schema and data at one consistent point, held only as long as needed.
     const std::string dump_file = (std::filesystem::path(o_.dir) / "schema.dump").string();
     if (auto ok = copy_at_snapshot(*source, *target, dump_file); !ok)
@@ -198,6 +200,25 @@ class Cloner {
         o_.target, std::move(statements),
         IndexBuilderOptions{o_.index_jobs, o_.maintenance_work_mem, o_.analyze});
     return {};
+  }
+
+  // lz4 when asked for and the target has it (PostgreSQL 14 built with lz4),
+  // set on every connection that writes rows.
+  Result<void> choose_toast_compression(pg::Connection& target) {
+    auto r = target.query(
+        "SELECT 'lz4' = ANY(enumvals), setting FROM pg_settings "
+        "WHERE name = 'default_toast_compression'");
+    if (!r) return tl::unexpected(r.error());
+    auto& chosen = outcome_.summary.toast_compression;
+    if (r->size() == 0) {
+      chosen = "pglz";  // before PostgreSQL 14: the only method
+      return {};
+    }
+    const bool lz4 = o_.lz4_toast && r->bool_at(0, 0);
+    chosen = lz4 ? "lz4" : std::string(r->at(0, 1));
+    if (!lz4) return {};
+    toast_setting_ = "SET default_toast_compression = 'lz4'";
+    return target.exec(toast_setting_);
   }
 
   // A schema the user created may carry foreign keys and triggers; replica
@@ -364,6 +385,9 @@ class Cloner {
       auto target = pg::Connection::open(o_.target, {"ferry clone worker"});
       if (!target) return fail_with(target.error());
       if (!schema_by_ferry_) disable_triggers(*target);
+      if (!toast_setting_.empty()) {
+        if (auto ok = target->exec(toast_setting_); !ok) return fail_with(ok.error());
+      }
       while (true) {
         const PartRecord* part = nullptr;
         {
@@ -533,6 +557,7 @@ class Cloner {
   const CloneOptions& o_;
   CloneJournal* journal_ = nullptr;
   bool schema_by_ferry_ = true;
+  std::string toast_setting_;                // SET for connections that write rows, or ""
   std::map<std::string, pg::Table> tables_;  // by schema.name, at the snapshot
   std::unique_ptr<IndexBuilder> builder_;    // indexes and ANALYZE, overlapping the copy
   CloneOutcome outcome_;

@@ -1,8 +1,8 @@
 // `ferry db clone`: copies a live PostgreSQL database to another server at one
 // consistent snapshot: schema (pg_dump/pg_restore), then data (parallel
-// COPY streams, largest tables first, big tables split by ctid ranges), then
-// indexes, constraints and triggers in parallel, sequences, large objects,
-// materialized views. Journaled in WORKDIR so --resume finishes an
+// COPY streams, largest tables first, big tables split by ctid ranges) with
+// each table's indexes built as soon as it is in, sequences, large objects,
+// then foreign keys and triggers, materialized views. Journaled in WORKDIR so --resume finishes an
 // interrupted clone. With a replication slot created at the same snapshot,
 // `ferry db follow` continues exactly where the copy ends.
 #pragma once
@@ -21,7 +21,7 @@ struct CloneOptions {
   pg::ConnInfo source, target;
   std::string dir;     // journal and schema dump
   int jobs = 4;        // parallel COPY streams
-  int index_jobs = 4;  // parallel pg_restore jobs for post-data
+  int index_jobs = 4;  // parallel index builds (and ANALYZEs)
   bool resume = false;
   bool slot = true;  // create the slot (and publication) for follow
   std::string slot_name = "ferry";
@@ -31,7 +31,11 @@ struct CloneOptions {
   bool analyze = true;
   // Split tables larger than this into parts; 0: automatic_split_bytes().
   int64_t split_bytes = 0;
-  std::string maintenance_work_mem = "256MB";  // per index job, for the post-data step
+  std::string maintenance_work_mem = "256MB";  // per index build
+  // Large values (TOAST) are compressed with lz4 on the target when it has
+  // lz4: several times cheaper to write (and read) than pglz, the same values.
+  // false: the target's default_toast_compression.
+  bool lz4_toast = true;
   bool live_progress = false;                  // a terminal: redraw worker lines
 };
 
@@ -51,6 +55,7 @@ struct CloneSummary {
   std::string snapshot_lsn, slot_name, publication;  // slot empty with --no-slot
   std::vector<std::string> publication_skipped;      // tables without replica identity
   int64_t sequences = 0, large_objects = 0, materialized_views = 0;
+  std::string toast_compression;  // what large values were written with on the target
   bool resumed = false;
 };
 

@@ -40,6 +40,11 @@ std::string render_clone_summary_text(const CloneSummary& s) {
       fmt::format(" total {:.2f} s{}\n", s.total_seconds, s.resumed ? " (this run, resumed)" : "");
   out += fmt::format("sequences set: {}, large objects: {}, materialized views refreshed: {}\n",
                      s.sequences, s.large_objects, s.materialized_views);
+  if (!s.toast_compression.empty())
+    out += fmt::format(
+        "large values (TOAST) written with {} compression on the target{}\n", s.toast_compression,
+        s.toast_compression == "lz4" ? " (--toast-compression server keeps the target's default)"
+                                     : "");
   if (!s.slot_name.empty()) {
     out += fmt::format(
         "created on the source: publication '{}' and replication slot '{}' starting at {}; "
@@ -68,6 +73,7 @@ std::string render_clone_summary_json(const CloneSummary& s) {
   w.field("sequences", s.sequences);
   w.field("large_objects", s.large_objects);
   w.field("materialized_views", s.materialized_views);
+  w.field("toast_compression", s.toast_compression);
   w.key("steps").begin_object();
   for (const auto& [name, secs] : s.steps) w.field(name, secs);
   w.end_object();
