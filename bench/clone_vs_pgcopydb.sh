@@ -26,36 +26,21 @@
 #
 # usage: bench/clone_vs_pgcopydb.sh [SCALE_GB=1] [JOBS=2] [ROUNDS=1]
 #        FERRY_BIN=path/to/ferry bench/clone_vs_pgcopydb.sh ...   (default build/ferry)
+#        FERRY_CLONE_ARGS="--toast-compression server" bench/clone_vs_pgcopydb.sh ...
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repo=$PWD
+name=clone-bench
+source "$(dirname "$0")/lib.sh"
 scale_gb=${1:-1}
 jobs=${2:-2}
 rounds=${3:-1}
-ferry_built=${FERRY_BIN:-$repo/build/ferry}
-[[ -x $ferry_built ]] || { echo "clone_vs_pgcopydb: $ferry_built is not built (make build)" >&2; exit 2; }
+# Extra `ferry db clone` options, e.g. FERRY_CLONE_ARGS="--toast-compression server".
+read -r -a ferry_args <<<"${FERRY_CLONE_ARGS:-}"
 command -v pgcopydb >/dev/null || scripts/setup
 [[ $(id -u) -ne 0 ]] || id postgres >/dev/null 2>&1 || { echo "clone_vs_pgcopydb: running as root needs an OS user postgres" >&2; exit 2; }
-
-work=$(mktemp -d /tmp/ferry-clone-bench.XXXXXX)
-chmod 755 "$work" # the servers and pgcopydb run as user postgres
-cleanup() {
-  "$repo/scripts/pg-throwaway" stop "$work/src" >/dev/null 2>&1 || true
-  "$repo/scripts/pg-throwaway" stop "$work/tgt" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# A private copy, so a rebuild during the run cannot swap the binary between rounds.
-ferry=$work/ferry
-cp "$ferry_built" "$ferry"
 
 as_postgres() {  # pgcopydb must not run as root
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
-psql_() { local db=$1; shift; PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc; }
 
 src_server=$("$repo/scripts/pg-throwaway" start "$work/src" 2>/dev/null)
 tgt_server=$("$repo/scripts/pg-throwaway" start "$work/tgt" 2>/dev/null)
@@ -118,10 +103,9 @@ run_ferry() {
   mkdir -p "$out"
   t=$(now)
   if "$ferry" db clone --source "$src" --target "$tgt" --dir "$out/dir" --no-slot \
-    --jobs "$jobs" --index-jobs "$jobs" --format json >"$out/summary.json" 2>"$out/log"; then
+    --jobs "$jobs" --index-jobs "$jobs" "${ferry_args[@]}" --format json >"$out/summary.json" 2>"$out/log"; then
     secs[ferry,$r]=$(elapsed "$t")
     secs[ferry_data,$r]=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["steps"]["data"])' "$out/summary.json")
-    secs[ferry_noanalyze,$r]=$(python3 -c 'import json,sys; print(float(sys.argv[2]) - json.load(open(sys.argv[1]))["steps"].get("analyze", 0))' "$out/summary.json" "${secs[ferry,$r]}")
     notes[ferry_steps,$r]=$(python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -230,7 +214,7 @@ for ((r = 1; r <= rounds; r++)); do
   echo
 done
 declare -A med
-for key in ferry pgcopydb dump pg_dump pg_restore pipe ferry_data ferry_noanalyze; do
+for key in ferry pgcopydb dump pg_dump pg_restore pipe ferry_data; do
   # shellcheck disable=SC2046 # one word per round
   med[$key]=$(median $(col "$key"))
 done
@@ -263,6 +247,7 @@ printf '%-36s %6s   %s\n' "ferry / pgcopydb" "$(ratio "${med[ferry]}" "${med[pgc
 printf '%-36s %6s   %s\n' "ferry / (pg_dump + pg_restore)" "$(ratio "${med[ferry]}" "${med[dump]}")" "< 1"
 printf '%-36s %6s   %s\n' "ferry data rate / pipe data rate" "$rate_ratio" ">= 0.9"
 echo "(context: pgcopydb runs VACUUM ANALYZE and ferry ANALYZE on the target, pg_restore neither;"
-echo " ferry less its analyze step / (pg_dump + pg_restore): $(ratio "${med[ferry_noanalyze]}" "${med[dump]}"))"
+echo " ferry options: ${FERRY_CLONE_ARGS:-defaults}; the pipe and the other tools use the target's"
+echo " default TOAST compression, ferry lz4 unless --toast-compression server)"
 echo "load average at end:$(uptime | sed 's/.*load average://')"
 ((failures == 0)) || { echo "$failures run(s) FAILED (see above)" >&2; exit 1; }

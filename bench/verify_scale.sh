@@ -19,30 +19,11 @@
 # usage: bench/verify_scale.sh [ROWS=5000000] [JOBS=2]
 #        FERRY_BIN=path/to/ferry RUNS=5 bench/verify_scale.sh ...
 set -euo pipefail
-cd "$(dirname "$0")/.."
-repo=$PWD
+name=verify-bench
+source "$(dirname "$0")/lib.sh"
 rows=${1:-5000000}
 jobs=${2:-2}
 runs=${RUNS:-3}
-ferry_built=${FERRY_BIN:-$repo/build/ferry}
-[[ -x $ferry_built ]] || { echo "verify_scale: $ferry_built is not built (make build)" >&2; exit 2; }
-
-work=$(mktemp -d /tmp/ferry-verify-bench.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-  "$repo/scripts/pg-throwaway" stop "$work/src" >/dev/null 2>&1 || true
-  "$repo/scripts/pg-throwaway" stop "$work/tgt" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# A private copy, so a rebuild during the run cannot swap the binary.
-ferry=$work/ferry
-cp "$ferry_built" "$ferry"
-
-psql_() { local db=$1; shift; PGOPTIONS="-c client_min_messages=warning" psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
-now() { date +%s.%N; }
-elapsed() { echo "$(now) - $1" | bc; }
 
 src=$("$repo/scripts/pg-throwaway" start "$work/src" 2>/dev/null)
 tgt=$("$repo/scripts/pg-throwaway" start "$work/tgt" 2>/dev/null)

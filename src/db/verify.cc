@@ -107,6 +107,13 @@ Result<void> compare_sequences(pg::Connection& source, pg::Connection& target,
 
 }  // namespace
 
+bool VerifyOptions::selects(const std::string& name) const {
+  if (tables.empty()) return true;
+  return std::any_of(tables.begin(), tables.end(), [&](const std::string& p) {
+    return glob_match(name, p) || glob_match(name, p + ".*");
+  });
+}
+
 bool VerifyReport::ok() const {
   return std::all_of(tables.begin(), tables.end(), [](const auto& t) { return t.equal(); }) &&
          std::all_of(sequences.begin(), sequences.end(), [](const auto& s) { return s.ok(); }) &&
@@ -135,20 +142,13 @@ Result<VerifyReport> run_verify(const VerifyOptions& o) {
       if ((*s).*field != (*t).*field)
         report.settings.push_back({"setting", name, (*s).*field, (*t).*field});
   }
-  // A table filter narrows the schema comparison to the selected tables.
-  auto keep = [&](const std::string& name) {
-    if (o.tables.empty()) return true;
-    return std::any_of(o.tables.begin(), o.tables.end(), [&](const std::string& p) {
-      return glob_match(name, p) || glob_match(name, p + ".*");
-    });
-  };
   if (o.schema) {
     const std::string sql = fmt::format(fmt::runtime(kSchemaSql), pg::kUserSchemaFilter);
     auto s = read_entries(*source, sql);
     auto t = read_entries(*target, sql);
     if (!s) return tl::unexpected(s.error());
     if (!t) return tl::unexpected(t.error());
-    report.schema = differences(*s, *t, keep);
+    report.schema = differences(*s, *t, [&](const std::string& name) { return o.selects(name); });
   }
   if (o.sequences && o.tables.empty()) {
     if (auto ok = compare_sequences(*source, *target, report); !ok)

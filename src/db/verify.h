@@ -23,6 +23,10 @@ struct VerifyOptions {
   int64_t rows_per_bucket = 10000;  // first-pass checksum granularity
   size_t max_rows_reported = 50;    // per table; counts stay exact
   bool rows = true, sequences = true, schema = true, settings = true;
+
+  // Whether `name` ("schema.table", or "schema.table.column" and the like for
+  // what belongs to a table) is among --tables.
+  bool selects(const std::string& name) const;
 };
 
 struct RowDifference {

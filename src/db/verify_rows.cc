@@ -11,7 +11,6 @@
 #include <optional>
 #include <thread>
 
-#include "core/text.h"
 #include "db/row_checksums.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -93,12 +92,6 @@ class RowVerifier {
   }
 
  private:
-  bool selected(const std::string& name) const {
-    if (o_.tables.empty()) return true;
-    return std::any_of(o_.tables.begin(), o_.tables.end(),
-                       [&](const std::string& p) { return glob_match(name, p); });
-  }
-
   Result<void> plan(pg::Connection& source, pg::Connection& target) {
     auto s = pg::list_tables(source);
     if (!s) return tl::unexpected(s.error());
@@ -108,7 +101,7 @@ class RowVerifier {
     for (const auto& table : *t) on_target[table.display()] = &table;
     std::map<std::string, bool> seen;
     for (const auto& st : *s) {
-      if (!selected(st.display())) continue;
+      if (!o_.selects(st.display())) continue;
       seen[st.display()] = true;
       auto it = on_target.find(st.display());
       if (it == on_target.end()) {
@@ -123,7 +116,7 @@ class RowVerifier {
       jobs_.push_back(std::move(*job));
     }
     for (const auto& tt : *t) {
-      if (!selected(tt.display()) || seen.count(tt.display())) continue;
+      if (!o_.selects(tt.display()) || seen.count(tt.display())) continue;
       TableVerdict v;
       v.table = tt.display();
       v.problem = "exists only on the target";
