@@ -85,7 +85,9 @@ Result<ConnInfo> parse_conninfo(const std::string& text, const std::string& what
 
 std::string ConnInfo::redacted() const {
   std::string out = "postgres://";
-  if (!user.empty()) out += user + (has_password ? ":***@" : "@");
+  // A password is shown as masked even without a user name, so a reader
+  // knows one was given.
+  if (!user.empty() || has_password) out += user + (has_password ? ":***@" : "@");
   out += host.empty() ? "localhost" : host;
   if (!port.empty()) out += ":" + port;
   out += "/" + dbname;
