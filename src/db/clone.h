@@ -56,6 +56,9 @@ struct CloneSummary {
   std::vector<std::string> publication_skipped;      // tables without replica identity
   int64_t sequences = 0, large_objects = 0, materialized_views = 0;
   std::string toast_compression;  // what large values were written with on the target
+  // VALIDATE statements still to run: foreign keys whose rows, copied at
+  // different instants after a resume, do not agree yet.
+  std::vector<std::string> foreign_keys_not_valid;
   bool resumed = false;
 };
 

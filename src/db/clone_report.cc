@@ -40,6 +40,11 @@ std::string render_clone_summary_text(const CloneSummary& s) {
       fmt::format(" total {:.2f} s{}\n", s.total_seconds, s.resumed ? " (this run, resumed)" : "");
   out += fmt::format("sequences set: {}, large objects: {}, materialized views refreshed: {}\n",
                      s.sequences, s.large_objects, s.materialized_views);
+  if (!s.foreign_keys_not_valid.empty())
+    out += fmt::format(
+        "foreign keys left NOT VALID (their tables were copied at different instants); run once "
+        "`ferry db follow` has caught up:\n  {};\n",
+        fmt::join(s.foreign_keys_not_valid, ";\n  "));
   if (!s.toast_compression.empty())
     out += fmt::format(
         "large values (TOAST) written with {} compression on the target{}\n", s.toast_compression,
@@ -74,6 +79,7 @@ std::string render_clone_summary_json(const CloneSummary& s) {
   w.field("large_objects", s.large_objects);
   w.field("materialized_views", s.materialized_views);
   w.field("toast_compression", s.toast_compression);
+  w.field("foreign_keys_not_valid", s.foreign_keys_not_valid);
   w.key("steps").begin_object();
   for (const auto& [name, secs] : s.steps) w.field(name, secs);
   w.end_object();

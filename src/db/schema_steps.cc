@@ -231,6 +231,30 @@ Result<std::string> restore_script(const std::string& file, ScriptPart part,
   return large_objects ? without_transaction_lines(std::move(*sql)) : std::move(*sql);
 }
 
+std::vector<std::string> add_foreign_keys_not_valid(std::string& sql) {
+  // pg_dump writes each key as
+  //   ALTER TABLE ONLY "s"."t"
+  //       ADD CONSTRAINT "name" FOREIGN KEY (...) REFERENCES ...;
+  constexpr std::string_view kAlter = "ALTER TABLE ONLY ", kAdd = "\n    ADD CONSTRAINT ",
+                             kForeignKey = " FOREIGN KEY ";
+  std::vector<std::string> validations;
+  for (size_t at = 0; (at = sql.find(kAlter, at)) != std::string::npos; ++at) {
+    if (at != 0 && sql[at - 1] != '\n') continue;
+    const auto table_end = sql.find('\n', at);
+    if (table_end == std::string::npos || sql.compare(table_end, kAdd.size(), kAdd) != 0) continue;
+    const auto name_start = table_end + kAdd.size();
+    const auto end = sql.find(";\n", name_start);
+    const auto key = sql.find(kForeignKey, name_start);
+    if (end == std::string::npos || key == std::string::npos || key > end) continue;
+    if (sql.compare(end - 10, 10, " NOT VALID") == 0) continue;
+    const std::string table = sql.substr(at + kAlter.size(), table_end - at - kAlter.size());
+    const std::string name = sql.substr(name_start, key - name_start);
+    sql.insert(end, " NOT VALID");
+    validations.push_back("ALTER TABLE ONLY " + table + " VALIDATE CONSTRAINT " + name);
+  }
+  return validations;
+}
+
 Result<void> run_script_in_one_transaction(
     const pg::ConnInfo& target, const std::string& sql,
     const std::function<Result<void>(const std::string& xid)>& before_commit) {

@@ -44,6 +44,15 @@ enum class ScriptPart {
 Result<std::string> restore_script(const std::string& file, ScriptPart part,
                                    const SchemaStepOptions& options);
 
+// Rewrites the script's foreign keys on plain tables to be added NOT VALID
+// and returns, for each, the ALTER TABLE ... VALIDATE CONSTRAINT to run later.
+// For a clone whose tables were copied at different instants (a resume while
+// the source was written): a referencing row may already be there while the
+// row it points at arrives only with `ferry db follow`. Keys pg_dump already
+// marks NOT VALID, and keys on partitioned tables (which cannot be NOT
+// VALID), are left as they are.
+std::vector<std::string> add_foreign_keys_not_valid(std::string& sql);
+
 // Runs `sql` on a new target connection in one transaction; `before_commit`
 // gets the transaction id once everything ran and before COMMIT.
 Result<void> run_script_in_one_transaction(
