@@ -395,7 +395,8 @@ class Cloner {
         const PartRecord* part = nullptr;
         {
           std::lock_guard lock(mutex);
-          if (first_error || next == todo.size()) return;
+          // A failed index build fails the clone: copying on would only delay saying so.
+          if (first_error || next == todo.size() || (builder_ && builder_->failed())) return;
           part = &todo[next++];
         }
         const pg::Table& table = tables_.at(part->schema + "." + part->name);

@@ -36,7 +36,7 @@ struct CloneOptions {
   // lz4: several times cheaper to write (and read) than pglz, the same values.
   // false: the target's default_toast_compression.
   bool lz4_toast = true;
-  bool live_progress = false;                  // a terminal: redraw worker lines
+  bool live_progress = false;  // a terminal: redraw worker lines
 };
 
 struct TableCopySummary {

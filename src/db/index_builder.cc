@@ -60,6 +60,11 @@ Result<void> IndexBuilder::finish(const std::vector<std::pair<std::string, std::
   return {};
 }
 
+bool IndexBuilder::failed() {
+  std::lock_guard lock(mutex_);
+  return error_.has_value();
+}
+
 void IndexBuilder::work() {
   auto conn = pg::Connection::open(target_, {"ferry clone indexes"});
   if (conn && !options_.maintenance_work_mem.empty())

@@ -42,6 +42,8 @@ class IndexBuilder {
   // statements of tables that hold no data themselves (partitioned parents),
   // and returns the first failure.
   Result<void> finish(const std::vector<std::pair<std::string, std::string>>& tables);
+  // A build failed already (finish() will return why).
+  bool failed();
 
  private:
   struct Task {

@@ -76,6 +76,8 @@ Result<PartCopyResult> copy_part(
       return tl::unexpected(ok.error());
     result.bytes += static_cast<int64_t>(chunk->size);
     counters.bytes.fetch_add(static_cast<int64_t>(chunk->size), std::memory_order_relaxed);
+    // The server sends one CopyData message per row, so chunks count rows
+    // (the exact count comes from the target's COPY tag at the end).
     counters.rows.fetch_add(1, std::memory_order_relaxed);
   }
   auto rows = target.end_copy_in();
