@@ -77,8 +77,12 @@ Result<PartCopyResult> copy_part(
     result.bytes += static_cast<int64_t>(chunk->size);
     counters.bytes.fetch_add(static_cast<int64_t>(chunk->size), std::memory_order_relaxed);
     // The server sends one CopyData message per row, so chunks count rows
-    // (the exact count comes from the target's COPY tag at the end).
-    counters.rows.fetch_add(1, std::memory_order_relaxed);
+    // (the exact count comes from the target's COPY tag at the end); binary
+    // COPY ends with a message of its own, the 16-bit -1 trailer.
+    const bool trailer = chunk->size == 2 &&
+                         static_cast<unsigned char>(chunk->data.get()[0]) == 0xFF &&
+                         static_cast<unsigned char>(chunk->data.get()[1]) == 0xFF;
+    if (!trailer) counters.rows.fetch_add(1, std::memory_order_relaxed);
   }
   auto rows = target.end_copy_in();
   if (!rows) return tl::unexpected(rows.error());
