@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each (default 20), seeded with the
-# example inventories, the shipped rules and catalog, and a few connection strings. Builds the `fuzz`
+# example inventories, the shipped rules and catalog, a few connection strings
+# and pgoutput messages. Builds the `fuzz`
 # preset first. A crash leaves its reproducer in build-fuzz/findings/.
 #
 # usage: fuzz/run.sh [SECONDS] [SEED]
@@ -12,16 +13,21 @@ seconds=${1:-20}
 seed_flag=()
 [[ -n ${2:-} ]] && seed_flag=(-seed="$2")
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target inventory_fuzz config_fuzz conninfo_fuzz
+cmake --build --preset fuzz --target inventory_fuzz config_fuzz conninfo_fuzz pgoutput_fuzz
 mkdir -p build-fuzz/findings build-fuzz/corpus/inventory build-fuzz/corpus/config \
-  build-fuzz/corpus/conninfo
+  build-fuzz/corpus/conninfo build-fuzz/corpus/pgoutput
 cp examples/* build-fuzz/corpus/inventory/
 cp data/*.yaml build-fuzz/corpus/config/
 seeds=("postgresql://app:s3cret@db1.example:5432/shop?sslmode=require"
   "host=10.0.0.5 port=5433 dbname='my db' user=app password='p w'"
   "postgres://u:hunter%zz2@[::1/x" "postgresql:///db?host=/tmp&password=x")
 for i in "${!seeds[@]}"; do printf '%s' "${seeds[$i]}" >"build-fuzz/corpus/conninfo/seed$i"; done
-for target in inventory config conninfo; do
+# pgoutput: a Relation, an Insert and an Update as a server writes them.
+printf 'R\0\0\x40\x10public\0t\0d\0\x02\x01id\0\0\0\0\x17\xff\xff\xff\xff\0note\0\0\0\0\x19\xff\xff\xff\xff' \
+  >build-fuzz/corpus/pgoutput/relation
+printf 'I\0\0\x40\x10N\0\x02t\0\0\0\x017n' >build-fuzz/corpus/pgoutput/insert
+printf 'U\0\0\x40\x10K\0\x02t\0\0\0\x017nN\0\x02t\0\0\0\x018u' >build-fuzz/corpus/pgoutput/update
+for target in inventory config conninfo pgoutput; do
   echo "fuzz: ${target}_fuzz for ${seconds}s"
   build-fuzz/fuzz/${target}_fuzz "${seed_flag[@]}" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -artifact_prefix=build-fuzz/findings/ -print_final_stats=1 \
