@@ -1,9 +1,12 @@
-// ferry's pgoutput decoder on what a real PostgreSQL 15 server sends: changes
-// made on the fixture are read back from a pgoutput slot with
-// pg_logical_slot_get_binary_changes() and decoded message by message.
+// ferry's pgoutput decoder and replication stream on what a real PostgreSQL
+// 15 server sends: changes made on the fixture are read back from a pgoutput
+// slot, through pg_logical_slot_get_binary_changes() and through the
+// walsender protocol, and decoded message by message.
 #include <map>
 
+#include "pg/conninfo.h"
 #include "pg/pgoutput.h"
+#include "pg/replication_stream.h"
 #include "pg_harness.h"
 
 namespace {
@@ -93,6 +96,90 @@ TEST_F(PgOutputTest, DecodesWhatTheServerSends) {
   EXPECT_EQ(begins, 5);
   EXPECT_EQ(commits, 5);
   psql(db, "DROP PUBLICATION p_" + name_);
+}
+
+// Streams transactions until `commits` of them are in; returns every message.
+std::vector<PgOutputMessage> read_transactions(ReplicationStream& stream, int commits) {
+  std::vector<PgOutputMessage> out;
+  for (int waited = 0; commits > 0 && waited < 100;) {
+    auto frame = stream.next(100);
+    EXPECT_TRUE(frame) << frame.error().to_string();
+    if (!frame) break;
+    if (!*frame) {
+      ++waited;
+      continue;
+    }
+    auto m = decode_pgoutput((*frame)->payload);
+    EXPECT_TRUE(m) << m.error().to_string();
+    if (!m) break;
+    if (std::holds_alternative<CommitMessage>(*m)) --commits;
+    out.push_back(std::move(*m));
+  }
+  EXPECT_EQ(commits, 0) << "transactions did not arrive within 10 s";
+  return out;
+}
+
+const CommitMessage* last_commit(const std::vector<PgOutputMessage>& messages) {
+  const CommitMessage* c = nullptr;
+  for (const auto& m : messages)
+    if (const auto* x = std::get_if<CommitMessage>(&m)) c = x;
+  return c;
+}
+
+// The slot releases exactly what the receiver confirms: after confirming the
+// first of two transactions and reconnecting, only the second comes again.
+TEST_F(PgOutputTest, StreamResumesAfterWhatWasConfirmed) {
+  make_source();
+  const std::string db = source();
+  psql(db, "CREATE PUBLICATION p_" + name_ + " FOR TABLE public.empty_table");
+  psql(db, "SELECT pg_create_logical_replication_slot('" + slot_ + "', 'pgoutput')");
+  psql(db, "INSERT INTO public.empty_table (note) VALUES ('first')");
+  psql(db, "INSERT INTO public.empty_table (note) VALUES ('second')");
+  auto info = parse_conninfo(db, "--source");
+  ASSERT_TRUE(info);
+  Lsn first_end = 0;
+  {
+    auto stream = ReplicationStream::start(*info, slot_, "p_" + name_);
+    ASSERT_TRUE(stream) << stream.error().to_string();
+    const auto first = read_transactions(*stream, 1);
+    const auto* commit = last_commit(first);
+    ASSERT_TRUE(commit);
+    first_end = commit->end_lsn;
+    bool saw_first = false;
+    for (const auto& m : first)
+      if (const auto* i = std::get_if<InsertMessage>(&m))
+        saw_first = i->new_tuple[1].text == "first";
+    EXPECT_TRUE(saw_first);
+    ASSERT_TRUE(stream->confirm(first_end));
+    EXPECT_GE(stream->server_end(), first_end);
+  }
+  // The walsender records the confirmation when the stream closes.
+  std::string confirmed;
+  for (int i = 0; i < 50; ++i) {
+    confirmed =
+        psql(db, "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '" +
+                     slot_ + "' AND NOT active");
+    if (!confirmed.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(confirmed, lsn_text(first_end));
+  auto again = ReplicationStream::start(*info, slot_, "p_" + name_);
+  ASSERT_TRUE(again) << again.error().to_string();
+  const auto second = read_transactions(*again, 1);
+  std::vector<std::string> notes;
+  for (const auto& m : second)
+    if (const auto* i = std::get_if<InsertMessage>(&m)) notes.push_back(i->new_tuple[1].text);
+  EXPECT_EQ(notes, std::vector<std::string>{"second"});
+}
+
+TEST_F(PgOutputTest, AMissingSlotIsAClearError) {
+  make_source();
+  auto info = parse_conninfo(source(), "--source");
+  ASSERT_TRUE(info);
+  auto stream = ReplicationStream::start(*info, "no_such_slot_" + name_, "p");
+  ASSERT_FALSE(stream);
+  EXPECT_TRUE(has(stream.error().to_string(), "no_such_slot_" + name_))
+      << stream.error().to_string();
 }
 
 }  // namespace

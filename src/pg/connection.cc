@@ -1,9 +1,12 @@
 #include "pg/connection.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 
 namespace ferry::pg {
@@ -140,7 +143,7 @@ Result<Rows> Connection::check(PGresult* raw, std::string_view sql) {
   Rows rows(raw);
   const auto status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK || status == PGRES_COPY_OUT ||
-      status == PGRES_COPY_IN)
+      status == PGRES_COPY_IN || status == PGRES_COPY_BOTH)
     return rows;
   return tl::unexpected(error_from(raw, sql));
 }
@@ -233,6 +236,48 @@ Result<int64_t> Connection::end_copy_in() {
 void Connection::abort_copy_in(const std::string& reason) {
   PQputCopyEnd(conn_.get(), reason.c_str());
   while (PGresult* r = PQgetResult(conn_.get())) PQclear(r);
+}
+
+Result<void> Connection::start_copy_both(std::string_view sql) {
+  auto r = query(sql);
+  if (!r) return tl::unexpected(r.error());
+  if (PQresultStatus(r->result_.get()) != PGRES_COPY_BOTH)
+    return fail(ErrorCode::kInternal, "not a replication command: " + std::string(sql));
+  return {};
+}
+
+Result<std::optional<Connection::CopyChunk>> Connection::try_read_copy() {
+  char* buffer = nullptr;
+  const int n = PQgetCopyData(conn_.get(), &buffer, /*async=*/1);
+  if (n == 0) return std::optional<CopyChunk>();
+  if (n > 0) {
+    CopyChunk chunk;
+    chunk.data.reset(buffer);
+    chunk.size = static_cast<size_t>(n);
+    return std::optional<CopyChunk>(std::move(chunk));
+  }
+  if (n == -2) return tl::unexpected(connection_error("reading the replication stream"));
+  // -1: the server ended the stream; its final result says why.
+  auto done = receive();
+  if (!done) return tl::unexpected(done.error());
+  return fail(ErrorCode::kDatabase,
+              "the server ended the replication stream on " + info_.redacted());
+}
+
+Result<void> Connection::wait_readable(int timeout_ms) {
+  pollfd fd{PQsocket(conn_.get()), POLLIN, 0};
+  if (fd.fd < 0) return tl::unexpected(connection_error("waiting for data"));
+  const int ready = poll(&fd, 1, timeout_ms);
+  if (ready < 0 && errno != EINTR)
+    return fail(ErrorCode::kIo, std::string("poll: ") + std::strerror(errno));
+  if (ready > 0 && !PQconsumeInput(conn_.get()))
+    return tl::unexpected(connection_error("reading the replication stream"));
+  return {};
+}
+
+Result<void> Connection::flush() {
+  if (PQflush(conn_.get()) != 0) return tl::unexpected(connection_error("sending"));
+  return {};
 }
 
 int Connection::server_version() const { return PQserverVersion(conn_.get()); }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,14 @@ class Connection {
   Result<int64_t> end_copy_in();
   // Abandons a COPY FROM STDIN with an error, so the server rolls it back.
   void abort_copy_in(const std::string& reason);
+
+  // COPY BOTH (replication streams): the next message if one has arrived,
+  // nullopt otherwise, without blocking; wait_readable() blocks until data
+  // arrives or `timeout_ms` passes. flush() sends what write_copy() queued.
+  Result<void> start_copy_both(std::string_view sql);
+  Result<std::optional<CopyChunk>> try_read_copy();
+  Result<void> wait_readable(int timeout_ms);
+  Result<void> flush();
 
   int server_version() const;  // 150004 for 15.4
   const ConnInfo& info() const { return info_; }

@@ -113,7 +113,8 @@ TEST(PgOutput, TruncateOriginTypeAndLogicalMessages) {
   auto y = decode_pgoutput(Bytes('Y').u(16500, 4).str("public").str("mood").take());
   ASSERT_TRUE(y);
   EXPECT_EQ(std::get<TypeMessage>(*y).name, "mood");
-  auto m = decode_pgoutput(Bytes('M').u(1, 1).u(5, 8).str("ferry").u(3, 4).take() + std::string("a\0b", 3));
+  auto m = decode_pgoutput(Bytes('M').u(1, 1).u(5, 8).str("ferry").u(3, 4).take() +
+                           std::string("a\0b", 3));
   ASSERT_TRUE(m) << m.error().to_string();
   EXPECT_EQ(std::get<LogicalMessage>(*m).content, std::string("a\0b", 3));
 }
