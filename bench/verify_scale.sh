@@ -43,22 +43,16 @@ pg_dump -d "$src" -t public.t | psql_ "$tgt" >/dev/null
 for db in "$src" "$tgt"; do psql_ "$db" -c "VACUUM ANALYZE t" -c "CHECKPOINT"; done
 echo "table size: $(psql_ "$src" -At -c "SELECT pg_size_pretty(pg_table_size('t')) || ' heap, ' || pg_size_pretty(pg_indexes_size('t')) || ' index'"); loaded in $(printf '%.0f' "$(elapsed "$t0")") s"
 
-scan_copy() {  # count(*) then every row out through COPY, both servers at once
+on_both() {  # count(*) then the given read of every row, both servers at once
   local db pids=()
   for db in "$src" "$tgt"; do
-    psql_ "$db" -At -c "SELECT count(*) FROM t" -c "COPY t TO STDOUT" >/dev/null &
+    psql_ "$db" -At -c "SELECT count(*) FROM t" -c "$1" >/dev/null &
     pids+=($!)
   done
   wait "${pids[0]}" && wait "${pids[1]}"
 }
-scan_hash() {  # the same read, hashed inside each server
-  local db pids=()
-  for db in "$src" "$tgt"; do
-    psql_ "$db" -At -c "SELECT count(*) FROM t" -c "SELECT sum(hashtext(t::text)) FROM t" >/dev/null &
-    pids+=($!)
-  done
-  wait "${pids[0]}" && wait "${pids[1]}"
-}
+scan_copy() { on_both "COPY t TO STDOUT"; }                  # every row out through COPY
+scan_hash() { on_both "SELECT sum(hashtext(t::text)) FROM t"; }  # the same read, hashed inside each server
 verify() {
   "$ferry" db verify --source "$src" --target "$tgt" --tables public.t --jobs "$jobs" \
     --skip schema --skip sequences --skip settings "$@"

@@ -16,6 +16,7 @@
 
 #include "core/failpoint.h"
 #include "core/log.h"
+#include "core/measure.h"
 #include "db/clone_journal.h"
 #include "db/clone_parts.h"
 #include "db/clone_progress.h"
@@ -31,10 +32,6 @@ namespace ferry::db {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 constexpr int kMaxPartsPerTable = 64;
 

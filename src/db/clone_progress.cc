@@ -6,14 +6,11 @@
 #include <cstdio>
 
 #include "core/log.h"
+#include "core/measure.h"
 
 namespace ferry::db {
 
 namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
 
 std::string eta_text(double seconds) {
   if (seconds < 0 || seconds > 360000) return "--";
@@ -22,8 +19,6 @@ std::string eta_text(double seconds) {
     return fmt::format("{:.0f}m{:02.0f}s", seconds / 60 - 0.5, std::fmod(seconds, 60));
   return fmt::format("{:.1f}h", seconds / 3600);
 }
-
-constexpr double kMB = 1024.0 * 1024.0;
 
 }  // namespace
 
@@ -60,8 +55,8 @@ void CloneProgress::part_finished(int worker, int64_t rows, int64_t bytes, doubl
   done_bytes_ += bytes;
   if (!live_)
     log_info(fmt::format("copied {}: {} rows, {:.1f} MB in {:.1f} s ({:.1f} MB/s)", label, rows,
-                         static_cast<double>(bytes) / kMB, seconds,
-                         seconds > 0 ? static_cast<double>(bytes) / kMB / seconds : 0.0));
+                         static_cast<double>(bytes) / kMiB, seconds,
+                         seconds > 0 ? static_cast<double>(bytes) / kMiB / seconds : 0.0));
 }
 
 std::string CloneProgress::render() {
@@ -81,7 +76,7 @@ std::string CloneProgress::render() {
     // Wire bytes and on-disk bytes differ; the estimate is only a guide.
     const double left = static_cast<double>(s.estimated_bytes) - bytes;
     out += fmt::format("  [{}] {:<40.40} {:>11} rows {:>9.1f} MB {:>7.1f} MB/s  ETA {}\n", i + 1,
-                       s.label, s.counters.rows.load(), bytes / kMB, rate / kMB,
+                       s.label, s.counters.rows.load(), bytes / kMiB, rate / kMiB,
                        rate > 0 ? eta_text(left / rate) : "--");
   }
   const double elapsed = seconds_since(started_);
@@ -89,9 +84,9 @@ std::string CloneProgress::render() {
   const double rate =
       elapsed > 0 ? static_cast<double>(done_bytes_.load() + in_flight_bytes) / elapsed : 0;
   const double total = static_cast<double>(total_estimated_);
-  out += fmt::format("  total {:.0f} of {:.0f} MB ({:.0f}%), {:.1f} MB/s, ETA {}\n", done / kMB,
-                     total / kMB, total > 0 ? 100.0 * std::min(1.0, done / total) : 100.0,
-                     rate / kMB, rate > 0 ? eta_text((total - done) / rate) : "--");
+  out += fmt::format("  total {:.0f} of {:.0f} MB ({:.0f}%), {:.1f} MB/s, ETA {}\n", done / kMiB,
+                     total / kMiB, total > 0 ? 100.0 * std::min(1.0, done / total) : 100.0,
+                     rate / kMiB, rate > 0 ? eta_text((total - done) / rate) : "--");
   return out;
 }
 

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include "core/json_writer.h"
+#include "core/measure.h"
 #include "db/clone.h"
 
 namespace ferry::db {
 
 namespace {
-
-constexpr double kMB = 1024.0 * 1024.0;
 
 std::string rows_text(int64_t rows) { return rows < 0 ? "?" : std::to_string(rows); }
 
@@ -26,14 +25,14 @@ std::string render_clone_summary_text(const CloneSummary& s) {
   double seconds = 0;
   for (const auto& t : s.tables) {
     out += fmt::format("{:<{}}  {:>5}  {:>12}  {:>10.1f}  {:>8.2f}  {:>7}{}\n", t.table, width,
-                       t.parts, rows_text(t.rows), static_cast<double>(t.bytes) / kMB, t.seconds,
+                       t.parts, rows_text(t.rows), static_cast<double>(t.bytes) / kMiB, t.seconds,
                        t.binary ? "binary" : "text", t.unlogged ? "  (unlogged)" : "");
     rows = rows < 0 || t.rows < 0 ? -1 : rows + t.rows;
     bytes += t.bytes;
     seconds += t.seconds;
   }
   out += fmt::format("{:<{}}  {:>5}  {:>12}  {:>10.1f}  {:>8.2f}\n", "total", width,
-                     s.tables.size(), rows_text(rows), static_cast<double>(bytes) / kMB, seconds);
+                     s.tables.size(), rows_text(rows), static_cast<double>(bytes) / kMiB, seconds);
   out += "\nsteps:";
   for (const auto& [name, secs] : s.steps) out += fmt::format(" {} {:.2f} s,", name, secs);
   out +=

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/log.h"
+#include "core/measure.h"
 #include "pg/connection.h"
 
 namespace ferry::db {
@@ -99,10 +100,9 @@ void IndexBuilder::work() {
       return;
     }
     wake_.notify_all();
-    log_debug(
-        fmt::format("indexes of {}: {} statement(s){} in {:.2f} s", task.table, task.indexes.size(),
-                    task.analyze.empty() ? "" : " and ANALYZE",
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+    log_debug(fmt::format("indexes of {}: {} statement(s){} in {:.2f} s", task.table,
+                          task.indexes.size(), task.analyze.empty() ? "" : " and ANALYZE",
+                          seconds_since(t0)));
   }
 }
 

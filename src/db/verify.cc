@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 
+#include "core/measure.h"
 #include "core/text.h"
 #include "db/verify_rows.h"
 #include "pg/catalog.h"
@@ -159,8 +160,7 @@ Result<VerifyReport> run_verify(const VerifyOptions& o) {
     if (!verdicts) return tl::unexpected(verdicts.error());
     report.tables = std::move(*verdicts);
   }
-  report.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report.seconds = seconds_since(started);
   return report;
 }
 

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "core/measure.h"
 #include "db/row_checksums.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -294,7 +295,7 @@ class RowVerifier {
           "too many differences to list: rows were fetched for {} differing ranges only; the "
           "counts are lower bounds",
           kMaxFetches);
-    v.seconds = std::chrono::duration<double>(Clock::now() - job.started).count();
+    v.seconds = seconds_since(job.started);
     job.source_buckets.clear();
     job.target_buckets.clear();
     return {};
