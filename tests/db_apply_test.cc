@@ -1,9 +1,11 @@
-// The change applier on real servers: the fixture is cloned with a slot, the
-// source takes a mixed write load, the slot's stream is applied to the target,
-// and ferry db verify finds every row equal. Streaming everything again (as
-// after a crash before the slot heard of the progress) applies nothing twice:
-// the target's replication origin knows what it committed.
-#include "db/change_applier.h"
+// The apply path on real servers: the fixture is cloned with a slot, the
+// source takes a mixed write load, the slot's stream is assembled into
+// transactions and applied by a pool of four connections, and ferry db verify
+// finds every row equal. Streaming everything again (as after a crash before
+// the slot heard of the progress) applies nothing twice: the target's
+// replication origins know what was committed.
+#include "db/apply_pool.h"
+#include "db/transaction_assembler.h"
 #include "pg/connection.h"
 #include "pg/replication_stream.h"
 #include "pg_harness.h"
@@ -17,12 +19,13 @@ using ferry::YamlNode;
 class ApplyTest : public PgTest {
  protected:
   // Streams from the slot and applies until the marker message's transaction
-  // has gone by; `confirm` tells the slot after each commit.
-  void stream_and_apply(db::ChangeApplier& applier, bool confirm) {
+  // has gone by; `confirm` tells the slot once everything is applied.
+  void stream_and_apply(db::ApplyPool& pool, bool confirm) {
     auto info = pg::parse_conninfo(source(), "--source");
     ASSERT_TRUE(info);
     auto stream = pg::ReplicationStream::start(*info, slot_, "ferry");
     ASSERT_TRUE(stream) << stream.error().to_string();
+    db::TransactionAssembler assembler(pool.restart_point(), {}, 1 << 20);
     bool marker_seen = false;
     for (int idle = 0; idle < 100;) {
       auto frame = stream->next(100);
@@ -33,18 +36,42 @@ class ApplyTest : public PgTest {
       }
       auto m = pg::decode_pgoutput((*frame)->payload);
       ASSERT_TRUE(m) << m.error().to_string();
-      auto ok = applier.apply(*m);
-      ASSERT_TRUE(ok) << ok.error().to_string();
       if (const auto* l = std::get_if<pg::LogicalMessage>(&*m))
         marker_seen |= l->prefix == "ferry-test";
-      if (std::holds_alternative<pg::CommitMessage>(*m)) {
-        if (confirm) {
-          ASSERT_TRUE(stream->confirm(applier.applied()));
+      const bool commit = std::holds_alternative<pg::CommitMessage>(*m);
+      auto event = assembler.feed(std::move(*m));
+      ASSERT_TRUE(event) << event.error().to_string();
+      ASSERT_NE(event->kind, db::AssemblerEvent::Kind::kLargeBegin);
+      if (event->kind == db::AssemblerEvent::Kind::kTransaction) {
+        while (event->transaction) {
+          auto accepted = pool.submit(event->transaction, 100);
+          ASSERT_TRUE(accepted) << accepted.error().to_string();
         }
-        if (marker_seen) return;
+      }
+      if (commit && marker_seen) {
+        for (bool done = false; !done;) {
+          auto drained = pool.drain(100);
+          ASSERT_TRUE(drained) << drained.error().to_string();
+          done = *drained;
+        }
+        if (confirm) {
+          ASSERT_TRUE(stream->confirm(pool.progress().committed_end));
+        }
+        return;
       }
     }
     FAIL() << "the marker transaction did not arrive within 10 s";
+  }
+
+  std::unique_ptr<db::ApplyPool> open_pool() {
+    db::ApplyPoolOptions o;
+    o.target = *pg::parse_conninfo(target(), "--target");
+    o.origin_prefix = "ferry:" + slot_;
+    o.jobs = 4;
+    o.settings.lock_timeout_ms = 2000;
+    auto pool = db::ApplyPool::open(o);
+    EXPECT_TRUE(pool) << pool.error().to_string();
+    return pool ? std::move(*pool) : nullptr;
   }
 };
 
@@ -70,14 +97,11 @@ TEST_F(ApplyTest, MixedWritesAppliedExactlyOnce) {
   psql(source(), "TRUNCATE public.unlogged_cache");
   psql(source(), "SELECT pg_logical_emit_message(true, 'ferry-test', 'done')");
 
-  pg::ConnInfo target_info = *pg::parse_conninfo(target(), "--target");
   {
-    auto conn = pg::Connection::open(target_info);
-    ASSERT_TRUE(conn);
-    auto applier = db::ChangeApplier::open(*conn, "ferry_" + slot_);
-    ASSERT_TRUE(applier) << applier.error().to_string();
-    stream_and_apply(*applier, /*confirm=*/false);
-    EXPECT_GE(applier->rows_applied(), 500 + 20);
+    auto pool = open_pool();
+    ASSERT_TRUE(pool);
+    stream_and_apply(*pool, /*confirm=*/false);
+    EXPECT_GE(pool->progress().rows, 500 + 20);
   }
   // Every table the stream carries is equal; unlogged_cache is not in the WAL,
   // so its TRUNCATE never reaches the stream (clone and check say so).
@@ -99,14 +123,12 @@ TEST_F(ApplyTest, MixedWritesAppliedExactlyOnce) {
 
   // The slot was never told: it sends everything again, and the origin's
   // progress makes the applier skip all of it.
-  auto conn = pg::Connection::open(target_info);
-  ASSERT_TRUE(conn);
-  auto again = db::ChangeApplier::open(*conn, "ferry_" + slot_);
+  auto again = open_pool();
   ASSERT_TRUE(again);
-  EXPECT_GT(again->applied(), 0u);
+  EXPECT_GT(again->restart_point(), 0u);
   stream_and_apply(*again, /*confirm=*/true);
-  EXPECT_EQ(again->transactions_applied(), 0);
-  EXPECT_EQ(again->rows_applied(), 0);
+  EXPECT_EQ(again->progress().transactions, 0);
+  EXPECT_EQ(again->progress().rows, 0);
   expect_equal_but_unlogged();
 }
 

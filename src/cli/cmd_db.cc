@@ -1,4 +1,4 @@
-// ferry db: the data pillar's subcommands (check, clone, verify).
+// ferry db: the data pillar's subcommands (check, clone, follow, status, verify, cutover, rollback).
 #include <CLI/CLI.hpp>
 #include <array>
 
@@ -14,6 +14,9 @@ constexpr std::array kDbCommands{
             install_db_check},
     Command{"clone", "Copy a live database to another server at one consistent snapshot",
             install_db_clone},
+    Command{"follow", "Apply the source's changes to the target continuously, exactly once",
+            install_db_follow},
+    Command{"status", "Lag, rates and state of a follow, as text or JSON", install_db_status},
     Command{"verify", "Prove two databases hold the same rows, sequences, schema and settings",
             install_db_verify},
 };

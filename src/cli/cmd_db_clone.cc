@@ -67,18 +67,8 @@ int run_clone_command(CloneCliOptions& o) {
       o.split == "auto" ? Result<int64_t>(0) : parse_size(o.split, "--split-tables-larger-than");
   if (!split) return report_error(split.error());
   auto& c = o.clone;
-  // Slot names: lower-case letters, digits and underscores, 63 bytes at most
-  // (a resumed run adds "_resume_PID" for its temporary slot).
-  for (const auto* name : {&c.slot_name, &c.publication}) {
-    const bool plain =
-        !name->empty() && name->size() <= 40 &&
-        name->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
-    if (!plain) {
-      log_error(fmt::format("--{}: '{}' must be 1 to 40 lower-case letters, digits or underscores",
-                            name == &c.slot_name ? "slot-name" : "publication", *name));
-      return exit_status(ExitCode::kUsage);
-    }
-  }
+  if (!is_plain_name(c.slot_name, "--slot-name") || !is_plain_name(c.publication, "--publication"))
+    return exit_status(ExitCode::kUsage);
   c.source = endpoints->first;
   c.target = endpoints->second;
   c.index_jobs = o.index_jobs > 0 ? o.index_jobs : c.jobs;

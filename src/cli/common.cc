@@ -33,6 +33,15 @@ int report_error(const Error& error) {
   return exit_status(exit_code_for(error.code));
 }
 
+bool is_plain_name(const std::string& name, const std::string& option) {
+  const bool plain =
+      !name.empty() && name.size() <= 40 &&
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
+  if (!plain)
+    log_error(option + ": '" + name + "' must be 1 to 40 lower-case letters, digits or underscores");
+  return plain;
+}
+
 Result<int64_t> parse_size(const std::string& text, const std::string& option) {
   size_t digits = 0;
   while (digits < text.size() &&

@@ -25,6 +25,11 @@ Result<std::pair<pg::ConnInfo, pg::ConnInfo>> parse_endpoints(const Endpoints& e
 // Logs the error (with its context chain) and returns its exit status.
 int report_error(const Error& error);
 
+// Slot and publication names: lower-case letters, digits and underscores, 40
+// bytes at most (PostgreSQL allows 63; a resumed clone adds "_resume_PID" and
+// the reverse stream "_reverse"). Logs the problem and returns false.
+bool is_plain_name(const std::string& name, const std::string& option);
+
 // "1GB", "256MB", "64kB", "1048576" -> bytes.
 Result<int64_t> parse_size(const std::string& text, const std::string& option);
 

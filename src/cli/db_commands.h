@@ -7,6 +7,8 @@ namespace ferry::cli {
 
 Runner install_db_check(CLI::App& sub);
 Runner install_db_clone(CLI::App& sub);
+Runner install_db_follow(CLI::App& sub);
+Runner install_db_status(CLI::App& sub);
 Runner install_db_verify(CLI::App& sub);
 
 }  // namespace ferry::cli

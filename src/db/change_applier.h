@@ -1,18 +1,24 @@
-// Applies decoded pgoutput transactions to the target, exactly once: each
-// source transaction becomes one target transaction that also records, through
-// a replication origin, the source commit it carries. After a crash the
-// origin's progress says where to resume; a transaction either committed with
-// its progress or not at all. Statements use the target's own input functions
-// (values travel as text), so every type round-trips as it does in COPY text.
+// Applies source transactions to the target over one connection, exactly
+// once: each source transaction becomes one target transaction that also
+// records, through this session's replication origin, the end of the source
+// commit it carries. After a crash the origin's progress says where to
+// resume; a transaction either committed with its progress or not at all.
+// Values travel as text through the target's own input functions, so every
+// type round-trips as it does in COPY text.
+//
+// The session behaves like PostgreSQL's apply workers: triggers and foreign
+// key checks off (session_replication_role = replica; the source already ran
+// them), and its changes are tagged with the origin so that a stream in the
+// other direction can leave them out instead of sending them back.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <unordered_map>
-#include <vector>
 
 #include "core/error.h"
-#include "pg/pgoutput.h"
+#include "db/source_transaction.h"
+#include "pg/conninfo.h"
 
 namespace ferry::pg {
 class Connection;
@@ -20,45 +26,65 @@ class Connection;
 
 namespace ferry::db {
 
+struct ApplySessionSettings {
+  // 0: wait forever. A parallel worker uses a short lock timeout: a lock wait
+  // between two transactions ferry runs at once is a conflict it must undo.
+  int lock_timeout_ms = 0;
+  int statement_timeout_ms = 0;
+  // Commits need not wait for the target's WAL flush: the slot is told about
+  // a commit only once the target has flushed it (see follow's flush fence),
+  // and the origin's progress is lost with the commit if the target crashes.
+  bool asynchronous_commit = true;
+  // Writes even where the database defaults to read-only (the old side after
+  // a cutover, fed by the reverse stream).
+  bool override_read_only = false;
+};
+
+// SQLSTATEs of errors that come from running transactions concurrently, not
+// from the data: such a transaction is retried after its predecessors commit.
+bool is_conflict(const Error& e);
+// Errors after which the connection is gone: follow reconnects and resumes.
+bool is_connection_loss(const Error& e);
+
 class ChangeApplier {
  public:
   // `origin` names the replication origin on the target (created if missing).
-  static Result<ChangeApplier> open(pg::Connection& target, const std::string& origin);
+  static Result<ChangeApplier> open(const pg::ConnInfo& target, const std::string& origin,
+                                    const ApplySessionSettings& settings);
+  ChangeApplier(ChangeApplier&&) noexcept;
+  ChangeApplier& operator=(ChangeApplier&&) noexcept;
+  ~ChangeApplier();
 
-  // The source commit LSN the target has durably applied up to (0: none).
+  // The end of the last source commit this origin applied (0: none).
   pg::Lsn applied() const { return applied_; }
+  const std::string& origin() const { return origin_; }
 
-  // Feeds one decoded message. Changes are applied inside the open
-  // transaction; Commit commits it with its progress. Transactions already
-  // applied (commit LSN at or below applied()) are skipped whole.
-  Result<void> apply(const pg::PgOutputMessage& message);
+  // One transaction in pieces (a large one is applied as it streams in), or
+  // whole with execute() then commit().
+  Result<void> begin(const pg::BeginMessage& m);
+  Result<void> change(const Change& c);
+  Result<void> commit(const pg::CommitMessage& m);
+  Result<void> execute(const SourceTransaction& t);
+  // Undoes the open transaction, if any; the connection stays usable.
+  Result<void> rollback();
 
   int64_t transactions_applied() const { return transactions_; }
   int64_t rows_applied() const { return rows_; }
+  int64_t rows_in_transaction() const { return rows_in_transaction_; }
 
  private:
-  ChangeApplier(pg::Connection& target, std::string origin)
-      : target_(&target), origin_(std::move(origin)) {}
-  struct Relation {
-    std::string qualified;
-    std::vector<std::string> columns;  // quoted
-    std::vector<bool> key;
-  };
-  Result<void> begin(const pg::BeginMessage& m);
-  Result<void> commit(const pg::CommitMessage& m);
-  Result<void> insert(const pg::InsertMessage& m);
-  Result<void> update(const pg::UpdateMessage& m);
-  Result<void> remove(const pg::DeleteMessage& m);
-  Result<void> truncate(const pg::TruncateMessage& m);
-  Result<const Relation*> relation(uint32_t id) const;
-  Result<void> run(const std::string& sql, const std::vector<std::string>& params, size_t expect);
+  ChangeApplier() = default;
+  Result<void> insert(const Change& c);
+  Result<void> update(const Change& c);
+  Result<void> remove(const Change& c);
+  Result<void> truncate(const Change& c);
+  Result<void> run(const std::string& sql, const std::vector<std::string>& params,
+                   const Change* expect_row_of);
 
-  pg::Connection* target_;
+  std::unique_ptr<pg::Connection> target_;
   std::string origin_;
   pg::Lsn applied_ = 0;
-  std::unordered_map<uint32_t, Relation> relations_;
   bool in_transaction_ = false;
-  bool skipping_ = false;  // a transaction already applied before a restart
   pg::BeginMessage current_;
   int64_t transactions_ = 0, rows_ = 0;
   int64_t rows_in_transaction_ = 0;

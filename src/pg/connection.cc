@@ -109,6 +109,8 @@ Result<Connection> Connection::open(const ConnInfo& info, const OpenOptions& opt
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
     Error e{ErrorCode::kDatabase, trimmed(PQerrorMessage(c.conn_.get())), {}, {}};
     if (e.message.find("password authentication failed") != std::string::npos) e.sqlstate = "28P01";
+    else if (e.message.find("the database system is") != std::string::npos) e.sqlstate = "57P03";
+    else e.sqlstate = kConnectionFailure;
     // libpq checks some values (a port that is not a number) only when
     // connecting: those are the user's input, not the server's refusal.
     if (e.message.starts_with("invalid ")) e.code = ErrorCode::kInvalidInput;
@@ -122,6 +124,9 @@ Result<Connection> Connection::open(const ConnInfo& info, const OpenOptions& opt
 
 Error Connection::connection_error(std::string_view what) const {
   Error e{ErrorCode::kDatabase, trimmed(PQerrorMessage(conn_.get())), {}, {}};
+  // libpq gives no SQLSTATE when the socket is gone; name the class so
+  // callers can tell a lost connection from a refused statement.
+  if (PQstatus(conn_.get()) == CONNECTION_BAD) e.sqlstate = kConnectionFailure;
   return std::move(e).with_context(std::string(what) + " on " + info_.redacted());
 }
 
@@ -131,6 +136,7 @@ Error Connection::error_from(const PGresult* r, std::string_view sql) const {
   if (e.message.empty()) e.message = trimmed(PQresultErrorMessage(r));
   if (e.message.empty()) e.message = trimmed(PQerrorMessage(conn_.get()));
   if (const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) e.sqlstate = state;
+  if (e.sqlstate.empty() && PQstatus(conn_.get()) == CONNECTION_BAD) e.sqlstate = kConnectionFailure;
   if (const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL))
     e.message += std::string(" (") + detail + ")";
   if (const char* hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT))

@@ -18,6 +18,10 @@ typedef struct pg_result PGresult;
 
 namespace ferry::pg {
 
+// The SQLSTATE an Error carries when the connection itself failed (libpq
+// reports none): "08006", connection_failure.
+inline constexpr const char* kConnectionFailure = "08006";
+
 // The rows (or command status) of one statement.
 class Rows {
  public:

@@ -1,0 +1,33 @@
+// A Prometheus scrape endpoint: GET /metrics on a TCP address answers with
+// what `render` returns (text exposition format); anything else gets 404.
+// One request per connection, served on its own thread. Written on plain
+// sockets rather than Boost.Beast: one request shape, and it keeps Beast's
+// compile cost out of the data pillar.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+
+namespace ferry {
+
+class MetricsEndpoint {
+ public:
+  // `address` is "host:port" or ":port" (127.0.0.1); port 0 picks a free one.
+  static Result<std::unique_ptr<MetricsEndpoint>> start(const std::string& address,
+                                                        std::function<std::string()> render);
+  ~MetricsEndpoint();
+  // "127.0.0.1:9187", with the port actually bound.
+  const std::string& address() const { return bound_; }
+
+ private:
+  MetricsEndpoint() = default;
+  void serve();
+  struct State;
+  std::unique_ptr<State> state_;
+  std::string bound_;
+};
+
+}  // namespace ferry

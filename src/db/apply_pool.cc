@@ -1,0 +1,271 @@
+#include "db/apply_pool.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+
+#include "core/log.h"
+#include "pg/connection.h"
+
+namespace ferry::db {
+
+namespace {
+
+// A transaction that keeps conflicting with something outside ferry (a lock
+// held on the target by another session) is given up after this many tries.
+constexpr int kMaxRetries = 30;
+
+uint64_t row_key(const TargetRelation& rel, const pg::Tuple& tuple) {
+  std::string key = std::to_string(rel.id);
+  for (size_t i = 0; i < tuple.size() && i < rel.key.size(); ++i) {
+    if (!rel.key[i]) continue;
+    key.push_back('\x1f');
+    if (tuple[i].kind == pg::TupleValue::Kind::kNull) key.push_back('\x1e');
+    key += tuple[i].text;
+  }
+  return std::hash<std::string>{}(key);
+}
+
+int64_t unix_micros_since_2000() {
+  using namespace std::chrono;
+  constexpr int64_t kUnixTo2000 = 946684800LL * 1000000;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() - kUnixTo2000;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApplyPool>> ApplyPool::open(const ApplyPoolOptions& options) {
+  std::unique_ptr<ApplyPool> pool(new ApplyPool());
+  pool->max_queued_ = options.max_queued;
+  for (int i = 0; i < options.jobs; ++i) {
+    auto applier = ChangeApplier::open(options.target, fmt::format("{}:{}", options.origin_prefix, i),
+                                       options.settings);
+    if (!applier) return tl::unexpected(applier.error());
+    auto w = std::make_unique<Worker>();
+    w->applier = std::make_unique<ChangeApplier>(std::move(*applier));
+    pool->workers_.push_back(std::move(w));
+  }
+  // Origins of an earlier run with more workers count too.
+  auto conn = pg::Connection::open(options.target);
+  if (!conn) return tl::unexpected(conn.error());
+  auto furthest = conn->query(
+      "SELECT coalesce(max(pg_replication_origin_progress(roname, true)), '0/0')::text "
+      "FROM pg_replication_origin WHERE starts_with(roname, $1)",
+      {options.origin_prefix + ":"});
+  if (!furthest) return tl::unexpected(furthest.error());
+  pool->restart_point_ = pg::parse_lsn(furthest->at(0, 0)).value_or(0);
+  pool->progress_.committed_end = pool->restart_point_;
+  for (auto& w : pool->workers_) {
+    Worker* raw = w.get();
+    ApplyPool* self = pool.get();
+    w->thread = std::thread([self, raw] { self->run_worker(*raw); });
+  }
+  return pool;
+}
+
+ApplyPool::~ApplyPool() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& w : workers_)
+    if (w->thread.joinable()) w->thread.join();
+}
+
+int64_t ApplyPool::dependencies(const SourceTransaction& t) {
+  int64_t wait_for = 0;
+  // Its own earlier changes to the same row or table order nothing.
+  auto note = [&](int64_t seq) {
+    if (seq < t.seq) wait_for = std::max(wait_for, seq);
+  };
+  auto whole_table = [&](uint32_t id) {
+    note(table_any_[id]);
+    note(table_whole_[id]);
+    table_any_[id] = table_whole_[id] = t.seq;
+  };
+  for (const auto& c : t.changes) {
+    if (c.kind == Change::Kind::kTruncate) {
+      for (const auto& rel : c.truncated) whole_table(rel->id);
+      continue;
+    }
+    const TargetRelation& rel = *c.relation;
+    if (rel.keyless) {
+      whole_table(rel.id);
+      continue;
+    }
+    note(table_whole_[rel.id]);
+    table_any_[rel.id] = t.seq;
+    std::vector<uint64_t> keys;
+    if (c.kind != Change::Kind::kDelete) keys.push_back(row_key(rel, c.new_tuple));
+    if (c.old_key) keys.push_back(row_key(rel, *c.old_key));
+    for (uint64_t k : keys) {
+      auto [it, inserted] = row_last_.try_emplace(k, t.seq);
+      if (!inserted) {
+        note(it->second);
+        it->second = t.seq;
+      }
+    }
+  }
+  return wait_for;
+}
+
+Result<bool> ApplyPool::submit(std::unique_ptr<SourceTransaction>& t, int wait_ms) {
+  std::unique_lock lock(mu_);
+  const bool room = cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
+    return failure_ || static_cast<size_t>(submitted_seq_ - progress_.committed_seq) < max_queued_;
+  });
+  if (failure_) return tl::unexpected(*failure_);
+  if (!room) return false;
+  // Entries at or below the committed position order nothing any more.
+  if (row_last_.size() > 1'000'000) {
+    std::erase_if(row_last_, [&](const auto& kv) { return kv.second <= progress_.committed_seq; });
+  }
+  auto task = std::make_shared<Task>();
+  task->wait_for = dependencies(*t);
+  submitted_seq_ = t->seq;
+  task->t = std::move(t);
+  pending_.push_back(std::move(task));
+  lock.unlock();
+  cv_.notify_all();
+  return true;
+}
+
+Result<bool> ApplyPool::drain(int wait_ms) {
+  std::unique_lock lock(mu_);
+  const bool done = cv_.wait_for(lock, std::chrono::milliseconds(wait_ms), [&] {
+    return failure_ || progress_.committed_seq >= submitted_seq_;
+  });
+  if (failure_) return tl::unexpected(*failure_);
+  return done;
+}
+
+bool ApplyPool::ready(const Task& task) const {
+  if (progress_.committed_seq < task.wait_for) return false;
+  if (task.t->seq <= serial_until_) return progress_.committed_seq == task.t->seq - 1;
+  return true;
+}
+
+void ApplyPool::record_commit(const SourceTransaction& t, int64_t rows) {
+  progress_.committed_seq = t.seq;
+  progress_.committed_end = t.commit.end_lsn;
+  progress_.commit_time = t.commit.commit_time;
+  ++progress_.transactions;
+  progress_.rows += rows;
+  if (lag_samples_.size() < 100'000)
+    lag_samples_.push_back(static_cast<double>(unix_micros_since_2000() - t.commit.commit_time) /
+                           1000.0);
+}
+
+void ApplyPool::committed_outside(int64_t seq, const pg::CommitMessage& commit, int64_t rows) {
+  std::lock_guard lock(mu_);
+  SourceTransaction t;
+  t.seq = seq;
+  t.commit = commit;
+  record_commit(t, rows);
+  submitted_seq_ = std::max(submitted_seq_, seq);
+}
+
+void ApplyPool::fail_with(Error e) {
+  if (!failure_) failure_ = std::move(e);
+}
+
+void ApplyPool::run_worker(Worker& w) {
+  ChangeApplier& applier = *w.applier;
+  std::unique_lock lock(mu_);
+  while (true) {
+    std::shared_ptr<Task> task;
+    cv_.wait(lock, [&] {
+      if (stopping_ || failure_) return true;
+      for (auto& p : pending_) {
+        if (ready(*p)) {
+          task = p;
+          return true;
+        }
+      }
+      return false;
+    });
+    if (!task) return;  // stopping or failed
+    std::erase(pending_, task);
+    task->must_abort = false;
+    running_.push_back(task);
+    lock.unlock();
+
+    const SourceTransaction& t = *task->t;
+    auto executed = applier.execute(t);
+    lock.lock();
+    if (executed) {
+      // Commit in source order: wait for the predecessor, unless a conflict
+      // earlier in the order means this one must be undone and redone.
+      cv_.wait(lock, [&] {
+        return failure_ || stopping_ || task->must_abort ||
+               progress_.committed_seq == t.seq - 1;
+      });
+      if (!failure_ && !stopping_ && !task->must_abort) {
+        const int64_t rows = applier.rows_in_transaction();
+        lock.unlock();
+        executed = applier.commit(t.commit);
+        lock.lock();
+        if (executed) {
+          std::erase(running_, task);
+          record_commit(t, rows);
+          cv_.notify_all();
+          continue;
+        }
+      }
+    }
+    // Not committed: undo on the target, then decide what happens to it.
+    lock.unlock();
+    auto rolled_back = applier.rollback();
+    lock.lock();
+    std::erase(running_, task);
+    if (!executed && !is_conflict(executed.error())) {
+      fail_with(std::move(executed.error())
+                    .with_context(fmt::format("applying source transaction {} (commit {})",
+                                              t.begin.xid, pg::lsn_text(t.commit.commit_lsn))));
+    } else if (!rolled_back) {
+      fail_with(std::move(rolled_back.error()));
+    } else if (!executed && ++task->retries > kMaxRetries) {
+      fail_with(std::move(executed.error())
+                    .with_context(fmt::format("source transaction {} still conflicts after {} "
+                                              "tries, one at a time",
+                                              t.begin.xid, kMaxRetries)));
+    } else {
+      if (!executed) {
+        // Everything later still open is undone; from here to what is
+        // already queued, one at a time.
+        ++progress_.conflicts;
+        log_debug(fmt::format("conflict applying source transaction {}: {}; retrying in order",
+                              t.begin.xid, executed.error().to_string()));
+        for (auto& r : running_)
+          if (r->t->seq > t.seq) r->must_abort = true;
+        serial_until_ = std::max(serial_until_, submitted_seq_);
+      }
+      auto at = std::find_if(pending_.begin(), pending_.end(),
+                             [&](const auto& p) { return p->t->seq > t.seq; });
+      pending_.insert(at, task);
+    }
+    cv_.notify_all();
+  }
+}
+
+ApplyProgress ApplyPool::progress() const {
+  std::lock_guard lock(mu_);
+  ApplyProgress p = progress_;
+  p.queued = submitted_seq_ - progress_.committed_seq;
+  return p;
+}
+
+std::vector<double> ApplyPool::take_lag_samples() {
+  std::lock_guard lock(mu_);
+  return std::exchange(lag_samples_, {});
+}
+
+std::optional<Error> ApplyPool::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+}  // namespace ferry::db

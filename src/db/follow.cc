@@ -1,0 +1,506 @@
+#include "db/follow.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/log.h"
+#include "core/measure.h"
+#include "core/metrics_endpoint.h"
+#include "db/apply_pool.h"
+#include "db/clone_journal.h"
+#include "db/schema_drift.h"
+#include "db/transaction_assembler.h"
+#include "pg/connection.h"
+#include "pg/replication_stream.h"
+
+namespace ferry::db {
+
+std::string apply_origin_prefix(const std::string& slot) { return "ferry:" + slot; }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Tables a resumed clone copied at a later snapshot than the slot's start,
+// with that snapshot: changes committed before it are already in their rows.
+Result<std::map<std::string, pg::Lsn>> copy_horizons(const FollowOptions& o) {
+  std::map<std::string, pg::Lsn> horizons;
+  if (o.reverse || !std::filesystem::exists(std::filesystem::path(o.dir) / "clone.db"))
+    return horizons;
+  auto journal = CloneJournal::open(o.dir, /*resume=*/true);
+  if (!journal) return tl::unexpected(journal.error());
+  auto finished = journal->get("finished");
+  if (!finished) return tl::unexpected(finished.error());
+  if (!*finished)
+    return fail(ErrorCode::kInvalidInput,
+                fmt::format("the clone journaled in {} has not finished: run ferry db clone "
+                            "--resume --dir {} first",
+                            o.dir, o.dir));
+  auto slot = journal->get("slot");
+  if (!slot) return tl::unexpected(slot.error());
+  if (*slot && **slot != o.slot)
+    return fail(ErrorCode::kInvalidInput,
+                fmt::format("the clone in {} created slot '{}', not '{}' (--slot)", o.dir, **slot,
+                            o.slot));
+  auto parts = journal->parts();
+  if (!parts) return tl::unexpected(parts.error());
+  for (const auto& p : *parts) {
+    if (p.snapshot_lsn.empty()) continue;
+    const pg::Lsn lsn = pg::parse_lsn(p.snapshot_lsn).value_or(0);
+    auto& h = horizons[p.schema + "." + p.name];
+    h = std::max(h, lsn);
+  }
+  return horizons;
+}
+
+// Rates over a sliding window and the lag percentile over the last minute.
+class FollowMeter {
+ public:
+  void sample(int64_t transactions, int64_t rows) {
+    const auto now = Clock::now();
+    window_.push_back({now, transactions, rows});
+    while (window_.size() > 2 && now - window_.front().at > std::chrono::seconds(10))
+      window_.pop_front();
+  }
+  void lags(const std::vector<double>& ms) {
+    const auto now = Clock::now();
+    for (double v : ms) lags_.push_back({now, v});
+    while (!lags_.empty() && now - lags_.front().first > std::chrono::seconds(60))
+      lags_.pop_front();
+  }
+  void fill(FollowStatus& s) const {
+    if (window_.size() >= 2) {
+      const double dt =
+          std::chrono::duration<double>(window_.back().at - window_.front().at).count();
+      if (dt > 0) {
+        s.transactions_per_second =
+            static_cast<double>(window_.back().transactions - window_.front().transactions) / dt;
+        s.rows_per_second = static_cast<double>(window_.back().rows - window_.front().rows) / dt;
+      }
+    }
+    std::vector<double> v;
+    for (const auto& [at, ms] : lags_) v.push_back(ms);
+    s.lag_p99_ms = 0;
+    if (!v.empty()) {
+      const size_t k = std::min(v.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(v.size())));
+      std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+      s.lag_p99_ms = std::max(0.0, v[k]);
+    }
+  }
+
+ private:
+  struct Point {
+    Clock::time_point at;
+    int64_t transactions, rows;
+  };
+  std::deque<Point> window_;
+  std::deque<std::pair<Clock::time_point, double>> lags_;
+};
+
+int64_t micros_since_2000_now() {
+  return static_cast<int64_t>((unix_now() - 946684800.0) * 1e6);
+}
+
+// One connected run: from connecting to a lost connection, a stop or a switch.
+class FollowSession {
+ public:
+  FollowSession(const FollowOptions& o, const std::atomic<bool>& stop,
+                const std::map<std::string, pg::Lsn>& horizons, FollowStatus& status,
+                std::mutex& status_mu, int64_t& transactions_base, int64_t& rows_base)
+      : o_(o),
+        stop_(stop),
+        horizons_(horizons),
+        status_(status),
+        status_mu_(status_mu),
+        transactions_base_(transactions_base),
+        rows_base_(rows_base) {}
+
+  Result<std::string> run() {
+    if (auto ok = connect(); !ok) return tl::unexpected(ok.error());
+    auto stream = pg::ReplicationStream::start(o_.from, o_.slot, o_.publication);
+    if (!stream) return tl::unexpected(stream.error());
+    stream_ = std::make_unique<pg::ReplicationStream>(std::move(*stream));
+    connected_ = true;
+    assembler_ = std::make_unique<TransactionAssembler>(pool_->restart_point(), horizons_,
+                                                        o_.max_transaction_bytes);
+    confirmed_ = pool_->restart_point();
+    log_info(fmt::format("following slot '{}' from {} (applied up to {} on the target)", o_.slot,
+                         o_.from.redacted(), pg::lsn_text(pool_->restart_point())));
+    set_state("catching-up");
+    std::string reason;
+    while (reason.empty()) {
+      if (stop_) {
+        reason = "stopped";
+        break;
+      }
+      auto frame = stream_->next(50);
+      if (!frame) return tl::unexpected(frame.error());
+      idle_ = !*frame;
+      if (*frame) {
+        auto message = pg::decode_pgoutput((*frame)->payload);
+        if (!message) return tl::unexpected(message.error());
+        auto handled = handle(std::move(*message));
+        if (!handled) return tl::unexpected(handled.error());
+      }
+      if (auto ok = tick(); !ok) return tl::unexpected(ok.error());
+      if (switch_at_ && caught_up()) reason = "switched";
+    }
+    // Everything received is applied and confirmed before leaving.
+    if (large_open_) {
+      if (auto ok = pool_->serial().rollback(); !ok) return tl::unexpected(ok.error());
+    }
+    if (auto ok = wait_drained(); !ok) return tl::unexpected(ok.error());
+    if (auto ok = confirm_flushed(/*wait=*/true); !ok) return tl::unexpected(ok.error());
+    update_status();
+    return reason;
+  }
+
+ private:
+  Result<void> connect() {
+    ApplyPoolOptions po;
+    po.target = o_.to;
+    po.origin_prefix = apply_origin_prefix(o_.slot);
+    po.jobs = o_.apply_jobs;
+    po.settings.lock_timeout_ms = o_.apply_jobs > 1 ? 2000 : 0;
+    po.settings.statement_timeout_ms = o_.stall_timeout_seconds * 1000;
+    po.settings.override_read_only = o_.reverse;
+    auto from_ctl = pg::Connection::open(o_.from, {"ferry follow"});
+    if (!from_ctl) return tl::unexpected(from_ctl.error());
+    from_ctl_ = std::make_unique<pg::Connection>(std::move(*from_ctl));
+    auto slot = from_ctl_->query(
+        "SELECT plugin, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = "
+        "current_database()",
+        {o_.slot});
+    if (!slot) return tl::unexpected(slot.error());
+    if (slot->size() == 0)
+      return fail(ErrorCode::kInvalidInput,
+                  fmt::format("no replication slot '{}' for this database on {}: {}", o_.slot,
+                              o_.from.redacted(),
+                              o_.reverse ? "it is created by ferry db cutover --reverse"
+                                         : "ferry db clone creates it (unless --no-slot)"));
+    if (slot->at(0, 0) != "pgoutput")
+      return fail(ErrorCode::kInvalidInput,
+                  fmt::format("replication slot '{}' uses the {} plugin; follow needs pgoutput",
+                              o_.slot, slot->at(0, 0)));
+    if (!slot->is_null(0, 1))
+      return fail(ErrorCode::kDatabase,
+                  fmt::format("replication slot '{}' is in use by process {} on {} (another "
+                              "ferry db follow?)",
+                              o_.slot, slot->at(0, 1), o_.from.redacted()));
+    auto to_ctl = pg::Connection::open(o_.to, {"ferry follow"});
+    if (!to_ctl) return tl::unexpected(to_ctl.error());
+    to_ctl_ = std::make_unique<pg::Connection>(std::move(*to_ctl));
+    auto pool = ApplyPool::open(po);
+    if (!pool) return tl::unexpected(pool.error());
+    pool_ = std::move(*pool);
+    drift_ = std::make_unique<SchemaDriftCheck>(*from_ctl_, *to_ctl_);
+    return {};
+  }
+
+  Result<void> handle(pg::PgOutputMessage&& message) {
+    auto event = assembler_->feed(std::move(message));
+    if (!event) return tl::unexpected(event.error());
+    using Kind = AssemblerEvent::Kind;
+    switch (event->kind) {
+      case Kind::kNothing:
+        return {};
+      case Kind::kRelation:
+        return schema_changed(*event->relation_message);
+      case Kind::kTransaction:
+        return submit(std::move(event->transaction));
+      case Kind::kLargeBegin: {
+        // Too large to hold: applied as it streams, alone.
+        if (auto ok = wait_drained(); !ok) return ok;
+        log_info(fmt::format("source transaction {} is larger than {} MiB: applying it as it "
+                             "streams, alone",
+                             event->transaction->begin.xid, o_.max_transaction_bytes >> 20));
+        ChangeApplier& a = pool_->serial();
+        if (auto ok = a.begin(event->transaction->begin); !ok) return ok;
+        large_open_ = true;
+        for (const auto& c : event->transaction->changes)
+          if (auto ok = a.change(c); !ok) return ok;
+        return {};
+      }
+      case Kind::kLargeChange:
+        return pool_->serial().change(*event->change);
+      case Kind::kLargeCommit: {
+        ChangeApplier& a = pool_->serial();
+        const int64_t rows = a.rows_in_transaction();
+        if (auto ok = a.commit(event->transaction->commit); !ok) return ok;
+        large_open_ = false;
+        pool_->committed_outside(event->transaction->seq, event->transaction->commit, rows);
+        return {};
+      }
+      case Kind::kMarker:
+        if (event->marker == "ferry-switch") {
+          log_info(fmt::format("the cutover switched at {}: follow ends once all is applied",
+                               pg::lsn_text(event->marker_lsn)));
+          switch_at_ = event->marker_lsn;
+        }
+        return {};
+    }
+    return {};
+  }
+
+  Result<void> schema_changed(const pg::RelationMessage& relation) {
+    auto drift = drift_->check(relation);
+    if (!drift) return tl::unexpected(drift.error());
+    for (const auto& w : drift->warnings) {
+      log_warn(w);
+      std::lock_guard lock(status_mu_);
+      if (std::find(status_.warnings.begin(), status_.warnings.end(), w) == status_.warnings.end())
+        status_.warnings.push_back(w);
+    }
+    if (drift->statements.empty()) return {};
+    // Everything before the change to the table applies first.
+    if (auto ok = wait_drained(); !ok) return ok;
+    for (const auto& sql : drift->statements) {
+      log_info("schema change on the source, applying on the target: " + sql);
+      if (auto ok = to_ctl_->exec(sql); !ok) return ok;
+    }
+    return {};
+  }
+
+  Result<void> submit(std::unique_ptr<SourceTransaction> t) {
+    while (t) {
+      auto accepted = pool_->submit(t, 200);
+      if (!accepted) return tl::unexpected(accepted.error());
+      if (*accepted) return {};
+      if (auto ok = tick(); !ok) return ok;
+    }
+    return {};
+  }
+
+  Result<void> wait_drained() {
+    while (true) {
+      auto done = pool_->drain(200);
+      if (!done) return tl::unexpected(done.error());
+      if (*done) return {};
+      if (auto ok = tick(); !ok) return ok;
+    }
+  }
+
+  bool caught_up() const {
+    return idle_ && !assembler_->in_transaction() && pool_->progress().queued == 0;
+  }
+
+  // The slot may release what the target has flushed. Commits are
+  // asynchronous on the target, so a position is confirmed only once the
+  // target's WAL is flushed past the point where it was reached.
+  Result<void> confirm_flushed(bool wait) {
+    for (int round = 0; round < (wait ? 50 : 1); ++round) {
+      pg::Lsn reached = pool_->progress().committed_end;
+      if (caught_up() || (wait && pool_->progress().queued == 0 && !assembler_->in_transaction()))
+        reached = std::max({reached, stream_->server_end(), switch_at_});
+      auto wal = to_ctl_->query(
+          "SELECT pg_current_wal_flush_lsn()::text, pg_current_wal_insert_lsn()::text");
+      if (!wal) return tl::unexpected(wal.error());
+      const pg::Lsn flushed = pg::parse_lsn(wal->at(0, 0)).value_or(0);
+      const pg::Lsn inserted = pg::parse_lsn(wal->at(0, 1)).value_or(0);
+      if (fence_set_ && flushed >= fence_local_ && fence_confirm_ > confirmed_) {
+        if (auto ok = stream_->confirm(fence_confirm_); !ok) return ok;
+        confirmed_ = fence_confirm_;
+        fence_set_ = false;
+      }
+      if (!fence_set_ && reached > confirmed_) {
+        fence_set_ = true;
+        fence_confirm_ = reached;
+        fence_local_ = inserted;
+      }
+      if (!wait || (!fence_set_ && reached <= confirmed_)) return {};
+      if (fence_set_ && flushed < fence_local_)
+        (void)to_ctl_->exec("SET synchronous_commit = on; SELECT txid_current()");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return {};
+  }
+
+  Result<void> tick() {
+    const auto now = Clock::now();
+    if (now - last_fence_ >= std::chrono::milliseconds(100)) {
+      last_fence_ = now;
+      if (auto ok = confirm_flushed(false); !ok) return ok;
+    }
+    const ApplyProgress p = pool_->progress();
+    if (p.committed_seq != last_seq_ || (p.queued == 0 && !large_open_)) {
+      last_seq_ = p.committed_seq;
+      last_progress_ = now;
+    } else if (now - last_progress_ > std::chrono::seconds(o_.stall_timeout_seconds)) {
+      return fail(ErrorCode::kDatabase,
+                  fmt::format("apply has made no progress for {} s with {} transactions waiting "
+                              "(a lock held on the target? see pg_stat_activity there)",
+                              o_.stall_timeout_seconds, p.queued));
+    }
+    if (now - last_status_ >= std::chrono::seconds(1)) {
+      last_status_ = now;
+      if (auto ok = update_status(); !ok) return ok;
+    }
+    return {};
+  }
+
+  Result<void> update_status() {
+    auto wal = from_ctl_->query("SELECT pg_current_wal_lsn()::text");
+    if (!wal) return tl::unexpected(wal.error());
+    const pg::Lsn source_wal = pg::parse_lsn(wal->at(0, 0)).value_or(0);
+    const ApplyProgress p = pool_->progress();
+    meter_.sample(transactions_base_ + p.transactions, rows_base_ + p.rows);
+    meter_.lags(pool_->take_lag_samples());
+    std::lock_guard lock(status_mu_);
+    FollowStatus& s = status_;
+    const bool up_to_date = caught_up();
+    s.state = up_to_date ? "following" : "catching-up";
+    const pg::Lsn applied = std::max(p.committed_end, up_to_date ? confirmed_ : pg::Lsn{0});
+    s.applied_lsn = pg::lsn_text(applied);
+    s.confirmed_lsn = pg::lsn_text(confirmed_);
+    s.source_wal_lsn = pg::lsn_text(source_wal);
+    s.lag_bytes = source_wal > applied ? static_cast<int64_t>(source_wal - applied) : 0;
+    if (up_to_date) s.lag_bytes = 0;
+    s.lag_seconds = up_to_date || p.commit_time == 0
+                        ? 0
+                        : static_cast<double>(micros_since_2000_now() - p.commit_time) / 1e6;
+    s.transactions = transactions_base_ + p.transactions;
+    s.rows = rows_base_ + p.rows;
+    s.conflicts = conflicts_base_ + p.conflicts;
+    s.queued = p.queued;
+    s.skipped = assembler_->transactions_skipped();
+    meter_.fill(s);
+    s.updated_unix = unix_now();
+    s.updated_at = iso_time(s.updated_unix);
+    if (auto ok = write_follow_status(follow_status_path(o_.dir, o_.reverse), s); !ok)
+      return ok;
+    if (o_.live_progress)
+      std::cerr << fmt::format(
+          "\r\033[K{}: lag {} B / {:.1f} s (p99 {:.0f} ms) · {:.0f} tx/s · {:.0f} rows/s · {} "
+          "tx applied",
+          s.state, s.lag_bytes, s.lag_seconds, s.lag_p99_ms, s.transactions_per_second,
+          s.rows_per_second, s.transactions);
+    return {};
+  }
+
+  void set_state(const std::string& state) {
+    std::lock_guard lock(status_mu_);
+    status_.state = state;
+  }
+
+ public:
+  // Counters carried over reconnections.
+  void carry(int64_t& transactions, int64_t& rows, int64_t& conflicts) const {
+    if (!pool_) return;
+    const ApplyProgress p = pool_->progress();
+    transactions += p.transactions;
+    rows += p.rows;
+    conflicts += p.conflicts;
+  }
+  int64_t conflicts_base_ = 0;
+  bool connected() const { return connected_; }
+
+ private:
+  const FollowOptions& o_;
+  const std::atomic<bool>& stop_;
+  const std::map<std::string, pg::Lsn>& horizons_;
+  FollowStatus& status_;
+  std::mutex& status_mu_;
+  int64_t& transactions_base_;
+  int64_t& rows_base_;
+  std::unique_ptr<pg::Connection> from_ctl_, to_ctl_;
+  std::unique_ptr<ApplyPool> pool_;
+  std::unique_ptr<pg::ReplicationStream> stream_;
+  std::unique_ptr<TransactionAssembler> assembler_;
+  std::unique_ptr<SchemaDriftCheck> drift_;
+  FollowMeter meter_;
+  bool idle_ = false, large_open_ = false, connected_ = false;
+  pg::Lsn confirmed_ = 0, switch_at_ = 0;
+  bool fence_set_ = false;
+  pg::Lsn fence_confirm_ = 0, fence_local_ = 0;
+  int64_t last_seq_ = -1;
+  Clock::time_point last_fence_{}, last_status_{}, last_progress_ = Clock::now();
+};
+
+}  // namespace
+
+Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>& stop) {
+  auto horizons = copy_horizons(o);
+  if (!horizons) return tl::unexpected(horizons.error());
+  std::mutex status_mu;
+  FollowStatus status;
+  status.direction = o.reverse ? "reverse" : "forward";
+  status.pid = getpid();
+  status.slot = o.slot;
+  status.publication = o.publication;
+  status.source = o.from.redacted();
+  status.target = o.to.redacted();
+  status.apply_jobs = o.apply_jobs;
+  status.started_at = iso_time(unix_now());
+  const std::string status_path = follow_status_path(o.dir, o.reverse);
+  std::error_code ec;
+  std::filesystem::create_directories(o.dir, ec);
+  auto write_status = [&](const std::string& state, const std::string& error) {
+    std::lock_guard lock(status_mu);
+    status.state = state;
+    status.error = error;
+    status.updated_unix = unix_now();
+    status.updated_at = iso_time(status.updated_unix);
+    return write_follow_status(status_path, status);
+  };
+  if (auto ok = write_status("starting", ""); !ok)
+    return tl::unexpected(std::move(ok.error()).with_context("writing " + status_path));
+
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (!o.metrics_addr.empty()) {
+    auto m = MetricsEndpoint::start(o.metrics_addr, [&] {
+      std::lock_guard lock(status_mu);
+      return render_follow_status_prometheus(status);
+    });
+    if (!m) return tl::unexpected(m.error());
+    metrics = std::move(*m);
+    log_info("Prometheus metrics on http://" + metrics->address() + "/metrics");
+  }
+
+  int64_t transactions = 0, rows = 0, conflicts = 0;
+  auto lost_since = Clock::now();
+  bool losing = false;
+  while (true) {
+    FollowSession session(o, stop, *horizons, status, status_mu, transactions, rows);
+    session.conflicts_base_ = conflicts;
+    auto reason = session.run();
+    session.carry(transactions, rows, conflicts);
+    if (reason) {
+      (void)write_status(*reason, "");
+      FollowOutcome out{*reason, {}};
+      std::lock_guard lock(status_mu);
+      out.status = status;
+      return out;
+    }
+    if (!is_connection_loss(reason.error()) || stop) {
+      (void)write_status("failed", reason.error().to_string());
+      return tl::unexpected(reason.error());
+    }
+    // The retry budget counts from the first failure since the last run that got going.
+    if (!losing || session.connected()) lost_since = Clock::now();
+    losing = true;
+    if (seconds_since(lost_since) > o.retry_seconds) {
+      (void)write_status("failed", reason.error().to_string());
+      return tl::unexpected(std::move(reason.error())
+                                .with_context(fmt::format("still failing after {} s of retries",
+                                                          o.retry_seconds)));
+    }
+    log_warn(fmt::format("{}; reconnecting", reason.error().to_string()));
+    {
+      std::lock_guard lock(status_mu);
+      ++status.reconnects;
+    }
+    (void)write_status("reconnecting", reason.error().to_string());
+    for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace ferry::db

@@ -1,0 +1,170 @@
+#include "db/follow_status.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <ctime>
+
+#include "core/files.h"
+#include "core/json_writer.h"
+#include "core/yaml.h"
+
+namespace ferry::db {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string iso_time(double unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string follow_status_path(const std::string& dir, bool reverse) {
+  return (std::filesystem::path(dir) /
+          (reverse ? "follow-reverse-status.json" : "follow-status.json"))
+      .string();
+}
+
+std::string render_follow_status_json(const FollowStatus& s) {
+  JsonWriter w;
+  w.begin_object()
+      .field("state", s.state)
+      .field("running", s.running)
+      .field("direction", s.direction)
+      .field("pid", s.pid)
+      .field("slot", s.slot)
+      .field("publication", s.publication)
+      .field("source", s.source)
+      .field("target", s.target)
+      .field("apply_jobs", s.apply_jobs)
+      .field("started_at", s.started_at)
+      .field("updated_at", s.updated_at)
+      .field("updated_unix", s.updated_unix)
+      .field("applied_lsn", s.applied_lsn)
+      .field("confirmed_lsn", s.confirmed_lsn)
+      .field("source_wal_lsn", s.source_wal_lsn)
+      .field("lag_bytes", s.lag_bytes)
+      .field("lag_seconds", s.lag_seconds)
+      .field("lag_p99_ms", s.lag_p99_ms)
+      .field("transactions", s.transactions)
+      .field("rows", s.rows)
+      .field("transactions_per_second", s.transactions_per_second)
+      .field("rows_per_second", s.rows_per_second)
+      .field("conflicts", s.conflicts)
+      .field("skipped", s.skipped)
+      .field("queued", s.queued)
+      .field("reconnects", s.reconnects)
+      .field("warnings", s.warnings)
+      .field("error", s.error)
+      .end_object();
+  return w.take();
+}
+
+std::string render_follow_status_text(const FollowStatus& s) {
+  std::string out = fmt::format(
+      "follow ({}) {}{}: {} -> {}, slot {}\n"
+      "  lag            {} bytes, {:.1f} s (p99 last minute {:.0f} ms)\n"
+      "  applied        {} (slot confirmed {}, source WAL {})\n"
+      "  applied so far {} transactions, {} rows; now {:.0f} tx/s, {:.0f} rows/s\n"
+      "  apply jobs     {} ({} conflicts retried in order, {} queued)\n"
+      "  updated        {} (pid {}, started {}, {} reconnects)\n",
+      s.direction, s.state, s.running ? "" : " (not running)", s.source, s.target, s.slot, s.lag_bytes, s.lag_seconds, s.lag_p99_ms,
+      s.applied_lsn, s.confirmed_lsn, s.source_wal_lsn, s.transactions, s.rows,
+      s.transactions_per_second, s.rows_per_second, s.apply_jobs, s.conflicts, s.queued,
+      s.updated_at, s.pid, s.started_at, s.reconnects);
+  for (const auto& w : s.warnings) out += "  warning: " + w + "\n";
+  if (!s.error.empty()) out += "  error: " + s.error + "\n";
+  return out;
+}
+
+std::string render_follow_status_prometheus(const FollowStatus& s) {
+  const std::string labels = fmt::format("{{direction=\"{}\",slot=\"{}\"}}", s.direction, s.slot);
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, double value) {
+    out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0}{3} {4}\n", name, help, type, labels,
+                       value);
+  };
+  metric("ferry_follow_lag_bytes", "gauge", "WAL bytes the target is behind the source",
+         static_cast<double>(s.lag_bytes));
+  metric("ferry_follow_lag_seconds", "gauge", "Seconds the target is behind the source",
+         s.lag_seconds);
+  metric("ferry_follow_lag_p99_seconds", "gauge",
+         "99th percentile of commit-to-apply delay over the last minute", s.lag_p99_ms / 1000.0);
+  metric("ferry_follow_transactions_total", "counter", "Source transactions applied",
+         static_cast<double>(s.transactions));
+  metric("ferry_follow_rows_total", "counter", "Rows applied", static_cast<double>(s.rows));
+  metric("ferry_follow_conflicts_total", "counter",
+         "Transactions re-applied in order after a conflict between workers",
+         static_cast<double>(s.conflicts));
+  metric("ferry_follow_queued_transactions", "gauge", "Transactions received, not yet applied",
+         static_cast<double>(s.queued));
+  metric("ferry_follow_reconnects_total", "counter", "Reconnections after a lost connection",
+         static_cast<double>(s.reconnects));
+  metric("ferry_follow_up", "gauge", "1 while following, 0 otherwise",
+         s.state == "following" || s.state == "catching-up" ? 1 : 0);
+  return out;
+}
+
+Result<void> write_follow_status(const std::string& path, const FollowStatus& s) {
+  return write_file_atomically(path, render_follow_status_json(s));
+}
+
+Result<FollowStatus> read_follow_status(const std::string& path) {
+  auto text = with_context(read_text_file(path), "reading " + path);
+  if (!text) return tl::unexpected(text.error());
+  auto doc = parse_yaml(*text, path);
+  if (!doc) return tl::unexpected(doc.error());
+  FollowStatus s;
+  auto str = [&](const char* key, std::string& out) {
+    if (const YamlNode* n = doc->find(key)) out = n->scalar();
+  };
+  auto num = [&](const char* key, auto& out) {
+    if (const YamlNode* n = doc->find(key))
+      if (auto v = n->as_number()) out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
+  };
+  str("state", s.state);
+  s.running = false;
+  str("direction", s.direction);
+  num("pid", s.pid);
+  str("slot", s.slot);
+  str("publication", s.publication);
+  str("source", s.source);
+  str("target", s.target);
+  num("apply_jobs", s.apply_jobs);
+  str("started_at", s.started_at);
+  str("updated_at", s.updated_at);
+  num("updated_unix", s.updated_unix);
+  str("applied_lsn", s.applied_lsn);
+  str("confirmed_lsn", s.confirmed_lsn);
+  str("source_wal_lsn", s.source_wal_lsn);
+  num("lag_bytes", s.lag_bytes);
+  num("lag_seconds", s.lag_seconds);
+  num("lag_p99_ms", s.lag_p99_ms);
+  num("transactions", s.transactions);
+  num("rows", s.rows);
+  num("transactions_per_second", s.transactions_per_second);
+  num("rows_per_second", s.rows_per_second);
+  num("conflicts", s.conflicts);
+  num("skipped", s.skipped);
+  num("queued", s.queued);
+  num("reconnects", s.reconnects);
+  if (const YamlNode* w = doc->find("warnings"))
+    for (size_t i = 0; i < w->size(); ++i) s.warnings.push_back((*w)[i].scalar());
+  str("error", s.error);
+  return s;
+}
+
+bool follow_is_alive(const FollowStatus& s, double max_age_seconds) {
+  if (s.pid <= 0 || kill(static_cast<pid_t>(s.pid), 0) != 0) return false;
+  return unix_now() - s.updated_unix <= max_age_seconds;
+}
+
+}  // namespace ferry::db

@@ -1,0 +1,54 @@
+// What a running `ferry db follow` reports about itself: written to
+// WORKDIR/follow-status.json (follow-reverse-status.json for the reverse
+// stream) every second, atomically, for `ferry db status`, `ferry db cutover`
+// and scripts; the same numbers are served as Prometheus metrics.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace ferry::db {
+
+struct FollowStatus {
+  // starting, catching-up, following, reconnecting, stopping, stopped,
+  // switched (a cutover ended it), failed
+  std::string state = "starting";
+  // Set by readers: the writing process is alive and wrote within seconds.
+  bool running = true;
+  std::string direction = "forward";  // forward: source -> target; reverse after a cutover
+  int64_t pid = 0;
+  std::string slot, publication, source, target;  // servers with passwords masked
+  int apply_jobs = 1;
+  std::string started_at, updated_at;  // ISO 8601 UTC
+  std::string applied_lsn;    // end of the last source commit on the target
+  std::string confirmed_lsn;  // what the slot was told it may release
+  std::string source_wal_lsn;
+  int64_t lag_bytes = 0;
+  double lag_seconds = 0;
+  double lag_p99_ms = 0;  // commit on the source to commit on the target, last minute
+  int64_t transactions = 0, rows = 0, conflicts = 0, skipped = 0, queued = 0;
+  double transactions_per_second = 0, rows_per_second = 0;  // over the last 10 s
+  int64_t reconnects = 0;
+  std::vector<std::string> warnings;
+  std::string error;
+
+  double updated_unix = 0;  // for staleness checks; written as updated_at too
+};
+
+std::string follow_status_path(const std::string& dir, bool reverse);
+std::string render_follow_status_json(const FollowStatus& s);
+std::string render_follow_status_text(const FollowStatus& s);
+std::string render_follow_status_prometheus(const FollowStatus& s);
+Result<void> write_follow_status(const std::string& path, const FollowStatus& s);
+Result<FollowStatus> read_follow_status(const std::string& path);
+// Whether the process that wrote `s` still runs and wrote it recently.
+bool follow_is_alive(const FollowStatus& s, double max_age_seconds = 5);
+
+// ISO 8601 UTC of a Unix time.
+std::string iso_time(double unix_seconds);
+double unix_now();
+
+}  // namespace ferry::db

@@ -1,0 +1,50 @@
+// A source transaction as follow applies it: its Begin and Commit, and its
+// row changes already resolved to the target table they touch. Relations are
+// shared, immutable snapshots: a Relation message that changes a table's
+// columns makes a new one, and transactions still queued keep the columns
+// they were decoded with.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pg/pgoutput.h"
+
+namespace ferry::db {
+
+struct TargetRelation {
+  uint32_t id = 0;         // the source's relation OID, as in the stream
+  std::string display;     // schema.name, unquoted, for messages
+  std::string qualified;   // "schema"."name"
+  std::vector<std::string> columns;  // quoted
+  std::vector<bool> key;             // part of the replica identity
+  // REPLICA IDENTITY FULL without a key: rows are matched whole, and changes
+  // to the table are ordered as a whole (identical rows cannot be told apart).
+  bool keyless = false;
+};
+
+struct Change {
+  enum class Kind { kInsert, kUpdate, kDelete, kTruncate };
+  Kind kind = Kind::kInsert;
+  std::shared_ptr<const TargetRelation> relation;  // every kind but truncate
+  pg::Tuple new_tuple;
+  // The old key (when an update changed it, or a delete) or the whole old row
+  // (REPLICA IDENTITY FULL).
+  std::optional<pg::Tuple> old_key, old_row;
+  // Truncate: the tables, and its options.
+  std::vector<std::shared_ptr<const TargetRelation>> truncated;
+  bool cascade = false, restart_identity = false;
+};
+
+struct SourceTransaction {
+  int64_t seq = 0;  // position in source commit order, from 1
+  pg::BeginMessage begin;
+  pg::CommitMessage commit;
+  std::vector<Change> changes;
+  size_t bytes = 0;  // of the decoded values, to bound what is held in memory
+};
+
+}  // namespace ferry::db
