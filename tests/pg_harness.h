@@ -81,6 +81,7 @@ class Child {
     }
   }
   void kill_now() { kill(pid_, SIGKILL); }
+  void signal(int sig) { kill(pid_, sig); }
   // True once the child has ended (then wait() returns at once).
   bool exited() {
     if (!waited_ && waitpid(pid_, &raw_, WNOHANG) == pid_) waited_ = true;

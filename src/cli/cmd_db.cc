@@ -19,6 +19,10 @@ constexpr std::array kDbCommands{
     Command{"status", "Lag, rates and state of a follow, as text or JSON", install_db_status},
     Command{"verify", "Prove two databases hold the same rows, sequences, schema and settings",
             install_db_verify},
+    Command{"cutover", "Move writes to the target in seconds, as a timed checklist",
+            install_db_cutover},
+    Command{"rollback", "After cutover --reverse: move writes back to the source",
+            install_db_rollback},
 };
 
 }  // namespace

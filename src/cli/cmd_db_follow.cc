@@ -53,8 +53,9 @@ Status: live on a terminal, in DIR/follow-status.json every second (read it
 with `ferry db status`), and as Prometheus metrics with --metrics-addr.
 
 With --reverse (after `ferry db cutover --reverse`) it streams the other way:
-from the target's slot 'ferry_reverse' into the source, so the source stays a
-live rollback target. --source and --target keep their meaning.
+from the target's slot <slot>_reverse (ferry_reverse by default) into the
+source, so the source stays a live rollback target. --source and --target
+keep their meaning.
 
 Exit status: 0 stopped on request or by a cutover, 2 usage, 3 the slot or the
 journal is missing or a schema change needs a hand, 5 a server refused a
@@ -72,10 +73,14 @@ int run_follow_command(FollowCliOptions& o) {
   auto max_transaction = parse_size(o.max_transaction, "--max-transaction-memory");
   if (!max_transaction) return report_error(max_transaction.error());
   auto& f = o.follow;
-  f.slot = !o.slot.empty() ? o.slot : f.reverse ? "ferry_reverse" : "ferry";
-  f.publication = !o.publication.empty() ? o.publication : f.slot;
-  if (!is_plain_name(f.slot, "--slot") || !is_plain_name(f.publication, "--publication"))
+  const std::string slot = !o.slot.empty() ? o.slot : db::clone_slot_name(f.dir);
+  if (!is_plain_name(slot, "--slot") ||
+      (!o.publication.empty() && !is_plain_name(o.publication, "--publication")))
     return exit_status(ExitCode::kUsage);
+  f.slot = f.reverse ? db::reverse_slot_name(slot) : slot;
+  f.publication = !o.publication.empty() ? o.publication
+                  : f.reverse            ? db::kReversePublication
+                                         : "ferry";
   f.from = f.reverse ? endpoints->second : endpoints->first;
   f.to = f.reverse ? endpoints->first : endpoints->second;
   f.max_transaction_bytes = static_cast<size_t>(*max_transaction);
@@ -105,8 +110,11 @@ Runner install_db_follow(CLI::App& sub) {
       ->check(CLI::Range(1, 64));
   sub.add_flag("--reverse", o->follow.reverse,
                "Stream target -> source (after ferry db cutover --reverse)");
-  sub.add_option("--slot", o->slot, "Replication slot (default: ferry, or ferry_reverse)");
-  sub.add_option("--publication", o->publication, "Publication (default: the slot's name)");
+  sub.add_option("--slot", o->slot,
+                 "The clone's replication slot (default: the one journaled in --dir, or ferry); "
+                 "--reverse streams <slot>_reverse");
+  sub.add_option("--publication", o->publication,
+                 "Publication (default: ferry, or ferry_reverse with --reverse)");
   sub.add_option("--metrics-addr", o->follow.metrics_addr,
                  "Serve Prometheus metrics at host:port (':9187' is 127.0.0.1:9187); off unless "
                  "given");

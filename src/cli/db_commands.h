@@ -10,5 +10,8 @@ Runner install_db_clone(CLI::App& sub);
 Runner install_db_follow(CLI::App& sub);
 Runner install_db_status(CLI::App& sub);
 Runner install_db_verify(CLI::App& sub);
+// cutover and rollback share cmd_db_cutover.cc: one checklist, two directions.
+Runner install_db_cutover(CLI::App& sub);
+Runner install_db_rollback(CLI::App& sub);
 
 }  // namespace ferry::cli

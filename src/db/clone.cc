@@ -22,6 +22,7 @@
 #include "db/clone_progress.h"
 #include "db/index_builder.h"
 #include "db/part_copy.h"
+#include "db/publication.h"
 #include "db/schema_steps.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -273,35 +274,14 @@ class Cloner {
   }
 
   // The publication must exist before the slot so that decoding from the
-  // slot's start finds it. Tables without replica identity stay out: once
-  // published, UPDATE and DELETE on them would fail on the source.
+  // slot's start finds it.
   Result<void> create_publication(pg::Connection& source) {
-    auto exists = source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {o_.publication});
-    if (!exists) return tl::unexpected(exists.error());
-    if (exists->size() > 0) {
-      log_info(fmt::format("publication '{}' exists on the source; using it", o_.publication));
-      return {};
-    }
-    auto tables = pg::list_tables(source);
-    if (!tables) return tl::unexpected(tables.error());
-    std::string included;
-    for (const auto& t : *tables) {
-      if (t.unlogged) continue;  // not in the WAL: cannot be published
-      if (!t.has_replica_identity()) {
-        outcome_.summary.publication_skipped.push_back(t.display());
-        continue;
-      }
-      // ONLY: a parent must not pull in inheritance children without identity.
-      included += (included.empty() ? "ONLY " : ", ONLY ") + t.qualified();
-    }
-    std::string sql = "CREATE PUBLICATION " + pg::quote_ident(o_.publication);
-    if (outcome_.summary.publication_skipped.empty() &&
-        std::none_of(tables->begin(), tables->end(), [](const auto& t) { return t.unlogged; }))
-      sql += " FOR ALL TABLES";
-    else if (!included.empty())
-      sql += " FOR TABLE " + included;
-    log_info(fmt::format("creating publication '{}' on the source", o_.publication));
-    return source.exec(sql);
+    log_info(fmt::format("publication '{}' on the source", o_.publication));
+    auto created = db::create_publication(source, o_.publication);
+    if (!created) return tl::unexpected(created.error());
+    if (created->existed) log_info(fmt::format("publication '{}' exists; using it", o_.publication));
+    outcome_.summary.publication_skipped = created->skipped;
+    return {};
   }
 
   Result<void> copy_data(pg::Connection& source, pg::Connection& target,

@@ -26,6 +26,16 @@ namespace ferry::db {
 
 std::string apply_origin_prefix(const std::string& slot) { return "ferry:" + slot; }
 
+std::string reverse_slot_name(const std::string& slot) { return slot + "_reverse"; }
+
+std::string clone_slot_name(const std::string& dir) {
+  if (!std::filesystem::exists(std::filesystem::path(dir) / "clone.db")) return "ferry";
+  auto journal = CloneJournal::open(dir, /*resume=*/true);
+  if (!journal) return "ferry";
+  auto slot = journal->get("slot");
+  return slot && *slot && **slot != "(none)" ? **slot : "ferry";
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -142,7 +152,7 @@ class FollowSession {
         reason = "stopped";
         break;
       }
-      auto frame = stream_->next(50);
+      auto frame = stream_->next(confirm_now_ ? 5 : 50);
       if (!frame) return tl::unexpected(frame.error());
       idle_ = !*frame;
       if (*frame) {
@@ -150,6 +160,11 @@ class FollowSession {
         if (!message) return tl::unexpected(message.error());
         auto handled = handle(std::move(*message));
         if (!handled) return tl::unexpected(handled.error());
+      }
+      if (confirm_now_ && caught_up()) {
+        // A cutover is waiting on this position: confirm it without delay.
+        confirm_now_ = false;
+        if (auto ok = confirm_flushed(/*wait=*/true); !ok) return tl::unexpected(ok.error());
       }
       if (auto ok = tick(); !ok) return tl::unexpected(ok.error());
       if (switch_at_ && caught_up()) reason = "switched";
@@ -172,7 +187,9 @@ class FollowSession {
     po.jobs = o_.apply_jobs;
     po.settings.lock_timeout_ms = o_.apply_jobs > 1 ? 2000 : 0;
     po.settings.statement_timeout_ms = o_.stall_timeout_seconds * 1000;
-    po.settings.override_read_only = o_.reverse;
+    // The side being written is read-only for applications during and after
+    // a cutover or rollback; ferry's own apply goes on.
+    po.settings.override_read_only = true;
     auto from_ctl = pg::Connection::open(o_.from, {"ferry follow"});
     if (!from_ctl) return tl::unexpected(from_ctl.error());
     from_ctl_ = std::make_unique<pg::Connection>(std::move(*from_ctl));
@@ -241,6 +258,10 @@ class FollowSession {
         return {};
       }
       case Kind::kMarker:
+        // A cutover waits for the slot to confirm its marker: everything
+        // committed before it is then on the target.
+        marker_at_ = std::max(marker_at_, event->marker_lsn);
+        confirm_now_ = true;
         if (event->marker == "ferry-switch") {
           log_info(fmt::format("the cutover switched at {}: follow ends once all is applied",
                                pg::lsn_text(event->marker_lsn)));
@@ -300,7 +321,7 @@ class FollowSession {
     for (int round = 0; round < (wait ? 50 : 1); ++round) {
       pg::Lsn reached = pool_->progress().committed_end;
       if (caught_up() || (wait && pool_->progress().queued == 0 && !assembler_->in_transaction()))
-        reached = std::max({reached, stream_->server_end(), switch_at_});
+        reached = std::max({reached, stream_->server_end(), marker_at_});
       auto wal = to_ctl_->query(
           "SELECT pg_current_wal_flush_lsn()::text, pg_current_wal_insert_lsn()::text");
       if (!wal) return tl::unexpected(wal.error());
@@ -317,8 +338,12 @@ class FollowSession {
         fence_local_ = inserted;
       }
       if (!wait || (!fence_set_ && reached <= confirmed_)) return {};
-      if (fence_set_ && flushed < fence_local_)
-        (void)to_ctl_->exec("SET synchronous_commit = on; SELECT txid_current()");
+      // A synchronous commit flushes the target's WAL past the fence now.
+      if (fence_set_ && flushed < fence_local_) {
+        if (auto ok = to_ctl_->exec("SET synchronous_commit = on; SELECT txid_current()"); !ok)
+          return ok;
+        continue;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return {};
@@ -417,8 +442,8 @@ class FollowSession {
   std::unique_ptr<TransactionAssembler> assembler_;
   std::unique_ptr<SchemaDriftCheck> drift_;
   FollowMeter meter_;
-  bool idle_ = false, large_open_ = false, connected_ = false;
-  pg::Lsn confirmed_ = 0, switch_at_ = 0;
+  bool idle_ = false, large_open_ = false, connected_ = false, confirm_now_ = false;
+  pg::Lsn confirmed_ = 0, switch_at_ = 0, marker_at_ = 0;
   bool fence_set_ = false;
   pg::Lsn fence_confirm_ = 0, fence_local_ = 0;
   int64_t last_seq_ = -1;

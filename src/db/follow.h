@@ -43,6 +43,12 @@ struct FollowOutcome {
 
 // The replication origins of a follow write as "ferry:<slot>:<worker>".
 std::string apply_origin_prefix(const std::string& slot);
+// The reverse stream after a cutover: slot "<slot>_reverse" on the target,
+// publication "ferry_reverse".
+std::string reverse_slot_name(const std::string& slot);
+inline constexpr const char* kReversePublication = "ferry_reverse";
+// The slot the clone journaled in `dir` created, or "ferry".
+std::string clone_slot_name(const std::string& dir);
 
 Result<FollowOutcome> run_follow(const FollowOptions& options, const std::atomic<bool>& stop);
 

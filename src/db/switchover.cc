@@ -1,0 +1,341 @@
+#include "db/switchover.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "core/files.h"
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "core/measure.h"
+#include "core/process.h"
+#include "core/text.h"
+#include "db/follow.h"
+#include "db/follow_status.h"
+#include "db/publication.h"
+#include "db/switchover_checks.h"
+#include "db/verify.h"
+#include "pg/connection.h"
+
+namespace ferry::db {
+
+std::string cutover_state_path(const std::string& dir) {
+  return (std::filesystem::path(dir) / "cutover.json").string();
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Switchover {
+ public:
+  explicit Switchover(const SwitchoverOptions& o) : o_(o) {
+    old_ = o.rollback ? o.target : o.source;
+    new_ = o.rollback ? o.source : o.target;
+    reverse_slot_ = reverse_slot_name(o.slot);
+    slot_ = o.rollback ? reverse_slot_ : o.slot;
+    r_.kind = o.rollback ? "rollback" : "cutover";
+  }
+
+  Result<SwitchoverReport> run() {
+    const auto started = Clock::now();
+    auto old_conn = pg::Connection::open(old_, {"ferry cutover"});
+    if (!old_conn) return tl::unexpected(old_conn.error());
+    auto new_conn = pg::Connection::open(new_, {"ferry cutover"});
+    if (!new_conn) return tl::unexpected(new_conn.error());
+    old_conn_ = std::make_unique<pg::Connection>(std::move(*old_conn));
+    new_conn_ = std::make_unique<pg::Connection>(std::move(*new_conn));
+    // ferry's own sessions write (the marker, setval) whatever the default.
+    for (auto* c : {old_conn_.get(), new_conn_.get()})
+      if (auto ok = c->exec("SET default_transaction_read_only = off"); !ok)
+        return tl::unexpected(ok.error());
+
+    bool ok = step("preflight", [&] { return preflight(); }) &&
+              step("read-only", [&] { return freeze(); }) &&
+              step("drain", [&] { return drain(); }) &&
+              step("verify", [&] { return verify(); }) &&
+              step("sequences", [&] { return sequences(); }) &&
+              step("switch", [&] { return switch_over(); });
+    if (!ok && frozen_) restore();
+    if (ok && o_.reverse && !o_.rollback) start_reverse_follow();
+    r_.total_seconds = seconds_since(started);
+    return r_;
+  }
+
+ private:
+  // Runs one timed step, prints it as it ends, records it.
+  template <typename F>
+  bool step(const std::string& name, F&& body) {
+    const auto t0 = Clock::now();
+    SwitchoverStep s;
+    s.name = name;
+    detail_.clear();
+    Result<void> done = body();
+    s.seconds = seconds_since(t0);
+    s.ok = done.has_value();
+    s.detail = done ? detail_ : done.error().to_string();
+    std::cerr << fmt::format("{} {:<10} {:>7.3f} s  {}\n", s.ok ? "ok  " : "FAIL", name, s.seconds,
+                             s.detail);
+    if (!done) r_.failure = name + ": " + done.error().to_string();
+    r_.steps.push_back(std::move(s));
+    return done.has_value();
+  }
+
+  double pause_left() const {
+    return o_.max_write_pause - seconds_since(paused_at_);
+  }
+
+  Result<void> over_budget(const std::string& what) const {
+    return fail(ErrorCode::kDatabase,
+                fmt::format("{} did not finish within --max-write-pause ({} s)", what,
+                            o_.max_write_pause));
+  }
+
+  Result<void> preflight() {
+    std::vector<std::string> problems;
+    auto status_path = follow_status_path(o_.dir, o_.rollback);
+    if (!std::filesystem::exists(status_path)) {
+      problems.push_back(fmt::format("no follow status in {}: start ferry db follow{} first",
+                                     o_.dir, o_.rollback ? " --reverse" : ""));
+    } else {
+      auto status = read_follow_status(status_path);
+      if (!status) return tl::unexpected(status.error());
+      if (!follow_is_alive(*status))
+        problems.push_back(fmt::format("ferry db follow{} is not running (its status in {} is {})",
+                                       o_.rollback ? " --reverse" : "", status_path,
+                                       status->state));
+      else if (status->lag_seconds > o_.max_lag_seconds)
+        problems.push_back(fmt::format("the follow is {:.1f} s behind (--max-lag {} s): let it "
+                                       "catch up first",
+                                       status->lag_seconds, o_.max_lag_seconds));
+    }
+    if (o_.rollback) {
+      auto state = read_text_file(cutover_state_path(o_.dir));
+      if (!state || state->find("\"reverse\": true") == std::string::npos)
+        problems.push_back("rollback needs a cutover made with --reverse in " + o_.dir +
+                           " (the source must have been kept in step)");
+    }
+    auto checks = preflight_checks(*old_conn_, *new_conn_, o_.reverse && !o_.rollback);
+    if (!checks) return tl::unexpected(checks.error());
+    problems.insert(problems.end(), checks->begin(), checks->end());
+    // Schema and settings: the rows are compared once nothing moves (step 4).
+    VerifyOptions v;
+    v.source = old_;
+    v.target = new_;
+    v.rows = v.sequences = false;
+    auto verified = run_verify(v);
+    if (!verified) return tl::unexpected(verified.error());
+    for (const auto* list : {&verified->schema, &verified->settings})
+      for (const auto& d : *list)
+        problems.push_back(fmt::format("{} {} differs: '{}' on the old side, '{}' on the new",
+                                       d.kind, d.name, d.source, d.target));
+    if (!problems.empty())
+      return fail(ErrorCode::kInvalidInput,
+                  fmt::format("{} problem(s):\n  {}", problems.size(), join(problems, "\n  ")));
+    detail_ = "follow running, schema and settings agree";
+    return {};
+  }
+
+  Result<void> freeze() {
+    auto db = old_conn_->query("SELECT current_database()");
+    if (!db) return tl::unexpected(db.error());
+    database_ = std::string(db->at(0, 0));
+    paused_at_ = Clock::now();
+    if (auto ok = old_conn_->exec(fmt::format(
+            "ALTER DATABASE {} SET default_transaction_read_only = on", pg::quote_ident(database_)));
+        !ok)
+      return ok;
+    frozen_ = true;
+    auto ended = end_sessions(*old_conn_, o_.grace_seconds);
+    if (!ended) return tl::unexpected(ended.error());
+    auto marker = old_conn_->query(
+        "SELECT pg_logical_emit_message(false, 'ferry-cutover', 'stop')::text");
+    if (!marker) return tl::unexpected(marker.error());
+    stop_lsn_ = std::string(marker->at(0, 0));
+    // A message alone waits for the WAL writer before a walsender sends it;
+    // a synchronous commit flushes it now.
+    if (auto ok = old_conn_->exec("SELECT txid_current()"); !ok) return ok;
+    r_.stop_lsn = stop_lsn_;
+    detail_ = fmt::format("{}; stop position {}", *ended, stop_lsn_);
+    return {};
+  }
+
+  Result<void> drain() {
+    auto last_check = Clock::now();
+    while (true) {
+      auto slot = old_conn_->query(
+          "SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2",
+          {stop_lsn_, slot_});
+      if (!slot) return tl::unexpected(slot.error());
+      if (slot->size() == 0)
+        return fail(ErrorCode::kDatabase, "the replication slot " + slot_ + " is gone");
+      if (slot->bool_at(0, 0)) break;
+      if (pause_left() <= 0) return over_budget("applying up to the stop position");
+      if (seconds_since(last_check) > 1) {
+        last_check = Clock::now();
+        auto status = read_follow_status(follow_status_path(o_.dir, o_.rollback));
+        if (!status || !follow_is_alive(*status))
+          return fail(ErrorCode::kDatabase, "ferry db follow stopped before reaching the stop "
+                                            "position");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    detail_ = "everything up to " + stop_lsn_ + " applied";
+    return {};
+  }
+
+  Result<void> verify() {
+    auto differences = final_verify(old_, new_, o_.final_verify, o_.verify_tables);
+    if (!differences) return tl::unexpected(differences.error());
+    detail_ = differences->summary;
+    if (!differences->lines.empty()) {
+      r_.differences = differences->lines;
+      return fail(ErrorCode::kDatabase,
+                  fmt::format("the two sides differ:\n  {}", join(differences->lines, "\n  ")));
+    }
+    if (pause_left() <= 0) return over_budget("the final verify");
+    return {};
+  }
+
+  Result<void> sequences() {
+    auto set = copy_sequences(*old_conn_, *new_conn_);
+    if (!set) return tl::unexpected(set.error());
+    detail_ = *set;
+    return {};
+  }
+
+  Result<void> switch_over() {
+    if (o_.reverse && !o_.rollback) {
+      // Before anything can write on the new side: its every change is kept.
+      auto created = create_publication(*new_conn_, kReversePublication);
+      if (!created) return tl::unexpected(created.error());
+      publication_created_ = !created->existed;
+      auto slot = new_conn_->query(
+          "SELECT pg_create_logical_replication_slot($1, 'pgoutput') WHERE NOT EXISTS "
+          "(SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
+          {reverse_slot_});
+      if (!slot) return tl::unexpected(slot.error());
+      slot_created_ = slot->size() > 0;
+      for (const auto& t : created->skipped)
+        log_warn("reverse stream: " + t + " has no replica identity and is left out");
+    }
+    if (o_.rollback) {
+      // The source was left read-only by the cutover; it takes writes again.
+      if (auto ok = new_conn_->exec(fmt::format(
+              "ALTER DATABASE {} RESET default_transaction_read_only",
+              pg::quote_ident(std::string(new_conn_->query("SELECT current_database()")
+                                              ->at(0, 0)))));
+          !ok)
+        return ok;
+    }
+    if (!o_.then_command.empty()) {
+      ProcessSpec spec{{"/bin/sh", "-c", o_.then_command},
+                       {{"FERRY_WRITABLE", new_.without_password()},
+                        {"FERRY_READ_ONLY", old_.without_password()},
+                        {"FERRY_STOP_LSN", stop_lsn_},
+                        {"FERRY_STEP", r_.kind}}};
+      auto ran = run_process(spec);
+      if (!ran) return tl::unexpected(ran.error());
+      if (ran->exit_status != 0)
+        return fail(ErrorCode::kDatabase,
+                    fmt::format("--then exited with status {}: {}", ran->exit_status,
+                                tail_lines(ran->err, 5)));
+      std::cerr << ran->out;
+    }
+    // The follow carrying old -> new ends once it has seen this.
+    if (auto ok = old_conn_->query(
+            "SELECT pg_logical_emit_message(false, 'ferry-switch', 'switched')");
+        !ok)
+      return tl::unexpected(ok.error());
+    r_.switched = true;
+    r_.write_unavailable_seconds = seconds_since(paused_at_);
+    r_.writable = new_.redacted();
+    JsonWriter w;
+    w.begin_object()
+        .field("state", o_.rollback ? std::string("rolled back") : std::string("switched"))
+        .field("reverse", o_.reverse || o_.rollback)
+        .field("stop_lsn", stop_lsn_)
+        .field("writable", new_.redacted())
+        .field("at", iso_time(unix_now()))
+        .end_object();
+    if (auto ok = write_file_atomically(cutover_state_path(o_.dir), w.take()); !ok)
+      log_warn("could not record the cutover in " + o_.dir + ": " + ok.error().to_string());
+    detail_ = fmt::format("writes go to {}; write-unavailable {:.3f} s", new_.redacted(),
+                          r_.write_unavailable_seconds);
+    return {};
+  }
+
+  // Puts the old side back as it was; each part tried even if one fails.
+  void restore() {
+    std::vector<std::string> problems;
+    auto conn = pg::Connection::open(old_, {"ferry cutover"});
+    if (!conn) {
+      problems.push_back(conn.error().to_string());
+    } else if (auto ok = conn->exec(fmt::format("ALTER DATABASE {} RESET default_transaction_read_only",
+                                                pg::quote_ident(database_)));
+               !ok) {
+      problems.push_back(ok.error().to_string());
+    }
+    if (slot_created_)
+      if (auto ok = new_conn_->query("SELECT pg_drop_replication_slot($1)", {reverse_slot_}); !ok)
+        problems.push_back(ok.error().to_string());
+    if (publication_created_)
+      if (auto ok = new_conn_->exec(std::string("DROP PUBLICATION ") + kReversePublication); !ok)
+        problems.push_back(ok.error().to_string());
+    r_.restored = problems.empty();
+    if (problems.empty())
+      log_warn(fmt::format("restored: {} takes writes again (write-unavailable {:.3f} s)",
+                           old_.redacted(), seconds_since(paused_at_)));
+    else
+      log_error("restoring the old side failed; do it by hand (ALTER DATABASE ... RESET "
+                "default_transaction_read_only): " +
+                join(problems, "; "));
+  }
+
+  void start_reverse_follow() {
+    const std::string log = (std::filesystem::path(o_.dir) / "follow-reverse.log").string();
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setsid();
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      const int devnull = open("/dev/null", O_RDONLY);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+      }
+      if (devnull >= 0) dup2(devnull, 0);
+      const std::string& source = o_.source.original;
+      const std::string& target = o_.target.original;
+      execl(o_.ferry_binary.c_str(), o_.ferry_binary.c_str(), "db", "follow", "--reverse",
+            "--source", source.c_str(), "--target", target.c_str(), "--dir", o_.dir.c_str(),
+            "--slot", o_.slot.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    r_.reverse_follow_pid = pid;
+    log_info(fmt::format("reverse stream started (pid {}, log {}): {} -> {}; see ferry db status "
+                         "--reverse --dir {}",
+                         pid, log, o_.target.redacted(), o_.source.redacted(), o_.dir));
+  }
+
+  const SwitchoverOptions& o_;
+  pg::ConnInfo old_, new_;
+  std::string slot_, reverse_slot_;
+  SwitchoverReport r_;
+  std::unique_ptr<pg::Connection> old_conn_, new_conn_;
+  std::string database_, stop_lsn_, detail_;
+  Clock::time_point paused_at_ = Clock::now();
+  bool frozen_ = false, slot_created_ = false, publication_created_ = false;
+};
+
+}  // namespace
+
+Result<SwitchoverReport> run_switchover(const SwitchoverOptions& options) {
+  return Switchover(options).run();
+}
+
+}  // namespace ferry::db

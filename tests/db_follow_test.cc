@@ -1,0 +1,179 @@
+// ferry db follow, cutover and rollback on real servers, under a concurrent
+// pgbench write load (tests/data/follow_load.pgbench: inserts, updates that
+// do and do not change TOASTed values, deletes, truncates, a table without a
+// key, multi-statement and rolled-back transactions). Equality is proved by
+// tests/pg_equal.sh, which shares no code with ferry.
+#include <random>
+
+#include "pg_harness.h"
+
+namespace {
+
+using namespace pgtest;
+
+class FollowTest : public PgTest {
+ protected:
+  // The fixture plus a keyless table replicated with REPLICA IDENTITY FULL,
+  // cloned with this test's slot.
+  void clone() {
+    make_source();
+    make_target();
+    psql(source(),
+         "CREATE TABLE public.keyless_log (note text, n integer); "
+         "ALTER TABLE public.keyless_log REPLICA IDENTITY FULL; "
+         "INSERT INTO public.keyless_log SELECT 'seed', i % 5 FROM generate_series(1, 50) i");
+    Outcome r = run_ferry({"db", "clone", "--source", source(), "--target", target(), "--dir",
+                           dir_.string(), "--slot-name", slot_});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
+  std::unique_ptr<Child> start_follow(const std::vector<std::string>& extra = {}, int jobs = 4) {
+    std::vector<std::string> args{"db",           "follow",  "--source",           source(),
+                                  "--target",     target(),  "--dir",              dir_.string(),
+                                  "--apply-jobs", std::to_string(jobs), "--retry-for", "60"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return std::make_unique<Child>(ferry_argv(args), output_prefix());
+  }
+
+  std::unique_ptr<Child> start_load(int clients, int seconds) {
+    return std::make_unique<Child>(
+        std::vector<std::string>{"pgbench", "-n", "-c", std::to_string(clients), "-T",
+                                 std::to_string(seconds), "-f",
+                                 std::string(FERRY_SOURCE_DIR) + "/tests/data/follow_load.pgbench",
+                                 source()},
+        output_prefix());
+  }
+
+  // Waits until the slot has confirmed a marker written now: everything
+  // committed on the source before it is on the target.
+  void wait_caught_up(const std::string& server_db, const std::string& slot) {
+    const std::string marker =
+        psql(server_db, "SELECT pg_logical_emit_message(false, 'ferry-test', 'sync')");
+    for (int i = 0; i < 600; ++i) {
+      if (psql(server_db, "SELECT confirmed_flush_lsn >= '" + marker +
+                              "'::pg_lsn FROM pg_replication_slots WHERE slot_name = '" + slot +
+                              "'") == "t")
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "the follow did not reach " << marker << " within 60 s";
+  }
+
+  // pg_equal.sh over everything; sequences are only set by a cutover, so a
+  // follow on its own is compared after setting them like one would.
+  void expect_equal() {
+    Outcome eq = pg_equal(source(), target());
+    EXPECT_EQ(eq.status, 0) << eq.out << eq.err;
+  }
+};
+
+TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
+  clone();
+  auto follow = start_follow({"--metrics-addr", "127.0.0.1:0"});
+  auto load = start_load(4, 6);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+
+  // The status is live while the load runs.
+  Outcome status = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
+  EXPECT_EQ(status.status, 0) << status.out << status.err;
+  const auto doc = parse_json(status.out);
+  EXPECT_EQ(field(doc, "running"), "true");
+  EXPECT_EQ(field(doc, "direction"), "forward");
+
+  // Cutover in the middle of the load: the source turns read-only, the
+  // clients' sessions are ended, and the rest drains.
+  Outcome cut = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                           dir_.string(), "--reverse", "--grace", "1", "--final-verify", "full",
+                           "--then", "echo switched to $FERRY_WRITABLE", "--format", "json"});
+  ASSERT_EQ(cut.status, 0) << cut.out << cut.err;
+  EXPECT_TRUE(has(cut.err, "switched to ")) << cut.err;
+  const auto report = parse_json(cut.out);
+  EXPECT_EQ(field(report, "switched"), "true");
+  (void)load->wait();  // its sessions were ended: it fails, as an application would
+
+  Outcome followed = follow->wait();
+  EXPECT_EQ(followed.status, 0) << followed.err;
+  EXPECT_TRUE(has(followed.err, "the cutover switched")) << followed.err;
+  EXPECT_TRUE(has(followed.out, "transactions")) << followed.out;
+  expect_equal();
+
+  // The source refuses writes; the target takes them with default ids.
+  Outcome refused = run({"psql", "-X", "-q", "-d", source(), "-c",
+                         "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'y')"});
+  EXPECT_NE(refused.status, 0);
+  EXPECT_TRUE(has(refused.err, "read-only")) << refused.err;
+  psql(target(),
+       "INSERT INTO public.big_events (occurred_at, kind) SELECT now(), 'after cutover' FROM "
+       "generate_series(1, 100); "
+       "INSERT INTO public.tenant_notes (tenant, note) VALUES ('t', 'after cutover'); "
+       "INSERT INTO public.keyless_log VALUES ('after cutover', 9); "
+       "UPDATE public.wide_toast SET blob = NULL WHERE id = 3; "
+       "DELETE FROM public.big_events WHERE id = 5");
+
+  // The reverse stream carries those writes to the source; rollback moves
+  // writes back there.
+  wait_caught_up(target(), slot_ + "_reverse");
+  Outcome back = run_ferry({"db", "rollback", "--source", source(), "--target", target(),
+                            "--dir", dir_.string(), "--grace", "1"});
+  ASSERT_EQ(back.status, 0) << back.out << back.err;
+  EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.big_events WHERE kind = 'after cutover'"),
+            "100");
+  expect_equal();
+  psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('t', 'after rollback')");
+  Outcome refused_target = run({"psql", "-X", "-q", "-d", target(), "-c",
+                                "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'y')"});
+  EXPECT_NE(refused_target.status, 0);
+  // The reverse follow ended itself at the rollback's switch.
+  Outcome reverse_status =
+      run_ferry({"db", "status", "--dir", dir_.string(), "--reverse", "--format", "json"});
+  for (int i = 0; i < 50 && has(reverse_status.out, "\"running\": true"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reverse_status =
+        run_ferry({"db", "status", "--dir", dir_.string(), "--reverse", "--format", "json"});
+  }
+  EXPECT_EQ(reverse_status.status, 1) << reverse_status.out;
+  EXPECT_EQ(field(parse_json(reverse_status.out), "state"), "switched");
+}
+
+TEST_F(FollowTest, KilledAtRandomUnderLoadLosesAndDoublesNothing) {
+  clone();
+  auto load = start_load(4, 10);
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> ms(300, 1500);
+  int killed = 0;
+  while (!load->exited()) {
+    auto follow = start_follow({}, 1 + killed % 4);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
+    if (killed == 2) {
+      // The target side's apply connections die mid-transaction: follow
+      // reconnects by itself and carries on.
+      psql(with_db(target(), "postgres"),
+           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name_ +
+               "' AND application_name = 'ferry apply'");
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms(rng)));
+      EXPECT_FALSE(follow->exited()) << follow->wait().err;
+    }
+    follow->kill_now();
+    (void)follow->wait();
+    ++killed;
+  }
+  auto follow = start_follow();
+  wait_caught_up(source(), slot_);
+  follow->signal(SIGTERM);
+  Outcome stopped = follow->wait();
+  EXPECT_EQ(stopped.status, 0) << stopped.err;
+  EXPECT_GE(killed, 3);
+  // Sequences are the cutover's job; set them as it would, then compare all.
+  Outcome cut = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                           dir_.string(), "--final-verify", "full"});
+  EXPECT_NE(cut.status, 0) << "cutover without a running follow must refuse";
+  EXPECT_TRUE(has(cut.err, "not running")) << cut.err;
+  auto again = start_follow();
+  Outcome cut2 = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                            dir_.string(), "--final-verify", "full"});
+  EXPECT_EQ(cut2.status, 0) << cut2.out << cut2.err;
+  EXPECT_EQ(again->wait().status, 0);
+  expect_equal();
+}
+
+}  // namespace
