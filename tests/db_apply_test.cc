@@ -66,7 +66,7 @@ class ApplyTest : public PgTest {
   std::unique_ptr<db::ApplyPool> open_pool() {
     db::ApplyPoolOptions o;
     o.target = *pg::parse_conninfo(target(), "--target");
-    o.origin_prefix = "ferry:" + slot_;
+    o.origin_prefix = db::apply_origin_prefix(name_, slot_);
     o.jobs = 4;
     o.settings.lock_timeout_ms = 2000;
     auto pool = db::ApplyPool::open(o);

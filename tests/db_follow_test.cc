@@ -79,6 +79,16 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
   const auto doc = parse_json(status.out);
   EXPECT_EQ(field(doc, "running"), "true");
   EXPECT_EQ(field(doc, "direction"), "forward");
+  // Prometheus scrapes the same numbers.
+  const std::string metrics_url = field(doc, "metrics_url");
+  ASSERT_TRUE(metrics_url.starts_with("http://127.0.0.1:")) << status.out;
+  Outcome scraped = run({"curl", "-s", "--noproxy", "*", "--max-time", "5", metrics_url});
+  EXPECT_EQ(scraped.status, 0) << scraped.err;
+  EXPECT_TRUE(has(scraped.out, "ferry_follow_transactions_total{direction=\"forward\"")) << scraped.out;
+  EXPECT_TRUE(has(scraped.out, "ferry_follow_lag_seconds")) << scraped.out;
+  Outcome elsewhere = run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy",
+                           "*", "--max-time", "5", metrics_url.substr(0, metrics_url.rfind('/'))});
+  EXPECT_EQ(elsewhere.out, "404");
 
   // Cutover in the middle of the load: the source turns read-only, the
   // clients' sessions are ended, and the rest drains.
@@ -174,6 +184,103 @@ TEST_F(FollowTest, KilledAtRandomUnderLoadLosesAndDoublesNothing) {
   EXPECT_EQ(cut2.status, 0) << cut2.out << cut2.err;
   EXPECT_EQ(again->wait().status, 0);
   expect_equal();
+}
+
+TEST_F(FollowTest, SchemaChangesAreAppliedOrExplained) {
+  clone();
+  auto follow = start_follow();
+  // A constant default: rows that existed hold it, on both sides.
+  psql(source(), "ALTER TABLE public.tenant_notes ADD COLUMN priority integer DEFAULT 3");
+  psql(source(), "INSERT INTO public.tenant_notes (tenant, note, priority) VALUES ('a', 'b', 7)");
+  // No default: existing rows hold NULL.
+  psql(source(), "ALTER TABLE public.\"line items\" ADD COLUMN extra text");
+  psql(source(), "INSERT INTO public.\"line items\" VALUES (100, 'new', 'x')");
+  wait_caught_up(source(), slot_);
+  EXPECT_EQ(psql(target(), "SELECT count(*) FILTER (WHERE priority = 3), count(*) FILTER (WHERE "
+                           "priority = 7) FROM public.tenant_notes"),
+            psql(source(), "SELECT count(*) FILTER (WHERE priority = 3), count(*) FILTER (WHERE "
+                           "priority = 7) FROM public.tenant_notes"));
+  EXPECT_EQ(psql(target(), "SELECT extra FROM public.\"line items\" WHERE \"Line ID\" = 100"), "x");
+  EXPECT_EQ(psql(target(), "SELECT column_default FROM information_schema.columns WHERE "
+                           "table_name = 'tenant_notes' AND column_name = 'priority'"),
+            "3");
+
+  // A volatile default rewrote every row with values the target cannot know:
+  // follow stops and says what to do.
+  psql(source(),
+       "ALTER TABLE public.tenant_notes ADD COLUMN stamp timestamptz DEFAULT clock_timestamp()");
+  psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('c', 'd')");
+  Outcome stopped = follow->wait();
+  EXPECT_EQ(stopped.status, 3) << stopped.err;
+  EXPECT_TRUE(has(stopped.err, "\"stamp\"")) << stopped.err;
+  EXPECT_TRUE(has(stopped.err, "run follow again")) << stopped.err;
+  Outcome status = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
+  EXPECT_EQ(status.status, 1);
+  EXPECT_EQ(field(parse_json(status.out), "state"), "failed");
+}
+
+TEST_F(FollowTest, DivergedTargetStopsFollowNamingTheRow) {
+  clone();
+  // Someone deleted a row on the target: the source's update cannot apply.
+  psql(target(), "DELETE FROM public.tenant_notes WHERE id = 2");
+  psql(source(), "UPDATE public.tenant_notes SET note = 'changed' WHERE id = 2");
+  auto follow = start_follow();
+  Outcome stopped = follow->wait();
+  EXPECT_EQ(stopped.status, 5) << stopped.err;
+  EXPECT_TRUE(has(stopped.err, "not on the target: table public.tenant_notes, \"id\"=2"))
+      << stopped.err;
+  // Nothing was confirmed past it: fixed by hand, a new follow applies it.
+  psql(target(), "INSERT INTO public.tenant_notes SELECT 2, tenant, note FROM "
+                 "public.tenant_notes WHERE id = 1");
+  auto again = start_follow();
+  wait_caught_up(source(), slot_);
+  again->signal(SIGTERM);
+  EXPECT_EQ(again->wait().status, 0);
+  EXPECT_EQ(psql(target(), "SELECT note FROM public.tenant_notes WHERE id = 2"), "changed");
+}
+
+TEST_F(FollowTest, SourceRestartIsRidden) {
+  // The source server here is this test's own: it is restarted mid-stream.
+  const fs::path server = fs::temp_directory_path() / ("ferry_src_" + name_.substr(0, 20));
+  Outcome started = run({std::string(FERRY_SOURCE_DIR) + "/scripts/pg-throwaway", "start",
+                         server.string()});
+  ASSERT_EQ(started.status, 0) << started.err;
+  const std::string own = trim(started.out);
+  struct StopServer {
+    fs::path dir;
+    ~StopServer() {
+      (void)run({std::string(FERRY_SOURCE_DIR) + "/scripts/pg-throwaway", "stop", dir.string()});
+    }
+  } stop_server{server};
+  psql(own, "CREATE TABLE public.accounts (id bigserial PRIMARY KEY, balance numeric, "
+            "note text); INSERT INTO public.accounts (balance, note) SELECT i, 'seed' FROM "
+            "generate_series(1, 1000) i");
+  make_target();
+  Outcome cloned = run_ferry({"db", "clone", "--source", own, "--target", target(), "--dir",
+                              dir_.string(), "--slot-name", slot_});
+  ASSERT_EQ(cloned.status, 0) << cloned.err;
+  auto follow = std::make_unique<Child>(
+      ferry_argv({"db", "follow", "--source", own, "--target", target(), "--dir", dir_.string(),
+                  "--retry-for", "60"}),
+      output_prefix());
+  psql(own, "UPDATE public.accounts SET balance = balance + 1 WHERE id % 3 = 0");
+  Outcome restarted =
+      run({std::string(FERRY_SOURCE_DIR) + "/scripts/pg-throwaway", "restart", server.string()});
+  ASSERT_EQ(restarted.status, 0) << restarted.err;
+  psql(own, "INSERT INTO public.accounts (balance, note) SELECT i, 'after restart' FROM "
+            "generate_series(1, 500) i; DELETE FROM public.accounts WHERE id % 7 = 0");
+  wait_caught_up(own, slot_);
+  EXPECT_FALSE(follow->exited());
+  follow->signal(SIGTERM);
+  Outcome stopped = follow->wait();
+  EXPECT_EQ(stopped.status, 0) << stopped.err;
+  EXPECT_TRUE(has(stopped.err, "reconnecting")) << stopped.err;
+  EXPECT_TRUE(has(stopped.out, "reconnects")) << stopped.out;
+  psql(target(), "SELECT setval('public.accounts_id_seq', (SELECT last_value FROM "
+                 "public.accounts_id_seq))");
+  Outcome rows = run({std::string(FERRY_SOURCE_DIR) + "/tests/pg_equal.sh", own, target()});
+  EXPECT_TRUE(rows.status == 0 || !has(rows.out, "table public.accounts")) << rows.out;
+  EXPECT_FALSE(has(rows.out, "table public.accounts")) << rows.out;
 }
 
 }  // namespace

@@ -36,6 +36,19 @@ int64_t unix_micros_since_2000() {
 
 }  // namespace
 
+std::string apply_origin_prefix(const std::string& database, const std::string& slot) {
+  return "ferry:" + database + ":" + slot;
+}
+
+Result<void> drop_apply_origins(pg::Connection& target, const std::string& slot) {
+  auto dropped = target.query(
+      "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin "
+      "WHERE starts_with(roname, 'ferry:' || current_database() || ':' || $1 || ':')",
+      {slot});
+  if (!dropped) return tl::unexpected(dropped.error());
+  return {};
+}
+
 Result<std::unique_ptr<ApplyPool>> ApplyPool::open(const ApplyPoolOptions& options) {
   std::unique_ptr<ApplyPool> pool(new ApplyPool());
   pool->max_queued_ = options.max_queued;

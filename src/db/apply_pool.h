@@ -29,6 +29,13 @@
 
 namespace ferry::db {
 
+// The replication origins one follow writes with, "ferry:<database>:<slot>"
+// then ":<worker>": origins are per server, so the database is part of the name.
+std::string apply_origin_prefix(const std::string& database, const std::string& slot);
+// Drops the origins of `slot` into the connection's database: a fresh clone
+// starts with no applied position.
+Result<void> drop_apply_origins(pg::Connection& target, const std::string& slot);
+
 struct ApplyPoolOptions {
   pg::ConnInfo target;
   std::string origin_prefix = "ferry";  // origins <prefix>:0 .. <prefix>:<jobs-1>

@@ -71,10 +71,16 @@ Result<ChangeApplier> ChangeApplier::open(const pg::ConnInfo& target, const std:
   ChangeApplier a;
   a.origin_ = origin;
   if (!progress->is_null(0, 0)) a.applied_ = pg::parse_lsn(progress->at(0, 0)).value_or(0);
-  if (auto ok = conn->query("SELECT pg_replication_origin_session_setup($1)", {origin}); !ok)
-    return tl::unexpected(std::move(ok.error())
-                              .with_context("taking replication origin " + origin +
-                                            " (is another ferry db follow running?)"));
+  if (auto ok = conn->query("SELECT pg_replication_origin_session_setup($1)", {origin}); !ok) {
+    // Each origin in use takes one of max_replication_slots' state entries.
+    const std::string why =
+        ok.error().sqlstate == "53400"
+            ? "the target's max_replication_slots is too low: each apply job needs one "
+              "replication origin; raise it (a restart) or use fewer --apply-jobs"
+            : "is another ferry db follow running?";
+    return tl::unexpected(
+        std::move(ok.error()).with_context("taking replication origin " + origin + " (" + why + ")"));
+  }
   std::string set = "SET session_replication_role = replica";
   set += fmt::format("; SET lock_timeout = {}", settings.lock_timeout_ms);
   set += fmt::format("; SET statement_timeout = {}", settings.statement_timeout_ms);

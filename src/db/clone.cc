@@ -17,6 +17,7 @@
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/measure.h"
+#include "db/apply_pool.h"
 #include "db/clone_journal.h"
 #include "db/clone_parts.h"
 #include "db/clone_progress.h"
@@ -119,6 +120,11 @@ class Cloner {
     auto snapshot = take_snapshot(source);
     if (!snapshot) return tl::unexpected(snapshot.error());
     if (auto ok = record_slot_start(source, *snapshot); !ok) return ok;
+    // A new slot starts a new history: positions an earlier follow into this
+    // database recorded mean nothing for it.
+    if (o_.slot && !o_.resume) {
+      if (auto ok = drop_apply_origins(target, o_.slot_name); !ok) return ok;
+    }
     step_done("snapshot", t0);
     // 3. Schema before data.
     auto pre = transaction_step_done("pre-data", target);

@@ -24,8 +24,6 @@
 
 namespace ferry::db {
 
-std::string apply_origin_prefix(const std::string& slot) { return "ferry:" + slot; }
-
 std::string reverse_slot_name(const std::string& slot) { return slot + "_reverse"; }
 
 std::string clone_slot_name(const std::string& dir) {
@@ -183,7 +181,7 @@ class FollowSession {
   Result<void> connect() {
     ApplyPoolOptions po;
     po.target = o_.to;
-    po.origin_prefix = apply_origin_prefix(o_.slot);
+
     po.jobs = o_.apply_jobs;
     po.settings.lock_timeout_ms = o_.apply_jobs > 1 ? 2000 : 0;
     po.settings.statement_timeout_ms = o_.stall_timeout_seconds * 1000;
@@ -216,6 +214,9 @@ class FollowSession {
     auto to_ctl = pg::Connection::open(o_.to, {"ferry follow"});
     if (!to_ctl) return tl::unexpected(to_ctl.error());
     to_ctl_ = std::make_unique<pg::Connection>(std::move(*to_ctl));
+    auto database = to_ctl_->query("SELECT current_database()");
+    if (!database) return tl::unexpected(database.error());
+    po.origin_prefix = apply_origin_prefix(std::string(database->at(0, 0)), o_.slot);
     auto pool = ApplyPool::open(po);
     if (!pool) return tl::unexpected(pool.error());
     pool_ = std::move(*pool);
@@ -350,6 +351,8 @@ class FollowSession {
   }
 
   Result<void> tick() {
+    // A worker's failure ends the session at once, not at the next submit.
+    if (auto failed = pool_->failure()) return tl::unexpected(std::move(*failed));
     const auto now = Clock::now();
     if (now - last_fence_ >= std::chrono::milliseconds(100)) {
       last_fence_ = now;
@@ -487,7 +490,9 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
     });
     if (!m) return tl::unexpected(m.error());
     metrics = std::move(*m);
-    log_info("Prometheus metrics on http://" + metrics->address() + "/metrics");
+    std::lock_guard lock(status_mu);
+    status.metrics_url = "http://" + metrics->address() + "/metrics";
+    log_info("Prometheus metrics on " + status.metrics_url);
   }
 
   int64_t transactions = 0, rows = 0, conflicts = 0;

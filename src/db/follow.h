@@ -41,8 +41,6 @@ struct FollowOutcome {
   FollowStatus status;
 };
 
-// The replication origins of a follow write as "ferry:<slot>:<worker>".
-std::string apply_origin_prefix(const std::string& slot);
 // The reverse stream after a cutover: slot "<slot>_reverse" on the target,
 // publication "ferry_reverse".
 std::string reverse_slot_name(const std::string& slot);

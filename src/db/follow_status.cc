@@ -45,6 +45,7 @@ std::string render_follow_status_json(const FollowStatus& s) {
       .field("source", s.source)
       .field("target", s.target)
       .field("apply_jobs", s.apply_jobs)
+      .field("metrics_url", s.metrics_url)
       .field("started_at", s.started_at)
       .field("updated_at", s.updated_at)
       .field("updated_unix", s.updated_unix)
@@ -139,6 +140,7 @@ Result<FollowStatus> read_follow_status(const std::string& path) {
   str("source", s.source);
   str("target", s.target);
   num("apply_jobs", s.apply_jobs);
+  str("metrics_url", s.metrics_url);
   str("started_at", s.started_at);
   str("updated_at", s.updated_at);
   num("updated_unix", s.updated_unix);
