@@ -49,9 +49,9 @@ echo "pgbench scale $scale, backlog: $clients clients for $seconds s; ferry --ap
 pgbench -q -i -s "$scale" "$src" >/dev/null 2>&1
 psql_ "$src" -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY"
 
-"$ferry" db clone --source "$src" --target "$tgt_base/ferry" --dir "$work/ferry" \
+"$ferry" db clone --source "$src" --target "$tgt_base/ferry" --dir "$work/run-ferry" \
   --slot-name ferry_bench >/dev/null 2>"$work/clone1.err" || { cat "$work/clone1.err" >&2; exit 1; }
-"$ferry" db clone --source "$src" --target "$tgt_base/native" --dir "$work/native" \
+"$ferry" db clone --source "$src" --target "$tgt_base/native" --dir "$work/run-native" \
   --slot-name native_bench >/dev/null 2>"$work/clone2.err" || { cat "$work/clone2.err" >&2; exit 1; }
 
 pgbench -n -c "$clients" -j "$clients" -T "$seconds" "$src" >"$work/backlog.out" 2>&1
@@ -79,13 +79,13 @@ check() {
   [[ $(psql_ "$src" -At -c "$q") == $(psql_ "$db" -At -c "$q") ]] && echo ok || echo FAILED
 }
 
-"$ferry" db follow --source "$src" --target "$tgt_base/ferry" --dir "$work/ferry" \
+"$ferry" db follow --source "$src" --target "$tgt_base/ferry" --dir "$work/run-ferry" \
   --slot ferry_bench --apply-jobs "$jobs" >/dev/null 2>"$work/follow.err" &
 follow_pid=$!
 ferry_s=$(wait_slot ferry_bench 1800)
 kill -TERM "$follow_pid"; wait "$follow_pid" || true
 ferry_ok=$(check "$tgt_base/ferry")
-conflicts=$(grep -o '"conflicts": [0-9]*' "$work/ferry/follow-status.json" | awk '{print $2}')
+conflicts=$(grep -o '"conflicts": [0-9]*' "$work/run-ferry/follow-status.json" | awk '{print $2}')
 
 psql_ "$tgt_base/native" -c "CREATE SUBSCRIPTION native_bench CONNECTION '$src' PUBLICATION ferry WITH (create_slot = false, slot_name = 'native_bench', copy_data = false)"
 native_s=$(wait_slot native_bench 1800)
@@ -116,7 +116,8 @@ caught=$(wait_slot pgcopydb_bench 60)
 applied_after=$(psql_ "$tgt_base/pgcopydb" -At -c "SELECT count(*) FROM pgbench_history" 2>/dev/null || echo 0)
 source_history=$(psql_ "$src" -At -c "SELECT count(*) FROM pgbench_history")
 kill "$pgcopydb_pid" 2>/dev/null || true
-wait "$pgcopydb_pid" 2>/dev/null; pgcopydb_status=$?
+pgcopydb_status=0
+wait "$pgcopydb_pid" 2>/dev/null || pgcopydb_status=$?
 echo "pgcopydb clone --follow under a $clients-client load for ${pgcopydb_limit} s:"
 echo "  pgbench_history rows: source $source_history; pgcopydb's target $applied_at_end when the load ended, $applied_after when stopped"
 echo "  caught up with the source: $([[ $caught == timeout ]] && echo "no (not within 60 s after the load ended)" || echo "yes, $caught s after the load ended")"

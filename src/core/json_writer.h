@@ -34,6 +34,8 @@ class JsonWriter {
   JsonWriter& value(int i) { return value(static_cast<int64_t>(i)); }
   JsonWriter& value(size_t i) { return value(static_cast<int64_t>(i)); }
   JsonWriter& null();
+  // A value that is already JSON text (written as it is).
+  JsonWriter& raw(std::string_view json);
   JsonWriter& value(const std::vector<std::string>& list);
 
   // key(k).value(v) in one call.

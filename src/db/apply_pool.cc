@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "core/log.h"
+#include "core/measure.h"
 #include "pg/connection.h"
 
 namespace ferry::db {
@@ -16,6 +17,11 @@ namespace {
 // A transaction that keeps conflicting with something outside ferry (a lock
 // held on the target by another session) is given up after this many tries.
 constexpr int kMaxRetries = 30;
+
+// A group of source transactions applied as one target transaction stays
+// below these: a conflict redoes the whole group, and the batch is one string.
+constexpr size_t kMaxGroupTransactions = 1000;
+constexpr size_t kMaxGroupChanges = 10000;
 
 uint64_t row_key(const TargetRelation& rel, const pg::Tuple& tuple) {
   std::string key = std::to_string(rel.id);
@@ -88,11 +94,12 @@ ApplyPool::~ApplyPool() {
     if (w->thread.joinable()) w->thread.join();
 }
 
-int64_t ApplyPool::dependencies(const SourceTransaction& t) {
-  int64_t wait_for = 0;
-  // Its own earlier changes to the same row or table order nothing.
+std::vector<int64_t> ApplyPool::dependencies(const SourceTransaction& t) {
+  std::vector<int64_t> deps;
+  // Its own earlier changes to the same row or table order nothing; what has
+  // committed orders nothing either.
   auto note = [&](int64_t seq) {
-    if (seq < t.seq) wait_for = std::max(wait_for, seq);
+    if (seq < t.seq && seq > progress_.committed_seq) deps.push_back(seq);
   };
   auto whole_table = [&](uint32_t id) {
     note(table_any_[id]);
@@ -122,7 +129,9 @@ int64_t ApplyPool::dependencies(const SourceTransaction& t) {
       }
     }
   }
-  return wait_for;
+  std::sort(deps.begin(), deps.end());
+  deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
+  return deps;
 }
 
 Result<bool> ApplyPool::submit(std::unique_ptr<SourceTransaction>& t, int wait_ms) {
@@ -137,7 +146,8 @@ Result<bool> ApplyPool::submit(std::unique_ptr<SourceTransaction>& t, int wait_m
     std::erase_if(row_last_, [&](const auto& kv) { return kv.second <= progress_.committed_seq; });
   }
   auto task = std::make_shared<Task>();
-  task->wait_for = dependencies(*t);
+  task->deps = dependencies(*t);
+  task->wait_for = task->deps.empty() ? 0 : task->deps.back();
   submitted_seq_ = t->seq;
   task->t = std::move(t);
   pending_.push_back(std::move(task));
@@ -185,45 +195,83 @@ void ApplyPool::fail_with(Error e) {
   if (!failure_) failure_ = std::move(e);
 }
 
+// The first pending task, when ready, and the tasks right after it in source
+// order that can join it in one target transaction: consecutive, their rows
+// either committed or touched only inside the group. A backlog is applied in
+// groups (fewer commits and round trips). After a conflict, until the pool
+// is past what was queued then, one group at a time.
+std::vector<std::shared_ptr<ApplyPool::Task>> ApplyPool::take_group() {
+  std::vector<std::shared_ptr<Task>> group;
+  // Only from the front: taking ready transactions from the middle would
+  // split the backlog into many small groups, and a group of a hundred
+  // coalesced transactions applies far faster than a hundred one-transaction
+  // groups on four connections.
+  auto it = pending_.begin();
+  if (it == pending_.end() || !ready(**it)) return group;
+  group.push_back(*it);
+  size_t changes = (*it)->t->changes.size();
+  const int64_t first = (*it)->t->seq;
+  for (auto next = std::next(it); next != pending_.end(); ++next) {
+    const Task& n = **next;
+    if (n.t->seq != group.back()->t->seq + 1) break;
+    // Every row it shares with an earlier transaction: committed, or in the group.
+    if (std::any_of(n.deps.begin(), n.deps.end(),
+                    [&](int64_t d) { return d > progress_.committed_seq && d < first; }))
+      break;
+    if (group.size() >= kMaxGroupTransactions ||
+        changes + n.t->changes.size() > kMaxGroupChanges)
+      break;
+    changes += n.t->changes.size();
+    group.push_back(*next);
+  }
+  pending_.erase(it, it + static_cast<long>(group.size()));
+  return group;
+}
+
 void ApplyPool::run_worker(Worker& w) {
   ChangeApplier& applier = *w.applier;
   std::unique_lock lock(mu_);
   while (true) {
-    std::shared_ptr<Task> task;
+    std::vector<std::shared_ptr<Task>> group;
     cv_.wait(lock, [&] {
       if (stopping_ || failure_) return true;
-      for (auto& p : pending_) {
-        if (ready(*p)) {
-          task = p;
-          return true;
-        }
-      }
-      return false;
+      group = take_group();
+      return !group.empty();
     });
-    if (!task) return;  // stopping or failed
-    std::erase(pending_, task);
-    task->must_abort = false;
-    running_.push_back(task);
+    if (group.empty()) return;  // stopping or failed
+    std::vector<const SourceTransaction*> transactions;
+    for (auto& task : group) {
+      task->must_abort = false;
+      running_.push_back(task);
+      transactions.push_back(task->t.get());
+    }
+    const int64_t first = group.front()->t->seq, last = group.back()->t->seq;
+    auto aborted = [&] {
+      return std::any_of(group.begin(), group.end(), [](const auto& t) { return t->must_abort; });
+    };
     lock.unlock();
 
-    const SourceTransaction& t = *task->t;
-    auto executed = applier.execute(t);
+    const auto started = std::chrono::steady_clock::now();
+    auto executed = applier.execute(transactions);
+    log_debug(fmt::format("source transactions {}..{} ({}) sent in {:.1f} ms", first, last,
+                          group.size(), seconds_since(started) * 1000));
     lock.lock();
     if (executed) {
       // Commit in source order: wait for the predecessor, unless a conflict
-      // earlier in the order means this one must be undone and redone.
+      // earlier in the order means this group must be undone and redone.
       cv_.wait(lock, [&] {
-        return failure_ || stopping_ || task->must_abort ||
-               progress_.committed_seq == t.seq - 1;
+        return failure_ || stopping_ || aborted() || progress_.committed_seq == first - 1;
       });
-      if (!failure_ && !stopping_ && !task->must_abort) {
-        const int64_t rows = applier.rows_in_transaction();
+      if (!failure_ && !stopping_ && !aborted()) {
         lock.unlock();
-        executed = applier.commit(t.commit);
+        executed = applier.commit();
         lock.lock();
         if (executed) {
-          std::erase(running_, task);
-          record_commit(t, rows);
+          for (auto& task : group) {
+            std::erase(running_, task);
+            record_commit(*task->t, 0);
+          }
+          progress_.rows += applier.rows_in_transaction();
           cv_.notify_all();
           continue;
         }
@@ -233,14 +281,18 @@ void ApplyPool::run_worker(Worker& w) {
     lock.unlock();
     auto rolled_back = applier.rollback();
     lock.lock();
-    std::erase(running_, task);
+    for (auto& task : group) std::erase(running_, task);
+    const SourceTransaction& t = *group.front()->t;
     if (!executed && !is_conflict(executed.error())) {
       fail_with(std::move(executed.error())
-                    .with_context(fmt::format("applying source transaction {} (commit {})",
-                                              t.begin.xid, pg::lsn_text(t.commit.commit_lsn))));
+                    .with_context(group.size() == 1
+                                      ? fmt::format("applying source transaction {} (commit {})",
+                                                    t.begin.xid, pg::lsn_text(t.commit.commit_lsn))
+                                      : fmt::format("applying source transactions {} to {}",
+                                                    t.begin.xid, group.back()->t->begin.xid)));
     } else if (!rolled_back) {
       fail_with(std::move(rolled_back.error()));
-    } else if (!executed && ++task->retries > kMaxRetries) {
+    } else if (!executed && ++group.front()->retries > kMaxRetries) {
       fail_with(std::move(executed.error())
                     .with_context(fmt::format("source transaction {} still conflicts after {} "
                                               "tries, one at a time",
@@ -253,12 +305,12 @@ void ApplyPool::run_worker(Worker& w) {
         log_debug(fmt::format("conflict applying source transaction {}: {}; retrying in order",
                               t.begin.xid, executed.error().to_string()));
         for (auto& r : running_)
-          if (r->t->seq > t.seq) r->must_abort = true;
+          if (r->t->seq > last) r->must_abort = true;
         serial_until_ = std::max(serial_until_, submitted_seq_);
       }
       auto at = std::find_if(pending_.begin(), pending_.end(),
-                             [&](const auto& p) { return p->t->seq > t.seq; });
-      pending_.insert(at, task);
+                             [&](const auto& p) { return p->t->seq > first; });
+      pending_.insert(at, group.begin(), group.end());
     }
     cv_.notify_all();
   }

@@ -4,6 +4,8 @@
 //  - a transaction starts only after every earlier transaction that touches
 //    one of the same rows (by replica identity key) has committed; a table
 //    without a key, and a TRUNCATE, order the whole table;
+//  - consecutive transactions waiting together (a backlog) are applied as
+//    one target transaction, all or nothing, recording the last one's position;
 //  - transactions commit in source order, so what the target has committed is
 //    always a prefix of the source's history, and each worker's replication
 //    origin records where that prefix ends (the restart point is the furthest
@@ -41,7 +43,7 @@ struct ApplyPoolOptions {
   std::string origin_prefix = "ferry";  // origins <prefix>:0 .. <prefix>:<jobs-1>
   int jobs = 4;
   ApplySessionSettings settings;
-  size_t max_queued = 512;  // transactions submitted and not yet committed
+  size_t max_queued = 4096;  // transactions submitted and not yet committed
 };
 
 struct ApplyProgress {
@@ -82,7 +84,8 @@ class ApplyPool {
  private:
   struct Task {
     std::unique_ptr<SourceTransaction> t;
-    int64_t wait_for = 0;  // the latest earlier transaction sharing a row or table
+    int64_t wait_for = 0;       // the latest earlier transaction sharing a row or table
+    std::vector<int64_t> deps;  // all of them
     bool must_abort = false;
     int retries = 0;
   };
@@ -92,8 +95,9 @@ class ApplyPool {
   };
   ApplyPool() = default;
   void run_worker(Worker& w);
+  std::vector<std::shared_ptr<Task>> take_group();
   bool ready(const Task& task) const;
-  int64_t dependencies(const SourceTransaction& t);
+  std::vector<int64_t> dependencies(const SourceTransaction& t);
   void record_commit(const SourceTransaction& t, int64_t rows);
   void fail_with(Error e);
 

@@ -6,6 +6,10 @@
 // Values travel as text through the target's own input functions, so every
 // type round-trips as it does in COPY text.
 //
+// A transaction's statements go to the server as one batch (one round trip),
+// its COMMIT as a second: a transaction costs two round trips, whatever its
+// size, up to a large one applied as it streams (a batch every 500 changes).
+//
 // The session behaves like PostgreSQL's apply workers: triggers and foreign
 // key checks off (session_replication_role = replica; the source already ran
 // them), and its changes are tagged with the origin so that a stream in the
@@ -13,8 +17,10 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "db/source_transaction.h"
@@ -59,12 +65,20 @@ class ChangeApplier {
   pg::Lsn applied() const { return applied_; }
   const std::string& origin() const { return origin_; }
 
-  // One transaction in pieces (a large one is applied as it streams in), or
-  // whole with execute() then commit().
+  // Whole transactions: execute() sends their statements, in order, as one
+  // target transaction, with the record of the last one's source position;
+  // commit() commits. Several small source transactions applied as one
+  // target transaction are still all or nothing. They must outlive commit().
+  // The changes are coalesced into set-based statements (write_coalescer.h)
+  // unless `coalesce` is false; a coalesced batch that finds a row missing
+  // is applied again one change per statement, to name the row.
+  Result<void> execute(const std::vector<const SourceTransaction*>& group, bool coalesce = true);
+  Result<void> execute(const SourceTransaction& t) { return execute({&t}, false); }
+  Result<void> commit();
+  // A large transaction in pieces, applied as it streams in.
   Result<void> begin(const pg::BeginMessage& m);
-  Result<void> change(const Change& c);
+  Result<void> change(Change&& c);
   Result<void> commit(const pg::CommitMessage& m);
-  Result<void> execute(const SourceTransaction& t);
   // Undoes the open transaction, if any; the connection stays usable.
   Result<void> rollback();
 
@@ -74,20 +88,34 @@ class ChangeApplier {
 
  private:
   ChangeApplier() = default;
-  Result<void> insert(const Change& c);
-  Result<void> update(const Change& c);
-  Result<void> remove(const Change& c);
-  Result<void> truncate(const Change& c);
-  Result<void> run(const std::string& sql, const std::vector<std::string>& params,
-                   const Change* expect_row_of);
+  // Per statement in the batch: the change that must find its row (update,
+  // delete) and its source transaction; whether its rows count as applied.
+  struct Expectation {
+    const Change* change = nullptr;
+    pg::BeginMessage transaction;
+    int64_t exact_rows = -1;  // a coalesced statement: the rows it must change
+  };
+  // Appends the statement for `c` to the batch; `c` must live until flush().
+  void add(const Change& c);
+  void add_statement(std::string sql, const Change* expects_row_of, bool counts = false,
+                     int64_t exact_rows = -1);
+  Result<void> send(const std::vector<const SourceTransaction*>& group, bool coalesce);
+  void add_progress(const pg::CommitMessage& m);
+  // Sends the batch; an update or delete that matched no row is an error.
+  Result<void> flush();
+  Error diverged(const Expectation& e) const;
 
   std::unique_ptr<pg::Connection> target_;
   std::string origin_;
-  pg::Lsn applied_ = 0;
+  pg::Lsn applied_ = 0, pending_end_ = 0;
   bool in_transaction_ = false;
   pg::BeginMessage current_;
   int64_t transactions_ = 0, rows_ = 0;
   int64_t rows_in_transaction_ = 0;
+  std::string batch_;
+  std::vector<Expectation> expects_;
+  std::vector<bool> counts_;
+  std::deque<Change> held_;  // a streaming transaction's changes, until flushed
 };
 
 }  // namespace ferry::db

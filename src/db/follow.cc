@@ -191,10 +191,19 @@ class FollowSession {
     auto from_ctl = pg::Connection::open(o_.from, {"ferry follow"});
     if (!from_ctl) return tl::unexpected(from_ctl.error());
     from_ctl_ = std::make_unique<pg::Connection>(std::move(*from_ctl));
-    auto slot = from_ctl_->query(
-        "SELECT plugin, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = "
-        "current_database()",
-        {o_.slot});
+    auto read_slot = [&] {
+      return from_ctl_->query(
+          "SELECT plugin, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND "
+          "database = current_database()",
+          {o_.slot});
+    };
+    const auto asked = Clock::now();
+    auto slot = read_slot();
+    // A previous run killed a moment ago: its walsender ends once it notices.
+    while (slot && slot->size() > 0 && !slot->is_null(0, 1) && seconds_since(asked) < 30) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      slot = read_slot();
+    }
     if (!slot) return tl::unexpected(slot.error());
     if (slot->size() == 0)
       return fail(ErrorCode::kInvalidInput,
@@ -244,18 +253,18 @@ class FollowSession {
         ChangeApplier& a = pool_->serial();
         if (auto ok = a.begin(event->transaction->begin); !ok) return ok;
         large_open_ = true;
-        for (const auto& c : event->transaction->changes)
-          if (auto ok = a.change(c); !ok) return ok;
+        for (auto& c : event->transaction->changes)
+          if (auto ok = a.change(std::move(c)); !ok) return ok;
         return {};
       }
       case Kind::kLargeChange:
-        return pool_->serial().change(*event->change);
+        return pool_->serial().change(std::move(*event->change));
       case Kind::kLargeCommit: {
         ChangeApplier& a = pool_->serial();
-        const int64_t rows = a.rows_in_transaction();
         if (auto ok = a.commit(event->transaction->commit); !ok) return ok;
         large_open_ = false;
-        pool_->committed_outside(event->transaction->seq, event->transaction->commit, rows);
+        pool_->committed_outside(event->transaction->seq, event->transaction->commit,
+                                 a.rows_in_transaction());
         return {};
       }
       case Kind::kMarker:

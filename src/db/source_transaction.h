@@ -20,6 +20,8 @@ struct TargetRelation {
   std::string display;     // schema.name, unquoted, for messages
   std::string qualified;   // "schema"."name"
   std::vector<std::string> columns;  // quoted
+  std::vector<std::string> names;    // as in the catalog
+  std::vector<uint32_t> types;       // the source's type OIDs
   std::vector<bool> key;             // part of the replica identity
   // REPLICA IDENTITY FULL without a key: rows are matched whole, and changes
   // to the table are ordered as a whole (identical rows cannot be told apart).

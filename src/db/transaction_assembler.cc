@@ -41,6 +41,8 @@ Result<AssemblerEvent> TransactionAssembler::feed(pg::PgOutputMessage&& message)
     rel->qualified = pg::qualified_name(schema, r->name);
     for (const auto& c : r->columns) {
       rel->columns.push_back(pg::quote_ident(c.name));
+      rel->names.push_back(c.name);
+      rel->types.push_back(c.type_oid);
       rel->key.push_back(c.key);
     }
     // REPLICA IDENTITY FULL marks every column as key: rows are matched whole.

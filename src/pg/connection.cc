@@ -9,6 +9,8 @@
 #include <cstring>
 #include <optional>
 
+#include "core/log.h"
+
 namespace ferry::pg {
 
 namespace {
@@ -46,7 +48,7 @@ std::string statement_hint(const PGresult* r, std::string_view sql) {
     line = std::string(sql.substr(at, end - at));
     at = end + 1;
     if (!line.empty() && !line.starts_with("--") && !line.starts_with("SET ") &&
-        !line.starts_with("SELECT pg_catalog.set_config"))
+        !line.starts_with("SELECT pg_catalog.set_config") && line != "BEGIN;")
       break;
   }
   if (line.size() > 160) line = line.substr(0, 157) + "...";
@@ -116,6 +118,12 @@ Result<Connection> Connection::open(const ConnInfo& info, const OpenOptions& opt
     if (e.message.starts_with("invalid ")) e.code = ErrorCode::kInvalidInput;
     return tl::unexpected(std::move(e).with_context("connecting to " + info.redacted()));
   }
+  // Server notices (a ROLLBACK with nothing open, pg_restore's chatter) go
+  // to the debug log, not straight to stderr.
+  PQsetNoticeProcessor(
+      c.conn_.get(),
+      [](void*, const char* message) { log_debug(std::string("server: ") + trimmed(message)); },
+      nullptr);
   if (!options.replication) {
     if (auto ok = c.exec(kSessionSettings); !ok) return tl::unexpected(ok.error());
   }
@@ -191,6 +199,20 @@ Result<Rows> Connection::receive() {
   }
   if (!last) return tl::unexpected(connection_error("receiving"));
   return std::move(*last);
+}
+
+Result<std::vector<int64_t>> Connection::run_batch(std::string_view sql) {
+  if (auto ok = send(sql); !ok) return tl::unexpected(ok.error());
+  std::vector<int64_t> affected;
+  std::optional<Error> failed;
+  while (PGresult* r = PQgetResult(conn_.get())) {
+    auto checked = check(r, pending_);
+    if (!checked && !failed) failed = std::move(checked.error());
+    if (checked) affected.push_back(checked->affected());
+  }
+  if (failed) return tl::unexpected(std::move(*failed));
+  if (affected.empty()) return tl::unexpected(connection_error("receiving"));
+  return affected;
 }
 
 Result<void> Connection::start_copy_out(std::string_view sql) {

@@ -68,6 +68,10 @@ class Connection {
   Result<void> send(std::string_view sql);
   Result<Rows> receive();
 
+  // Several statements separated by ";\n" in one round trip (simple query
+  // protocol): the rows each affected, in order, or the first failure (the
+  // server skips the statements after it).
+  Result<std::vector<int64_t>> run_batch(std::string_view sql);
   // COPY ... TO STDOUT. read_copy() returns the next chunk, empty at the end.
   Result<void> start_copy_out(std::string_view sql);
   struct CopyChunk {
