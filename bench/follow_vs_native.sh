@@ -15,7 +15,8 @@
 #        ferry   ferry db follow --apply-jobs JOBS
 #        native  CREATE SUBSCRIPTION ... (create_slot = false, copy_data =
 #                false) on the `native` database, its one apply worker
-#   5. pgcopydb: `pgcopydb clone --follow` into a third database while a
+#   5. pgcopydb: `pgcopydb clone --follow --plugin test_decoding` (its default,
+#      wal2json, is not in Debian's PostgreSQL) into a third database while a
 #      CLIENTS-client pgbench load runs, with a time limit: it reports whether
 #      pgcopydb caught up, applied anything, or stalled.
 #
@@ -106,6 +107,7 @@ load_pid=$!
 t0=$(now)
 as_postgres timeout "$((pgcopydb_limit + 60))" pgcopydb clone --follow --source "$src" \
   --target "$tgt_base/pgcopydb" --dir "$work/pgcopydb/run" --slot-name pgcopydb_bench \
+  --plugin test_decoding \
   >"$work/pgcopydb.out" 2>&1 &
 pgcopydb_pid=$!
 wait "$load_pid" || true

@@ -90,6 +90,23 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
                            "*", "--max-time", "5", metrics_url.substr(0, metrics_url.rfind('/'))});
   EXPECT_EQ(elsewhere.out, "404");
 
+  // A cutover whose switch fails puts everything back: the source takes
+  // writes, the reverse slot is gone, the follow carries on.
+  Outcome failed = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                              dir_.string(), "--reverse", "--grace", "0.2", "--then", "exit 3"});
+  EXPECT_EQ(failed.status, 1) << failed.out << failed.err;
+  EXPECT_TRUE(has(failed.out, "restored")) << failed.out;
+  EXPECT_TRUE(has(failed.err, "--then exited with status 3")) << failed.err;
+  psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'after a failed cutover')");
+  EXPECT_EQ(psql(target(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" +
+                               slot_ + "_reverse'"),
+            "0");
+  EXPECT_FALSE(follow->exited());
+  // It ended the load's sessions too: a new load for the real cutover.
+  (void)load->wait();
+  load = start_load(4, 6);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+
   // Cutover in the middle of the load: the source turns read-only, the
   // clients' sessions are ended, and the rest drains.
   Outcome cut = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",

@@ -276,8 +276,15 @@ class Switchover {
     auto conn = pg::Connection::open(old_, {"ferry cutover"});
     if (!conn) {
       problems.push_back(conn.error().to_string());
-    } else if (auto ok = conn->exec(fmt::format("ALTER DATABASE {} RESET default_transaction_read_only",
-                                                pg::quote_ident(database_)));
+    } else if (auto ok = [&] {
+                 // A new session starts read-only here: say otherwise first,
+                 // in a statement (a transaction) of its own.
+                 if (auto set = conn->exec("SET default_transaction_read_only = off"); !set)
+                   return set;
+                 return conn->exec(fmt::format(
+                     "ALTER DATABASE {} RESET default_transaction_read_only",
+                     pg::quote_ident(database_)));
+               }();
                !ok) {
       problems.push_back(ok.error().to_string());
     }

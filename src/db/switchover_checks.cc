@@ -61,13 +61,22 @@ Result<std::string> end_sessions(pg::Connection& conn, double grace_seconds) {
     if (writers == 0 || seconds_since(t0) >= grace_seconds) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  // pg_terminate_backend with a timeout waits until the backend is gone.
+  // All signalled at once, then waited for together (a transaction being
+  // rolled back may take a moment), rather than one after the other.
   auto ended = conn.query(fmt::format(
-      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
-      "WHERE {}",
+      "SELECT coalesce(array_agg(pid) FILTER (WHERE pg_terminate_backend(pid)), '{{}}')::text, "
+      "count(*) FROM pg_stat_activity WHERE {}",
       kOtherSessions));
   if (!ended) return tl::unexpected(ended.error());
-  return fmt::format("{} session(s) ended{}", ended->int_at(0, 0),
+  const std::string pids(ended->at(0, 0));
+  for (int i = 0; i < 500; ++i) {
+    auto left = conn.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])",
+                           {pids});
+    if (!left) return tl::unexpected(left.error());
+    if (left->int_at(0, 0) == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return fmt::format("{} session(s) ended{}", ended->int_at(0, 1),
                      writers > 0 ? fmt::format(", {} still writing after the {} s grace",
                                                writers, grace_seconds)
                                  : std::string());
