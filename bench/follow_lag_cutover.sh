@@ -4,11 +4,12 @@
 #
 #   1. pgbench -i (SCALE); pgbench_history gets a key; ferry db clone; ferry db
 #      follow --apply-jobs JOBS starts.
-#   2. Steady state: pgbench, CLIENTS clients, unthrottled, for SECONDS s. The
-#      lag of each applied transaction (source commit to target commit, same
-#      clock) is what follow reports; its 99th percentile over the last minute
-#      is read from `ferry db status --format json` at the end, and the lag in
-#      seconds is sampled every 0.5 s on the way (max reported).
+#   2. Steady state, twice: pgbench with CLIENTS clients for SECONDS s,
+#      unthrottled, then rate-limited (-R) to 80 % of the rate it reached.
+#      The lag of each applied transaction (source commit to target commit,
+#      same clock) is what follow reports; its 99th percentile over the last
+#      minute is read from `ferry db status --format json` after each phase,
+#      and the lag in seconds is sampled every 0.5 s on the way (max reported).
 #   3. Cutover under load: a new pgbench run; 5 s in, ferry db cutover --grace
 #      GRACE runs; its JSON report gives each step's time and the
 #      write-unavailable time (read-only on to switched).
@@ -43,20 +44,28 @@ psql_ "$src" -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY
 follow_pid=$!
 sleep 2
 
-pgbench -n -c "$clients" -j "$clients" -T "$seconds" "$src" >"$work/steady.out" 2>&1 &
-load_pid=$!
-max_lag=0
-while kill -0 "$load_pid" 2>/dev/null; do
-  lag=$("$ferry" db status --dir "$work/run" --format json | awk -F': ' '/"lag_seconds"/ {gsub(",", "", $2); print $2}')
-  max_lag=$(echo "if ($lag > $max_lag) $lag else $max_lag" | bc)
-  sleep 0.5
-done
-wait "$load_pid" || true
-status=$("$ferry" db status --dir "$work/run" --format json)
-get() { echo "$status" | awk -F': ' -v k="\"$1\"" '$1 ~ k {gsub(",", "", $2); print $2}'; }
-tps=$(awk '/^tps/ {printf "%.0f", $3; exit}' "$work/steady.out")
-echo "steady state: source $tps tps; follow applied $(get transactions_per_second) tx/s at the end"
-echo "  lag p99 over the last minute: $(get lag_p99_ms) ms (target < 1000); max sampled lag: ${max_lag} s; conflicts retried: $(get conflicts)"
+# One steady-state phase: pgbench for $seconds s (extra options in $@) while
+# the lag is sampled; then follow's own p99 over the last minute.
+steady() {
+  pgbench -n -c "$clients" -j "$clients" -T "$seconds" "$@" "$src" >"$work/steady.out" 2>&1 &
+  local load_pid=$! max_lag=0 lag status
+  while kill -0 "$load_pid" 2>/dev/null; do
+    lag=$("$ferry" db status --dir "$work/run" --format json | awk -F': ' '/"lag_seconds"/ {gsub(",", "", $2); print $2}')
+    max_lag=$(echo "if ($lag > $max_lag) $lag else $max_lag" | bc)
+    sleep 0.5
+  done
+  wait "$load_pid" || true
+  status=$("$ferry" db status --dir "$work/run" --format json)
+  get() { echo "$status" | awk -F': ' -v k="\"$1\"" '$1 ~ k {gsub(",", "", $2); print $2}'; }
+  tps=$(awk '/^tps/ {printf "%.0f", $3; exit}' "$work/steady.out")
+  echo "  source $tps tps; lag p99 over the last minute $(get lag_p99_ms) ms (target < 1000); max sampled lag ${max_lag} s; conflicts retried $(get conflicts)"
+}
+echo "steady state, pgbench unthrottled (the source takes all the CPU it can get):"
+steady
+# What the machine sustains with follow keeping up: 80 % of that rate.
+rate=$((tps * 8 / 10))
+echo "steady state, pgbench at $rate tps (-R, 80 % of the unthrottled rate):"
+steady -R "$rate"
 
 pgbench -n -c "$clients" -j "$clients" -T 30 "$src" >"$work/cutover-load.out" 2>&1 &
 load_pid=$!

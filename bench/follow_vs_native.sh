@@ -15,8 +15,8 @@
 #        ferry   ferry db follow --apply-jobs JOBS
 #        native  CREATE SUBSCRIPTION ... (create_slot = false, copy_data =
 #                false) on the `native` database, its one apply worker
-#   5. pgcopydb: `pgcopydb clone --follow --plugin test_decoding` (its default,
-#      wal2json, is not in Debian's PostgreSQL) into a third database while a
+#   5. pgcopydb: `pgcopydb clone --follow` (it decodes with wal2json, Debian's
+#      postgresql-15-wal2json) into a third database while a
 #      CLIENTS-client pgbench load runs, with a time limit: it reports whether
 #      pgcopydb caught up, applied anything, or stalled.
 #
@@ -34,7 +34,7 @@ clients=${2:-4}
 seconds=${3:-30}
 jobs=${4:-4}
 pgcopydb_limit=${5:-120}
-command -v pgbench >/dev/null || scripts/setup
+command -v pgcopydb >/dev/null && [[ -e /usr/lib/postgresql/15/lib/wal2json.so ]] || scripts/setup
 
 src_server=$("$repo/scripts/pg-throwaway" start "$work/src" 2>/dev/null)
 tgt_server=$("$repo/scripts/pg-throwaway" start "$work/tgt" 2>/dev/null)
@@ -107,7 +107,6 @@ load_pid=$!
 t0=$(now)
 as_postgres timeout "$((pgcopydb_limit + 60))" pgcopydb clone --follow --source "$src" \
   --target "$tgt_base/pgcopydb" --dir "$work/pgcopydb/run" --slot-name pgcopydb_bench \
-  --plugin test_decoding \
   >"$work/pgcopydb.out" 2>&1 &
 pgcopydb_pid=$!
 wait "$load_pid" || true

@@ -59,6 +59,18 @@ class FollowTest : public PgTest {
     FAIL() << "the follow did not reach " << marker << " within 60 s";
   }
 
+  // Until ferry db status says the follow has caught up.
+  void wait_following(bool reverse = false) {
+    std::vector<std::string> args{"db", "status", "--dir", dir_.string(), "--format", "json"};
+    if (reverse) args.push_back("--reverse");
+    for (int i = 0; i < 300; ++i) {
+      Outcome s = run_ferry(args);
+      if (s.status == 0 && field(parse_json(s.out), "state") == "following") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "the follow did not report 'following' within 30 s";
+  }
+
   // pg_equal.sh over everything; sequences are only set by a cutover, so a
   // follow on its own is compared after setting them like one would.
   void expect_equal() {
@@ -196,6 +208,7 @@ TEST_F(FollowTest, KilledAtRandomUnderLoadLosesAndDoublesNothing) {
   EXPECT_NE(cut.status, 0) << "cutover without a running follow must refuse";
   EXPECT_TRUE(has(cut.err, "not running")) << cut.err;
   auto again = start_follow();
+  wait_following();
   Outcome cut2 = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
                             dir_.string(), "--final-verify", "full"});
   EXPECT_EQ(cut2.status, 0) << cut2.out << cut2.err;

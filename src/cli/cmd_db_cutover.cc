@@ -44,20 +44,28 @@ is printed with its duration as it ends:
                  on the first insert
   6. switch      with --reverse, a publication and slot (<slot>_reverse) on
                  the target first; then --then runs (e.g. a script that updates a
-                 secret or a PgBouncer config; it gets FERRY_WRITABLE,
-                 FERRY_READ_ONLY and FERRY_STOP_LSN); the follow ends
+                 secret or a PgBouncer config; it gets FERRY_WRITABLE and
+                 FERRY_READ_ONLY as key=value connection strings without
+                 password, FERRY_STOP_LSN and FERRY_STEP=cutover); then the
+                 target loses any read-only default and the follow ends
 
 If any step fails, or steps 2-6 take longer than --max-write-pause, the
 source takes writes again and what the steps created is removed. The report
 gives the write-unavailable time: from read-only on to switched.
 
---reverse keeps the source a live rollback target (seed 004's reverse
-synchronisation): after the switch, `ferry db follow --reverse` is started in
-the background (log in DIR/follow-reverse.log) and streams every change made
-on the target back to the source; `ferry db rollback` switches back.
+--reverse keeps the source a live rollback target (reverse synchronisation):
+after the switch, `ferry db follow --reverse` is started in the background
+(log in DIR/follow-reverse.log; check it with `ferry db status --reverse`)
+and streams every change made on the target back to the source;
+`ferry db rollback` switches back.
+
+Run it on the host where follow runs, with the same --dir. What a finished
+move leaves behind (slots, publications, the reverse follow) and how to
+remove it: docs/db.md, "After the move".
 
 Exit status: 0 switched, 1 a step failed and the source was restored,
-2 usage, 3 preflight found problems (nothing changed), 5 a server failed.
+2 usage, 3 preflight found problems (nothing changed), 5 a server failed
+before anything changed, or the source could not be restored (said loudly).
 
 Examples:
   ferry db cutover --source postgres://app@old-db/shop --target postgres://app@new-db/shop
@@ -83,7 +91,8 @@ target stays read-only. To try the cutover again later, run ferry db follow
 wrote) and ferry db cutover.
 
 Exit status: 0 rolled back, 1 a step failed and the target takes writes again,
-2 usage, 3 preflight found problems, 5 a server failed.
+2 usage, 3 preflight found problems, 5 a server failed before anything
+changed, or the target could not be restored.
 
 Example:
   ferry db rollback --source postgres://app@old-db/shop --target postgres://app@new-db/shop)";
@@ -103,8 +112,11 @@ int run_switchover_command(SwitchoverCliOptions& o) {
   std::cout << (o.format == "json" ? db::render_switchover_json(*report)
                                    : db::render_switchover_text(*report));
   if (report->switched) return exit_status(ExitCode::kOk);
-  const bool nothing_changed = !report->steps.empty() && report->steps.size() == 1;
-  return exit_status(nothing_changed ? ExitCode::kInvalidInput : ExitCode::kFindings);
+  // Nothing was changed: the preflight's own verdict (3 problems, 5 a server).
+  if (!report->changed_anything) return exit_status(exit_code_for(report->failure_code));
+  if (report->restored) return exit_status(ExitCode::kFindings);
+  log_error("the old side could not be put back to read-write: do it by hand (see above)");
+  return exit_status(ExitCode::kDatabase);
 }
 
 Runner install_switchover(CLI::App& sub, bool rollback) {

@@ -53,14 +53,14 @@ Status: live on a terminal, in DIR/follow-status.json every second (read it
 with `ferry db status`), and as Prometheus metrics with --metrics-addr.
 
 With --reverse (after `ferry db cutover --reverse`) it streams the other way:
-from the target's slot <slot>_reverse (ferry_reverse by default) into the
+from the target's slot <slot>_reverse (publication ferry_reverse) into the
 source, so the source stays a live rollback target. --source and --target
 keep their meaning.
 
-Exit status: 0 stopped on request or by a cutover, 2 usage, 3 the slot or the
-journal is missing or a schema change needs a hand, 5 a server refused a
-change or stayed unreachable for --retry-for, or apply made no progress for
---stall-timeout.
+Exit status: 0 stopped on request or by a cutover, 2 usage, 3 no such slot,
+the clone in --dir has not finished, or a schema change needs a hand, 5 a
+server refused a change or stayed unreachable for --retry-for, or apply made
+no progress for --stall-timeout.
 
 Examples:
   ferry db follow --source postgres://app@old-db/shop --target postgres://app@new-db/shop

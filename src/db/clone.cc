@@ -449,14 +449,7 @@ class Cloner {
     const auto t0 = Clock::now();
     auto sequences = pg::list_sequences(source);
     if (!sequences) return tl::unexpected(sequences.error());
-    std::string sql;
-    for (const auto& s : *sequences)
-      sql += fmt::format("SELECT setval({}, {}, {});",
-                         pg::quote_literal(pg::qualified_name(s.schema, s.name)), s.last_value,
-                         s.is_called ? "true" : "false");
-    if (!sql.empty()) {
-      if (auto ok = target.exec(sql); !ok) return ok;
-    }
+    if (auto ok = pg::set_sequences(target, *sequences); !ok) return tl::unexpected(ok.error());
     outcome_.summary.sequences = static_cast<int64_t>(sequences->size());
     step_done("sequences", t0);
     return {};

@@ -13,8 +13,8 @@
 namespace ferry::db {
 
 struct FollowStatus {
-  // starting, catching-up, following, reconnecting, stopping, stopped,
-  // switched (a cutover ended it), failed
+  // starting, catching-up, following, reconnecting, stopped, switched (a
+  // cutover ended it), failed
   std::string state = "starting";
   // Set by readers: the writing process is alive and wrote within seconds.
   bool running = true;

@@ -61,6 +61,7 @@ class Switchover {
               step("verify", [&] { return verify(); }) &&
               step("sequences", [&] { return sequences(); }) &&
               step("switch", [&] { return switch_over(); });
+    r_.changed_anything = frozen_;
     if (!ok && frozen_) restore();
     if (ok && o_.reverse && !o_.rollback) start_reverse_follow();
     r_.total_seconds = seconds_since(started);
@@ -81,7 +82,10 @@ class Switchover {
     s.detail = done ? detail_ : done.error().to_string();
     std::cerr << fmt::format("{} {:<10} {:>7.3f} s  {}\n", s.ok ? "ok  " : "FAIL", name, s.seconds,
                              s.detail);
-    if (!done) r_.failure = name + ": " + done.error().to_string();
+    if (!done) {
+      r_.failure = name + ": " + done.error().to_string();
+      r_.failure_code = done.error().code;
+    }
     r_.steps.push_back(std::move(s));
     return done.has_value();
   }
@@ -109,6 +113,10 @@ class Switchover {
         problems.push_back(fmt::format("ferry db follow{} is not running (its status in {} is {})",
                                        o_.rollback ? " --reverse" : "", status_path,
                                        status->state));
+      else if (status->state != "following" && status->state != "catching-up")
+        problems.push_back(fmt::format("the follow is {}, not following", status->state));
+      else if (status->state == "catching-up" && status->transactions == 0)
+        problems.push_back("the follow has not applied anything yet: let it catch up first");
       else if (status->lag_seconds > o_.max_lag_seconds)
         problems.push_back(fmt::format("the follow is {:.1f} s behind (--max-lag {} s): let it "
                                        "catch up first",
@@ -224,15 +232,7 @@ class Switchover {
       for (const auto& t : created->skipped)
         log_warn("reverse stream: " + t + " has no replica identity and is left out");
     }
-    if (o_.rollback) {
-      // The source was left read-only by the cutover; it takes writes again.
-      if (auto ok = new_conn_->exec(fmt::format(
-              "ALTER DATABASE {} RESET default_transaction_read_only",
-              pg::quote_ident(std::string(new_conn_->query("SELECT current_database()")
-                                              ->at(0, 0)))));
-          !ok)
-        return ok;
-    }
+    if (pause_left() <= 0) return over_budget("the steps before the switch");
     if (!o_.then_command.empty()) {
       ProcessSpec spec{{"/bin/sh", "-c", o_.then_command},
                        {{"FERRY_WRITABLE", new_.without_password()},
@@ -247,12 +247,22 @@ class Switchover {
                                 tail_lines(ran->err, 5)));
       std::cerr << ran->out;
     }
-    // The follow carrying old -> new ends once it has seen this.
+    // Last, and only once nothing can fail any more (else both sides would
+    // take writes): the new side loses a read-only default a rollback (or an
+    // earlier cutover) left on it.
+    auto database = new_conn_->query("SELECT current_database()");
+    if (!database) return tl::unexpected(database.error());
+    if (auto ok = new_conn_->exec(fmt::format("ALTER DATABASE {} RESET default_transaction_read_only",
+                                              pg::quote_ident(std::string(database->at(0, 0)))));
+        !ok)
+      return ok;
+    r_.switched = true;
+    // The follow carrying old -> new ends once it has seen this; if it cannot
+    // be written, the switch stands and the follow is stopped by hand.
     if (auto ok = old_conn_->query(
             "SELECT pg_logical_emit_message(false, 'ferry-switch', 'switched')");
         !ok)
-      return tl::unexpected(ok.error());
-    r_.switched = true;
+      log_warn("could not tell the follow to end (stop it yourself): " + ok.error().to_string());
     r_.write_unavailable_seconds = seconds_since(paused_at_);
     r_.writable = new_.redacted();
     JsonWriter w;

@@ -66,6 +66,8 @@ struct SwitchoverReport {
   std::string stop_lsn;
   std::string writable;        // the side that takes writes now (password masked)
   std::string failure;         // why it stopped, when it did
+  ErrorCode failure_code = ErrorCode::kDatabase;
+  bool changed_anything = false;  // the old side was made read-only (then restored or not)
   std::vector<std::string> differences;  // from the final verify
   int64_t reverse_follow_pid = 0;
   bool ok() const { return switched; }

@@ -19,7 +19,7 @@ namespace {
 // Client sessions on this database that are not ferry's own.
 constexpr const char* kOtherSessions =
     "datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
-    "AND application_name NOT LIKE 'ferry%'";
+    "AND application_name NOT IN ('ferry apply', 'ferry follow', 'ferry cutover')";
 
 }  // namespace
 
@@ -147,14 +147,7 @@ Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnI
 Result<std::string> copy_sequences(pg::Connection& old_side, pg::Connection& new_side) {
   auto sequences = pg::list_sequences(old_side);
   if (!sequences) return tl::unexpected(sequences.error());
-  std::string sql;
-  for (const auto& s : *sequences)
-    sql += fmt::format("SELECT setval({}, {}, {});",
-                       pg::quote_literal(pg::qualified_name(s.schema, s.name)), s.last_value,
-                       s.is_called ? "true" : "false");
-  if (!sql.empty()) {
-    if (auto ok = new_side.exec(sql); !ok) return tl::unexpected(ok.error());
-  }
+  if (auto set = pg::set_sequences(new_side, *sequences); !set) return tl::unexpected(set.error());
   // Rows may carry ids no sequence handed out here (the stream applied them
   // with explicit values): never leave a sequence where nextval() collides.
   auto owned = new_side.query(

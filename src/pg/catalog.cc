@@ -148,6 +148,17 @@ Result<DatabaseSettings> database_settings(Connection& conn) {
                           std::string(r->at(0, 4))};
 }
 
+Result<size_t> set_sequences(Connection& conn, const std::vector<Sequence>& sequences) {
+  std::string sql;
+  for (const auto& s : sequences)
+    sql += fmt::format("SELECT setval({}, {}, {});", quote_literal(qualified_name(s.schema, s.name)),
+                       s.last_value, s.is_called ? "true" : "false");
+  if (!sql.empty()) {
+    if (auto ok = conn.exec(sql); !ok) return tl::unexpected(ok.error());
+  }
+  return sequences.size();
+}
+
 std::string ctid_range(int64_t block_lo, int64_t block_hi) {
   std::string where = fmt::format("ctid >= '({},0)'::tid", block_lo);
   if (block_hi >= 0) where += fmt::format(" AND ctid < '({},0)'::tid", block_hi);

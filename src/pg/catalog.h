@@ -59,6 +59,9 @@ struct Sequence {
 };
 
 Result<std::vector<Sequence>> list_sequences(Connection& conn);
+// Sets `sequences` on `conn` to their listed values (setval with is_called),
+// in one round trip; returns how many.
+Result<size_t> set_sequences(Connection& conn, const std::vector<Sequence>& sequences);
 
 // The database settings that change how text is stored, sorted and shown,
 // the same on both sides of a move or a cause of subtle differences.
