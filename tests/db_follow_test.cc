@@ -128,6 +128,9 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
   EXPECT_TRUE(has(cut.err, "switched to ")) << cut.err;
   const auto report = parse_json(cut.out);
   EXPECT_EQ(field(report, "switched"), "true");
+  // For the record (docs/benchmarks.md), not asserted: machines are noisy.
+  std::cout << "cutover under the test load: write-unavailable "
+            << field(report, "write_unavailable_seconds") << " s\n";
   (void)load->wait();  // its sessions were ended: it fails, as an application would
 
   Outcome followed = follow->wait();
