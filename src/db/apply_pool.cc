@@ -34,11 +34,6 @@ uint64_t row_key(const TargetRelation& rel, const pg::Tuple& tuple) {
   return std::hash<std::string>{}(key);
 }
 
-int64_t unix_micros_since_2000() {
-  using namespace std::chrono;
-  constexpr int64_t kUnixTo2000 = 946684800LL * 1000000;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() - kUnixTo2000;
-}
 
 }  // namespace
 
@@ -147,7 +142,6 @@ Result<bool> ApplyPool::submit(std::unique_ptr<SourceTransaction>& t, int wait_m
   }
   auto task = std::make_shared<Task>();
   task->deps = dependencies(*t);
-  task->wait_for = task->deps.empty() ? 0 : task->deps.back();
   submitted_seq_ = t->seq;
   task->t = std::move(t);
   pending_.push_back(std::move(task));
@@ -166,7 +160,7 @@ Result<bool> ApplyPool::drain(int wait_ms) {
 }
 
 bool ApplyPool::ready(const Task& task) const {
-  if (progress_.committed_seq < task.wait_for) return false;
+  if (!task.deps.empty() && progress_.committed_seq < task.deps.back()) return false;
   if (task.t->seq <= serial_until_) return progress_.committed_seq == task.t->seq - 1;
   return true;
 }
@@ -178,7 +172,7 @@ void ApplyPool::record_commit(const SourceTransaction& t, int64_t rows) {
   ++progress_.transactions;
   progress_.rows += rows;
   if (lag_samples_.size() < 100'000)
-    lag_samples_.push_back(static_cast<double>(unix_micros_since_2000() - t.commit.commit_time) /
+    lag_samples_.push_back(static_cast<double>(pg::micros_since_2000() - t.commit.commit_time) /
                            1000.0);
 }
 

@@ -78,14 +78,14 @@ class ApplyPool {
   ApplyProgress progress() const;
   // Source-commit-to-target-commit delays (ms) since the last call.
   std::vector<double> take_lag_samples();
-  // Fails (and stops the workers) with `error`, as a fatal apply error would.
+  // The error that stopped the workers, once one has.
   std::optional<Error> failure() const;
 
  private:
   struct Task {
     std::unique_ptr<SourceTransaction> t;
-    int64_t wait_for = 0;       // the latest earlier transaction sharing a row or table
-    std::vector<int64_t> deps;  // all of them
+    // Earlier transactions sharing a row or table with it, ascending.
+    std::vector<int64_t> deps;
     bool must_abort = false;
     int retries = 0;
   };

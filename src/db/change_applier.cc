@@ -121,8 +121,8 @@ void ChangeApplier::add_statement(std::string sql, const Change* expects_row_of,
                                   int64_t exact_rows) {
   batch_ += sql;
   batch_ += ";\n";
-  expects_.push_back({expects_row_of, expects_row_of ? current_ : pg::BeginMessage{}, exact_rows});
-  counts_.push_back(counts);
+  expects_.push_back(
+      {expects_row_of, expects_row_of ? current_ : pg::BeginMessage{}, exact_rows, counts});
 }
 
 void ChangeApplier::add_progress(const pg::CommitMessage& m) {
@@ -143,7 +143,6 @@ Result<void> ChangeApplier::flush() {
   batch_.clear();
   if (!affected) {
     expects_.clear();
-    counts_.clear();
     held_.clear();
     return tl::unexpected(affected.error());
   }
@@ -159,14 +158,12 @@ Result<void> ChangeApplier::flush() {
                                    {}}
                            : diverged(expects_[i]);
       expects_.clear();
-      counts_.clear();
       held_.clear();
       return tl::unexpected(std::move(e));
     }
-    if (counts_[i]) rows_in_transaction_ += (*affected)[i];
+    if (expects_[i].counts) rows_in_transaction_ += (*affected)[i];
   }
   expects_.clear();
-  counts_.clear();
   held_.clear();
   return {};
 }
@@ -189,7 +186,6 @@ Result<void> ChangeApplier::begin(const pg::BeginMessage& m) {
   rows_in_transaction_ = 0;
   batch_.clear();
   expects_.clear();
-  counts_.clear();
   held_.clear();
   add_statement("BEGIN", nullptr);
   in_transaction_ = true;
@@ -232,8 +228,6 @@ Result<void> ChangeApplier::commit() {
   if (auto ok = target_->exec("COMMIT"); !ok) return ok;
   in_transaction_ = false;
   applied_ = pending_end_;
-  ++transactions_;
-  rows_ += rows_in_transaction_;
   return {};
 }
 
@@ -252,7 +246,6 @@ Result<void> ChangeApplier::commit(const pg::CommitMessage& m) {
 Result<void> ChangeApplier::rollback() {
   batch_.clear();
   expects_.clear();
-  counts_.clear();
   held_.clear();
   if (!in_transaction_) return {};
   in_transaction_ = false;

@@ -73,7 +73,6 @@ class ChangeApplier {
   // unless `coalesce` is false; a coalesced batch that finds a row missing
   // is applied again one change per statement, to name the row.
   Result<void> execute(const std::vector<const SourceTransaction*>& group, bool coalesce = true);
-  Result<void> execute(const SourceTransaction& t) { return execute({&t}, false); }
   Result<void> commit();
   // A large transaction in pieces, applied as it streams in.
   Result<void> begin(const pg::BeginMessage& m);
@@ -82,18 +81,18 @@ class ChangeApplier {
   // Undoes the open transaction, if any; the connection stays usable.
   Result<void> rollback();
 
-  int64_t transactions_applied() const { return transactions_; }
-  int64_t rows_applied() const { return rows_; }
   int64_t rows_in_transaction() const { return rows_in_transaction_; }
 
  private:
   ChangeApplier() = default;
   // Per statement in the batch: the change that must find its row (update,
-  // delete) and its source transaction; whether its rows count as applied.
+  // delete) and its source transaction, or the rows a coalesced statement
+  // must change; whether its rows count as applied.
   struct Expectation {
     const Change* change = nullptr;
     pg::BeginMessage transaction;
     int64_t exact_rows = -1;  // a coalesced statement: the rows it must change
+    bool counts = false;      // its rows count as applied
   };
   // Appends the statement for `c` to the batch; `c` must live until flush().
   void add(const Change& c);
@@ -110,11 +109,9 @@ class ChangeApplier {
   pg::Lsn applied_ = 0, pending_end_ = 0;
   bool in_transaction_ = false;
   pg::BeginMessage current_;
-  int64_t transactions_ = 0, rows_ = 0;
   int64_t rows_in_transaction_ = 0;
   std::string batch_;
   std::vector<Expectation> expects_;
-  std::vector<bool> counts_;
   std::deque<Change> held_;  // a streaming transaction's changes, until flushed
 };
 

@@ -114,23 +114,24 @@ class FollowMeter {
   std::deque<std::pair<Clock::time_point, double>> lags_;
 };
 
-int64_t micros_since_2000_now() {
-  return static_cast<int64_t>((unix_now() - 946684800.0) * 1e6);
-}
+
+// What earlier sessions of this follow applied: counters survive reconnections.
+struct AppliedBefore {
+  int64_t transactions = 0, rows = 0, conflicts = 0;
+};
 
 // One connected run: from connecting to a lost connection, a stop or a switch.
 class FollowSession {
  public:
   FollowSession(const FollowOptions& o, const std::atomic<bool>& stop,
                 const std::map<std::string, pg::Lsn>& horizons, FollowStatus& status,
-                std::mutex& status_mu, int64_t& transactions_base, int64_t& rows_base)
+                std::mutex& status_mu, const AppliedBefore& before)
       : o_(o),
         stop_(stop),
         horizons_(horizons),
         status_(status),
         status_mu_(status_mu),
-        transactions_base_(transactions_base),
-        rows_base_(rows_base) {}
+        before_(before) {}
 
   Result<std::string> run() {
     if (auto ok = connect(); !ok) return tl::unexpected(ok.error());
@@ -360,9 +361,13 @@ class FollowSession {
   }
 
   Result<void> tick() {
+    // Runs for every message received: the checks below take the pool's lock,
+    // which the workers need, so they run at most every 10 ms.
+    const auto now = Clock::now();
+    if (now - last_tick_ < std::chrono::milliseconds(10)) return {};
+    last_tick_ = now;
     // A worker's failure ends the session at once, not at the next submit.
     if (auto failed = pool_->failure()) return tl::unexpected(std::move(*failed));
-    const auto now = Clock::now();
     if (now - last_fence_ >= std::chrono::milliseconds(100)) {
       last_fence_ = now;
       if (auto ok = confirm_flushed(false); !ok) return ok;
@@ -389,7 +394,7 @@ class FollowSession {
     if (!wal) return tl::unexpected(wal.error());
     const pg::Lsn source_wal = pg::parse_lsn(wal->at(0, 0)).value_or(0);
     const ApplyProgress p = pool_->progress();
-    meter_.sample(transactions_base_ + p.transactions, rows_base_ + p.rows);
+    meter_.sample(before_.transactions + p.transactions, before_.rows + p.rows);
     meter_.lags(pool_->take_lag_samples());
     std::lock_guard lock(status_mu_);
     FollowStatus& s = status_;
@@ -403,10 +408,10 @@ class FollowSession {
     if (up_to_date) s.lag_bytes = 0;
     s.lag_seconds = up_to_date || p.commit_time == 0
                         ? 0
-                        : static_cast<double>(micros_since_2000_now() - p.commit_time) / 1e6;
-    s.transactions = transactions_base_ + p.transactions;
-    s.rows = rows_base_ + p.rows;
-    s.conflicts = conflicts_base_ + p.conflicts;
+                        : static_cast<double>(pg::micros_since_2000() - p.commit_time) / 1e6;
+    s.transactions = before_.transactions + p.transactions;
+    s.rows = before_.rows + p.rows;
+    s.conflicts = before_.conflicts + p.conflicts;
     s.queued = p.queued;
     s.skipped = assembler_->transactions_skipped();
     meter_.fill(s);
@@ -429,15 +434,14 @@ class FollowSession {
   }
 
  public:
-  // Counters carried over reconnections.
-  void carry(int64_t& transactions, int64_t& rows, int64_t& conflicts) const {
+  // Adds what this session applied.
+  void add_to(AppliedBefore& totals) const {
     if (!pool_) return;
     const ApplyProgress p = pool_->progress();
-    transactions += p.transactions;
-    rows += p.rows;
-    conflicts += p.conflicts;
+    totals.transactions += p.transactions;
+    totals.rows += p.rows;
+    totals.conflicts += p.conflicts;
   }
-  int64_t conflicts_base_ = 0;
   bool connected() const { return connected_; }
 
  private:
@@ -446,8 +450,7 @@ class FollowSession {
   const std::map<std::string, pg::Lsn>& horizons_;
   FollowStatus& status_;
   std::mutex& status_mu_;
-  int64_t& transactions_base_;
-  int64_t& rows_base_;
+  const AppliedBefore& before_;
   std::unique_ptr<pg::Connection> from_ctl_, to_ctl_;
   std::unique_ptr<ApplyPool> pool_;
   std::unique_ptr<pg::ReplicationStream> stream_;
@@ -459,7 +462,7 @@ class FollowSession {
   bool fence_set_ = false;
   pg::Lsn fence_confirm_ = 0, fence_local_ = 0;
   int64_t last_seq_ = -1;
-  Clock::time_point last_fence_{}, last_status_{}, last_progress_ = Clock::now();
+  Clock::time_point last_tick_{}, last_fence_{}, last_status_{}, last_progress_ = Clock::now();
 };
 
 }  // namespace
@@ -504,14 +507,13 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
     log_info("Prometheus metrics on " + status.metrics_url);
   }
 
-  int64_t transactions = 0, rows = 0, conflicts = 0;
+  AppliedBefore applied;
   auto lost_since = Clock::now();
   bool losing = false;
   while (true) {
-    FollowSession session(o, stop, *horizons, status, status_mu, transactions, rows);
-    session.conflicts_base_ = conflicts;
+    FollowSession session(o, stop, *horizons, status, status_mu, applied);
     auto reason = session.run();
-    session.carry(transactions, rows, conflicts);
+    session.add_to(applied);
     if (reason) {
       (void)write_status(*reason, "");
       FollowOutcome out{*reason, {}};

@@ -6,11 +6,16 @@
 
 namespace ferry::db {
 
+namespace {
+
+// Approximate memory a tuple holds.
 size_t tuple_bytes(const pg::Tuple& t) {
   size_t n = 0;
   for (const auto& v : t) n += v.text.size() + sizeof(v);
   return n;
 }
+
+}  // namespace
 
 TransactionAssembler::TransactionAssembler(pg::Lsn applied,
                                            std::map<std::string, pg::Lsn> copy_horizons,

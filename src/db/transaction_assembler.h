@@ -52,9 +52,6 @@ class TransactionAssembler {
 
   int64_t transactions_skipped() const { return skipped_; }
   bool in_transaction() const { return in_transaction_; }
-  const std::unordered_map<uint32_t, std::shared_ptr<const TargetRelation>>& relations() const {
-    return relations_;
-  }
 
  private:
   Result<std::optional<Change>> resolve(pg::PgOutputMessage&& message);
@@ -70,8 +67,5 @@ class TransactionAssembler {
   bool in_transaction_ = false, skipping_ = false, large_ = false;
   int64_t next_seq_ = 1, skipped_ = 0;
 };
-
-// Approximate memory a tuple holds.
-size_t tuple_bytes(const pg::Tuple& t);
 
 }  // namespace ferry::db

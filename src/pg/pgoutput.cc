@@ -1,5 +1,7 @@
 #include "pg/pgoutput.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 #include <charconv>
@@ -108,6 +110,12 @@ void old_tuple(Reader& r, char marker, std::optional<Tuple>& key, std::optional<
 }
 
 }  // namespace
+
+int64_t micros_since_2000() {
+  using namespace std::chrono;
+  constexpr int64_t kUnixTo2000 = 946684800LL * 1000000;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() - kUnixTo2000;
+}
 
 std::string lsn_text(Lsn lsn) {
   return fmt::format("{:X}/{:X}", static_cast<uint32_t>(lsn >> 32), static_cast<uint32_t>(lsn));

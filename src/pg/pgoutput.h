@@ -19,6 +19,10 @@ namespace ferry::pg {
 
 using Lsn = uint64_t;
 
+// Now, in the protocol's clock: microseconds since 2000-01-01 (as commit
+// times in Begin and Commit messages and standby status updates).
+int64_t micros_since_2000();
+
 // "16/B374D848", as PostgreSQL prints an LSN.
 std::string lsn_text(Lsn lsn);
 std::optional<Lsn> parse_lsn(std::string_view text);

@@ -20,12 +20,6 @@ void write_u64(std::string& out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
-// Microseconds since 2000-01-01, the protocol's clock.
-int64_t protocol_now() {
-  using namespace std::chrono;
-  constexpr int64_t kUnixTo2000 = 946684800LL * 1000000;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() - kUnixTo2000;
-}
 
 }  // namespace
 
@@ -93,7 +87,7 @@ Result<void> ReplicationStream::send_status(bool reply_requested) {
   // Standby status update: written, flushed, applied, clock, reply requested.
   std::string msg = "r";
   for (int i = 0; i < 3; ++i) write_u64(msg, confirmed_);
-  write_u64(msg, static_cast<uint64_t>(protocol_now()));
+  write_u64(msg, static_cast<uint64_t>(micros_since_2000()));
   msg.push_back(reply_requested ? 1 : 0);
   if (auto ok = conn_->write_copy(msg.data(), msg.size()); !ok) return ok;
   return conn_->flush();
