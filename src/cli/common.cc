@@ -43,22 +43,11 @@ bool is_plain_name(const std::string& name, const std::string& option) {
 }
 
 Result<int64_t> parse_size(const std::string& text, const std::string& option) {
-  size_t digits = 0;
-  while (digits < text.size() &&
-         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.'))
-    ++digits;
-  const auto number = parse_double(text.substr(0, digits));
-  const std::string unit = to_lower(trim(text.substr(digits)));
-  double scale = -1;
-  if (unit.empty() || unit == "b") scale = 1;
-  if (unit == "kb" || unit == "k") scale = 1024.0;
-  if (unit == "mb" || unit == "m") scale = 1024.0 * 1024;
-  if (unit == "gb" || unit == "g") scale = 1024.0 * 1024 * 1024;
-  if (unit == "tb" || unit == "t") scale = 1024.0 * 1024 * 1024 * 1024;
-  if (!number || scale < 0 || *number < 0)
+  const auto bytes = parse_byte_size(text);
+  if (!bytes)
     return fail(ErrorCode::kInvalidInput,
                 option + ": '" + text + "' is not a size (examples: 512MB, 2GB, 1048576)");
-  return static_cast<int64_t>(*number * scale);
+  return *bytes;
 }
 
 }  // namespace ferry::cli

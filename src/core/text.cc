@@ -119,4 +119,46 @@ bool glob_match(std::string_view name, std::string_view pattern) {
   return p == pattern.size();
 }
 
+namespace {
+
+// Splits "12.5unit" into the number and the lower-cased unit.
+std::optional<std::pair<double, std::string>> number_and_unit(std::string_view s) {
+  s = trim(s);
+  size_t digits = 0;
+  while (digits < s.size() && (std::isdigit(static_cast<unsigned char>(s[digits])) || s[digits] == '.'))
+    ++digits;
+  const auto number = parse_double(s.substr(0, digits));
+  if (!number || *number < 0) return std::nullopt;
+  return std::make_pair(*number, to_lower(trim(s.substr(digits))));
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_byte_size(std::string_view s) {
+  const auto nu = number_and_unit(s);
+  if (!nu) return std::nullopt;
+  const std::string& unit = nu->second;
+  double scale = -1;
+  if (unit.empty() || unit == "b") scale = 1;
+  if (unit == "k" || unit == "kb" || unit == "kib") scale = 1024.0;
+  if (unit == "m" || unit == "mb" || unit == "mib") scale = 1024.0 * 1024;
+  if (unit == "g" || unit == "gb" || unit == "gib") scale = 1024.0 * 1024 * 1024;
+  if (unit == "t" || unit == "tb" || unit == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
+  if (scale < 0) return std::nullopt;
+  return static_cast<int64_t>(nu->first * scale);
+}
+
+std::optional<int64_t> parse_duration_ms(std::string_view s) {
+  const auto nu = number_and_unit(s);
+  if (!nu) return std::nullopt;
+  const std::string& unit = nu->second;
+  double scale = -1;
+  if (unit == "ms") scale = 1;
+  if (unit.empty() || unit == "s") scale = 1000;
+  if (unit == "m" || unit == "min") scale = 60'000;
+  if (unit == "h") scale = 3'600'000;
+  if (scale < 0) return std::nullopt;
+  return static_cast<int64_t>(nu->first * scale + 0.5);
+}
+
 }  // namespace ferry

@@ -1,6 +1,7 @@
 // Small string helpers shared by the loaders and reports.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,6 +20,10 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep);
 std::string normalize_name(std::string_view s);
 // The whole of `s` as a finite number ("12", "-3.5", "1e3"); nullopt otherwise.
 std::optional<double> parse_double(std::string_view s);
+// "512MB", "64KiB", "8k", "1048576" -> bytes (binary units; B, K/KB/KiB, M.., G.., T..).
+std::optional<int64_t> parse_byte_size(std::string_view s);
+// "250ms", "2s", "1.5s", "5m", "1h" -> milliseconds; a bare number is seconds.
+std::optional<int64_t> parse_duration_ms(std::string_view s);
 // Levenshtein distance, for "did you mean" hints.
 size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate when it is close enough to be a plausible typo.

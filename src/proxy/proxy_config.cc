@@ -1,0 +1,521 @@
+#include "proxy/proxy_config.h"
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <set>
+
+#include "core/files.h"
+#include "core/text.h"
+#include "core/yaml_reader.h"
+
+namespace ferry::proxy {
+
+namespace {
+
+const std::vector<std::string> kBalances{"round_robin", "least_requests"};
+
+bool is_pool_name(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool is_loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+}
+
+// Reads everything of one config file into `config`, recording problems in `d`.
+class ConfigReader {
+ public:
+  ConfigReader(const std::string& file, Diagnostics& d) : file_(file), d_(d) {}
+
+  void read(const YamlNode& root, ProxyConfig& c) {
+    MappingReader r(root, file_, "", d_);
+    if (!r.valid()) return;
+    r.require("listen");
+    if (auto listen = r.text("listen")) c.listen = host_port(r, "listen", *listen, false);
+    if (auto threads = r.integer("threads", 1, 64)) c.threads = static_cast<int>(*threads);
+    if (const YamlNode* admin = r.node("admin"); admin && !admin->is_null())
+      read_admin(*admin, c.admin);
+    if (const YamlNode* limits = r.node("limits"); limits && !limits->is_null())
+      read_limits(*limits, c);
+    if (const YamlNode* t = r.node("timeouts"); t && !t->is_null()) read_timeouts(*t, c.timeouts);
+    if (auto log = r.text("access_log")) c.access_log = *log;
+    r.require("pools");
+    if (const YamlNode* pools = r.node("pools"); pools && !pools->is_null()) {
+      read_pools(*pools, r.where("pools"), c.pools);
+    }
+    r.require("routes");
+    if (const YamlNode* routes = r.node("routes"); routes && !routes->is_null()) {
+      read_routes(*routes, r.where("routes"), c);
+    }
+    r.finish();
+    check_unreachable_routes(c);
+  }
+
+ private:
+  HostPort host_port(MappingReader& r, std::string_view key, const std::string& text,
+                     bool need_host) {
+    auto hp = parse_host_port(text);
+    if (!hp || (need_host && hp->host.empty())) {
+      d_.error(r.where(key), fmt::format("{}: '{}' is not {}", r.field(key), text,
+                                         need_host ? "host:port" : "host:port or :port"));
+      return {};
+    }
+    return *hp;
+  }
+
+  std::optional<int64_t> duration(MappingReader& r, std::string_view key, int64_t min_ms) {
+    auto text = r.text(key);
+    if (!text) return std::nullopt;
+    auto ms = parse_duration_ms(*text);
+    if (!ms || *ms < min_ms) {
+      d_.error(r.where(key), fmt::format("{}: '{}' is not a duration of at least {} ms "
+                                         "(examples: 250ms, 2s, 1m)",
+                                         r.field(key), *text, min_ms));
+      return std::nullopt;
+    }
+    return ms;
+  }
+
+  std::optional<int64_t> byte_size(MappingReader& r, std::string_view key, int64_t min) {
+    auto text = r.text(key);
+    if (!text) return std::nullopt;
+    auto bytes = parse_byte_size(*text);
+    if (!bytes || *bytes < min) {
+      d_.error(r.where(key), fmt::format("{}: '{}' is not a size of at least {} bytes "
+                                         "(examples: 8KiB, 64KiB, 100MiB)",
+                                         r.field(key), *text, min));
+      return std::nullopt;
+    }
+    return bytes;
+  }
+
+  void read_admin(const YamlNode& node, AdminConfig& a) {
+    MappingReader r(node, file_, "admin", d_);
+    if (auto listen = r.text("listen")) {
+      HostPort hp = host_port(r, "listen", *listen, false);
+      if (hp.port != 0 || !hp.text.empty()) a.listen = hp;
+    }
+    if (auto token = r.text("token")) a.token = *token;
+    if (a.listen && !is_loopback(a.listen->host) && a.token.empty()) {
+      d_.error(r.where("listen"), fmt::format("admin.listen: '{}' is not a loopback address, so "
+                                              "admin.token is required (anyone who can reach it "
+                                              "could move traffic)",
+                                              a.listen->text));
+    }
+    r.finish();
+  }
+
+  void read_limits(const YamlNode& node, ProxyConfig& c) {
+    MappingReader r(node, file_, "limits", d_);
+    if (auto v = byte_size(r, "head_bytes", 1024))
+      c.limits.max_head_bytes = static_cast<size_t>(*v);
+    if (auto v = r.integer("headers", 1, 10'000)) c.limits.max_headers = static_cast<size_t>(*v);
+    if (auto v = byte_size(r, "uri_bytes", 64)) c.limits.max_target_bytes = static_cast<size_t>(*v);
+    if (auto v = byte_size(r, "body_bytes", 0)) c.max_body_bytes = *v;
+    r.finish();
+  }
+
+  void read_timeouts(const YamlNode& node, TimeoutConfig& t) {
+    MappingReader r(node, file_, "timeouts", d_);
+    if (auto v = duration(r, "client_head", 1)) t.client_head_ms = *v;
+    if (auto v = duration(r, "client_idle", 1)) t.client_idle_ms = *v;
+    if (auto v = duration(r, "client_body", 1)) t.client_body_ms = *v;
+    r.finish();
+  }
+
+  void read_pools(const YamlNode& node, SourceLocation where, std::vector<PoolConfig>& pools) {
+    if (!node.is_mapping()) {
+      d_.error(where, "pools: expected a mapping of pool names to pools");
+      return;
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+      const YamlNode& key = node.key(i);
+      PoolConfig p;
+      p.name = key.scalar();
+      p.where = location_of(key, file_);
+      if (!is_pool_name(p.name)) {
+        d_.error(p.where, fmt::format("pools: '{}' is not a pool name (letters, digits, '_', '-', "
+                                      "'.'; at most 64)",
+                                      p.name));
+      }
+      read_pool(node.value(i), p);
+      pools.push_back(std::move(p));
+    }
+  }
+
+  void read_pool(const YamlNode& node, PoolConfig& p) {
+    const std::string path = "pools." + p.name;
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    r.require("endpoints");
+    if (auto endpoints = r.text_list("endpoints")) {
+      if (endpoints->empty())
+        d_.error(r.where("endpoints"), path + ".endpoints: needs at least one host:port");
+      std::set<std::string> seen;
+      for (size_t i = 0; i < endpoints->size(); ++i) {
+        const std::string& text = (*endpoints)[i];
+        auto hp = parse_host_port(text);
+        if (!hp || hp->host.empty() || hp->port == 0) {
+          d_.error(r.element_location("endpoints", i),
+                   fmt::format("{}.endpoints[{}]: '{}' is not host:port", path, i, text));
+        } else if (!seen.insert(hp->text).second) {
+          d_.error(r.element_location("endpoints", i),
+                   fmt::format("{}.endpoints[{}]: '{}' is listed twice", path, i, text));
+        } else {
+          p.endpoints.push_back(*hp);
+        }
+      }
+    }
+    if (auto balance = r.choice("balance", kBalances)) {
+      p.balance = *balance == "least_requests" ? Balance::kLeastRequests : Balance::kRoundRobin;
+    }
+    if (auto v = duration(r, "connect_timeout", 1)) p.connect_timeout_ms = *v;
+    if (auto v = duration(r, "response_timeout", 1)) p.response_timeout_ms = *v;
+    if (auto v = r.integer("max_idle", 0, 100'000)) p.max_idle_connections = static_cast<int>(*v);
+    if (auto v = r.integer("retries", 0, 10)) p.retries = static_cast<int>(*v);
+    if (const YamlNode* h = r.node("health"); h && !h->is_null()) {
+      MappingReader hr(*h, file_, path + ".health", d_);
+      HealthCheckConfig hc;
+      if (auto v = hr.text("path")) {
+        hc.path = *v;
+        if (hc.path.empty() || hc.path.front() != '/') {
+          d_.error(hr.where("path"), path + ".health.path: must start with '/'");
+        }
+      }
+      if (auto v = duration(hr, "interval", 10)) hc.interval_ms = *v;
+      if (auto v = duration(hr, "timeout", 1)) hc.timeout_ms = *v;
+      if (auto v = hr.integer("healthy_threshold", 1, 100))
+        hc.healthy_threshold = static_cast<int>(*v);
+      if (auto v = hr.integer("unhealthy_threshold", 1, 100))
+        hc.unhealthy_threshold = static_cast<int>(*v);
+      hr.finish();
+      p.health = hc;
+    }
+    if (const YamlNode* e = r.node("eject"); e && !e->is_null()) {
+      MappingReader er(*e, file_, path + ".eject", d_);
+      if (auto v = er.integer("consecutive_failures", 0, 1000)) {
+        p.ejection.consecutive_failures = static_cast<int>(*v);
+      }
+      if (auto v = duration(er, "duration", 1)) p.ejection.duration_ms = *v;
+      er.finish();
+    }
+    r.finish();
+  }
+
+  void read_routes(const YamlNode& node, SourceLocation where, ProxyConfig& c) {
+    if (!node.is_sequence()) {
+      d_.error(where, "routes: expected a list of routes (first match wins)");
+      return;
+    }
+    std::set<std::string> names;
+    for (size_t i = 0; i < node.size(); ++i) {
+      RouteConfig route;
+      route.where = location_of(node[i], file_);
+      read_route(node[i], fmt::format("routes[{}]", i), c, route);
+      if (!route.name.empty() && !names.insert(route.name).second) {
+        d_.error(route.where,
+                 fmt::format("routes[{}]: the name '{}' is used twice", i, route.name));
+      }
+      c.routes.push_back(std::move(route));
+    }
+  }
+
+  // A pool reference: must name a configured pool.
+  void check_pool(const ProxyConfig& c, const std::string& field, const std::string& name,
+                  SourceLocation where) {
+    if (c.find_pool(name)) return;
+    std::vector<std::string> names;
+    for (const auto& p : c.pools) names.push_back(p.name);
+    d_.error(where,
+             fmt::format("{}: no pool named '{}'{}", field, name, did_you_mean_hint(name, names)));
+  }
+
+  void read_route(const YamlNode& node, const std::string& path, const ProxyConfig& c,
+                  RouteConfig& route) {
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    r.require("name");
+    if (auto name = r.text("name")) {
+      route.name = *name;
+      if (!is_pool_name(route.name)) {
+        d_.error(r.where("name"), fmt::format("{}.name: '{}' must be letters, digits, '_', '-' or "
+                                              "'.' (it appears in admin URLs and metrics)",
+                                              path, route.name));
+      }
+    }
+    if (const YamlNode* m = r.node("match"); m && !m->is_null())
+      read_match(*m, path + ".match", route.match);
+    const bool has_to = r.has("to");
+    const bool has_split = r.has("split");
+    if (has_to == has_split) {
+      d_.error(r.where(),
+               fmt::format("{}: give exactly one of 'to' (one pool) or 'split' (weighted "
+                           "pools)",
+                           path));
+    }
+    if (auto to = r.text("to")) {
+      route.single_target = true;
+      route.split.push_back({*to, 100});
+      check_pool(c, path + ".to", *to, r.where("to"));
+    }
+    if (const YamlNode* s = r.node("split"); s && !s->is_null())
+      read_split(*s, path + ".split", c, route);
+    if (const YamlNode* o = r.node("override"); o && !o->is_null()) {
+      read_override(*o, path + ".override", c, route);
+    }
+    if (const YamlNode* s = r.node("sticky"); s && !s->is_null())
+      read_sticky(*s, path + ".sticky", route);
+    r.finish();
+  }
+
+  void read_match(const YamlNode& node, const std::string& path, RouteMatch& m) {
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    if (auto hosts = r.text_list("host")) {
+      for (auto& h : *hosts) m.hosts.push_back(to_lower(h));
+    }
+    auto need_slash = [&](std::string_view key, const std::optional<std::string>& v) {
+      if (v && (v->empty() || v->front() != '/')) {
+        d_.error(r.where(key), fmt::format("{}.{}: '{}' must start with '/'", path, key, *v));
+      }
+    };
+    m.path = r.text("path");
+    need_slash("path", m.path);
+    m.path_prefix = r.text("path_prefix");
+    need_slash("path_prefix", m.path_prefix);
+    m.path_regex = r.text("path_regex");
+    if (m.path_regex) {
+      RE2 re(*m.path_regex, RE2::Quiet);
+      if (!re.ok()) {
+        d_.error(r.where("path_regex"), fmt::format("{}.path_regex: '{}' is not a valid RE2 "
+                                                    "expression: {}",
+                                                    path, *m.path_regex, re.error()));
+      }
+    }
+    if (auto methods = r.text_list("method")) {
+      for (size_t i = 0; i < methods->size(); ++i) {
+        if (!is_token((*methods)[i])) {
+          d_.error(r.element_location("method", i),
+                   fmt::format("{}.method: '{}' is not an HTTP method", path, (*methods)[i]));
+        }
+        m.methods.push_back((*methods)[i]);
+      }
+    }
+    read_pairs(r, "header", path, m.headers);
+    read_pairs(r, "cookie", path, m.cookies);
+    read_pairs(r, "query", path, m.query);
+    r.finish();
+  }
+
+  // `key: { name: value, ... }`.
+  void read_pairs(MappingReader& r, std::string_view key, const std::string& path,
+                  std::vector<NameValue>& out) {
+    const YamlNode* node = r.node(key);
+    if (!node || node->is_null()) return;
+    if (!node->is_mapping()) {
+      d_.error(r.where(key),
+               fmt::format("{}.{}: expected a mapping of names to values", path, key));
+      return;
+    }
+    for (size_t i = 0; i < node->size(); ++i) {
+      const YamlNode& v = node->value(i);
+      if (!v.is_scalar()) {
+        d_.error(location_of(v, file_),
+                 fmt::format("{}.{}.{}: expected a value", path, key, node->key(i).scalar()));
+        continue;
+      }
+      out.push_back({node->key(i).scalar(), v.scalar()});
+    }
+  }
+
+  void read_split(const YamlNode& node, const std::string& path, const ProxyConfig& c,
+                  RouteConfig& route) {
+    if (!node.is_sequence() || node.size() == 0) {
+      d_.error(location_of(node, file_), path + ": expected a list of { pool: NAME, weight: N }");
+      return;
+    }
+    int64_t total = 0;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < node.size(); ++i) {
+      const std::string item = fmt::format("{}[{}]", path, i);
+      MappingReader r(node[i], file_, item, d_);
+      if (!r.valid()) continue;
+      r.require("pool");
+      r.require("weight");
+      WeightedPool wp;
+      if (auto pool = r.text("pool")) {
+        wp.pool = *pool;
+        check_pool(c, item + ".pool", wp.pool, r.where("pool"));
+        if (!seen.insert(wp.pool).second) {
+          d_.error(r.where("pool"), fmt::format("{}.pool: '{}' is listed twice", item, wp.pool));
+        }
+      }
+      if (auto weight = r.integer("weight", 0, 10'000)) {
+        wp.weight = static_cast<int>(*weight);
+        total += *weight;
+      }
+      r.finish();
+      route.split.push_back(std::move(wp));
+    }
+    if (total == 0 && seen.size() == node.size()) {
+      d_.error(location_of(node, file_), path +
+                                             ": the weights add up to 0; at least one must be "
+                                             "positive");
+    }
+  }
+
+  void read_override(const YamlNode& node, const std::string& path, const ProxyConfig& c,
+                     RouteConfig& route) {
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    r.require("header");
+    r.require("values");
+    OverrideConfig o;
+    if (auto h = r.text("header")) o.header = *h;
+    read_pairs(r, "values", path, o.values);
+    for (const auto& v : o.values)
+      check_pool(c, path + ".values." + v.name, v.value, r.where("values"));
+    r.finish();
+    route.override_by = std::move(o);
+  }
+
+  void read_sticky(const YamlNode& node, const std::string& path, RouteConfig& route) {
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    StickyConfig s;
+    int sources = 0;
+    if (auto v = r.text("header")) s.source = StickyConfig::Source::kHeader, s.name = *v, ++sources;
+    if (auto v = r.text("cookie")) s.source = StickyConfig::Source::kCookie, s.name = *v, ++sources;
+    if (auto v = r.text("query")) s.source = StickyConfig::Source::kQuery, s.name = *v, ++sources;
+    if (auto v = r.boolean("client_ip"); v && *v)
+      s.source = StickyConfig::Source::kClientIp, ++sources;
+    if (sources != 1) {
+      d_.error(r.where(), path +
+                              ": give exactly one key: header: NAME, cookie: NAME, query: NAME "
+                              "or client_ip: true");
+    }
+    if (auto v = r.text("fallback")) {
+      s.fallback = *v;
+      const bool known = s.fallback == "random" ||
+                         std::any_of(route.split.begin(), route.split.end(),
+                                     [&](const WeightedPool& w) { return w.pool == s.fallback; });
+      if (!known) {
+        d_.error(r.where("fallback"),
+                 fmt::format("{}.fallback: '{}' is neither 'random' nor a pool "
+                             "of this route's split",
+                             path, s.fallback));
+      }
+    }
+    s.salt = r.text("salt").value_or(route.name);
+    if (route.single_target) {
+      d_.warning(r.where(),
+                 path + ": a route with a single 'to' pool has nothing to keep users on");
+    }
+    r.finish();
+    route.sticky = std::move(s);
+  }
+
+  // A route after one that matches every request can never be chosen.
+  void check_unreachable_routes(const ProxyConfig& c) {
+    for (size_t i = 0; i < c.routes.size(); ++i) {
+      const RouteMatch& m = c.routes[i].match;
+      const bool catch_all = m.hosts.empty() && !m.path && !m.path_regex && m.methods.empty() &&
+                             m.headers.empty() && m.cookies.empty() && m.query.empty() &&
+                             (!m.path_prefix || *m.path_prefix == "/");
+      if (catch_all && i + 1 < c.routes.size()) {
+        d_.warning(c.routes[i + 1].where,
+                   fmt::format("routes[{}] ('{}') can never match: routes[{}] ('{}') before it "
+                               "matches every request",
+                               i + 1, c.routes[i + 1].name, i, c.routes[i].name));
+        return;
+      }
+    }
+  }
+
+  const std::string& file_;
+  Diagnostics& d_;
+};
+
+}  // namespace
+
+std::optional<HostPort> parse_host_port(std::string_view text) {
+  HostPort hp;
+  hp.text = std::string(text);
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return std::nullopt;
+    }
+    hp.host = std::string(text.substr(1, close - 1));
+    port = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    hp.host = std::string(text.substr(0, colon));
+    if (hp.host.find(':') != std::string::npos) return std::nullopt;  // IPv6 needs brackets
+    port = text.substr(colon + 1);
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || value > 65535 || port.empty()) {
+    return std::nullopt;
+  }
+  hp.port = static_cast<uint16_t>(value);
+  for (char ch : hp.host) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != ':' &&
+        ch != '_') {
+      return std::nullopt;
+    }
+  }
+  return hp;
+}
+
+const PoolConfig* ProxyConfig::find_pool(std::string_view name) const {
+  for (const auto& p : pools) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+const RouteConfig* ProxyConfig::find_route(std::string_view name) const {
+  for (const auto& r : routes) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+Result<ProxyConfig> parse_proxy_config(std::string_view text, const std::string& file) {
+  auto root = parse_yaml(text, file);
+  if (!root) return tl::unexpected(root.error());
+  ProxyConfig config;
+  config.file = file;
+  Diagnostics diags;
+  ConfigReader(file, diags).read(*root, config);
+  if (diags.has_errors()) return tl::unexpected(diags.to_error(file));
+  for (const auto& d : diags.all()) config.warnings.push_back(d.to_string());
+  return config;
+}
+
+Result<ProxyConfig> load_proxy_config(const std::string& path) {
+  auto text = read_text_file(path);
+  if (!text) return tl::unexpected(text.error());
+  return parse_proxy_config(*text, path);
+}
+
+}  // namespace ferry::proxy

@@ -1,0 +1,140 @@
+// The proxy's configuration as loaded from YAML (docs/proxy.md has the full
+// reference). Loading validates everything and reports every problem at once
+// with file:line:column; a config that loads is one the proxy can run.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/diagnostics.h"
+#include "core/error.h"
+#include "proxy/http_head.h"
+
+namespace ferry::proxy {
+
+// "host:port"; host may be a name, resolved when the proxy starts or reloads.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+  std::string text;  // as written, for messages and metrics labels
+};
+
+struct HealthCheckConfig {
+  std::string path = "/health";
+  int64_t interval_ms = 2000;
+  int64_t timeout_ms = 1000;
+  int healthy_threshold = 2;    // consecutive passes to mark an endpoint up
+  int unhealthy_threshold = 3;  // consecutive failures to mark it down
+};
+
+// Passive ejection: an endpoint that fails this many requests in a row
+// (connect errors, resets, timeouts, 5xx answers) is left out for a while.
+struct EjectionConfig {
+  int consecutive_failures = 5;
+  int64_t duration_ms = 10'000;
+};
+
+enum class Balance { kRoundRobin, kLeastRequests };
+
+struct PoolConfig {
+  std::string name;
+  std::vector<HostPort> endpoints;
+  Balance balance = Balance::kRoundRobin;
+  int64_t connect_timeout_ms = 1000;
+  int64_t response_timeout_ms = 30'000;  // request sent -> response head received
+  int max_idle_connections = 64;         // kept-alive upstream connections per endpoint and thread
+  int retries = 1;                       // extra attempts on another endpoint, when safe
+  std::optional<HealthCheckConfig> health;
+  EjectionConfig ejection;
+  SourceLocation where;
+};
+
+struct NameValue {
+  std::string name;
+  std::string value;
+};
+
+// All given conditions must hold (an empty match matches everything).
+struct RouteMatch {
+  std::vector<std::string> hosts;  // exact, or "*.example.com"; case-insensitive, port ignored
+  std::optional<std::string> path;
+  std::optional<std::string> path_prefix;
+  std::optional<std::string> path_regex;  // RE2, must match the whole path
+  std::vector<std::string> methods;
+  std::vector<NameValue> headers;  // exact value; "*" means present with any value
+  std::vector<NameValue> cookies;
+  std::vector<NameValue> query;
+};
+
+struct WeightedPool {
+  std::string pool;
+  int weight = 0;  // relative; the sum over a split is positive
+};
+
+// Where the sticky key comes from.
+struct StickyConfig {
+  enum class Source { kHeader, kCookie, kQuery, kClientIp };
+  Source source = Source::kHeader;
+  std::string name;  // header, cookie or query parameter name
+  // Requests without the key: "random" (a weighted draw) or a pool name.
+  std::string fallback = "random";
+  // Hashed with the key; defaults to the route's name. Routes that share a
+  // salt put a user on the same side of their splits.
+  std::string salt;
+};
+
+// A header whose value picks the pool outright (seed 002's migration-flag).
+struct OverrideConfig {
+  std::string header;
+  std::vector<NameValue> values;  // header value -> pool name
+};
+
+struct RouteConfig {
+  std::string name;
+  RouteMatch match;
+  std::optional<OverrideConfig> override_by;
+  std::vector<WeightedPool> split;  // `to: P` is a split of one pool with weight 100
+  bool single_target = false;       // written as `to:`
+  std::optional<StickyConfig> sticky;
+  SourceLocation where;
+};
+
+struct AdminConfig {
+  std::optional<HostPort> listen;  // absent: no admin API
+  std::string token;               // bearer token; required when not on loopback
+};
+
+struct TimeoutConfig {
+  int64_t client_head_ms = 10'000;  // a request head must arrive within this
+  int64_t client_idle_ms = 60'000;  // keep-alive connection with no request
+  int64_t client_body_ms = 30'000;  // longest pause while reading a request body
+};
+
+struct ProxyConfig {
+  std::string file;
+  HostPort listen;
+  int threads = 1;
+  AdminConfig admin;
+  HeadLimits limits;
+  int64_t max_body_bytes = 100LL * 1024 * 1024;  // larger request bodies get 413; 0 = no limit
+  TimeoutConfig timeouts;
+  std::string access_log;  // empty: off; "-": stdout; else a file path
+  std::vector<PoolConfig> pools;
+  std::vector<RouteConfig> routes;
+  // Problems that do not stop the proxy ("file:line:col: warning: ..."), for --check and the log.
+  std::vector<std::string> warnings;
+
+  const PoolConfig* find_pool(std::string_view name) const;
+  const RouteConfig* find_route(std::string_view name) const;
+};
+
+// Parses and validates; every problem in one kInvalidInput error.
+Result<ProxyConfig> parse_proxy_config(std::string_view text, const std::string& file);
+Result<ProxyConfig> load_proxy_config(const std::string& path);
+
+// "host:port", "[v6]:port" or ":port" (all interfaces); nullopt when malformed.
+std::optional<HostPort> parse_host_port(std::string_view text);
+
+}  // namespace ferry::proxy

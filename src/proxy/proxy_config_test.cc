@@ -1,0 +1,151 @@
+#include "proxy/proxy_config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+namespace ferry::proxy {
+namespace {
+
+// The example from the issue, the contract of the config's shape.
+constexpr const char* kExample = R"(listen: 127.0.0.1:8080
+threads: 1
+admin: { listen: 127.0.0.1:9901 }
+pools:
+  legacy: { endpoints: [127.0.0.1:18081], health: { path: /health, interval: 2s } }
+  modern: { endpoints: [127.0.0.1:18082, 127.0.0.1:18083] }
+routes:
+  - name: search
+    match: { path_prefix: /api/search }
+    to: modern
+  - name: users
+    match: { path_prefix: /api/users }
+    override: { header: migration-flag, values: { new: modern, old: legacy } }
+    split: [ { pool: legacy, weight: 90 }, { pool: modern, weight: 10 } ]
+    sticky: { header: X-User-Id }
+  - name: rest
+    match: { path_prefix: / }
+    to: legacy
+)";
+
+std::string errors_of(const std::string& text) {
+  auto c = parse_proxy_config(text, "proxy.yaml");
+  return c ? std::string() : c.error().message;
+}
+
+TEST(ProxyConfig, LoadsTheDocumentedExample) {
+  auto c = parse_proxy_config(kExample, "proxy.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->listen.host, "127.0.0.1");
+  EXPECT_EQ(c->listen.port, 8080);
+  ASSERT_TRUE(c->admin.listen);
+  EXPECT_EQ(c->admin.listen->port, 9901);
+  ASSERT_EQ(c->pools.size(), 2u);
+  EXPECT_EQ(c->pools[1].endpoints.size(), 2u);
+  ASSERT_TRUE(c->pools[0].health);
+  EXPECT_EQ(c->pools[0].health->interval_ms, 2000);
+  ASSERT_EQ(c->routes.size(), 3u);
+  const RouteConfig& users = c->routes[1];
+  EXPECT_EQ(users.split.size(), 2u);
+  EXPECT_EQ(users.split[1].weight, 10);
+  ASSERT_TRUE(users.sticky);
+  EXPECT_EQ(users.sticky->name, "X-User-Id");
+  EXPECT_EQ(users.sticky->salt, "users");
+  ASSERT_TRUE(users.override_by);
+  EXPECT_EQ(users.override_by->values[0].value, "modern");
+  EXPECT_TRUE(c->routes[0].single_target);
+  EXPECT_TRUE(c->warnings.empty());
+}
+
+TEST(ProxyConfig, ReportsEveryProblemWithItsLine) {
+  const std::string text = R"(listen: 127.0.0.1:80x
+threds: 2
+pools:
+  legacy: { endpoints: [127.0.0.1:18081, nohost], balance: random }
+routes:
+  - name: users
+    match: { path_prefix: api, path_regex: "(" }
+    split: [ { pool: legacy, weight: 90 }, { pool: modrn, weight: 10 } ]
+    sticky: { header: X-User-Id, cookie: uid }
+  - name: users
+    to: legacy
+    split: [ { pool: legacy, weight: 1 } ]
+)";
+  const std::string e = errors_of(text);
+  EXPECT_NE(e.find("proxy.yaml:1:9: error: listen: '127.0.0.1:80x' is not host:port"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(
+      e.find("proxy.yaml:2:1: error: top level: unknown key 'threds' (did you mean 'threads'?)"),
+      std::string::npos)
+      << e;
+  EXPECT_NE(e.find("proxy.yaml:4:42: error: pools.legacy.endpoints[1]: 'nohost' is not host:port"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("proxy.yaml:4:60: error: pools.legacy.balance: unknown value 'random'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find(":7:27: error: routes[0].match.path_prefix: 'api' must start with '/'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find(":7:44: error: routes[0].match.path_regex: '(' is not a valid RE2"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find(":8:52: error: routes[0].split[1].pool: no pool named 'modrn'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find(":9:13: error: routes[0].sticky: give exactly one key"), std::string::npos) << e;
+  EXPECT_NE(e.find(":10:5: error: routes[1]: the name 'users' is used twice"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find(":10:5: error: routes[1]: give exactly one of 'to'"), std::string::npos) << e;
+}
+
+TEST(ProxyConfig, RequiresATokenForAnAdminOffLoopback) {
+  const std::string base =
+      "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] } }\n"
+      "routes: [ { name: all, to: a } ]\n";
+  EXPECT_NE(errors_of(base + "admin: { listen: 0.0.0.0:9901 }\n").find("admin.token is required"),
+            std::string::npos);
+  EXPECT_EQ(errors_of(base + "admin: { listen: 0.0.0.0:9901, token: s3cret }\n"), "");
+}
+
+TEST(ProxyConfig, RejectsZeroWeightsAndUnknownFallbacks) {
+  const std::string base =
+      "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] }, "
+      "b: { endpoints: [127.0.0.1:2] } }\n";
+  EXPECT_NE(errors_of(base + "routes: [ { name: r, split: [ {pool: a, weight: 0}, "
+                             "{pool: b, weight: 0} ] } ]\n")
+                .find("the weights add up to 0"),
+            std::string::npos);
+  EXPECT_NE(errors_of(base + "routes: [ { name: r, split: [ {pool: a, weight: 1}, "
+                             "{pool: b, weight: 1} ], sticky: { header: u, fallback: c } } ]\n")
+                .find("fallback: 'c' is neither 'random' nor a pool"),
+            std::string::npos);
+}
+
+TEST(ProxyConfig, WarnsAboutRoutesThatCanNeverMatch) {
+  auto c = parse_proxy_config(
+      "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] } }\n"
+      "routes:\n  - { name: all, match: { path_prefix: / }, to: a }\n"
+      "  - { name: late, match: { path: /x }, to: a }\n",
+      "p.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("p.yaml:5:5: warning: routes[1] ('late') can never match"),
+            std::string::npos)
+      << c->warnings[0];
+}
+
+TEST(HostPort, ParsesTheUsualForms) {
+  EXPECT_EQ(parse_host_port("127.0.0.1:80")->port, 80);
+  EXPECT_EQ(parse_host_port("[::1]:8080")->host, "::1");
+  EXPECT_EQ(parse_host_port(":9")->host, "");
+  EXPECT_FALSE(parse_host_port("::1:80"));
+  EXPECT_FALSE(parse_host_port("host"));
+  EXPECT_FALSE(parse_host_port("host:70000"));
+  EXPECT_FALSE(parse_host_port("a b:1"));
+}
+
+}  // namespace
+}  // namespace ferry::proxy
