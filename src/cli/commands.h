@@ -21,5 +21,6 @@ struct Command {
 
 Runner install_assess(CLI::App& sub);
 Runner install_db(CLI::App& sub);
+Runner install_proxy(CLI::App& sub);
 
 }  // namespace ferry::cli

@@ -13,7 +13,10 @@ namespace {
 constexpr std::array kCommands{
     Command{"assess", "Plan the migration of an estate: strategy, waves, data moves, risks",
             install_assess},
-    Command{"db", "Move a PostgreSQL database: check, clone, verify", install_db},
+    Command{"db", "Move a PostgreSQL database: check, clone, follow, verify, cut over, roll back",
+            install_db},
+    Command{"proxy", "Move HTTP traffic: strangler-fig routes, sticky canary splits, blue/green",
+            install_proxy},
 };
 
 constexpr const char* kFooter = R"(

@@ -1,0 +1,202 @@
+#include "proxy/admin_api.h"
+
+#include <fmt/format.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "core/yaml.h"
+#include "proxy/http_head.h"
+#include "proxy/message_rewrite.h"
+
+namespace ferry::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+namespace {
+
+constexpr size_t kMaxAdminRequest = 1024 * 1024;
+constexpr auto kAdminTimeout = std::chrono::seconds(10);
+
+AdminApi::Response json_error(int status, const std::string& message) {
+  JsonWriter w;
+  w.begin_object().field("error", message).end_object();
+  return {status, "application/json", w.take()};
+}
+
+// {"legacy": 50, "modern": 50}: pool names to whole-number weights.
+Result<std::vector<std::pair<std::string, int>>> parse_weights(std::string_view body) {
+  auto doc = parse_yaml(body, "request body");
+  if (!doc) return tl::unexpected(doc.error());
+  if (!doc->is_mapping() || doc->size() == 0) {
+    return fail(
+        ErrorCode::kInvalidInput,
+        "expected a JSON object of pool names to weights, like {\"legacy\":50,\"modern\":50}");
+  }
+  std::vector<std::pair<std::string, int>> weights;
+  for (size_t i = 0; i < doc->size(); ++i) {
+    const auto w = doc->value(i).as_integer();
+    if (!w || *w < 0 || *w > 10'000) {
+      return fail(
+          ErrorCode::kInvalidInput,
+          fmt::format("weight of '{}' must be a whole number 0..10000", doc->key(i).scalar()));
+    }
+    weights.emplace_back(doc->key(i).scalar(), static_cast<int>(*w));
+  }
+  return weights;
+}
+
+struct AdminSession : std::enable_shared_from_this<AdminSession> {
+  AdminSession(tcp::socket s, AdminApi& a)
+      : socket(std::move(s)), api(a), timer(socket.get_executor()) {}
+  tcp::socket socket;
+  AdminApi& api;
+  asio::steady_timer timer;
+  std::string in;
+  std::string out;
+  RequestHead head;
+
+  void start() {
+    timer.expires_after(kAdminTimeout);
+    timer.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (!ec) self->socket.close();
+    });
+    read();
+  }
+  void read() {
+    const size_t old = in.size();
+    in.resize(old + 4096);
+    socket.async_read_some(asio::buffer(in.data() + old, 4096),
+                           [self = shared_from_this(), old](const error_code& ec, size_t n) {
+                             self->in.resize(old + (ec ? 0 : n));
+                             if (ec) return;
+                             self->parse();
+                           });
+  }
+  void parse() {
+    const ParseResult r = parse_request_head(in, HeadLimits{}, head);
+    if (r.state == ParseState::kIncomplete) {
+      if (in.size() > kMaxAdminRequest) return respond({431, "application/json", "{}\n"});
+      return read();
+    }
+    if (r.state == ParseState::kInvalid) {
+      return respond(json_error(r.status, std::string(r.reason)));
+    }
+    const uint64_t length =
+        head.framing.body == BodyFraming::kContentLength ? head.framing.content_length : 0;
+    if (head.framing.body == BodyFraming::kChunked || length > kMaxAdminRequest) {
+      return respond(json_error(413, "send the body with a Content-Length of at most 1 MiB"));
+    }
+    if (in.size() < head.head_bytes + length) return read();
+    respond(api.handle(head.method, head.path, head.header("authorization"),
+                       std::string_view(in).substr(head.head_bytes, length)));
+  }
+  void respond(const AdminApi::Response& r) {
+    out = fmt::format(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+        "Cache-Control: no-store\r\nConnection: close\r\n\r\n{}",
+        r.status, reason_phrase(r.status), r.content_type, r.body.size(), r.body);
+    asio::async_write(socket, asio::buffer(out),
+                      [self = shared_from_this()](const error_code&, size_t) {
+                        error_code ignored;
+                        self->socket.shutdown(tcp::socket::shutdown_both, ignored);
+                        self->socket.close(ignored);
+                        self->timer.cancel();
+                      });
+  }
+};
+
+}  // namespace
+
+AdminApi::AdminApi(asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload)
+    : io_(io), acceptor_(io), state_(state), token_(std::move(token)), reload_(std::move(reload)) {}
+
+Result<void> AdminApi::listen(const HostPort& address) {
+  error_code ec;
+  const auto ip = asio::ip::make_address(address.host.empty() ? "127.0.0.1" : address.host, ec);
+  if (ec) {
+    return fail(ErrorCode::kInvalidInput,
+                fmt::format("admin.listen: '{}' is not an IP address", address.text));
+  }
+  const tcp::endpoint endpoint(ip, address.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(64, ec);
+  if (ec)
+    return fail(ErrorCode::kIo, fmt::format("admin.listen {}: {}", address.text, ec.message()));
+  accept();
+  return {};
+}
+
+uint16_t AdminApi::bound_port() const {
+  error_code ec;
+  return acceptor_.local_endpoint(ec).port();
+}
+
+void AdminApi::close() {
+  error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void AdminApi::accept() {
+  acceptor_.async_accept([this](const error_code& ec, tcp::socket socket) {
+    if (!acceptor_.is_open()) return;
+    if (!ec) std::make_shared<AdminSession>(std::move(socket), *this)->start();
+    accept();
+  });
+}
+
+AdminApi::Response AdminApi::handle(std::string_view method, std::string_view path,
+                                    std::string_view authorization, std::string_view body) {
+  if (!token_.empty() && authorization != "Bearer " + token_) {
+    return json_error(401, "missing or wrong token (send Authorization: Bearer TOKEN)");
+  }
+  if (path == "/admin/state") {
+    if (method != "GET") return json_error(405, "use GET");
+    return {200, "application/json", state_.render_state_json()};
+  }
+  if (path == "/metrics") {
+    if (method != "GET") return json_error(405, "use GET");
+    return {200, "text/plain; version=0.0.4", state_.render_metrics()};
+  }
+  if (path == "/admin/reload") {
+    if (method != "POST") return json_error(405, "use POST");
+    auto summary = reload_();
+    if (!summary) return json_error(400, summary.error().to_string());
+    JsonWriter w;
+    w.begin_object().field("reloaded", true).field("summary", *summary).end_object();
+    return {200, "application/json", w.take()};
+  }
+  constexpr std::string_view kRoutes = "/admin/routes/";
+  constexpr std::string_view kWeights = "/weights";
+  if (path.substr(0, kRoutes.size()) == kRoutes && path.size() > kRoutes.size() + kWeights.size() &&
+      path.substr(path.size() - kWeights.size()) == kWeights) {
+    if (method != "PUT") return json_error(405, "use PUT");
+    const std::string route(
+        path.substr(kRoutes.size(), path.size() - kRoutes.size() - kWeights.size()));
+    auto weights = parse_weights(body);
+    if (!weights) return json_error(400, weights.error().to_string());
+    if (auto ok = state_.set_weights(route, *weights); !ok) {
+      const bool unknown = ok.error().message.rfind("no route named", 0) == 0;
+      return json_error(unknown ? 404 : 400, ok.error().message);
+    }
+    std::string text;
+    for (const auto& [pool, weight] : *weights) text += fmt::format(" {}={}", pool, weight);
+    log_info(fmt::format("proxy: event=weights_changed route={}{}", route, text));
+    JsonWriter w;
+    w.begin_object().field("route", route).key("weights").begin_object();
+    for (const auto& [pool, weight] : *weights) w.field(pool, weight);
+    w.end_object().end_object();
+    return {200, "application/json", w.take()};
+  }
+  return json_error(404,
+                    "unknown path; try GET /admin/state, PUT /admin/routes/NAME/weights, "
+                    "POST /admin/reload or GET /metrics");
+}
+
+}  // namespace ferry::proxy

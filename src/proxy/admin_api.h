@@ -1,0 +1,50 @@
+// The admin API, on its own address (loopback by default):
+//   GET  /admin/state                 routes, live weights, pools, endpoint health (JSON)
+//   PUT  /admin/routes/NAME/weights   body {"legacy":50,"modern":50}; one atomic step
+//   POST /admin/reload                re-read the config file; an invalid one changes nothing
+//   GET  /metrics                     Prometheus text
+// With a token configured every call needs "Authorization: Bearer TOKEN".
+// One request per connection; runs on the proxy's control thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <string>
+
+#include "core/error.h"
+#include "proxy/proxy_config.h"
+#include "proxy/proxy_state.h"
+
+namespace ferry::proxy {
+
+class AdminApi {
+ public:
+  // Returns a summary of what the reload did, or why the config was refused.
+  using ReloadFn = std::function<Result<std::string>()>;
+
+  AdminApi(boost::asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload);
+  Result<void> listen(const HostPort& address);
+  uint16_t bound_port() const;
+  void close();
+
+  struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+  };
+  // The routing of one request, separate from the socket handling.
+  Response handle(std::string_view method, std::string_view path, std::string_view authorization,
+                  std::string_view body);
+
+ private:
+  void accept();
+
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  ProxyState& state_;
+  std::string token_;
+  ReloadFn reload_;
+};
+
+}  // namespace ferry::proxy

@@ -1,0 +1,163 @@
+// One client connection and the exchanges on it, one request at a time
+// (pipelined requests wait in the buffer and are answered in order):
+//
+//   read head -> route -> pick endpoint -> connect or reuse -> send head and
+//   body -> relay 1xx -> relay response head and body -> keep alive or close
+//
+// The request body (client -> upstream) and the response (upstream -> client)
+// are pumped concurrently, so `Expect: 100-continue` and early responses
+// work; neither body is ever held whole. A 101 answer to an Upgrade turns the
+// connection into a two-way tunnel (WebSocket).
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/body_cursor.h"
+#include "proxy/worker.h"
+
+namespace ferry::proxy {
+
+class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
+ public:
+  ClientConnection(Worker& worker, tcp::socket socket);
+  ~ClientConnection();
+  ClientConnection(const ClientConnection&) = delete;
+  ClientConnection& operator=(const ClientConnection&) = delete;
+
+  void start();
+  // From the worker's sweep: acts on expired deadlines.
+  void check_deadlines(int64_t now_ms);
+  // The worker is shutting down: close now when idle, otherwise after the
+  // current exchange.
+  void drain();
+  bool past_deadline(int64_t now_ms) const;
+  // Closes at once, whatever is in flight.
+  void terminate() { close(); }
+
+ private:
+  enum class Phase {
+    kIdle,         // waiting for a request, no bytes of it yet
+    kReadingHead,  // part of a head has arrived
+    kExchange,     // a request is being forwarded and answered
+    kReplying,     // writing a response the proxy made itself
+    kTunnel,       // after 101 Switching Protocols
+    kLingering,    // response sent, write side shut; discarding what the client still sends
+    kClosed,
+  };
+  enum class ReadStatus { kData, kWouldBlock, kClosed };
+
+  // --- reading requests
+  void read_request();
+  void wait_for_client(void (ClientConnection::*next)());
+  void on_head_readable();
+  ReadStatus fill(tcp::socket& socket, IoBuffer& buffer, size_t max_capacity);
+  void handle_head();
+
+  // --- one exchange
+  void start_exchange(RequestHead& head);
+  void attempt();
+  void connect_upstream(const std::shared_ptr<EndpointState>& endpoint);
+  void send_request();
+  void pump_request_body();
+  void on_request_body_readable();
+  void read_response();
+  void on_response_bytes();
+  void write_to_client(size_t body_bytes, bool done);
+  void maybe_finish();
+  void finish_exchange();
+
+  // --- upgrade tunnel (WebSocket)
+  void start_tunnel();
+  void tunnel_read(bool from_client);
+  void tunnel_write(bool from_client);
+  void tunnel_side_done(bool from_client);
+
+  // --- failures and endings
+  enum class UpstreamFailure {
+    kConnect,
+    kConnectTimeout,
+    kClosedBeforeResponse,
+    kTimeout,
+    kBadResponse
+  };
+  void upstream_failed(UpstreamFailure failure, const std::string& detail);
+  void abort_mid_response(const std::string& detail);
+  void reply(int status, std::string_view detail, bool close);
+  void record();
+  void release_upstream(bool reusable);
+  void close_gracefully();
+  void on_lingering_readable();
+  void close();
+
+  const RoutingSnapshot& snapshot() const { return *x_->snapshot; }
+  const PoolConfig& pool_config() const;
+  bool current(uint64_t attempt_id) const {
+    return phase_ != Phase::kClosed && attempt_id == attempt_id_;
+  }
+
+  Worker& worker_;
+  tcp::socket client_;
+  std::list<ClientConnection*>::iterator tracked_;
+  std::string client_ip_;
+  IoBuffer in_;
+  Phase phase_ = Phase::kIdle;
+  int64_t client_deadline_ms_ = 0;    // head, idle or body read; 0 = none
+  int64_t upstream_deadline_ms_ = 0;  // connect or response; 0 = none
+  bool close_after_ = false;
+  bool writing_to_client_ = false;
+
+  // The current exchange.
+  struct Exchange {
+    std::shared_ptr<const RoutingSnapshot> snapshot;
+    int64_t start_us = 0;
+    int route = -1;
+    int pool = -1;
+    RouteReason reason = RouteReason::kSingle;
+    bool head_request = false;
+    bool idempotent = false;
+    bool upgrade = false;
+    bool expect_continue = false;
+    int minor_version = 1;
+    bool client_keep_alive = true;
+    size_t head_bytes = 0;
+    // This request's bytes (head, body) still at the front of `in_`. They stay
+    // there until the exchange ends when the whole body arrived with the head,
+    // so a retry can send them again (`replayable`); a streamed body is
+    // consumed as it is forwarded and cannot be retried.
+    size_t unconsumed = 0;
+    bool replayable = false;
+    size_t initial_body_bytes = 0;  // body bytes sent along with the head
+    BodyCursor request_body;
+    bool request_done = false;
+    std::string upstream_head;  // the request head as sent upstream
+    std::unique_ptr<UpstreamConnection> upstream;
+    EndpointState* endpoint = nullptr;  // of the current attempt; counted in its active_requests
+    std::vector<EndpointState*> tried;
+    int attempts = 0;
+    IoBuffer response_in;
+    std::string response_head;  // the head being written to the client
+    bool response_head_parsed = false;
+    bool response_started = false;  // bytes of a final response reached the client
+    bool response_done = false;
+    BodyCursor response_body;
+    bool response_keep_alive = false;
+    int status = 0;
+    uint64_t response_bytes = 0;
+    std::string error;
+    int failure_status = 0;  // of the last failed attempt, answered when no retry is left
+    bool recorded = false;
+    bool tunnel_client_done = false;
+    bool tunnel_upstream_done = false;
+    // Copied from the head for the access log (only when it is on).
+    std::string method, target, host;
+  };
+  std::unique_ptr<Exchange> x_;  // only while a request is in hand
+  uint64_t attempt_id_ = 0;      // bumped to orphan callbacks of an abandoned attempt
+};
+
+}  // namespace ferry::proxy

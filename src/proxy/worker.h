@@ -1,0 +1,103 @@
+// One event loop on one thread: its own listening socket (SO_REUSEPORT, so
+// the kernel spreads new connections over the workers), its client
+// connections, its kept-alive upstream connections, its buffer pool. Nothing
+// here is shared with other workers except ProxyState, so the data path takes
+// no locks.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <list>
+#include <memory>
+#include <random>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/access_log.h"
+#include "proxy/http_head.h"
+#include "proxy/io_buffer.h"
+#include "proxy/proxy_state.h"
+
+namespace ferry::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class ClientConnection;
+
+// A connection to an upstream endpoint, in use by one exchange or kept idle.
+struct UpstreamConnection {
+  UpstreamConnection(asio::io_context& io, std::shared_ptr<EndpointState> e);
+  ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
+
+  tcp::socket socket;
+  std::shared_ptr<EndpointState> endpoint;
+  bool connected = false;
+  bool reused = false;
+  int64_t idle_since_ms = 0;
+};
+
+class Worker {
+ public:
+  Worker(ProxyState& state, AccessLog* access_log, int index);
+  ~Worker();
+
+  asio::io_context& io() { return io_; }
+  int index() const { return index_; }
+  // Binds and listens; run() then accepts.
+  Result<void> listen(const HostPort& address);
+  // The bound port (for `listen: :0` in tests).
+  uint16_t bound_port() const;
+  void run();
+  // From any thread: stop accepting, let each connection finish its current
+  // exchange, and close them all once `grace_ms` has passed.
+  void shutdown(int64_t grace_ms);
+
+  // The newest snapshot; a worker picks up reloads between requests.
+  const std::shared_ptr<const RoutingSnapshot>& snapshot();
+  BufferPool& buffers() { return buffers_; }
+  AccessLog* access_log() { return access_log_; }
+  RequestHead& request_scratch() { return request_scratch_; }
+  ResponseHead& response_scratch() { return response_scratch_; }
+  uint64_t random() { return rng_(); }
+  bool draining() const { return draining_; }
+
+  // An endpoint of `pool` that is available and not in `tried`, by the
+  // pool's balancing; -1 when there is none.
+  int pick_endpoint(const RoutingSnapshot& snapshot, int pool,
+                    std::span<EndpointState* const> tried, int64_t now_ms);
+  // A kept-alive connection to the endpoint that is still open, or nullptr.
+  std::unique_ptr<UpstreamConnection> take_idle(EndpointState* endpoint);
+  void keep_idle(std::unique_ptr<UpstreamConnection> connection, int max_idle);
+
+  // Connections register so the sweep can enforce their deadlines.
+  std::list<ClientConnection*>::iterator track(ClientConnection* c);
+  void untrack(std::list<ClientConnection*>::iterator it);
+
+ private:
+  void accept();
+  void sweep();
+
+  ProxyState& state_;
+  AccessLog* access_log_;
+  int index_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer sweep_timer_;
+  std::shared_ptr<const RoutingSnapshot> snapshot_;
+  std::vector<uint32_t> round_robin_;  // per pool of the current snapshot
+  BufferPool buffers_;
+  RequestHead request_scratch_;
+  ResponseHead response_scratch_;
+  std::mt19937_64 rng_;
+  std::unordered_map<EndpointState*, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+  std::list<ClientConnection*> connections_;
+  bool draining_ = false;
+  int64_t drain_deadline_ms_ = 0;
+};
+
+}  // namespace ferry::proxy
