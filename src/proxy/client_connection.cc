@@ -694,7 +694,7 @@ void ClientConnection::reply(int status, std::string_view detail, bool close_cli
   phase_ = Phase::kReplying;
   x.status = status;
   if (x.error.empty()) x.error = std::string(detail);
-  if (close_client || !x.request_done) close_after_ = true;
+  if (close_client || !x.request_done || !x.client_keep_alive) close_after_ = true;
   x.response_head.clear();
   build_error_response(status, detail, close_after_, x.head_request, x.response_head);
   client_deadline_ms_ = monotonic_ms() + snapshot().config.timeouts.client_idle_ms;

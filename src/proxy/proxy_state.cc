@@ -77,6 +77,7 @@ Result<std::unique_ptr<ProxyState>> ProxyState::create(ProxyConfig config) {
   auto snapshot = state->build(std::move(config));
   if (!snapshot) return tl::unexpected(snapshot.error());
   state->current_ = std::move(*snapshot);
+  state->generation_.store(state->current_->generation);
   return state;
 }
 

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""An HTTP/1.1 backend for ferry proxy's tests, written on raw sockets so it
+can also misbehave on purpose. One process serves one address:
+
+    http_backend.py PORT NAME
+
+and prints "ready" once listening. What it answers depends on the path:
+
+  /echo...          200, JSON: backend name, method, target, headers, body size and sha256
+  /status/N         status N (no body for 1xx, 204, 304)
+  /big/N            200 with N bytes (Content-Length), written in 64 KiB pieces
+  /chunked/K/S      200 chunked: K chunks of S bytes, then a trailer
+  /until-close/N    200 without framing: N bytes, then the connection closes
+  /slow/MS          waits MS milliseconds, then answers like /echo
+  /reset            closes the connection with a reset, answering nothing
+  /close-mid        promises 1000 bytes, sends 10, closes
+  /never            reads the request and never answers
+  /health           200, or 503 while the file in $BACKEND_DOWN_FILE exists
+  /ws               an Upgrade: 101, then echoes every byte back (a tunnel)
+  /continue         with Expect: 100-continue sends 100 Continue before reading the body
+Request bodies (Content-Length or chunked) are always read whole.
+"""
+import asyncio
+import hashlib
+import json
+import os
+import socket
+import struct
+import sys
+
+PORT = int(sys.argv[1])
+NAME = sys.argv[2]
+
+
+async def read_head(reader):
+    data = await reader.readuntil(b"\r\n\r\n")
+    lines = data.decode("latin-1").split("\r\n")
+    method, target, version = lines[0].split(" ", 2)
+    headers = []
+    for line in lines[1:]:
+        if line:
+            name, value = line.split(":", 1)
+            headers.append((name, value.strip()))
+    return method, target, version, headers
+
+
+def header(headers, name):
+    for n, v in headers:
+        if n.lower() == name.lower():
+            return v
+    return None
+
+
+async def read_body(reader, headers):
+    te = header(headers, "transfer-encoding")
+    if te and te.lower() == "chunked":
+        body = b""
+        while True:
+            size_line = await reader.readuntil(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            if size == 0:
+                while (await reader.readuntil(b"\r\n")) != b"\r\n":
+                    pass
+                return body
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+    length = int(header(headers, "content-length") or 0)
+    return await reader.readexactly(length) if length else b""
+
+
+def response(status, body=b"", extra=()):
+    head = f"HTTP/1.1 {status} X\r\n"
+    for name, value in extra:
+        head += f"{name}: {value}\r\n"
+    if status >= 200 and status not in (204, 304):
+        head += f"Content-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + (body if status >= 200 and status not in (204, 304) else b"")
+
+
+def echo(method, target, headers, body):
+    return json.dumps({
+        "backend": NAME, "method": method, "target": target,
+        "headers": [[n, v] for n, v in headers],
+        "body_bytes": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
+    }).encode()
+
+
+async def serve(reader, writer):
+    sock = writer.get_extra_info("socket")
+    try:
+        while True:
+            try:
+                method, target, version, headers = await read_head(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                return
+            path = target.split("?")[0]
+            if path == "/continue" and (header(headers, "expect") or "").lower() == "100-continue":
+                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                await writer.drain()
+            if path == "/reset":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
+                return
+            if path == "/never":
+                await asyncio.sleep(3600)
+            body = await read_body(reader, headers)
+            parts = path.strip("/").split("/")
+            if parts[0] == "status":
+                writer.write(response(int(parts[1]), b"status body"))
+            elif parts[0] == "big":
+                n = int(parts[1])
+                writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n".encode())
+                piece = bytes(range(256)) * 256
+                while n > 0:
+                    writer.write(piece[: min(n, len(piece))])
+                    n -= min(n, len(piece))
+                    await writer.drain()
+            elif parts[0] == "chunked":
+                count, size = int(parts[1]), int(parts[2])
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n")
+                for i in range(count):
+                    writer.write(f"{size:x}\r\n".encode() + bytes([65 + i % 26]) * size + b"\r\n")
+                    await writer.drain()
+                writer.write(b"0\r\nX-Sum: done\r\n\r\n")
+            elif parts[0] == "until-close":
+                writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"u" * int(parts[1]))
+                await writer.drain()
+                writer.close()
+                return
+            elif parts[0] == "close-mid":
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789")
+                await writer.drain()
+                writer.close()
+                return
+            elif parts[0] == "slow":
+                await asyncio.sleep(int(parts[1]) / 1000)
+                writer.write(response(200, echo(method, target, headers, body)))
+            elif parts[0] == "health":
+                down = os.environ.get("BACKEND_DOWN_FILE")
+                writer.write(response(503 if down and os.path.exists(down) else 200, NAME.encode()))
+            elif parts[0] == "ws":
+                writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                             b"Connection: Upgrade\r\n\r\n")
+                await writer.drain()
+                while True:
+                    data = await reader.read(65536)
+                    if not data:
+                        writer.close()
+                        return
+                    writer.write(data)
+                    await writer.drain()
+            else:
+                extra = [("X-Backend", NAME)]
+                if method == "HEAD":
+                    payload = echo(method, target, headers, body)
+                    writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(payload)}\r\n\r\n".encode())
+                else:
+                    writer.write(response(200, echo(method, target, headers, body), extra))
+            await writer.drain()
+            if (header(headers, "connection") or "").lower() == "close":
+                writer.close()
+                return
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+
+
+async def main():
+    server = await asyncio.start_server(serve, "127.0.0.1", PORT, limit=1 << 20)
+    print("ready", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+asyncio.run(main())

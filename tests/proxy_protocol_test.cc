@@ -1,0 +1,313 @@
+// ferry proxy end to end: faithful HTTP/1.1 proxying, hostile input, and
+// upstreams that fail in every way. Real backends, real sockets.
+#include <gtest/gtest.h>
+
+#include "proxy_harness.h"
+
+namespace proxytest {
+namespace {
+
+std::string one_pool(const Backend& b, const std::string& pool_extra = "") {
+  return "pools:\n  app: { endpoints: [" + b.address() + "]" + pool_extra +
+         " }\nroutes: [ { name: all, to: app } ]\n";
+}
+
+TEST(ProxyProtocol, ForwardsHeadersHostAndAddsForwardedFor) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  const std::string r = round_trip(proxy.port(),
+                                   "GET /echo?x=1 HTTP/1.1\r\nHost: Shop.Example:8080\r\n"
+                                   "X-Forwarded-For: 203.0.113.9\r\nConnection: close, X-Secret\r\n"
+                                   "X-Secret: hop\r\nKeep-Alive: timeout=5\r\nX-Kept: yes\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  const std::string b = body_of(r);
+  EXPECT_NE(b.find("[\"Host\", \"Shop.Example:8080\"]"), std::string::npos) << b;
+  EXPECT_NE(b.find("[\"X-Forwarded-For\", \"203.0.113.9, 127.0.0.1\"]"), std::string::npos) << b;
+  EXPECT_NE(b.find("[\"X-Forwarded-Proto\", \"http\"]"), std::string::npos) << b;
+  EXPECT_NE(b.find("[\"X-Kept\", \"yes\"]"), std::string::npos) << b;
+  EXPECT_EQ(b.find("X-Secret"), std::string::npos) << b;
+  EXPECT_EQ(b.find("Keep-Alive"), std::string::npos) << b;
+  EXPECT_NE(b.find("\"target\": \"/echo?x=1\""), std::string::npos) << b;
+  EXPECT_EQ(header_of(r, "X-Backend"), "app");
+  EXPECT_EQ(header_of(r, "Connection"), "close");
+}
+
+TEST(ProxyProtocol, PipelinedRequestsAreAnsweredInOrder) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  RawClient c(proxy.port());
+  std::string burst;
+  for (int i = 0; i < 20; ++i)
+    burst += "GET /echo/" + std::to_string(i) + " HTTP/1.1\r\nHost: s\r\n\r\n";
+  c.send(burst);
+  const std::string all = c.read(10s, "\"body_sha256\"", 20);
+  size_t at = 0;
+  for (int i = 0; i < 20; ++i) {
+    const size_t next = all.find("\"target\": \"/echo/" + std::to_string(i) + "\"", at);
+    ASSERT_NE(next, std::string::npos) << "response " << i << " missing or out of order";
+    at = next;
+  }
+}
+
+TEST(ProxyProtocol, LargeBodiesStreamBothWays) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  // 64 MiB down: every byte arrives (the proxy holds 16 KiB at a time).
+  const Outcome down = run({"curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}",
+                            "http://127.0.0.1:" + std::to_string(proxy.port()) + "/big/67108864"});
+  EXPECT_EQ(down.out, "200 67108864") << down.err;
+  // 32 MiB up, chunked by curl: the backend sees the same bytes.
+  const Outcome up =
+      run({"sh", "-c",
+           "head -c 33554432 /dev/urandom | tee /tmp/ferry_up_$$ | curl -sS -H "
+           "'Transfer-Encoding: chunked' --data-binary @- http://127.0.0.1:" +
+               std::to_string(proxy.port()) +
+               "/echo && echo && sha256sum /tmp/ferry_up_$$ && rm /tmp/ferry_up_$$"});
+  ASSERT_EQ(up.status, 0) << up.err;
+  const std::string sha = up.out.substr(up.out.rfind('\n', up.out.size() - 2) + 1, 64);
+  EXPECT_NE(up.out.find("\"body_bytes\": 33554432"), std::string::npos) << up.out;
+  EXPECT_NE(up.out.find("\"body_sha256\": \"" + sha + "\""), std::string::npos) << up.out;
+}
+
+TEST(ProxyProtocol, ChunkedResponsesWithTrailersAndUntilClose) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  const Outcome chunked =
+      run({"curl", "-sS", "--raw", "-D", "-",
+           "http://127.0.0.1:" + std::to_string(proxy.port()) + "/chunked/50/1000"});
+  EXPECT_NE(chunked.out.find("Transfer-Encoding: chunked"), std::string::npos);
+  EXPECT_NE(chunked.out.find("X-Sum: done"), std::string::npos)
+      << chunked.out.substr(chunked.out.size() - 100);
+  const Outcome plain =
+      run({"curl", "-sS", "-w", " %{size_download}",
+           "http://127.0.0.1:" + std::to_string(proxy.port()) + "/until-close/100000"});
+  EXPECT_NE(plain.out.find(" 100000"), std::string::npos) << plain.err;
+}
+
+TEST(ProxyProtocol, HeadAnd204And304HaveNoBody) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  RawClient c(proxy.port());
+  c.send(
+      "HEAD /echo HTTP/1.1\r\nHost: s\r\n\r\nGET /status/204 HTTP/1.1\r\nHost: s\r\n\r\n"
+      "GET /status/304 HTTP/1.1\r\nHost: s\r\n\r\nGET /echo/last HTTP/1.1\r\nHost: s\r\n\r\n");
+  const std::string all = c.read(5s, "/echo/last");
+  EXPECT_NE(all.find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_NE(all.find("HTTP/1.1 204"), std::string::npos);
+  EXPECT_NE(all.find("HTTP/1.1 304"), std::string::npos);
+  // Had any body leaked, the last response would not parse where it is.
+  const size_t last = all.rfind("HTTP/1.1 200");
+  EXPECT_NE(all.find("/echo/last", last), std::string::npos) << all;
+  EXPECT_EQ(all.find("status body"), std::string::npos) << all;
+}
+
+TEST(ProxyProtocol, ExpectContinueIsRelayed) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  RawClient c(proxy.port());
+  c.send("POST /continue HTTP/1.1\r\nHost: s\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  const std::string interim = c.read(5s, "\r\n\r\n");
+  EXPECT_EQ(interim.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << interim;
+  c.send("hello");
+  const std::string final = c.read(5s, "}");
+  EXPECT_NE(final.find("\"body_bytes\": 5"), std::string::npos) << final;
+}
+
+TEST(ProxyProtocol, WebSocketUpgradeIsTunnelled) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  RawClient c(proxy.port());
+  c.send(
+      "GET /ws HTTP/1.1\r\nHost: s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n");
+  const std::string head = c.read(5s, "\r\n\r\n");
+  EXPECT_EQ(status_of(head), 101) << head;
+  EXPECT_EQ(header_of(head, "Upgrade"), "websocket");
+  for (int i = 0; i < 3; ++i) {
+    const std::string frame = "frame-" + std::to_string(i) + std::string(10000, 'x');
+    c.send(frame);
+    EXPECT_EQ(c.read(5s, frame), frame);
+  }
+}
+
+TEST(ProxyHostile, SmugglingAndMalformedRequestsGet400AndNeverReachUpstream) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  const char* bad[] = {
+      "POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 4\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+      "POST /echo HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
+      "GET /echo HTTP/1.1\r\nHost: s\r\nX-A: 1\r\n folded\r\n\r\n",
+      "GET /echo HTTP/1.1\nHost: s\n\n",
+      "GET /echo HTTP/1.1\r\nHost: s\r\nTransfer-Encoding : chunked\r\n\r\n",
+      "GET /echo HTTP/1.1\r\n\r\n",
+  };
+  for (const char* request : bad) {
+    const std::string r = round_trip(proxy.port(), request);
+    EXPECT_EQ(status_of(r), 400) << request << "\n=> " << r;
+    EXPECT_EQ(header_of(r, "Connection"), "close");
+    EXPECT_EQ(r.find("\"backend\""), std::string::npos) << request;
+  }
+}
+
+TEST(ProxyHostile, LimitsGive413And414And431) {
+  Backend app("app");
+  Proxy proxy(one_pool(app),
+              "limits: { head_bytes: 8KiB, headers: 20, uri_bytes: 1KiB, body_bytes: 1MiB }\n");
+  EXPECT_EQ(status_of(proxy.get("/" + std::string(2000, 'a'))), 414);
+  std::string many;
+  for (int i = 0; i < 25; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(status_of(proxy.get("/", many)), 431);
+  EXPECT_EQ(status_of(proxy.get("/", "X-Big: " + std::string(9000, 'b') + "\r\n")), 431);
+  EXPECT_EQ(status_of(round_trip(proxy.port(),
+                                 "POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: "
+                                 "2000000\r\n\r\n")),
+            413);
+  // A chunked body is counted as it streams.
+  const Outcome chunked = run({"sh", "-c",
+                               "head -c 3000000 /dev/zero | curl -sS -o /dev/null -w "
+                               "'%{http_code}' -H 'Transfer-Encoding: chunked' "
+                               "--data-binary @- http://127.0.0.1:" +
+                                   std::to_string(proxy.port()) + "/echo"});
+  EXPECT_EQ(chunked.out, "413") << chunked.err;
+}
+
+TEST(ProxyHostile, SlowClientsAreTimedOut) {
+  Backend app("app");
+  Proxy proxy(one_pool(app),
+              "timeouts: { client_head: 300ms, client_idle: 500ms, client_body: 300ms }\n");
+  RawClient partial(proxy.port());
+  partial.send("GET /echo HTTP/1.1\r\nHost:");
+  const std::string r = partial.read(3s);
+  EXPECT_EQ(status_of(r), 408) << r;
+  EXPECT_TRUE(partial.closed());
+  RawClient idle(proxy.port());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(idle.read(3s), "");
+  EXPECT_TRUE(idle.closed());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  RawClient body(proxy.port());
+  body.send("POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 10\r\n\r\nabc");
+  EXPECT_EQ(status_of(body.read(3s)), 408);
+}
+
+TEST(ProxyFailures, UpstreamResetCloseMidResponseAndSilenceGive502And504) {
+  Backend app("app");
+  Proxy proxy(one_pool(app, ", response_timeout: 500ms, retries: 0"));
+  EXPECT_EQ(status_of(proxy.get("/reset")), 502);
+  const std::string mid = proxy.get("/close-mid");
+  EXPECT_EQ(status_of(mid), 200);
+  EXPECT_LT(body_of(mid).size(), 1000u);  // cut off, not padded: the client sees it was truncated
+  const std::string silent = proxy.get("/never");
+  EXPECT_EQ(status_of(silent), 504) << silent;
+  EXPECT_EQ(status_of(proxy.get("/echo")), 200);  // and the proxy is fine
+}
+
+TEST(ProxyFailures, RetriesOnAnotherEndpointOnlyWhenSafe) {
+  Backend up("up");
+  const int dead = free_port();
+  Proxy proxy("pools:\n  app: { endpoints: [127.0.0.1:" + std::to_string(dead) + ", " +
+              up.address() +
+              "], retries: 1, eject: { consecutive_failures: 1000 } }\nroutes: [ { name: all, to: "
+              "app } ]\n");
+  // Connection refused: never sent, so every request is retried, POST too.
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(backend_of(round_trip(proxy.port(),
+                                    "POST /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 2\r\n"
+                                    "Connection: close\r\n\r\nhi")),
+              "up");
+  }
+}
+
+TEST(ProxyFailures, NonIdempotentRequestsAreNotRetriedAfterTheUpstreamSawThem) {
+  Backend a("a"), b("b");
+  Proxy proxy("pools:\n  app: { endpoints: [" + a.address() + ", " + b.address() +
+              "], retries: 1, eject: { consecutive_failures: 1000 } }\nroutes: [ { name: all, to: "
+              "app } ]\n");
+  int gets_502 = 0, posts_502 = 0;
+  for (int i = 0; i < 4; ++i) {
+    // /reset resets on both: a GET is retried once (and fails on both), a POST is not retried.
+    gets_502 += status_of(proxy.get("/reset")) == 502;
+    posts_502 += status_of(round_trip(proxy.port(),
+                                      "POST /reset HTTP/1.1\r\nHost: s\r\nContent-Length: 0\r\n"
+                                      "Connection: close\r\n\r\n")) == 502;
+  }
+  EXPECT_EQ(gets_502, 4);
+  EXPECT_EQ(posts_502, 4);
+  const std::string m = body_of(proxy.admin("GET", "/metrics"));
+  // 4 GETs x 2 attempts + 4 POSTs x 1 attempt reached the backends.
+  const Outcome log = proxy.stop();
+  size_t failures = 0;
+  for (size_t at = log.err.find("event=upstream_failure"); at != std::string::npos;
+       at = log.err.find("event=upstream_failure", at + 1))
+    ++failures;
+  EXPECT_EQ(failures, 12u) << log.err;
+}
+
+TEST(ProxyFailures, FailingEndpointIsEjectedPassively) {
+  Backend good("good"), bad("bad");
+  bad.stop();
+  Proxy proxy("pools:\n  app: { endpoints: [" + good.address() + ", " + bad.address() +
+              "], retries: 0, eject: { consecutive_failures: 2, duration: 30s } }\n"
+              "routes: [ { name: all, to: app } ]\n");
+  int failed = 0;
+  for (int i = 0; i < 20; ++i) failed += status_of(proxy.get("/echo")) != 200;
+  EXPECT_LE(failed, 2);  // two strikes, then the dead endpoint is left out
+  EXPECT_NE(body_of(proxy.admin("GET", "/admin/state")).find("\"ejected\": true"),
+            std::string::npos);
+}
+
+TEST(ProxyFailures, ActiveHealthChecksTakeEndpointsOutAndBack) {
+  const fs::path down = scratch_dir() / "b_down";
+  Backend a("a"), b("b", {{"BACKEND_DOWN_FILE", down.string()}});
+  Proxy proxy("pools:\n  app: { endpoints: [" + a.address() + ", " + b.address() +
+              "], health: { path: /health, interval: 100ms, unhealthy_threshold: 2, "
+              "healthy_threshold: 2 } }\nroutes: [ { name: all, to: app } ]\n");
+  std::ofstream(down) << "down";
+  std::this_thread::sleep_for(600ms);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(backend_of(proxy.get("/echo")), "a");
+  fs::remove(down);
+  std::this_thread::sleep_for(600ms);
+  std::set<std::string> seen;
+  for (int i = 0; i < 10; ++i) seen.insert(backend_of(proxy.get("/echo")));
+  EXPECT_EQ(seen, (std::set<std::string>{"a", "b"}));
+}
+
+TEST(ProxyFailures, NoFileDescriptorLeaksAfterFailures) {
+  Backend app("app");
+  Proxy proxy(one_pool(app, ", response_timeout: 300ms, retries: 0"));
+  proxy.get("/echo");
+  std::this_thread::sleep_for(200ms);
+  const size_t before = open_fds(proxy.pid());
+  for (int i = 0; i < 30; ++i) {
+    proxy.get("/reset");
+    proxy.get("/close-mid");
+    RawClient half(proxy.port());
+    half.send("GET /echo HTTP/1.1\r\nHost: s\r\nContent-Length: 100\r\n\r\nab");
+  }
+  proxy.get("/never");
+  // Upstream keep-alive connections may stay pooled; client sockets must all be gone.
+  std::this_thread::sleep_for(1s);
+  EXPECT_LE(open_fds(proxy.pid()), before + 2);
+}
+
+TEST(ProxyAccessLog, OneJsonLinePerRequest) {
+  Backend app("app");
+  const fs::path log = scratch_dir() / "access.log";
+  fs::remove(log);
+  Proxy proxy(one_pool(app), "access_log: " + log.string() + "\n");
+  proxy.get("/echo?a=1");
+  proxy.get("/status/503");
+  proxy.stop();
+  const std::string text = slurp(log);
+  EXPECT_NE(text.find("\"method\":\"GET\",\"target\":\"/echo?a=1\",\"host\":\"shop.example\","
+                      "\"status\":200,\"route\":\"all\",\"pool\":\"app\""),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"status\":503"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace proxytest
