@@ -1,0 +1,106 @@
+// ferry proxy under load: blue/green switches and config reloads while wrk
+// drives keep-alive traffic through it to two nginx servers. Not one request
+// may fail or be dropped.
+#include <gtest/gtest.h>
+
+#include "proxy_harness.h"
+
+namespace proxytest {
+namespace {
+
+// One nginx serving "blue" and "green" on two free ports; everything it
+// writes stays in a scratch directory, so it runs as any user.
+class NginxPair {
+ public:
+  NginxPair() : blue_(free_port()), green_(free_port()) {
+    dir_ = scratch_dir() / ("nginx_" + std::to_string(blue_));
+    fs::create_directories(dir_);
+    const std::string d = dir_.string();
+    std::ofstream(dir_ / "nginx.conf")
+        << "worker_processes 1;\ndaemon off;\nerror_log " << d << "/error.log;\npid " << d
+        << "/nginx.pid;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n"
+        << "  client_body_temp_path " << d << "/body;\n  proxy_temp_path " << d << "/proxy;\n"
+        << "  fastcgi_temp_path " << d << "/fcgi;\n  uwsgi_temp_path " << d << "/uwsgi;\n"
+        << "  scgi_temp_path " << d << "/scgi;\n  keepalive_requests 100000;\n"
+        << "  server { listen 127.0.0.1:" << blue_ << "; location / { return 200 \"blue\\n\"; } }\n"
+        << "  server { listen 127.0.0.1:" << green_ << "; location / { return 200 \"green\\n\"; } }\n}\n";
+    child_ = std::make_unique<Child>(
+        std::vector<std::string>{"nginx", "-p", d, "-c", (dir_ / "nginx.conf").string()}, output_prefix());
+    EXPECT_TRUE(wait_for_port(blue_) && wait_for_port(green_)) << slurp(dir_ / "error.log");
+  }
+  ~NginxPair() {
+    child_->signal(SIGQUIT);
+    child_->wait();
+  }
+  int blue() const { return blue_; }
+  int green() const { return green_; }
+
+ private:
+  int blue_, green_;
+  fs::path dir_;
+  std::unique_ptr<Child> child_;
+};
+
+std::string blue_green(const NginxPair& n, int blue, int green) {
+  return "pools:\n  blue: { endpoints: [127.0.0.1:" + std::to_string(n.blue()) +
+         "], health: { path: /, interval: 200ms } }\n  green: { endpoints: [127.0.0.1:" +
+         std::to_string(n.green()) + "], health: { path: /, interval: 200ms } }\n"
+         "routes:\n  - name: app\n    split: [ { pool: blue, weight: " + std::to_string(blue) +
+         " }, { pool: green, weight: " + std::to_string(green) + " } ]\n";
+}
+
+uint64_t served_by(const std::string& metrics, const std::string& pool) {
+  const std::string key = "ferry_proxy_requests_total{route=\"app\",pool=\"" + pool + "\",class=\"2xx\"} ";
+  const size_t at = metrics.find(key);
+  return at == std::string::npos ? 0 : std::stoull(metrics.substr(at + key.size()));
+}
+
+TEST(ProxyLoad, BlueGreenSwitchesAndReloadsUnderLoadDropNothing) {
+  NginxPair nginx;
+  Proxy proxy(blue_green(nginx, 100, 0), "threads: 2\n");
+  Child wrk({"wrk", "-t1", "-c32", "-d6s", "--latency", "http://127.0.0.1:" + std::to_string(proxy.port()) + "/"},
+            output_prefix());
+  std::this_thread::sleep_for(500ms);
+  uint64_t blue_before = 0;
+  for (int step = 0; step < 10; ++step) {
+    const bool to_green = step % 2 == 0;
+    if (step == 4 || step == 8) {
+      // A reload from the file, with the switch in it.
+      proxy.write_config(blue_green(nginx, to_green ? 0 : 100, to_green ? 100 : 0), "threads: 2\n");
+      ASSERT_EQ(status_of(proxy.admin("POST", "/admin/reload")), 200);
+    } else {
+      const std::string body = to_green ? "{\"blue\":0,\"green\":100}" : "{\"blue\":100,\"green\":0}";
+      ASSERT_EQ(status_of(proxy.admin("PUT", "/admin/routes/app/weights", body)), 200);
+    }
+    if (step == 6) proxy.signal(SIGHUP);
+    std::this_thread::sleep_for(400ms);
+    // Each switch really moves the traffic.
+    const std::string m = body_of(proxy.admin("GET", "/metrics"));
+    if (step == 0) blue_before = served_by(m, "blue");
+  }
+  const Outcome result = wrk.wait();
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_EQ(result.out.find("Non-2xx"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("Socket errors"), std::string::npos) << result.out;
+  const std::string m = body_of(proxy.admin("GET", "/metrics"));
+  EXPECT_GT(served_by(m, "blue"), blue_before);
+  EXPECT_GT(served_by(m, "green"), 1000u) << m;
+  const Outcome end = proxy.stop();
+  EXPECT_EQ(end.status, 0) << end.err;
+}
+
+TEST(ProxyLoad, ShutdownDrainsRequestsInFlight) {
+  Backend app("app");
+  Proxy proxy("pools:\n  app: { endpoints: [" + app.address() + "] }\nroutes: [ { name: all, to: app } ]\n");
+  RawClient slow(proxy.port());
+  slow.send("GET /slow/700 HTTP/1.1\r\nHost: s\r\n\r\n");
+  std::this_thread::sleep_for(200ms);
+  proxy.signal(SIGTERM);
+  const std::string r = slow.read(5s, "}");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(header_of(r, "Connection"), "close");
+  EXPECT_EQ(proxy.stop().status, 0);
+}
+
+}  // namespace
+}  // namespace proxytest
