@@ -113,7 +113,7 @@ struct AdminSession : std::enable_shared_from_this<AdminSession> {
 }  // namespace
 
 AdminApi::AdminApi(asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload)
-    : io_(io), acceptor_(io), state_(state), token_(std::move(token)), reload_(std::move(reload)) {}
+    : acceptor_(io), state_(state), token_(std::move(token)), reload_(std::move(reload)) {}
 
 Result<void> AdminApi::listen(const HostPort& address) {
   error_code ec;

@@ -40,7 +40,6 @@ class AdminApi {
  private:
   void accept();
 
-  boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   ProxyState& state_;
   std::string token_;

@@ -131,7 +131,6 @@ class ProxyServer {
                            signal == SIGINT ? "SIGINT" : "SIGTERM", options_.drain_ms));
       for (auto& w : workers_) w->shutdown(options_.drain_ms);
       if (admin_) admin_->close();
-      error_code ignored;
       watch_timer_.cancel();
       flush_timer_.cancel();
       signals_.cancel();
