@@ -247,6 +247,19 @@ TEST(ProxyReload, RuntimeWeightsSurviveAReloadUnlessTheFileChangedThem) {
             std::string::npos);
 }
 
+TEST(ProxyStart, ASecondProxyOnTheSamePortIsRefused) {
+  Backend a("a");
+  const std::string body =
+      "pools:\n  a: { endpoints: [" + a.address() + "] }\nroutes: [ { name: all, to: a } ]\n";
+  Proxy first(body);
+  const fs::path file = scratch_dir() / "second.yaml";
+  std::ofstream(file) << "listen: 127.0.0.1:" << first.port() << "\n" << body;
+  const Outcome second = run({FERRY_BINARY, "proxy", "--config", file.string()});
+  EXPECT_EQ(second.status, 4) << second.err;
+  EXPECT_NE(second.err.find("is another proxy running?"), std::string::npos) << second.err;
+  EXPECT_EQ(backend_of(first.get("/")), "a");
+}
+
 TEST(ProxyCheck, ReportsEveryProblemAndExits3) {
   const fs::path file = scratch_dir() / "bad.yaml";
   std::ofstream(file) << "listen: 127.0.0.1:80800\npools:\n  a: { endpoints: [nohost] }\n"

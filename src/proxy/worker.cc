@@ -58,6 +58,18 @@ Result<void> Worker::listen(const HostPort& address) {
                 fmt::format("listen: '{}' is not an IP address: {}", address.text, ec.message()));
   }
   const tcp::endpoint endpoint(ip, address.port);
+  if (index_ == 0 && address.port != 0) {
+    // SO_REUSEPORT would let a second proxy share the port silently and take
+    // half the connections; a plain bind first fails if anyone holds it.
+    tcp::acceptor probe(io_);
+    probe.open(endpoint.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(endpoint, ec);
+    if (ec) {
+      return fail(ErrorCode::kIo, fmt::format("listen on {}: {} (is another proxy running?)",
+                                              address.text, ec.message()));
+    }
+  }
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) {
