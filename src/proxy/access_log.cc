@@ -55,28 +55,23 @@ void AccessLog::write(const AccessLogEntry& e) {
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
   std::string line;
   line.reserve(256);
-  line += fmt::format("{{\"time_ms\":{},\"client\":", ms);
-  append_json_string(line, e.client);
-  line += ",\"method\":";
-  append_json_string(line, e.method);
-  line += ",\"target\":";
-  append_json_string(line, e.target);
-  line += ",\"host\":";
-  append_json_string(line, e.host);
-  line += fmt::format(",\"status\":{},\"route\":", e.status);
-  append_json_string(line, e.route);
-  line += ",\"pool\":";
-  append_json_string(line, e.pool);
-  line += ",\"endpoint\":";
-  append_json_string(line, e.endpoint);
-  line += ",\"decision\":";
-  append_json_string(line, e.decision);
+  auto text = [&line](const char* key, std::string_view value) {
+    line += fmt::format(",\"{}\":", key);
+    append_json_string(line, value);
+  };
+  line += fmt::format("{{\"time_ms\":{}", ms);
+  text("client", e.client);
+  text("method", e.method);
+  text("target", e.target);
+  text("host", e.host);
+  line += fmt::format(",\"status\":{}", e.status);
+  text("route", e.route);
+  text("pool", e.pool);
+  text("endpoint", e.endpoint);
+  text("decision", e.decision);
   line += fmt::format(",\"attempts\":{},\"response_bytes\":{},\"duration_ms\":{:.3f}", e.attempts,
                       e.response_bytes, static_cast<double>(e.duration_us) / 1000.0);
-  if (!e.error.empty()) {
-    line += ",\"error\":";
-    append_json_string(line, e.error);
-  }
+  if (!e.error.empty()) text("error", e.error);
   line += "}\n";
   std::lock_guard lock(mutex_);
   std::fwrite(line.data(), 1, line.size(), file_);

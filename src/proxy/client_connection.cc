@@ -279,12 +279,7 @@ void ClientConnection::send_request() {
                       if (!self->current(id)) return;
                       Exchange& ex = *self->x_;
                       if (ec) {
-                        if (ex.response_head_parsed) {
-                          // The upstream answered and stopped reading: the answer stands.
-                          self->close_after_ = true;
-                          ex.request_done = true;
-                          self->maybe_finish();
-                        } else {
+                        if (!self->answer_stands()) {
                           self->upstream_failed(UpstreamFailure::kClosedBeforeResponse,
                                                 "sending the request: " + ec.message());
                         }
@@ -338,14 +333,9 @@ void ClientConnection::pump_request_body() {
         if (!self->current(id)) return;
         Exchange& ex = *self->x_;
         if (ec) {
-          if (ex.response_head_parsed) {
-            self->close_after_ = true;
-            ex.request_done = true;
-            self->maybe_finish();
-          } else {
-            // Part of the body reached the upstream: never retried.
+          // Part of the body reached the upstream: never retried.
+          if (!self->answer_stands())
             self->abort_mid_response("sending the request body: " + ec.message());
-          }
           return;
         }
         self->in_.consume(n);
@@ -534,6 +524,14 @@ void ClientConnection::write_to_client(size_t body_bytes, bool done) {
                         self->read_response();
                       }
                     });
+}
+
+bool ClientConnection::answer_stands() {
+  if (!x_->response_head_parsed) return false;
+  close_after_ = true;
+  x_->request_done = true;
+  maybe_finish();
+  return true;
 }
 
 void ClientConnection::maybe_finish() {

@@ -68,6 +68,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void read_response();
   void on_response_bytes();
   void write_to_client(size_t body_bytes, bool done);
+  // A write to the upstream failed: if it had already answered (and stopped
+  // reading), the answer stands and the rest of the request is dropped.
+  bool answer_stands();
   void maybe_finish();
   void finish_exchange();
 
