@@ -144,7 +144,8 @@ std::optional<int64_t> parse_byte_size(std::string_view s) {
   if (unit == "m" || unit == "mb" || unit == "mib") scale = 1024.0 * 1024;
   if (unit == "g" || unit == "gb" || unit == "gib") scale = 1024.0 * 1024 * 1024;
   if (unit == "t" || unit == "tb" || unit == "tib") scale = 1024.0 * 1024 * 1024 * 1024;
-  if (scale < 0) return std::nullopt;
+  // Beyond int64 the cast is undefined; no size or duration is that large.
+  if (scale < 0 || nu->first * scale >= 9.2e18) return std::nullopt;
   return static_cast<int64_t>(nu->first * scale);
 }
 
@@ -157,7 +158,7 @@ std::optional<int64_t> parse_duration_ms(std::string_view s) {
   if (unit.empty() || unit == "s") scale = 1000;
   if (unit == "m" || unit == "min") scale = 60'000;
   if (unit == "h") scale = 3'600'000;
-  if (scale < 0) return std::nullopt;
+  if (scale < 0 || nu->first * scale >= 9.2e18) return std::nullopt;
   return static_cast<int64_t>(nu->first * scale + 0.5);
 }
 
