@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/yaml.h"
 #include "proxy/http_head.h"
+#include "proxy/listen_socket.h"
 #include "proxy/message_rewrite.h"
 
 namespace ferry::proxy {
@@ -116,19 +117,8 @@ AdminApi::AdminApi(asio::io_context& io, ProxyState& state, std::string token, R
     : acceptor_(io), state_(state), token_(std::move(token)), reload_(std::move(reload)) {}
 
 Result<void> AdminApi::listen(const HostPort& address) {
-  error_code ec;
-  const auto ip = asio::ip::make_address(address.host.empty() ? "127.0.0.1" : address.host, ec);
-  if (ec) {
-    return fail(ErrorCode::kInvalidInput,
-                fmt::format("admin.listen: '{}' is not an IP address", address.text));
-  }
-  const tcp::endpoint endpoint(ip, address.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(64, ec);
-  if (ec)
-    return fail(ErrorCode::kIo, fmt::format("admin.listen {}: {}", address.text, ec.message()));
+  if (auto ok = open_listener(acceptor_, address, "127.0.0.1", "admin.listen", false); !ok)
+    return ok;
   accept();
   return {};
 }

@@ -28,7 +28,6 @@ class BodyCursor {
   }
 
   BodyFraming framing() const { return framing_; }
-  bool complete_without_bytes() const { return framing_ == BodyFraming::kNone; }
   uint64_t total() const { return total_; }
   const char* reason() const { return chunks_.reason(); }
 

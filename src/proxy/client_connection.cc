@@ -5,7 +5,6 @@
 #include <array>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <chrono>
 
 #include "core/log.h"
 #include "proxy/message_rewrite.h"
@@ -15,12 +14,6 @@ namespace ferry::proxy {
 namespace {
 
 using error_code = boost::system::error_code;
-
-int64_t now_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 const char* reason_name(RouteReason r) {
   switch (r) {
@@ -164,13 +157,12 @@ void ClientConnection::start_exchange(RequestHead& head) {
   x_ = std::make_unique<Exchange>();
   Exchange& x = *x_;
   x.snapshot = worker_.snapshot();
-  x.start_us = now_us();
+  x.start_us = monotonic_us();
   phase_ = Phase::kExchange;
   client_deadline_ms_ = 0;
   x.head_request = head.is_head_method();
   x.idempotent = is_idempotent(head.method);
   x.upgrade = head.upgrade;
-  x.expect_continue = head.expect_continue;
   x.minor_version = head.minor_version;
   x.client_keep_alive = head.framing.keep_alive;
   x.head_bytes = head.head_bytes;
@@ -679,7 +671,7 @@ void ClientConnection::reply(int status, std::string_view detail, bool close_cli
   if (!x_) {
     x_ = std::make_unique<Exchange>();
     x_->snapshot = worker_.snapshot();
-    x_->start_us = now_us();
+    x_->start_us = monotonic_us();
   }
   Exchange& x = *x_;
   ++attempt_id_;
@@ -717,7 +709,7 @@ void ClientConnection::record() {
   x.recorded = true;
   // 499: the client went away before an answer (nginx's convention).
   const int status = x.status != 0 ? x.status : 499;
-  const int64_t micros = now_us() - x.start_us;
+  const int64_t micros = monotonic_us() - x.start_us;
   x.snapshot->stats_for(x.route, x.pool)->record(status, micros);
   if (AccessLog* log = worker_.access_log()) {
     AccessLogEntry e;

@@ -124,7 +124,6 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
     bool head_request = false;
     bool idempotent = false;
     bool upgrade = false;
-    bool expect_continue = false;
     int minor_version = 1;
     bool client_keep_alive = true;
     size_t head_bytes = 0;

@@ -184,13 +184,6 @@ bool keep_alive_for(int minor_version, const HeaderFacts& f) {
   return minor_version >= 1 || f.connection_keep_alive;
 }
 
-std::string_view find_header(const std::vector<HeaderField>& headers, std::string_view name) {
-  for (const auto& h : headers) {
-    if (equals_ignore_case(h.name, name)) return h.value;
-  }
-  return {};
-}
-
 // Splits an absolute-form target ("http://host:80/p?q") into authority and the rest.
 bool split_absolute_form(std::string_view target, std::string_view& authority,
                          std::string_view& rest) {
@@ -206,6 +199,21 @@ bool split_absolute_form(std::string_view target, std::string_view& authority,
 }
 
 }  // namespace
+
+const HeaderField* find_header(std::span<const HeaderField> headers, std::string_view name) {
+  for (const auto& h : headers) {
+    if (equals_ignore_case(h.name, name)) return &h;
+  }
+  return nullptr;
+}
+
+bool is_token(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!kTokenChar[static_cast<unsigned char>(c)]) return false;
+  }
+  return true;
+}
 
 bool equals_ignore_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -226,11 +234,13 @@ bool has_token(std::string_view list, std::string_view token) {
 }
 
 std::string_view RequestHead::header(std::string_view name) const {
-  return find_header(headers, name);
+  const HeaderField* h = find_header(headers, name);
+  return h ? h->value : std::string_view();
 }
 
 std::string_view ResponseHead::header(std::string_view name) const {
-  return find_header(headers, name);
+  const HeaderField* h = find_header(headers, name);
+  return h ? h->value : std::string_view();
 }
 
 ParseResult parse_request_head(std::string_view data, const HeadLimits& limits, RequestHead& head) {
@@ -267,9 +277,7 @@ ParseResult parse_request_head(std::string_view data, const HeadLimits& limits, 
   head.method = line.substr(0, sp1);
   head.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = line.substr(sp2 + 1);
-  for (char c : head.method) {
-    if (!kTokenChar[static_cast<unsigned char>(c)]) return invalid(400, "invalid method");
-  }
+  if (!is_token(head.method)) return invalid(400, "invalid method");
   if (head.target.size() > limits.max_target_bytes) return invalid(414, "request-target too long");
   for (char c : head.target) {
     if (!kTargetChar[static_cast<unsigned char>(c)]) return invalid(400, "invalid request-target");

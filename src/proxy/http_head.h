@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -90,6 +91,11 @@ ParseResult parse_request_head(std::string_view data, const HeadLimits& limits, 
 ParseResult parse_response_head(std::string_view data, const HeadLimits& limits,
                                 bool request_was_head, ResponseHead& head);
 
+// The first header with this name (case-insensitive), or nullptr: present
+// with an empty value is not the same as absent.
+const HeaderField* find_header(std::span<const HeaderField> headers, std::string_view name);
+// A token (RFC 9110 5.6.2): method names, header names.
+bool is_token(std::string_view s);
 // Case-insensitive ASCII comparison, for header names and tokens.
 bool equals_ignore_case(std::string_view a, std::string_view b);
 // True when the comma-separated header value lists `token` (case-insensitive).

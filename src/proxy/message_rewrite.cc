@@ -111,8 +111,9 @@ bool is_idempotent(std::string_view method) {
 
 void build_upstream_request(const RequestHead& request, const UpstreamRequestOptions& options,
                             std::string& out) {
+  const bool absolute_form = request.target.front() != '/' && request.target != "*";
   out.append(request.method).append(" ");
-  if (request.target.front() == '/' || request.target == "*") {
+  if (!absolute_form) {
     out.append(request.target);
   } else {
     // Absolute form: the upstream gets the origin form and the authority as Host.
@@ -120,7 +121,6 @@ void build_upstream_request(const RequestHead& request, const UpstreamRequestOpt
     if (!request.query.empty()) out.append("?").append(request.query);
   }
   out.append(request.minor_version == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  const bool absolute_form = request.target.front() != '/' && request.target != "*";
   std::string_view forwarded_for;
   bool host_sent = false;
   const ConnectionTokens connection(request.headers);

@@ -15,6 +15,12 @@ int64_t monotonic_ms() {
       .count();
 }
 
+int64_t monotonic_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 void EndpointState::record_failure(const EjectionConfig& ejection, int64_t now_ms) {
   const int failures = consecutive_failures.fetch_add(1, std::memory_order_relaxed) + 1;
   if (ejection.consecutive_failures > 0 && failures >= ejection.consecutive_failures) {
@@ -180,13 +186,6 @@ Result<void> ProxyState::set_weights(const std::string& route,
   current_ = std::move(next);
   generation_.store(current_->generation, std::memory_order_release);
   return {};
-}
-
-std::vector<std::shared_ptr<EndpointState>> ProxyState::endpoints() const {
-  std::lock_guard lock(mutex_);
-  std::vector<std::shared_ptr<EndpointState>> out;
-  for (const auto& [key, e] : endpoints_) out.push_back(e);
-  return out;
 }
 
 }  // namespace ferry::proxy

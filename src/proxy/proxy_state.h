@@ -25,6 +25,7 @@
 namespace ferry::proxy {
 
 int64_t monotonic_ms();
+int64_t monotonic_us();
 
 // One upstream endpoint of one pool. Shared by every worker; survives reloads
 // that keep the same pool name and address, so health and ejection carry over.
@@ -96,9 +97,6 @@ class ProxyState {
   // Runtime weights for one route (admin API). Kept until the file changes that route's split.
   Result<void> set_weights(const std::string& route,
                            const std::vector<std::pair<std::string, int>>& weights);
-
-  // Every endpoint ever configured and still in the current snapshot.
-  std::vector<std::shared_ptr<EndpointState>> endpoints() const;
 
   // GET /admin/state and GET /metrics.
   std::string render_state_json() const;

@@ -18,18 +18,6 @@ int pool_index(const std::vector<PoolConfig>& pools, std::string_view name) {
   return -1;
 }
 
-std::string_view header_value(std::span<const HeaderField> headers, std::string_view name,
-                              bool& found) {
-  for (const auto& h : headers) {
-    if (equals_ignore_case(h.name, name)) {
-      found = true;
-      return h.value;
-    }
-  }
-  found = false;
-  return {};
-}
-
 // "Host: Example.COM:8080" against "example.com" or "*.example.com".
 bool host_matches(std::string_view host, const std::string& pattern) {
   if (!host.empty() && host.front() != '[') {
@@ -152,11 +140,11 @@ bool Router::matches(const Route& route, const RequestView& req) const {
       })) {
     return false;
   }
-  bool found = false;
   for (const auto& h : m.headers) {
-    const std::string_view v = header_value(req.headers, h.name, found);
-    if (!value_matches(found, v, h.value)) return false;
+    const HeaderField* field = find_header(req.headers, h.name);
+    if (!value_matches(field != nullptr, field ? field->value : "", h.value)) return false;
   }
+  bool found = false;
   for (const auto& c : m.cookies) {
     const std::string_view v = cookie_value(req.headers, c.name, found);
     if (!value_matches(found, v, c.value)) return false;
@@ -177,11 +165,9 @@ RouteDecision Router::choose(int index, const Route& route, const RequestView& r
   RouteDecision d;
   d.route = index;
   if (!route.override_header.empty()) {
-    bool found = false;
-    const std::string_view v = header_value(req.headers, route.override_header, found);
-    if (found) {
+    if (const HeaderField* field = find_header(req.headers, route.override_header)) {
       for (const auto& [value, pool] : route.override_values) {
-        if (v == value) {
+        if (field->value == value) {
           d.pool = pool;
           d.reason = RouteReason::kOverride;
           return d;
@@ -200,7 +186,10 @@ RouteDecision Router::choose(int index, const Route& route, const RequestView& r
     std::string_view key;
     switch (s.source) {
       case StickyConfig::Source::kHeader:
-        key = header_value(req.headers, s.name, found);
+        if (const HeaderField* field = find_header(req.headers, s.name)) {
+          found = true;
+          key = field->value;
+        }
         break;
       case StickyConfig::Source::kCookie:
         key = cookie_value(req.headers, s.name, found);

@@ -56,8 +56,7 @@ class Router {
 
   size_t route_count() const { return routes_.size(); }
   const std::string& route_name(size_t route) const { return routes_[route].name; }
-  // Pools of a route's split, as indices into the config's pools, and their weights.
-  std::span<const int> route_pools(size_t route) const { return routes_[route].pools; }
+  // A route's weights, in the order of its split.
   std::span<const int> weights(size_t route) const { return routes_[route].weights; }
   int find_route(std::string_view name) const;
 

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "proxy/client_connection.h"
+#include "proxy/listen_socket.h"
 
 namespace ferry::proxy {
 
@@ -43,48 +44,27 @@ Worker::Worker(ProxyState& state, AccessLog* access_log, int index)
   round_robin_.assign(snapshot_->config.pools.size(), static_cast<uint32_t>(index));
 }
 
-Worker::~Worker() {
+Worker::~Worker() { drop_idle(); }
+
+void Worker::drop_idle() {
   for (auto& [endpoint, list] : idle_) {
     endpoint->idle_connections.fetch_sub(static_cast<int64_t>(list.size()),
                                          std::memory_order_relaxed);
   }
+  idle_.clear();
 }
 
 Result<void> Worker::listen(const HostPort& address) {
-  error_code ec;
-  const auto ip = asio::ip::make_address(address.host.empty() ? "0.0.0.0" : address.host, ec);
-  if (ec) {
-    return fail(ErrorCode::kInvalidInput,
-                fmt::format("listen: '{}' is not an IP address: {}", address.text, ec.message()));
-  }
-  const tcp::endpoint endpoint(ip, address.port);
   if (index_ == 0 && address.port != 0) {
     // SO_REUSEPORT would let a second proxy share the port silently and take
     // half the connections; a plain bind first fails if anyone holds it.
     tcp::acceptor probe(io_);
-    probe.open(endpoint.protocol(), ec);
-    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) probe.bind(endpoint, ec);
-    if (ec) {
-      return fail(ErrorCode::kIo, fmt::format("listen on {}: {} (is another proxy running?)",
-                                              address.text, ec.message()));
+    if (auto ok = open_listener(probe, address, "0.0.0.0", "listen", false); !ok) {
+      ok.error().message += " (is another proxy running?)";
+      return ok;
     }
   }
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) {
-    // Every worker binds the same address; the kernel spreads connections.
-    const int one = 1;
-    if (setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-      ec = error_code(errno, boost::system::system_category());
-    }
-  }
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return fail(ErrorCode::kIo, fmt::format("listen on {}: {}", address.text, ec.message()));
-  }
-  return {};
+  return open_listener(acceptor_, address, "0.0.0.0", "listen", true);
 }
 
 uint16_t Worker::bound_port() const {
@@ -124,11 +104,7 @@ void Worker::shutdown(int64_t grace_ms) {
     std::vector<std::shared_ptr<ClientConnection>> all;
     for (ClientConnection* c : connections_) all.push_back(c->shared_from_this());
     for (auto& c : all) c->drain();
-    for (auto& [endpoint, list] : idle_) {
-      endpoint->idle_connections.fetch_sub(static_cast<int64_t>(list.size()),
-                                           std::memory_order_relaxed);
-    }
-    idle_.clear();
+    drop_idle();
   });
 }
 
@@ -212,10 +188,7 @@ std::unique_ptr<UpstreamConnection> Worker::take_idle(EndpointState* endpoint) {
     // or, if it said something unasked, as data: either way it is not reusable.
     char byte;
     const ssize_t n = ::recv(up->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      up->reused = true;
-      return up;
-    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return up;
   }
   return nullptr;
 }

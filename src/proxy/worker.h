@@ -37,7 +37,6 @@ struct UpstreamConnection {
   tcp::socket socket;
   std::shared_ptr<EndpointState> endpoint;
   bool connected = false;
-  bool reused = false;
   int64_t idle_since_ms = 0;
 };
 
@@ -47,7 +46,6 @@ class Worker {
   ~Worker();
 
   asio::io_context& io() { return io_; }
-  int index() const { return index_; }
   // Binds and listens; run() then accepts.
   Result<void> listen(const HostPort& address);
   // The bound port (for `listen: :0` in tests).
@@ -81,6 +79,7 @@ class Worker {
  private:
   void accept();
   void sweep();
+  void drop_idle();
 
   ProxyState& state_;
   AccessLog* access_log_;
