@@ -73,7 +73,7 @@ EOF
 cat >"$work/haproxy.cfg" <<EOF
 global
   nbthread $threads
-  maxconn 10000
+  maxconn 4000
 defaults
   mode http
   timeout connect 1s
@@ -114,7 +114,8 @@ EOF
 $proxy_cpu "$ferry" proxy --config "$work/ferry.yaml" --no-watch 2>"$work/ferry.log" &
 pids+=($!)
 ferry_pid=$!
-$proxy_cpu haproxy -f "$work/haproxy.cfg" -D -p "$work/haproxy.pid" 2>"$work/haproxy.log"
+$proxy_cpu haproxy -f "$work/haproxy.cfg" -D -p "$work/haproxy.pid" 2>"$work/haproxy.log" ||
+  { echo "$name: haproxy did not start:" >&2; cat "$work/haproxy.log" >&2; exit 1; }
 $proxy_cpu nginx -p "$work" -c "$work/nginx-proxy.conf"
 sleep 1
 

@@ -1,8 +1,10 @@
 // ferry proxy end to end: routes, splits, sticky users, override header,
 // admin API, reloads. Real backends (tests/http_backend.py), the real binary.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <map>
+#include <sstream>
 
 #include "proxy_harness.h"
 
@@ -258,6 +260,29 @@ TEST(ProxyStart, ASecondProxyOnTheSamePortIsRefused) {
   EXPECT_EQ(second.status, 4) << second.err;
   EXPECT_NE(second.err.find("is another proxy running?"), std::string::npos) << second.err;
   EXPECT_EQ(backend_of(first.get("/")), "a");
+}
+
+// With the usual soft limit of 1,024 open files a proxy refuses clients at
+// about 500 requests in flight; it takes the hard limit instead.
+TEST(ProxyStart, RaisesTheOpenFileLimitToTheHardLimit) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  if (saved.rlim_max <= 512) GTEST_SKIP() << "hard open-file limit too low to lower";
+  rlimit lowered = saved;
+  lowered.rlim_cur = 512;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+  Backend a("a");
+  Proxy proxy("pools:\n  a: { endpoints: [" + a.address() + "] }\nroutes: [ { name: all, to: a } ]\n");
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  std::istringstream limits(slurp("/proc/" + std::to_string(proxy.pid()) + "/limits"));
+  std::string line;
+  while (std::getline(limits, line) && line.rfind("Max open files", 0) != 0) {
+  }
+  std::istringstream fields(line.substr(std::string("Max open files").size()));
+  std::string soft, hard;
+  fields >> soft >> hard;
+  EXPECT_EQ(soft, hard) << line;
+  EXPECT_EQ(backend_of(proxy.get("/")), "a");
 }
 
 TEST(ProxyCheck, ReportsEveryProblemAndExits3) {

@@ -1,6 +1,7 @@
 #include "proxy/proxy_server.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -192,6 +193,19 @@ class ProxyServer {
   FileStamp stamp_;
 };
 
+// Every connection is a file descriptor (two while proxied), and the usual
+// soft limit of 1,024 would refuse clients at about 500 proxied requests in
+// flight. The hard limit is what the administrator allows; take all of it.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    log_info(fmt::format("proxy: event=open_file_limit from={} to={}", before, limit.rlim_cur));
+  }
+}
+
 }  // namespace
 
 Result<std::string> check_proxy_config(const std::string& path) {
@@ -219,6 +233,7 @@ Result<void> run_proxy(const ProxyRunOptions& options) {
   }
   // A client that disconnects must not kill the proxy with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
+  raise_open_file_limit();
   ProxyServer server(options, std::move(*config), std::move(*state), std::move(log));
   return server.run();
 }
