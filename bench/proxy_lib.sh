@@ -1,0 +1,158 @@
+# Shared by the proxy benchmarks (source it after setting `name` and
+# `threads`): the work directory and its cleanup, two nginx backends, and
+# ferry, HAProxy and nginx set up as proxies with the same routes (two
+# path-prefix routes and a weighted 90/10 split kept sticky by X-User-Id).
+#
+# Sets: repo, work, ferry, p_ferry, p_haproxy, p_nginx, proxy_cpu, load_cpu.
+# Defines: port, start_backends, start_proxy NAME, stop_proxy NAME, pids_of NAME,
+# rss_kib NAME.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$PWD
+ferry_built=${FERRY_BIN:-$repo/build/ferry}
+[[ -x $ferry_built ]] || { echo "$name: $ferry_built is not built (make build)" >&2; exit 2; }
+for tool in haproxy nginx wrk taskset python3; do
+  command -v $tool >/dev/null || { echo "$name: $tool is missing (scripts/setup installs it)" >&2; exit 2; }
+done
+work=$(mktemp -d "/tmp/ferry-$name.XXXXXX")
+ferry_pid=""
+cleanup() {
+  [[ -n $ferry_pid ]] && kill "$ferry_pid" 2>/dev/null || true
+  [[ -f $work/haproxy.pid ]] && kill "$(cat "$work/haproxy.pid")" 2>/dev/null || true
+  [[ -f $work/backends.pid ]] && kill -QUIT "$(cat "$work/backends.pid")" 2>/dev/null || true
+  [[ -f $work/nginx-proxy.pid ]] && kill -QUIT "$(cat "$work/nginx-proxy.pid")" 2>/dev/null || true
+  sleep 0.3
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# A private copy, so a rebuild during the run cannot swap the binary.
+ferry=$work/ferry
+cp "$ferry_built" "$ferry"
+# Each of the 10,000 idle connections is a descriptor in the proxy and in the client.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# With PIN=1 (the default) each proxy runs on CPU 1 and wrk and the backends
+# on CPU 0, so a proxy's own cost per request shows.
+proxy_cpu="" load_cpu=""
+if [[ ${PIN:-1} == 1 ]]; then proxy_cpu="taskset -c 1" load_cpu="taskset -c 0"; fi
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+legacy=$(port) modern=$(port) p_ferry=$(port) p_haproxy=$(port) p_nginx=$(port)
+
+temps() {
+  for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/$1-$t;"; done
+}
+
+# One nginx answering a small body on two ports.
+start_backends() {
+  cat >"$work/backends.conf" <<EOF
+worker_processes 1; daemon on; pid $work/backends.pid; error_log $work/backends.err;
+events { worker_connections 20000; }
+http { access_log off; keepalive_requests 10000000;
+$(temps backends)
+  server { listen 127.0.0.1:$legacy; location / { return 200 "legacy ok\n"; } }
+  server { listen 127.0.0.1:$modern; location / { return 200 "modern ok\n"; } } }
+EOF
+  $load_cpu nginx -p "$work" -c "$work/backends.conf"
+}
+
+write_proxy_configs() {
+  cat >"$work/ferry.yaml" <<EOF
+listen: 127.0.0.1:$p_ferry
+threads: $threads
+timeouts: { client_idle: 600s }
+pools:
+  legacy: { endpoints: [127.0.0.1:$legacy], max_idle: 1024 }
+  modern: { endpoints: [127.0.0.1:$modern], max_idle: 1024 }
+routes:
+  - { name: search, match: { path_prefix: /api/search }, to: modern }
+  - name: users
+    match: { path_prefix: /api/users }
+    split: [ { pool: legacy, weight: 90 }, { pool: modern, weight: 10 } ]
+    sticky: { header: X-User-Id }
+  - { name: rest, match: { path_prefix: / }, to: legacy }
+EOF
+  # maxconn 10000 needs 20,014 descriptors by HAProxy's count; with
+  # "no strict-limits" it runs within a 20,000 hard limit, which is plenty
+  # for idle client connections (one descriptor each).
+  cat >"$work/haproxy.cfg" <<EOF
+global
+  nbthread $threads
+  maxconn 10000
+  no strict-limits
+defaults
+  mode http
+  timeout connect 1s
+  timeout client 600s
+  timeout server 30s
+  timeout http-keep-alive 600s
+  option http-keep-alive
+  http-reuse always
+frontend f
+  bind 127.0.0.1:$p_haproxy
+  use_backend modern if { path_beg /api/search }
+  use_backend users if { path_beg /api/users }
+  default_backend legacy
+backend legacy
+  server l 127.0.0.1:$legacy
+backend modern
+  server m 127.0.0.1:$modern
+backend users
+  balance hdr(X-User-Id)
+  hash-type consistent
+  server l 127.0.0.1:$legacy weight 90
+  server m 127.0.0.1:$modern weight 10
+EOF
+  cat >"$work/nginx-proxy.conf" <<EOF
+worker_processes $threads; daemon on; pid $work/nginx-proxy.pid; error_log $work/nginx-proxy.err;
+events { worker_connections 20000; }
+http { access_log off; keepalive_requests 10000000; keepalive_timeout 600s;
+$(temps proxy)
+  upstream legacy { server 127.0.0.1:$legacy; keepalive 1024; }
+  upstream modern { server 127.0.0.1:$modern; keepalive 1024; }
+  split_clients "\${http_x_user_id}" \$users { 10% modern; * legacy; }
+  server { listen 127.0.0.1:$p_nginx;
+    proxy_http_version 1.1; proxy_set_header Connection "";
+    location /api/search { proxy_pass http://modern; }
+    location /api/users { proxy_pass http://\$users; }
+    location / { proxy_pass http://legacy; } } }
+EOF
+}
+
+start_proxy() {
+  case $1 in
+    ferry)
+      $proxy_cpu "$ferry" proxy --config "$work/ferry.yaml" --no-watch 2>"$work/ferry.log" &
+      ferry_pid=$! ;;
+    haproxy)
+      $proxy_cpu haproxy -f "$work/haproxy.cfg" -D -p "$work/haproxy.pid" 2>"$work/haproxy.log" ||
+        { echo "$name: haproxy did not start:" >&2; cat "$work/haproxy.log" >&2; exit 1; } ;;
+    nginx) $proxy_cpu nginx -p "$work" -c "$work/nginx-proxy.conf" ;;
+  esac
+}
+
+stop_proxy() {
+  case $1 in
+    ferry) kill "$ferry_pid"; wait "$ferry_pid" 2>/dev/null || true; ferry_pid="" ;;
+    haproxy) kill "$(cat "$work/haproxy.pid")"; rm -f "$work/haproxy.pid" ;;
+    nginx) kill -QUIT "$(cat "$work/nginx-proxy.pid")"; rm -f "$work/nginx-proxy.pid" ;;
+  esac
+  sleep 0.5
+}
+
+# The processes that do a proxy's work (nginx: its workers, not the master).
+pids_of() {
+  case $1 in
+    ferry) echo "$ferry_pid" ;;
+    haproxy) cat "$work/haproxy.pid" ;;
+    nginx) pgrep -P "$(cat "$work/nginx-proxy.pid")" | tr '\n' ' ' ;;
+  esac
+}
+
+# Resident memory of those processes, KiB.
+rss_kib() {
+  local total=0 p
+  for p in $(pids_of "$1"); do
+    total=$((total + $(awk '/^VmRSS:/{print $2}' "/proc/$p/status")))
+  done
+  echo "$total"
+}
