@@ -1,5 +1,6 @@
 #include "proxy/proxy_config.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <re2/re2.h>
 
@@ -26,8 +27,15 @@ bool is_pool_name(std::string_view s) {
   });
 }
 
+// A listen address without a host binds the admin API to 127.0.0.1.
 bool is_loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "::1" || host == "localhost" || host.rfind("127.", 0) == 0;
+  return host.empty() || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+bool is_ip_literal(const std::string& host) {
+  in6_addr scratch{};
+  return inet_pton(AF_INET, host.c_str(), &scratch) == 1 ||
+         inet_pton(AF_INET6, host.c_str(), &scratch) == 1;
 }
 
 // Reads everything of one config file into `config`, recording problems in `d`.
@@ -39,7 +47,7 @@ class ConfigReader {
     MappingReader r(root, file_, "", d_);
     if (!r.valid()) return;
     r.require("listen");
-    if (auto listen = r.text("listen")) c.listen = host_port(r, "listen", *listen, false);
+    if (auto listen = r.text("listen")) c.listen = listen_address(r, "listen", *listen);
     if (auto threads = r.integer("threads", 1, 64)) c.threads = static_cast<int>(*threads);
     if (const YamlNode* admin = r.node("admin"); admin && !admin->is_null())
       read_admin(*admin, c.admin);
@@ -60,12 +68,13 @@ class ConfigReader {
   }
 
  private:
-  HostPort host_port(MappingReader& r, std::string_view key, const std::string& text,
-                     bool need_host) {
+  // Where to bind: an IP, not a name (binding does not resolve, and --check
+  // must refuse what the start would).
+  HostPort listen_address(MappingReader& r, std::string_view key, const std::string& text) {
     auto hp = parse_host_port(text);
-    if (!hp || (need_host && hp->host.empty())) {
-      d_.error(r.where(key), fmt::format("{}: '{}' is not {}", r.field(key), text,
-                                         need_host ? "host:port" : "host:port or :port"));
+    if (!hp || (!hp->host.empty() && !is_ip_literal(hp->host))) {
+      d_.error(r.where(key), fmt::format("{}: '{}' is not IP:port, [IPv6]:port or :port",
+                                         r.field(key), text));
       return {};
     }
     return *hp;
@@ -100,7 +109,7 @@ class ConfigReader {
   void read_admin(const YamlNode& node, AdminConfig& a) {
     MappingReader r(node, file_, "admin", d_);
     if (auto listen = r.text("listen")) {
-      HostPort hp = host_port(r, "listen", *listen, false);
+      HostPort hp = listen_address(r, "listen", *listen);
       if (hp.port != 0 || !hp.text.empty()) a.listen = hp;
     }
     if (auto token = r.text("token")) a.token = *token;

@@ -73,7 +73,7 @@ routes:
     split: [ { pool: legacy, weight: 1 } ]
 )";
   const std::string e = errors_of(text);
-  EXPECT_NE(e.find("proxy.yaml:1:9: error: listen: '127.0.0.1:80x' is not host:port"),
+  EXPECT_NE(e.find("proxy.yaml:1:9: error: listen: '127.0.0.1:80x' is not IP:port"),
             std::string::npos)
       << e;
   EXPECT_NE(
@@ -108,6 +108,20 @@ TEST(ProxyConfig, RequiresATokenForAnAdminOffLoopback) {
   EXPECT_NE(errors_of(base + "admin: { listen: 0.0.0.0:9901 }\n").find("admin.token is required"),
             std::string::npos);
   EXPECT_EQ(errors_of(base + "admin: { listen: 0.0.0.0:9901, token: s3cret }\n"), "");
+  // Without a host the admin API binds 127.0.0.1: no token needed.
+  EXPECT_EQ(errors_of(base + "admin: { listen: \":9901\" }\n"), "");
+}
+
+// Binding does not resolve names, so --check refuses what the start would.
+TEST(ProxyConfig, ListenAddressesAreIpLiterals) {
+  const std::string rest = "pools: { a: { endpoints: [localhost:1] } }\nroutes: [ { name: all, to: a } ]\n";
+  EXPECT_NE(errors_of("listen: localhost:8080\n" + rest)
+                .find("listen: 'localhost:8080' is not IP:port, [IPv6]:port or :port"),
+            std::string::npos);
+  EXPECT_NE(errors_of("listen: :8080\nadmin: { listen: localhost:9901 }\n" + rest)
+                .find("admin.listen: 'localhost:9901' is not IP:port"),
+            std::string::npos);
+  EXPECT_EQ(errors_of("listen: \"[::1]:8080\"\n" + rest), "");
 }
 
 TEST(ProxyConfig, RejectsZeroWeightsAndUnknownFallbacks) {
