@@ -232,4 +232,10 @@ inline size_t open_fds(pid_t pid) {
   return n;
 }
 
+// One pool `app` holding `b` (plus `pool_extra` settings) and one route to it.
+inline std::string one_pool(const Backend& b, const std::string& pool_extra = "") {
+  return "pools:\n  app: { endpoints: [" + b.address() + "]" + pool_extra +
+         " }\nroutes: [ { name: all, to: app } ]\n";
+}
+
 }  // namespace proxytest

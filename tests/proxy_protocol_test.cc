@@ -7,11 +7,6 @@
 namespace proxytest {
 namespace {
 
-std::string one_pool(const Backend& b, const std::string& pool_extra = "") {
-  return "pools:\n  app: { endpoints: [" + b.address() + "]" + pool_extra +
-         " }\nroutes: [ { name: all, to: app } ]\n";
-}
-
 TEST(ProxyProtocol, ForwardsHeadersHostAndAddsForwardedFor) {
   Backend app("app");
   Proxy proxy(one_pool(app));

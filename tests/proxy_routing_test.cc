@@ -251,8 +251,7 @@ TEST(ProxyReload, RuntimeWeightsSurviveAReloadUnlessTheFileChangedThem) {
 
 TEST(ProxyStart, ASecondProxyOnTheSamePortIsRefused) {
   Backend a("a");
-  const std::string body =
-      "pools:\n  a: { endpoints: [" + a.address() + "] }\nroutes: [ { name: all, to: a } ]\n";
+  const std::string body = one_pool(a);
   Proxy first(body);
   const fs::path file = scratch_dir() / "second.yaml";
   std::ofstream(file) << "listen: 127.0.0.1:" << first.port() << "\n" << body;
@@ -272,7 +271,7 @@ TEST(ProxyStart, RaisesTheOpenFileLimitToTheHardLimit) {
   lowered.rlim_cur = 512;
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
   Backend a("a");
-  Proxy proxy("pools:\n  a: { endpoints: [" + a.address() + "] }\nroutes: [ { name: all, to: a } ]\n");
+  Proxy proxy(one_pool(a));
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
   std::istringstream limits(slurp("/proc/" + std::to_string(proxy.pid()) + "/limits"));
   std::string line;

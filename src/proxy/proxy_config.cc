@@ -73,8 +73,8 @@ class ConfigReader {
   HostPort listen_address(MappingReader& r, std::string_view key, const std::string& text) {
     auto hp = parse_host_port(text);
     if (!hp || (!hp->host.empty() && !is_ip_literal(hp->host))) {
-      d_.error(r.where(key), fmt::format("{}: '{}' is not IP:port, [IPv6]:port or :port",
-                                         r.field(key), text));
+      d_.error(r.where(key),
+               fmt::format("{}: '{}' is not IP:port, [IPv6]:port or :port", r.field(key), text));
       return {};
     }
     return *hp;

@@ -114,7 +114,8 @@ TEST(ProxyConfig, RequiresATokenForAnAdminOffLoopback) {
 
 // Binding does not resolve names, so --check refuses what the start would.
 TEST(ProxyConfig, ListenAddressesAreIpLiterals) {
-  const std::string rest = "pools: { a: { endpoints: [localhost:1] } }\nroutes: [ { name: all, to: a } ]\n";
+  const std::string rest =
+      "pools: { a: { endpoints: [localhost:1] } }\nroutes: [ { name: all, to: a } ]\n";
   EXPECT_NE(errors_of("listen: localhost:8080\n" + rest)
                 .find("listen: 'localhost:8080' is not IP:port, [IPv6]:port or :port"),
             std::string::npos);
