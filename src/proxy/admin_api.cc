@@ -117,8 +117,14 @@ AdminApi::AdminApi(asio::io_context& io, ProxyState& state, std::string token, R
     : acceptor_(io), state_(state), token_(std::move(token)), reload_(std::move(reload)) {}
 
 Result<void> AdminApi::listen(const HostPort& address) {
-  if (auto ok = open_listener(acceptor_, address, "127.0.0.1", "admin.listen", false); !ok)
-    return ok;
+  auto listener = open_listener(address, "127.0.0.1", "admin.listen", false);
+  if (!listener) return tl::unexpected(listener.error());
+  error_code ec;
+  acceptor_.assign(listener->ipv6 ? tcp::v6() : tcp::v4(), listener->fd.get(), ec);
+  if (ec) {
+    return fail(ErrorCode::kIo, fmt::format("admin.listen on {}: {}", address.text, ec.message()));
+  }
+  listener->fd.release();
   accept();
   return {};
 }

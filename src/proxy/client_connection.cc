@@ -2,9 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <array>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/asio/error.hpp>
 
 #include "core/log.h"
 #include "proxy/message_rewrite.h"
@@ -14,6 +12,7 @@ namespace ferry::proxy {
 namespace {
 
 using error_code = boost::system::error_code;
+namespace asio = boost::asio;
 
 const char* reason_name(RouteReason r) {
   switch (r) {
@@ -37,9 +36,13 @@ constexpr int64_t kLingerMs = 2000;
 
 }  // namespace
 
-ClientConnection::ClientConnection(Worker& worker, tcp::socket socket)
-    : worker_(worker), client_(std::move(socket)) {
+ClientConnection::ClientConnection(Worker& worker, int fd, std::string client_ip)
+    : worker_(worker), client_(worker.loop()), client_ip_(std::move(client_ip)) {
   tracked_ = worker_.track(this);
+  if (const error_code ec = client_.adopt(fd)) {
+    log_warn(fmt::format("proxy: event=accept_failed client={} detail=\"{}\"", client_ip_,
+                         ec.message()));
+  }
 }
 
 ClientConnection::~ClientConnection() { worker_.untrack(tracked_); }
@@ -49,11 +52,11 @@ const PoolConfig& ClientConnection::pool_config() const {
 }
 
 void ClientConnection::start() {
-  error_code ec;
-  client_.set_option(tcp::no_delay(true), ec);
-  client_.non_blocking(true, ec);
-  const auto remote = client_.remote_endpoint(ec);
-  if (!ec) client_ip_ = remote.address().to_string();
+  if (!client_.is_open()) {
+    close();
+    return;
+  }
+  client_.set_no_delay();
   read_request();
 }
 
@@ -90,18 +93,18 @@ void ClientConnection::read_request() {
 void ClientConnection::wait_for_client(void (ClientConnection::*next)()) {
   // The id orphans a wait that an exchange left behind when it ended early
   // (an answer before the whole request body arrived).
-  client_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this(), next, id = attempt_id_](const error_code& ec) {
-                       if (!self->current(id)) return;
-                       if (ec) {
-                         self->close();
-                         return;
-                       }
-                       ((*self).*next)();
-                     });
+  client_.async_wait_read(
+      [self = shared_from_this(), next, id = attempt_id_](const error_code& ec, size_t) {
+        if (!self->current(id)) return;
+        if (ec) {
+          self->close();
+          return;
+        }
+        ((*self).*next)();
+      });
 }
 
-ClientConnection::ReadStatus ClientConnection::fill(tcp::socket& socket, IoBuffer& buffer,
+ClientConnection::ReadStatus ClientConnection::fill(StreamSocket& socket, IoBuffer& buffer,
                                                     size_t max_capacity) {
   if (!buffer.allocated()) buffer = worker_.buffers().take();
   if (buffer.full() && buffer.capacity() < max_capacity) {
@@ -110,7 +113,7 @@ ClientConnection::ReadStatus ClientConnection::fill(tcp::socket& socket, IoBuffe
   auto [area, room] = buffer.prepare();
   if (room == 0) return ReadStatus::kData;
   error_code ec;
-  const size_t n = socket.read_some(asio::buffer(area, room), ec);
+  const size_t n = socket.read_some(area, room, ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again)
     return ReadStatus::kWouldBlock;
   if (ec) return ReadStatus::kClosed;
@@ -238,21 +241,18 @@ void ClientConnection::attempt() {
 
 void ClientConnection::connect_upstream(const std::shared_ptr<EndpointState>& endpoint) {
   Exchange& x = *x_;
-  x.upstream = std::make_unique<UpstreamConnection>(worker_.io(), endpoint);
-  tcp::endpoint address;
-  std::memcpy(address.data(), &endpoint->sockaddr, endpoint->sockaddr_len);
-  address.resize(endpoint->sockaddr_len);
+  x.upstream = std::make_unique<UpstreamConnection>(worker_.loop(), endpoint);
   upstream_deadline_ms_ = monotonic_ms() + pool_config().connect_timeout_ms;
   x.upstream->socket.async_connect(
-      address, [self = shared_from_this(), id = attempt_id_](const error_code& ec) {
+      reinterpret_cast<const sockaddr*>(&endpoint->sockaddr), endpoint->sockaddr_len,
+      [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
         if (!self->current(id)) return;
         if (ec) {
           self->upstream_failed(UpstreamFailure::kConnect, "connect: " + ec.message());
           return;
         }
         UpstreamConnection& up = *self->x_->upstream;
-        error_code ignored;
-        up.socket.set_option(tcp::no_delay(true), ignored);
+        up.socket.set_no_delay();
         up.connected = true;
         up.endpoint->open_connections.fetch_add(1, std::memory_order_relaxed);
         self->send_request();
@@ -264,28 +264,27 @@ void ClientConnection::send_request() {
   // The response timeout runs from the end of the request; a slow upload is
   // bounded by timeouts.client_body instead.
   upstream_deadline_ms_ = x.request_done ? monotonic_ms() + pool_config().response_timeout_ms : 0;
-  const std::array<asio::const_buffer, 2> buffers{
-      asio::buffer(x.upstream_head), asio::buffer(in_.data() + x.head_bytes, x.initial_body_bytes)};
-  asio::async_write(x.upstream->socket, buffers,
-                    [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
-                      if (!self->current(id)) return;
-                      Exchange& ex = *self->x_;
-                      if (ec) {
-                        if (!self->answer_stands()) {
-                          self->upstream_failed(UpstreamFailure::kClosedBeforeResponse,
-                                                "sending the request: " + ec.message());
-                        }
-                        return;
-                      }
-                      if (!ex.replayable) {
-                        // A streamed body: what was sent is not kept.
-                        self->in_.consume(ex.unconsumed);
-                        ex.unconsumed = 0;
-                        ex.initial_body_bytes = 0;
-                        ex.head_bytes = 0;
-                      }
-                      if (!ex.request_done) self->pump_request_body();
-                    });
+  x.upstream->socket.async_write(
+      x.upstream_head, {in_.data() + x.head_bytes, x.initial_body_bytes},
+      [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
+        if (!self->current(id)) return;
+        Exchange& ex = *self->x_;
+        if (ec) {
+          if (!self->answer_stands()) {
+            self->upstream_failed(UpstreamFailure::kClosedBeforeResponse,
+                                  "sending the request: " + ec.message());
+          }
+          return;
+        }
+        if (!ex.replayable) {
+          // A streamed body: what was sent is not kept.
+          self->in_.consume(ex.unconsumed);
+          ex.unconsumed = 0;
+          ex.initial_body_bytes = 0;
+          ex.head_bytes = 0;
+        }
+        if (!ex.request_done) self->pump_request_body();
+      });
   read_response();
 }
 
@@ -319,8 +318,8 @@ void ClientConnection::pump_request_body() {
     }
     return;
   }
-  asio::async_write(
-      x.upstream->socket, asio::buffer(in_.data(), t.bytes),
+  x.upstream->socket.async_write(
+      {in_.data(), t.bytes}, {},
       [self = shared_from_this(), id = attempt_id_, done = t.done](const error_code& ec, size_t n) {
         if (!self->current(id)) return;
         Exchange& ex = *self->x_;
@@ -369,8 +368,7 @@ void ClientConnection::read_response() {
   }
   auto [area, room] = x.response_in.prepare();
   x.upstream->socket.async_read_some(
-      asio::buffer(area, room),
-      [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t n) {
+      area, room, [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t n) {
         if (!self->current(id)) return;
         Exchange& ex = *self->x_;
         if (ec) {
@@ -434,8 +432,8 @@ void ClientConnection::on_response_bytes() {
         return;
       }
       writing_to_client_ = true;
-      asio::async_write(
-          client_, asio::buffer(x.response_head),
+      client_.async_write(
+          x.response_head, {},
           [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
             self->writing_to_client_ = false;
             if (!self->current(id)) return;
@@ -491,31 +489,29 @@ void ClientConnection::on_response_bytes() {
 void ClientConnection::write_to_client(size_t body_bytes, bool done) {
   Exchange& x = *x_;
   x.response_started = true;
-  const std::array<asio::const_buffer, 2> buffers{asio::buffer(x.response_head),
-                                                  asio::buffer(x.response_in.data(), body_bytes)};
   writing_to_client_ = true;
-  asio::async_write(client_, buffers,
-                    [self = shared_from_this(), id = attempt_id_, body_bytes, done](
-                        const error_code& ec, size_t) {
-                      self->writing_to_client_ = false;
-                      if (!self->current(id)) return;
-                      Exchange& ex = *self->x_;
-                      if (ec) {
-                        ex.error = "client closed the connection mid-response";
-                        self->close();
-                        return;
-                      }
-                      ex.response_bytes += body_bytes;
-                      ex.response_head.clear();
-                      ex.response_in.consume(body_bytes);
-                      if (done) {
-                        ex.response_done = true;
-                        self->upstream_deadline_ms_ = 0;
-                        self->maybe_finish();
-                      } else {
-                        self->read_response();
-                      }
-                    });
+  client_.async_write(x.response_head, {x.response_in.data(), body_bytes},
+                      [self = shared_from_this(), id = attempt_id_, body_bytes, done](
+                          const error_code& ec, size_t) {
+                        self->writing_to_client_ = false;
+                        if (!self->current(id)) return;
+                        Exchange& ex = *self->x_;
+                        if (ec) {
+                          ex.error = "client closed the connection mid-response";
+                          self->close();
+                          return;
+                        }
+                        ex.response_bytes += body_bytes;
+                        ex.response_head.clear();
+                        ex.response_in.consume(body_bytes);
+                        if (done) {
+                          ex.response_done = true;
+                          self->upstream_deadline_ms_ = 0;
+                          self->maybe_finish();
+                        } else {
+                          self->read_response();
+                        }
+                      });
 }
 
 bool ClientConnection::answer_stands() {
@@ -559,48 +555,48 @@ void ClientConnection::start_tunnel() {
   ++attempt_id_;
   // The 101 head first, then both directions independently.
   writing_to_client_ = true;
-  asio::async_write(client_, asio::buffer(x.response_head),
-                    [self = shared_from_this()](const error_code& ec, size_t) {
-                      self->writing_to_client_ = false;
-                      if (self->phase_ != Phase::kTunnel) return;
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      self->x_->response_head.clear();
-                      self->tunnel_write(true);
-                      self->tunnel_write(false);
-                    });
+  client_.async_write(x.response_head, {},
+                      [self = shared_from_this()](const error_code& ec, size_t) {
+                        self->writing_to_client_ = false;
+                        if (self->phase_ != Phase::kTunnel) return;
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        self->x_->response_head.clear();
+                        self->tunnel_write(true);
+                        self->tunnel_write(false);
+                      });
 }
 
 // Writes what is buffered for one direction, or reads more when nothing is.
 void ClientConnection::tunnel_write(bool from_client) {
   Exchange& x = *x_;
   IoBuffer& buffer = from_client ? in_ : x.response_in;
-  tcp::socket& to = from_client ? x.upstream->socket : client_;
+  StreamSocket& to = from_client ? x.upstream->socket : client_;
   if (buffer.empty()) {
     tunnel_read(from_client);
     return;
   }
-  asio::async_write(to, asio::buffer(buffer.data(), buffer.size()),
-                    [self = shared_from_this(), from_client](const error_code& ec, size_t n) {
-                      if (self->phase_ != Phase::kTunnel) return;
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      (from_client ? self->in_ : self->x_->response_in).consume(n);
-                      self->tunnel_read(from_client);
-                    });
+  to.async_write({buffer.data(), buffer.size()}, {},
+                 [self = shared_from_this(), from_client](const error_code& ec, size_t n) {
+                   if (self->phase_ != Phase::kTunnel) return;
+                   if (ec) {
+                     self->close();
+                     return;
+                   }
+                   (from_client ? self->in_ : self->x_->response_in).consume(n);
+                   self->tunnel_read(from_client);
+                 });
 }
 
 void ClientConnection::tunnel_read(bool from_client) {
   Exchange& x = *x_;
   IoBuffer& buffer = from_client ? in_ : x.response_in;
-  tcp::socket& from = from_client ? client_ : x.upstream->socket;
+  StreamSocket& from = from_client ? client_ : x.upstream->socket;
   if (!buffer.allocated()) buffer = worker_.buffers().take();
   auto [area, room] = buffer.prepare();
-  from.async_read_some(asio::buffer(area, room),
+  from.async_read_some(area, room,
                        [self = shared_from_this(), from_client](const error_code& ec, size_t n) {
                          if (self->phase_ != Phase::kTunnel) return;
                          if (ec) {
@@ -616,8 +612,7 @@ void ClientConnection::tunnel_read(bool from_client) {
 void ClientConnection::tunnel_side_done(bool from_client) {
   Exchange& x = *x_;
   (from_client ? x.tunnel_client_done : x.tunnel_upstream_done) = true;
-  error_code ignored;
-  (from_client ? x.upstream->socket : client_).shutdown(tcp::socket::shutdown_send, ignored);
+  (from_client ? x.upstream->socket : client_).shutdown_send();
   if (x.tunnel_client_done && x.tunnel_upstream_done) close();
 }
 
@@ -689,18 +684,18 @@ void ClientConnection::reply(int status, std::string_view detail, bool close_cli
   build_error_response(status, detail, close_after_, x.head_request, x.response_head);
   client_deadline_ms_ = monotonic_ms() + snapshot().config.timeouts.client_idle_ms;
   writing_to_client_ = true;
-  asio::async_write(client_, asio::buffer(x.response_head),
-                    [self = shared_from_this()](const error_code& ec, size_t n) {
-                      self->writing_to_client_ = false;
-                      if (self->phase_ == Phase::kClosed) return;
-                      if (ec) {
-                        self->close();
-                        return;
-                      }
-                      self->x_->response_bytes = n;
-                      self->x_->response_done = true;
-                      self->finish_exchange();
-                    });
+  client_.async_write(x.response_head, {},
+                      [self = shared_from_this()](const error_code& ec, size_t n) {
+                        self->writing_to_client_ = false;
+                        if (self->phase_ == Phase::kClosed) return;
+                        if (ec) {
+                          self->close();
+                          return;
+                        }
+                        self->x_->response_bytes = n;
+                        self->x_->response_done = true;
+                        self->finish_exchange();
+                      });
 }
 
 void ClientConnection::record() {
@@ -743,16 +738,13 @@ void ClientConnection::release_upstream(bool reusable) {
   if (reusable && !worker_.draining()) {
     worker_.keep_idle(std::move(x.upstream), pool_config().max_idle_connections);
   } else {
-    error_code ignored;
-    x.upstream->socket.close(ignored);
     x.upstream.reset();
   }
 }
 
 void ClientConnection::close_gracefully() {
   if (phase_ == Phase::kClosed) return;
-  error_code ignored;
-  client_.shutdown(tcp::socket::shutdown_send, ignored);
+  client_.shutdown_send();
   phase_ = Phase::kLingering;
   ++attempt_id_;
   client_deadline_ms_ = monotonic_ms() + kLingerMs;
@@ -783,8 +775,7 @@ void ClientConnection::close() {
   ++attempt_id_;
   client_deadline_ms_ = 0;
   upstream_deadline_ms_ = 0;
-  error_code ignored;
-  client_.close(ignored);
+  client_.close();
   in_ = IoBuffer();
 }
 

@@ -24,7 +24,8 @@ namespace ferry::proxy {
 
 class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
  public:
-  ClientConnection(Worker& worker, tcp::socket socket);
+  // Takes the accepted, non-blocking descriptor `fd`.
+  ClientConnection(Worker& worker, int fd, std::string client_ip);
   ~ClientConnection();
   ClientConnection(const ClientConnection&) = delete;
   ClientConnection& operator=(const ClientConnection&) = delete;
@@ -55,7 +56,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void read_request();
   void wait_for_client(void (ClientConnection::*next)());
   void on_head_readable();
-  ReadStatus fill(tcp::socket& socket, IoBuffer& buffer, size_t max_capacity);
+  ReadStatus fill(StreamSocket& socket, IoBuffer& buffer, size_t max_capacity);
   void handle_head();
 
   // --- one exchange
@@ -104,7 +105,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   }
 
   Worker& worker_;
-  tcp::socket client_;
+  StreamSocket client_;
   std::list<ClientConnection*>::iterator tracked_;
   std::string client_ip_;
   IoBuffer in_;

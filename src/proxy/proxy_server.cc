@@ -19,6 +19,7 @@ namespace ferry::proxy {
 
 namespace {
 
+namespace asio = boost::asio;
 using error_code = boost::system::error_code;
 
 constexpr auto kWatchInterval = std::chrono::seconds(1);

@@ -1,10 +1,12 @@
 #include "proxy/worker.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <boost/asio/post.hpp>
-#include <chrono>
+#include <boost/asio/error.hpp>
+#include <cstring>
 
 #include "core/log.h"
 #include "proxy/client_connection.h"
@@ -14,19 +16,30 @@ namespace ferry::proxy {
 
 namespace {
 
-using error_code = boost::system::error_code;
-
 // Deadlines are checked this often; timeouts are accurate to about this much.
-constexpr auto kSweepInterval = std::chrono::milliseconds(50);
+constexpr int64_t kSweepIntervalMs = 50;
 // Kept-alive upstream connections unused this long are closed: upstreams
 // commonly drop idle connections after 5 to 75 s, and a connection closed by
 // the upstream is only noticed when it is next used.
 constexpr int64_t kUpstreamIdleMs = 4000;
 
+// The client's address as text (IPv4-mapped IPv6 addresses as ::ffff:a.b.c.d).
+std::string ip_text(const sockaddr_storage& address) {
+  char text[INET6_ADDRSTRLEN] = "";
+  if (address.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text,
+                sizeof(text));
+  } else if (address.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
+                sizeof(text));
+  }
+  return text;
+}
+
 }  // namespace
 
-UpstreamConnection::UpstreamConnection(asio::io_context& io, std::shared_ptr<EndpointState> e)
-    : socket(io), endpoint(std::move(e)) {}
+UpstreamConnection::UpstreamConnection(EventLoop& loop, std::shared_ptr<EndpointState> e)
+    : socket(loop), endpoint(std::move(e)) {}
 
 UpstreamConnection::~UpstreamConnection() {
   if (connected) endpoint->open_connections.fetch_sub(1, std::memory_order_relaxed);
@@ -36,9 +49,6 @@ Worker::Worker(ProxyState& state, AccessLog* access_log, int index)
     : state_(state),
       access_log_(access_log),
       index_(index),
-      io_(1),
-      acceptor_(io_),
-      sweep_timer_(io_),
       snapshot_(state.snapshot()),
       rng_(std::random_device{}() ^ static_cast<uint64_t>(index)) {
   round_robin_.assign(snapshot_->config.pools.size(), static_cast<uint32_t>(index));
@@ -55,50 +65,80 @@ void Worker::drop_idle() {
 }
 
 Result<void> Worker::listen(const HostPort& address) {
+  if (auto ok = loop_.open(); !ok) return ok;
   if (index_ == 0 && address.port != 0) {
     // SO_REUSEPORT would let a second proxy share the port silently and take
     // half the connections; a plain bind first fails if anyone holds it.
-    tcp::acceptor probe(io_);
-    if (auto ok = open_listener(probe, address, "0.0.0.0", "listen", false); !ok) {
-      ok.error().message += " (is another proxy running?)";
-      return ok;
+    if (auto probe = open_listener(address, "0.0.0.0", "listen", false); !probe) {
+      probe.error().message += " (is another proxy running?)";
+      return tl::unexpected(probe.error());
     }
   }
-  return open_listener(acceptor_, address, "0.0.0.0", "listen", true);
+  auto listener = open_listener(address, "0.0.0.0", "listen", true);
+  if (!listener) return tl::unexpected(listener.error());
+  listener_ = std::move(*listener);
+  auto registration = loop_.add(listener_.fd.get(), this);
+  if (!registration) return tl::unexpected(registration.error());
+  listener_registration_ = *registration;
+  return {};
 }
 
 uint16_t Worker::bound_port() const {
-  error_code ec;
-  return acceptor_.local_endpoint(ec).port();
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (::getsockname(listener_.fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    return 0;
+  }
+  return ntohs(address.ss_family == AF_INET6
+                   ? reinterpret_cast<const sockaddr_in6&>(address).sin6_port
+                   : reinterpret_cast<const sockaddr_in&>(address).sin_port);
 }
 
 void Worker::run() {
-  accept();
+  accept_all();
   sweep();
-  io_.run();
+  loop_.run();
 }
 
-void Worker::accept() {
-  acceptor_.async_accept([this](const error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (ec) {
+void Worker::on_events(uint32_t) {
+  if (!accept_paused_) accept_all();
+}
+
+void Worker::accept_all() {
+  // Edge-triggered: every connection waiting is taken now, or no new event
+  // comes for them.
+  while (listener_.fd.get() >= 0) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    const int fd = ::accept4(listener_.fd.get(), reinterpret_cast<sockaddr*>(&address), &length,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      if (errno == EINTR || errno == ECONNABORTED) continue;
       // EMFILE and friends: log, pause briefly so the loop does not spin, go on.
-      log_warn(
-          fmt::format("proxy: event=accept_failed worker={} detail=\"{}\"", index_, ec.message()));
-      auto pause = std::make_shared<asio::steady_timer>(io_, kSweepInterval);
-      pause->async_wait([this, pause](const error_code&) { accept(); });
+      log_warn(fmt::format("proxy: event=accept_failed worker={} detail=\"{}\"", index_,
+                           std::strerror(errno)));
+      accept_paused_ = true;
+      loop_.run_after(kSweepIntervalMs, [this] {
+        accept_paused_ = false;
+        accept_all();
+      });
       return;
     }
     state_.accepted_connections.fetch_add(1, std::memory_order_relaxed);
-    std::make_shared<ClientConnection>(*this, std::move(socket))->start();
-    accept();
-  });
+    std::make_shared<ClientConnection>(*this, fd, ip_text(address))->start();
+  }
+}
+
+void Worker::close_listener() {
+  if (listener_.fd.get() < 0) return;
+  loop_.remove(listener_registration_);
+  listener_.fd.reset();
 }
 
 void Worker::shutdown(int64_t grace_ms) {
-  asio::post(io_, [this, grace_ms] {
-    error_code ignored;
-    acceptor_.close(ignored);
+  loop_.post([this, grace_ms] {
+    close_listener();
     draining_ = true;
     drain_deadline_ms_ = monotonic_ms() + grace_ms;
     std::vector<std::shared_ptr<ClientConnection>> all;
@@ -109,9 +149,7 @@ void Worker::shutdown(int64_t grace_ms) {
 }
 
 void Worker::sweep() {
-  sweep_timer_.expires_after(kSweepInterval);
-  sweep_timer_.async_wait([this](const error_code& ec) {
-    if (ec) return;
+  loop_.run_after(kSweepIntervalMs, [this] {
     const int64_t now = monotonic_ms();
     // Shared pointers first: acting on a deadline may end a connection.
     const bool cut_off = draining_ && now >= drain_deadline_ms_;
@@ -135,7 +173,10 @@ void Worker::sweep() {
                                             std::memory_order_relaxed);
       it = list.empty() ? idle_.erase(it) : std::next(it);
     }
-    if (draining_ && connections_.empty()) return;  // nothing left: let run() return
+    if (draining_ && connections_.empty()) {
+      loop_.stop();  // nothing left: run() returns
+      return;
+    }
     sweep();
   });
 }
@@ -184,21 +225,43 @@ std::unique_ptr<UpstreamConnection> Worker::take_idle(EndpointState* endpoint) {
     std::unique_ptr<UpstreamConnection> up = std::move(list.back());
     list.pop_back();
     endpoint->idle_connections.fetch_sub(1, std::memory_order_relaxed);
-    // An upstream that closed an idle connection shows it as readable (EOF)
-    // or, if it said something unasked, as data: either way it is not reusable.
-    char byte;
-    const ssize_t n = ::recv(up->socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return up;
+    // Readable while idle: closed by the upstream (its watch has not run
+    // yet), or it said something unasked. Either way not reusable.
+    if (!up->socket.readable()) {
+      up->socket.cancel_wait_read();
+      return up;
+    }
   }
   return nullptr;
 }
 
 void Worker::keep_idle(std::unique_ptr<UpstreamConnection> connection, int max_idle) {
   auto& list = idle_[connection->endpoint.get()];
-  if (static_cast<int>(list.size()) >= max_idle || draining_) return;
+  if (static_cast<int>(list.size()) >= max_idle || draining_ || connection->socket.readable()) {
+    return;
+  }
   connection->idle_since_ms = monotonic_ms();
   connection->endpoint->idle_connections.fetch_add(1, std::memory_order_relaxed);
+  // The watch may run after the connection was taken and freed: it finds
+  // it by address only, never through the pointers it holds.
+  watch_idle(*connection);
   list.push_back(std::move(connection));
+}
+
+void Worker::watch_idle(UpstreamConnection& connection) {
+  connection.socket.async_wait_read(
+      [this, endpoint = connection.endpoint.get(), watched = &connection](
+          const boost::system::error_code& ec, size_t) {
+        if (ec == boost::asio::error::operation_aborted) return;
+        auto it = idle_.find(endpoint);
+        if (it == idle_.end()) return;
+        auto& list = it->second;
+        const auto found = std::find_if(list.begin(), list.end(),
+                                        [watched](const auto& up) { return up.get() == watched; });
+        if (found == list.end()) return;
+        list.erase(found);
+        endpoint->idle_connections.fetch_sub(1, std::memory_order_relaxed);
+      });
 }
 
 std::list<ClientConnection*>::iterator Worker::track(ClientConnection* c) {

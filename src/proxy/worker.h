@@ -5,9 +5,6 @@
 // no locks.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <memory>
 #include <random>
@@ -16,36 +13,36 @@
 #include <vector>
 
 #include "proxy/access_log.h"
+#include "proxy/event_loop.h"
 #include "proxy/http_head.h"
 #include "proxy/io_buffer.h"
+#include "proxy/listen_socket.h"
 #include "proxy/proxy_state.h"
+#include "proxy/stream_socket.h"
 
 namespace ferry::proxy {
-
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 class ClientConnection;
 
 // A connection to an upstream endpoint, in use by one exchange or kept idle.
 struct UpstreamConnection {
-  UpstreamConnection(asio::io_context& io, std::shared_ptr<EndpointState> e);
+  UpstreamConnection(EventLoop& loop, std::shared_ptr<EndpointState> e);
   ~UpstreamConnection();
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
 
-  tcp::socket socket;
+  StreamSocket socket;
   std::shared_ptr<EndpointState> endpoint;
   bool connected = false;
   int64_t idle_since_ms = 0;
 };
 
-class Worker {
+class Worker final : public EventHandler {
  public:
   Worker(ProxyState& state, AccessLog* access_log, int index);
   ~Worker();
 
-  asio::io_context& io() { return io_; }
+  EventLoop& loop() { return loop_; }
   // Binds and listens; run() then accepts.
   Result<void> listen(const HostPort& address);
   // The bound port (for `listen: :0` in tests).
@@ -70,6 +67,8 @@ class Worker {
                     std::span<EndpointState* const> tried, int64_t now_ms);
   // A kept-alive connection to the endpoint that is still open, or nullptr.
   std::unique_ptr<UpstreamConnection> take_idle(EndpointState* endpoint);
+  // Keeps `connection` for reuse, watching it: one the upstream closes (or
+  // that receives anything unasked) is dropped at once.
   void keep_idle(std::unique_ptr<UpstreamConnection> connection, int max_idle);
 
   // Connections register so the sweep can enforce their deadlines.
@@ -77,16 +76,23 @@ class Worker {
   void untrack(std::list<ClientConnection*>::iterator it);
 
  private:
-  void accept();
+  // New connections on the listening socket.
+  void on_events(uint32_t events) override;
+  void accept_all();
+  void close_listener();
   void sweep();
+  // Drops an idle connection as soon as it becomes readable.
+  void watch_idle(UpstreamConnection& connection);
   void drop_idle();
 
   ProxyState& state_;
   AccessLog* access_log_;
   int index_;
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  asio::steady_timer sweep_timer_;
+  // Before the members that own sockets: closing one queues its completions here.
+  EventLoop loop_;
+  ListenSocket listener_;
+  uint64_t listener_registration_ = 0;
+  bool accept_paused_ = false;
   std::shared_ptr<const RoutingSnapshot> snapshot_;
   std::vector<uint32_t> round_robin_;  // per pool of the current snapshot
   BufferPool buffers_;
