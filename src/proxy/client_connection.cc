@@ -79,14 +79,14 @@ void ClientConnection::read_request() {
   const TimeoutConfig& timeouts = worker_.snapshot()->config.timeouts;
   if (!in_.empty()) {
     phase_ = Phase::kReadingHead;
-    client_deadline_ms_ = monotonic_ms() + timeouts.client_head_ms;
+    client_deadline_ms_ = worker_.now_ms() + timeouts.client_head_ms;
     handle_head();
     return;
   }
   // Idle: the buffer goes back to the pool until the next request arrives.
   phase_ = Phase::kIdle;
   worker_.buffers().give(in_);
-  client_deadline_ms_ = monotonic_ms() + timeouts.client_idle_ms;
+  client_deadline_ms_ = worker_.now_ms() + timeouts.client_idle_ms;
   wait_for_client(&ClientConnection::on_head_readable);
 }
 
@@ -133,7 +133,7 @@ void ClientConnection::on_head_readable() {
   }
   if (phase_ == Phase::kIdle) {
     phase_ = Phase::kReadingHead;
-    client_deadline_ms_ = monotonic_ms() + worker_.snapshot()->config.timeouts.client_head_ms;
+    client_deadline_ms_ = worker_.now_ms() + worker_.snapshot()->config.timeouts.client_head_ms;
   }
   handle_head();
 }
@@ -160,7 +160,7 @@ void ClientConnection::start_exchange(RequestHead& head) {
   x_ = std::make_unique<Exchange>();
   Exchange& x = *x_;
   x.snapshot = worker_.snapshot();
-  x.start_us = monotonic_us();
+  x.start_us = worker_.now_us();
   phase_ = Phase::kExchange;
   client_deadline_ms_ = 0;
   x.head_request = head.is_head_method();
@@ -214,7 +214,7 @@ void ClientConnection::start_exchange(RequestHead& head) {
 
 void ClientConnection::attempt() {
   Exchange& x = *x_;
-  const int64_t now = monotonic_ms();
+  const int64_t now = worker_.now_ms();
   const int index = worker_.pick_endpoint(snapshot(), x.pool, x.tried, now);
   if (index < 0) {
     if (x.tried.empty()) {
@@ -242,7 +242,7 @@ void ClientConnection::attempt() {
 void ClientConnection::connect_upstream(const std::shared_ptr<EndpointState>& endpoint) {
   Exchange& x = *x_;
   x.upstream = std::make_unique<UpstreamConnection>(worker_.loop(), endpoint);
-  upstream_deadline_ms_ = monotonic_ms() + pool_config().connect_timeout_ms;
+  upstream_deadline_ms_ = worker_.now_ms() + pool_config().connect_timeout_ms;
   x.upstream->socket.async_connect(
       reinterpret_cast<const sockaddr*>(&endpoint->sockaddr), endpoint->sockaddr_len,
       [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
@@ -263,7 +263,7 @@ void ClientConnection::send_request() {
   Exchange& x = *x_;
   // The response timeout runs from the end of the request; a slow upload is
   // bounded by timeouts.client_body instead.
-  upstream_deadline_ms_ = x.request_done ? monotonic_ms() + pool_config().response_timeout_ms : 0;
+  upstream_deadline_ms_ = x.request_done ? worker_.now_ms() + pool_config().response_timeout_ms : 0;
   x.upstream->socket.async_write(
       x.upstream_head, {in_.data() + x.head_bytes, x.initial_body_bytes},
       [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
@@ -289,7 +289,7 @@ void ClientConnection::send_request() {
 }
 
 void ClientConnection::pump_request_body() {
-  client_deadline_ms_ = monotonic_ms() + snapshot().config.timeouts.client_body_ms;
+  client_deadline_ms_ = worker_.now_ms() + snapshot().config.timeouts.client_body_ms;
   if (in_.empty()) {
     wait_for_client(&ClientConnection::on_request_body_readable);
     return;
@@ -334,7 +334,8 @@ void ClientConnection::pump_request_body() {
           ex.request_done = true;
           self->client_deadline_ms_ = 0;
           if (!ex.response_head_parsed) {
-            self->upstream_deadline_ms_ = monotonic_ms() + self->pool_config().response_timeout_ms;
+            self->upstream_deadline_ms_ =
+                self->worker_.now_ms() + self->pool_config().response_timeout_ms;
           }
           self->maybe_finish();
         } else {
@@ -393,7 +394,8 @@ void ClientConnection::read_response() {
           return;
         }
         ex.response_in.commit(n);
-        self->upstream_deadline_ms_ = monotonic_ms() + self->pool_config().response_timeout_ms;
+        self->upstream_deadline_ms_ =
+            self->worker_.now_ms() + self->pool_config().response_timeout_ms;
         self->on_response_bytes();
       });
 }
@@ -455,7 +457,7 @@ void ClientConnection::on_response_bytes() {
     x.response_keep_alive = head.framing.keep_alive;
     x.response_body.reset(head.framing.body, head.framing.content_length);
     if (head.status >= 500) {
-      x.endpoint->record_failure(pool_config().ejection, monotonic_ms());
+      x.endpoint->record_failure(pool_config().ejection, worker_.now_ms());
     } else {
       x.endpoint->record_success();
     }
@@ -623,7 +625,7 @@ void ClientConnection::upstream_failed(UpstreamFailure failure, const std::strin
   ++attempt_id_;
   upstream_deadline_ms_ = 0;
   const PoolConfig& pool = pool_config();
-  x.endpoint->record_failure(pool.ejection, monotonic_ms());
+  x.endpoint->record_failure(pool.ejection, worker_.now_ms());
   const bool timeout =
       failure == UpstreamFailure::kConnectTimeout || failure == UpstreamFailure::kTimeout;
   x.failure_status = timeout ? 504 : 502;
@@ -653,7 +655,7 @@ void ClientConnection::upstream_failed(UpstreamFailure failure, const std::strin
 
 void ClientConnection::abort_mid_response(const std::string& detail) {
   Exchange& x = *x_;
-  if (x.endpoint) x.endpoint->record_failure(pool_config().ejection, monotonic_ms());
+  if (x.endpoint) x.endpoint->record_failure(pool_config().ejection, worker_.now_ms());
   x.error = detail;
   log_warn(fmt::format("proxy: event=aborted route={} pool={} endpoint={} detail=\"{}\"",
                        snapshot().router.route_name(static_cast<size_t>(x.route)),
@@ -666,7 +668,7 @@ void ClientConnection::reply(int status, std::string_view detail, bool close_cli
   if (!x_) {
     x_ = std::make_unique<Exchange>();
     x_->snapshot = worker_.snapshot();
-    x_->start_us = monotonic_us();
+    x_->start_us = worker_.now_us();
   }
   Exchange& x = *x_;
   ++attempt_id_;
@@ -682,7 +684,7 @@ void ClientConnection::reply(int status, std::string_view detail, bool close_cli
   if (close_client || !x.request_done || !x.client_keep_alive) close_after_ = true;
   x.response_head.clear();
   build_error_response(status, detail, close_after_, x.head_request, x.response_head);
-  client_deadline_ms_ = monotonic_ms() + snapshot().config.timeouts.client_idle_ms;
+  client_deadline_ms_ = worker_.now_ms() + snapshot().config.timeouts.client_idle_ms;
   writing_to_client_ = true;
   client_.async_write(x.response_head, {},
                       [self = shared_from_this()](const error_code& ec, size_t n) {
@@ -704,7 +706,7 @@ void ClientConnection::record() {
   x.recorded = true;
   // 499: the client went away before an answer (nginx's convention).
   const int status = x.status != 0 ? x.status : 499;
-  const int64_t micros = monotonic_us() - x.start_us;
+  const int64_t micros = worker_.now_us() - x.start_us;
   x.snapshot->stats_for(x.route, x.pool)->record(status, micros);
   if (AccessLog* log = worker_.access_log()) {
     AccessLogEntry e;
@@ -747,7 +749,7 @@ void ClientConnection::close_gracefully() {
   client_.shutdown_send();
   phase_ = Phase::kLingering;
   ++attempt_id_;
-  client_deadline_ms_ = monotonic_ms() + kLingerMs;
+  client_deadline_ms_ = worker_.now_ms() + kLingerMs;
   x_.reset();
   in_.consume(in_.size());
   wait_for_client(&ClientConnection::on_lingering_readable);

@@ -52,6 +52,7 @@ EventLoop::~EventLoop() {
 }
 
 Result<void> EventLoop::open() {
+  now_us_ = monotonic_us();
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0)
     return fail(ErrorCode::kIo, fmt::format("epoll_create1: {}", std::strerror(errno)));
@@ -118,13 +119,12 @@ void EventLoop::take_posted() {
 }
 
 void EventLoop::run_after(int64_t delay_ms, Task task) {
-  timers_.push_back({monotonic_ms() + delay_ms, timer_sequence_++, std::move(task)});
+  timers_.push_back({now_ms() + delay_ms, timer_sequence_++, std::move(task)});
   std::push_heap(timers_.begin(), timers_.end(), timer_later<Timer, Timer>);
 }
 
 void EventLoop::run_due_timers() {
-  const int64_t now = monotonic_ms();
-  while (!timers_.empty() && timers_.front().due_ms <= now && !stopped_) {
+  while (!timers_.empty() && timers_.front().due_ms <= now_ms() && !stopped_) {
     std::pop_heap(timers_.begin(), timers_.end(), timer_later<Timer, Timer>);
     Task task = std::move(timers_.back().task);
     timers_.pop_back();
@@ -147,7 +147,9 @@ void EventLoop::run_completions() {
 int EventLoop::wait_timeout_ms() const {
   if (!completions_.empty()) return 0;
   if (timers_.empty()) return -1;
-  return static_cast<int>(std::max<int64_t>(0, timers_.front().due_ms - monotonic_ms()));
+  // Rounded up: waking a little early would find the timer not yet due.
+  return static_cast<int>(
+      std::max<int64_t>(0, (timers_.front().due_ms * 1000 - now_us_ + 999) / 1000));
 }
 
 void EventLoop::run() {
@@ -155,6 +157,7 @@ void EventLoop::run() {
   while (!stopped_) {
     const int n =
         ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_timeout_ms());
+    now_us_ = monotonic_us();
     for (int i = 0; i < n && !stopped_; ++i) {
       const uint64_t registration = events[static_cast<size_t>(i)].data.u64;
       const Slot& slot = slots_[static_cast<uint32_t>(registration)];

@@ -52,6 +52,10 @@ class EventLoop {
   void run();
   // From the loop's thread: run() returns after the current callback.
   void stop() { stopped_ = true; }
+  // The monotonic clock as of the last return from the kernel: one reading per
+  // batch of events instead of several per request (it showed in perf).
+  int64_t now_us() const { return now_us_; }
+  int64_t now_ms() const { return now_us_ / 1000; }
 
   // From the loop's thread: run `handler(ec, n)` after the current callback.
   void complete(IoHandler handler, const boost::system::error_code& ec, size_t n);
@@ -90,6 +94,7 @@ class EventLoop {
 
   int epoll_fd_ = -1;
   bool stopped_ = false;
+  int64_t now_us_ = 0;
   std::vector<Completion> completions_;
   std::vector<Completion> running_;
   std::vector<Timer> timers_;  // a min-heap on due_ms, then sequence

@@ -140,7 +140,7 @@ void Worker::shutdown(int64_t grace_ms) {
   loop_.post([this, grace_ms] {
     close_listener();
     draining_ = true;
-    drain_deadline_ms_ = monotonic_ms() + grace_ms;
+    drain_deadline_ms_ = now_ms() + grace_ms;
     std::vector<std::shared_ptr<ClientConnection>> all;
     for (ClientConnection* c : connections_) all.push_back(c->shared_from_this());
     for (auto& c : all) c->drain();
@@ -150,7 +150,7 @@ void Worker::shutdown(int64_t grace_ms) {
 
 void Worker::sweep() {
   loop_.run_after(kSweepIntervalMs, [this] {
-    const int64_t now = monotonic_ms();
+    const int64_t now = now_ms();
     // Shared pointers first: acting on a deadline may end a connection.
     const bool cut_off = draining_ && now >= drain_deadline_ms_;
     std::vector<std::shared_ptr<ClientConnection>> due;
@@ -240,7 +240,7 @@ void Worker::keep_idle(std::unique_ptr<UpstreamConnection> connection, int max_i
   if (static_cast<int>(list.size()) >= max_idle || draining_ || connection->socket.readable()) {
     return;
   }
-  connection->idle_since_ms = monotonic_ms();
+  connection->idle_since_ms = now_ms();
   connection->endpoint->idle_connections.fetch_add(1, std::memory_order_relaxed);
   // The watch may run after the connection was taken and freed: it finds
   // it by address only, never through the pointers it holds.

@@ -43,6 +43,8 @@ class Worker final : public EventHandler {
   ~Worker();
 
   EventLoop& loop() { return loop_; }
+  int64_t now_ms() const { return loop_.now_ms(); }
+  int64_t now_us() const { return loop_.now_us(); }
   // Binds and listens; run() then accepts.
   Result<void> listen(const HostPort& address);
   // The bound port (for `listen: :0` in tests).
