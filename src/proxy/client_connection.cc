@@ -33,6 +33,8 @@ const char* reason_name(RouteReason r) {
 // How long a closing connection keeps reading (and discarding) what the
 // client still sends, so that closing does not reset the response away.
 constexpr int64_t kLingerMs = 2000;
+// A response body up to this size is copied behind its head and sent with it.
+constexpr size_t kCoalesceBytes = 4096;
 
 }  // namespace
 
@@ -492,7 +494,13 @@ void ClientConnection::write_to_client(size_t body_bytes, bool done) {
   Exchange& x = *x_;
   x.response_started = true;
   writing_to_client_ = true;
-  client_.async_write(x.response_head, {x.response_in.data(), body_bytes},
+  std::string_view body(x.response_in.data(), body_bytes);
+  if (!x.response_head.empty() && body.size() <= kCoalesceBytes) {
+    // One send instead of a gather of two: cheaper in the kernel (perf).
+    x.response_head.append(body);
+    body = {};
+  }
+  client_.async_write(x.response_head, body,
                       [self = shared_from_this(), id = attempt_id_, body_bytes, done](
                           const error_code& ec, size_t) {
                         self->writing_to_client_ = false;

@@ -150,10 +150,15 @@ void StreamSocket::progress_write() {
       finish_write({});
       return;
     }
-    msghdr message{};
-    message.msg_iov = iov;
-    message.msg_iovlen = static_cast<size_t>(count);
-    const ssize_t n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+    ssize_t n;
+    if (count == 1) {
+      n = ::send(fd_, iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
+    } else {
+      msghdr message{};
+      message.msg_iov = iov;
+      message.msg_iovlen = static_cast<size_t>(count);
+      n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
