@@ -146,6 +146,7 @@ void StreamSocket::progress_write() {
       ++iov;
       --count;
     }
+    if (count == 2 && iov[1].iov_len == 0) count = 1;
     if (count == 0) {
       finish_write({});
       return;
