@@ -5,7 +5,9 @@
 # same wrk load on keep-alive connections. Rounds alternate between the
 # proxies so that a noisy minute hurts all of them alike; medians are printed
 # with the ratios, the CPU each proxy spent per request, and how busy the
-# load generator's CPU was (when it is saturated, no proxy can go faster).
+# load generator's CPU was (when it is saturated, no proxy can go faster),
+# and how often per request the backend went to sleep (each sleep is a
+# wake-up to pay for on that saturated CPU).
 #
 # usage: bench/proxy_vs_haproxy.sh [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS] [THREADS]
 #   THREADS: proxy threads (ferry threads, HAProxy nbthread, nginx workers)
@@ -39,26 +41,34 @@ EOF
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # busy and total jiffies of CPU 0 (where wrk and the backends run when pinned)
 cpu0() { awk '$1=="cpu0"{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
-declare -A rps p99 cpu load
+# times the backend nginx went to sleep (it waits in epoll_wait when idle)
+backend_sleeps() { awk '/^voluntary_ctxt_switches/{print $2}' "/proc/$(pgrep -P "$(cat "$work/backends.pid")")/status"; }
+declare -A rps p99 cpu load sleeps
 run() { # proxy port
-  local before=0 after=0 p out b0 t0 b1 t1
+  local before=0 after=0 p out b0 t0 b1 t1 s0 s1
   for p in $(pids_of "$1"); do before=$((before + $(cpu_ticks "$p"))); done
   read -r b0 t0 < <(cpu0)
+  s0=$(backend_sleeps)
   out=$($load_cpu wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/mix.lua" "http://127.0.0.1:$2/")
   read -r b1 t1 < <(cpu0)
+  s1=$(backend_sleeps)
   for p in $(pids_of "$1"); do after=$((after + $(cpu_ticks "$p"))); done
   if grep -q -E "Non-2xx|Socket errors" <<<"$out"; then
     echo "$name: $1 had errors:" >&2
     echo "$out" >&2
   fi
-  local r l n c u
+  local r l n c u z
   r=$(awk '/Requests\/sec/{print $2}' <<<"$out")
   l=$(awk '$1=="99%"{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out")
   n=$(awk '/requests in/{print $1}' <<<"$out")
   c=$(echo "($after - $before) * 10000 / $n" | bc -l)
   u=$(echo "100 * ($b1 - $b0) / ($t1 - $t0)" | bc -l)
-  rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c " load[$1]+="$u "
-  printf '  %-8s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request  cpu0 %3.0f%% busy\n' "$1" "$r" "$l" "$c" "$u"
+  z=$(echo "($s1 - $s0) / $n" | bc -l)
+  rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c " load[$1]+="$u " sleeps[$1]+="$z "
+  row "$1" "$r" "$l" "$c" "$u" "$z"
+}
+row() {
+  printf '  %-8s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request  cpu0 %3.0f%% busy  backend sleeps/request %.3f\n' "$@"
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
@@ -72,8 +82,8 @@ for ((i = 1; i <= rounds; i++)); do
 done
 echo "medians:"
 for x in ferry haproxy nginx; do
-  printf '  %-8s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request  cpu0 %3.0f%% busy\n' $x \
-    "$(median "${rps[$x]}")" "$(median "${p99[$x]}")" "$(median "${cpu[$x]}")" "$(median "${load[$x]}")"
+  row $x "$(median "${rps[$x]}")" "$(median "${p99[$x]}")" "$(median "${cpu[$x]}")" \
+    "$(median "${load[$x]}")" "$(median "${sleeps[$x]}")"
 done
 f=$(median "${rps[ferry]}") h=$(median "${rps[haproxy]}") n=$(median "${rps[nginx]}")
 printf 'ratio req/s ferry/haproxy: %.2f (target >= 1.2)   ferry/nginx: %.2f (target > 1)\n' \
