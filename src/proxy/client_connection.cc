@@ -116,8 +116,7 @@ ClientConnection::ReadStatus ClientConnection::fill(StreamSocket& socket, IoBuff
   if (room == 0) return ReadStatus::kData;
   error_code ec;
   const size_t n = socket.read_some(area, room, ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again)
-    return ReadStatus::kWouldBlock;
+  if (ec == asio::error::would_block) return ReadStatus::kWouldBlock;
   if (ec) return ReadStatus::kClosed;
   buffer.commit(n);
   return ReadStatus::kData;
@@ -233,7 +232,7 @@ void ClientConnection::attempt() {
   ++x.attempts;
   endpoint->active_requests.fetch_add(1, std::memory_order_relaxed);
   ++attempt_id_;
-  x.upstream = worker_.take_idle(endpoint.get());
+  x.upstream = worker_.take_idle(endpoint.get(), !x.idempotent);
   if (x.upstream) {
     send_request();
   } else {

@@ -32,7 +32,7 @@ class EventLoop::Wakeup final : public EventHandler {
   explicit Wakeup(EventLoop& loop) : loop_(loop) {}
   void on_events(uint32_t) override {
     uint64_t count;
-    while (::read(loop_.wakeup_fd_, &count, sizeof(count)) > 0) {
+    while (::read(loop_.wakeup_fd_.get(), &count, sizeof(count)) > 0) {
     }
     loop_.take_posted();
   }
@@ -43,23 +43,29 @@ class EventLoop::Wakeup final : public EventHandler {
 
 EventLoop::EventLoop() = default;
 
-EventLoop::~EventLoop() {
-  // Handlers still queued may own connections whose destructors use the loop.
-  completions_.clear();
-  timers_.clear();
-  if (wakeup_fd_ >= 0) ::close(wakeup_fd_);
-  if (epoll_fd_ >= 0) ::close(epoll_fd_);
+EventLoop::~EventLoop() { discard_pending(); }
+
+void EventLoop::discard_pending() {
+  // Destroying a handler may close a socket, which queues more: swap until
+  // nothing is left.
+  while (!completions_.empty() || !timers_.empty()) {
+    std::vector<Completion> completions;
+    completions.swap(completions_);
+    std::vector<Timer> timers;
+    timers.swap(timers_);
+  }
 }
 
 Result<void> EventLoop::open() {
   now_us_ = monotonic_us();
-  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0)
+  epoll_fd_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+  if (epoll_fd_.get() < 0)
     return fail(ErrorCode::kIo, fmt::format("epoll_create1: {}", std::strerror(errno)));
-  wakeup_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wakeup_fd_ < 0) return fail(ErrorCode::kIo, fmt::format("eventfd: {}", std::strerror(errno)));
+  wakeup_fd_ = UniqueFd(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+  if (wakeup_fd_.get() < 0)
+    return fail(ErrorCode::kIo, fmt::format("eventfd: {}", std::strerror(errno)));
   wakeup_ = std::make_unique<Wakeup>(*this);
-  auto registered = add(wakeup_fd_, wakeup_.get());
+  auto registered = add(wakeup_fd_.get(), wakeup_.get());
   if (!registered) return tl::unexpected(registered.error());
   return {};
 }
@@ -78,10 +84,12 @@ Result<uint64_t> EventLoop::add(int fd, EventHandler* handler) {
   epoll_event event{};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.u64 = registration;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+  if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
     const int error = errno;
     remove(registration);
-    return fail(ErrorCode::kIo, fmt::format("epoll_ctl: {}", std::strerror(error)));
+    auto failure = fail(ErrorCode::kIo, fmt::format("epoll_ctl: {}", std::strerror(error)));
+    errno = error;  // for callers that need the code (StreamSocket)
+    return failure;
   }
   return registration;
 }
@@ -106,7 +114,7 @@ void EventLoop::post(Task task) {
   }
   const uint64_t one = 1;
   // A full counter already means "wake up"; nothing else can fail here.
-  [[maybe_unused]] const ssize_t n = ::write(wakeup_fd_, &one, sizeof(one));
+  [[maybe_unused]] const ssize_t n = ::write(wakeup_fd_.get(), &one, sizeof(one));
 }
 
 void EventLoop::take_posted() {
@@ -155,8 +163,8 @@ int EventLoop::wait_timeout_ms() const {
 void EventLoop::run() {
   std::array<epoll_event, 256> events;
   while (!stopped_) {
-    const int n =
-        ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_timeout_ms());
+    const int n = ::epoll_wait(epoll_fd_.get(), events.data(), static_cast<int>(events.size()),
+                               wait_timeout_ms());
     now_us_ = monotonic_us();
     for (int i = 0; i < n && !stopped_; ++i) {
       const uint64_t registration = events[static_cast<size_t>(i)].data.u64;

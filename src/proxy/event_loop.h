@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "proxy/unique_fd.h"
 
 namespace ferry::proxy {
 
@@ -48,10 +49,15 @@ class EventLoop {
 
   // Creates the epoll and wake-up descriptors.
   Result<void> open();
-  // Runs callbacks until stop().
+  // Runs callbacks until stop(); once.
   void run();
-  // From the loop's thread: run() returns after the current callback.
+  // From the loop's thread: run() returns after the current callback;
+  // completions and timers not yet run are dropped with discard_pending().
   void stop() { stopped_ = true; }
+  // Destroys queued completions and timers without running them. Their
+  // handlers may own connections: call it while what those connections use
+  // (the worker) still exists.
+  void discard_pending();
   // The monotonic clock as of the last return from the kernel: one reading per
   // batch of events instead of several per request (it showed in perf).
   int64_t now_us() const { return now_us_; }
@@ -92,7 +98,7 @@ class EventLoop {
   int wait_timeout_ms() const;
   void take_posted();
 
-  int epoll_fd_ = -1;
+  UniqueFd epoll_fd_;
   bool stopped_ = false;
   int64_t now_us_ = 0;
   std::vector<Completion> completions_;
@@ -103,7 +109,7 @@ class EventLoop {
   std::vector<uint32_t> free_slots_;
   std::mutex posted_mutex_;
   std::vector<Task> posted_;
-  int wakeup_fd_ = -1;
+  UniqueFd wakeup_fd_;
   std::unique_ptr<Wakeup> wakeup_;
 };
 

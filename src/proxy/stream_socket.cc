@@ -92,7 +92,22 @@ size_t StreamSocket::read_some(char* data, size_t size, error_code& ec) {
   }
 }
 
+bool StreamSocket::input_pending(bool ask_kernel) {
+  if (!readable_ && !ask_kernel) return false;
+  char byte;
+  const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    readable_ = false;
+    return false;
+  }
+  return true;
+}
+
 void StreamSocket::async_wait_read(IoHandler done) {
+  if (fd_ < 0) {
+    loop_.complete(std::move(done), asio_error::bad_descriptor, 0);
+    return;
+  }
   read_op_ = ReadOp::kWait;
   read_done_ = std::move(done);
   if (readable_) progress_read();
@@ -104,6 +119,10 @@ void StreamSocket::cancel_wait_read() {
 }
 
 void StreamSocket::async_read_some(char* data, size_t size, IoHandler done) {
+  if (fd_ < 0 || size == 0) {
+    loop_.complete(std::move(done), fd_ < 0 ? asio_error::bad_descriptor : error_code(), 0);
+    return;
+  }
   read_op_ = ReadOp::kRead;
   read_data_ = data;
   read_size_ = size;
@@ -123,6 +142,10 @@ void StreamSocket::progress_read() {
 }
 
 void StreamSocket::async_write(std::string_view first, std::string_view second, IoHandler done) {
+  if (fd_ < 0) {
+    loop_.complete(std::move(done), asio_error::bad_descriptor, 0);
+    return;
+  }
   write_op_ = WriteOp::kWrite;
   write_iov_[0] = {const_cast<char*>(first.data()), first.size()};
   write_iov_[1] = {const_cast<char*>(second.data()), second.size()};
@@ -187,8 +210,8 @@ void StreamSocket::finish_write(const error_code& ec) {
 
 void StreamSocket::on_events(uint32_t events) {
   if (events & (EPOLLERR | EPOLLHUP)) {
-    // Both directions now fail or end; the next call says how.
-    readable_ = writable_ = true;
+    // Both directions now fail or end, for good; the next call says how.
+    readable_ = writable_ = peer_closed_ = true;
   }
   if (events & EPOLLRDHUP) peer_closed_ = readable_ = true;
   if (events & EPOLLIN) readable_ = true;

@@ -34,9 +34,14 @@ class StreamSocket final : public EventHandler {
   void async_connect(const sockaddr* address, socklen_t length, IoHandler done);
 
   bool is_open() const { return fd_ >= 0; }
-  int native_handle() const { return fd_; }
   // Whether a read may find something (data, end of input or an error).
   bool readable() const { return readable_; }
+  // Whether input (bytes, end of input or an error) is waiting, for a
+  // connection that should have none. Asks the kernel (MSG_PEEK) when the
+  // remembered state says it may, or always with `ask_kernel`: the kernel may
+  // have received a FIN that this batch of events has not reported yet.
+  bool input_pending(bool ask_kernel);
+  bool writing() const { return write_op_ != WriteOp::kNone; }
   void set_no_delay();
 
   // Reads what is there now: bytes, or would_block, eof or another error.
@@ -45,7 +50,8 @@ class StreamSocket final : public EventHandler {
   void async_wait_read(IoHandler done);
   // Forgets a pending async_wait_read without calling it.
   void cancel_wait_read();
-  // `done(ec, n)` with the first bytes that arrive (or eof, or an error).
+  // `done(ec, n)` with the first bytes that arrive (or eof, or an error);
+  // at once with 0 bytes when `size` is 0.
   void async_read_some(char* data, size_t size, IoHandler done);
   // Writes both buffers whole; `done(ec, bytes written)`.
   void async_write(std::string_view first, std::string_view second, IoHandler done);
@@ -69,7 +75,7 @@ class StreamSocket final : public EventHandler {
   uint64_t registration_ = 0;
   bool readable_ = false;
   bool writable_ = false;
-  bool peer_closed_ = false;  // EPOLLRDHUP seen: input ends after what is buffered
+  bool peer_closed_ = false;  // FIN or error seen: input ends after what is buffered
   ReadOp read_op_ = ReadOp::kNone;
   WriteOp write_op_ = WriteOp::kNone;
   char* read_data_ = nullptr;

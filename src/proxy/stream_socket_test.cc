@@ -66,8 +66,7 @@ class StreamSocketTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(loop.open()); }
   // Runs the loop until a handler stops it, or fails after `limit_ms`.
   void run(int64_t limit_ms = 5000) {
-    bool timed_out = false;
-    loop.run_after(limit_ms, [&] {
+    loop.run_after(limit_ms, [this] {
       timed_out = true;
       loop.stop();
     });
@@ -76,6 +75,7 @@ class StreamSocketTest : public ::testing::Test {
   }
 
   EventLoop loop;
+  bool timed_out = false;
 };
 
 // Reads into `text` until the end of input; stops the loop there.
@@ -147,6 +147,45 @@ TEST_F(StreamSocketTest, AShortReadWaitsForTheNextBytes) {
   EXPECT_EQ(text, "ab");
 }
 
+TEST_F(StreamSocketTest, InputPendingTellsAnIdleConnectionFromAClosedOne) {
+  LoopbackPair pair = connected_pair();
+  StreamSocket socket(loop);
+  ASSERT_FALSE(socket.adopt(pair.fd));
+  send_all(pair.peer.get(), "12345678");
+  char buffer[8];
+  socket.async_read_some(buffer, sizeof(buffer), [&](const error_code& ec, size_t n) {
+    ASSERT_FALSE(ec);
+    ASSERT_EQ(n, sizeof(buffer));
+    // The read filled the buffer, so the socket may still be readable; the
+    // kernel says it is not, and the connection is fit for reuse.
+    EXPECT_TRUE(socket.readable());
+    EXPECT_FALSE(socket.input_pending(false));
+    EXPECT_FALSE(socket.readable());
+    // A FIN this batch has not reported: only asking the kernel finds it.
+    ::shutdown(pair.peer.get(), SHUT_WR);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_FALSE(socket.input_pending(false));
+    EXPECT_TRUE(socket.input_pending(true));
+    loop.stop();
+  });
+  run();
+}
+
+TEST_F(StreamSocketTest, OperationsOnAClosedSocketFailAtOnce) {
+  StreamSocket socket(loop);
+  error_code read_ec, write_ec;
+  char buffer[4];
+  socket.async_read_some(buffer, sizeof(buffer),
+                         [&](const error_code& ec, size_t) { read_ec = ec; });
+  socket.async_write("x", {}, [&](const error_code& ec, size_t) {
+    write_ec = ec;
+    loop.stop();
+  });
+  run();
+  EXPECT_EQ(read_ec, boost::asio::error::bad_descriptor);
+  EXPECT_EQ(write_ec, boost::asio::error::bad_descriptor);
+}
+
 TEST_F(StreamSocketTest, AWriteLargerThanTheSocketBuffersCompletesWhole) {
   LoopbackPair pair = connected_pair();
   StreamSocket socket(loop);
@@ -196,8 +235,12 @@ TEST_F(StreamSocketTest, ConnectsAndReportsARefusedConnection) {
   StreamSocket good(loop);
   const sockaddr_in a = loopback(port);
   error_code good_ec = boost::asio::error::would_block;
+  int done = 0;
   good.async_connect(reinterpret_cast<const sockaddr*>(&a), sizeof(a),
-                     [&](const error_code& ec, size_t) { good_ec = ec; });
+                     [&](const error_code& ec, size_t) {
+                       good_ec = ec;
+                       if (++done == 2) loop.stop();
+                     });
   // A port nobody listens on: the one just closed.
   uint16_t closed_port = 0;
   listening_socket(closed_port).reset();
@@ -207,7 +250,7 @@ TEST_F(StreamSocketTest, ConnectsAndReportsARefusedConnection) {
   refused.async_connect(reinterpret_cast<const sockaddr*>(&b), sizeof(b),
                         [&](const error_code& ec, size_t) {
                           refused_ec = ec;
-                          loop.stop();
+                          if (++done == 2) loop.stop();
                         });
   run();
   EXPECT_FALSE(good_ec) << good_ec.message();

@@ -19,8 +19,9 @@ namespace {
 // Deadlines are checked this often; timeouts are accurate to about this much.
 constexpr int64_t kSweepIntervalMs = 50;
 // Kept-alive upstream connections unused this long are closed: upstreams
-// commonly drop idle connections after 5 to 75 s, and a connection closed by
-// the upstream is only noticed when it is next used.
+// commonly drop idle connections after 5 to 75 s, and one that closes while
+// this proxy starts to reuse it costs a retry (or a 502 for a request that
+// cannot be retried).
 constexpr int64_t kUpstreamIdleMs = 4000;
 
 // The client's address as text (IPv4-mapped IPv6 addresses as ::ffff:a.b.c.d).
@@ -54,12 +55,17 @@ Worker::Worker(ProxyState& state, AccessLog* access_log, int index)
   round_robin_.assign(snapshot_->config.pools.size(), static_cast<uint32_t>(index));
 }
 
-Worker::~Worker() { drop_idle(); }
+Worker::~Worker() {
+  // While the members that connections use on their way out still exist.
+  drop_idle();
+  loop_.discard_pending();
+}
 
 void Worker::drop_idle() {
+  // Through the connections: a key whose list is empty may name an endpoint
+  // a reload has freed.
   for (auto& [endpoint, list] : idle_) {
-    endpoint->idle_connections.fetch_sub(static_cast<int64_t>(list.size()),
-                                         std::memory_order_relaxed);
+    for (auto& up : list) up->endpoint->idle_connections.fetch_sub(1, std::memory_order_relaxed);
   }
   idle_.clear();
 }
@@ -166,11 +172,12 @@ void Worker::sweep() {
     }
     for (auto it = idle_.begin(); it != idle_.end();) {
       auto& list = it->second;
-      const size_t before = list.size();
-      std::erase_if(list,
-                    [now](const auto& up) { return now - up->idle_since_ms > kUpstreamIdleMs; });
-      it->first->idle_connections.fetch_sub(static_cast<int64_t>(before - list.size()),
-                                            std::memory_order_relaxed);
+      std::erase_if(list, [now](const auto& up) {
+        if (now - up->idle_since_ms <= kUpstreamIdleMs) return false;
+        // Before the erase: the connection may hold the endpoint's last reference.
+        up->endpoint->idle_connections.fetch_sub(1, std::memory_order_relaxed);
+        return true;
+      });
       it = list.empty() ? idle_.erase(it) : std::next(it);
     }
     if (draining_ && connections_.empty()) {
@@ -217,7 +224,7 @@ int Worker::pick_endpoint(const RoutingSnapshot& snap, int pool,
   return best;
 }
 
-std::unique_ptr<UpstreamConnection> Worker::take_idle(EndpointState* endpoint) {
+std::unique_ptr<UpstreamConnection> Worker::take_idle(EndpointState* endpoint, bool ask_kernel) {
   auto it = idle_.find(endpoint);
   if (it == idle_.end()) return nullptr;
   auto& list = it->second;
@@ -225,9 +232,9 @@ std::unique_ptr<UpstreamConnection> Worker::take_idle(EndpointState* endpoint) {
     std::unique_ptr<UpstreamConnection> up = std::move(list.back());
     list.pop_back();
     endpoint->idle_connections.fetch_sub(1, std::memory_order_relaxed);
-    // Readable while idle: closed by the upstream (its watch has not run
-    // yet), or it said something unasked. Either way not reusable.
-    if (!up->socket.readable()) {
+    // Input while idle: closed by the upstream (its watch has not run yet),
+    // or it said something unasked. Either way not reusable.
+    if (!up->socket.input_pending(ask_kernel)) {
       up->socket.cancel_wait_read();
       return up;
     }
@@ -237,7 +244,10 @@ std::unique_ptr<UpstreamConnection> Worker::take_idle(EndpointState* endpoint) {
 
 void Worker::keep_idle(std::unique_ptr<UpstreamConnection> connection, int max_idle) {
   auto& list = idle_[connection->endpoint.get()];
-  if (static_cast<int>(list.size()) >= max_idle || draining_ || connection->socket.readable()) {
+  // A write still going (the upstream answered before reading the whole
+  // request) would go on sending from a buffer the next request reuses.
+  if (static_cast<int>(list.size()) >= max_idle || draining_ || connection->socket.writing() ||
+      connection->socket.input_pending(false)) {
     return;
   }
   connection->idle_since_ms = now_ms();
@@ -259,8 +269,10 @@ void Worker::watch_idle(UpstreamConnection& connection) {
         const auto found = std::find_if(list.begin(), list.end(),
                                         [watched](const auto& up) { return up.get() == watched; });
         if (found == list.end()) return;
-        list.erase(found);
+        // Before the erase: the connection may hold the endpoint's last reference.
         endpoint->idle_connections.fetch_sub(1, std::memory_order_relaxed);
+        list.erase(found);
+        if (list.empty()) idle_.erase(it);
       });
 }
 

@@ -68,7 +68,9 @@ class Worker final : public EventHandler {
   int pick_endpoint(const RoutingSnapshot& snapshot, int pool,
                     std::span<EndpointState* const> tried, int64_t now_ms);
   // A kept-alive connection to the endpoint that is still open, or nullptr.
-  std::unique_ptr<UpstreamConnection> take_idle(EndpointState* endpoint);
+  // With `ask_kernel` (for a request that cannot be retried) the kernel is
+  // asked too, in case the upstream closed it since the last batch of events.
+  std::unique_ptr<UpstreamConnection> take_idle(EndpointState* endpoint, bool ask_kernel);
   // Keeps `connection` for reuse, watching it: one the upstream closes (or
   // that receives anything unasked) is dropped at once.
   void keep_idle(std::unique_ptr<UpstreamConnection> connection, int max_idle);
