@@ -74,8 +74,16 @@ class StreamSocketTest : public ::testing::Test {
     ASSERT_FALSE(timed_out) << "the loop waited for an event that never came";
   }
 
+  // `socket` becomes the accepted end of a new connection from `pair.peer`.
+  void connect_socket() {
+    pair = connected_pair();
+    ASSERT_FALSE(socket.adopt(pair.fd));
+  }
+
   EventLoop loop;
   bool timed_out = false;
+  LoopbackPair pair;
+  StreamSocket socket{loop};
 };
 
 // Reads into `text` until the end of input; stops the loop there.
@@ -96,9 +104,7 @@ TEST_F(StreamSocketTest, FinArrivingWithTheLastBytesEndsTheInput) {
   // The case an edge-triggered reader gets wrong: the socket is known to be
   // readable, then more bytes and the FIN arrive before it reads, so the read
   // takes everything, comes back short, and only a later event tells of the FIN.
-  LoopbackPair pair = connected_pair();
-  StreamSocket socket(loop);
-  ASSERT_FALSE(socket.adopt(pair.fd));
+  connect_socket();
   send_all(pair.peer.get(), "last ");
   char buffer[64];
   std::string text;
@@ -114,11 +120,10 @@ TEST_F(StreamSocketTest, FinArrivingWithTheLastBytesEndsTheInput) {
 }
 
 TEST_F(StreamSocketTest, InputThatEndedBeforeTheSocketWasAddedIsRead) {
-  LoopbackPair pair = connected_pair();
+  pair = connected_pair();
   send_all(pair.peer.get(), "early");
   ::shutdown(pair.peer.get(), SHUT_WR);
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  StreamSocket socket(loop);
   ASSERT_FALSE(socket.adopt(pair.fd));
   char buffer[64];
   std::string text;
@@ -128,9 +133,7 @@ TEST_F(StreamSocketTest, InputThatEndedBeforeTheSocketWasAddedIsRead) {
 }
 
 TEST_F(StreamSocketTest, AShortReadWaitsForTheNextBytes) {
-  LoopbackPair pair = connected_pair();
-  StreamSocket socket(loop);
-  ASSERT_FALSE(socket.adopt(pair.fd));
+  connect_socket();
   send_all(pair.peer.get(), "a");
   char buffer[64];
   std::string text;
@@ -148,9 +151,7 @@ TEST_F(StreamSocketTest, AShortReadWaitsForTheNextBytes) {
 }
 
 TEST_F(StreamSocketTest, InputPendingTellsAnIdleConnectionFromAClosedOne) {
-  LoopbackPair pair = connected_pair();
-  StreamSocket socket(loop);
-  ASSERT_FALSE(socket.adopt(pair.fd));
+  connect_socket();
   send_all(pair.peer.get(), "12345678");
   char buffer[8];
   socket.async_read_some(buffer, sizeof(buffer), [&](const error_code& ec, size_t n) {
@@ -172,7 +173,6 @@ TEST_F(StreamSocketTest, InputPendingTellsAnIdleConnectionFromAClosedOne) {
 }
 
 TEST_F(StreamSocketTest, OperationsOnAClosedSocketFailAtOnce) {
-  StreamSocket socket(loop);
   error_code read_ec, write_ec;
   char buffer[4];
   socket.async_read_some(buffer, sizeof(buffer),
@@ -187,9 +187,7 @@ TEST_F(StreamSocketTest, OperationsOnAClosedSocketFailAtOnce) {
 }
 
 TEST_F(StreamSocketTest, AWriteLargerThanTheSocketBuffersCompletesWhole) {
-  LoopbackPair pair = connected_pair();
-  StreamSocket socket(loop);
-  ASSERT_FALSE(socket.adopt(pair.fd));
+  connect_socket();
   const std::string head(100, 'h');
   const std::string body(16 << 20, 'b');
   size_t received = 0;
@@ -214,9 +212,7 @@ TEST_F(StreamSocketTest, AWriteLargerThanTheSocketBuffersCompletesWhole) {
 }
 
 TEST_F(StreamSocketTest, ClosingCompletesPendingOperationsAsAborted) {
-  LoopbackPair pair = connected_pair();
-  StreamSocket socket(loop);
-  ASSERT_FALSE(socket.adopt(pair.fd));
+  connect_socket();
   error_code read_ec;
   char buffer[16];
   socket.async_read_some(buffer, sizeof(buffer), [&](const error_code& ec, size_t) {
