@@ -1,9 +1,11 @@
 // Child processes for end-to-end tests: a program run in the background
-// with its output in files (ferry, a backend, wrk), killed when the test ends.
+// with its output in files (ferry, a backend, wrk), killed when the test ends
+// or its process dies.
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,8 +49,13 @@ class Child {
  public:
   Child(const std::vector<std::string>& argv, const fs::path& output_prefix, const Env& env = {})
       : out_(output_prefix.string() + ".out"), err_(output_prefix.string() + ".err") {
+    const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ == 0) {
+      // Killed with the test process too, when ctest kills it on a timeout
+      // and the destructor below never runs.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(125);
       for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
       const int o = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       const int e = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
