@@ -65,12 +65,14 @@ Result<void> EventLoop::open() {
   if (wakeup_fd_.get() < 0)
     return fail(ErrorCode::kIo, fmt::format("eventfd: {}", std::strerror(errno)));
   wakeup_ = std::make_unique<Wakeup>(*this);
-  auto registered = add(wakeup_fd_.get(), wakeup_.get());
-  if (!registered) return tl::unexpected(registered.error());
+  uint64_t registration;
+  if (const auto ec = add(wakeup_fd_.get(), wakeup_.get(), registration)) {
+    return fail(ErrorCode::kIo, "epoll_ctl: " + ec.message());
+  }
   return {};
 }
 
-Result<uint64_t> EventLoop::add(int fd, EventHandler* handler) {
+boost::system::error_code EventLoop::add(int fd, EventHandler* handler, uint64_t& registration) {
   uint32_t slot;
   if (free_slots_.empty()) {
     slot = static_cast<uint32_t>(slots_.size());
@@ -80,18 +82,16 @@ Result<uint64_t> EventLoop::add(int fd, EventHandler* handler) {
     free_slots_.pop_back();
   }
   slots_[slot].handler = handler;
-  const uint64_t registration = registration_of(slot, slots_[slot].generation);
+  registration = registration_of(slot, slots_[slot].generation);
   epoll_event event{};
   event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   event.data.u64 = registration;
   if (::epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
-    const int error = errno;
+    const boost::system::error_code ec(errno, boost::system::system_category());
     remove(registration);
-    auto failure = fail(ErrorCode::kIo, fmt::format("epoll_ctl: {}", std::strerror(error)));
-    errno = error;  // for callers that need the code (StreamSocket)
-    return failure;
+    return ec;
   }
-  return registration;
+  return {};
 }
 
 void EventLoop::remove(uint64_t registration) {

@@ -70,10 +70,10 @@ class EventLoop {
   // From the loop's thread: run `task` once, `delay_ms` from now.
   void run_after(int64_t delay_ms, Task task);
 
-  // Registers `fd` for reads, writes and peer shutdown, edge-triggered.
-  // Returns the registration to pass to remove(); events for it stop at once,
+  // Registers `fd` for reads, writes and peer shutdown, edge-triggered, and
+  // sets `registration` to pass to remove(); events for it stop at once,
   // even those already fetched from the kernel in the current batch.
-  Result<uint64_t> add(int fd, EventHandler* handler);
+  boost::system::error_code add(int fd, EventHandler* handler, uint64_t& registration);
   void remove(uint64_t registration);
 
  private:

@@ -25,15 +25,12 @@ boost::system::error_code StreamSocket::adopt(int fd) {
 }
 
 boost::system::error_code StreamSocket::register_with_loop() {
-  auto registration = loop_.add(fd_, this);
-  if (registration) {
-    registration_ = *registration;
-    return {};
+  const error_code ec = loop_.add(fd_, this, registration_);
+  if (ec) {
+    ::close(fd_);
+    fd_ = -1;
   }
-  const error_code ec = last_error();
-  ::close(fd_);
-  fd_ = -1;
-  return ec ? ec : error_code(EINVAL, boost::system::system_category());
+  return ec;
 }
 
 void StreamSocket::async_connect(const sockaddr* address, socklen_t length, IoHandler done) {

@@ -1,11 +1,10 @@
 #include "proxy/worker.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <cstring>
 
 #include "core/log.h"
@@ -24,18 +23,7 @@ constexpr int64_t kSweepIntervalMs = 50;
 // cannot be retried).
 constexpr int64_t kUpstreamIdleMs = 4000;
 
-// The client's address as text (IPv4-mapped IPv6 addresses as ::ffff:a.b.c.d).
-std::string ip_text(const sockaddr_storage& address) {
-  char text[INET6_ADDRSTRLEN] = "";
-  if (address.ss_family == AF_INET) {
-    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text,
-                sizeof(text));
-  } else if (address.ss_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text,
-                sizeof(text));
-  }
-  return text;
-}
+using tcp_endpoint = boost::asio::ip::tcp::endpoint;
 
 }  // namespace
 
@@ -83,21 +71,19 @@ Result<void> Worker::listen(const HostPort& address) {
   auto listener = open_listener(address, "0.0.0.0", "listen", true);
   if (!listener) return tl::unexpected(listener.error());
   listener_ = std::move(*listener);
-  auto registration = loop_.add(listener_.fd.get(), this);
-  if (!registration) return tl::unexpected(registration.error());
-  listener_registration_ = *registration;
+  if (const auto ec = loop_.add(listener_.fd.get(), this, listener_registration_)) {
+    return fail(ErrorCode::kIo,
+                fmt::format("listen on {}: epoll_ctl: {}", address.text, ec.message()));
+  }
   return {};
 }
 
 uint16_t Worker::bound_port() const {
-  sockaddr_storage address{};
-  socklen_t length = sizeof(address);
-  if (::getsockname(listener_.fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    return 0;
-  }
-  return ntohs(address.ss_family == AF_INET6
-                   ? reinterpret_cast<const sockaddr_in6&>(address).sin6_port
-                   : reinterpret_cast<const sockaddr_in&>(address).sin_port);
+  tcp_endpoint local;
+  socklen_t length = static_cast<socklen_t>(local.capacity());
+  if (::getsockname(listener_.fd.get(), local.data(), &length) != 0) return 0;
+  local.resize(length);
+  return local.port();
 }
 
 void Worker::run() {
@@ -114,10 +100,10 @@ void Worker::accept_all() {
   // Edge-triggered: every connection waiting is taken now, or no new event
   // comes for them.
   while (listener_.fd.get() >= 0) {
-    sockaddr_storage address{};
-    socklen_t length = sizeof(address);
-    const int fd = ::accept4(listener_.fd.get(), reinterpret_cast<sockaddr*>(&address), &length,
-                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    tcp_endpoint client;
+    socklen_t length = static_cast<socklen_t>(client.capacity());
+    const int fd =
+        ::accept4(listener_.fd.get(), client.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -132,7 +118,8 @@ void Worker::accept_all() {
       return;
     }
     state_.accepted_connections.fetch_add(1, std::memory_order_relaxed);
-    std::make_shared<ClientConnection>(*this, fd, ip_text(address))->start();
+    client.resize(length);
+    std::make_shared<ClientConnection>(*this, fd, client.address().to_string())->start();
   }
 }
 
