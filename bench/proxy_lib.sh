@@ -5,7 +5,7 @@
 #
 # Sets: repo, work, ferry, p_ferry, p_haproxy, p_nginx, proxy_cpu, load_cpu.
 # Defines: port, start_backends, start_proxy NAME, stop_proxy NAME, pids_of NAME,
-# rss_kib NAME.
+# rss_kib NAME, confine NAME.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
 ferry_built=${FERRY_BIN:-$repo/build/ferry}
@@ -15,12 +15,16 @@ for tool in haproxy nginx wrk taskset python3; do
 done
 work=$(mktemp -d "/tmp/ferry-$name.XXXXXX")
 ferry_pid=""
+cpu_cgroup=""
 cleanup() {
   [[ -n $ferry_pid ]] && kill "$ferry_pid" 2>/dev/null || true
   [[ -f $work/haproxy.pid ]] && kill "$(cat "$work/haproxy.pid")" 2>/dev/null || true
   [[ -f $work/backends.pid ]] && kill -QUIT "$(cat "$work/backends.pid")" 2>/dev/null || true
   [[ -f $work/nginx-proxy.pid ]] && kill -QUIT "$(cat "$work/nginx-proxy.pid")" 2>/dev/null || true
   sleep 0.3
+  if [[ -n $cpu_cgroup ]]; then
+    for _ in 1 2 3 4 5; do rmdir "$cpu_cgroup" 2>/dev/null && break; sleep 0.5; done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -35,6 +39,45 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # on CPU 0, so a proxy's own cost per request shows.
 proxy_cpu="" load_cpu=""
 if [[ ${PIN:-1} == 1 ]]; then proxy_cpu="taskset -c 1" load_cpu="taskset -c 0"; fi
+# With CPU_BUDGET=CORES (for example 0.5) each proxy may use only that much
+# CPU time, enforced by a CPU cgroup with a 10 ms period. On 2 cores the CPU
+# that wrk and the backends share saturates before a proxy with a whole core
+# does, and then req/s measures the load side; with a budget the proxy is what
+# runs out of CPU first, and req/s measures the proxy. Needs root and the cgroup
+# "cpu" controller (v2, or the v1 cpu hierarchy).
+make_cpu_cgroup() { # QUOTA_US: prints the cgroup's directory
+  local dir
+  if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
+    grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
+      echo +cpu >/sys/fs/cgroup/cgroup.subtree_control || return 1
+    dir=/sys/fs/cgroup/ferry-bench-$$
+    mkdir "$dir" || return 1
+    echo "$1 10000" >"$dir/cpu.max" || { rmdir "$dir"; return 1; }
+  elif [[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]]; then
+    dir=/sys/fs/cgroup/cpu/ferry-bench-$$
+    mkdir "$dir" || return 1
+    { echo 10000 >"$dir/cpu.cfs_period_us" && echo "$1" >"$dir/cpu.cfs_quota_us"; } ||
+      { rmdir "$dir"; return 1; }
+  else
+    return 1
+  fi
+  echo "$dir"
+}
+if [[ -n ${CPU_BUDGET:-} ]]; then
+  quota_us=$(awk -v c="$CPU_BUDGET" 'BEGIN { if (c + 0 > 0 && c + 0 <= 64) printf "%d", c * 10000 }')
+  [[ -n $quota_us ]] || { echo "$name: CPU_BUDGET=$CPU_BUDGET is not a number of cores such as 0.5" >&2; exit 2; }
+  cpu_cgroup=$(make_cpu_cgroup "$quota_us" 2>/dev/null) || {
+    echo "$name: CPU_BUDGET needs root and the cgroup cpu controller (no cgroup could be made under /sys/fs/cgroup)" >&2
+    exit 2
+  }
+fi
+# Moves a proxy's processes (all their threads) into the CPU-budget cgroup.
+confine() {
+  [[ -n $cpu_cgroup ]] || return 0
+  local p
+  for p in $(pids_of "$1"); do echo "$p" >"$cpu_cgroup/cgroup.procs"; done
+}
+
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 legacy=$(port) modern=$(port) p_ferry=$(port) p_haproxy=$(port) p_nginx=$(port)
 

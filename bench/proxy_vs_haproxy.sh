@@ -13,6 +13,9 @@
 #   THREADS: proxy threads (ferry threads, HAProxy nbthread, nginx workers)
 # With PIN=1 (the default) each proxy runs on CPU 1 and wrk and the backends
 # on CPU 0; PIN=0 lets the scheduler place everything (use it for THREADS=2).
+# With CPU_BUDGET=CORES (for example 0.5) each proxy may use only that much CPU
+# time, so that the proxy, not wrk and the backends, is what saturates first
+# (see bench/proxy_lib.sh).
 set -euo pipefail
 name=proxy-bench
 seconds=${1:-10}
@@ -25,6 +28,7 @@ start_backends
 write_proxy_configs
 for p in ferry haproxy nginx; do start_proxy $p; done
 sleep 1
+for p in ferry haproxy nginx; do confine $p; done
 
 # The request mix: a third each of search, sticky users (1,000 distinct ids) and the rest.
 cat >"$work/mix.lua" <<'EOF'
@@ -72,7 +76,7 @@ row() {
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, $threads proxy thread(s), pinned=${PIN:-1}"
+echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, $threads proxy thread(s), pinned=${PIN:-1}, CPU budget per proxy: ${CPU_BUDGET:-none}"
 $load_cpu wrk -t1 -c"$connections" -d2s -s "$work/mix.lua" "http://127.0.0.1:$p_ferry/" >/dev/null  # warm-up
 for ((i = 1; i <= rounds; i++)); do
   echo "round $i"
@@ -85,6 +89,11 @@ for x in ferry haproxy nginx; do
   row $x "$(median "${rps[$x]}")" "$(median "${p99[$x]}")" "$(median "${cpu[$x]}")" \
     "$(median "${load[$x]}")" "$(median "${sleeps[$x]}")"
 done
+busiest=$(for x in ferry haproxy nginx; do median "${load[$x]}"; done | sort -g | tail -1)
+if [[ ${PIN:-1} == 1 ]] && awk -v b="$busiest" 'BEGIN { exit !(b >= 90) }'; then
+  echo "note: CPU 0 (wrk and the backends) was ${busiest%.*} % busy: the load side, not the proxy, set the pace;"
+  echo "      CPU_BUDGET=0.5 makes each proxy the bottleneck instead"
+fi
 f=$(median "${rps[ferry]}") h=$(median "${rps[haproxy]}") n=$(median "${rps[nginx]}")
 printf 'ratio req/s ferry/haproxy: %.2f (target >= 1.2)   ferry/nginx: %.2f (target > 1)\n' \
   "$(echo "$f / $h" | bc -l)" "$(echo "$f / $n" | bc -l)"
