@@ -15,16 +15,14 @@ for tool in haproxy nginx wrk taskset python3; do
 done
 work=$(mktemp -d "/tmp/ferry-$name.XXXXXX")
 ferry_pid=""
-cpu_cgroup=""
+cpu_root=""
 cleanup() {
   [[ -n $ferry_pid ]] && kill "$ferry_pid" 2>/dev/null || true
   [[ -f $work/haproxy.pid ]] && kill "$(cat "$work/haproxy.pid")" 2>/dev/null || true
   [[ -f $work/backends.pid ]] && kill -QUIT "$(cat "$work/backends.pid")" 2>/dev/null || true
   [[ -f $work/nginx-proxy.pid ]] && kill -QUIT "$(cat "$work/nginx-proxy.pid")" 2>/dev/null || true
   sleep 0.3
-  if [[ -n $cpu_cgroup ]]; then
-    for _ in 1 2 3 4 5; do rmdir "$cpu_cgroup" 2>/dev/null && break; sleep 0.5; done
-  fi
+  [[ -z $cpu_root ]] || remove_cpu_cgroups
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,42 +38,63 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 proxy_cpu="" load_cpu=""
 if [[ ${PIN:-1} == 1 ]]; then proxy_cpu="taskset -c 1" load_cpu="taskset -c 0"; fi
 # With CPU_BUDGET=CORES (for example 0.5) each proxy may use only that much
-# CPU time, enforced by a CPU cgroup with a 10 ms period. On 2 cores the CPU
-# that wrk and the backends share saturates before a proxy with a whole core
-# does, and then req/s measures the load side; with a budget the proxy is what
-# runs out of CPU first, and req/s measures the proxy. Needs root and the cgroup
-# "cpu" controller (v2, or the v1 cpu hierarchy).
-make_cpu_cgroup() { # QUOTA_US: prints the cgroup's directory
-  local dir
+# CPU time, enforced by a CPU cgroup of its own with a 10 ms period. On 2 cores
+# the CPU that wrk and the backends share saturates before a proxy with a
+# whole core does, and then req/s measures the load side; with a budget the
+# proxy is what runs out of CPU first, and req/s measures the proxy. Needs root
+# and the cgroup "cpu" controller (v2, or the v1 cpu hierarchy). The budget is
+# for the whole proxy, whatever its number of threads.
+quota_us=""
+check_cpu_budget() {
+  [[ -n ${CPU_BUDGET:-} ]] || return 0
+  # 0.1 core is the kernel's smallest quota (1 ms) in a 10 ms period.
+  quota_us=$(awk -v c="$CPU_BUDGET" 'BEGIN { if (c + 0 >= 0.1 && c + 0 <= 64) printf "%d", c * 10000 }')
+  [[ -n $quota_us ]] || { echo "$name: CPU_BUDGET=$CPU_BUDGET is not a number of cores from 0.1 to 64, such as 0.5" >&2; exit 2; }
+  [[ $EUID == 0 ]] || { echo "$name: CPU_BUDGET needs root: sudo env CPU_BUDGET=$CPU_BUDGET $0 ..." >&2; exit 2; }
+}
+
+# The parent of the proxies' cgroups: /sys/fs/cgroup[/cpu]/ferry-bench-PID.
+make_cpu_root() {
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
-    grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control ||
-      echo +cpu >/sys/fs/cgroup/cgroup.subtree_control || return 1
-    dir=/sys/fs/cgroup/ferry-bench-$$
-    mkdir "$dir" || return 1
-    echo "$1 10000" >"$dir/cpu.max" || { rmdir "$dir"; return 1; }
-  elif [[ -f /sys/fs/cgroup/cpu/cpu.cfs_quota_us ]]; then
-    dir=/sys/fs/cgroup/cpu/ferry-bench-$$
-    mkdir "$dir" || return 1
-    { echo 10000 >"$dir/cpu.cfs_period_us" && echo "$1" >"$dir/cpu.cfs_quota_us"; } ||
-      { rmdir "$dir"; return 1; }
+    grep -qw cpu /sys/fs/cgroup/cgroup.controllers ||
+      { echo "$name: CPU_BUDGET: cgroup v2 has no cpu controller here" >&2; return 1; }
+    grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control ||
+      { echo "$name: CPU_BUDGET: cannot enable the cpu controller in /sys/fs/cgroup (in a container, processes in its root cgroup prevent it)" >&2; return 1; }
+    mkdir /sys/fs/cgroup/ferry-bench-$$ && cpu_root=/sys/fs/cgroup/ferry-bench-$$ &&
+      echo +cpu >"$cpu_root/cgroup.subtree_control"
+  elif [[ -d /sys/fs/cgroup/cpu ]]; then
+    mkdir /sys/fs/cgroup/cpu/ferry-bench-$$ && cpu_root=/sys/fs/cgroup/cpu/ferry-bench-$$
   else
+    echo "$name: CPU_BUDGET: no cgroup cpu controller under /sys/fs/cgroup" >&2
     return 1
   fi
-  echo "$dir"
 }
-if [[ -n ${CPU_BUDGET:-} ]]; then
-  quota_us=$(awk -v c="$CPU_BUDGET" 'BEGIN { if (c + 0 > 0 && c + 0 <= 64) printf "%d", c * 10000 }')
-  [[ -n $quota_us ]] || { echo "$name: CPU_BUDGET=$CPU_BUDGET is not a number of cores such as 0.5" >&2; exit 2; }
-  cpu_cgroup=$(make_cpu_cgroup "$quota_us" 2>/dev/null) || {
-    echo "$name: CPU_BUDGET needs root and the cgroup cpu controller (no cgroup could be made under /sys/fs/cgroup)" >&2
-    exit 2
-  }
-fi
-# Moves a proxy's processes (all their threads) into the CPU-budget cgroup.
+
+# Moves a proxy's processes (all their threads) into a cgroup of their own
+# with the budget, so that no proxy is charged for another's work.
 confine() {
-  [[ -n $cpu_cgroup ]] || return 0
-  local p
-  for p in $(pids_of "$1"); do echo "$p" >"$cpu_cgroup/cgroup.procs"; done
+  [[ -n $quota_us ]] || return 0
+  [[ -n $cpu_root ]] || make_cpu_root || exit 2
+  local dir=$cpu_root/$1 p
+  mkdir "$dir" || exit 2
+  if [[ -f $dir/cpu.max ]]; then
+    echo "$quota_us 10000" >"$dir/cpu.max" || exit 2
+  else
+    { echo 10000 >"$dir/cpu.cfs_period_us" && echo "$quota_us" >"$dir/cpu.cfs_quota_us"; } || exit 2
+  fi
+  for p in $(pids_of "$1"); do echo "$p" >"$dir/cgroup.procs" || exit 2; done
+}
+
+# A cgroup can be removed once its processes are gone; proxies that shut
+# down gracefully may take a moment.
+remove_cpu_cgroups() {
+  local d
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    for d in "$cpu_root"/*/; do [[ ! -d $d ]] || rmdir "$d" 2>/dev/null || true; done
+    rmdir "$cpu_root" 2>/dev/null && return 0
+    sleep 0.5
+  done
+  echo "$name: could not remove the cgroup $cpu_root: a process is still in it" >&2
 }
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -13,9 +13,9 @@
 #   THREADS: proxy threads (ferry threads, HAProxy nbthread, nginx workers)
 # With PIN=1 (the default) each proxy runs on CPU 1 and wrk and the backends
 # on CPU 0; PIN=0 lets the scheduler place everything (use it for THREADS=2).
-# With CPU_BUDGET=CORES (for example 0.5) each proxy may use only that much CPU
-# time, so that the proxy, not wrk and the backends, is what saturates first
-# (see bench/proxy_lib.sh).
+# With CPU_BUDGET=CORES (for example 0.5; needs root) each proxy may use only
+# that much CPU time, so that the proxy, not wrk and the backends, is what
+# saturates first (see bench/proxy_lib.sh).
 set -euo pipefail
 name=proxy-bench
 seconds=${1:-10}
@@ -23,6 +23,7 @@ rounds=${2:-3}
 connections=${3:-64}
 threads=${4:-1}
 source "$(dirname "${BASH_SOURCE[0]}")/proxy_lib.sh"
+check_cpu_budget
 
 start_backends
 write_proxy_configs
@@ -91,8 +92,8 @@ for x in ferry haproxy nginx; do
 done
 busiest=$(for x in ferry haproxy nginx; do median "${load[$x]}"; done | sort -g | tail -1)
 if [[ ${PIN:-1} == 1 ]] && awk -v b="$busiest" 'BEGIN { exit !(b >= 90) }'; then
-  echo "note: CPU 0 (wrk and the backends) was ${busiest%.*} % busy: the load side, not the proxy, set the pace;"
-  echo "      CPU_BUDGET=0.5 makes each proxy the bottleneck instead"
+  echo "note: CPU 0 (wrk and the backends) was ${busiest%.*} % busy: the load side, not the proxy, set the pace"
+  [[ -n ${CPU_BUDGET:-} ]] || echo "      (CPU_BUDGET=0.5 makes each proxy the bottleneck instead)"
 fi
 f=$(median "${rps[ferry]}") h=$(median "${rps[haproxy]}") n=$(median "${rps[nginx]}")
 printf 'ratio req/s ferry/haproxy: %.2f (target >= 1.2)   ferry/nginx: %.2f (target > 1)\n' \
