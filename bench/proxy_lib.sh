@@ -55,19 +55,23 @@ check_cpu_budget() {
 
 # The parent of the proxies' cgroups: /sys/fs/cgroup[/cpu]/ferry-bench-PID.
 make_cpu_root() {
+  local base
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then
     grep -qw cpu /sys/fs/cgroup/cgroup.controllers ||
       { echo "$name: CPU_BUDGET: cgroup v2 has no cpu controller here" >&2; return 1; }
     grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control ||
       { echo "$name: CPU_BUDGET: cannot enable the cpu controller in /sys/fs/cgroup (in a container, processes in its root cgroup prevent it)" >&2; return 1; }
-    mkdir /sys/fs/cgroup/ferry-bench-$$ && cpu_root=/sys/fs/cgroup/ferry-bench-$$ &&
-      echo +cpu >"$cpu_root/cgroup.subtree_control"
+    base=/sys/fs/cgroup
   elif [[ -d /sys/fs/cgroup/cpu ]]; then
-    mkdir /sys/fs/cgroup/cpu/ferry-bench-$$ && cpu_root=/sys/fs/cgroup/cpu/ferry-bench-$$
+    base=/sys/fs/cgroup/cpu
   else
     echo "$name: CPU_BUDGET: no cgroup cpu controller under /sys/fs/cgroup" >&2
     return 1
   fi
+  mkdir "$base/ferry-bench-$$" || return 1
+  cpu_root=$base/ferry-bench-$$
+  # v2 only: the proxies' cgroups below get the cpu controller from here.
+  [[ ! -f $cpu_root/cgroup.subtree_control ]] || echo +cpu >"$cpu_root/cgroup.subtree_control"
 }
 
 # Moves a proxy's processes (all their threads) into a cgroup of their own

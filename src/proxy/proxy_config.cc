@@ -81,29 +81,27 @@ class ConfigReader {
   }
 
   std::optional<int64_t> duration(MappingReader& r, std::string_view key, int64_t min_ms) {
-    auto text = r.text(key);
-    if (!text) return std::nullopt;
-    auto ms = parse_duration_ms(*text);
-    if (!ms || *ms < min_ms) {
-      d_.error(r.where(key), fmt::format("{}: '{}' is not a duration of at least {} ms "
-                                         "(examples: 250ms, 2s, 1m)",
-                                         r.field(key), *text, min_ms));
-      return std::nullopt;
-    }
-    return ms;
+    return at_least(r, key, min_ms, parse_duration_ms, "a duration", "ms", "250ms, 2s, 1m");
   }
 
   std::optional<int64_t> byte_size(MappingReader& r, std::string_view key, int64_t min) {
+    return at_least(r, key, min, parse_byte_size, "a size", "bytes", "8KiB, 64KiB, 100MiB");
+  }
+
+  // A value in the units `parse` reads, no smaller than `min`.
+  std::optional<int64_t> at_least(MappingReader& r, std::string_view key, int64_t min,
+                                  std::optional<int64_t> (*parse)(std::string_view),
+                                  std::string_view kind, std::string_view unit,
+                                  std::string_view examples) {
     auto text = r.text(key);
     if (!text) return std::nullopt;
-    auto bytes = parse_byte_size(*text);
-    if (!bytes || *bytes < min) {
-      d_.error(r.where(key), fmt::format("{}: '{}' is not a size of at least {} bytes "
-                                         "(examples: 8KiB, 64KiB, 100MiB)",
-                                         r.field(key), *text, min));
+    auto value = parse(*text);
+    if (!value || *value < min) {
+      d_.error(r.where(key), fmt::format("{}: '{}' is not {} of at least {} {} (examples: {})",
+                                         r.field(key), *text, kind, min, unit, examples));
       return std::nullopt;
     }
-    return bytes;
+    return value;
   }
 
   void read_admin(const YamlNode& node, AdminConfig& a) {
