@@ -19,29 +19,27 @@ boost::system::error_code last_error() { return {errno, boost::system::system_ca
 }  // namespace
 
 boost::system::error_code StreamSocket::adopt(int fd) {
-  fd_ = fd;
+  fd_ = UniqueFd(fd);
   // The kernel reports what is already there when the socket is added.
   return register_with_loop();
 }
 
 boost::system::error_code StreamSocket::register_with_loop() {
-  const error_code ec = loop_.add(fd_, this, registration_);
-  if (ec) {
-    ::close(fd_);
-    fd_ = -1;
-  }
+  const error_code ec = loop_.add(fd_.get(), this, registration_);
+  if (ec) fd_.reset();
   return ec;
 }
 
 void StreamSocket::async_connect(const sockaddr* address, socklen_t length, IoHandler done) {
-  fd_ = ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-  if (fd_ < 0) {
+  fd_ = UniqueFd(
+      ::socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
+  if (!is_open()) {
     loop_.complete(std::move(done), last_error(), 0);
     return;
   }
   // Added after connect(): a socket that is not yet connecting reports a
   // hang-up, which would read as a finished connect.
-  const int rc = ::connect(fd_, address, length);
+  const int rc = ::connect(fd_.get(), address, length);
   const error_code connect_ec = rc == 0 || errno == EINPROGRESS ? error_code() : last_error();
   if (const error_code ec = register_with_loop()) {
     loop_.complete(std::move(done), ec, 0);
@@ -61,14 +59,14 @@ void StreamSocket::async_connect(const sockaddr* address, socklen_t length, IoHa
 
 void StreamSocket::set_no_delay() {
   const int one = 1;
-  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  ::setsockopt(fd_.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 size_t StreamSocket::read_some(char* data, size_t size, error_code& ec) {
   ec = {};
   if (size == 0) return 0;
   for (;;) {
-    const ssize_t n = ::recv(fd_, data, size, 0);
+    const ssize_t n = ::recv(fd_.get(), data, size, 0);
     if (n > 0) {
       // Short: the kernel had no more. More data or a FIN raises a new edge.
       if (static_cast<size_t>(n) < size && !peer_closed_) readable_ = false;
@@ -92,7 +90,7 @@ size_t StreamSocket::read_some(char* data, size_t size, error_code& ec) {
 bool StreamSocket::input_pending(bool ask_kernel) {
   if (!readable_ && !ask_kernel) return false;
   char byte;
-  const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const ssize_t n = ::recv(fd_.get(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
     readable_ = false;
     return false;
@@ -101,7 +99,7 @@ bool StreamSocket::input_pending(bool ask_kernel) {
 }
 
 void StreamSocket::async_wait_read(IoHandler done) {
-  if (fd_ < 0) {
+  if (!is_open()) {
     loop_.complete(std::move(done), asio_error::bad_descriptor, 0);
     return;
   }
@@ -116,8 +114,8 @@ void StreamSocket::cancel_wait_read() {
 }
 
 void StreamSocket::async_read_some(char* data, size_t size, IoHandler done) {
-  if (fd_ < 0 || size == 0) {
-    loop_.complete(std::move(done), fd_ < 0 ? asio_error::bad_descriptor : error_code(), 0);
+  if (!is_open() || size == 0) {
+    loop_.complete(std::move(done), is_open() ? error_code() : asio_error::bad_descriptor, 0);
     return;
   }
   read_op_ = ReadOp::kRead;
@@ -139,7 +137,7 @@ void StreamSocket::progress_read() {
 }
 
 void StreamSocket::async_write(std::string_view first, std::string_view second, IoHandler done) {
-  if (fd_ < 0) {
+  if (!is_open()) {
     loop_.complete(std::move(done), asio_error::bad_descriptor, 0);
     return;
   }
@@ -155,7 +153,7 @@ void StreamSocket::progress_write() {
   if (write_op_ == WriteOp::kConnect) {
     int error = 0;
     socklen_t length = sizeof(error);
-    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+    if (::getsockopt(fd_.get(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
     finish_write(error == 0 ? error_code() : error_code(error, boost::system::system_category()));
     return;
   }
@@ -173,12 +171,12 @@ void StreamSocket::progress_write() {
     }
     ssize_t n;
     if (count == 1) {
-      n = ::send(fd_, iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
+      n = ::send(fd_.get(), iov->iov_base, iov->iov_len, MSG_NOSIGNAL);
     } else {
       msghdr message{};
       message.msg_iov = iov;
       message.msg_iovlen = static_cast<size_t>(count);
-      n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+      n = ::sendmsg(fd_.get(), &message, MSG_NOSIGNAL);
     }
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -218,14 +216,13 @@ void StreamSocket::on_events(uint32_t events) {
 }
 
 void StreamSocket::shutdown_send() {
-  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+  if (is_open()) ::shutdown(fd_.get(), SHUT_WR);
 }
 
 void StreamSocket::close() {
-  if (fd_ < 0) return;
+  if (!is_open()) return;
   loop_.remove(registration_);
-  ::close(fd_);
-  fd_ = -1;
+  fd_.reset();
   readable_ = writable_ = peer_closed_ = false;
   if (read_op_ != ReadOp::kNone) {
     read_op_ = ReadOp::kNone;

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "proxy/event_loop.h"
+#include "proxy/unique_fd.h"
 
 namespace ferry::proxy {
 
@@ -33,7 +34,7 @@ class StreamSocket final : public EventHandler {
   // Opens a socket and connects it to `address`; `done(ec, 0)` when connected.
   void async_connect(const sockaddr* address, socklen_t length, IoHandler done);
 
-  bool is_open() const { return fd_ >= 0; }
+  bool is_open() const { return fd_.get() >= 0; }
   // Whether a read may find something (data, end of input or an error).
   bool readable() const { return readable_; }
   // Whether input (bytes, end of input or an error) is waiting, for a
@@ -71,7 +72,7 @@ class StreamSocket final : public EventHandler {
   void finish_write(const error_code& ec);
 
   EventLoop& loop_;
-  int fd_ = -1;
+  UniqueFd fd_;
   uint64_t registration_ = 0;
   bool readable_ = false;
   bool writable_ = false;
