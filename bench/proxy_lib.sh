@@ -1,35 +1,26 @@
 # Shared by the proxy benchmarks (source it after setting `name` and
-# `threads`): the work directory and its cleanup, two nginx backends, and
-# ferry, HAProxy and nginx set up as proxies with the same routes (two
-# path-prefix routes and a weighted 90/10 split kept sticky by X-User-Id).
+# `threads`): common.sh, two nginx backends, and ferry, HAProxy and nginx set
+# up as proxies with the same routes (two path-prefix routes and a weighted
+# 90/10 split kept sticky by X-User-Id), all stopped at exit.
 #
 # Sets: repo, work, ferry, p_ferry, p_haproxy, p_nginx, proxy_cpu, load_cpu.
 # Defines: port, start_backends, start_proxy NAME, stop_proxy NAME, pids_of NAME,
 # rss_kib NAME, confine NAME.
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-repo=$PWD
-ferry_built=${FERRY_BIN:-$repo/build/ferry}
-[[ -x $ferry_built ]] || { echo "$name: $ferry_built is not built (make build)" >&2; exit 2; }
 for tool in haproxy nginx wrk taskset python3; do
   command -v $tool >/dev/null || { echo "$name: $tool is missing (scripts/setup installs it)" >&2; exit 2; }
 done
-work=$(mktemp -d "/tmp/ferry-$name.XXXXXX")
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ferry_pid=""
 cpu_root=""
-cleanup() {
+stop_proxies() {
   [[ -n $ferry_pid ]] && kill "$ferry_pid" 2>/dev/null || true
   [[ -f $work/haproxy.pid ]] && kill "$(cat "$work/haproxy.pid")" 2>/dev/null || true
   [[ -f $work/backends.pid ]] && kill -QUIT "$(cat "$work/backends.pid")" 2>/dev/null || true
   [[ -f $work/nginx-proxy.pid ]] && kill -QUIT "$(cat "$work/nginx-proxy.pid")" 2>/dev/null || true
   sleep 0.3
   [[ -z $cpu_root ]] || remove_cpu_cgroups
-  rm -rf "$work"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-# A private copy, so a rebuild during the run cannot swap the binary.
-ferry=$work/ferry
-cp "$ferry_built" "$ferry"
+on_exit+=(stop_proxies)
 # Each of the 10,000 idle connections is a descriptor in the proxy and in the client.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
