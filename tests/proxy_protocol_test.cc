@@ -188,6 +188,51 @@ TEST(ProxyHostile, SlowClientsAreTimedOut) {
   EXPECT_EQ(status_of(body.read(3s)), 408);
 }
 
+// A client that stops reading holds the response up, not the upstream: it is
+// cut off after timeouts.client_send, and the endpoint is not blamed for it
+// (before, the pool's response_timeout fired and ejected a healthy endpoint).
+TEST(ProxyHostile, AClientThatStopsReadingIsCutOffWithoutBlamingTheUpstream) {
+  Backend app("app");
+  Proxy proxy(one_pool(app, ", response_timeout: 300ms, retries: 0, "
+                            "eject: { consecutive_failures: 1, duration: 30s }"),
+              "timeouts: { client_send: 1500ms }\n");
+  // 50 MB: more than the socket buffers on both sides hold, so the proxy
+  // has to wait for the client.
+  RawClient stalled(proxy.port());
+  stalled.send("GET /big/50000000 HTTP/1.1\r\nHost: s\r\n\r\n");
+  std::this_thread::sleep_for(900ms);  // three response timeouts, not yet client_send
+  EXPECT_EQ(body_of(proxy.admin("GET", "/admin/state")).find("\"ejected\": true"),
+            std::string::npos);
+  EXPECT_EQ(status_of(proxy.get("/echo")), 200);
+  // Still open at 900 ms: the stalled client may resume and read on.
+  std::string got = stalled.read(100ms);
+  EXPECT_FALSE(stalled.closed());
+  EXPECT_EQ(status_of(got), 200);
+  std::this_thread::sleep_for(2s);  // past client_send
+  got += stalled.read(5s);
+  EXPECT_TRUE(stalled.closed());
+  EXPECT_LT(got.size(), 50'000'000u);
+  EXPECT_EQ(body_of(proxy.admin("GET", "/admin/state")).find("\"ejected\": true"),
+            std::string::npos);
+  EXPECT_EQ(status_of(proxy.get("/echo")), 200);
+}
+
+// A client that pauses for longer than the pool's response_timeout, but less
+// than client_send, and then reads on gets the whole response: the upstream's
+// clock stops while the client holds the response up.
+TEST(ProxyHostile, AClientThatPausesAndResumesGetsTheWholeResponse) {
+  Backend app("app");
+  Proxy proxy(one_pool(app, ", response_timeout: 300ms, retries: 0"),
+              "timeouts: { client_send: 2s }\n");
+  RawClient paused(proxy.port());
+  paused.send("GET /big/50000000 HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n");
+  std::this_thread::sleep_for(900ms);
+  const std::string got = paused.read(20s);
+  EXPECT_TRUE(paused.closed());
+  EXPECT_EQ(status_of(got), 200);
+  EXPECT_EQ(body_of(got).size(), 50'000'000u);
+}
+
 TEST(ProxyFailures, UpstreamResetCloseMidResponseAndSilenceGive502And504) {
   Backend app("app");
   Proxy proxy(one_pool(app, ", response_timeout: 500ms, retries: 0"));

@@ -64,7 +64,8 @@ void ClientConnection::start() {
 
 bool ClientConnection::past_deadline(int64_t now_ms) const {
   return (client_deadline_ms_ != 0 && now_ms >= client_deadline_ms_) ||
-         (upstream_deadline_ms_ != 0 && now_ms >= upstream_deadline_ms_);
+         (upstream_deadline_ms_ != 0 && now_ms >= upstream_deadline_ms_) ||
+         (send_deadline_ms_ != 0 && now_ms >= send_deadline_ms_);
 }
 
 // ---------------------------------------------------------------- requests
@@ -499,10 +500,15 @@ void ClientConnection::write_to_client(size_t body_bytes, bool done) {
     x.response_head.append(body);
     body = {};
   }
+  // While the client takes its time, the upstream is not being waited for:
+  // its clock stops, and the client's starts.
+  upstream_deadline_ms_ = 0;
+  send_deadline_ms_ = worker_.now_ms() + snapshot().config.timeouts.client_send_ms;
   client_.async_write(x.response_head, body,
                       [self = shared_from_this(), id = attempt_id_, body_bytes, done](
                           const error_code& ec, size_t) {
                         self->writing_to_client_ = false;
+                        self->send_deadline_ms_ = 0;
                         if (!self->current(id)) return;
                         Exchange& ex = *self->x_;
                         if (ec) {
@@ -515,9 +521,10 @@ void ClientConnection::write_to_client(size_t body_bytes, bool done) {
                         ex.response_in.consume(body_bytes);
                         if (done) {
                           ex.response_done = true;
-                          self->upstream_deadline_ms_ = 0;
                           self->maybe_finish();
                         } else {
+                          self->upstream_deadline_ms_ =
+                              self->worker_.now_ms() + self->pool_config().response_timeout_ms;
                           self->read_response();
                         }
                       });
@@ -784,6 +791,7 @@ void ClientConnection::close() {
   ++attempt_id_;
   client_deadline_ms_ = 0;
   upstream_deadline_ms_ = 0;
+  send_deadline_ms_ = 0;
   client_.close();
   in_ = IoBuffer();
 }
@@ -814,6 +822,12 @@ void ClientConnection::check_deadlines(int64_t now_ms) {
         close();
         return;
     }
+  }
+  if (send_deadline_ms_ != 0 && now_ms >= send_deadline_ms_) {
+    send_deadline_ms_ = 0;
+    if (x_) x_->error = "client did not accept the response in time (timeouts.client_send)";
+    close();
+    return;
   }
   if (upstream_deadline_ms_ != 0 && now_ms >= upstream_deadline_ms_) {
     upstream_deadline_ms_ = 0;

@@ -112,6 +112,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   Phase phase_ = Phase::kIdle;
   int64_t client_deadline_ms_ = 0;    // head, idle or body read; 0 = none
   int64_t upstream_deadline_ms_ = 0;  // connect or response; 0 = none
+  int64_t send_deadline_ms_ = 0;      // a response piece accepted by the client; 0 = none
   bool close_after_ = false;
   bool writing_to_client_ = false;
 

@@ -135,6 +135,7 @@ class ConfigReader {
     if (auto v = duration(r, "client_head", 1)) t.client_head_ms = *v;
     if (auto v = duration(r, "client_idle", 1)) t.client_idle_ms = *v;
     if (auto v = duration(r, "client_body", 1)) t.client_body_ms = *v;
+    if (auto v = duration(r, "client_send", 1)) t.client_send_ms = *v;
     r.finish();
   }
 

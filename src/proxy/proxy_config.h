@@ -110,6 +110,10 @@ struct TimeoutConfig {
   int64_t client_head_ms = 10'000;  // a request head must arrive within this
   int64_t client_idle_ms = 60'000;  // keep-alive connection with no request
   int64_t client_body_ms = 30'000;  // longest pause while reading a request body
+  // Longest a client may take to accept a piece of the response. Kept apart
+  // from the pool's response_timeout so that a client that stops reading is
+  // cut off without the upstream being blamed for it.
+  int64_t client_send_ms = 60'000;
 };
 
 struct ProxyConfig {

@@ -207,7 +207,10 @@ RouteDecision Router::choose(int index, const Route& route, const RequestView& r
       d.reason = RouteReason::kSticky;
       return d;
     }
-    if (route.fallback_pool >= 0) {
+    // A fallback at weight 0 has been switched away from (blue/green at
+    // 0/100): keyless requests must follow the switch like everyone else.
+    if (route.fallback_pool >= 0 &&
+        route.weights[static_cast<size_t>(route.fallback_pool)] > 0) {
       d.pool = route.pools[static_cast<size_t>(route.fallback_pool)];
       d.reason = RouteReason::kFallback;
       return d;

@@ -94,6 +94,22 @@ TEST_F(Fixture, OverrideHeaderPicksThePool) {
   EXPECT_EQ(route_of("GET", "/api/users", "", {{"migration-flag", "other"}}), "users->legacy");
 }
 
+// Switching everything to the new side (weights 0/100) moves keyless
+// requests too: a fallback pool at weight 0 is no longer used.
+TEST_F(Fixture, AFallbackPoolAtWeightZeroIsNotUsed) {
+  ASSERT_TRUE(router.set_weights("users", {{"legacy", 0}, {"modern", 100}}, config.pools));
+  std::vector<HeaderField> none;
+  RequestView v{"GET", "shop", "/api/users", "", none, ""};
+  for (uint64_t draw = 0; draw < 100; ++draw) {
+    const RouteDecision d = router.route(v, draw * 0x9E3779B97F4A7C15ULL);
+    EXPECT_EQ(pool(d), "modern");
+    EXPECT_EQ(d.reason, RouteReason::kRandom);
+  }
+  ASSERT_TRUE(router.set_weights("users", {{"legacy", 1}, {"modern", 99}}, config.pools));
+  EXPECT_EQ(pool(router.route(v, 3)), "legacy");
+  EXPECT_EQ(router.route(v, 3).reason, RouteReason::kFallback);
+}
+
 TEST_F(Fixture, StickySplitKeepsUsersAndOnlyMovesThemForward) {
   constexpr int kUsers = 20'000;
   std::vector<bool> on_modern(kUsers, false);
@@ -155,8 +171,11 @@ TEST_F(Fixture, SetWeightsValidatesAndKeepsTheOldOnes) {
 
 TEST(StickyBucket, IsStableAndSpread) {
   // Pinned values: a change here moves real users between sides on upgrade.
-  EXPECT_EQ(sticky_bucket("users", "user-1"), sticky_bucket("users", "user-1"));
-  EXPECT_NE(sticky_bucket("users", "user-1"), sticky_bucket("cart", "user-1"));
+  // (XXH3_64bits of salt, NUL, key, modulo 10000, computed outside ferry.)
+  EXPECT_EQ(sticky_bucket("users", "user-1"), 3932u);
+  EXPECT_EQ(sticky_bucket("users", "user-2"), 4316u);
+  EXPECT_EQ(sticky_bucket("cart", "user-1"), 6895u);
+  EXPECT_EQ(sticky_bucket("", "42"), 1092u);
   std::vector<int> deciles(10, 0);
   for (int i = 0; i < 100'000; ++i) ++deciles[sticky_bucket("s", std::to_string(i)) / 1000];
   for (int d : deciles) EXPECT_NEAR(d, 10'000, 400);
