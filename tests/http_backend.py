@@ -6,8 +6,9 @@ can also misbehave on purpose. One process serves one address:
 
 and prints "ready" once listening. What it answers depends on the path:
 
-  /echo...          200, JSON: backend name, method, target, headers, body size and sha256
-  /status/N         status N (no body for 1xx, 204, 304)
+  /echo...          200, JSON: backend name, method, target, headers, body size and sha256,
+                    and the port the request came from (one port: one upstream connection)
+  /status/N         status N (no body for 1xx, 204, 304; a 304 with a Content-Length)
   /big/N            200 with N bytes (Content-Length), written in 64 KiB pieces
   /chunked/K/S      200 chunked: K chunks of S bytes, then a trailer
   /until-close/N    200 without framing: N bytes, then the connection closes
@@ -72,14 +73,16 @@ def response(status, body=b"", extra=()):
     head = f"HTTP/1.1 {status} X\r\n"
     for name, value in extra:
         head += f"{name}: {value}\r\n"
-    if status >= 200 and status not in (204, 304):
+    # A 304 carries the Content-Length the full response would have, as real
+    # servers send it; there is still no body.
+    if status >= 200 and status != 204:
         head += f"Content-Length: {len(body)}\r\n"
     return head.encode() + b"\r\n" + (body if status >= 200 and status not in (204, 304) else b"")
 
 
-def echo(method, target, headers, body):
+def echo(method, target, headers, body, peer_port=0):
     return json.dumps({
-        "backend": NAME, "method": method, "target": target,
+        "backend": NAME, "method": method, "target": target, "peer_port": peer_port,
         "headers": [[n, v] for n, v in headers],
         "body_bytes": len(body), "body_sha256": hashlib.sha256(body).hexdigest(),
     }).encode()
@@ -155,7 +158,9 @@ async def serve(reader, writer):
                     payload = echo(method, target, headers, body)
                     writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {len(payload)}\r\n\r\n".encode())
                 else:
-                    writer.write(response(200, echo(method, target, headers, body), extra))
+                    peer_port = writer.get_extra_info("peername")[1]
+                    writer.write(response(200, echo(method, target, headers, body, peer_port),
+                                          extra))
             await writer.drain()
             if (header(headers, "connection") or "").lower() == "close":
                 writer.close()

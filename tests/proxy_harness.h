@@ -224,6 +224,24 @@ inline std::string backend_of(const std::string& response) {
   return std::regex_search(body, m, re) ? m[1].str() : "";
 }
 
+// A top-level field of an http_backend.py echo, as its JSON text without
+// quotes ("" when absent).
+inline std::string json_field(const std::string& body, const std::string& name) {
+  const std::regex re("\"" + name + "\": (\"([^\"]*)\"|[-0-9.]+)");
+  std::smatch m;
+  if (!std::regex_search(body, m, re)) return "";
+  return m[2].matched ? m[2].str() : m[1].str();
+}
+
+// The process's peak resident memory (VmHWM), in KiB.
+inline long peak_rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
 inline size_t open_fds(pid_t pid) {
   size_t n = 0;
   for ([[maybe_unused]] const auto& e :

@@ -2,6 +2,9 @@
 // upstreams that fail in every way. Real backends, real sockets.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "proxy_harness.h"
 
 namespace proxytest {
@@ -62,6 +65,8 @@ TEST(ProxyProtocol, LargeBodiesStreamBothWays) {
   const std::string sha = up.out.substr(up.out.rfind('\n', up.out.size() - 2) + 1, 64);
   EXPECT_NE(up.out.find("\"body_bytes\": 33554432"), std::string::npos) << up.out;
   EXPECT_NE(up.out.find("\"body_sha256\": \"" + sha + "\""), std::string::npos) << up.out;
+  // Streamed, not buffered: the proxy's peak memory stayed far below either body.
+  EXPECT_LT(peak_rss_kib(proxy.pid()), 32 * 1024);
 }
 
 TEST(ProxyProtocol, ChunkedResponsesWithTrailersAndUntilClose) {
@@ -94,6 +99,19 @@ TEST(ProxyProtocol, HeadAnd204And304HaveNoBody) {
   const size_t last = all.rfind("HTTP/1.1 200");
   EXPECT_NE(all.find("/echo/last", last), std::string::npos) << all;
   EXPECT_EQ(all.find("status body"), std::string::npos) << all;
+}
+
+TEST(ProxyProtocol, UpstreamConnectionsAreKeptAliveAndReused) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  std::set<std::string> ports;
+  // Ten clients, one after another, each on a connection of its own.
+  for (int i = 0; i < 10; ++i) ports.insert(json_field(body_of(proxy.get("/echo")), "peer_port"));
+  EXPECT_EQ(ports.size(), 1u) << "each request opened an upstream connection";
+  EXPECT_NE(body_of(proxy.admin("GET", "/metrics"))
+                .find("ferry_proxy_upstream_idle_connections{pool=\"app\",endpoint=\"" +
+                      app.address() + "\"} 1"),
+            std::string::npos);
 }
 
 TEST(ProxyProtocol, ExpectContinueIsRelayed) {
@@ -193,8 +211,9 @@ TEST(ProxyHostile, SlowClientsAreTimedOut) {
 // (before, the pool's response_timeout fired and ejected a healthy endpoint).
 TEST(ProxyHostile, AClientThatStopsReadingIsCutOffWithoutBlamingTheUpstream) {
   Backend app("app");
-  Proxy proxy(one_pool(app, ", response_timeout: 300ms, retries: 0, "
-                            "eject: { consecutive_failures: 1, duration: 30s }"),
+  Proxy proxy(one_pool(app,
+                       ", response_timeout: 300ms, retries: 0, "
+                       "eject: { consecutive_failures: 1, duration: 30s }"),
               "timeouts: { client_send: 1500ms }\n");
   // 50 MB: more than the socket buffers on both sides hold, so the proxy
   // has to wait for the client.
@@ -276,7 +295,6 @@ TEST(ProxyFailures, NonIdempotentRequestsAreNotRetriedAfterTheUpstreamSawThem) {
   }
   EXPECT_EQ(gets_502, 4);
   EXPECT_EQ(posts_502, 4);
-  const std::string m = body_of(proxy.admin("GET", "/metrics"));
   // 4 GETs x 2 attempts + 4 POSTs x 1 attempt reached the backends.
   const Outcome log = proxy.stop();
   size_t failures = 0;
@@ -284,6 +302,69 @@ TEST(ProxyFailures, NonIdempotentRequestsAreNotRetriedAfterTheUpstreamSawThem) {
        at = log.err.find("event=upstream_failure", at + 1))
     ++failures;
   EXPECT_EQ(failures, 12u) << log.err;
+}
+
+// least_requests sends a request to the endpoint with the fewest in flight:
+// while one slow request holds an endpoint, every other request goes to the
+// other one (round robin would alternate).
+TEST(ProxyPools, LeastRequestsAvoidsTheBusyEndpoint) {
+  Backend a("a"), b("b");
+  Proxy proxy("pools:\n  app: { endpoints: [" + a.address() + ", " + b.address() +
+              "], balance: least_requests }\nroutes: [ { name: all, to: app } ]\n");
+  RawClient slow(proxy.port());
+  slow.send("GET /slow/1500 HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n");
+  std::this_thread::sleep_for(200ms);  // the slow request is at its endpoint
+  std::set<std::string> quick;
+  for (int i = 0; i < 8; ++i) quick.insert(backend_of(proxy.get("/echo")));
+  const std::string busy = backend_of(slow.read(5s));
+  ASSERT_TRUE(busy == "a" || busy == "b") << busy;
+  EXPECT_EQ(quick, (std::set<std::string>{busy == "a" ? "b" : "a"}));
+  // Once idle again, both endpoints take requests.
+  std::set<std::string> after;
+  for (int i = 0; i < 8; ++i) after.insert(backend_of(proxy.get("/echo")));
+  EXPECT_EQ(after.size(), 2u);
+}
+
+TEST(ProxyPools, RoundRobinTakesTurns) {
+  Backend a("a"), b("b"), c("c");
+  Proxy proxy("pools:\n  app: { endpoints: [" + a.address() + ", " + b.address() + ", " +
+              c.address() + "] }\nroutes: [ { name: all, to: app } ]\n");
+  std::map<std::string, int> seen;
+  for (int i = 0; i < 9; ++i) ++seen[backend_of(proxy.get("/echo"))];
+  EXPECT_EQ(seen, (std::map<std::string, int>{{"a", 3}, {"b", 3}, {"c", 3}}));
+}
+
+// An endpoint that never completes the TCP handshake: a listener whose
+// backlog is full, so the kernel drops further SYNs.
+TEST(ProxyFailures, ConnectTimeoutGives504) {
+  const int port = free_port();
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 0), 0);
+  // Fill the accept queue with connections never accepted (non-blocking: a
+  // blocking connect would itself wait for the handshake).
+  std::vector<int> fill;
+  for (int i = 0; i < 4; ++i) {
+    fill.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    ::connect(fill.back(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  }
+  std::this_thread::sleep_for(100ms);
+  Proxy proxy("pools:\n  app: { endpoints: [127.0.0.1:" + std::to_string(port) +
+              "], connect_timeout: 300ms, retries: 0 }\nroutes: [ { name: all, to: app } ]\n");
+  const auto start = std::chrono::steady_clock::now();
+  const std::string r = proxy.get("/echo");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(status_of(r), 504) << r;
+  EXPECT_NE(r.find("connect timed out"), std::string::npos) << r;
+  EXPECT_GE(took, 250ms);
+  EXPECT_LT(took, 3s);
+  for (int fd : fill) ::close(fd);
+  ::close(listener);
 }
 
 TEST(ProxyFailures, FailingEndpointIsEjectedPassively) {

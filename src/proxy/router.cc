@@ -209,8 +209,7 @@ RouteDecision Router::choose(int index, const Route& route, const RequestView& r
     }
     // A fallback at weight 0 has been switched away from (blue/green at
     // 0/100): keyless requests must follow the switch like everyone else.
-    if (route.fallback_pool >= 0 &&
-        route.weights[static_cast<size_t>(route.fallback_pool)] > 0) {
+    if (route.fallback_pool >= 0 && route.weights[static_cast<size_t>(route.fallback_pool)] > 0) {
       d.pool = route.pools[static_cast<size_t>(route.fallback_pool)];
       d.reason = RouteReason::kFallback;
       return d;
