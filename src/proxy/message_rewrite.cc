@@ -6,11 +6,13 @@ namespace ferry::proxy {
 
 namespace {
 
-// Hop-by-hop headers, never forwarded as they are.
+// Hop-by-hop headers, never forwarded as they are. Trailer is not one
+// (RFC 9110 6.6.2): the trailers it announces travel with the chunked body,
+// which is relayed as it is.
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "connection", "keep-alive", "proxy-connection",   "te",
-      "trailer",    "upgrade",    "proxy-authenticate", "proxy-authorization"};
+      "connection", "keep-alive",         "proxy-connection",   "te",
+      "upgrade",    "proxy-authenticate", "proxy-authorization"};
   for (std::string_view n : kNames) {
     if (equals_ignore_case(name, n)) return true;
   }
@@ -121,13 +123,22 @@ void build_upstream_request(const RequestHead& request, const UpstreamRequestOpt
     if (!request.query.empty()) out.append("?").append(request.query);
   }
   out.append(request.minor_version == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  // Every X-Forwarded-For the client sent, in order, as one list: the
+  // first is used as it is, later ones are joined (rare, so the copy is too).
   std::string_view forwarded_for;
+  std::string forwarded_joined;
   bool host_sent = false;
   const ConnectionTokens connection(request.headers);
   for (const auto& h : request.headers) {
     if (is_hop_by_hop(h.name) || connection.names(h.name)) continue;
     if (equals_ignore_case(h.name, "x-forwarded-for")) {
-      forwarded_for = h.value;
+      if (forwarded_for.empty()) {
+        forwarded_for = h.value;
+      } else if (!h.value.empty()) {
+        if (forwarded_joined.empty()) forwarded_joined = forwarded_for;
+        forwarded_joined.append(", ").append(h.value);
+        forwarded_for = forwarded_joined;
+      }
       continue;
     }
     if (equals_ignore_case(h.name, "x-forwarded-proto")) continue;
