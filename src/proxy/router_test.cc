@@ -169,6 +169,76 @@ TEST_F(Fixture, SetWeightsValidatesAndKeepsTheOldOnes) {
   EXPECT_EQ(user_pool("anyone"), "modern");
 }
 
+// The other match kinds and sticky sources, each on a router of its own.
+TEST(RouterMatches, ExactHostAnyHeaderValueAndMethodLists) {
+  const std::string yaml = R"(
+listen: 127.0.0.1:1
+pools: { a: { endpoints: [127.0.0.1:2] }, b: { endpoints: [127.0.0.1:3] } }
+routes:
+  - { name: host, match: { host: [Shop.Example], method: [GET] }, to: a }
+  - { name: flagged, match: { header: { x-canary: "*" } }, to: a }
+  - { name: rest, to: b }
+)";
+  auto config = parse_proxy_config(yaml, "m.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  auto router = Router::compile(*config);
+  ASSERT_TRUE(router) << router.error().message;
+  auto route = [&](const std::string& method, const std::string& host,
+                   std::vector<HeaderField> headers = {}) {
+    RequestView v{method, host, "/", "", headers, ""};
+    return std::string(router->route_name(static_cast<size_t>(router->route(v, 0).route)));
+  };
+  EXPECT_EQ(route("GET", "shop.example"), "host");  // host names are case-insensitive
+  EXPECT_EQ(route("GET", "SHOP.EXAMPLE:8443"), "host");
+  EXPECT_EQ(route("GET", "www.shop.example"), "rest");  // exact, not a suffix
+  EXPECT_EQ(route("POST", "shop.example"), "rest");
+  EXPECT_EQ(route("POST", "x", {{"X-Canary", ""}}), "flagged");  // present, even empty
+  EXPECT_EQ(route("POST", "x", {{"X-Canary", "1"}}), "flagged");
+  EXPECT_EQ(route("POST", "x", {{"X-Canary-2", "1"}}), "rest");
+}
+
+TEST(RouterMatches, StickyByQueryAndClientIpWithASalt) {
+  const std::string yaml = R"(
+listen: 127.0.0.1:1
+pools: { old: { endpoints: [127.0.0.1:2] }, new: { endpoints: [127.0.0.1:3] } }
+routes:
+  - name: by-query
+    match: { path_prefix: /q }
+    split: [ { pool: old, weight: 50 }, { pool: new, weight: 50 } ]
+    sticky: { query: user }
+  - name: by-ip
+    match: { path_prefix: /ip }
+    split: [ { pool: old, weight: 50 }, { pool: new, weight: 50 } ]
+    sticky: { client_ip: true, salt: rollout-7 }
+)";
+  auto config = parse_proxy_config(yaml, "s.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  auto router = Router::compile(*config);
+  ASSERT_TRUE(router) << router.error().message;
+  std::vector<HeaderField> none;
+  for (int u = 0; u < 200; ++u) {
+    const std::string id = "u" + std::to_string(u);
+    const std::string query = "a=1&user=" + id;
+    RequestView q{"GET", "h", "/q", query, none, "10.0.0.1"};
+    const RouteDecision d = router->route(q, static_cast<uint64_t>(u));
+    EXPECT_EQ(d.reason, RouteReason::kSticky);
+    // The salt defaults to the route's name; the bucket decides the side.
+    const size_t side = pool_for_bucket(sticky_bucket("by-query", id), router->weights(0));
+    EXPECT_EQ(static_cast<size_t>(d.pool), side) << id;
+
+    const std::string ip = "10.0." + std::to_string(u / 250) + "." + std::to_string(u % 250);
+    RequestView c{"GET", "h", "/ip", "", none, ip};
+    const RouteDecision e = router->route(c, static_cast<uint64_t>(u) * 31);
+    EXPECT_EQ(e.reason, RouteReason::kSticky);
+    EXPECT_EQ(static_cast<size_t>(e.pool),
+              pool_for_bucket(sticky_bucket("rollout-7", ip), router->weights(1)))
+        << ip;
+  }
+  // No such query parameter: the weights decide at random.
+  RequestView q{"GET", "h", "/q", "other=1", none, ""};
+  EXPECT_EQ(router->route(q, 1).reason, RouteReason::kRandom);
+}
+
 TEST(StickyBucket, IsStableAndSpread) {
   // Pinned values: a change here moves real users between sides on upgrade.
   // (XXH3_64bits of salt, NUL, key, modulo 10000, computed outside ferry.)
