@@ -145,7 +145,8 @@ inline std::string header_of(const std::string& response, const std::string& nam
 // tests/http_backend.py on a free port.
 class Backend {
  public:
-  explicit Backend(const std::string& name, const Env& env = {}) : name_(name), port_(free_port()) {
+  explicit Backend(const std::string& name, const Env& env = {}, int port = 0)
+      : name_(name), port_(port != 0 ? port : free_port()) {
     child_ = std::make_unique<Child>(
         std::vector<std::string>{"python3",
                                  std::string(FERRY_SOURCE_DIR) + "/tests/http_backend.py",

@@ -380,6 +380,24 @@ TEST(ProxyFailures, FailingEndpointIsEjectedPassively) {
             std::string::npos);
 }
 
+// An ejected endpoint is tried again once eject.duration has passed.
+TEST(ProxyFailures, AnEjectedEndpointComesBackAfterTheDuration) {
+  Backend good("good");
+  const int port = free_port();
+  Proxy proxy("pools:\n  app: { endpoints: [" + good.address() +
+              ", 127.0.0.1:" + std::to_string(port) +
+              "], retries: 0, eject: { consecutive_failures: 1, duration: 700ms } }\n"
+              "routes: [ { name: all, to: app } ]\n");
+  for (int i = 0; i < 4; ++i) proxy.get("/echo");  // the missing one fails once, then is out
+  EXPECT_NE(body_of(proxy.admin("GET", "/admin/state")).find("\"ejected\": true"),
+            std::string::npos);
+  Backend back("back", {}, port);
+  std::this_thread::sleep_for(900ms);
+  std::set<std::string> seen;
+  for (int i = 0; i < 6; ++i) seen.insert(backend_of(proxy.get("/echo")));
+  EXPECT_EQ(seen, (std::set<std::string>{"good", "back"}));
+}
+
 TEST(ProxyFailures, ActiveHealthChecksTakeEndpointsOutAndBack) {
   const fs::path down = scratch_dir() / "b_down";
   Backend a("a"), b("b", {{"BACKEND_DOWN_FILE", down.string()}});
@@ -394,6 +412,27 @@ TEST(ProxyFailures, ActiveHealthChecksTakeEndpointsOutAndBack) {
   std::set<std::string> seen;
   for (int i = 0; i < 10; ++i) seen.insert(backend_of(proxy.get("/echo")));
   EXPECT_EQ(seen, (std::set<std::string>{"a", "b"}));
+}
+
+// A health check that takes longer than health.timeout fails; an endpoint
+// goes out only after unhealthy_threshold failures in a row.
+TEST(ProxyFailures, HealthChecksTimeOutAndNeedThresholdFailuresInARow) {
+  Backend app("app");
+  const std::string health = ", health: { path: /slow/1000, interval: 100ms, timeout: 150ms, ";
+  Proxy proxy("pools:\n  quick: { endpoints: [" + app.address() + "]" + health +
+              "unhealthy_threshold: 2 } }\n  patient: { endpoints: [" + app.address() + "]" +
+              health + "unhealthy_threshold: 100 } }\nroutes: [ { name: all, to: quick } ]\n");
+  auto healthy = [&](const std::string& pool) {
+    const std::string m = body_of(proxy.admin("GET", "/metrics"));
+    const std::string key =
+        "ferry_proxy_endpoint_healthy{pool=\"" + pool + "\",endpoint=\"" + app.address() + "\"} ";
+    const size_t at = m.find(key);
+    return at == std::string::npos ? std::string("?") : m.substr(at + key.size(), 1);
+  };
+  std::this_thread::sleep_for(1500ms);  // about 6 checks, each timed out
+  EXPECT_EQ(healthy("quick"), "0");
+  EXPECT_EQ(healthy("patient"), "1");
+  EXPECT_EQ(status_of(proxy.get("/echo")), 503);
 }
 
 TEST(ProxyFailures, NoFileDescriptorLeaksAfterFailures) {

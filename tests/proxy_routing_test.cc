@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "proxy_harness.h"
@@ -187,9 +188,15 @@ TEST(ProxyAdmin, TokenIsRequiredWhenConfigured) {
   Child ferry({FERRY_BINARY, "proxy", "--config", file.string()}, output_prefix());
   ASSERT_TRUE(wait_for_port(admin));
   EXPECT_EQ(status_of(round_trip(admin, "GET /admin/state HTTP/1.1\r\nHost: a\r\n\r\n")), 401);
-  EXPECT_EQ(status_of(round_trip(admin,
-                                 "GET /admin/state HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
-                                 "wrong\r\n\r\n")),
+  for (const char* wrong : {"wrong", "s3cre", "s3cres", "s3cret2", "S3CRET"}) {
+    EXPECT_EQ(status_of(round_trip(
+                  admin, "GET /admin/state HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " +
+                             std::string(wrong) + "\r\n\r\n")),
+              401)
+        << wrong;
+  }
+  EXPECT_EQ(status_of(round_trip(
+                admin, "GET /admin/state HTTP/1.1\r\nHost: a\r\nAuthorization: s3cret\r\n\r\n")),
             401);
   EXPECT_EQ(status_of(round_trip(admin,
                                  "GET /admin/state HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
@@ -221,6 +228,29 @@ TEST(ProxyReload, FileChangeAppliesAndInvalidFileKeepsTheRunningConfig) {
   const Outcome end = proxy.stop();
   EXPECT_EQ(end.status, 0) << end.err;
   EXPECT_NE(end.err.find("event=reload_refused"), std::string::npos) << end.err;
+}
+
+// A reload applies to requests that start after it: a request in flight
+// finishes where it was sent, and a kept-alive connection carries on, its
+// next request routed by the new config.
+TEST(ProxyReload, InFlightRequestsAndKeptAliveConnectionsSurviveAReload) {
+  Backend legacy("legacy"), modern("modern");
+  Proxy proxy(pools(legacy, modern) + "routes: [ { name: rest, to: legacy } ]\n");
+  RawClient kept(proxy.port());
+  kept.send("GET /echo/first HTTP/1.1\r\nHost: s\r\n\r\n");
+  EXPECT_EQ(backend_of(kept.read(5s, "}")), "legacy");
+  RawClient slow(proxy.port());
+  slow.send("GET /slow/1000 HTTP/1.1\r\nHost: s\r\nConnection: close\r\n\r\n");
+  std::this_thread::sleep_for(200ms);
+  proxy.write_config(pools(legacy, modern) + "routes: [ { name: rest, to: modern } ]\n");
+  ASSERT_EQ(status_of(proxy.admin("POST", "/admin/reload")), 200);
+  const std::string answer = slow.read(5s);
+  EXPECT_EQ(status_of(answer), 200) << answer;
+  EXPECT_EQ(backend_of(answer), "legacy");
+  kept.send("GET /echo/second HTTP/1.1\r\nHost: s\r\n\r\n");
+  const std::string second = kept.read(5s, "}");
+  EXPECT_FALSE(kept.closed());
+  EXPECT_EQ(backend_of(second), "modern") << second;
 }
 
 // HAProxy #199 is the anti-example: a reload must not silently undo weights
