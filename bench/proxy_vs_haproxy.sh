@@ -101,3 +101,6 @@ printf 'ratio req/s ferry/haproxy: %.2f (target >= 1.2)   ferry/nginx: %.2f (tar
 printf 'ratio CPU per request haproxy/ferry: %.2f   nginx/ferry: %.2f\n' \
   "$(echo "$(median "${cpu[haproxy]}") / $(median "${cpu[ferry]}")" | bc -l)" \
   "$(echo "$(median "${cpu[nginx]}") / $(median "${cpu[ferry]}")" | bc -l)"
+printf 'ratio p99 ferry/haproxy: %.2f (target <= 1)   ferry/nginx: %.2f\n' \
+  "$(echo "$(median "${p99[ferry]}") / $(median "${p99[haproxy]}")" | bc -l)" \
+  "$(echo "$(median "${p99[ferry]}") / $(median "${p99[nginx]}")" | bc -l)"
