@@ -435,17 +435,19 @@ void ClientConnection::on_response_bytes() {
         on_response_bytes();
         return;
       }
-      writing_to_client_ = true;
+      start_client_write();
       client_.async_write(
           x.response_head, {},
           [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
-            self->writing_to_client_ = false;
+            self->end_client_write();
             if (!self->current(id)) return;
             if (ec) {
               self->close();
               return;
             }
             self->x_->response_head.clear();
+            self->upstream_deadline_ms_ =
+                self->worker_.now_ms() + self->pool_config().response_timeout_ms;
             if (self->x_->response_in.empty()) {
               self->read_response();
             } else {
@@ -490,25 +492,34 @@ void ClientConnection::on_response_bytes() {
   write_to_client(t.bytes, t.done);
 }
 
+void ClientConnection::start_client_write() {
+  // While the client takes its time, the upstream is not being waited for:
+  // its clock stops (whoever continues reading it restarts it), and the
+  // client's starts.
+  writing_to_client_ = true;
+  upstream_deadline_ms_ = 0;
+  send_deadline_ms_ = worker_.now_ms() + snapshot().config.timeouts.client_send_ms;
+}
+
+void ClientConnection::end_client_write() {
+  writing_to_client_ = false;
+  send_deadline_ms_ = 0;
+}
+
 void ClientConnection::write_to_client(size_t body_bytes, bool done) {
   Exchange& x = *x_;
   x.response_started = true;
-  writing_to_client_ = true;
   std::string_view body(x.response_in.data(), body_bytes);
   if (!x.response_head.empty() && body.size() <= kCoalesceBytes) {
     // One send instead of a gather of two: cheaper in the kernel (perf).
     x.response_head.append(body);
     body = {};
   }
-  // While the client takes its time, the upstream is not being waited for:
-  // its clock stops, and the client's starts.
-  upstream_deadline_ms_ = 0;
-  send_deadline_ms_ = worker_.now_ms() + snapshot().config.timeouts.client_send_ms;
+  start_client_write();
   client_.async_write(x.response_head, body,
                       [self = shared_from_this(), id = attempt_id_, body_bytes, done](
                           const error_code& ec, size_t) {
-                        self->writing_to_client_ = false;
-                        self->send_deadline_ms_ = 0;
+                        self->end_client_write();
                         if (!self->current(id)) return;
                         Exchange& ex = *self->x_;
                         if (ec) {

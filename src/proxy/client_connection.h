@@ -69,6 +69,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void read_response();
   void on_response_bytes();
   void write_to_client(size_t body_bytes, bool done);
+  // Around every write of an upstream's response (or interim response) to
+  // the client: timeouts.client_send runs instead of response_timeout.
+  void start_client_write();
+  void end_client_write();
   // A write to the upstream failed: if it had already answered (and stopped
   // reading), the answer stands and the rest of the request is dropped.
   bool answer_stands();
