@@ -76,7 +76,7 @@ TEST(ProxyLoad, BlueGreenSwitchesAndReloadsUnderLoadDropNothing) {
     if (accepted_before < 1) std::this_thread::sleep_for(50ms);
   }
   ASSERT_EQ(accepted_before, 1u);
-  Child wrk({"wrk", "-t1", "-c32", "-d8s", "--latency",
+  Child wrk({"wrk", "-t1", "-c32", "-d10s", "--latency",
              "http://127.0.0.1:" + std::to_string(proxy.port()) + "/"},
             output_prefix());
   std::this_thread::sleep_for(500ms);
@@ -96,7 +96,7 @@ TEST(ProxyLoad, BlueGreenSwitchesAndReloadsUnderLoadDropNothing) {
     if (step == 6) proxy.signal(SIGHUP);
     // Each switch really moves the traffic, all of it: once requests started
     // before it are answered, the side switched away from serves none.
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(300ms);
     const std::string before = body_of(proxy.admin("GET", "/metrics"));
     std::this_thread::sleep_for(300ms);
     const std::string after = body_of(proxy.admin("GET", "/metrics"));

@@ -396,8 +396,7 @@ void ClientConnection::read_response() {
           return;
         }
         ex.response_in.commit(n);
-        self->upstream_deadline_ms_ =
-            self->worker_.now_ms() + self->pool_config().response_timeout_ms;
+        self->arm_response_timeout();
         self->on_response_bytes();
       });
 }
@@ -446,8 +445,7 @@ void ClientConnection::on_response_bytes() {
               return;
             }
             self->x_->response_head.clear();
-            self->upstream_deadline_ms_ =
-                self->worker_.now_ms() + self->pool_config().response_timeout_ms;
+            self->arm_response_timeout();
             if (self->x_->response_in.empty()) {
               self->read_response();
             } else {
@@ -490,6 +488,15 @@ void ClientConnection::on_response_bytes() {
     return;
   }
   write_to_client(t.bytes, t.done);
+}
+
+void ClientConnection::arm_response_timeout() {
+  // After a 100 Continue the client is still uploading: that is timed by
+  // timeouts.client_body, and the response timeout starts when the request
+  // is done (or once the upstream has answered early).
+  upstream_deadline_ms_ = x_->request_done || x_->response_head_parsed
+                              ? worker_.now_ms() + pool_config().response_timeout_ms
+                              : 0;
 }
 
 void ClientConnection::start_client_write() {

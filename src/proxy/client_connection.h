@@ -72,6 +72,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // Around every write of an upstream's response (or interim response) to
   // the client: timeouts.client_send runs instead of response_timeout.
   void start_client_write();
+  void arm_response_timeout();
   void end_client_write();
   // A write to the upstream failed: if it had already answered (and stopped
   // reading), the answer stands and the rest of the request is dropped.
