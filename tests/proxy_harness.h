@@ -25,11 +25,17 @@ using namespace ferry_test;
 using namespace std::chrono_literals;
 
 // A port nobody listens on right now (the kernel's pick, then released).
-inline int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+inline sockaddr_in loopback_address(int port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return a;
+}
+
+inline int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a = loopback_address(0);
   bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
   socklen_t len = sizeof(a);
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
@@ -40,11 +46,8 @@ inline int free_port() {
 // A connected socket to 127.0.0.1:port, or -1.
 inline int connect_to(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+  const sockaddr_in a = loopback_address(port);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) {
     close(fd);
     return -1;
   }
@@ -217,14 +220,6 @@ class Proxy {
   std::unique_ptr<Child> child_;
 };
 
-// The "backend" field of an http_backend.py echo.
-inline std::string backend_of(const std::string& response) {
-  const std::regex re("\"backend\": \"([^\"]*)\"");
-  std::smatch m;
-  const std::string body = body_of(response);
-  return std::regex_search(body, m, re) ? m[1].str() : "";
-}
-
 // A top-level field of an http_backend.py echo, as its JSON text without
 // quotes ("" when absent).
 inline std::string json_field(const std::string& body, const std::string& name) {
@@ -232,6 +227,19 @@ inline std::string json_field(const std::string& body, const std::string& name) 
   std::smatch m;
   if (!std::regex_search(body, m, re)) return "";
   return m[2].matched ? m[2].str() : m[1].str();
+}
+
+// The "backend" field of an http_backend.py echo.
+inline std::string backend_of(const std::string& response) {
+  return json_field(body_of(response), "backend");
+}
+
+// The value of one series (name with its labels, as printed) in Prometheus
+// text, or -1 when it is absent.
+inline int64_t metric_value(const std::string& metrics, const std::string& series) {
+  const std::string key = "\n" + series + " ";
+  const size_t at = metrics.find(key);
+  return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + key.size()));
 }
 
 // The process's peak resident memory (VmHWM), in KiB.

@@ -3,6 +3,8 @@
 // may fail or be dropped.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "proxy_harness.h"
 
 namespace proxytest {
@@ -52,17 +54,16 @@ std::string blue_green(const NginxPair& n, int blue, int green) {
          std::to_string(blue) + " }, { pool: green, weight: " + std::to_string(green) + " } ]\n";
 }
 
+// Counters not yet printed count as 0.
 uint64_t served_by(const std::string& metrics, const std::string& pool) {
-  const std::string key =
-      "ferry_proxy_requests_total{route=\"app\",pool=\"" + pool + "\",class=\"2xx\"} ";
-  const size_t at = metrics.find(key);
-  return at == std::string::npos ? 0 : std::stoull(metrics.substr(at + key.size()));
+  return static_cast<uint64_t>(std::max<int64_t>(
+      0, metric_value(metrics, "ferry_proxy_requests_total{route=\"app\",pool=\"" + pool +
+                                   "\",class=\"2xx\"}")));
 }
 
 uint64_t accepted(const std::string& metrics) {
-  const std::string key = "\nferry_proxy_client_connections_accepted_total ";
-  const size_t at = metrics.find(key);
-  return at == std::string::npos ? 0 : std::stoull(metrics.substr(at + key.size()));
+  return static_cast<uint64_t>(
+      std::max<int64_t>(0, metric_value(metrics, "ferry_proxy_client_connections_accepted_total")));
 }
 
 TEST(ProxyLoad, BlueGreenSwitchesAndReloadsUnderLoadDropNothing) {

@@ -108,10 +108,10 @@ TEST(ProxyProtocol, UpstreamConnectionsAreKeptAliveAndReused) {
   // Ten clients, one after another, each on a connection of its own.
   for (int i = 0; i < 10; ++i) ports.insert(json_field(body_of(proxy.get("/echo")), "peer_port"));
   EXPECT_EQ(ports.size(), 1u) << "each request opened an upstream connection";
-  EXPECT_NE(body_of(proxy.admin("GET", "/metrics"))
-                .find("ferry_proxy_upstream_idle_connections{pool=\"app\",endpoint=\"" +
-                      app.address() + "\"} 1"),
-            std::string::npos);
+  EXPECT_EQ(metric_value(body_of(proxy.admin("GET", "/metrics")),
+                         "ferry_proxy_upstream_idle_connections{pool=\"app\",endpoint=\"" +
+                             app.address() + "\"}"),
+            1);
 }
 
 TEST(ProxyProtocol, ExpectContinueIsRelayed) {
@@ -356,18 +356,15 @@ TEST(ProxyFailures, ConnectTimeoutGives504) {
   const int port = free_port();
   const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
   ASSERT_GE(listener, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const sockaddr_in addr = loopback_address(port);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(::listen(listener, 0), 0);
   // Fill the accept queue with connections never accepted (non-blocking: a
   // blocking connect would itself wait for the handshake).
   std::vector<int> fill;
   for (int i = 0; i < 4; ++i) {
     fill.push_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
-    ::connect(fill.back(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    ::connect(fill.back(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   }
   std::this_thread::sleep_for(100ms);
   Proxy proxy("pools:\n  app: { endpoints: [127.0.0.1:" + std::to_string(port) +
@@ -439,15 +436,13 @@ TEST(ProxyFailures, HealthChecksTimeOutAndNeedThresholdFailuresInARow) {
               "unhealthy_threshold: 2 } }\n  patient: { endpoints: [" + app.address() + "]" +
               health + "unhealthy_threshold: 100 } }\nroutes: [ { name: all, to: quick } ]\n");
   auto healthy = [&](const std::string& pool) {
-    const std::string m = body_of(proxy.admin("GET", "/metrics"));
-    const std::string key =
-        "ferry_proxy_endpoint_healthy{pool=\"" + pool + "\",endpoint=\"" + app.address() + "\"} ";
-    const size_t at = m.find(key);
-    return at == std::string::npos ? std::string("?") : m.substr(at + key.size(), 1);
+    return metric_value(
+        body_of(proxy.admin("GET", "/metrics")),
+        "ferry_proxy_endpoint_healthy{pool=\"" + pool + "\",endpoint=\"" + app.address() + "\"}");
   };
   std::this_thread::sleep_for(1500ms);  // about 6 checks, each timed out
-  EXPECT_EQ(healthy("quick"), "0");
-  EXPECT_EQ(healthy("patient"), "1");
+  EXPECT_EQ(healthy("quick"), 0);
+  EXPECT_EQ(healthy("patient"), 1);
   EXPECT_EQ(status_of(proxy.get("/echo")), 503);
 }
 

@@ -265,7 +265,7 @@ void ClientConnection::send_request() {
   Exchange& x = *x_;
   // The response timeout runs from the end of the request; a slow upload is
   // bounded by timeouts.client_body instead.
-  upstream_deadline_ms_ = x.request_done ? worker_.now_ms() + pool_config().response_timeout_ms : 0;
+  arm_response_timeout();
   x.upstream->socket.async_write(
       x.upstream_head, {in_.data() + x.head_bytes, x.initial_body_bytes},
       [self = shared_from_this(), id = attempt_id_](const error_code& ec, size_t) {
@@ -541,8 +541,7 @@ void ClientConnection::write_to_client(size_t body_bytes, bool done) {
                           ex.response_done = true;
                           self->maybe_finish();
                         } else {
-                          self->upstream_deadline_ms_ =
-                              self->worker_.now_ms() + self->pool_config().response_timeout_ms;
+                          self->arm_response_timeout();
                           self->read_response();
                         }
                       });

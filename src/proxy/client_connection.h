@@ -72,8 +72,10 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // Around every write of an upstream's response (or interim response) to
   // the client: timeouts.client_send runs instead of response_timeout.
   void start_client_write();
-  void arm_response_timeout();
   void end_client_write();
+  // Starts the response timeout, or leaves it off while the client is still
+  // sending the request (timeouts.client_body covers that).
+  void arm_response_timeout();
   // A write to the upstream failed: if it had already answered (and stopped
   // reading), the answer stands and the rest of the request is dropped.
   bool answer_stands();
