@@ -80,6 +80,27 @@ confine() {
   for p in $(pids_of "$1"); do echo "$p" >"$dir/cgroup.procs" || exit 2; done
 }
 
+# "periods throttled throttled_us" of a proxy's cgroup so far (0 0 0 without
+# a budget). A throttled period is one in which the proxy used up its quota
+# and stood still until the next period began.
+throttle_stat() {
+  local f=$cpu_root/$1/cpu.stat
+  [[ -n $quota_us && -f $f ]] || { echo "0 0 0"; return; }
+  # v2 counts microseconds (throttled_usec), v1 nanoseconds (throttled_time).
+  awk '$1=="nr_periods"{p=$2} $1=="nr_throttled"{t=$2} $1=="throttled_usec"{u=$2} $1=="throttled_time"{u=$2/1000}
+       END {printf "%d %d %d\n", p, t, u}' "$f"
+}
+
+# Times a proxy's threads went to sleep of their own accord (waiting in
+# epoll_wait with nothing to do), summed over its processes.
+proxy_sleeps() {
+  local total=0 p
+  for p in $(pids_of "$1"); do
+    total=$((total + $(cat /proc/"$p"/task/*/status | awk '/^voluntary_ctxt_switches/{s+=$2} END {print s}')))
+  done
+  echo "$total"
+}
+
 # A cgroup can be removed once its processes are gone; proxies that shut
 # down gracefully may take a moment.
 remove_cpu_cgroups() {

@@ -48,15 +48,15 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cpu0() { awk '$1=="cpu0"{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 # times the backend nginx went to sleep (it waits in epoll_wait when idle)
 backend_sleeps() { awk '/^voluntary_ctxt_switches/{print $2}' "/proc/$(pgrep -P "$(cat "$work/backends.pid")")/status"; }
-declare -A rps p99 cpu load sleeps
+declare -A rps p99 cpu load sleeps own_sleeps throttled stall
 run() { # proxy port
-  local before=0 after=0 p out b0 t0 b1 t1 s0 s1
+  local before=0 after=0 p out b0 t0 b1 t1 s0 s1 q0 q1 w0 w1
   for p in $(pids_of "$1"); do before=$((before + $(cpu_ticks "$p"))); done
   read -r b0 t0 < <(cpu0)
-  s0=$(backend_sleeps)
+  s0=$(backend_sleeps) q0=$(throttle_stat "$1") w0=$(proxy_sleeps "$1")
   out=$($load_cpu wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/mix.lua" "http://127.0.0.1:$2/")
   read -r b1 t1 < <(cpu0)
-  s1=$(backend_sleeps)
+  s1=$(backend_sleeps) q1=$(throttle_stat "$1") w1=$(proxy_sleeps "$1")
   for p in $(pids_of "$1"); do after=$((after + $(cpu_ticks "$p"))); done
   if grep -q -E "Non-2xx|Socket errors" <<<"$out"; then
     echo "$name: $1 had errors:" >&2
@@ -71,6 +71,19 @@ run() { # proxy port
   z=$(echo "($s1 - $s0) / $n" | bc -l)
   rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c " load[$1]+="$u " sleeps[$1]+="$z "
   row "$1" "$r" "$l" "$c" "$u" "$z"
+  [[ -n $quota_us ]] || return 0
+  local t s
+  read -r t s < <(awk -v a="$q0" -v b="$q1" 'BEGIN { split(a, x); split(b, y); p = y[1] - x[1]; n = y[2] - x[2];
+    printf "%f %f\n", p ? 100 * n / p : 0, n ? (y[3] - x[3]) / n / 1000 : 0 }')
+  own_sleeps[$1]+="$(echo "($w1 - $w0) / $n" | bc -l) " throttled[$1]+="$t " stall[$1]+="$s "
+  budget_row "$1" "$(echo "($w1 - $w0) / $n" | bc -l)" "$t" "$s"
+}
+# Under a budget: how often the proxy slept on its own, how many 10 ms periods
+# it ran out of quota in, and how long it stood still each time (a stall longer
+# than the period minus the quota means it overran its quota and lost part of
+# the next period too).
+budget_row() {
+  printf '  %-8s proxy sleeps/request %.3f  throttled in %3.0f%% of periods, stalled %5.2f ms each\n' "$@"
 }
 row() {
   printf '  %-8s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request  cpu0 %3.0f%% busy  backend sleeps/request %.3f\n' "$@"
@@ -89,6 +102,8 @@ echo "medians:"
 for x in ferry haproxy nginx; do
   row $x "$(median "${rps[$x]}")" "$(median "${p99[$x]}")" "$(median "${cpu[$x]}")" \
     "$(median "${load[$x]}")" "$(median "${sleeps[$x]}")"
+  [[ -z $quota_us ]] ||
+    budget_row $x "$(median "${own_sleeps[$x]}")" "$(median "${throttled[$x]}")" "$(median "${stall[$x]}")"
 done
 busiest=$(for x in ferry haproxy nginx; do median "${load[$x]}"; done | sort -g | tail -1)
 if [[ ${PIN:-1} == 1 ]] && awk -v b="$busiest" 'BEGIN { exit !(b >= 90) }'; then
