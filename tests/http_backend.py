@@ -17,7 +17,10 @@ and prints "ready" once listening. What it answers depends on the path:
   /close-mid        promises 1000 bytes, sends 10, closes
   /never            reads the request and never answers
   /health           200, or 503 while the file in $BACKEND_DOWN_FILE exists
-  /ws               an Upgrade: 101, then echoes every byte back (a tunnel)
+  /ws               an Upgrade: 101, then echoes every byte back (a tunnel); once the
+                    client has half-closed, waits 200 ms, sends "end of tunnel" and closes
+  /garbage/KIND     a broken response head: not-http (no status line), two-lengths
+                    (two different Content-Lengths), huge-head (a 1 MiB header)
   /continue         with Expect: 100-continue sends 100 Continue before reading the body
 Request bodies (Content-Length or chunked) are always read whole.
 """
@@ -135,6 +138,14 @@ async def serve(reader, writer):
                 await writer.drain()
                 writer.close()
                 return
+            elif parts[0] == "garbage":
+                writer.write({
+                    "not-http": b"SSH-2.0-OpenSSH_9.2\r\n\r\n",
+                    "two-lengths": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                                   b"Content-Length: 6\r\n\r\nabcdef",
+                    "huge-head": b"HTTP/1.1 200 OK\r\nX-Huge: " + b"h" * (1 << 20) +
+                                 b"\r\nContent-Length: 2\r\n\r\nok",
+                }[parts[1]])
             elif parts[0] == "slow":
                 await asyncio.sleep(int(parts[1]) / 1000)
                 writer.write(response(200, echo(method, target, headers, body)))
@@ -148,6 +159,11 @@ async def serve(reader, writer):
                 while True:
                     data = await reader.read(65536)
                     if not data:
+                        # Still writing after the client's half-close: a proxy that
+                        # closed the whole tunnel on it loses these bytes.
+                        await asyncio.sleep(0.2)
+                        writer.write(b"end of tunnel")
+                        await writer.drain()
                         writer.close()
                         return
                     writer.write(data)

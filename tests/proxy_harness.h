@@ -68,6 +68,14 @@ inline bool wait_for_port(int port, std::chrono::milliseconds limit = 10s) {
 }
 
 // A raw client connection: sends exactly the bytes given, reads what comes.
+// How many times `needle` (not empty) occurs in `text`.
+inline size_t occurrences(const std::string& text, const std::string& needle) {
+  size_t found = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++found;
+  return found;
+}
+
 class RawClient {
  public:
   explicit RawClient(int port) : fd_(connect_to(port)) {}
@@ -91,10 +99,7 @@ class RawClient {
     const auto until = std::chrono::steady_clock::now() + limit;
     while (true) {
       if (!stop.empty()) {
-        int found = 0;
-        for (size_t at = out.find(stop); at != std::string::npos; at = out.find(stop, at + 1))
-          ++found;
-        if (found >= count) break;
+        if (occurrences(out, stop) >= static_cast<size_t>(count)) break;
       }
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           until - std::chrono::steady_clock::now());

@@ -4,6 +4,8 @@
 
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "proxy_harness.h"
 
@@ -160,6 +162,23 @@ TEST(ProxyProtocol, WebSocketUpgradeIsTunnelled) {
   }
 }
 
+// A client that half-closes its side of a tunnel still gets everything the
+// upstream sends afterwards: the half-close is passed on, not turned into a
+// close of both directions.
+TEST(ProxyProtocol, TunnelHalfCloseIsPassedOnBothWays) {
+  Backend app("app");
+  Proxy proxy(one_pool(app));
+  RawClient c(proxy.port());
+  c.send("GET /ws HTTP/1.1\r\nHost: s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  ASSERT_EQ(status_of(c.read(5s, "\r\n\r\n")), 101);
+  c.send("last words");
+  ASSERT_EQ(::shutdown(c.fd(), SHUT_WR), 0);
+  // The echo, then what the backend sends 200 ms after it saw the half-close,
+  // then the end of the stream once the backend closes its side too.
+  EXPECT_EQ(c.read(5s), "last wordsend of tunnel");
+  EXPECT_TRUE(c.closed());
+}
+
 TEST(ProxyHostile, SmugglingAndMalformedRequestsGet400AndNeverReachUpstream) {
   Backend app("app");
   Proxy proxy(one_pool(app));
@@ -280,6 +299,29 @@ TEST(ProxyFailures, UpstreamResetCloseMidResponseAndSilenceGive502And504) {
   EXPECT_EQ(status_of(proxy.get("/echo")), 200);  // and the proxy is fine
 }
 
+// A response head that is not HTTP, that frames its body two ways, or that
+// never ends within the head limit is the upstream's fault: 502, and the
+// connection it came on is not reused.
+TEST(ProxyFailures, GarbageFromTheUpstreamGives502) {
+  Backend app("app");
+  Proxy proxy(one_pool(app, ", retries: 0"), "limits: { head_bytes: 64KiB }\n");
+  const std::vector<std::pair<std::string, std::string>> garbage = {
+      {"not-http", "malformed status line"},
+      {"two-lengths", "more than one Content-Length"},
+      {"huge-head", "response head too large"}};
+  for (const auto& [kind, reason] : garbage) {
+    const std::string r = proxy.get("/garbage/" + kind);
+    EXPECT_EQ(status_of(r), 502) << kind << "\n=> " << r.substr(0, 300);
+    EXPECT_EQ(r.find("abcdef"), std::string::npos) << kind;
+    EXPECT_EQ(status_of(proxy.get("/echo")), 200) << "after " << kind;
+  }
+  const Outcome log = proxy.stop();
+  EXPECT_EQ(occurrences(log.err, "event=upstream_failure"), 3u) << log.err;
+  for (const auto& [kind, reason] : garbage)
+    EXPECT_NE(log.err.find("detail=\"" + reason + "\""), std::string::npos)
+        << kind << ": " << log.err;
+}
+
 TEST(ProxyFailures, RetriesOnAnotherEndpointOnlyWhenSafe) {
   Backend up("up");
   const int dead = free_port();
@@ -313,11 +355,7 @@ TEST(ProxyFailures, NonIdempotentRequestsAreNotRetriedAfterTheUpstreamSawThem) {
   EXPECT_EQ(posts_502, 4);
   // 4 GETs x 2 attempts + 4 POSTs x 1 attempt reached the backends.
   const Outcome log = proxy.stop();
-  size_t failures = 0;
-  for (size_t at = log.err.find("event=upstream_failure"); at != std::string::npos;
-       at = log.err.find("event=upstream_failure", at + 1))
-    ++failures;
-  EXPECT_EQ(failures, 12u) << log.err;
+  EXPECT_EQ(occurrences(log.err, "event=upstream_failure"), 12u) << log.err;
 }
 
 // least_requests sends a request to the endpoint with the fewest in flight:
