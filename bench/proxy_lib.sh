@@ -5,7 +5,7 @@
 #
 # Sets: repo, work, ferry, p_ferry, p_haproxy, p_nginx, proxy_cpu, load_cpu.
 # Defines: port, start_backends, start_proxy NAME, stop_proxy NAME, pids_of NAME,
-# rss_kib NAME, confine NAME.
+# rss_kib NAME, confine NAME, throttle_stat NAME, proxy_sleeps NAME.
 for tool in haproxy nginx wrk taskset python3; do
   command -v $tool >/dev/null || { echo "$name: $tool is missing (scripts/setup installs it)" >&2; exit 2; }
 done
@@ -29,17 +29,20 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 proxy_cpu="" load_cpu=""
 if [[ ${PIN:-1} == 1 ]]; then proxy_cpu="taskset -c 1" load_cpu="taskset -c 0"; fi
 # With CPU_BUDGET=CORES (for example 0.5) each proxy may use only that much
-# CPU time, enforced by a CPU cgroup of its own with a 10 ms period. On 2 cores
+# CPU time, enforced by a CPU cgroup of its own with a period of CPU_PERIOD_MS
+# (10 ms unless set; the kernel's default is 100 ms). On 2 cores
 # the CPU that wrk and the backends share saturates before a proxy with a
 # whole core does, and then req/s measures the load side; with a budget the
 # proxy is what runs out of CPU first, and req/s measures the proxy. Needs root
 # and the cgroup "cpu" controller (v2, or the v1 cpu hierarchy). The budget is
 # for the whole proxy, whatever its number of threads.
-quota_us=""
+quota_us="" period_us=""
 check_cpu_budget() {
   [[ -n ${CPU_BUDGET:-} ]] || return 0
-  # 0.1 core is the kernel's smallest quota (1 ms) in a 10 ms period.
-  quota_us=$(awk -v c="$CPU_BUDGET" 'BEGIN { if (c + 0 >= 0.1 && c + 0 <= 64) printf "%d", c * 10000 }')
+  period_us=$(awk -v p="${CPU_PERIOD_MS:-10}" 'BEGIN { if (p ~ /^[0-9]+$/ && p >= 10 && p <= 1000) printf "%d", p * 1000 }')
+  [[ -n $period_us ]] || { echo "$name: CPU_PERIOD_MS=$CPU_PERIOD_MS is not a whole number of milliseconds from 10 to 1000" >&2; exit 2; }
+  # 0.1 core at the shortest period is the kernel's smallest quota (1 ms).
+  quota_us=$(awk -v c="$CPU_BUDGET" -v p="$period_us" 'BEGIN { if (c + 0 >= 0.1 && c + 0 <= 64) printf "%d", c * p }')
   [[ -n $quota_us ]] || { echo "$name: CPU_BUDGET=$CPU_BUDGET is not a number of cores from 0.1 to 64, such as 0.5" >&2; exit 2; }
   [[ $EUID == 0 ]] || { echo "$name: CPU_BUDGET needs root: sudo env CPU_BUDGET=$CPU_BUDGET $0 ..." >&2; exit 2; }
 }
@@ -73,30 +76,33 @@ confine() {
   local dir=$cpu_root/$1 p
   mkdir "$dir" || exit 2
   if [[ -f $dir/cpu.max ]]; then
-    echo "$quota_us 10000" >"$dir/cpu.max" || exit 2
+    echo "$quota_us $period_us" >"$dir/cpu.max" || exit 2
   else
-    { echo 10000 >"$dir/cpu.cfs_period_us" && echo "$quota_us" >"$dir/cpu.cfs_quota_us"; } || exit 2
+    { echo "$period_us" >"$dir/cpu.cfs_period_us" && echo "$quota_us" >"$dir/cpu.cfs_quota_us"; } || exit 2
   fi
   for p in $(pids_of "$1"); do echo "$p" >"$dir/cgroup.procs" || exit 2; done
 }
 
 # "periods throttled throttled_us" of a proxy's cgroup so far (0 0 0 without
 # a budget). A throttled period is one in which the proxy used up its quota
-# and stood still until the next period began.
+# and stood still until the next period began. The kernel adds up throttled
+# time per CPU, so for a proxy running on several CPUs (PIN=0, 2 threads) the
+# time per throttled period can exceed the period.
 throttle_stat() {
   local f=$cpu_root/$1/cpu.stat
   [[ -n $quota_us && -f $f ]] || { echo "0 0 0"; return; }
   # v2 counts microseconds (throttled_usec), v1 nanoseconds (throttled_time).
   awk '$1=="nr_periods"{p=$2} $1=="nr_throttled"{t=$2} $1=="throttled_usec"{u=$2} $1=="throttled_time"{u=$2/1000}
-       END {printf "%d %d %d\n", p, t, u}' "$f"
+       END {printf "%.0f %.0f %.0f\n", p, t, u}' "$f"
 }
 
-# Times a proxy's threads went to sleep of their own accord (waiting in
+# Times a proxy's threads blocked of their own accord (mostly waiting in
 # epoll_wait with nothing to do), summed over its processes.
 proxy_sleeps() {
   local total=0 p
   for p in $(pids_of "$1"); do
-    total=$((total + $(cat /proc/"$p"/task/*/status | awk '/^voluntary_ctxt_switches/{s+=$2} END {print s}')))
+    [[ -d /proc/$p ]] || { echo "$name: $1 (pid $p) is gone" >&2; exit 1; }
+    total=$((total + $(cat /proc/"$p"/task/*/status | awk '/^voluntary_ctxt_switches/{s+=$2} END {print s+0}')))
   done
   echo "$total"
 }

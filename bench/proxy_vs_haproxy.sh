@@ -16,6 +16,9 @@
 # With CPU_BUDGET=CORES (for example 0.5; needs root) each proxy may use only
 # that much CPU time, so that the proxy, not wrk and the backends, is what
 # saturates first (see bench/proxy_lib.sh).
+# Under a budget it also prints, per proxy, how often it blocked on its own per
+# request, the share of periods it was throttled in and the stall per throttle
+# (CPU_PERIOD_MS sets the period, 10 ms unless set).
 set -euo pipefail
 name=proxy-bench
 seconds=${1:-10}
@@ -72,16 +75,17 @@ run() { # proxy port
   rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c " load[$1]+="$u " sleeps[$1]+="$z "
   row "$1" "$r" "$l" "$c" "$u" "$z"
   [[ -n $quota_us ]] || return 0
-  local t s
+  local t s w
+  w=$(echo "($w1 - $w0) / $n" | bc -l)
   read -r t s < <(awk -v a="$q0" -v b="$q1" 'BEGIN { split(a, x); split(b, y); p = y[1] - x[1]; n = y[2] - x[2];
     printf "%f %f\n", p ? 100 * n / p : 0, n ? (y[3] - x[3]) / n / 1000 : 0 }')
-  own_sleeps[$1]+="$(echo "($w1 - $w0) / $n" | bc -l) " throttled[$1]+="$t " stall[$1]+="$s "
-  budget_row "$1" "$(echo "($w1 - $w0) / $n" | bc -l)" "$t" "$s"
+  own_sleeps[$1]+="$w " throttled[$1]+="$t " stall[$1]+="$s "
+  budget_row "$1" "$w" "$t" "$s"
 }
-# Under a budget: how often the proxy slept on its own, how many 10 ms periods
-# it ran out of quota in, and how long it stood still each time (a stall longer
-# than the period minus the quota means it overran its quota and lost part of
-# the next period too).
+# Under a budget: how often the proxy slept on its own, in how many periods
+# it ran out of quota, and how long it stood still each time (on one CPU, a
+# stall longer than the period minus the quota means it overran its quota
+# and lost part of the next period too).
 budget_row() {
   printf '  %-8s proxy sleeps/request %.3f  throttled in %3.0f%% of periods, stalled %5.2f ms each\n' "$@"
 }
@@ -90,7 +94,7 @@ row() {
 }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, $threads proxy thread(s), pinned=${PIN:-1}, CPU budget per proxy: ${CPU_BUDGET:-none}"
+echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, $threads proxy thread(s), pinned=${PIN:-1}, CPU budget per proxy: ${CPU_BUDGET:-none}${quota_us:+ (${quota_us} us every $((period_us / 1000)) ms)}"
 $load_cpu wrk -t1 -c"$connections" -d2s -s "$work/mix.lua" "http://127.0.0.1:$p_ferry/" >/dev/null  # warm-up
 for ((i = 1; i <= rounds; i++)); do
   echo "round $i"

@@ -145,7 +145,7 @@ async def serve(reader, writer):
                                    b"Content-Length: 6\r\n\r\nabcdef",
                     "huge-head": b"HTTP/1.1 200 OK\r\nX-Huge: " + b"h" * (1 << 20) +
                                  b"\r\nContent-Length: 2\r\n\r\nok",
-                }[parts[1]])
+                }.get(parts[1], response(404, b"no such garbage")))
             elif parts[0] == "slow":
                 await asyncio.sleep(int(parts[1]) / 1000)
                 writer.write(response(200, echo(method, target, headers, body)))

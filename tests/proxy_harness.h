@@ -67,7 +67,6 @@ inline bool wait_for_port(int port, std::chrono::milliseconds limit = 10s) {
   return false;
 }
 
-// A raw client connection: sends exactly the bytes given, reads what comes.
 // How many times `needle` (not empty) occurs in `text`.
 inline size_t occurrences(const std::string& text, const std::string& needle) {
   size_t found = 0;
@@ -76,6 +75,7 @@ inline size_t occurrences(const std::string& text, const std::string& needle) {
   return found;
 }
 
+// A raw client connection: sends exactly the bytes given, reads what comes.
 class RawClient {
  public:
   explicit RawClient(int port) : fd_(connect_to(port)) {}
