@@ -5,7 +5,7 @@
 #
 # Sets: repo, work, ferry, p_ferry, p_haproxy, p_nginx, proxy_cpu, load_cpu.
 # Defines: port, start_backends, start_proxy NAME, stop_proxy NAME, pids_of NAME,
-# rss_kib NAME, confine NAME, throttle_stat NAME, proxy_sleeps NAME.
+# rss_kib NAME, confine NAME, throttle_stat NAME, sleeps_of PID..., proxy_sleeps NAME.
 for tool in haproxy nginx wrk taskset python3; do
   command -v $tool >/dev/null || { echo "$name: $tool is missing (scripts/setup installs it)" >&2; exit 2; }
 done
@@ -96,15 +96,19 @@ throttle_stat() {
        END {printf "%.0f %.0f %.0f\n", p, t, u}' "$f"
 }
 
-# Times a proxy's threads blocked of their own accord (mostly waiting in
-# epoll_wait with nothing to do), summed over its processes.
-proxy_sleeps() {
+# Times the threads of processes PID... blocked of their own accord (mostly
+# waiting in epoll_wait with nothing to do), summed.
+sleeps_of() {
   local total=0 p
-  for p in $(pids_of "$1"); do
-    [[ -d /proc/$p ]] || { echo "$name: $1 (pid $p) is gone" >&2; exit 1; }
+  for p in "$@"; do
+    [[ -d /proc/$p ]] || { echo "$name: process $p is gone" >&2; exit 1; }
     total=$((total + $(cat /proc/"$p"/task/*/status | awk '/^voluntary_ctxt_switches/{s+=$2} END {print s+0}')))
   done
   echo "$total"
+}
+proxy_sleeps() {
+  # shellcheck disable=SC2046 # one word per pid
+  sleeps_of $(pids_of "$1")
 }
 
 # A cgroup can be removed once its processes are gone; proxies that shut

@@ -49,8 +49,8 @@ EOF
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # busy and total jiffies of CPU 0 (where wrk and the backends run when pinned)
 cpu0() { awk '$1=="cpu0"{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
-# times the backend nginx went to sleep (it waits in epoll_wait when idle)
-backend_sleeps() { awk '/^voluntary_ctxt_switches/{print $2}' "/proc/$(pgrep -P "$(cat "$work/backends.pid")")/status"; }
+# times the backend nginx (its worker) went to sleep: it waits in epoll_wait when idle
+backend_sleeps() { sleeps_of "$(pgrep -P "$(cat "$work/backends.pid")")"; }
 declare -A rps p99 cpu load sleeps own_sleeps throttled stall
 run() { # proxy port
   local before=0 after=0 p out b0 t0 b1 t1 s0 s1 q0 q1 w0 w1
