@@ -11,7 +11,10 @@
 #include "cli/db_commands.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
+#include "core/text.h"
+#include "core/stop_signal.h"
 #include "db/clone.h"
+#include "db/resync_request.h"
 
 namespace ferry::cli {
 
@@ -23,7 +26,8 @@ struct CloneCliOptions {
   int index_jobs = 0;
   std::string split = "auto";
   std::string format = "text";
-  bool no_slot = false, skip_analyze = false;
+  bool no_slot = false, skip_analyze = false, resync = false;
+  std::vector<std::string> tables;
   std::string toast_compression = "lz4";
 };
 
@@ -49,8 +53,26 @@ Progress is journaled in --dir (SQLite). After a crash or kill -9, run the
 same command with --resume: finished tables and parts are not copied again and
 no row is duplicated (each part's target transaction is checked).
 
-The source is only read, except for the publication and slot it reports.
-Target tables that already hold rows are refused unless --truncate-target.
+Tables without a primary key or replica identity go into a second
+publication, <publication>_insert_only, that carries only their INSERTs and
+TRUNCATEs (so UPDATE and DELETE on them keep working on the source); follow
+reports an UPDATE or DELETE on one of them as a divergence the moment it
+happens. --replica-identity-full sets REPLICA IDENTITY FULL on those tables
+first, so every change to them is carried (each UPDATE and DELETE then logs
+the whole old row: more WAL).
+
+The source is only read, except for the publications and slot it reports
+(and REPLICA IDENTITY FULL with --replica-identity-full). Target tables that
+already hold rows are refused unless --truncate-target.
+
+--resync --tables T[,T...] copies tables again while `ferry db follow` runs
+(same --dir), without stopping the rest: follow holds their changes, the
+tables are emptied and copied at a new snapshot on the target, and the held
+changes the copy does not have are applied. Use it for a table follow reports
+as diverged (after ALTER TABLE T REPLICA IDENTITY FULL on the source, so its
+updates and deletes are carried from then on). Exit 0 copied, 1 the copy
+failed and the tables were left as they were, 3 no such table or follow not
+running.
 
 Exit status: 0 copied, 1 preflight blockers (nothing done), 2 usage,
 3 invalid input, 4 journal or dump file error, 5 a server failed.
@@ -58,11 +80,34 @@ Exit status: 0 copied, 1 preflight blockers (nothing done), 2 usage,
 Examples:
   ferry db clone --source postgres://app@old-db/shop --target postgres://app@new-db/shop
   ferry db clone --source ... --target ... --jobs 8 --dir /var/tmp/shop-clone
-  ferry db clone --source ... --target ... --dir /var/tmp/shop-clone --resume)";
+  ferry db clone --source ... --target ... --dir /var/tmp/shop-clone --resume
+  ferry db clone --source ... --target ... --resync --tables public.audit_log)";
+
+int run_resync_command(CloneCliOptions& o, const std::pair<pg::ConnInfo, pg::ConnInfo>& ends) {
+  db::ResyncRequestOptions r;
+  r.source = ends.first;
+  r.target = ends.second;
+  r.dir = o.clone.dir;
+  r.publication = o.clone.publication;
+  for (const auto& t : o.tables)
+    for (auto& one : split_trimmed(t, ",")) r.tables.push_back(std::move(one));
+  auto report = db::run_resync_request(r, install_stop_signals());
+  if (!report) return report_error(report.error());
+  std::cout << (o.format == "json" ? db::render_resync_json(*report)
+                                   : db::render_resync_text(*report));
+  if (report->ok()) return exit_status(ExitCode::kOk);
+  log_error("the resync failed: " + report->record.detail);
+  return exit_status(ExitCode::kFindings);
+}
 
 int run_clone_command(CloneCliOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error());
+  if (!o.tables.empty() && !o.resync) {
+    log_error("--tables is only for --resync (a clone copies every table)");
+    return exit_status(ExitCode::kUsage);
+  }
+  if (o.resync) return run_resync_command(o, *endpoints);
   auto split =
       o.split == "auto" ? Result<int64_t>(0) : parse_size(o.split, "--split-tables-larger-than");
   if (!split) return report_error(split.error());
@@ -142,6 +187,15 @@ Runner install_db_clone(CLI::App& sub) {
                  "times faster than pglz, same values); server: the target's default")
       ->capture_default_str()
       ->check(CLI::IsMember({"lz4", "server"}));
+  sub.add_flag("--replica-identity-full", o->clone.replica_identity_full,
+               "Set REPLICA IDENTITY FULL on source tables without a key first, so follow "
+               "carries their updates and deletes (more WAL); without it only their inserts are");
+  sub.add_flag("--resync", o->resync,
+               "Copy --tables again while ferry db follow runs (same --dir), e.g. a table follow "
+               "reports as diverged");
+  sub.add_option("--tables", o->tables,
+                 "With --resync: the tables, schema.name (or name for public.name); comma-separated "
+                 "or repeated");
   sub.add_flag("--skip-analyze", o->skip_analyze,
                "Do not ANALYZE the target tables (autovacuum will, later)");
   sub.add_option("--format", o->format, "Summary on stdout: text (default) or json")

@@ -12,6 +12,7 @@
 #include "cli/db_commands.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "db/follow.h"
 #include "db/switchover.h"
 
@@ -22,6 +23,7 @@ namespace {
 struct SwitchoverCliOptions {
   Endpoints endpoints;
   db::SwitchoverOptions switchover;
+  std::string catch_up_timeout = "60s";
   std::string format = "text";
 };
 
@@ -30,7 +32,9 @@ Moves writes from the source to the target, as a timed checklist; each step
 is printed with its duration as it ends:
 
   1. preflight   ferry db follow runs (same --dir) and is less than --max-lag
-                 behind; schema and settings agree; no prepared transactions
+                 behind (a follow still starting or catching up is waited for,
+                 its lag shown, up to --catch-up-timeout); no table has
+                 diverged; schema and settings agree; no prepared transactions
   2. read-only   the source database defaults to read-only; transactions that
                  are writing get --grace seconds, then the remaining sessions
                  are ended (a session opened before would still write); a
@@ -64,7 +68,9 @@ move leaves behind (slots, publications, the reverse follow) and how to
 remove it: docs/db.md, "After the move".
 
 Exit status: 0 switched, 1 a step failed and the source was restored,
-2 usage, 3 preflight found problems (nothing changed), 5 a server failed
+2 usage, 3 preflight found problems: the follow is not running, has failed,
+did not catch up within --catch-up-timeout, or reports a diverged table
+(nothing changed), 5 a server failed
 before anything changed, or the source could not be restored (said loudly).
 
 Examples:
@@ -77,6 +83,7 @@ After `ferry db cutover --reverse`: moves writes back from the target to the
 source, with the same timed steps in the other direction:
 
   1. preflight   ferry db follow --reverse runs and is less than --max-lag behind
+                 (waited for up to --catch-up-timeout); no table has diverged
   2. read-only   the target database defaults to read-only; sessions end after
                  --grace; a marker records the stop position
   3. drain       the reverse follow applies everything up to it on the source
@@ -101,6 +108,13 @@ int run_switchover_command(SwitchoverCliOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error());
   auto& s = o.switchover;
+  auto timeout_ms = parse_duration_ms(o.catch_up_timeout);
+  if (!timeout_ms || *timeout_ms < 0) {
+    log_error("--catch-up-timeout " + o.catch_up_timeout +
+              ": not a duration (e.g. 90s, 2m, 500ms; a bare number is seconds)");
+    return exit_status(ExitCode::kUsage);
+  }
+  s.catch_up_timeout_seconds = static_cast<double>(*timeout_ms) / 1000.0;
   s.source = endpoints->first;
   s.target = endpoints->second;
   if (s.slot.empty()) s.slot = db::clone_slot_name(s.dir);
@@ -131,6 +145,10 @@ Runner install_switchover(CLI::App& sub, bool rollback) {
                  "The clone's replication slot (default: the one journaled in --dir, or ferry)");
   sub.add_option("--max-lag", s.max_lag_seconds,
                  "Preflight: the follow may be at most this many seconds behind")
+      ->capture_default_str();
+  sub.add_option("--catch-up-timeout", o->catch_up_timeout,
+                 "Preflight: wait this long for a follow still starting or catching up (e.g. "
+                 "90s, 2m)")
       ->capture_default_str();
   sub.add_option("--grace", s.grace_seconds,
                  "Seconds writing transactions may take to finish before sessions are ended")

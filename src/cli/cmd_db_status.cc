@@ -1,4 +1,6 @@
 // ferry db status: what a follow (running or not) last reported.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
@@ -27,8 +29,14 @@ transactions and rows applied and their rates, the positions applied and
 confirmed, conflicts retried, reconnections, warnings and the last error.
 `running` says whether the follow process is alive and wrote within 5 s.
 
-Exit status: 0 follow is running, 1 it is not (stopped, failed, switched),
-4 no status in DIR.
+Tables without replica identity are listed as insert-only (their inserts
+and TRUNCATEs are carried); one that an UPDATE or DELETE on the source made
+different is listed under diverged_tables, with what to do (REPLICA IDENTITY
+FULL, then ferry db clone --resync --tables T), until it is copied again.
+
+Exit status: 0 follow is running and no table has diverged, 1 it is not
+running (stopped, failed, switched) or a table has diverged, 4 no status in
+DIR.
 
 Examples:
   ferry db status --dir /var/tmp/shop-clone
@@ -47,7 +55,11 @@ int run_status_command(const StatusCliOptions& o) {
   status->running = db::follow_is_alive(*status);
   std::cout << (o.format == "json" ? db::render_follow_status_json(*status)
                                    : db::render_follow_status_text(*status));
-  return exit_status(status->running ? ExitCode::kOk : ExitCode::kFindings);
+  for (const auto& d : status->diverged_tables)
+    log_error(fmt::format("{} has diverged: {}. {}", d.table, d.detail,
+                          db::diverged_table_fix(d.table, o.dir)));
+  return exit_status(status->running && status->diverged_tables.empty() ? ExitCode::kOk
+                                                                         : ExitCode::kFindings);
 }
 
 }  // namespace

@@ -17,10 +17,13 @@
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/measure.h"
+#include "core/text.h"
 #include "db/apply_pool.h"
 #include "db/clone_journal.h"
 #include "db/clone_parts.h"
 #include "db/clone_progress.h"
+#include "db/divergence_monitor.h"
+#include "db/follow_journal.h"
 #include "db/index_builder.h"
 #include "db/part_copy.h"
 #include "db/publication.h"
@@ -64,6 +67,9 @@ class Cloner {
     auto journal = CloneJournal::open(o_.dir, o_.resume);
     if (!journal) return tl::unexpected(journal.error());
     journal_ = &*journal;
+    // A new clone starts a new history: an earlier move's follow journal goes.
+    if (!o_.resume)
+      if (auto ok = FollowJournal::remove(o_.dir); !ok) return tl::unexpected(ok.error());
     if (auto ok = check_run_identity(); !ok) return tl::unexpected(ok.error());
     for (const auto& f : report->findings)
       if (f.level == FindingLevel::kWarning) log_warn(f.area + ": " + f.message);
@@ -117,6 +123,7 @@ class Cloner {
                                 const std::string& dump_file) {
     // 2. The consistent point every reader shares.
     auto t0 = Clock::now();
+    if (auto ok = set_replica_identity(source); !ok) return ok;
     auto snapshot = take_snapshot(source);
     if (!snapshot) return tl::unexpected(snapshot.error());
     if (auto ok = record_slot_start(source, *snapshot); !ok) return ok;
@@ -271,7 +278,7 @@ class Cloner {
                               "follow could not catch up. Start afresh: an empty target and a "
                               "new --dir",
                               o_.slot_name));
-    if (auto ok = create_publication(source); !ok) return tl::unexpected(ok.error());
+    if (auto ok = create_publications(source); !ok) return tl::unexpected(ok.error());
     log_info(fmt::format("creating replication slot '{}' (pgoutput) on the source", o_.slot_name));
     auto snapshot = pg::ExportedSnapshot::with_slot(o_.source, o_.slot_name, false);
     if (!snapshot) return snapshot;
@@ -279,15 +286,44 @@ class Cloner {
     return snapshot;
   }
 
-  // The publication must exist before the slot so that decoding from the
-  // slot's start finds it.
-  Result<void> create_publication(pg::Connection& source) {
+  // The publications must exist before the slot so that decoding from the
+  // slot's start finds them. The insert-only tables' update and delete
+  // counters are recorded now too: follow reports any change after this.
+  Result<void> create_publications(pg::Connection& source) {
     log_info(fmt::format("publication '{}' on the source", o_.publication));
-    auto created = db::create_publication(source, o_.publication);
+    auto created = db::create_publications(source, o_.publication);
     if (!created) return tl::unexpected(created.error());
     if (created->existed) log_info(fmt::format("publication '{}' exists; using it", o_.publication));
-    outcome_.summary.publication_skipped = created->skipped;
-    return {};
+    auto& insert_only = outcome_.summary.insert_only_tables;
+    insert_only = created->insert_only;
+    if (!insert_only.empty())
+      log_warn(fmt::format(
+          "{} table(s) without replica identity: only their inserts and TRUNCATEs are carried "
+          "by follow (publication {}); an UPDATE or DELETE on them is reported as a divergence: "
+          "{}",
+          insert_only.size(), insert_only_publication(o_.publication), join(insert_only, ", ")));
+    auto journal = FollowJournal::open(o_.dir);
+    if (!journal) return tl::unexpected(journal.error());
+    return record_insert_only_baselines(source, o_.publication, *journal, "forward");
+  }
+
+  // --replica-identity-full: before the schema is dumped and the publications
+  // made, so the target's tables get it too and their every change is carried.
+  Result<void> set_replica_identity(pg::Connection& source) {
+    if (!o_.replica_identity_full || o_.resume) return {};
+    auto tables = pg::list_tables(source);
+    if (!tables) return tl::unexpected(tables.error());
+    std::vector<std::string> qualified;
+    for (const auto& t : *tables) {
+      if (t.unlogged || t.has_replica_identity()) continue;
+      qualified.push_back(t.qualified());
+      outcome_.summary.replica_identity_set.push_back(t.display());
+    }
+    if (qualified.empty()) return {};
+    log_info(fmt::format("--replica-identity-full: ALTER TABLE ... REPLICA IDENTITY FULL on {} "
+                         "source table(s): {}",
+                         qualified.size(), join(outcome_.summary.replica_identity_set, ", ")));
+    return set_replica_identity_full(source, qualified);
   }
 
   Result<void> copy_data(pg::Connection& source, pg::Connection& target,

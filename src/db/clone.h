@@ -37,6 +37,9 @@ struct CloneOptions {
   // false: the target's default_toast_compression.
   bool lz4_toast = true;
   bool live_progress = false;  // a terminal: redraw worker lines
+  // Tables without replica identity get REPLICA IDENTITY FULL on the source
+  // first, so follow carries their updates and deletes too (more WAL).
+  bool replica_identity_full = false;
 };
 
 struct TableCopySummary {
@@ -53,7 +56,10 @@ struct CloneSummary {
   std::vector<std::pair<std::string, double>> steps;  // step name, seconds
   double total_seconds = 0;
   std::string snapshot_lsn, slot_name, publication;  // slot empty with --no-slot
-  std::vector<std::string> publication_skipped;      // tables without replica identity
+  // Tables without replica identity: only their inserts and TRUNCATEs are
+  // carried (a publication of their own); REPLICA IDENTITY FULL was set on
+  // these by --replica-identity-full.
+  std::vector<std::string> insert_only_tables, replica_identity_set;
   int64_t sequences = 0, large_objects = 0, materialized_views = 0;
   std::string toast_compression;  // what large values were written with on the target
   // VALIDATE statements still to run: foreign keys whose rows, copied at

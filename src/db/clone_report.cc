@@ -49,15 +49,20 @@ std::string render_clone_summary_text(const CloneSummary& s) {
         "large values (TOAST) written with {} compression on the target{}\n", s.toast_compression,
         s.toast_compression == "lz4" ? " (--toast-compression server keeps the target's default)"
                                      : "");
+  if (!s.replica_identity_set.empty())
+    out += fmt::format("REPLICA IDENTITY FULL set on the source (--replica-identity-full): {}\n",
+                       fmt::join(s.replica_identity_set, ", "));
   if (!s.slot_name.empty()) {
     out += fmt::format(
         "created on the source: publication '{}' and replication slot '{}' starting at {}; "
         "`ferry db follow` streams from there. The slot keeps WAL on the source until it is "
         "consumed or dropped (SELECT pg_drop_replication_slot('{}')).\n",
         s.publication, s.slot_name, s.snapshot_lsn, s.slot_name);
-    if (!s.publication_skipped.empty())
-      out += fmt::format("left out of the publication (no primary key or replica identity): {}\n",
-                         fmt::join(s.publication_skipped, ", "));
+    if (!s.insert_only_tables.empty())
+      out += fmt::format(
+          "insert-only (no primary key or replica identity; follow carries their inserts and "
+          "TRUNCATEs, and reports an UPDATE or DELETE as a divergence): {}\n",
+          fmt::join(s.insert_only_tables, ", "));
   } else {
     out += fmt::format("one-shot copy at {} (--no-slot): nothing was created on the source\n",
                        s.snapshot_lsn);
@@ -71,7 +76,8 @@ std::string render_clone_summary_json(const CloneSummary& s) {
   w.field("snapshot_lsn", s.snapshot_lsn);
   w.field("slot", s.slot_name);
   w.field("publication", s.publication);
-  w.field("publication_skipped", s.publication_skipped);
+  w.field("insert_only_tables", s.insert_only_tables);
+  w.field("replica_identity_set", s.replica_identity_set);
   w.field("resumed", s.resumed);
   w.field("total_seconds", s.total_seconds);
   w.field("sequences", s.sequences);

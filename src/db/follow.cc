@@ -15,9 +15,14 @@
 #include "core/log.h"
 #include "core/measure.h"
 #include "core/metrics_endpoint.h"
+#include "core/text.h"
 #include "db/apply_pool.h"
 #include "db/clone_journal.h"
+#include "db/divergence_monitor.h"
+#include "db/follow_journal.h"
+#include "db/publication.h"
 #include "db/schema_drift.h"
+#include "db/table_resync.h"
 #include "db/transaction_assembler.h"
 #include "pg/connection.h"
 #include "pg/replication_stream.h"
@@ -38,12 +43,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Tables a resumed clone copied at a later snapshot than the slot's start,
-// with that snapshot: changes committed before it are already in their rows.
-Result<std::map<std::string, pg::Lsn>> copy_horizons(const FollowOptions& o) {
+// Tables copied at a later snapshot than the slot's start (by a clone resumed
+// after a crash, or a resync), with that snapshot: changes committed before
+// it are already in their rows.
+Result<std::map<std::string, pg::Lsn>> copy_horizons(const FollowOptions& o,
+                                                     FollowJournal& follow_journal) {
   std::map<std::string, pg::Lsn> horizons;
-  if (o.reverse || !std::filesystem::exists(std::filesystem::path(o.dir) / "clone.db"))
-    return horizons;
+  if (o.reverse) return horizons;
+  auto resynced = follow_journal.resync_horizons();
+  if (!resynced) return tl::unexpected(resynced.error());
+  for (const auto& [table, lsn] : *resynced) horizons[table] = pg::parse_lsn(lsn).value_or(0);
+  if (!std::filesystem::exists(std::filesystem::path(o.dir) / "clone.db")) return horizons;
   auto journal = CloneJournal::open(o.dir, /*resume=*/true);
   if (!journal) return tl::unexpected(journal.error());
   auto finished = journal->get("finished");
@@ -124,26 +134,31 @@ struct AppliedBefore {
 class FollowSession {
  public:
   FollowSession(const FollowOptions& o, const std::atomic<bool>& stop,
-                const std::map<std::string, pg::Lsn>& horizons, FollowStatus& status,
-                std::mutex& status_mu, const AppliedBefore& before)
+                std::map<std::string, pg::Lsn>& horizons, FollowStatus& status,
+                std::mutex& status_mu, const AppliedBefore& before, FollowJournal& journal,
+                DivergenceMonitor& monitor)
       : o_(o),
         stop_(stop),
         horizons_(horizons),
         status_(status),
         status_mu_(status_mu),
-        before_(before) {}
+        before_(before),
+        journal_(journal),
+        monitor_(monitor) {}
 
   Result<std::string> run() {
     if (auto ok = connect(); !ok) return tl::unexpected(ok.error());
-    auto stream = pg::ReplicationStream::start(o_.from, o_.slot, o_.publication);
+    auto stream = pg::ReplicationStream::start(o_.from, o_.slot, publications_);
     if (!stream) return tl::unexpected(stream.error());
     stream_ = std::make_unique<pg::ReplicationStream>(std::move(*stream));
     connected_ = true;
     assembler_ = std::make_unique<TransactionAssembler>(pool_->restart_point(), horizons_,
                                                         o_.max_transaction_bytes);
     confirmed_ = pool_->restart_point();
-    log_info(fmt::format("following slot '{}' from {} (applied up to {} on the target)", o_.slot,
-                         o_.from.redacted(), pg::lsn_text(pool_->restart_point())));
+    log_info(fmt::format("following slot '{}' (publications {}) from {} (applied up to {} on the "
+                         "target)",
+                         o_.slot, publications_, o_.from.redacted(),
+                         pg::lsn_text(pool_->restart_point())));
     set_state("catching-up");
     std::string reason;
     while (reason.empty()) {
@@ -166,6 +181,7 @@ class FollowSession {
         if (auto ok = confirm_flushed(/*wait=*/true); !ok) return tl::unexpected(ok.error());
       }
       if (auto ok = tick(); !ok) return tl::unexpected(ok.error());
+      if (auto ok = resync_step(); !ok) return tl::unexpected(ok.error());
       if (switch_at_ && caught_up()) reason = "switched";
     }
     // Everything received is applied and confirmed before leaving.
@@ -221,6 +237,9 @@ class FollowSession {
                   fmt::format("replication slot '{}' is in use by process {} on {} (another "
                               "ferry db follow?)",
                               o_.slot, slot->at(0, 1), o_.from.redacted()));
+    auto publications = publications_to_stream(*from_ctl_, o_.publication);
+    if (!publications) return tl::unexpected(publications.error());
+    publications_ = std::move(*publications);
     auto to_ctl = pg::Connection::open(o_.to, {"ferry follow"});
     if (!to_ctl) return tl::unexpected(to_ctl.error());
     to_ctl_ = std::make_unique<pg::Connection>(std::move(*to_ctl));
@@ -254,11 +273,14 @@ class FollowSession {
         ChangeApplier& a = pool_->serial();
         if (auto ok = a.begin(event->transaction->begin); !ok) return ok;
         large_open_ = true;
+        large_final_lsn_ = event->transaction->begin.final_lsn;
+        if (resync_) resync_->divert(*event->transaction);
         for (auto& c : event->transaction->changes)
           if (auto ok = a.change(std::move(c)); !ok) return ok;
         return {};
       }
       case Kind::kLargeChange:
+        if (resync_ && resync_->divert(*event->change, large_final_lsn_)) return {};
         return pool_->serial().change(std::move(*event->change));
       case Kind::kLargeCommit: {
         ChangeApplier& a = pool_->serial();
@@ -303,6 +325,13 @@ class FollowSession {
   }
 
   Result<void> submit(std::unique_ptr<SourceTransaction> t) {
+    if (resync_) resync_->divert(*t);
+    last_begin_ = t->begin;
+    last_commit_ = t->commit;
+    return submit_to_pool(std::move(t));
+  }
+
+  Result<void> submit_to_pool(std::unique_ptr<SourceTransaction> t) {
     while (t) {
       auto accepted = pool_->submit(t, 200);
       if (!accepted) return tl::unexpected(accepted.error());
@@ -382,10 +411,112 @@ class FollowSession {
                               "(a lock held on the target? see pg_stat_activity there)",
                               o_.stall_timeout_seconds, p.queued));
     }
+    if (now - last_watch_ >= std::chrono::seconds(2)) {
+      last_watch_ = now;
+      if (auto ok = monitor_.check(*from_ctl_, status_, status_mu_); !ok) return ok;
+    }
     if (now - last_status_ >= std::chrono::seconds(1)) {
       last_status_ = now;
       if (auto ok = update_status(); !ok) return ok;
     }
+    return {};
+  }
+
+  // A table copy `ferry db clone --resync` asked for (table_resync.h):
+  // started when one is waiting, finished when its copy has ended. Never
+  // while a large transaction streams through the serial applier.
+  Result<void> resync_step() {
+    if (o_.reverse || large_open_) return {};
+    if (resync_) return resync_->finished() ? finish_resync() : Result<void>{};
+    const auto now = Clock::now();
+    if (now - last_resync_poll_ < std::chrono::milliseconds(500)) return {};
+    last_resync_poll_ = now;
+    auto next = journal_.next_resync();
+    if (!next) return tl::unexpected(next.error());
+    if (!*next) return {};
+    ResyncRecord request = std::move(**next);
+    const std::string tables = join(request.tables, ", ");
+    log_info(fmt::format("event=resync_started id={} tables={}{}: holding their changes, "
+                         "copying them again at a new snapshot",
+                         request.id, tables,
+                         request.state == "copying" ? " (cut short by a restart before)" : ""));
+    TableResyncOptions ro{o_.from, o_.to, o_.slot, std::max<size_t>(256u << 20,
+                                                                  4 * o_.max_transaction_bytes)};
+    resync_ = std::make_unique<TableResync>(std::move(ro), request);
+    // What was queued for the tables before the hold commits first: the
+    // copy's TRUNCATE must not wait on it, nor wipe what comes after.
+    if (auto ok = wait_drained(); !ok) return ok;
+    request.state = "copying";
+    request.detail = "";
+    if (auto ok = journal_.update_resync(request); !ok) return ok;
+    {
+      std::lock_guard lock(status_mu_);
+      status_.resync = fmt::format("{}: copying since {}", tables, iso_time(unix_now()));
+    }
+    resync_->start();
+    return {};
+  }
+
+  Result<void> finish_resync() {
+    const ResyncOutcome out = resync_->outcome();
+    ResyncRecord record = resync_->request();
+    auto changes = resync_->changes_to_apply();
+    if (!changes.empty()) {
+      // The held changes the copy does not have, as one transaction at the
+      // position already reached (the origin records nothing new).
+      auto t = std::make_unique<SourceTransaction>();
+      t->seq = assembler_->allocate_seq();
+      t->begin = last_begin_;
+      t->commit = last_commit_;
+      if (t->commit.end_lsn == 0)
+        t->begin.final_lsn = t->commit.commit_lsn = t->commit.end_lsn = pool_->restart_point();
+      t->changes = std::move(changes);
+      if (auto ok = submit_to_pool(std::move(t)); !ok) return ok;
+    }
+    if (auto ok = wait_drained(); !ok) return ok;
+    for (const auto& [table, lsn] : out.copied_at) {
+      if (auto ok = journal_.set_resync_horizon(table, lsn); !ok) return ok;
+      const pg::Lsn horizon = pg::parse_lsn(lsn).value_or(0);
+      horizons_[table] = std::max(horizons_[table], horizon);
+      assembler_->add_horizon(table, horizon);
+      auto counters = out.counters.find(table);
+      if (auto ok = monitor_.restart(table, counters == out.counters.end() ? 0 : counters->second);
+          !ok)
+        return ok;
+    }
+    std::vector<std::string> left;
+    for (const auto& t : record.tables)
+      if (!out.copied_at.count(t)) left.push_back(t);
+    record.rows = out.rows;
+    record.seconds = out.seconds;
+    record.horizon = out.copied_at.empty() ? "" : out.copied_at.begin()->second;
+    if (out.dropped > 0) {
+      record.state = "failed";
+      record.detail = fmt::format(
+          "{} changes to the tables arrived during the copy, more than the {} MiB follow holds; "
+          "they are diverged: run the resync again when writes to them are fewer",
+          out.dropped, (std::max<size_t>(256u << 20, 4 * o_.max_transaction_bytes)) >> 20);
+      for (const auto& t : record.tables)
+        if (auto ok = monitor_.mark_diverged(t, record.detail); !ok) return ok;
+    } else if (out.error) {
+      record.state = "failed";
+      record.detail = out.error->to_string() +
+                      (left.empty() ? std::string()
+                                    : "; not copied, left as they were: " + join(left, ", "));
+    } else {
+      record.state = "done";
+      record.detail = fmt::format("{} rows copied at {}", out.rows, record.horizon);
+    }
+    if (auto ok = journal_.update_resync(record); !ok) return ok;
+    (record.state == "done" ? log_info : log_warn)(
+        fmt::format("event=resync_{} id={} tables={} rows={} seconds={:.1f} detail=\"{}\"",
+                    record.state, record.id, join(record.tables, ","), record.rows,
+                    record.seconds, record.detail));
+    {
+      std::lock_guard lock(status_mu_);
+      status_.resync.clear();
+    }
+    resync_.reset();
     return {};
   }
 
@@ -447,10 +578,17 @@ class FollowSession {
  private:
   const FollowOptions& o_;
   const std::atomic<bool>& stop_;
-  const std::map<std::string, pg::Lsn>& horizons_;
+  std::map<std::string, pg::Lsn>& horizons_;
   FollowStatus& status_;
   std::mutex& status_mu_;
   const AppliedBefore& before_;
+  FollowJournal& journal_;
+  DivergenceMonitor& monitor_;
+  std::string publications_;  // publication_names of the stream
+  std::unique_ptr<TableResync> resync_;
+  pg::BeginMessage last_begin_;
+  pg::CommitMessage last_commit_;
+  pg::Lsn large_final_lsn_ = 0;
   std::unique_ptr<pg::Connection> from_ctl_, to_ctl_;
   std::unique_ptr<ApplyPool> pool_;
   std::unique_ptr<pg::ReplicationStream> stream_;
@@ -462,17 +600,24 @@ class FollowSession {
   bool fence_set_ = false;
   pg::Lsn fence_confirm_ = 0, fence_local_ = 0;
   int64_t last_seq_ = -1;
-  Clock::time_point last_tick_{}, last_fence_{}, last_status_{}, last_progress_ = Clock::now();
+  Clock::time_point last_tick_{}, last_fence_{}, last_status_{}, last_watch_{},
+      last_resync_poll_{}, last_progress_ = Clock::now();
 };
 
 }  // namespace
 
 Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>& stop) {
-  auto horizons = copy_horizons(o);
+  auto journal = FollowJournal::open(o.dir);
+  if (!journal) return tl::unexpected(journal.error());
+  auto horizons = copy_horizons(o, *journal);
   if (!horizons) return tl::unexpected(horizons.error());
+  const std::string direction = o.reverse ? "reverse" : "forward";
+  auto monitor = DivergenceMonitor::open(*journal, direction, o.publication, o.dir);
+  if (!monitor) return tl::unexpected(monitor.error());
   std::mutex status_mu;
   FollowStatus status;
-  status.direction = o.reverse ? "reverse" : "forward";
+  status.direction = direction;
+  if (auto diverged = journal->diverged(direction)) status.diverged_tables = std::move(*diverged);
   status.pid = getpid();
   status.slot = o.slot;
   status.publication = o.publication;
@@ -511,7 +656,7 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
   auto lost_since = Clock::now();
   bool losing = false;
   while (true) {
-    FollowSession session(o, stop, *horizons, status, status_mu, applied);
+    FollowSession session(o, stop, *horizons, status, status_mu, applied, *journal, *monitor);
     auto reason = session.run();
     session.add_to(applied);
     if (reason) {

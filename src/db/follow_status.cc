@@ -9,6 +9,7 @@
 
 #include "core/files.h"
 #include "core/json_writer.h"
+#include "core/text.h"
 #include "core/yaml.h"
 
 namespace ferry::db {
@@ -63,6 +64,16 @@ std::string render_follow_status_json(const FollowStatus& s) {
       .field("skipped", s.skipped)
       .field("queued", s.queued)
       .field("reconnects", s.reconnects)
+      .field("insert_only_tables", s.insert_only_tables)
+      .field("resync", s.resync);
+  w.key("diverged_tables").begin_array();
+  for (const auto& d : s.diverged_tables)
+    w.begin_object()
+        .field("table", d.table)
+        .field("detected_at", d.detected_at)
+        .field("detail", d.detail)
+        .end_object();
+  w.end_array()
       .field("warnings", s.warnings)
       .field("error", s.error)
       .end_object();
@@ -81,6 +92,12 @@ std::string render_follow_status_text(const FollowStatus& s) {
       s.applied_lsn, s.confirmed_lsn, s.source_wal_lsn, s.transactions, s.rows,
       s.transactions_per_second, s.rows_per_second, s.apply_jobs, s.conflicts, s.queued,
       s.updated_at, s.pid, s.started_at, s.reconnects);
+  if (!s.insert_only_tables.empty())
+    out += fmt::format("  insert-only    {} (no replica identity: inserts and TRUNCATE carried)\n",
+                       join(s.insert_only_tables, ", "));
+  if (!s.resync.empty()) out += "  resync         " + s.resync + "\n";
+  for (const auto& d : s.diverged_tables)
+    out += fmt::format("  DIVERGED       {} since {}: {}\n", d.table, d.detected_at, d.detail);
   for (const auto& w : s.warnings) out += "  warning: " + w + "\n";
   if (!s.error.empty()) out += "  error: " + s.error + "\n";
   return out;
@@ -111,6 +128,19 @@ std::string render_follow_status_prometheus(const FollowStatus& s) {
          static_cast<double>(s.reconnects));
   metric("ferry_follow_up", "gauge", "1 while following, 0 otherwise",
          s.state == "following" || s.state == "catching-up" ? 1 : 0);
+  metric("ferry_follow_insert_only_tables", "gauge",
+         "Tables only inserts and TRUNCATEs are carried for (no replica identity)",
+         static_cast<double>(s.insert_only_tables.size()));
+  metric("ferry_follow_diverged_tables", "gauge",
+         "Tables an UPDATE or DELETE on the source made different from the target",
+         static_cast<double>(s.diverged_tables.size()));
+  if (!s.diverged_tables.empty()) {
+    out += "# HELP ferry_follow_table_diverged 1 for each diverged table\n"
+           "# TYPE ferry_follow_table_diverged gauge\n";
+    for (const auto& d : s.diverged_tables)
+      out += fmt::format("ferry_follow_table_diverged{{direction=\"{}\",slot=\"{}\",table=\"{}\"}} 1\n",
+                         s.direction, s.slot, d.table);
+  }
   return out;
 }
 
@@ -158,10 +188,29 @@ Result<FollowStatus> read_follow_status(const std::string& path) {
   num("skipped", s.skipped);
   num("queued", s.queued);
   num("reconnects", s.reconnects);
+  if (const YamlNode* t = doc->find("insert_only_tables"))
+    for (size_t i = 0; i < t->size(); ++i) s.insert_only_tables.push_back((*t)[i].scalar());
+  str("resync", s.resync);
+  if (const YamlNode* d = doc->find("diverged_tables"))
+    for (size_t i = 0; i < d->size(); ++i) {
+      DivergedTable t;
+      if (const YamlNode* v = (*d)[i].find("table")) t.table = v->scalar();
+      if (const YamlNode* v = (*d)[i].find("detected_at")) t.detected_at = v->scalar();
+      if (const YamlNode* v = (*d)[i].find("detail")) t.detail = v->scalar();
+      s.diverged_tables.push_back(std::move(t));
+    }
   if (const YamlNode* w = doc->find("warnings"))
     for (size_t i = 0; i < w->size(); ++i) s.warnings.push_back((*w)[i].scalar());
   str("error", s.error);
   return s;
+}
+
+std::string diverged_table_fix(const std::string& table, const std::string& dir) {
+  return fmt::format(
+      "an UPDATE or DELETE cannot be carried for a table without replica identity: on the "
+      "source, ALTER TABLE {} REPLICA IDENTITY FULL (or add a primary key), then copy it again "
+      "while follow runs: ferry db clone --resync --tables {} --source ... --target ... --dir {}",
+      table, table, dir);
 }
 
 bool follow_is_alive(const FollowStatus& s, double max_age_seconds) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "db/follow_journal.h"
 
 namespace ferry::db {
 
@@ -33,6 +34,11 @@ struct FollowStatus {
   int64_t transactions = 0, rows = 0, conflicts = 0, skipped = 0, queued = 0;
   double transactions_per_second = 0, rows_per_second = 0;  // over the last 10 s
   int64_t reconnects = 0;
+  // Tables only inserts and TRUNCATEs are carried for (no replica identity),
+  // and those of them an UPDATE or DELETE on the source has made different.
+  std::vector<std::string> insert_only_tables;
+  std::vector<DivergedTable> diverged_tables;
+  std::string resync;  // the copy `ferry db clone --resync` asked for, while it runs
   std::vector<std::string> warnings;
   std::string error;
 
@@ -47,6 +53,8 @@ Result<void> write_follow_status(const std::string& path, const FollowStatus& s)
 Result<FollowStatus> read_follow_status(const std::string& path);
 // Whether the process that wrote `s` still runs and wrote it recently.
 bool follow_is_alive(const FollowStatus& s, double max_age_seconds = 5);
+// What to do about a diverged table: the commands, with the work directory.
+std::string diverged_table_fix(const std::string& table, const std::string& dir);
 
 // ISO 8601 UTC of a Unix time.
 std::string iso_time(double unix_seconds);

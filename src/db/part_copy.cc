@@ -54,9 +54,12 @@ std::string copy_in_sql(const pg::Table& table) {
 
 Result<PartCopyResult> copy_part(
     pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
-    CopyCounters& counters, const std::function<Result<void>(const std::string&)>& before_commit) {
+    CopyCounters& counters, const std::function<Result<void>(const std::string&)>& before_commit,
+    const std::string& prelude) {
   TargetTransaction tx(target);
   if (auto ok = tx.begin(); !ok) return tl::unexpected(ok.error());
+  if (!prelude.empty())
+    if (auto ok = target.exec(prelude); !ok) return tl::unexpected(ok.error());
   auto xid = target.query("SELECT txid_current()");
   if (!xid) return tl::unexpected(xid.error());
   if (auto ok = target.start_copy_in(copy_in_sql(table)); !ok) return tl::unexpected(ok.error());

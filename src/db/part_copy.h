@@ -37,9 +37,11 @@ std::string copy_in_sql(const pg::Table& table);
 
 // `before_commit` receives the target transaction id after the rows are sent
 // and before COMMIT; the clone journals it so that a resumed run can ask the
-// target whether this transaction committed.
+// target whether this transaction committed. `prelude` runs first in the same
+// target transaction (a resync empties the table there).
 Result<PartCopyResult> copy_part(
     pg::Connection& source, pg::Connection& target, const pg::Table& table, const PartRecord& part,
-    CopyCounters& counters, const std::function<Result<void>(const std::string&)>& before_commit);
+    CopyCounters& counters, const std::function<Result<void>(const std::string&)>& before_commit,
+    const std::string& prelude = {});
 
 }  // namespace ferry::db

@@ -257,13 +257,15 @@ class Checker {
     }
     if (!keyless.empty())
       add(FindingLevel::kWarning, "tables",
-          fmt::format("{} table(s) have no primary key and no replica identity: {}. clone copies "
-                      "them and leaves them out of its publication (a published table without "
-                      "replica identity makes UPDATE and DELETE on the source fail), so `ferry "
-                      "db follow` does not carry their changes",
+          fmt::format("{} table(s) have no primary key and no replica identity: {}. clone puts "
+                      "them in an insert-only publication, so follow carries their INSERTs and "
+                      "TRUNCATEs while UPDATE and DELETE on them keep working on the source; an "
+                      "UPDATE or DELETE cannot be carried and is reported as a divergence (then "
+                      "ferry db clone --resync --tables T)",
                       keyless.size(), some_of(keyless)),
-          "add a primary key, or ALTER TABLE ... REPLICA IDENTITY FULL (each update then logs "
-          "the whole old row)");
+          "to carry every change: clone with --replica-identity-full (sets REPLICA IDENTITY "
+          "FULL on them: each update and delete then logs the whole old row), or add primary "
+          "keys");
     if (!unlogged.empty())
       add(FindingLevel::kWarning, "tables",
           fmt::format("{} unlogged table(s): {}. clone copies them; follow cannot (they are not "

@@ -1,6 +1,7 @@
 #include "db/switchover.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@
 #include "core/process.h"
 #include "core/text.h"
 #include "db/follow.h"
+#include "db/divergence_monitor.h"
+#include "db/follow_journal.h"
 #include "db/follow_status.h"
 #include "db/publication.h"
 #include "db/switchover_checks.h"
@@ -102,26 +105,7 @@ class Switchover {
 
   Result<void> preflight() {
     std::vector<std::string> problems;
-    auto status_path = follow_status_path(o_.dir, o_.rollback);
-    if (!std::filesystem::exists(status_path)) {
-      problems.push_back(fmt::format("no follow status in {}: start ferry db follow{} first",
-                                     o_.dir, o_.rollback ? " --reverse" : ""));
-    } else {
-      auto status = read_follow_status(status_path);
-      if (!status) return tl::unexpected(status.error());
-      if (!follow_is_alive(*status))
-        problems.push_back(fmt::format("ferry db follow{} is not running (its status in {} is {})",
-                                       o_.rollback ? " --reverse" : "", status_path,
-                                       status->state));
-      else if (status->state != "following" && status->state != "catching-up")
-        problems.push_back(fmt::format("the follow is {}, not following", status->state));
-      else if (status->state == "catching-up" && status->transactions == 0)
-        problems.push_back("the follow has not applied anything yet: let it catch up first");
-      else if (status->lag_seconds > o_.max_lag_seconds)
-        problems.push_back(fmt::format("the follow is {:.1f} s behind (--max-lag {} s): let it "
-                                       "catch up first",
-                                       status->lag_seconds, o_.max_lag_seconds));
-    }
+    if (auto ok = wait_for_follow(problems); !ok) return ok;
     if (o_.rollback) {
       auto state = read_text_file(cutover_state_path(o_.dir));
       if (!state || state->find("\"reverse\": true") == std::string::npos)
@@ -147,6 +131,67 @@ class Switchover {
                   fmt::format("{} problem(s):\n  {}", problems.size(), join(problems, "\n  ")));
     detail_ = "follow running, schema and settings agree";
     return {};
+  }
+
+  // A follow still starting or catching up is waited for, up to
+  // --catch-up-timeout, with its lag shown as it falls; one that is not
+  // running, has failed, or leaves a table diverged is a problem at once.
+  Result<void> wait_for_follow(std::vector<std::string>& problems) {
+    const std::string path = follow_status_path(o_.dir, o_.rollback);
+    const std::string which = o_.rollback ? "ferry db follow --reverse" : "ferry db follow";
+    const auto t0 = Clock::now();
+    auto last_shown = t0 - std::chrono::seconds(1);
+    while (true) {
+      if (!std::filesystem::exists(path)) {
+        problems.push_back(fmt::format("no follow status in {}: start {} first", o_.dir, which));
+        return {};
+      }
+      auto status = read_follow_status(path);
+      if (!status) return tl::unexpected(status.error());
+      const FollowStatus& s = *status;
+      if (s.pid <= 0 || kill(static_cast<pid_t>(s.pid), 0) != 0) {
+        problems.push_back(fmt::format("{} is not running (its status in {} is {})", which, path,
+                                       s.state));
+        return {};
+      }
+      if (s.state == "failed" || s.state == "stopped" || s.state == "switched") {
+        problems.push_back(fmt::format("the follow is {}, not following{}", s.state,
+                                       s.error.empty() ? "" : ": " + s.error));
+        return {};
+      }
+      if (!s.diverged_tables.empty() && s.resync.empty()) {
+        for (const auto& d : s.diverged_tables)
+          problems.push_back(fmt::format("{} has diverged ({}): {}", d.table, d.detail,
+                                         diverged_table_fix(d.table, o_.dir)));
+        return {};
+      }
+      const bool fresh = follow_is_alive(s);
+      const bool caught_up =
+          fresh && s.resync.empty() &&
+          (s.state == "following" ||
+           (s.state == "catching-up" && s.transactions > 0 && s.lag_seconds <= o_.max_lag_seconds));
+      if (caught_up) {
+        if (seconds_since(t0) >= 0.5)
+          log_info(fmt::format("the follow has caught up after {:.1f} s", seconds_since(t0)));
+        return {};
+      }
+      const std::string now = !fresh ? fmt::format("{}, no report for {:.0f} s", s.state,
+                                                   unix_now() - s.updated_unix)
+                              : !s.resync.empty() ? "resync of " + s.resync
+                                                  : fmt::format("{}, lag {} bytes, {:.1f} s",
+                                                                s.state, s.lag_bytes, s.lag_seconds);
+      if (seconds_since(t0) >= o_.catch_up_timeout_seconds) {
+        problems.push_back(fmt::format("the follow did not catch up within --catch-up-timeout "
+                                       "({} s): {}",
+                                       o_.catch_up_timeout_seconds, now));
+        return {};
+      }
+      if (Clock::now() - last_shown >= std::chrono::seconds(1)) {
+        last_shown = Clock::now();
+        std::cerr << fmt::format("     waiting for the follow to catch up: {}\n", now);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
 
   Result<void> freeze() {
@@ -220,7 +265,7 @@ class Switchover {
   Result<void> switch_over() {
     if (o_.reverse && !o_.rollback) {
       // Before anything can write on the new side: its every change is kept.
-      auto created = create_publication(*new_conn_, kReversePublication);
+      auto created = create_publications(*new_conn_, kReversePublication);
       if (!created) return tl::unexpected(created.error());
       publication_created_ = !created->existed;
       auto slot = new_conn_->query(
@@ -229,8 +274,19 @@ class Switchover {
           {reverse_slot_});
       if (!slot) return tl::unexpected(slot.error());
       slot_created_ = slot->size() > 0;
-      for (const auto& t : created->skipped)
-        log_warn("reverse stream: " + t + " has no replica identity and is left out");
+      if (!created->insert_only.empty())
+        log_warn("reverse stream: only inserts and TRUNCATEs are carried back for " +
+                 join(created->insert_only, ", ") +
+                 " (no replica identity on the target); an UPDATE or DELETE there is reported "
+                 "by ferry db status --reverse");
+      // A new reverse history: watch the target's insert-only tables from now.
+      auto journal = FollowJournal::open(o_.dir);
+      if (!journal) return tl::unexpected(journal.error());
+      if (auto ok = journal->reset_direction("reverse"); !ok) return ok;
+      if (auto ok = record_insert_only_baselines(*new_conn_, kReversePublication, *journal,
+                                                 "reverse");
+          !ok)
+        return ok;
     }
     if (pause_left() <= 0) return over_budget("the steps before the switch");
     if (!o_.then_command.empty()) {
@@ -302,7 +358,10 @@ class Switchover {
       if (auto ok = new_conn_->query("SELECT pg_drop_replication_slot($1)", {reverse_slot_}); !ok)
         problems.push_back(ok.error().to_string());
     if (publication_created_)
-      if (auto ok = new_conn_->exec(std::string("DROP PUBLICATION ") + kReversePublication); !ok)
+      if (auto ok = new_conn_->exec(fmt::format("DROP PUBLICATION IF EXISTS {}, {}",
+                                                kReversePublication,
+                                                insert_only_publication(kReversePublication)));
+          !ok)
         problems.push_back(ok.error().to_string());
     r_.restored = problems.empty();
     if (problems.empty())

@@ -4,8 +4,10 @@
 // them from the source to the target, `ferry db rollback` back again; both
 // run the same steps with the sides swapped:
 //
-//  1. preflight    the follow carrying old -> new runs and its lag is small;
-//                  schema and settings agree; nothing blocks the steps after
+//  1. preflight    the follow carrying old -> new runs and its lag is small
+//                  (one still starting or catching up is waited for); no
+//                  table has diverged; schema and settings agree; nothing
+//                  blocks the steps after
 //  2. read-only    the old side's database defaults to read-only; writing
 //                  transactions get a grace period, then sessions still open
 //                  are ended (they would keep writing); a marker in the WAL
@@ -41,6 +43,7 @@ struct SwitchoverOptions {
   bool rollback = false;  // false: cutover (source -> target); true: rollback
   bool reverse = false;   // cutover: prepare the reverse stream and start it
   double max_lag_seconds = 10;      // preflight: the follow's lag
+  double catch_up_timeout_seconds = 60;  // preflight waits this long for the follow to catch up
   double grace_seconds = 5;         // writing transactions may finish
   double max_write_pause = 60;      // read-only to switched, or everything is restored
   std::string final_verify = "counts";  // counts, full (checksums), none

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "pg/connection.h"
 
 namespace ferry::db {
@@ -30,6 +32,11 @@ Result<std::shared_ptr<const TargetRelation>> TransactionAssembler::relation(uin
   return it->second;
 }
 
+void TransactionAssembler::add_horizon(const std::string& table, pg::Lsn lsn) {
+  auto& h = horizons_[table];
+  h = std::max(h, lsn);
+}
+
 bool TransactionAssembler::before_copy(const TargetRelation& rel) const {
   auto it = horizons_.find(rel.display);
   // Committed before the snapshot the table was copied at: already in its rows.
@@ -51,7 +58,10 @@ Result<AssemblerEvent> TransactionAssembler::feed(pg::PgOutputMessage&& message)
       rel->key.push_back(c.key);
     }
     // REPLICA IDENTITY FULL marks every column as key: rows are matched whole.
-    rel->keyless = r->replica_identity == 'f';
+    // A table without replica identity (its inserts only are published) has
+    // no key column at all: its changes too are ordered as a whole.
+    rel->keyless = r->replica_identity == 'f' ||
+                   std::none_of(rel->key.begin(), rel->key.end(), [](bool k) { return k; });
     relations_[r->relation_id] = rel;
     last_relation_ = std::move(*r);
     e.kind = AssemblerEvent::Kind::kRelation;

@@ -51,6 +51,12 @@ class TransactionAssembler {
   Result<AssemblerEvent> feed(pg::PgOutputMessage&& message);
 
   int64_t transactions_skipped() const { return skipped_; }
+  // A number in source order for a transaction follow makes itself (the
+  // changes a resync held back), between two assembled ones.
+  int64_t allocate_seq() { return next_seq_++; }
+  // A table copied again at `lsn` while streaming: changes to it committed
+  // before that are left out from now on.
+  void add_horizon(const std::string& table, pg::Lsn lsn);
   bool in_transaction() const { return in_transaction_; }
 
  private:

@@ -1,0 +1,55 @@
+// Follow's side of the insert-only watch (insert_only_watch.h): reads the
+// counters from the streaming side, records baselines and divergences in the
+// follow journal, logs each divergence once with what to do, and keeps the
+// status's insert_only_tables and diverged_tables current.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "db/follow_journal.h"
+#include "db/follow_status.h"
+#include "db/insert_only_watch.h"
+
+namespace ferry::pg {
+class Connection;
+}
+
+namespace ferry::db {
+
+// Records the current counters of `publication`'s insert-only tables as the
+// baselines for `direction`: run where the stream starts (the clone's slot,
+// the reverse slot at a cutover), so an UPDATE right after is not missed.
+Result<void> record_insert_only_baselines(pg::Connection& conn, const std::string& publication,
+                                          FollowJournal& journal, const std::string& direction);
+
+class DivergenceMonitor {
+ public:
+  // `publication`: the main publication of the streaming side.
+  static Result<DivergenceMonitor> open(FollowJournal& journal, std::string direction,
+                                        std::string publication, std::string dir);
+
+  // One reading; events go to the journal, the log and `status`.
+  Result<void> check(pg::Connection& from, FollowStatus& status, std::mutex& status_mu);
+  // After a table was copied again with `counters` read before its snapshot.
+  Result<void> restart(const std::string& table, int64_t counters);
+  Result<void> mark_diverged(const std::string& table, const std::string& detail);
+
+ private:
+  DivergenceMonitor(FollowJournal& journal, std::string direction, std::string publication,
+                    std::string dir, InsertOnlyWatch watch)
+      : journal_(&journal),
+        direction_(std::move(direction)),
+        publication_(std::move(publication)),
+        dir_(std::move(dir)),
+        watch_(std::move(watch)) {}
+
+  FollowJournal* journal_;
+  std::string direction_, publication_, dir_;
+  InsertOnlyWatch watch_;
+};
+
+}  // namespace ferry::db

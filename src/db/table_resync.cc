@@ -1,0 +1,204 @@
+#include "db/table_resync.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/log.h"
+#include "core/measure.h"
+#include "db/clone_journal.h"
+#include "db/part_copy.h"
+#include "pg/catalog.h"
+#include "pg/connection.h"
+#include "pg/snapshot.h"
+
+namespace ferry::db {
+
+namespace {
+
+size_t change_bytes(const Change& c) {
+  size_t n = 64;
+  for (const auto* t : {&c.new_tuple, c.old_key ? &*c.old_key : nullptr,
+                        c.old_row ? &*c.old_row : nullptr})
+    if (t)
+      for (const auto& v : *t) n += v.text.size() + sizeof(v);
+  return n;
+}
+
+}  // namespace
+
+TableResync::TableResync(TableResyncOptions options, ResyncRecord request)
+    : o_(std::move(options)), request_(std::move(request)) {
+  tables_.insert(request_.tables.begin(), request_.tables.end());
+}
+
+TableResync::~TableResync() {
+  if (!thread_.joinable()) return;
+  if (!finished_) {
+    // Stopping before the copy is done: its sessions end, the request stays
+    // open, and the next follow copies again.
+    for (auto [info, pid] : {std::pair{&o_.source, source_pid_.load()},
+                             std::pair{&o_.target, target_pid_.load()}}) {
+      if (pid == 0) continue;
+      auto ctl = pg::Connection::open(*info, {"ferry follow"});
+      if (ctl) (void)ctl->query("SELECT pg_terminate_backend($1::int)", {std::to_string(pid)});
+    }
+  }
+  thread_.join();
+}
+
+void TableResync::hold(pg::Lsn final_lsn, Change&& c) {
+  const size_t bytes = change_bytes(c);
+  if (held_bytes_ + bytes > o_.max_held_bytes) {
+    // Dropped, not applied: the copy holds the table's lock; the table is
+    // reported diverged once the copy ends.
+    ++outcome_.dropped;
+    return;
+  }
+  held_bytes_ += bytes;
+  held_.emplace_back(final_lsn, std::move(c));
+}
+
+void TableResync::divert(SourceTransaction& t) {
+  std::vector<Change> kept;
+  kept.reserve(t.changes.size());
+  for (auto& c : t.changes)
+    if (!divert(c, t.begin.final_lsn)) kept.push_back(std::move(c));
+  t.changes = std::move(kept);
+}
+
+bool TableResync::divert(Change& c, pg::Lsn final_lsn) {
+  if (c.kind != Change::Kind::kTruncate) {
+    if (!holds(c.relation->display)) return false;
+    hold(final_lsn, std::move(c));
+    return true;
+  }
+  // A TRUNCATE of several tables: the held ones wait, the others go on.
+  Change held = c;
+  held.truncated.clear();
+  std::vector<std::shared_ptr<const TargetRelation>> rest;
+  for (auto& rel : c.truncated) (holds(rel->display) ? held.truncated : rest).push_back(rel);
+  if (held.truncated.empty()) return false;
+  hold(final_lsn, std::move(held));
+  c.truncated = std::move(rest);
+  return c.truncated.empty();
+}
+
+void TableResync::start() {
+  thread_ = std::thread([this] { copy(); });
+}
+
+void TableResync::copy() {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (auto ok = copy_tables(); !ok) outcome_.error = ok.error();
+  outcome_.seconds = seconds_since(t0);
+  finished_ = true;
+}
+
+Result<void> TableResync::copy_tables() {
+  auto ctl = pg::Connection::open(o_.source, {"ferry follow"});
+  if (!ctl) return tl::unexpected(ctl.error());
+  // The counters before the snapshot: an update after it shows as more.
+  for (const auto& table : tables_) {
+    auto n = ctl->query(
+        "SELECT coalesce(n_tup_upd + n_tup_del, 0) FROM pg_stat_user_tables WHERE "
+        "schemaname || '.' || relname = $1",
+        {table});
+    if (!n) return tl::unexpected(n.error());
+    outcome_.counters[table] = n->size() > 0 ? n->int_at(0, 0) : 0;
+  }
+  auto snapshot = pg::ExportedSnapshot::with_slot(
+      o_.source, fmt::format("{}_resync_{}", o_.slot, getpid()), /*temporary=*/true);
+  if (!snapshot) return tl::unexpected(snapshot.error());
+  auto source = pg::Connection::open(o_.source, {"ferry follow"});
+  if (!source) return tl::unexpected(source.error());
+  if (auto ok = pg::import_snapshot(*source, snapshot->name()); !ok) return ok;
+  auto source_pid = source->query("SELECT pg_backend_pid()");
+  if (!source_pid) return tl::unexpected(source_pid.error());
+  source_pid_ = source_pid->int_at(0, 0);
+  auto listed = pg::list_tables(*source);
+  if (!listed) return tl::unexpected(listed.error());
+  auto target = pg::Connection::open(o_.target, {"ferry follow"});
+  if (!target) return tl::unexpected(target.error());
+  // As follow's apply: the source already ran triggers and key checks, and
+  // the target may default to read-only after a rollback.
+  auto target_pid = target->query(
+      "SET session_replication_role = replica; SET default_transaction_read_only = off; "
+      "SELECT pg_backend_pid()");
+  if (!target_pid) return tl::unexpected(target_pid.error());
+  target_pid_ = target_pid->int_at(0, 0);
+  for (const auto& name : tables_) {
+    const auto it = std::find_if(listed->begin(), listed->end(),
+                                 [&](const pg::Table& t) { return t.display() == name; });
+    if (it == listed->end())
+      return fail(ErrorCode::kInvalidInput, "resync: table " + name + " is not on the source");
+    // TRUNCATE is refused on a table other tables reference, whatever the
+    // session's role; DELETE (with their checks off) is not.
+    auto referenced = target->query(
+        "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE contype = 'f' AND confrelid = "
+        "$1::regclass)",
+        {it->qualified()});
+    if (!referenced) return tl::unexpected(referenced.error());
+    const std::string empty_it =
+        (referenced->bool_at(0, 0) ? "DELETE FROM ONLY " : "TRUNCATE ONLY ") + it->qualified();
+    PartRecord whole;
+    whole.schema = it->schema;
+    whole.name = it->name;
+    CopyCounters counters;
+    std::string xid;
+    auto copied = copy_part(
+        *source, *target, *it, whole, counters,
+        [&](const std::string& id) -> Result<void> {
+          xid = id;
+          return {};
+        },
+        empty_it);
+    if (!copied) {
+      // A lost connection at COMMIT leaves the outcome open: the target knows.
+      if (!xid.empty()) {
+        auto again = pg::Connection::open(o_.target, {"ferry follow"});
+        if (again) {
+          auto status = again->query("SELECT txid_status($1::bigint)", {xid});
+          if (status && status->size() > 0 && status->at(0, 0) == "committed")
+            outcome_.copied_at[name] = snapshot->lsn();
+        }
+      }
+      return tl::unexpected(std::move(copied.error()).with_context("copying " + name + " again"));
+    }
+    outcome_.copied_at[name] = snapshot->lsn();
+    outcome_.rows += copied->rows;
+    log_info(fmt::format("resync: {} copied again at {} ({} rows)", name, snapshot->lsn(),
+                         copied->rows));
+  }
+  return {};
+}
+
+std::vector<Change> TableResync::changes_to_apply() {
+  std::vector<Change> out;
+  if (outcome_.dropped > 0) return out;  // the tables are diverged either way
+  for (auto& [final_lsn, c] : held_) {
+    auto needed = [&](const TargetRelation& rel) {
+      auto it = outcome_.copied_at.find(rel.display);
+      if (it == outcome_.copied_at.end()) return true;
+      // Committed before the snapshot: the copy has it.
+      return final_lsn >= pg::parse_lsn(it->second).value_or(0);
+    };
+    if (c.kind != Change::Kind::kTruncate) {
+      if (needed(*c.relation)) out.push_back(std::move(c));
+      continue;
+    }
+    std::vector<std::shared_ptr<const TargetRelation>> kept;
+    for (auto& rel : c.truncated)
+      if (needed(*rel)) kept.push_back(rel);
+    if (kept.empty()) continue;
+    c.truncated = std::move(kept);
+    out.push_back(std::move(c));
+  }
+  held_.clear();
+  held_bytes_ = 0;
+  return out;
+}
+
+}  // namespace ferry::db

@@ -1,0 +1,96 @@
+// Copies some tables again while follow keeps applying everything else
+// (`ferry db clone --resync --tables T`): the way back for a table that
+// diverged, for instance an insert-only table that received an UPDATE.
+//
+// Follow owns the whole exchange, so that nothing depends on two processes
+// agreeing about timing:
+//  1. follow stops applying changes to the tables and holds them in memory
+//     instead, then waits until nothing for them is queued on the target;
+//  2. a thread takes a fresh consistent point on the source (a temporary
+//     slot's exported snapshot, position H) and, per table, in one target
+//     transaction, empties the table and copies it at that snapshot;
+//  3. follow applies the held changes committed at or after H (the copy has
+//     the earlier ones) and, from then on, leaves out changes to those
+//     tables committed before H; the journal records H for restarts.
+// A copy that fails leaves the target as it was: nothing was committed, and
+// every held change is applied. If follow stops half-way, the copy's
+// sessions are ended, the request stays open in the journal and the next
+// follow copies again from step 1.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/error.h"
+#include "db/follow_journal.h"
+#include "db/source_transaction.h"
+#include "pg/conninfo.h"
+
+namespace ferry::db {
+
+struct TableResyncOptions {
+  pg::ConnInfo source, target;
+  std::string slot;  // the temporary slot is "<slot>_resync_<pid>"
+  // Held changes beyond this are dropped and the resync fails (the table is
+  // then reported diverged): memory stays bounded under any write rate.
+  size_t max_held_bytes = 256u << 20;
+};
+
+struct ResyncOutcome {
+  std::map<std::string, std::string> copied_at;  // table -> horizon, for tables committed
+  std::map<std::string, int64_t> counters;       // update/delete counters before the snapshot
+  int64_t rows = 0;
+  double seconds = 0;
+  std::optional<Error> error;  // the copy failed (tables in copied_at still committed)
+  size_t dropped = 0;          // held changes dropped for the memory bound
+};
+
+class TableResync {
+ public:
+  TableResync(TableResyncOptions options, ResyncRecord request);
+  ~TableResync();
+  TableResync(const TableResync&) = delete;
+  TableResync& operator=(const TableResync&) = delete;
+
+  const ResyncRecord& request() const { return request_; }
+  bool holds(const std::string& table) const { return tables_.count(table) > 0; }
+
+  // Takes the changes to the tables out of `t` and holds them.
+  void divert(SourceTransaction& t);
+  // A change of a large transaction as it streams; true when it was held.
+  bool divert(Change& c, pg::Lsn final_lsn);
+
+  // Step 2, on its own thread. Call once nothing for the tables is queued.
+  void start();
+  bool finished() const { return finished_; }
+  // After finished(): what the copy did, and the held changes the target
+  // still needs, in source order (all of them for a table not copied).
+  ResyncOutcome outcome() const { return outcome_; }
+  std::vector<Change> changes_to_apply();
+
+ private:
+  void copy();
+  Result<void> copy_tables();
+  void hold(pg::Lsn final_lsn, Change&& c);
+
+  TableResyncOptions o_;
+  ResyncRecord request_;
+  std::set<std::string> tables_;
+  std::vector<std::pair<pg::Lsn, Change>> held_;
+  size_t held_bytes_ = 0;
+  std::thread thread_;
+  std::atomic<bool> finished_{false};
+  // The copy's sessions, ended when follow stops before the copy is done.
+  std::atomic<int64_t> source_pid_{0}, target_pid_{0};
+  ResyncOutcome outcome_;
+};
+
+}  // namespace ferry::db
