@@ -4,6 +4,7 @@
 // key, multi-statement and rolled-back transactions). Equality is proved by
 // tests/pg_equal.sh, which shares no code with ferry.
 #include <random>
+#include <set>
 
 #include "pg_harness.h"
 
@@ -314,6 +315,157 @@ TEST_F(FollowTest, SourceRestartIsRidden) {
   Outcome rows = run({std::string(FERRY_SOURCE_DIR) + "/tests/pg_equal.sh", own, target()});
   EXPECT_TRUE(rows.status == 0 || !has(rows.out, "table public.accounts")) << rows.out;
   EXPECT_FALSE(has(rows.out, "table public.accounts")) << rows.out;
+}
+
+// Tables without a key, as pgbench -i makes them (pgbench_history) and as
+// audit logs are: their inserts are carried through cutover, an UPDATE on one
+// is reported within seconds and refuses the cutover, and a resync under load
+// makes it equal again. Follow is killed with -9 under load on the way, and
+// the cutover is started one second after a follow starts.
+TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
+  make_source(/*with_fixture=*/false);
+  make_target();
+  Outcome init = run({"pgbench", "-i", "-q", "-s", "1", source()});
+  ASSERT_EQ(init.status, 0) << init.err;
+  psql(source(),
+       "CREATE TABLE public.audit_events (at timestamptz, what text); "
+       "CREATE TABLE public.mutable_notes (k integer, v text); "
+       "INSERT INTO public.mutable_notes SELECT i, 'seed' FROM generate_series(1, 100) i");
+  Outcome cloned = run_ferry({"db", "clone", "--source", source(), "--target", target(), "--dir",
+                              dir_.string(), "--slot-name", slot_, "--format", "json"});
+  ASSERT_EQ(cloned.status, 0) << cloned.err;
+  const auto summary = parse_json(cloned.out);
+  const ferry::YamlNode* insert_only = summary.find("insert_only_tables");
+  ASSERT_TRUE(insert_only && insert_only->size() == 3) << cloned.out;
+  std::set<std::string> keyless;
+  for (size_t i = 0; i < insert_only->size(); ++i) keyless.insert((*insert_only)[i].scalar());
+  EXPECT_EQ(keyless, (std::set<std::string>{"public.audit_events", "public.mutable_notes",
+                                            "public.pgbench_history"}));
+
+  const std::string load_args = std::string(FERRY_SOURCE_DIR) + "/tests/data/keyless_load.pgbench";
+  auto start_pgbench = [&](int seconds) {
+    return std::make_unique<Child>(
+        std::vector<std::string>{"pgbench", "-n", "-c", "4", "-T", std::to_string(seconds), "-b",
+                                 "tpcb-like", "-f", load_args, source()},
+        output_prefix());
+  };
+  auto status_json = [&] {
+    return run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
+  };
+
+  // Killed with -9 under load, then started again: nothing lost.
+  auto load = start_pgbench(12);
+  auto follow = start_follow();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  follow->kill_now();
+  (void)follow->wait();
+  follow = start_follow({"--metrics-addr", "127.0.0.1:0"});
+  wait_following();
+
+  // An UPDATE on a keyless table cannot be carried: reported within seconds.
+  psql(source(), "UPDATE public.mutable_notes SET v = 'changed' WHERE k = 7");
+  Outcome status;
+  for (int i = 0; i < 100; ++i) {
+    status = status_json();
+    if (has(status.out, "\"table\": \"public.mutable_notes\"")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status.status, 1) << status.out << status.err;
+  const auto reported = parse_json(status.out);
+  const ferry::YamlNode* diverged = reported.find("diverged_tables");
+  ASSERT_TRUE(diverged && diverged->size() == 1) << status.out;
+  EXPECT_EQ(field((*diverged)[0], "table"), "public.mutable_notes");
+  EXPECT_TRUE(has(field((*diverged)[0], "detail"), "1 row(s) updated or deleted")) << status.out;
+  EXPECT_TRUE(has(status.err, "ferry db clone --resync --tables public.mutable_notes"))
+      << status.err;
+  EXPECT_EQ(field(reported, "running"), "true");
+  const std::string metrics_url = field(reported, "metrics_url");
+  Outcome scraped = run({"curl", "-s", "--noproxy", "*", "--max-time", "5", metrics_url});
+  EXPECT_TRUE(has(scraped.out, "ferry_follow_table_diverged{direction=\"forward\",slot=\"" +
+                                   slot_ + "\",table=\"public.mutable_notes\"} 1"))
+      << scraped.out;
+
+  // A cutover now refuses, names the table and changes nothing.
+  Outcome refused = run_ferry({"db", "cutover", "--source", source(), "--target", target(),
+                               "--dir", dir_.string(), "--grace", "0.2"});
+  EXPECT_EQ(refused.status, 3) << refused.out << refused.err;
+  EXPECT_TRUE(has(refused.err, "public.mutable_notes has diverged")) << refused.err;
+  psql(source(), "INSERT INTO public.audit_events VALUES (now(), 'still writable')");
+
+  // REPLICA IDENTITY FULL, then both keyless tables copied again under load
+  // (pgbench_history is being inserted into all along).
+  psql(source(), "ALTER TABLE public.mutable_notes REPLICA IDENTITY FULL");
+  Outcome resync = run_ferry({"db", "clone", "--resync", "--tables",
+                              "public.mutable_notes,pgbench_history", "--source", source(),
+                              "--target", target(), "--dir", dir_.string(), "--format", "json"});
+  ASSERT_EQ(resync.status, 0) << resync.out << resync.err;
+  const auto resynced = parse_json(resync.out);
+  EXPECT_EQ(field(resynced, "state"), "done");
+  EXPECT_EQ((*resynced.find("now_fully_carried"))[0].scalar(), "public.mutable_notes");
+  // From now on its updates and deletes are carried.
+  psql(source(), "UPDATE public.mutable_notes SET v = 'after resync' WHERE k < 10; "
+                 "DELETE FROM public.mutable_notes WHERE k = 50");
+  (void)load->wait();
+  wait_caught_up(source(), slot_);
+  status = status_json();
+  EXPECT_EQ(status.status, 0) << status.out << status.err;
+  EXPECT_EQ(parse_json(status.out).find("diverged_tables")->size(), 0u) << status.out;
+  expect_equal();
+
+  // A new follow, a new load, and a cutover one second later: it waits for
+  // the follow to catch up instead of refusing, and succeeds.
+  follow->signal(SIGTERM);
+  EXPECT_EQ(follow->wait().status, 0);
+  load = start_pgbench(8);
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  follow = start_follow();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  Outcome cut = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                           dir_.string(), "--reverse", "--grace", "1"});
+  ASSERT_EQ(cut.status, 0) << cut.out << cut.err;
+  (void)load->wait();
+  EXPECT_EQ(follow->wait().status, 0);
+  expect_equal();
+
+  // The way back carries the keyless tables' inserts too.
+  psql(target(), "INSERT INTO public.audit_events VALUES (now(), 'written on the target'); "
+                 "INSERT INTO public.pgbench_history (tid, bid, aid, delta, mtime) VALUES "
+                 "(1, 1, 1, 5, now())");
+  wait_caught_up(target(), slot_ + "_reverse");
+  Outcome back = run_ferry({"db", "rollback", "--source", source(), "--target", target(),
+                            "--dir", dir_.string(), "--grace", "1"});
+  ASSERT_EQ(back.status, 0) << back.out << back.err;
+  EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.audit_events WHERE what = 'written on "
+                           "the target'"),
+            "1");
+  expect_equal();
+}
+
+// A cutover refuses when the follow does not catch up within
+// --catch-up-timeout (its apply is blocked by a lock on the target), and
+// says so; nothing changes on the source.
+TEST_F(FollowTest, CutoverRefusesAFollowThatDoesNotCatchUpInTime) {
+  clone();
+  auto follow = start_follow();
+  wait_following();
+  auto blocker = std::make_unique<Child>(
+      std::vector<std::string>{"psql", "-X", "-q", "-d", target(), "-c",
+                               "BEGIN; LOCK TABLE public.tenant_notes; SELECT pg_sleep(8)"},
+      output_prefix());
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (int i = 0; i < 20; ++i) {
+    psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('late', 'blocked')");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Outcome cut = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                           dir_.string(), "--max-lag", "0.5", "--catch-up-timeout", "2s"});
+  EXPECT_EQ(cut.status, 3) << cut.out << cut.err;
+  EXPECT_TRUE(has(cut.err, "waiting for the follow to catch up")) << cut.err;
+  EXPECT_TRUE(has(cut.err, "did not catch up within --catch-up-timeout (2 s)")) << cut.err;
+  psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'still writable')");
+  (void)blocker->wait();
+  follow->signal(SIGTERM);
+  EXPECT_EQ(follow->wait().status, 0);
 }
 
 }  // namespace

@@ -460,7 +460,9 @@ class FollowSession {
   Result<void> finish_resync() {
     const ResyncOutcome out = resync_->outcome();
     ResyncRecord record = resync_->request();
+    const size_t held = resync_->held();
     auto changes = resync_->changes_to_apply();
+    const size_t applied_after = changes.size();
     if (!changes.empty()) {
       // The held changes the copy does not have, as one transaction at the
       // position already reached (the origin records nothing new).
@@ -505,17 +507,24 @@ class FollowSession {
                                     : "; not copied, left as they were: " + join(left, ", "));
     } else {
       record.state = "done";
-      record.detail = fmt::format("{} rows copied at {}", out.rows, record.horizon);
+      record.detail = fmt::format(
+          "{} rows copied at {}; {} changes to them arrived during the copy, {} of them after "
+          "its snapshot were applied",
+          out.rows, record.horizon, held, applied_after);
     }
+    {
+      std::lock_guard lock(status_mu_);
+      status_.resync.clear();
+    }
+    // The status says so before the request is marked finished: whoever
+    // waits on it reads a status without the tables' divergence.
+    if (auto ok = monitor_.check(*from_ctl_, status_, status_mu_); !ok) return ok;
+    if (auto ok = update_status(); !ok) return ok;
     if (auto ok = journal_.update_resync(record); !ok) return ok;
     (record.state == "done" ? log_info : log_warn)(
         fmt::format("event=resync_{} id={} tables={} rows={} seconds={:.1f} detail=\"{}\"",
                     record.state, record.id, join(record.tables, ","), record.rows,
                     record.seconds, record.detail));
-    {
-      std::lock_guard lock(status_mu_);
-      status_.resync.clear();
-    }
     resync_.reset();
     return {};
   }

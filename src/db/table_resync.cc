@@ -175,13 +175,13 @@ Result<void> TableResync::copy_tables() {
   return {};
 }
 
-std::vector<Change> TableResync::changes_to_apply() {
+std::vector<Change> held_changes_to_apply(std::vector<HeldChange> held,
+                                          const std::map<std::string, std::string>& copied_at) {
   std::vector<Change> out;
-  if (outcome_.dropped > 0) return out;  // the tables are diverged either way
-  for (auto& [final_lsn, c] : held_) {
+  for (auto& [final_lsn, c] : held) {
     auto needed = [&](const TargetRelation& rel) {
-      auto it = outcome_.copied_at.find(rel.display);
-      if (it == outcome_.copied_at.end()) return true;
+      auto it = copied_at.find(rel.display);
+      if (it == copied_at.end()) return true;
       // Committed before the snapshot: the copy has it.
       return final_lsn >= pg::parse_lsn(it->second).value_or(0);
     };
@@ -196,9 +196,15 @@ std::vector<Change> TableResync::changes_to_apply() {
     c.truncated = std::move(kept);
     out.push_back(std::move(c));
   }
+  return out;
+}
+
+std::vector<Change> TableResync::changes_to_apply() {
+  std::vector<HeldChange> held = std::move(held_);
   held_.clear();
   held_bytes_ = 0;
-  return out;
+  if (outcome_.dropped > 0) return {};  // the tables are diverged either way
+  return held_changes_to_apply(std::move(held), outcome_.copied_at);
 }
 
 }  // namespace ferry::db

@@ -36,6 +36,15 @@
 
 namespace ferry::db {
 
+// A change held during the copy, with the commit position of its transaction.
+using HeldChange = std::pair<pg::Lsn, Change>;
+
+// Of the held changes, those the target still needs once the copy is over:
+// for a table in `copied_at` (table -> the snapshot position it was copied
+// at) the ones committed at or after it; for any other table, all of them.
+std::vector<Change> held_changes_to_apply(std::vector<HeldChange> held,
+                                          const std::map<std::string, std::string>& copied_at);
+
 struct TableResyncOptions {
   pg::ConnInfo source, target;
   std::string slot;  // the temporary slot is "<slot>_resync_<pid>"
@@ -67,6 +76,7 @@ class TableResync {
   void divert(SourceTransaction& t);
   // A change of a large transaction as it streams; true when it was held.
   bool divert(Change& c, pg::Lsn final_lsn);
+  size_t held() const { return held_.size(); }
 
   // Step 2, on its own thread. Call once nothing for the tables is queued.
   void start();
@@ -84,7 +94,7 @@ class TableResync {
   TableResyncOptions o_;
   ResyncRecord request_;
   std::set<std::string> tables_;
-  std::vector<std::pair<pg::Lsn, Change>> held_;
+  std::vector<HeldChange> held_;
   size_t held_bytes_ = 0;
   std::thread thread_;
   std::atomic<bool> finished_{false};
