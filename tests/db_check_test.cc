@@ -43,6 +43,9 @@ TEST_F(CheckTest, FixtureHasWarningsAndNoBlockers) {
   const auto all = findings(report);
   const std::string keyless = matching(all, "warning tables:", "no primary key");
   EXPECT_TRUE(has(keyless, "public.no_pk_dups") && has(keyless, "public.trucks")) << keyless;
+  // Says what follow does with them, and how to carry every change instead.
+  EXPECT_TRUE(has(keyless, "insert-only publication")) << keyless;
+  EXPECT_TRUE(has(r.out, "to carry every change: clone with --replica-identity-full")) << r.out;
   EXPECT_NE(matching(all, "warning tables:", "public.unlogged_cache"), "");
   EXPECT_NE(matching(all, "warning large objects:", "3 large object(s)"), "");
   EXPECT_EQ(matching(all, "blocker", ""), "");

@@ -598,6 +598,30 @@ TEST_F(CloneTest, PublicationLeavesOutKeylessInheritanceChildren) {
   EXPECT_EQ(update.status, 0) << update.err;
 }
 
+// --replica-identity-full: the keyless tables get REPLICA IDENTITY FULL on
+// the source before the snapshot (so the target's schema has it too), join
+// the main publication, and no insert-only publication is needed.
+TEST_F(CloneTest, ReplicaIdentityFullPublishesEveryChangeOfKeylessTables) {
+  make_source();
+  make_target();
+  Outcome r = clone({"--replica-identity-full"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const YamlNode summary = parse_json(r.out);
+  const YamlNode* set = summary.find("replica_identity_set");
+  ASSERT_TRUE(set && set->size() == 2) << r.out;
+  EXPECT_EQ(summary.find("insert_only_tables")->size(), 0u) << r.out;
+  const std::string identity =
+      "SELECT string_agg(relname || '=' || relreplident::text, ',' ORDER BY relname) FROM pg_class "
+      "WHERE relname IN ('no_pk_dups', 'trucks')";
+  EXPECT_EQ(psql(source(), identity), "no_pk_dups=f,trucks=f");
+  EXPECT_EQ(psql(target(), identity), "no_pk_dups=f,trucks=f");
+  EXPECT_EQ(publications_on_source(), "ferry");
+  EXPECT_EQ(psql(source(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
+                           "AND tablename IN ('no_pk_dups', 'trucks')"),
+            "2");
+  expect_equal();
+}
+
 // Killed after the slot was created, before its snapshot LSN was journaled.
 TEST_F(CloneTest, ResumeReportsTheSlotsStartAfterAKillRightAfterCreatingIt) {
   make_source();

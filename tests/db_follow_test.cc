@@ -468,4 +468,51 @@ TEST_F(FollowTest, CutoverRefusesAFollowThatDoesNotCatchUpInTime) {
   EXPECT_EQ(follow->wait().status, 0);
 }
 
+// Follow killed after a resync's copy committed but before the changes it
+// held were applied: the request stays open, the resync command says so, and
+// the next follow copies the table again; nothing is lost or doubled.
+TEST_F(FollowTest, ResyncCutShortByAKillIsDoneAgainByTheNextFollow) {
+  clone();
+  auto load = start_load(4, 8);
+  auto follow = std::make_unique<Child>(
+      ferry_argv({"db", "follow", "--source", source(), "--target", target(), "--dir",
+                  dir_.string(), "--retry-for", "60"}),
+      output_prefix(), Env{{"FERRY_FAILPOINT", "follow.resync-copied"}});
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  // Not a table of this database, and a follow that runs: named, nothing asked.
+  Outcome unknown = run_ferry({"db", "clone", "--resync", "--tables", "public.nope,big_events",
+                               "--source", source(), "--target", target(), "--dir",
+                               dir_.string()});
+  EXPECT_EQ(unknown.status, 3) << unknown.err;
+  EXPECT_TRUE(has(unknown.err, "--tables public.nope: no such table on the source"))
+      << unknown.err;
+  Outcome cut_short = run_ferry({"db", "clone", "--resync", "--tables", "big_events", "--source",
+                                 source(), "--target", target(), "--dir", dir_.string()});
+  EXPECT_EQ(cut_short.status, 5) << cut_short.out << cut_short.err;
+  EXPECT_TRUE(has(cut_short.err, "the next ferry db follow copies the tables again"))
+      << cut_short.err;
+  EXPECT_EQ(follow->wait().status, 128 + SIGKILL);
+  // Without a follow, a resync is refused.
+  Outcome no_follow = run_ferry({"db", "clone", "--resync", "--tables", "big_events", "--source",
+                                 source(), "--target", target(), "--dir", dir_.string()});
+  EXPECT_EQ(no_follow.status, 3) << no_follow.err;
+  EXPECT_TRUE(has(no_follow.err, "ferry db follow is not running")) << no_follow.err;
+
+  follow = start_follow();
+  (void)load->wait();
+  wait_caught_up(source(), slot_);
+  for (int i = 0; i < 300; ++i) {
+    Outcome s = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
+    if (field(parse_json(s.out), "resync").empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  wait_caught_up(source(), slot_);
+  Outcome cut = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                           dir_.string(), "--final-verify", "full"});
+  EXPECT_EQ(cut.status, 0) << cut.out << cut.err;
+  Outcome followed = follow->wait();
+  EXPECT_TRUE(has(followed.err, "event=resync_done")) << followed.err;
+  expect_equal();
+}
+
 }  // namespace

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/failpoint.h"
 #include "core/log.h"
 #include "core/measure.h"
 #include "core/metrics_endpoint.h"
@@ -458,6 +459,8 @@ class FollowSession {
   }
 
   Result<void> finish_resync() {
+    // The copy committed, the held changes not yet applied: a restart must copy again.
+    failpoint("follow.resync-copied");
     const ResyncOutcome out = resync_->outcome();
     ResyncRecord record = resync_->request();
     const size_t held = resync_->held();

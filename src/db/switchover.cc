@@ -165,9 +165,20 @@ class Switchover {
                                          diverged_table_fix(d.table, o_.dir)));
         return {};
       }
+      // A resync asked for and not yet taken up by follow counts as running.
+      std::string resync = s.resync;
+      if (resync.empty() && !o_.rollback) {
+        auto journal = FollowJournal::open(o_.dir);
+        if (!journal) return tl::unexpected(journal.error());
+        auto open_request = journal->next_resync();
+        if (!open_request) return tl::unexpected(open_request.error());
+        if (*open_request)
+          resync = fmt::format("{} ({})", join((*open_request)->tables, ", "),
+                               (*open_request)->state);
+      }
       const bool fresh = follow_is_alive(s);
       const bool caught_up =
-          fresh && s.resync.empty() &&
+          fresh && resync.empty() &&
           (s.state == "following" ||
            (s.state == "catching-up" && s.transactions > 0 && s.lag_seconds <= o_.max_lag_seconds));
       if (caught_up) {
@@ -177,7 +188,7 @@ class Switchover {
       }
       const std::string now = !fresh ? fmt::format("{}, no report for {:.0f} s", s.state,
                                                    unix_now() - s.updated_unix)
-                              : !s.resync.empty() ? "resync of " + s.resync
+                              : !resync.empty() ? "resync of " + resync
                                                   : fmt::format("{}, lag {} bytes, {:.1f} s",
                                                                 s.state, s.lag_bytes, s.lag_seconds);
       if (seconds_since(t0) >= o_.catch_up_timeout_seconds) {
