@@ -107,6 +107,12 @@ std::vector<int64_t> ApplyPool::dependencies(const SourceTransaction& t) {
       continue;
     }
     const TargetRelation& rel = *c.relation;
+    if (rel.insert_only) {
+      // Inserts into a table without identity commute: only a TRUNCATE orders them.
+      note(table_whole_[rel.id]);
+      table_any_[rel.id] = t.seq;
+      continue;
+    }
     if (rel.keyless) {
       whole_table(rel.id);
       continue;

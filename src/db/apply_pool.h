@@ -3,7 +3,9 @@
 // order:
 //  - a transaction starts only after every earlier transaction that touches
 //    one of the same rows (by replica identity key) has committed; a table
-//    without a key, and a TRUNCATE, order the whole table;
+//    without a key, and a TRUNCATE, order the whole table; inserts into a
+//    table without replica identity (only inserts arrive) wait for a
+//    TRUNCATE only;
 //  - consecutive transactions waiting together (a backlog) are applied as
 //    one target transaction, all or nothing, recording the last one's position;
 //  - transactions commit in source order, so what the target has committed is

@@ -26,6 +26,10 @@ struct TargetRelation {
   // REPLICA IDENTITY FULL without a key: rows are matched whole, and changes
   // to the table are ordered as a whole (identical rows cannot be told apart).
   bool keyless = false;
+  // No replica identity at all (the insert-only publication): only inserts
+  // and truncates arrive, and inserts commute, so they need no order among
+  // themselves, only against a TRUNCATE.
+  bool insert_only = false;
 };
 
 struct Change {

@@ -58,10 +58,11 @@ Result<AssemblerEvent> TransactionAssembler::feed(pg::PgOutputMessage&& message)
       rel->key.push_back(c.key);
     }
     // REPLICA IDENTITY FULL marks every column as key: rows are matched whole.
-    // A table without replica identity (its inserts only are published) has
-    // no key column at all: its changes too are ordered as a whole.
-    rel->keyless = r->replica_identity == 'f' ||
-                   std::none_of(rel->key.begin(), rel->key.end(), [](bool k) { return k; });
+    rel->keyless = r->replica_identity == 'f';
+    // No key column and not FULL: a table without replica identity, whose
+    // inserts and truncates only are published.
+    rel->insert_only = !rel->keyless &&
+                       std::none_of(rel->key.begin(), rel->key.end(), [](bool k) { return k; });
     relations_[r->relation_id] = rel;
     last_relation_ = std::move(*r);
     e.kind = AssemblerEvent::Kind::kRelation;

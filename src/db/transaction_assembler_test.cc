@@ -110,6 +110,16 @@ TEST(TransactionAssembler, KeylessTablesAndMarkers) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->kind, AssemblerEvent::Kind::kRelation);
   EXPECT_TRUE(r->relation->keyless);
+  EXPECT_FALSE(r->relation->insert_only);
+  // No key column and no FULL identity: only its inserts are published.
+  pg::RelationMessage history = relation(2, "history");
+  for (auto& c : history.columns) c.key = false;
+  auto h = a.feed(std::move(history));
+  ASSERT_TRUE(h);
+  EXPECT_TRUE(h->relation->insert_only);
+  EXPECT_FALSE(h->relation->keyless);
+  auto keyed = a.feed(relation(3, "accounts"));
+  EXPECT_FALSE(keyed->relation->insert_only || keyed->relation->keyless);
   auto marker = a.feed(pg::LogicalMessage{false, 900, "ferry-switch", ""});
   ASSERT_TRUE(marker);
   EXPECT_EQ(marker->kind, AssemblerEvent::Kind::kMarker);
