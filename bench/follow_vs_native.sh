@@ -25,6 +25,11 @@
 # with the source afterwards (row counts and pgbench's balance sums) so a
 # broken drain is reported as FAILED, not as fast.
 #
+# KEYLESS_HISTORY=1 leaves pgbench_history without a key, as pgbench makes it:
+# ferry's clone then publishes it in ferry_insert_only (inserts and TRUNCATE),
+# the native subscription takes both publications, and every backlog
+# transaction inserts into that keyless table. PGCOPYDB_LIMIT=0 skips pgcopydb.
+#
 # usage: bench/follow_vs_native.sh [SCALE=10] [CLIENTS=4] [SECONDS=30] [JOBS=4] [PGCOPYDB_LIMIT=120]
 set -euo pipefail
 name=follow-bench
@@ -48,7 +53,13 @@ echo "ferry: $ferry_built ($(stat -c %y "$ferry_built" | cut -d. -f1)); $(pgbenc
 echo "pgbench scale $scale, backlog: $clients clients for $seconds s; ferry --apply-jobs $jobs"
 
 pgbench -q -i -s "$scale" "$src" >/dev/null 2>&1
-psql_ "$src" -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY"
+publications=ferry
+if [[ ${KEYLESS_HISTORY:-0} == 1 ]]; then
+  publications="ferry, ferry_insert_only"
+  echo "pgbench_history without a key (KEYLESS_HISTORY=1): published for its inserts only"
+else
+  psql_ "$src" -c "ALTER TABLE pgbench_history ADD COLUMN id bigserial PRIMARY KEY"
+fi
 
 "$ferry" db clone --source "$src" --target "$tgt_base/ferry" --dir "$work/run-ferry" \
   --slot-name ferry_bench >/dev/null 2>"$work/clone1.err" || { cat "$work/clone1.err" >&2; exit 1; }
@@ -88,7 +99,7 @@ kill -TERM "$follow_pid"; wait "$follow_pid" || true
 ferry_ok=$(check "$tgt_base/ferry")
 conflicts=$(grep -o '"conflicts": [0-9]*' "$work/run-ferry/follow-status.json" | awk '{print $2}')
 
-psql_ "$tgt_base/native" -c "CREATE SUBSCRIPTION native_bench CONNECTION '$src' PUBLICATION ferry WITH (create_slot = false, slot_name = 'native_bench', copy_data = false)"
+psql_ "$tgt_base/native" -c "CREATE SUBSCRIPTION native_bench CONNECTION '$src' PUBLICATION $publications WITH (create_slot = false, slot_name = 'native_bench', copy_data = false)"
 native_s=$(wait_slot native_bench 1800)
 psql_ "$tgt_base/native" -c "ALTER SUBSCRIPTION native_bench DISABLE" -c "ALTER SUBSCRIPTION native_bench SET (slot_name = NONE)" -c "DROP SUBSCRIPTION native_bench"
 native_ok=$(check "$tgt_base/native")
@@ -99,6 +110,7 @@ printf '%-8s %10.2f %12s  %s (%s conflicts retried in order)\n' ferry "$ferry_s"
 printf '%-8s %10.2f %12s  %s\n' native "$native_s" "$(rate "$native_s")" "$native_ok"
 echo "ratio ferry/native (apply rate): $(echo "scale=2; $(rate "$ferry_s") / $(rate "$native_s")" | bc)"
 
+[[ $pgcopydb_limit -gt 0 ]] || exit 0
 # pgcopydb clone --follow under a live load: does it keep up, or stall?
 as_postgres() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 mkdir -p "$work/pgcopydb" && chown postgres "$work/pgcopydb" 2>/dev/null || true

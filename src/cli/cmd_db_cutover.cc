@@ -34,7 +34,8 @@ is printed with its duration as it ends:
   1. preflight   ferry db follow runs (same --dir) and is less than --max-lag
                  behind (a follow still starting or catching up is waited for,
                  its lag shown, up to --catch-up-timeout); no table has
-                 diverged; schema and settings agree; no prepared transactions
+                 diverged (--allow-diverged goes on anyway); schema and
+                 settings agree; no prepared transactions
   2. read-only   the source database defaults to read-only; transactions that
                  are writing get --grace seconds, then the remaining sessions
                  are ended (a session opened before would still write); a
@@ -164,6 +165,9 @@ Runner install_switchover(CLI::App& sub, bool rollback) {
                  "Also compare checksums of these tables (schema.name, * wildcards; repeatable)");
   sub.add_option("--then", s.then_command,
                  "Shell command run at the switch; a non-zero exit restores the old side");
+  sub.add_flag("--allow-diverged", s.allow_diverged,
+               "Go on although a table has diverged (an UPDATE or DELETE follow could not "
+               "carry); it stays different on the new side, and the report lists it");
   if (!rollback)
     sub.add_flag("--reverse", s.reverse,
                  "Keep the source in step afterwards (reverse stream) so rollback is possible");

@@ -41,8 +41,13 @@ applies it to the target, until stopped (Ctrl-C, SIGTERM) or until
                  between rows) are retried in order.
   large values   updates that leave a TOASTed column alone do not send it; the
                  target keeps its value (no REPLICA IDENTITY FULL needed).
-  keyless tables need REPLICA IDENTITY FULL on the source (`ferry db check`
-                 says which); their changes match whole rows.
+  keyless tables with REPLICA IDENTITY FULL: every change is carried, matching
+                 whole rows. Without any replica identity: their INSERTs and
+                 TRUNCATEs are carried (the clone's <publication>_insert_only);
+                 an UPDATE or DELETE is reported at once as a diverged table
+                 (log, ferry db status, metrics), with what to do:
+                 ferry db clone --resync --tables T copies it again while
+                 follow runs.
   schema changes a column added on the source is added on the target when the
                  values of existing rows are known; anything else stops follow
                  with the commands that fix it.

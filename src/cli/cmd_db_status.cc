@@ -57,7 +57,7 @@ int run_status_command(const StatusCliOptions& o) {
                                    : db::render_follow_status_text(*status));
   for (const auto& d : status->diverged_tables)
     log_error(fmt::format("{} has diverged: {}. {}", d.table, d.detail,
-                          db::diverged_table_fix(d.table, o.dir)));
+                          db::diverged_table_fix(d.table, o.dir, o.reverse)));
   return exit_status(status->running && status->diverged_tables.empty() ? ExitCode::kOk
                                                                          : ExitCode::kFindings);
 }

@@ -264,6 +264,9 @@ class Cloner {
     summary.slot_name = o_.slot_name;
     summary.publication = o_.publication;
     if (o_.resume && slot_exists->size() > 0) {
+      auto insert_only = insert_only_tables(source, o_.publication);
+      if (!insert_only) return tl::unexpected(insert_only.error());
+      summary.insert_only_tables = std::move(*insert_only);
       // The slot keeps the first run's start; a temporary slot gives a new
       // consistent point for what is left, and the journal keeps each part's.
       return pg::ExportedSnapshot::with_slot(

@@ -91,7 +91,7 @@ Result<void> DivergenceMonitor::mark_diverged(const std::string& table,
                                               const std::string& detail) {
   DivergedTable d{table, iso_time(unix_now()), detail};
   log_warn(fmt::format("event=table_diverged table={} detail=\"{}\" fix=\"{}\"", table, detail,
-                       diverged_table_fix(table, dir_)));
+                       diverged_table_fix(table, dir_, direction_ == "reverse")));
   return journal_->mark_diverged(direction_, d);
 }
 

@@ -441,8 +441,8 @@ class FollowSession {
                          "copying them again at a new snapshot",
                          request.id, tables,
                          request.state == "copying" ? " (cut short by a restart before)" : ""));
-    TableResyncOptions ro{o_.from, o_.to, o_.slot, std::max<size_t>(256u << 20,
-                                                                  4 * o_.max_transaction_bytes)};
+    TableResyncOptions ro{o_.from, o_.to, o_.slot, o_.publication,
+                          std::max<size_t>(256u << 20, 4 * o_.max_transaction_bytes)};
     resync_ = std::make_unique<TableResync>(std::move(ro), request);
     // What was queued for the tables before the hold commits first: the
     // copy's TRUNCATE must not wait on it, nor wipe what comes after.
@@ -512,8 +512,11 @@ class FollowSession {
       record.state = "done";
       record.detail = fmt::format(
           "{} rows copied at {}; {} changes to them arrived during the copy, {} of them after "
-          "its snapshot were applied",
-          out.rows, record.horizon, held, applied_after);
+          "its snapshot were applied{}",
+          out.rows, record.horizon, held, applied_after,
+          out.now_fully_carried.empty()
+              ? std::string()
+              : "; every change is carried from now on for " + join(out.now_fully_carried, ", "));
     }
     {
       std::lock_guard lock(status_mu_);
@@ -671,6 +674,11 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
     FollowSession session(o, stop, *horizons, status, status_mu, applied, *journal, *monitor);
     auto reason = session.run();
     session.add_to(applied);
+    {
+      // A resync the session had started is taken up again by the next one.
+      std::lock_guard lock(status_mu);
+      status.resync.clear();
+    }
     if (reason) {
       (void)write_status(*reason, "");
       FollowOutcome out{*reason, {}};

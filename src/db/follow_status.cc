@@ -205,7 +205,15 @@ Result<FollowStatus> read_follow_status(const std::string& path) {
   return s;
 }
 
-std::string diverged_table_fix(const std::string& table, const std::string& dir) {
+std::string diverged_table_fix(const std::string& table, const std::string& dir, bool reverse) {
+  if (reverse)
+    return fmt::format(
+        "an UPDATE or DELETE on the target cannot be carried back for a table without replica "
+        "identity, so the source lacks it: after a rollback, copy {} back from the target by "
+        "hand (pg_dump --data-only -t {} | psql, after emptying it on the source), or roll back "
+        "with --allow-diverged knowing it; set REPLICA IDENTITY FULL on such tables on the "
+        "target to avoid it (work directory {})",
+        table, table, dir);
   return fmt::format(
       "an UPDATE or DELETE cannot be carried for a table without replica identity: on the "
       "source, ALTER TABLE {} REPLICA IDENTITY FULL (or add a primary key), then copy it again "

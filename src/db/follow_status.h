@@ -54,7 +54,8 @@ Result<FollowStatus> read_follow_status(const std::string& path);
 // Whether the process that wrote `s` still runs and wrote it recently.
 bool follow_is_alive(const FollowStatus& s, double max_age_seconds = 5);
 // What to do about a diverged table: the commands, with the work directory.
-std::string diverged_table_fix(const std::string& table, const std::string& dir);
+// `reverse`: the table diverged on the target after a cutover.
+std::string diverged_table_fix(const std::string& table, const std::string& dir, bool reverse);
 
 // ISO 8601 UTC of a Unix time.
 std::string iso_time(double unix_seconds);

@@ -84,24 +84,20 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
   auto tables = resolve_tables(*source, *target, o.tables);
   if (!tables) return tl::unexpected(tables.error());
 
+  // The move to the main publication happens inside follow, once it holds
+  // the tables' changes: what is said here is what it will find.
   ResyncReport report;
   std::vector<std::string> names;
+  auto insert_only = insert_only_tables(*source, o.publication);
+  if (!insert_only) return tl::unexpected(insert_only.error());
   for (const auto& t : *tables) {
     names.push_back(t.display());
-    if (!t.has_replica_identity()) {
+    const bool listed = std::find(insert_only->begin(), insert_only->end(), t.display()) !=
+                        insert_only->end();
+    if (!t.has_replica_identity())
       report.still_insert_only.push_back(t.display());
-      continue;
-    }
-    auto moved = publish_all_changes_of(*source, o.publication, t.qualified(), t.display());
-    if (!moved) return tl::unexpected(moved.error());
-    if (!*moved) continue;
-    report.now_fully_carried.push_back(t.display());
-    if (t.replica_identity == 'f')
-      if (auto ok = target->exec("ALTER TABLE " + t.qualified() + " REPLICA IDENTITY FULL"); !ok)
-        return tl::unexpected(std::move(ok.error()).with_context("on the target"));
-    log_info(fmt::format("{} has replica identity now: its updates and deletes are carried from "
-                         "the new copy on (moved to publication {})",
-                         t.display(), o.publication));
+    else if (listed)
+      report.now_fully_carried.push_back(t.display());
   }
   for (const auto& t : report.still_insert_only)
     log_warn(fmt::format("{} still has no replica identity: its inserts are carried, but the "

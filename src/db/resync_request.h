@@ -1,10 +1,9 @@
 // `ferry db clone --resync --tables T`: asks the running follow to copy
 // tables again (table_resync.h) and reports until it has. Before asking, it
-// checks the tables and the follow, and moves a table that has replica
-// identity now (REPLICA IDENTITY FULL set after the clone) from the
-// insert-only publication to the main one, so its updates and deletes are
-// carried from the new copy on; the target's table gets the same identity,
-// for the reverse stream after a cutover.
+// checks the tables and the follow, and says which tables will have every
+// change carried from the new copy on (replica identity set since the
+// clone: follow moves them to the main publication) and which stay
+// insert-only.
 #pragma once
 
 #include <atomic>
@@ -26,7 +25,7 @@ struct ResyncRequestOptions {
 
 struct ResyncReport {
   ResyncRecord record;                        // as follow finished it
-  std::vector<std::string> now_fully_carried;  // moved to the main publication
+  std::vector<std::string> now_fully_carried;  // to be moved to the main publication
   std::vector<std::string> still_insert_only;  // no replica identity yet
   bool ok() const { return record.state == "done"; }
 };

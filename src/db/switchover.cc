@@ -160,10 +160,21 @@ class Switchover {
         return {};
       }
       if (!s.diverged_tables.empty() && s.resync.empty()) {
-        for (const auto& d : s.diverged_tables)
-          problems.push_back(fmt::format("{} has diverged ({}): {}", d.table, d.detail,
-                                         diverged_table_fix(d.table, o_.dir)));
-        return {};
+        if (!o_.allow_diverged) {
+          for (const auto& d : s.diverged_tables)
+            problems.push_back(fmt::format("{} has diverged ({}): {}", d.table, d.detail,
+                                           diverged_table_fix(d.table, o_.dir, o_.rollback)));
+          return {};
+        }
+        if (!warned_diverged_) {
+          warned_diverged_ = true;
+          for (const auto& d : s.diverged_tables) {
+            log_warn(fmt::format("event=diverged_table_accepted table={} detail=\"{}\": "
+                                 "--allow-diverged, going on; the {} side will not have it",
+                                 d.table, d.detail, o_.rollback ? "old" : "new"));
+            r_.diverged_accepted.push_back(d.table);
+          }
+        }
       }
       // A resync asked for and not yet taken up by follow counts as running.
       std::string resync = s.resync;
@@ -417,6 +428,7 @@ class Switchover {
   std::string database_, stop_lsn_, detail_;
   Clock::time_point paused_at_ = Clock::now();
   bool frozen_ = false, slot_created_ = false, publication_created_ = false;
+  bool warned_diverged_ = false;
 };
 
 }  // namespace

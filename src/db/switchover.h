@@ -49,6 +49,8 @@ struct SwitchoverOptions {
   std::string final_verify = "counts";  // counts, full (checksums), none
   std::vector<std::string> verify_tables;  // checksums for these too (patterns)
   std::string then_command;                // run at the switch, via /bin/sh
+  // Go on although follow reports diverged tables (they stay different).
+  bool allow_diverged = false;
   std::string ferry_binary;                // to start the reverse follow
 };
 
@@ -72,6 +74,7 @@ struct SwitchoverReport {
   ErrorCode failure_code = ErrorCode::kDatabase;
   bool changed_anything = false;  // the old side was made read-only (then restored or not)
   std::vector<std::string> differences;  // from the final verify
+  std::vector<std::string> diverged_accepted;  // tables that stay different (--allow-diverged)
   int64_t reverse_follow_pid = 0;
   bool ok() const { return switched; }
 };

@@ -19,6 +19,8 @@ std::string render_switchover_text(const SwitchoverReport& r) {
   }
   if (r.reverse_follow_pid > 0)
     out += fmt::format("reverse stream running as pid {}\n", r.reverse_follow_pid);
+  for (const auto& t : r.diverged_accepted)
+    out += fmt::format("DIVERGED, accepted with --allow-diverged: {} differs on the new side\n", t);
   if (!r.failure.empty()) out += "failure: " + r.failure + "\n";
   return out;
 }
@@ -36,6 +38,7 @@ std::string render_switchover_json(const SwitchoverReport& r) {
       .field("reverse_follow_pid", r.reverse_follow_pid)
       .field("failure", r.failure)
       .field("differences", r.differences)
+      .field("diverged_accepted", r.diverged_accepted)
       .key("steps")
       .begin_array();
   for (const auto& s : r.steps)

@@ -10,6 +10,7 @@
 #include "core/measure.h"
 #include "db/clone_journal.h"
 #include "db/part_copy.h"
+#include "db/publication.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
 #include "pg/snapshot.h"
@@ -97,9 +98,34 @@ void TableResync::copy() {
   finished_ = true;
 }
 
+Result<void> TableResync::publish_all_changes(pg::Connection& source, pg::Connection& target) {
+  auto current = pg::list_tables(source);
+  if (!current) return tl::unexpected(current.error());
+  for (const auto& t : *current) {
+    if (!tables_.count(t.display()) || !t.has_replica_identity()) continue;
+    auto moved = publish_all_changes_of(source, o_.publication, t.qualified(), t.display());
+    if (!moved) return tl::unexpected(moved.error());
+    if (!*moved) continue;
+    outcome_.now_fully_carried.push_back(t.display());
+    log_info(fmt::format("resync: {} has replica identity now: its updates and deletes are "
+                         "carried from the new copy on (moved to publication {})",
+                         t.display(), o_.publication));
+    // The reverse stream after a cutover needs the same identity on the target.
+    if (t.replica_identity == 'f')
+      if (auto ok = target.exec("ALTER TABLE " + t.qualified() + " REPLICA IDENTITY FULL"); !ok)
+        return tl::unexpected(std::move(ok.error()).with_context("on the target"));
+  }
+  return {};
+}
+
 Result<void> TableResync::copy_tables() {
   auto ctl = pg::Connection::open(o_.source, {"ferry follow"});
   if (!ctl) return tl::unexpected(ctl.error());
+  {
+    auto target_ctl = pg::Connection::open(o_.target, {"ferry follow"});
+    if (!target_ctl) return tl::unexpected(target_ctl.error());
+    if (auto ok = publish_all_changes(*ctl, *target_ctl); !ok) return ok;
+  }
   // The counters before the snapshot: an update after it shows as more.
   for (const auto& table : tables_) {
     auto n = ctl->query(

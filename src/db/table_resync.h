@@ -6,9 +6,14 @@
 // agreeing about timing:
 //  1. follow stops applying changes to the tables and holds them in memory
 //     instead, then waits until nothing for them is queued on the target;
-//  2. a thread takes a fresh consistent point on the source (a temporary
-//     slot's exported snapshot, position H) and, per table, in one target
-//     transaction, empties the table and copies it at that snapshot;
+//  2. a thread moves a table that has replica identity now (REPLICA
+//     IDENTITY FULL set after the clone) from the insert-only publication to
+//     the main one, so its updates and deletes are carried from here on
+//     (they are held like the rest; doing it while follow still applied
+//     them would fail on rows the target never had), takes a fresh
+//     consistent point on the source (a temporary slot's exported snapshot,
+//     position H) and, per table, in one target transaction, empties the
+//     table and copies it at that snapshot;
 //  3. follow applies the held changes committed at or after H (the copy has
 //     the earlier ones) and, from then on, leaves out changes to those
 //     tables committed before H; the journal records H for restarts.
@@ -34,6 +39,10 @@
 #include "db/source_transaction.h"
 #include "pg/conninfo.h"
 
+namespace ferry::pg {
+class Connection;
+}
+
 namespace ferry::db {
 
 // A change held during the copy, with the commit position of its transaction.
@@ -48,6 +57,9 @@ std::vector<Change> held_changes_to_apply(std::vector<HeldChange> held,
 struct TableResyncOptions {
   pg::ConnInfo source, target;
   std::string slot;  // the temporary slot is "<slot>_resync_<pid>"
+  // The main publication: a table with replica identity now moves into it
+  // from the insert-only one, while its changes are held, before the snapshot.
+  std::string publication = "ferry";
   // Held changes beyond this are dropped and the resync fails (the table is
   // then reported diverged): memory stays bounded under any write rate.
   size_t max_held_bytes = 256u << 20;
@@ -55,6 +67,7 @@ struct TableResyncOptions {
 
 struct ResyncOutcome {
   std::map<std::string, std::string> copied_at;  // table -> horizon, for tables committed
+  std::vector<std::string> now_fully_carried;    // moved to the main publication
   std::map<std::string, int64_t> counters;       // update/delete counters before the snapshot
   int64_t rows = 0;
   double seconds = 0;
@@ -89,6 +102,7 @@ class TableResync {
  private:
   void copy();
   Result<void> copy_tables();
+  Result<void> publish_all_changes(pg::Connection& source, pg::Connection& target);
   void hold(pg::Lsn final_lsn, Change&& c);
 
   TableResyncOptions o_;
