@@ -30,6 +30,25 @@ Result<void> record_insert_only_baselines(pg::Connection& conn, const std::strin
   return {};
 }
 
+Result<std::map<std::string, std::string>> diverged_since_baselines(
+    pg::Connection& conn, const std::string& publication, FollowJournal& journal,
+    const std::string& direction) {
+  auto counters = read_counters(conn, publication);
+  if (!counters) return tl::unexpected(counters.error());
+  auto baselines = journal.baselines(direction);
+  if (!baselines) return tl::unexpected(baselines.error());
+  std::map<std::string, std::string> out;
+  for (const auto& [table, now] : *counters) {
+    auto it = baselines->find(table);
+    if (it == baselines->end() || it->second == now) continue;
+    out[table] = fmt::format("pg_stat_user_tables n_tup_upd + n_tup_del {} -> {} since it was "
+                             "copied{}",
+                             it->second, now,
+                             now < it->second ? " (statistics reset: cannot tell)" : "");
+  }
+  return out;
+}
+
 Result<DivergenceMonitor> DivergenceMonitor::open(FollowJournal& journal, std::string direction,
                                                   std::string publication, std::string dir) {
   auto baselines = journal.baselines(direction);
@@ -55,10 +74,15 @@ Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status
         if (auto ok = journal_->set_baseline(direction_, e.table, e.now); !ok) return ok;
         break;
       case WatchEvent::Kind::kReset:
-        log_info(fmt::format("{}: the source's statistics were reset ({} -> {}); watching from "
-                             "the new counts",
-                             e.table, e.baseline, e.now));
         if (auto ok = journal_->set_baseline(direction_, e.table, e.now); !ok) return ok;
+        if (auto ok = mark_diverged(
+                e.table,
+                fmt::format("the source's statistics for it were reset (pg_stat_user_tables "
+                            "n_tup_upd + n_tup_del {} -> {}: pg_stat_reset, or crash recovery), "
+                            "so an UPDATE or DELETE since the last reading cannot be ruled out",
+                            e.baseline, e.now));
+            !ok)
+          return ok;
         break;
       case WatchEvent::Kind::kDiverged:
         if (auto ok = mark_diverged(

@@ -287,6 +287,8 @@ class FollowSession {
         ChangeApplier& a = pool_->serial();
         if (auto ok = a.commit(event->transaction->commit); !ok) return ok;
         large_open_ = false;
+        last_begin_ = event->transaction->begin;
+        last_commit_ = event->transaction->commit;
         pool_->committed_outside(event->transaction->seq, event->transaction->commit,
                                  a.rows_in_transaction());
         return {};
@@ -351,8 +353,10 @@ class FollowSession {
     }
   }
 
+  // Never while a resync holds changes back: a cutover's marker is not
+  // confirmed, nor its switch taken, until they are applied.
   bool caught_up() const {
-    return idle_ && !assembler_->in_transaction() && pool_->progress().queued == 0;
+    return idle_ && !resync_ && !assembler_->in_transaction() && pool_->progress().queued == 0;
   }
 
   // The slot may release what the target has flushed. Commits are
@@ -424,10 +428,11 @@ class FollowSession {
   }
 
   // A table copy `ferry db clone --resync` asked for (table_resync.h):
-  // started when one is waiting, finished when its copy has ended. Never
-  // while a large transaction streams through the serial applier.
+  // started when one is waiting, finished when its copy has ended.
   Result<void> resync_step() {
-    if (o_.reverse || large_open_) return {};
+    // Between transactions only: the horizon must filter a whole transaction,
+    // and the hold must take all of one (its changes are diverted at submit).
+    if (o_.reverse || large_open_ || assembler_->in_transaction()) return {};
     if (resync_) return resync_->finished() ? finish_resync() : Result<void>{};
     const auto now = Clock::now();
     if (now - last_resync_poll_ < std::chrono::milliseconds(500)) return {};
@@ -442,7 +447,7 @@ class FollowSession {
                          request.id, tables,
                          request.state == "copying" ? " (cut short by a restart before)" : ""));
     TableResyncOptions ro{o_.from, o_.to, o_.slot, o_.publication,
-                          std::max<size_t>(256u << 20, 4 * o_.max_transaction_bytes)};
+                          held_bytes_bound(o_.max_transaction_bytes)};
     resync_ = std::make_unique<TableResync>(std::move(ro), request);
     // What was queued for the tables before the hold commits first: the
     // copy's TRUNCATE must not wait on it, nor wipe what comes after.
@@ -473,8 +478,11 @@ class FollowSession {
       t->seq = assembler_->allocate_seq();
       t->begin = last_begin_;
       t->commit = last_commit_;
-      if (t->commit.end_lsn == 0)
+      if (t->commit.end_lsn == 0) {
+        // Nothing else applied in this session yet: the position reached, now.
         t->begin.final_lsn = t->commit.commit_lsn = t->commit.end_lsn = pool_->restart_point();
+        t->commit.commit_time = pg::micros_since_2000();
+      }
       t->changes = std::move(changes);
       if (auto ok = submit_to_pool(std::move(t)); !ok) return ok;
     }
@@ -495,19 +503,27 @@ class FollowSession {
     record.rows = out.rows;
     record.seconds = out.seconds;
     record.horizon = out.copied_at.empty() ? "" : out.copied_at.begin()->second;
-    if (out.dropped > 0) {
+    if (resync_->dropped() > 0) {
       record.state = "failed";
       record.detail = fmt::format(
-          "{} changes to the tables arrived during the copy, more than the {} MiB follow holds; "
-          "they are diverged: run the resync again when writes to them are fewer",
-          out.dropped, (std::max<size_t>(256u << 20, 4 * o_.max_transaction_bytes)) >> 20);
+          "{} changes to the tables arrived during the copy, more than the {} MiB follow holds, "
+          "and were dropped: the tables are diverged; run the resync again when writes to them "
+          "are fewer",
+          resync_->dropped(), held_bytes_bound(o_.max_transaction_bytes) >> 20);
       for (const auto& t : record.tables)
         if (auto ok = monitor_.mark_diverged(t, record.detail); !ok) return ok;
     } else if (out.error) {
       record.state = "failed";
-      record.detail = out.error->to_string() +
-                      (left.empty() ? std::string()
-                                    : "; not copied, left as they were: " + join(left, ", "));
+      std::vector<std::string> as_they_were;
+      for (const auto& t : left)
+        if (!out.diverged.count(t)) as_they_were.push_back(t);
+      record.detail = out.error->to_string();
+      if (!as_they_were.empty())
+        record.detail += "; not copied, left as they were: " + join(as_they_were, ", ");
+      for (const auto& [t, why] : out.diverged) {
+        record.detail += "; " + t + " is diverged: " + why;
+        if (auto ok = monitor_.mark_diverged(t, why); !ok) return ok;
+      }
     } else {
       record.state = "done";
       record.detail = fmt::format(
@@ -632,7 +648,9 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
   std::mutex status_mu;
   FollowStatus status;
   status.direction = direction;
-  if (auto diverged = journal->diverged(direction)) status.diverged_tables = std::move(*diverged);
+  auto diverged = journal->diverged(direction);
+  if (!diverged) return tl::unexpected(diverged.error());
+  status.diverged_tables = std::move(*diverged);
   status.pid = getpid();
   status.slot = o.slot;
   status.publication = o.publication;

@@ -25,7 +25,8 @@ std::vector<WatchEvent> InsertOnlyWatch::observe(const std::map<std::string, int
     const int64_t baseline = it->second;
     if (now < baseline) {
       it->second = now;
-      events.push_back({WatchEvent::Kind::kReset, table, baseline, now});
+      if (diverged_.insert(table).second)
+        events.push_back({WatchEvent::Kind::kReset, table, baseline, now});
     } else if (now > baseline && diverged_.insert(table).second) {
       events.push_back({WatchEvent::Kind::kDiverged, table, baseline, now});
     }

@@ -6,9 +6,10 @@
 // The signal is the source's per-table counters in pg_stat_user_tables
 // (n_tup_upd + n_tup_del, which include HOT updates and rows of transactions
 // that rolled back): when they pass the value recorded when watching began,
-// the table has diverged. The counters reach the view within about a second
-// of the writing transaction's end. This class is the decision alone,
-// fed with counter readings; follow reads them and acts on the events.
+// the table has diverged. A backend publishes its counts when it goes idle,
+// at most once a second, and an idle one within 10 s (PostgreSQL 15), or
+// when it ends. This class is the decision alone, fed with counter
+// readings; follow reads them and acts on the events.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,10 @@ struct WatchEvent {
   enum class Kind {
     kBaseline,  // first reading of a table: recorded as its baseline
     kDiverged,  // the counters passed the baseline: the table differs now
-    kReset,     // the counters went down (statistics reset): new baseline
+    // The counters went down (statistics reset, or crash recovery, which
+    // resets them): updates since the last reading cannot be ruled out, so
+    // the table counts as diverged; watching goes on from the new values.
+    kReset,
   };
   Kind kind = Kind::kBaseline;
   std::string table;

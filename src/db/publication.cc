@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -95,26 +94,50 @@ Result<std::string> publications_to_stream(pg::Connection& conn, const std::stri
   return *second ? name + "," + insert_only_publication(name) : name;
 }
 
-Result<bool> publish_all_changes_of(pg::Connection& conn, const std::string& name,
-                                    const std::string& qualified_table,
-                                    const std::string& display_table) {
-  auto listed = insert_only_tables(conn, name);
-  if (!listed) return tl::unexpected(listed.error());
-  if (std::find(listed->begin(), listed->end(), display_table) == listed->end()) return false;
-  auto all = conn.query("SELECT puballtables FROM pg_publication WHERE pubname = $1", {name});
-  if (!all) return tl::unexpected(all.error());
-  if (all->size() == 0)
-    return fail(ErrorCode::kInvalidInput, fmt::format("publication '{}' does not exist", name));
-  // One query string is one transaction: the table is never in neither.
-  std::string sql = fmt::format("ALTER PUBLICATION {} DROP TABLE ONLY {}",
-                                pg::quote_ident(insert_only_publication(name)), qualified_table);
-  if (!all->bool_at(0, 0))
-    sql += fmt::format("; ALTER PUBLICATION {} ADD TABLE ONLY {}", pg::quote_ident(name),
-                       qualified_table);
+Result<bool> place_in_publications(pg::Connection& conn, const std::string& name,
+                                   const pg::Table& table) {
+  const std::string second = insert_only_publication(name);
+  auto where = conn.query(
+      "SELECT coalesce(bool_or(pubname = $1), false), coalesce(bool_or(pubname = $2), false), "
+      "EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $2) FROM pg_publication_tables "
+      "WHERE schemaname = $3 AND tablename = $4 AND pubname IN ($1, $2)",
+      {name, second, table.schema, table.name});
+  if (!where) return tl::unexpected(where.error());
+  const bool in_main = where->bool_at(0, 0), in_second = where->bool_at(0, 1);
+  const bool second_exists = where->bool_at(0, 2);
+  std::string sql;
+  if (table.has_replica_identity()) {
+    // One query string is one transaction: the table is never in neither.
+    if (in_second)
+      sql = fmt::format("ALTER PUBLICATION {} DROP TABLE ONLY {}", pg::quote_ident(second),
+                        table.qualified());
+    if (!in_main)
+      sql += fmt::format("{}ALTER PUBLICATION {} ADD TABLE ONLY {}", sql.empty() ? "" : "; ",
+                         pg::quote_ident(name), table.qualified());
+  } else if (!in_main && !in_second) {
+    if (!second_exists)
+      return fail(ErrorCode::kInvalidInput,
+                  fmt::format("{} has no replica identity and no publication carries it, and "
+                              "there is no {} to put it in: ALTER TABLE {} REPLICA IDENTITY FULL "
+                              "on the source first",
+                              table.display(), second, table.qualified()));
+    sql = fmt::format("ALTER PUBLICATION {} ADD TABLE ONLY {}", pg::quote_ident(second),
+                      table.qualified());
+  }
+  if (sql.empty()) return false;
   if (auto ok = conn.exec(sql); !ok)
-    return tl::unexpected(std::move(ok.error())
-                              .with_context("moving " + display_table + " to publication " + name));
+    return tl::unexpected(
+        std::move(ok.error()).with_context("publishing " + table.display() + " for a resync"));
   return true;
+}
+
+Result<void> publish_inserts_only_of(pg::Connection& conn, const std::string& name,
+                                     const pg::Table& table) {
+  const std::string sql = fmt::format(
+      "ALTER PUBLICATION {} DROP TABLE ONLY {}; ALTER PUBLICATION {} ADD TABLE ONLY {}",
+      pg::quote_ident(name), table.qualified(), pg::quote_ident(insert_only_publication(name)),
+      table.qualified());
+  return with_context(conn.exec(sql), "publishing only the inserts of " + table.display());
 }
 
 Result<void> set_replica_identity_full(pg::Connection& conn,

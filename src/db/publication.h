@@ -17,6 +17,7 @@
 
 namespace ferry::pg {
 class Connection;
+struct Table;
 }
 
 namespace ferry::db {
@@ -43,12 +44,19 @@ Result<std::vector<std::string>> insert_only_tables(pg::Connection& conn, const 
 // none). Fails when `name` itself does not exist.
 Result<std::string> publications_to_stream(pg::Connection& conn, const std::string& name);
 
-// A table that has replica identity now (REPLICA IDENTITY FULL was set after
-// the clone) moves from the insert-only publication to the main one, so its
-// updates and deletes are carried from then on. Returns whether it moved.
-Result<bool> publish_all_changes_of(pg::Connection& conn, const std::string& name,
-                                    const std::string& qualified_table,
-                                    const std::string& display_table);
+// A table's place among the publications, made right for a resync: with
+// replica identity (REPLICA IDENTITY FULL set after the clone, say) it
+// belongs in the main publication, so its updates and deletes are carried;
+// without, in the insert-only one. Returns true when it moved (out of the
+// insert-only publication into the main one) or was added (a table no
+// publication had). Fails for a table without identity when there is no
+// insert-only publication: a stream started without it would not see it.
+Result<bool> place_in_publications(pg::Connection& conn, const std::string& name,
+                                   const pg::Table& table);
+// Undoes place_in_publications' move into the main publication (the copy
+// failed: its updates and deletes cannot apply to the rows the target has).
+Result<void> publish_inserts_only_of(pg::Connection& conn, const std::string& name,
+                                     const pg::Table& table);
 
 // ALTER TABLE ... REPLICA IDENTITY FULL on each of `qualified_tables`.
 Result<void> set_replica_identity_full(pg::Connection& conn,

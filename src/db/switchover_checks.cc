@@ -83,8 +83,8 @@ Result<std::string> end_sessions(pg::Connection& conn, double grace_seconds) {
 }
 
 Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnInfo& new_side,
-                                   const std::string& mode,
-                                   const std::vector<std::string>& tables) {
+                                   const std::string& mode, const std::vector<std::string>& tables,
+                                   const std::set<std::string>& not_compared) {
   VerifyOutcome out;
   if (mode == "none" && tables.empty()) {
     out.summary = "skipped (--final-verify none)";
@@ -103,7 +103,7 @@ Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnI
   int64_t rows = 0, compared = 0;
   if (mode == "counts") {
     for (const auto& t : *listed) {
-      if (t.unlogged) continue;
+      if (t.unlogged || not_compared.count(t.display())) continue;
       const std::string sql = "SELECT count(*) FROM ONLY " + t.qualified();
       if (auto ok = old_conn->send(sql); !ok) return tl::unexpected(ok.error());
       auto n_new = new_conn->query(sql);
@@ -126,7 +126,7 @@ Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnI
     auto report = run_verify(v);
     if (!report) return tl::unexpected(report.error());
     for (const auto& t : report->tables) {
-      if (unlogged.contains(t.table)) continue;
+      if (unlogged.contains(t.table) || not_compared.contains(t.table)) continue;
       ++compared;
       rows += t.source_rows;
       if (!t.problem.empty())
@@ -141,6 +141,10 @@ Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnI
   if (!unlogged.empty())
     out.summary += fmt::format(" ({} unlogged table(s) not compared: not replicated)",
                                unlogged.size());
+  if (!not_compared.empty())
+    out.summary += fmt::format(" ({} diverged table(s) accepted with --allow-diverged, not "
+                               "compared)",
+                               not_compared.size());
   return out;
 }
 

@@ -3,6 +3,7 @@
 // and the sequences.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,9 +34,11 @@ struct VerifyOutcome {
 
 // "counts": exact row counts of every logged table on both sides; "full":
 // checksums of every row (ferry db verify); "none". `tables` adds checksums
-// for the tables matching those patterns.
+// for the tables matching those patterns. `not_compared`: diverged tables the
+// user accepted (schema.name), left out and named in the summary.
 Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnInfo& new_side,
-                                   const std::string& mode, const std::vector<std::string>& tables);
+                                   const std::string& mode, const std::vector<std::string>& tables,
+                                   const std::set<std::string>& not_compared = {});
 
 // Every sequence on the new side takes the old side's value, then is raised
 // to the largest value of a column it owns when that is higher.

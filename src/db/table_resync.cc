@@ -8,10 +8,10 @@
 
 #include "core/log.h"
 #include "core/measure.h"
+#include "core/text.h"
 #include "db/clone_journal.h"
 #include "db/part_copy.h"
 #include "db/publication.h"
-#include "pg/catalog.h"
 #include "pg/connection.h"
 #include "pg/snapshot.h"
 
@@ -28,7 +28,16 @@ size_t change_bytes(const Change& c) {
   return n;
 }
 
+// As follow's apply: the source already ran triggers and key checks, and the
+// target may default to read-only after a rollback.
+constexpr const char* kTargetSession =
+    "SET session_replication_role = replica; SET default_transaction_read_only = off";
+
 }  // namespace
+
+size_t held_bytes_bound(size_t max_transaction_bytes) {
+  return std::max<size_t>(256u << 20, 4 * max_transaction_bytes);
+}
 
 TableResync::TableResync(TableResyncOptions options, ResyncRecord request)
     : o_(std::move(options)), request_(std::move(request)) {
@@ -55,7 +64,7 @@ void TableResync::hold(pg::Lsn final_lsn, Change&& c) {
   if (held_bytes_ + bytes > o_.max_held_bytes) {
     // Dropped, not applied: the copy holds the table's lock; the table is
     // reported diverged once the copy ends.
-    ++outcome_.dropped;
+    ++dropped_;
     return;
   }
   held_bytes_ += bytes;
@@ -76,9 +85,12 @@ bool TableResync::divert(Change& c, pg::Lsn final_lsn) {
     hold(final_lsn, std::move(c));
     return true;
   }
-  // A TRUNCATE of several tables: the held ones wait, the others go on.
+  // A TRUNCATE of several tables: the held ones wait, the others go on. The
+  // held part lists every table it empties (the source's message names the
+  // cascaded ones too), so it must not cascade into tables applied since.
   Change held = c;
   held.truncated.clear();
+  held.cascade = false;
   std::vector<std::shared_ptr<const TargetRelation>> rest;
   for (auto& rel : c.truncated) (holds(rel->display) ? held.truncated : rest).push_back(rel);
   if (held.truncated.empty()) return false;
@@ -93,22 +105,63 @@ void TableResync::start() {
 
 void TableResync::copy() {
   const auto t0 = std::chrono::steady_clock::now();
-  if (auto ok = copy_tables(); !ok) outcome_.error = ok.error();
+  if (auto ok = copy_tables(); !ok) {
+    outcome_.error = std::move(ok.error()).with_context("resync of " + join(request_.tables, ", "));
+    tables_left_diverged();
+  }
   outcome_.seconds = seconds_since(t0);
   finished_ = true;
 }
 
-Result<void> TableResync::publish_all_changes(pg::Connection& source, pg::Connection& target) {
+// After a failed copy: the tables not copied whose held changes cannot simply
+// be applied to what the target has. The others were left as they were.
+void TableResync::tables_left_diverged() {
+  for (const auto& t : tables_) {
+    if (outcome_.copied_at.count(t)) continue;
+    if (uncertain_.count(t)) {
+      outcome_.diverged[t] = "the resync could not learn whether its copy committed";
+    } else if (added_inserts_only_.count(t)) {
+      outcome_.diverged[t] = "no publication carried it before this resync, whose copy failed";
+    } else if (request_.state == "copying") {
+      // An earlier attempt copied it, then follow stopped before applying
+      // what it held: the target misses those changes.
+      outcome_.diverged[t] = "a resync was cut short by a restart and the next attempt failed";
+    }
+  }
+  for (const auto& t : moved_to_main_) {
+    if (outcome_.copied_at.count(t.display())) continue;
+    // Its updates and deletes would apply to rows the target never got.
+    auto ctl = pg::Connection::open(o_.source, {"ferry follow"});
+    auto back = ctl ? publish_inserts_only_of(*ctl, o_.publication, t)
+                    : Result<void>(tl::unexpected(ctl.error()));
+    outcome_.diverged[t.display()] =
+        back ? "the resync's copy failed after its updates and deletes began to be published; "
+               "it is published for its inserts only again"
+             : "the resync's copy failed after its updates and deletes began to be published, "
+               "and moving it back failed: " +
+                   back.error().to_string();
+  }
+}
+
+Result<void> TableResync::place_in_publications(pg::Connection& source, pg::Connection& target) {
   auto current = pg::list_tables(source);
   if (!current) return tl::unexpected(current.error());
   for (const auto& t : *current) {
-    if (!tables_.count(t.display()) || !t.has_replica_identity()) continue;
-    auto moved = publish_all_changes_of(source, o_.publication, t.qualified(), t.display());
-    if (!moved) return tl::unexpected(moved.error());
-    if (!*moved) continue;
+    if (!tables_.count(t.display())) continue;
+    auto placed = db::place_in_publications(source, o_.publication, t);
+    if (!placed) return tl::unexpected(placed.error());
+    if (!*placed) continue;
+    if (!t.has_replica_identity()) {
+      added_inserts_only_.insert(t.display());
+      log_info(fmt::format("resync: {} was in no publication; its inserts are carried from the "
+                           "new copy on (publication {})",
+                           t.display(), insert_only_publication(o_.publication)));
+      continue;
+    }
+    moved_to_main_.push_back(t);
     outcome_.now_fully_carried.push_back(t.display());
     log_info(fmt::format("resync: {} has replica identity now: its updates and deletes are "
-                         "carried from the new copy on (moved to publication {})",
+                         "carried from the new copy on (publication {})",
                          t.display(), o_.publication));
     // The reverse stream after a cutover needs the same identity on the target.
     if (t.replica_identity == 'f')
@@ -121,11 +174,13 @@ Result<void> TableResync::publish_all_changes(pg::Connection& source, pg::Connec
 Result<void> TableResync::copy_tables() {
   auto ctl = pg::Connection::open(o_.source, {"ferry follow"});
   if (!ctl) return tl::unexpected(ctl.error());
-  {
-    auto target_ctl = pg::Connection::open(o_.target, {"ferry follow"});
-    if (!target_ctl) return tl::unexpected(target_ctl.error());
-    if (auto ok = publish_all_changes(*ctl, *target_ctl); !ok) return ok;
-  }
+  auto target = pg::Connection::open(o_.target, {"ferry follow"});
+  if (!target) return tl::unexpected(target.error());
+  auto target_pid = target->query(std::string(kTargetSession) + "; SELECT pg_backend_pid()");
+  if (!target_pid) return tl::unexpected(target_pid.error());
+  target_pid_ = target_pid->int_at(0, 0);
+  // Before the snapshot, while follow holds the tables' changes.
+  if (auto ok = place_in_publications(*ctl, *target); !ok) return ok;
   // The counters before the snapshot: an update after it shows as more.
   for (const auto& table : tables_) {
     auto n = ctl->query(
@@ -135,8 +190,10 @@ Result<void> TableResync::copy_tables() {
     if (!n) return tl::unexpected(n.error());
     outcome_.counters[table] = n->size() > 0 ? n->int_at(0, 0) : 0;
   }
-  auto snapshot = pg::ExportedSnapshot::with_slot(
-      o_.source, fmt::format("{}_resync_{}", o_.slot, getpid()), /*temporary=*/true);
+  auto snapshot = with_context(
+      pg::ExportedSnapshot::with_slot(o_.source, fmt::format("{}_resync_{}", o_.slot, getpid()),
+                                      /*temporary=*/true),
+      "taking a new snapshot on the source");
   if (!snapshot) return tl::unexpected(snapshot.error());
   auto source = pg::Connection::open(o_.source, {"ferry follow"});
   if (!source) return tl::unexpected(source.error());
@@ -146,20 +203,11 @@ Result<void> TableResync::copy_tables() {
   source_pid_ = source_pid->int_at(0, 0);
   auto listed = pg::list_tables(*source);
   if (!listed) return tl::unexpected(listed.error());
-  auto target = pg::Connection::open(o_.target, {"ferry follow"});
-  if (!target) return tl::unexpected(target.error());
-  // As follow's apply: the source already ran triggers and key checks, and
-  // the target may default to read-only after a rollback.
-  auto target_pid = target->query(
-      "SET session_replication_role = replica; SET default_transaction_read_only = off; "
-      "SELECT pg_backend_pid()");
-  if (!target_pid) return tl::unexpected(target_pid.error());
-  target_pid_ = target_pid->int_at(0, 0);
   for (const auto& name : tables_) {
     const auto it = std::find_if(listed->begin(), listed->end(),
                                  [&](const pg::Table& t) { return t.display() == name; });
     if (it == listed->end())
-      return fail(ErrorCode::kInvalidInput, "resync: table " + name + " is not on the source");
+      return fail(ErrorCode::kInvalidInput, "table " + name + " is not on the source");
     // TRUNCATE is refused on a table other tables reference, whatever the
     // session's role; DELETE (with their checks off) is not.
     auto referenced = target->query(
@@ -185,11 +233,12 @@ Result<void> TableResync::copy_tables() {
       // A lost connection at COMMIT leaves the outcome open: the target knows.
       if (!xid.empty()) {
         auto again = pg::Connection::open(o_.target, {"ferry follow"});
-        if (again) {
-          auto status = again->query("SELECT txid_status($1::bigint)", {xid});
-          if (status && status->size() > 0 && status->at(0, 0) == "committed")
-            outcome_.copied_at[name] = snapshot->lsn();
-        }
+        auto status = again ? again->query("SELECT txid_status($1::bigint)", {xid})
+                            : Result<pg::Rows>(tl::unexpected(again.error()));
+        if (!status || status->size() == 0)
+          uncertain_.insert(name);
+        else if (status->at(0, 0) == "committed")
+          outcome_.copied_at[name] = snapshot->lsn();
       }
       return tl::unexpected(std::move(copied.error()).with_context("copying " + name + " again"));
     }
@@ -202,10 +251,12 @@ Result<void> TableResync::copy_tables() {
 }
 
 std::vector<Change> held_changes_to_apply(std::vector<HeldChange> held,
-                                          const std::map<std::string, std::string>& copied_at) {
+                                          const std::map<std::string, std::string>& copied_at,
+                                          const std::map<std::string, std::string>& diverged) {
   std::vector<Change> out;
   for (auto& [final_lsn, c] : held) {
     auto needed = [&](const TargetRelation& rel) {
+      if (diverged.count(rel.display)) return false;
       auto it = copied_at.find(rel.display);
       if (it == copied_at.end()) return true;
       // Committed before the snapshot: the copy has it.
@@ -229,8 +280,8 @@ std::vector<Change> TableResync::changes_to_apply() {
   std::vector<HeldChange> held = std::move(held_);
   held_.clear();
   held_bytes_ = 0;
-  if (outcome_.dropped > 0) return {};  // the tables are diverged either way
-  return held_changes_to_apply(std::move(held), outcome_.copied_at);
+  if (dropped_ > 0) return {};  // the tables are diverged either way
+  return held_changes_to_apply(std::move(held), outcome_.copied_at, outcome_.diverged);
 }
 
 }  // namespace ferry::db

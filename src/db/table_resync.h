@@ -37,11 +37,12 @@
 #include "core/error.h"
 #include "db/follow_journal.h"
 #include "db/source_transaction.h"
+#include "pg/catalog.h"
 #include "pg/conninfo.h"
 
 namespace ferry::pg {
 class Connection;
-}
+}  // namespace ferry::pg
 
 namespace ferry::db {
 
@@ -51,8 +52,10 @@ using HeldChange = std::pair<pg::Lsn, Change>;
 // Of the held changes, those the target still needs once the copy is over:
 // for a table in `copied_at` (table -> the snapshot position it was copied
 // at) the ones committed at or after it; for any other table, all of them.
+// Changes to tables in `diverged` are left out.
 std::vector<Change> held_changes_to_apply(std::vector<HeldChange> held,
-                                          const std::map<std::string, std::string>& copied_at);
+                                          const std::map<std::string, std::string>& copied_at,
+                                          const std::map<std::string, std::string>& diverged = {});
 
 struct TableResyncOptions {
   pg::ConnInfo source, target;
@@ -65,6 +68,9 @@ struct TableResyncOptions {
   size_t max_held_bytes = 256u << 20;
 };
 
+// The bound follow uses: four large transactions' worth, at least 256 MiB.
+size_t held_bytes_bound(size_t max_transaction_bytes);
+
 struct ResyncOutcome {
   std::map<std::string, std::string> copied_at;  // table -> horizon, for tables committed
   std::vector<std::string> now_fully_carried;    // moved to the main publication
@@ -72,7 +78,9 @@ struct ResyncOutcome {
   int64_t rows = 0;
   double seconds = 0;
   std::optional<Error> error;  // the copy failed (tables in copied_at still committed)
-  size_t dropped = 0;          // held changes dropped for the memory bound
+  // Tables not copied whose held changes cannot be applied to what the
+  // target has (why, per table): they are reported diverged.
+  std::map<std::string, std::string> diverged;
 };
 
 class TableResync {
@@ -90,6 +98,8 @@ class TableResync {
   // A change of a large transaction as it streams; true when it was held.
   bool divert(Change& c, pg::Lsn final_lsn);
   size_t held() const { return held_.size(); }
+  // Held changes dropped for the memory bound (the tables are diverged then).
+  size_t dropped() const { return dropped_; }
 
   // Step 2, on its own thread. Call once nothing for the tables is queued.
   void start();
@@ -102,14 +112,18 @@ class TableResync {
  private:
   void copy();
   Result<void> copy_tables();
-  Result<void> publish_all_changes(pg::Connection& source, pg::Connection& target);
+  Result<void> place_in_publications(pg::Connection& source, pg::Connection& target);
+  void tables_left_diverged();
   void hold(pg::Lsn final_lsn, Change&& c);
 
   TableResyncOptions o_;
   ResyncRecord request_;
   std::set<std::string> tables_;
   std::vector<HeldChange> held_;
-  size_t held_bytes_ = 0;
+  size_t held_bytes_ = 0, dropped_ = 0;
+  std::vector<pg::Table> moved_to_main_;  // to move back if their copy fails
+  std::set<std::string> uncertain_;       // the copy's commit could not be confirmed
+  std::set<std::string> added_inserts_only_;  // were in no publication before
   std::thread thread_;
   std::atomic<bool> finished_{false};
   // The copy's sessions, ended when follow stops before the copy is done.

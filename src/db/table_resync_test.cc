@@ -62,6 +62,32 @@ TEST(TableResync, ATruncateOfSeveralTablesIsSplit) {
   EXPECT_EQ(resync.held(), 2u);
 }
 
+TEST(TableResync, AHeldTruncateNeverCascades) {
+  // Applied after the copy, a CASCADE would empty tables applied since; the
+  // source's message already names every table it emptied.
+  TableResync resync({}, request({"public.log"}));
+  Change both = truncate({kLog, kOther});
+  both.cascade = true;
+  EXPECT_FALSE(resync.divert(both, 100));
+  EXPECT_TRUE(both.cascade);  // the part applied now is as the source ran it
+  auto out = resync.changes_to_apply();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].cascade);
+}
+
+TEST(TableResync, TablesLeftDivergedGetNoneOfTheirHeldChanges) {
+  std::vector<HeldChange> held;
+  held.emplace_back(0x100, insert(kLog, "1"));
+  held.emplace_back(0x200, insert(kOther, "2"));
+  held.emplace_back(0x300, truncate({kLog, kOther}));
+  auto out = held_changes_to_apply(std::move(held), {},
+                                   {{"public.log", "its copy's commit is unknown"}});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].relation->display, "public.other");
+  ASSERT_EQ(out[1].truncated.size(), 1u);
+  EXPECT_EQ(out[1].truncated[0]->display, "public.other");
+}
+
 TEST(TableResync, ChangesBeforeTheCopysSnapshotAreLeftOut) {
   std::vector<HeldChange> held;
   held.emplace_back(0x100, insert(kLog, "before"));
@@ -97,7 +123,7 @@ TEST(TableResync, HeldChangesBeyondTheBoundAreDroppedNotApplied) {
     EXPECT_TRUE(resync.divert(c, 100 + i));
   }
   EXPECT_LT(resync.held(), 10u);
-  EXPECT_GT(resync.outcome().dropped, 0u);
+  EXPECT_GT(resync.dropped(), 0u);
   // Nothing of a resync that dropped changes is applied: the table is reported diverged.
   EXPECT_TRUE(resync.changes_to_apply().empty());
 }
