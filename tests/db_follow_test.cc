@@ -564,4 +564,33 @@ TEST_F(FollowTest, AnUpdateJustBeforeTheCutoverIsCaught) {
   EXPECT_EQ(follow->wait().status, 0);
 }
 
+// A table created on the source after the clone is in no publication; a
+// resync adds it to the right one and copies it, and from then on its
+// changes are carried.
+TEST_F(FollowTest, ResyncBringsInATableCreatedAfterTheClone) {
+  clone();
+  auto follow = start_follow();
+  wait_following();
+  const std::string ddl =
+      "CREATE TABLE public.late_orders (id integer PRIMARY KEY, note text)";
+  psql(source(), ddl + "; INSERT INTO public.late_orders SELECT i, 'before' FROM "
+                       "generate_series(1, 500) i");
+  psql(target(), ddl);
+  Outcome resync = run_ferry({"db", "clone", "--resync", "--tables", "late_orders", "--source",
+                              source(), "--target", target(), "--dir", dir_.string()});
+  ASSERT_EQ(resync.status, 0) << resync.out << resync.err;
+  EXPECT_EQ(psql(source(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
+                           "AND tablename = 'late_orders'"),
+            "1");
+  psql(source(), "INSERT INTO public.late_orders VALUES (501, 'after'); UPDATE "
+                 "public.late_orders SET note = 'changed' WHERE id = 7; DELETE FROM "
+                 "public.late_orders WHERE id = 9");
+  wait_caught_up(source(), slot_);
+  EXPECT_EQ(psql(target(), "SELECT count(*), count(*) FILTER (WHERE note = 'changed') FROM "
+                           "public.late_orders"),
+            "500|1");
+  follow->signal(SIGTERM);
+  EXPECT_EQ(follow->wait().status, 0);
+}
+
 }  // namespace

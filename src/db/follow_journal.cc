@@ -133,7 +133,8 @@ Result<int64_t> FollowJournal::request_resync(const std::vector<std::string>& ta
   auto st = db_->prepare("INSERT INTO resync (tables, state) VALUES (?, 'requested')");
   if (!st) return tl::unexpected(st.error());
   if (auto ok = st->bind(1, join(tables, ",")).run(); !ok) return tl::unexpected(ok.error());
-  auto id = db_->prepare("SELECT max(id) FROM resync");
+  // This connection's own insert, whoever else asks at the same time.
+  auto id = db_->prepare("SELECT last_insert_rowid()");
   if (!id) return tl::unexpected(id.error());
   if (auto row = id->step(); !row) return tl::unexpected(row.error());
   return id->int_at(0);

@@ -83,6 +83,13 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
   if (!target) return tl::unexpected(target.error());
   auto tables = resolve_tables(*source, *target, o.tables);
   if (!tables) return tl::unexpected(tables.error());
+  // A new session takes the database's default: read-only during and after a cutover.
+  auto read_only = source->query("SELECT current_setting('default_transaction_read_only')");
+  if (!read_only) return tl::unexpected(read_only.error());
+  if (read_only->at(0, 0) == "on")
+    return fail(ErrorCode::kInvalidInput,
+                "the source database is read-only: a cutover is in progress or done, and a "
+                "resync copies from the source while it takes writes");
 
   // The move to the main publication happens inside follow, once it holds
   // the tables' changes: what is said here is what it will find.
@@ -90,15 +97,28 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
   std::vector<std::string> names;
   auto insert_only = insert_only_tables(*source, o.publication);
   if (!insert_only) return tl::unexpected(insert_only.error());
+  auto second = source->query("SELECT 1 FROM pg_publication WHERE pubname = $1",
+                              {insert_only_publication(o.publication)});
+  if (!second) return tl::unexpected(second.error());
+  std::vector<std::string> problems;
   for (const auto& t : *tables) {
     names.push_back(t.display());
     const bool listed = std::find(insert_only->begin(), insert_only->end(), t.display()) !=
                         insert_only->end();
-    if (!t.has_replica_identity())
+    if (t.has_replica_identity()) {
+      if (listed) report.now_fully_carried.push_back(t.display());
+    } else if (listed || second->size() > 0) {
       report.still_insert_only.push_back(t.display());
-    else if (listed)
-      report.now_fully_carried.push_back(t.display());
+    } else {
+      // No publication could carry even its inserts: a copy would be stale at once.
+      problems.push_back(fmt::format("--tables {}: no replica identity, and there is no {} to "
+                                     "carry its inserts: ALTER TABLE {} REPLICA IDENTITY FULL "
+                                     "on the source first",
+                                     t.display(), insert_only_publication(o.publication),
+                                     t.qualified()));
+    }
   }
+  if (!problems.empty()) return fail(ErrorCode::kInvalidInput, join(problems, "\n  "));
   for (const auto& t : report.still_insert_only)
     log_warn(fmt::format("{} still has no replica identity: its inserts are carried, but the "
                          "next UPDATE or DELETE makes it diverge again (ALTER TABLE {} REPLICA "
