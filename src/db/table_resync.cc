@@ -47,8 +47,14 @@ TableResync::TableResync(TableResyncOptions options, ResyncRecord request)
 TableResync::~TableResync() {
   if (!thread_.joinable()) return;
   if (!finished_) {
-    // Stopping before the copy is done: its sessions end, the request stays
-    // open, and the next follow copies again.
+    // Stopping before the copy is done: its sessions end (the snapshot's
+    // too, which may be waiting for the source's running transactions), the
+    // request stays open, and the next follow copies again.
+    if (auto ctl = pg::Connection::open(o_.source, {"ferry follow"}))
+      (void)ctl->query(
+          "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = "
+          "$1 AND active_pid IS NOT NULL",
+          {snapshot_slot()});
     for (auto [info, pid] : {std::pair{&o_.source, source_pid_.load()},
                              std::pair{&o_.target, target_pid_.load()}}) {
       if (pid == 0) continue;
@@ -97,6 +103,10 @@ bool TableResync::divert(Change& c, pg::Lsn final_lsn) {
   hold(final_lsn, std::move(held));
   c.truncated = std::move(rest);
   return c.truncated.empty();
+}
+
+std::string TableResync::snapshot_slot() const {
+  return fmt::format("{}_resync_{}", o_.slot, getpid());
 }
 
 void TableResync::start() {
@@ -191,8 +201,7 @@ Result<void> TableResync::copy_tables() {
     outcome_.counters[table] = n->size() > 0 ? n->int_at(0, 0) : 0;
   }
   auto snapshot = with_context(
-      pg::ExportedSnapshot::with_slot(o_.source, fmt::format("{}_resync_{}", o_.slot, getpid()),
-                                      /*temporary=*/true),
+      pg::ExportedSnapshot::with_slot(o_.source, snapshot_slot(), /*temporary=*/true),
       "taking a new snapshot on the source");
   if (!snapshot) return tl::unexpected(snapshot.error());
   auto source = pg::Connection::open(o_.source, {"ferry follow"});

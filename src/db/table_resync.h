@@ -112,6 +112,7 @@ class TableResync {
  private:
   void copy();
   Result<void> copy_tables();
+  std::string snapshot_slot() const;  // the temporary slot giving the new snapshot
   Result<void> place_in_publications(pg::Connection& source, pg::Connection& target);
   void tables_left_diverged();
   void hold(pg::Lsn final_lsn, Change&& c);
