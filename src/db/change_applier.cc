@@ -255,6 +255,10 @@ Result<void> ChangeApplier::rollback() {
 
 void ChangeApplier::add(const Change& c) {
   if (c.kind == Change::Kind::kTruncate) {
+    if (c.partial) {
+      for (const auto& rel : c.truncated) add_statement("DELETE FROM ONLY " + rel->qualified, nullptr);
+      return;
+    }
     std::string list;
     for (const auto& rel : c.truncated)
       list += (list.empty() ? "ONLY " : ", ONLY ") + rel->qualified;

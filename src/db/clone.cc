@@ -317,7 +317,8 @@ class Cloner {
   // carry nothing of them, so they are named now, not found at cutover.
   Result<void> warn_unpublished(pg::Connection& source) {
     auto left_out = source.query(fmt::format(
-        "SELECT string_agg(format('%s.%s', n.nspname, c.relname), ', ' ORDER BY 1) FROM "
+        "SELECT string_agg(format('%s.%s', n.nspname, c.relname), ', ' ORDER BY n.nspname, "
+        "c.relname) FROM "
         "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
         "c.relpersistence = 'p' AND {} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid "
         "= 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') AND NOT EXISTS "

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <thread>
+
 #include "core/log.h"
 #include "db/publication.h"
 #include "pg/connection.h"
@@ -33,6 +36,9 @@ Result<void> record_insert_only_baselines(pg::Connection& conn, const std::strin
 Result<std::map<std::string, std::string>> diverged_since_baselines(
     pg::Connection& conn, const std::string& publication, FollowJournal& journal,
     const std::string& direction) {
+  // Before PostgreSQL 15 an ending session's counts reach the view through
+  // the statistics collector, asynchronously (it sends them every 0.5 s).
+  if (conn.server_version() < 150000) std::this_thread::sleep_for(std::chrono::milliseconds(700));
   auto counters = read_counters(conn, publication);
   if (!counters) return tl::unexpected(counters.error());
   auto baselines = journal.baselines(direction);
@@ -58,7 +64,7 @@ Result<DivergenceMonitor> DivergenceMonitor::open(FollowJournal& journal, std::s
   std::set<std::string> names;
   for (const auto& d : *diverged) names.insert(d.table);
   return DivergenceMonitor(journal, std::move(direction), std::move(publication), std::move(dir),
-                           InsertOnlyWatch(std::move(*baselines), std::move(names)));
+                           InsertOnlyWatch(std::move(*baselines), names), names);
 }
 
 Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status,
@@ -98,6 +104,7 @@ Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status
   }
   auto diverged = journal_->diverged(direction_);
   if (!diverged) return tl::unexpected(diverged.error());
+  for (const auto& d : *diverged) diverged_.insert(d.table);
   std::lock_guard lock(status_mu);
   status.insert_only_tables.clear();
   for (const auto& [table, n] : *counters) status.insert_only_tables.push_back(table);
@@ -107,13 +114,32 @@ Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status
 
 Result<void> DivergenceMonitor::restart(const std::string& table, int64_t counters) {
   watch_.restart(table, counters);
+  diverged_.erase(table);
+  told_.erase(table);
   if (auto ok = journal_->set_baseline(direction_, table, counters); !ok) return ok;
   return journal_->clear_diverged(direction_, table);
+}
+
+bool DivergenceMonitor::leaves_out(const Change& c) {
+  if (c.kind == Change::Kind::kTruncate || c.relation->insert_only ||
+      !diverged_.count(c.relation->display))
+    return false;
+  if (told_.insert(c.relation->display).second)
+    log_warn(fmt::format("event=diverged_table_left_out table={}: its changes are not applied "
+                         "until it is copied again (ferry db clone --resync --tables {})",
+                         c.relation->display, c.relation->display));
+  return true;
+}
+
+void DivergenceMonitor::leave_out_diverged(SourceTransaction& t) {
+  if (diverged_.empty()) return;
+  std::erase_if(t.changes, [&](const Change& c) { return leaves_out(c); });
 }
 
 Result<void> DivergenceMonitor::mark_diverged(const std::string& table,
                                               const std::string& detail) {
   DivergedTable d{table, iso_time(unix_now()), detail};
+  diverged_.insert(table);
   log_warn(fmt::format("event=table_diverged table={} detail=\"{}\" fix=\"{}\"", table, detail,
                        diverged_table_fix(table, dir_, direction_ == "reverse")));
   return journal_->mark_diverged(direction_, d);

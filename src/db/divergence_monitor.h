@@ -13,6 +13,7 @@
 #include "db/follow_journal.h"
 #include "db/follow_status.h"
 #include "db/insert_only_watch.h"
+#include "db/source_transaction.h"
 
 namespace ferry::pg {
 class Connection;
@@ -46,18 +47,28 @@ class DivergenceMonitor {
   Result<void> restart(const std::string& table, int64_t counters);
   Result<void> mark_diverged(const std::string& table, const std::string& detail);
 
+  // Changes to a diverged table whose updates and deletes are published (a
+  // resync that failed after moving it, or whose outcome is unknown) are
+  // not applied until it is copied again: they may name rows the target
+  // does not have, and follow would stop on them. Inserts-only tables keep
+  // getting their inserts. Logged once per table.
+  void leave_out_diverged(SourceTransaction& t);
+  bool leaves_out(const Change& c);
+
  private:
   DivergenceMonitor(FollowJournal& journal, std::string direction, std::string publication,
-                    std::string dir, InsertOnlyWatch watch)
+                    std::string dir, InsertOnlyWatch watch, std::set<std::string> diverged)
       : journal_(&journal),
         direction_(std::move(direction)),
         publication_(std::move(publication)),
         dir_(std::move(dir)),
-        watch_(std::move(watch)) {}
+        watch_(std::move(watch)),
+        diverged_(std::move(diverged)) {}
 
   FollowJournal* journal_;
   std::string direction_, publication_, dir_;
   InsertOnlyWatch watch_;
+  std::set<std::string> diverged_, told_;  // every diverged table; those logged as left out
 };
 
 }  // namespace ferry::db

@@ -276,12 +276,14 @@ class FollowSession {
         large_open_ = true;
         large_final_lsn_ = event->transaction->begin.final_lsn;
         if (resync_) resync_->divert(*event->transaction);
+        monitor_.leave_out_diverged(*event->transaction);
         for (auto& c : event->transaction->changes)
           if (auto ok = a.change(std::move(c)); !ok) return ok;
         return {};
       }
       case Kind::kLargeChange:
         if (resync_ && resync_->divert(*event->change, large_final_lsn_)) return {};
+        if (monitor_.leaves_out(*event->change)) return {};
         return pool_->serial().change(std::move(*event->change));
       case Kind::kLargeCommit: {
         ChangeApplier& a = pool_->serial();
@@ -329,6 +331,7 @@ class FollowSession {
 
   Result<void> submit(std::unique_ptr<SourceTransaction> t) {
     if (resync_) resync_->divert(*t);
+    monitor_.leave_out_diverged(*t);
     last_begin_ = t->begin;
     last_commit_ = t->commit;
     return submit_to_pool(std::move(t));
@@ -365,7 +368,9 @@ class FollowSession {
   Result<void> confirm_flushed(bool wait) {
     for (int round = 0; round < (wait ? 50 : 1); ++round) {
       pg::Lsn reached = pool_->progress().committed_end;
-      if (caught_up() || (wait && pool_->progress().queued == 0 && !assembler_->in_transaction()))
+      // Held changes (a resync) are not on the target: nothing past them.
+      if (caught_up() ||
+          (wait && !resync_ && pool_->progress().queued == 0 && !assembler_->in_transaction()))
         reached = std::max({reached, stream_->server_end(), marker_at_});
       auto wal = to_ctl_->query(
           "SELECT pg_current_wal_flush_lsn()::text, pg_current_wal_insert_lsn()::text");

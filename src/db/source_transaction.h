@@ -43,6 +43,11 @@ struct Change {
   // Truncate: the tables, and its options.
   std::vector<std::shared_ptr<const TargetRelation>> truncated;
   bool cascade = false, restart_identity = false;
+  // Some of the tables the source emptied are left out here (a copy of them
+  // is newer, or a resync holds them back): the rest are emptied with
+  // DELETE, which neither cascades into the left-out ones nor is refused for
+  // their foreign keys (the apply session has key checks off).
+  bool partial = false;
 };
 
 struct SourceTransaction {

@@ -292,6 +292,11 @@ class Switchover {
     auto late = diverged_since_baselines(*old_conn_, follow_publication_, *journal,
                                          o_.rollback ? "reverse" : "forward");
     if (!late) return tl::unexpected(late.error());
+    // A divergence recorded since the preflight without a counter behind it
+    // (a resync that failed or overflowed) counts the same.
+    auto recorded = journal->diverged(o_.rollback ? "reverse" : "forward");
+    if (!recorded) return tl::unexpected(recorded.error());
+    for (const auto& d : *recorded) late->try_emplace(d.table, d.detail);
     std::vector<std::string> problems;
     for (const auto& [table, detail] : *late) {
       if (std::find(r_.diverged_accepted.begin(), r_.diverged_accepted.end(), table) !=

@@ -100,8 +100,15 @@ bool TableResync::divert(Change& c, pg::Lsn final_lsn) {
   std::vector<std::shared_ptr<const TargetRelation>> rest;
   for (auto& rel : c.truncated) (holds(rel->display) ? held.truncated : rest).push_back(rel);
   if (held.truncated.empty()) return false;
+  const bool split = !rest.empty();
+  held.partial = held.partial || split;
   hold(final_lsn, std::move(held));
   c.truncated = std::move(rest);
+  if (split) {
+    // Nor may the part applied now cascade into the tables being copied.
+    c.cascade = false;
+    c.partial = true;
+  }
   return c.truncated.empty();
 }
 
@@ -244,10 +251,12 @@ Result<void> TableResync::copy_tables() {
         auto again = pg::Connection::open(o_.target, {"ferry follow"});
         auto status = again ? again->query("SELECT txid_status($1::bigint)", {xid})
                             : Result<pg::Rows>(tl::unexpected(again.error()));
-        if (!status || status->size() == 0)
-          uncertain_.insert(name);
-        else if (status->at(0, 0) == "committed")
+        // Only "aborted" means the target is as it was; "in progress" (a
+        // commit still under way) or no answer leaves it open.
+        if (status && status->size() > 0 && status->at(0, 0) == "committed")
           outcome_.copied_at[name] = snapshot->lsn();
+        else if (!status || status->size() == 0 || status->at(0, 0) != "aborted")
+          uncertain_.insert(name);
       }
       return tl::unexpected(std::move(copied.error()).with_context("copying " + name + " again"));
     }
@@ -279,6 +288,7 @@ std::vector<Change> held_changes_to_apply(std::vector<HeldChange> held,
     for (auto& rel : c.truncated)
       if (needed(*rel)) kept.push_back(rel);
     if (kept.empty()) continue;
+    if (kept.size() < c.truncated.size()) c.partial = true;
     c.truncated = std::move(kept);
     out.push_back(std::move(c));
   }

@@ -55,6 +55,7 @@ TEST(TableResync, ATruncateOfSeveralTablesIsSplit) {
   TableResync resync({}, request({"public.log"}));
   Change both = truncate({kLog, kOther});
   EXPECT_FALSE(resync.divert(both, 100));  // public.other's part goes on
+  EXPECT_TRUE(both.partial);
   ASSERT_EQ(both.truncated.size(), 1u);
   EXPECT_EQ(both.truncated[0]->display, "public.other");
   Change only = truncate({kLog});
@@ -69,10 +70,14 @@ TEST(TableResync, AHeldTruncateNeverCascades) {
   Change both = truncate({kLog, kOther});
   both.cascade = true;
   EXPECT_FALSE(resync.divert(both, 100));
-  EXPECT_TRUE(both.cascade);  // the part applied now is as the source ran it
   auto out = resync.changes_to_apply();
   ASSERT_EQ(out.size(), 1u);
   EXPECT_FALSE(out[0].cascade);
+  // Both parts empty their tables with DELETE: no cascade, and no refusal
+  // for a foreign key between the parts.
+  EXPECT_TRUE(out[0].partial);
+  EXPECT_TRUE(both.partial);
+  EXPECT_FALSE(both.cascade);
 }
 
 TEST(TableResync, TablesLeftDivergedGetNoneOfTheirHeldChanges) {

@@ -167,7 +167,10 @@ Result<std::optional<Change>> TransactionAssembler::resolve(pg::PgOutputMessage&
     if (c.truncated.empty()) return std::optional<Change>();
     // Some tables left out (their copy is newer): the message names every
     // table it empties, so a CASCADE could only reach the left-out ones.
-    if (c.truncated.size() < t->relation_ids.size()) c.cascade = false;
+    if (c.truncated.size() < t->relation_ids.size()) {
+      c.cascade = false;
+      c.partial = true;
+    }
     return std::optional<Change>(std::move(c));
   } else {
     return std::optional<Change>();
