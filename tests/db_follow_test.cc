@@ -593,4 +593,53 @@ TEST_F(FollowTest, ResyncBringsInATableCreatedAfterTheClone) {
   EXPECT_EQ(follow->wait().status, 0);
 }
 
+// A resync whose copy fails (a CHECK on the target refuses a row) after it
+// began to publish the table's updates: the table is put back to inserts
+// only and reported diverged, and follow keeps running for everything else.
+// Fixed, a second resync makes it equal.
+TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
+  clone();
+  auto follow = start_follow();
+  wait_following();
+  psql(source(), "ALTER TABLE public.no_pk_dups REPLICA IDENTITY FULL");
+  psql(target(), "ALTER TABLE public.no_pk_dups ADD CONSTRAINT refuses_dup_3 CHECK (b <> "
+                 "'dup 3') NOT VALID");
+  Outcome failed = run_ferry({"db", "clone", "--resync", "--tables", "no_pk_dups", "--source",
+                              source(), "--target", target(), "--dir", dir_.string()});
+  EXPECT_EQ(failed.status, 1) << failed.out << failed.err;
+  EXPECT_TRUE(has(failed.out, "public.no_pk_dups is diverged: the resync's copy failed after its "
+                              "updates and deletes began to be published"))
+      << failed.out;
+  EXPECT_EQ(psql(source(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = "
+                           "'ferry_insert_only' AND tablename = 'no_pk_dups'"),
+            "1");
+  // Writes go on, to that table too, and follow carries the rest.
+  psql(source(), "UPDATE public.no_pk_dups SET a = a + 100 WHERE a = 1; "
+                 "INSERT INTO public.tenant_notes (tenant, note) VALUES ('t', 'after the failure')");
+  wait_caught_up(source(), slot_);
+  EXPECT_FALSE(follow->exited());
+  EXPECT_EQ(psql(target(), "SELECT count(*) FROM public.tenant_notes WHERE note = 'after the "
+                           "failure'"),
+            "1");
+  Outcome status = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
+  EXPECT_EQ(status.status, 1) << status.out;
+  EXPECT_TRUE(has(status.out, "\"table\": \"public.no_pk_dups\"")) << status.out;
+
+  psql(target(), "ALTER TABLE public.no_pk_dups DROP CONSTRAINT refuses_dup_3");
+  Outcome fixed = run_ferry({"db", "clone", "--resync", "--tables", "no_pk_dups", "--source",
+                             source(), "--target", target(), "--dir", dir_.string()});
+  ASSERT_EQ(fixed.status, 0) << fixed.out << fixed.err;
+  psql(source(), "DELETE FROM public.no_pk_dups WHERE ctid = (SELECT min(ctid) FROM "
+                 "public.no_pk_dups)");
+  wait_caught_up(source(), slot_);
+  const std::string digest =
+      "SELECT count(*), sum(hashtext(coalesce(a::text, '-') || coalesce(b, '-') || "
+      "coalesce(c::text, '-'))) FROM public.no_pk_dups";
+  EXPECT_EQ(psql(target(), digest), psql(source(), digest));
+  status = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
+  EXPECT_EQ(status.status, 0) << status.out << status.err;
+  follow->signal(SIGTERM);
+  EXPECT_EQ(follow->wait().status, 0);
+}
+
 }  // namespace
