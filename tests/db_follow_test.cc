@@ -72,6 +72,21 @@ class FollowTest : public PgTest {
     FAIL() << "the follow did not report 'following' within 30 s";
   }
 
+  // ferry db clone --resync --tables TABLES, with this test's servers and directory.
+  Outcome resync(const std::string& tables, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{"db",       "clone",  "--resync", "--tables", tables,
+                                  "--source", source(), "--target", target(),   "--dir",
+                                  dir_.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_ferry(args);
+  }
+
+  // SIGTERM: follow applies what it holds and exits 0.
+  void stop(std::unique_ptr<Child>& follow) {
+    follow->signal(SIGTERM);
+    EXPECT_EQ(follow->wait().status, 0);
+  }
+
   // pg_equal.sh over everything; sequences are only set by a cutover, so a
   // follow on its own is compared after setting them like one would.
   void expect_equal() {
@@ -395,11 +410,9 @@ TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
   // REPLICA IDENTITY FULL, then both keyless tables copied again under load
   // (pgbench_history is being inserted into all along).
   psql(source(), "ALTER TABLE public.mutable_notes REPLICA IDENTITY FULL");
-  Outcome resync = run_ferry({"db", "clone", "--resync", "--tables",
-                              "public.mutable_notes,pgbench_history", "--source", source(),
-                              "--target", target(), "--dir", dir_.string(), "--format", "json"});
-  ASSERT_EQ(resync.status, 0) << resync.out << resync.err;
-  const auto resynced = parse_json(resync.out);
+  Outcome resynced_both = resync("public.mutable_notes,pgbench_history", {"--format", "json"});
+  ASSERT_EQ(resynced_both.status, 0) << resynced_both.out << resynced_both.err;
+  const auto resynced = parse_json(resynced_both.out);
   EXPECT_EQ(field(resynced, "state"), "done");
   EXPECT_EQ((*resynced.find("now_fully_carried"))[0].scalar(), "public.mutable_notes");
   // From now on its updates and deletes are carried.
@@ -414,8 +427,7 @@ TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
 
   // A new follow, a new load, and a cutover one second later: it waits for
   // the follow to catch up instead of refusing, and succeeds.
-  follow->signal(SIGTERM);
-  EXPECT_EQ(follow->wait().status, 0);
+  stop(follow);
   load = start_pgbench(8);
   std::this_thread::sleep_for(std::chrono::seconds(1));
   follow = start_follow();
@@ -491,8 +503,7 @@ TEST_F(FollowTest, CutoverRefusesAFollowThatDoesNotCatchUpInTime) {
   EXPECT_TRUE(has(cut.err, "did not catch up within --catch-up-timeout (2 s)")) << cut.err;
   psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'still writable')");
   (void)blocker->wait();
-  follow->signal(SIGTERM);
-  EXPECT_EQ(follow->wait().status, 0);
+  stop(follow);
 }
 
 // Follow killed after a resync's copy committed but before the changes it
@@ -507,21 +518,17 @@ TEST_F(FollowTest, ResyncCutShortByAKillIsDoneAgainByTheNextFollow) {
       output_prefix(), Env{{"FERRY_FAILPOINT", "follow.resync-copied"}});
   std::this_thread::sleep_for(std::chrono::seconds(1));
   // Not a table of this database, and a follow that runs: named, nothing asked.
-  Outcome unknown = run_ferry({"db", "clone", "--resync", "--tables", "public.nope,big_events",
-                               "--source", source(), "--target", target(), "--dir",
-                               dir_.string()});
+  Outcome unknown = resync("public.nope,big_events");
   EXPECT_EQ(unknown.status, 3) << unknown.err;
   EXPECT_TRUE(has(unknown.err, "--tables public.nope: no such table on the source"))
       << unknown.err;
-  Outcome cut_short = run_ferry({"db", "clone", "--resync", "--tables", "big_events", "--source",
-                                 source(), "--target", target(), "--dir", dir_.string()});
+  Outcome cut_short = resync("big_events");
   EXPECT_EQ(cut_short.status, 5) << cut_short.out << cut_short.err;
   EXPECT_TRUE(has(cut_short.err, "the next ferry db follow copies the tables again"))
       << cut_short.err;
   EXPECT_EQ(follow->wait().status, 128 + SIGKILL);
   // Without a follow, a resync is refused.
-  Outcome no_follow = run_ferry({"db", "clone", "--resync", "--tables", "big_events", "--source",
-                                 source(), "--target", target(), "--dir", dir_.string()});
+  Outcome no_follow = resync("big_events");
   EXPECT_EQ(no_follow.status, 3) << no_follow.err;
   EXPECT_TRUE(has(no_follow.err, "ferry db follow is not running")) << no_follow.err;
 
@@ -560,8 +567,7 @@ TEST_F(FollowTest, AnUpdateJustBeforeTheCutoverIsCaught) {
             << "\n";
   psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'still writable')");
   EXPECT_FALSE(follow->exited());
-  follow->signal(SIGTERM);
-  EXPECT_EQ(follow->wait().status, 0);
+  stop(follow);
 }
 
 // A table created on the source after the clone is in no publication; a
@@ -576,9 +582,8 @@ TEST_F(FollowTest, ResyncBringsInATableCreatedAfterTheClone) {
   psql(source(), ddl + "; INSERT INTO public.late_orders SELECT i, 'before' FROM "
                        "generate_series(1, 500) i");
   psql(target(), ddl);
-  Outcome resync = run_ferry({"db", "clone", "--resync", "--tables", "late_orders", "--source",
-                              source(), "--target", target(), "--dir", dir_.string()});
-  ASSERT_EQ(resync.status, 0) << resync.out << resync.err;
+  Outcome brought_in = resync("late_orders");
+  ASSERT_EQ(brought_in.status, 0) << brought_in.out << brought_in.err;
   EXPECT_EQ(psql(source(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
                            "AND tablename = 'late_orders'"),
             "1");
@@ -589,8 +594,7 @@ TEST_F(FollowTest, ResyncBringsInATableCreatedAfterTheClone) {
   EXPECT_EQ(psql(target(), "SELECT count(*), count(*) FILTER (WHERE note = 'changed') FROM "
                            "public.late_orders"),
             "500|1");
-  follow->signal(SIGTERM);
-  EXPECT_EQ(follow->wait().status, 0);
+  stop(follow);
 }
 
 // A resync whose copy fails (a CHECK on the target refuses a row) after it
@@ -604,8 +608,7 @@ TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
   psql(source(), "ALTER TABLE public.no_pk_dups REPLICA IDENTITY FULL");
   psql(target(), "ALTER TABLE public.no_pk_dups ADD CONSTRAINT refuses_dup_3 CHECK (b <> "
                  "'dup 3') NOT VALID");
-  Outcome failed = run_ferry({"db", "clone", "--resync", "--tables", "no_pk_dups", "--source",
-                              source(), "--target", target(), "--dir", dir_.string()});
+  Outcome failed = resync("no_pk_dups");
   EXPECT_EQ(failed.status, 1) << failed.out << failed.err;
   EXPECT_TRUE(has(failed.out, "public.no_pk_dups is diverged: the resync's copy failed after its "
                               "updates and deletes began to be published"))
@@ -626,8 +629,7 @@ TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
   EXPECT_TRUE(has(status.out, "\"table\": \"public.no_pk_dups\"")) << status.out;
 
   psql(target(), "ALTER TABLE public.no_pk_dups DROP CONSTRAINT refuses_dup_3");
-  Outcome fixed = run_ferry({"db", "clone", "--resync", "--tables", "no_pk_dups", "--source",
-                             source(), "--target", target(), "--dir", dir_.string()});
+  Outcome fixed = resync("no_pk_dups");
   ASSERT_EQ(fixed.status, 0) << fixed.out << fixed.err;
   psql(source(), "DELETE FROM public.no_pk_dups WHERE ctid = (SELECT min(ctid) FROM "
                  "public.no_pk_dups)");
@@ -638,8 +640,7 @@ TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
   EXPECT_EQ(psql(target(), digest), psql(source(), digest));
   status = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
   EXPECT_EQ(status.status, 0) << status.out << status.err;
-  follow->signal(SIGTERM);
-  EXPECT_EQ(follow->wait().status, 0);
+  stop(follow);
 }
 
 }  // namespace
