@@ -6,7 +6,7 @@ DEMO_INPUTS := examples/estate.yaml
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: setup build test fuzz demo clean
+.PHONY: setup build test test-fast fuzz demo clean
 
 setup:
 	@scripts/setup
@@ -22,6 +22,12 @@ build: setup $(BUILD)/build.ninja
 test: build
 	@ctest --preset default
 	@fuzz/run.sh $(FUZZ_SECONDS) 1
+
+# The unit tests alone (CTest label `unit`): pure logic, no servers, seconds.
+# Other labels: pg (real PostgreSQL), proxy (real HTTP), e2e (the binary's CLI,
+# JSON contract, a browser); e.g. `ctest --preset default -L pg`.
+test-fast: build
+	@ctest --preset default -L unit
 
 fuzz: setup
 	@fuzz/run.sh $(FUZZ_SECONDS)

@@ -39,13 +39,21 @@ printf 'POST /o HTTP/1.1\r\nHost: s\r\nContent-Length: 3\r\nTransfer-Encoding: c
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' >build-fuzz/corpus/http_request/response
 for target in inventory config conninfo pgoutput http_request proxy_config; do
   echo "fuzz: ${target}_fuzz for ${seconds}s"
+  log=build-fuzz/${target}_fuzz.log
+  status=0
   build-fuzz/fuzz/${target}_fuzz "${seed_flag[@]}" -max_total_time="$seconds" -max_len=65536 -timeout=10 \
     -artifact_prefix=build-fuzz/findings/ -print_final_stats=1 \
-    build-fuzz/corpus/$target 2>&1 | grep -E "^(stat::number_of_executed_units|==|SUMMARY|ERROR|Done)" || true
-  # libFuzzer exits non-zero and writes crash-*/leak-*/timeout-* on a finding.
-  if compgen -G "build-fuzz/findings/*" >/dev/null; then
-    echo "fuzz: findings in build-fuzz/findings/:" >&2
-    ls build-fuzz/findings >&2
+    build-fuzz/corpus/$target >"$log" 2>&1 || status=$?
+  grep -E "^(stat::number_of_executed_units|==|SUMMARY|ERROR|Done)" "$log" || true
+  # libFuzzer exits non-zero on a finding (and writes crash-*/leak-*/timeout-*),
+  # and also when it could not run at all: either fails the run.
+  if [[ $status -ne 0 ]] || compgen -G "build-fuzz/findings/*" >/dev/null; then
+    echo "fuzz: ${target}_fuzz exited with status $status; the end of its log ($log):" >&2
+    tail -n 20 "$log" >&2
+    if compgen -G "build-fuzz/findings/*" >/dev/null; then
+      echo "fuzz: findings in build-fuzz/findings/:" >&2
+      ls build-fuzz/findings >&2
+    fi
     exit 1
   fi
 done

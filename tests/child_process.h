@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -33,6 +36,16 @@ inline std::string slurp(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The seed of a test's random choices: FERRY_TEST_SEED when set (to repeat a
+// run), a fresh one otherwise. Printed, so a failure can be replayed.
+inline unsigned random_seed() {
+  const char* given = std::getenv("FERRY_TEST_SEED");
+  const unsigned seed = given ? static_cast<unsigned>(std::strtoul(given, nullptr, 10))
+                              : std::random_device{}();
+  std::cout << "random seed " << seed << " (FERRY_TEST_SEED=" << seed << " repeats it)\n";
+  return seed;
 }
 
 inline std::string trim(std::string s) {

@@ -79,6 +79,9 @@ void expect_golden(const std::string& name, const std::string& actual) {
              << "\n(FERRY_UPDATE_GOLDEN=1 rewrites it after a deliberate change)";
     }
   }
+  // Every line matched, yet the texts differ: in how they end.
+  FAIL() << name << " differs from the golden file only at its end (" << expected.size()
+         << " bytes expected, " << actual.size() << " written; a final newline?)";
 }
 
 TEST_F(Cli, HelpAndVersion) {

@@ -196,7 +196,7 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
 TEST_F(FollowTest, KilledAtRandomUnderLoadLosesAndDoublesNothing) {
   clone();
   auto load = start_load(4, 10);
-  std::mt19937 rng(std::random_device{}());
+  std::mt19937 rng(random_seed());
   std::uniform_int_distribution<int> ms(300, 1500);
   int killed = 0;
   while (!load->exited()) {
