@@ -62,9 +62,9 @@ else
 fi
 
 "$ferry" db clone --source "$src" --target "$tgt_base/ferry" --dir "$work/run-ferry" \
-  --slot-name ferry_bench >/dev/null 2>"$work/clone1.err" || { cat "$work/clone1.err" >&2; exit 1; }
+  --slot ferry_bench >/dev/null 2>"$work/clone1.err" || { cat "$work/clone1.err" >&2; exit 1; }
 "$ferry" db clone --source "$src" --target "$tgt_base/native" --dir "$work/run-native" \
-  --slot-name native_bench >/dev/null 2>"$work/clone2.err" || { cat "$work/clone2.err" >&2; exit 1; }
+  --slot native_bench >/dev/null 2>"$work/clone2.err" || { cat "$work/clone2.err" >&2; exit 1; }
 
 pgbench -n -c "$clients" -j "$clients" -T "$seconds" "$src" >"$work/backlog.out" 2>&1
 backlog_tx=$(awk '/number of transactions actually processed/ {print $NF}' "$work/backlog.out" | cut -d/ -f1)

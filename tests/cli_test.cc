@@ -84,6 +84,52 @@ void expect_golden(const std::string& name, const std::string& actual) {
          << " bytes expected, " << actual.size() << " written; a final newline?)";
 }
 
+// Command-line mistakes read like every other ferry error: the command and
+// the flag named, a hint, the usage line, exit 2; no CLI11 wording.
+TEST_F(Cli, FlagMistakesReadLikeFerryErrors) {
+  const std::string endpoints = "--source postgres://a@h/d --target postgres://a@h/e ";
+  Outcome typo = ferry("db cutover " + endpoints + "--gracee 5");
+  EXPECT_EQ(typo.status, 2);
+  EXPECT_TRUE(typo.err.starts_with(
+      "error: ferry db cutover: unknown option --gracee (did you mean '--grace'?)\n"
+      "usage: ferry db cutover [OPTIONS]"))
+      << typo.err;
+  Outcome unit = ferry("db cutover " + endpoints + "--grace 5x");
+  EXPECT_EQ(unit.status, 2);
+  EXPECT_NE(unit.err.find("error: ferry db cutover: --grace: '5x' is not a duration"),
+            std::string::npos)
+      << unit.err;
+  Outcome size = ferry("db clone " + endpoints + "--maintenance-work-mem 12xb");
+  EXPECT_EQ(size.status, 2);
+  EXPECT_NE(size.err.find("--maintenance-work-mem: '12xb' is not a size"), std::string::npos)
+      << size.err;
+  Outcome command = ferry("db folow");
+  EXPECT_EQ(command.status, 2);
+  EXPECT_NE(command.err.find("unknown command 'folow' (did you mean 'follow'?)"),
+            std::string::npos)
+      << command.err;
+  for (const Outcome& r : {typo, unit, size, command}) {
+    EXPECT_EQ(r.err.find("were not expected"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("Could not convert"), std::string::npos) << r.err;
+  }
+  // `ferry db` alone lists its commands; help footers name the command.
+  Outcome db = ferry("db");
+  EXPECT_EQ(db.status, 2);
+  EXPECT_NE(db.err.find("cutover"), std::string::npos) << db.err;
+  EXPECT_NE(db.err.find("Run 'ferry db COMMAND --help'"), std::string::npos) << db.err;
+  // Durations show and take units; -q and -v after a subcommand.
+  Outcome help = ferry("db cutover --help");
+  EXPECT_NE(help.out.find("--grace DURATION=5s"), std::string::npos) << help.out;
+  Outcome verbose = ferry("assess examples/estate.yaml -v --format json");
+  EXPECT_EQ(verbose.status, 0) << verbose.err;
+  EXPECT_NE(verbose.err.find("debug: plan:"), std::string::npos) << verbose.err;
+  Outcome quiet = ferry("assess examples/estate.yaml -q --format json");
+  EXPECT_EQ(quiet.status, 0) << quiet.err;
+  // "text" is every reporting command's default name; assess keeps "table".
+  EXPECT_EQ(ferry("assess examples/estate.yaml --format text").out,
+            ferry("assess examples/estate.yaml --format table").out);
+}
+
 TEST_F(Cli, HelpAndVersion) {
   Outcome help = ferry("--help");
   EXPECT_EQ(help.status, 0);

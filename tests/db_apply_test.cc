@@ -80,7 +80,7 @@ TEST_F(ApplyTest, MixedWritesAppliedExactlyOnce) {
   make_source();
   make_target();
   Outcome cloned = run_ferry({"db", "clone", "--source", source(), "--target", target(), "--dir",
-                              dir_.string(), "--slot-name", slot_});
+                              dir_.string(), "--slot", slot_});
   ASSERT_EQ(cloned.status, 0) << cloned.err;
   // The write load, after the clone's snapshot: all of it is in the slot.
   psql(source(),

@@ -75,11 +75,12 @@ TEST_F(CheckTest, TheCloneOptionsItIsToldAboutChangeWhatBlocks) {
   EXPECT_EQ(check({"--truncate-target"}).status, 0);
   // A slot of that name exists already: a new clone could not create it.
   psql(source(), "SELECT pg_create_logical_replication_slot('" + slot_ + "', 'pgoutput')");
-  Outcome taken = check({"--truncate-target", "--slot-name", slot_});
+  Outcome taken = check({"--truncate-target", "--slot", slot_});
   EXPECT_EQ(taken.status, 1) << taken.out;
   EXPECT_NE(matching(findings(parse_json(taken.out)), "blocker replication:", slot_), "")
       << taken.out;
-  // A one-shot copy needs no slot, so none of that blocks it.
+  // A one-shot copy needs no slot, so none of that blocks it. (--slot-name,
+  // the flag's name before every command said --slot, is still understood.)
   EXPECT_EQ(check({"--truncate-target", "--slot-name", slot_, "--no-slot"}).status, 0);
 }
 

@@ -63,7 +63,7 @@ class CloneTest : public PgTest {
                                   jobs,
                                   "--split-tables-larger-than",
                                   "4MB",
-                                  "--slot-name",
+                                  "--slot",
                                   slot_,
                                   "--format",
                                   "json"};
@@ -110,7 +110,7 @@ class CloneTest : public PgTest {
     if (command == "clone") {
       args.push_back("--dir");
       args.push_back(dir_.string());
-      args.push_back("--slot-name");
+      args.push_back("--slot");
       args.push_back(slot_);
     }
     return args;
@@ -473,7 +473,7 @@ TEST_F(CloneTest, TargetThatIsTheSourceIsRefused) {
   EXPECT_EQ(check.status, 1) << check.err;
   EXPECT_TRUE(has(check.out, "the target is the source")) << check.out;
   Outcome r = run_ferry({"db", "clone", "--source", source(), "--target", source(), "--dir",
-                         dir_.string(), "--slot-name", slot_});
+                         dir_.string(), "--slot", slot_});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_TRUE(has(r.err, "the target is the source")) << r.err;
   EXPECT_EQ(slots_on_source(), "");

@@ -24,7 +24,7 @@ class FollowTest : public PgTest {
          "ALTER TABLE public.keyless_log REPLICA IDENTITY FULL; "
          "INSERT INTO public.keyless_log SELECT 'seed', i % 5 FROM generate_series(1, 50) i");
     Outcome r = run_ferry({"db", "clone", "--source", source(), "--target", target(), "--dir",
-                           dir_.string(), "--slot-name", slot_});
+                           dir_.string(), "--slot", slot_});
     ASSERT_EQ(r.status, 0) << r.err;
   }
 
@@ -306,7 +306,7 @@ TEST_F(FollowTest, SourceRestartIsRidden) {
             "generate_series(1, 1000) i");
   make_target();
   Outcome cloned = run_ferry({"db", "clone", "--source", own, "--target", target(), "--dir",
-                              dir_.string(), "--slot-name", slot_});
+                              dir_.string(), "--slot", slot_});
   ASSERT_EQ(cloned.status, 0) << cloned.err;
   auto follow = std::make_unique<Child>(
       ferry_argv({"db", "follow", "--source", own, "--target", target(), "--dir", dir_.string(),
@@ -347,7 +347,7 @@ TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
        "CREATE TABLE public.mutable_notes (k integer, v text); "
        "INSERT INTO public.mutable_notes SELECT i, 'seed' FROM generate_series(1, 100) i");
   Outcome cloned = run_ferry({"db", "clone", "--source", source(), "--target", target(), "--dir",
-                              dir_.string(), "--slot-name", slot_, "--format", "json"});
+                              dir_.string(), "--slot", slot_, "--format", "json"});
   ASSERT_EQ(cloned.status, 0) << cloned.err;
   const auto summary = parse_json(cloned.out);
   const ferry::YamlNode* insert_only = summary.find("insert_only_tables");

@@ -5,7 +5,8 @@
 namespace ferry::assess {
 
 std::optional<ReportFormat> parse_report_format(const std::string& name) {
-  if (name == "table") return ReportFormat::kTable;
+  // "text" as for every other command; "table" is what it prints.
+  if (name == "text" || name == "table") return ReportFormat::kTable;
   if (name == "markdown" || name == "md") return ReportFormat::kMarkdown;
   if (name == "json") return ReportFormat::kJson;
   if (name == "html") return ReportFormat::kHtml;

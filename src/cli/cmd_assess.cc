@@ -168,7 +168,8 @@ Runner install_assess(CLI::App& sub) {
   // The one-line summary stays in `ferry --help`; the full text ends `ferry assess --help`.
   sub.footer(kDescription);
   sub.add_option("INVENTORY", o->inventories, "Inventory files (YAML, JSON or CSV)")->required();
-  sub.add_option("-f,--format", o->format, "Output: table (default), markdown, json or html")
+  sub.add_option("-f,--format", o->format,
+                 "Output: text (default, a table; 'table' is the same), markdown, json or html")
       ->capture_default_str();
   sub.add_option("-o,--out", o->out,
                  "Write the plan to FILE (atomically) instead of stdout ('-': stdout)");

@@ -1,9 +1,11 @@
 // ferry db: the data pillar's subcommands (check, clone, follow, status, verify, cutover, rollback).
 #include <CLI/CLI.hpp>
 #include <array>
+#include <iostream>
 
 #include "cli/commands.h"
 #include "cli/db_commands.h"
+#include "core/exit_codes.h"
 
 namespace ferry::cli {
 
@@ -28,16 +30,20 @@ constexpr std::array kDbCommands{
 }  // namespace
 
 Runner install_db(CLI::App& sub) {
-  sub.require_subcommand(1);
+  sub.footer(
+      "\nRun 'ferry db COMMAND --help' for a command's options and exit statuses. Guide: "
+      "docs/db.md.\n");
   auto runners = std::make_shared<std::vector<std::pair<CLI::App*, Runner>>>();
   for (const auto& command : kDbCommands) {
     CLI::App* child = sub.add_subcommand(command.name, command.summary);
     runners->emplace_back(child, command.install(*child));
   }
-  return [runners]() {
+  return [runners, &sub]() {
     for (auto& [child, run] : *runners)
       if (child->parsed()) return run();
-    return 2;
+    // `ferry db` alone: the list of its commands, as a usage error.
+    std::cerr << sub.help();
+    return exit_status(ExitCode::kUsage);
   };
 }
 

@@ -64,9 +64,11 @@ Runner install_db_check(CLI::App& sub) {
       ->check(CLI::IsMember({"text", "json"}));
   sub.add_flag("--no-slot", o->no_slot,
                "A one-shot copy is planned: replication settings are warnings, not blockers");
-  sub.add_option("--slot-name", o->checks.slot_name,
+  sub.add_option("--slot", o->checks.slot_name,
                  "The replication slot the clone will create: it must not exist yet")
       ->capture_default_str();
+  // The name it had before every command said --slot: still understood.
+  sub.add_option("--slot-name", o->checks.slot_name)->group("");
   sub.add_flag("--truncate-target", o->checks.truncate_target,
                "The clone will empty target tables: rows there are not a blocker");
   sub.add_flag("--no-owner", o->checks.no_owner,

@@ -29,6 +29,7 @@ struct CloneCliOptions {
   bool no_slot = false, skip_analyze = false, resync = false;
   std::vector<std::string> tables;
   std::string toast_compression = "lz4";
+  int64_t maintenance_work_mem = 256 << 20;
 };
 
 constexpr const char* kDescription = R"(
@@ -112,7 +113,7 @@ int run_clone_command(CloneCliOptions& o) {
       o.split == "auto" ? Result<int64_t>(0) : parse_size(o.split, "--split-tables-larger-than");
   if (!split) return report_error(split.error());
   auto& c = o.clone;
-  if (!is_plain_name(c.slot_name, "--slot-name") || !is_plain_name(c.publication, "--publication"))
+  if (!is_plain_name(c.slot_name, "--slot") || !is_plain_name(c.publication, "--publication"))
     return exit_status(ExitCode::kUsage);
   c.source = endpoints->first;
   c.target = endpoints->second;
@@ -122,6 +123,11 @@ int run_clone_command(CloneCliOptions& o) {
   c.analyze = !o.skip_analyze;
   c.lz4_toast = o.toast_compression == "lz4";
   c.live_progress = isatty(STDERR_FILENO) != 0;
+  if (o.maintenance_work_mem < (1 << 20)) {
+    log_error("--maintenance-work-mem: PostgreSQL needs at least 1MiB");
+    return exit_status(ExitCode::kUsage);
+  }
+  c.maintenance_work_mem = fmt::format("{}kB", o.maintenance_work_mem >> 10);
   auto outcome = db::run_clone(c);
   if (!outcome) {
     log_error(outcome.error().to_string());
@@ -167,8 +173,10 @@ Runner install_db_clone(CLI::App& sub) {
   sub.add_flag("--resume", o->clone.resume, "Finish an interrupted clone journaled in --dir");
   sub.add_flag("--no-slot", o->no_slot,
                "One-shot copy: no publication or replication slot on the source");
-  sub.add_option("--slot-name", o->clone.slot_name, "Replication slot to create")
+  sub.add_option("--slot", o->clone.slot_name, "Replication slot to create")
       ->capture_default_str();
+  // The name it had before every command said --slot: still understood.
+  sub.add_option("--slot-name", o->clone.slot_name)->group("");
   sub.add_option("--publication", o->clone.publication, "Publication to create")
       ->capture_default_str();
   sub.add_option("--split-tables-larger-than", o->split,
@@ -179,9 +187,8 @@ Runner install_db_clone(CLI::App& sub) {
                "Empty target tables that already hold rows instead of refusing");
   sub.add_flag("--no-owner", o->clone.no_owner,
                "Objects on the target are owned by the target user; grants are not copied");
-  sub.add_option("--maintenance-work-mem", o->clone.maintenance_work_mem,
-                 "Memory per index build on the target (PostgreSQL units, e.g. 1GB)")
-      ->capture_default_str();
+  add_size_option(sub, "--maintenance-work-mem", o->maintenance_work_mem,
+                  "Memory per index build on the target (e.g. 1GiB, 512MB)");
   sub.add_option("--toast-compression", o->toast_compression,
                  "lz4: large values compressed with lz4 on the target when it has it (several "
                  "times faster than pglz, same values); server: the target's default")

@@ -23,7 +23,6 @@ namespace {
 struct SwitchoverCliOptions {
   Endpoints endpoints;
   db::SwitchoverOptions switchover;
-  std::string catch_up_timeout = "60s";
   std::string format = "text";
 };
 
@@ -37,7 +36,7 @@ is printed with its duration as it ends:
                  diverged (--allow-diverged goes on anyway); schema and
                  settings agree; no prepared transactions
   2. read-only   the source database defaults to read-only; transactions that
-                 are writing get --grace seconds, then the remaining sessions
+                 are writing get --grace, then the remaining sessions
                  are ended (a session opened before would still write); a
                  marker in the WAL records the stop position
   3. drain       the follow applies everything up to the stop position
@@ -109,13 +108,6 @@ int run_switchover_command(SwitchoverCliOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error());
   auto& s = o.switchover;
-  auto timeout_ms = parse_duration_ms(o.catch_up_timeout);
-  if (!timeout_ms || *timeout_ms < 0) {
-    log_error("--catch-up-timeout " + o.catch_up_timeout +
-              ": not a duration (e.g. 90s, 2m, 500ms; a bare number is seconds)");
-    return exit_status(ExitCode::kUsage);
-  }
-  s.catch_up_timeout_seconds = static_cast<double>(*timeout_ms) / 1000.0;
   s.source = endpoints->first;
   s.target = endpoints->second;
   if (s.slot.empty()) s.slot = db::clone_slot_name(s.dir);
@@ -144,19 +136,14 @@ Runner install_switchover(CLI::App& sub, bool rollback) {
   s.slot.clear();
   sub.add_option("--slot", s.slot,
                  "The clone's replication slot (default: the one journaled in --dir, or ferry)");
-  sub.add_option("--max-lag", s.max_lag_seconds,
-                 "Preflight: the follow may be at most this many seconds behind")
-      ->capture_default_str();
-  sub.add_option("--catch-up-timeout", o->catch_up_timeout,
-                 "Preflight: wait this long for a follow still starting or catching up (e.g. "
-                 "90s, 2m)")
-      ->capture_default_str();
-  sub.add_option("--grace", s.grace_seconds,
-                 "Seconds writing transactions may take to finish before sessions are ended")
-      ->capture_default_str();
-  sub.add_option("--max-write-pause", s.max_write_pause,
-                 "Give up and restore if read-only to switched takes longer (seconds)")
-      ->capture_default_str();
+  add_duration_option(sub, "--max-lag", s.max_lag_seconds,
+                      "Preflight: how far behind the follow may be");
+  add_duration_option(sub, "--catch-up-timeout", s.catch_up_timeout_seconds,
+                      "Preflight: how long to wait for a follow still starting or catching up");
+  add_duration_option(sub, "--grace", s.grace_seconds,
+                      "How long writing transactions may take to finish before sessions are ended");
+  add_duration_option(sub, "--max-write-pause", s.max_write_pause,
+                      "Give up and restore if read-only to switched takes longer", 0.001);
   sub.add_option("--final-verify", s.final_verify,
                  "counts: exact row counts; full: checksums of every row; none")
       ->capture_default_str()

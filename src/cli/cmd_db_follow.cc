@@ -126,14 +126,10 @@ Runner install_db_follow(CLI::App& sub) {
   sub.add_option("--max-transaction-memory", o->max_transaction,
                  "Source transactions larger than this are applied as they stream, alone")
       ->capture_default_str();
-  sub.add_option("--stall-timeout", o->follow.stall_timeout_seconds,
-                 "Fail when nothing applies for this many seconds while changes wait")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 86400));
-  sub.add_option("--retry-for", o->follow.retry_seconds,
-                 "Keep reconnecting this many seconds after a lost connection")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 86400));
+  add_duration_option(sub, "--stall-timeout", o->follow.stall_timeout_seconds,
+                      "Fail when nothing applies this long while changes wait", 1);
+  add_duration_option(sub, "--retry-for", o->follow.retry_seconds,
+                      "Keep reconnecting this long after a lost connection");
   sub.add_option("--format", o->format, "Final status on stdout: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return [o] { return run_follow_command(*o); };

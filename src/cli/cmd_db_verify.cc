@@ -16,7 +16,7 @@ namespace {
 struct VerifyCliOptions {
   Endpoints endpoints;
   db::VerifyOptions verify;
-  std::string format = "table";
+  std::string format = "text";
   std::vector<std::string> skip;
 };
 
@@ -75,8 +75,9 @@ Runner install_db_verify(CLI::App& sub) {
   sub.add_option("-j,--jobs", o->verify.jobs, "Parallel checksum scans (connection pairs)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  sub.add_option("--format", o->format, "Output: table (default) or json")
-      ->check(CLI::IsMember({"table", "json"}));
+  sub.add_option("--format", o->format,
+                 "Output: text (default, a table; 'table' is the same) or json")
+      ->check(CLI::IsMember({"text", "table", "json"}));
   sub.add_option("--skip", o->skip, "Leave out: rows, sequences, schema, settings (repeatable)")
       ->check(CLI::IsMember({"rows", "sequences", "schema", "settings"}));
   sub.add_option("--max-rows-reported", o->verify.max_rows_reported,

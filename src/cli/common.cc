@@ -1,7 +1,10 @@
 #include "cli/common.h"
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <cmath>
 
 #include "core/exit_codes.h"
 #include "core/log.h"
@@ -40,6 +43,71 @@ bool is_plain_name(const std::string& name, const std::string& option) {
   if (!plain)
     log_error(option + ": '" + name + "' must be 1 to 40 lower-case letters, digits or underscores");
   return plain;
+}
+
+std::string duration_text(double seconds) {
+  const auto ms = static_cast<int64_t>(seconds * 1000 + 0.5);
+  if (ms % 1000 != 0) return fmt::format("{}ms", ms);
+  if (ms % 60000 == 0 && ms > 0) return fmt::format("{}m", ms / 60000);
+  return fmt::format("{}s", ms / 1000);
+}
+
+namespace {
+
+double duration_value(const std::string& name, const std::string& text, double min_seconds) {
+  const auto ms = parse_duration_ms(text);
+  if (!ms)
+    throw CLI::ValidationError(name, "'" + text +
+                                         "' is not a duration (e.g. 500ms, 5s, 10m, 1h; a bare "
+                                         "number is seconds)");
+  const double seconds = static_cast<double>(*ms) / 1000.0;
+  if (seconds < min_seconds)
+    throw CLI::ValidationError(name, "'" + text + "' is shorter than the least allowed, " +
+                                         duration_text(min_seconds));
+  return seconds;
+}
+
+}  // namespace
+
+void add_duration_option(CLI::App& sub, const std::string& name, double& seconds,
+                         const std::string& description, double min_seconds) {
+  sub.add_option_function<std::string>(
+         name,
+         [&seconds, name, min_seconds](const std::string& text) {
+           seconds = duration_value(name, text, min_seconds);
+         },
+         description)
+      ->type_name("DURATION")
+      ->default_str(duration_text(seconds));
+}
+
+void add_duration_option(CLI::App& sub, const std::string& name, int& seconds,
+                         const std::string& description, int min_seconds) {
+  sub.add_option_function<std::string>(
+         name,
+         [&seconds, name, min_seconds](const std::string& text) {
+           // Whole seconds: a part of one counts as one more.
+           seconds = static_cast<int>(std::ceil(duration_value(name, text, min_seconds)));
+         },
+         description)
+      ->type_name("DURATION")
+      ->default_str(duration_text(seconds));
+}
+
+void add_size_option(CLI::App& sub, const std::string& name, int64_t& bytes,
+                     const std::string& description) {
+  sub.add_option_function<std::string>(
+         name,
+         [&bytes, name](const std::string& text) {
+           const auto parsed = parse_byte_size(text);
+           if (!parsed || *parsed <= 0)
+             throw CLI::ValidationError(
+                 name, "'" + text + "' is not a size (e.g. 64MiB, 512MB, 2GB, 1048576)");
+           bytes = *parsed;
+         },
+         description)
+      ->type_name("SIZE")
+      ->default_str(fmt::format("{}MiB", bytes >> 20));
 }
 
 Result<int64_t> parse_size(const std::string& text, const std::string& option) {

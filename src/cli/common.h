@@ -33,4 +33,17 @@ bool is_plain_name(const std::string& name, const std::string& option);
 // "1GB", "256MB", "64kB", "1048576" -> bytes.
 Result<int64_t> parse_size(const std::string& text, const std::string& option);
 
+// An option taking a duration, as the proxy config does: "500ms", "5s",
+// "10m", "1h"; a bare number is seconds. At least `min_seconds`; a bad value
+// is a usage error naming the flag. The help shows the current value.
+void add_duration_option(CLI::App& sub, const std::string& name, double& seconds,
+                         const std::string& description, double min_seconds = 0);
+void add_duration_option(CLI::App& sub, const std::string& name, int& seconds,
+                         const std::string& description, int min_seconds = 0);
+// An option taking a size: "64MiB", "512MB", "1GB", "1048576" (bytes).
+void add_size_option(CLI::App& sub, const std::string& name, int64_t& bytes,
+                     const std::string& description);
+// "90s", "2m", "500ms": how a duration is shown back.
+std::string duration_text(double seconds);
+
 }  // namespace ferry::cli

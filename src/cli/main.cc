@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/parse_errors.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
 
@@ -36,8 +37,13 @@ int main(int argc, char** argv) {
       "ferry"};
   app.set_version_flag("--version", std::string("ferry ") + FERRY_VERSION);
   app.footer(kFooter);
-  bool verbose = false;
+  // Set before the subcommands are added, which inherit them: -v and -q are
+  // accepted after any subcommand, and mistakes read like ferry's errors.
+  app.fallthrough();
+  app.failure_message(describe_parse_error);
+  bool verbose = false, quiet = false;
   app.add_flag("-v,--verbose", verbose, "Log debug detail to stderr");
+  app.add_flag("-q,--quiet", quiet, "Log only warnings and errors");
 
   std::vector<std::pair<CLI::App*, Runner>> runners;
   for (const auto& command : kCommands) {
@@ -50,7 +56,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : exit_status(ExitCode::kUsage);
   }
-  init_logging(verbose ? LogLevel::kDebug : LogLevel::kInfo);
+  init_logging(verbose ? LogLevel::kDebug : quiet ? LogLevel::kWarn : LogLevel::kInfo);
   // The one adapter for exceptions that escape libraries: they are bugs or
   // exhaustion, never expected failures (those are Result values).
   try {

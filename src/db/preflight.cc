@@ -156,7 +156,7 @@ class Checker {
       if (slot->size() > 0)
         add(FindingLevel::kBlocker, "replication",
             fmt::format("replication slot '{}' already exists on the source", options_.slot_name),
-            fmt::format("resume the clone that made it (--resume), choose another --slot-name, or "
+            fmt::format("resume the clone that made it (--resume), choose another --slot, or "
                         "drop it: SELECT pg_drop_replication_slot('{}')",
                         options_.slot_name));
     }
