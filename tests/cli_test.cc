@@ -5,27 +5,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
+
+#include "child_process.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-
-struct Outcome {
-  int status = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using namespace ferry_test;  // Child, Outcome, slurp
 
 class Cli : public ::testing::Test {
  protected:
@@ -128,6 +119,42 @@ TEST_F(Cli, FlagMistakesReadLikeFerryErrors) {
   // "text" is every reporting command's default name; assess keeps "table".
   EXPECT_EQ(ferry("assess examples/estate.yaml --format text").out,
             ferry("assess examples/estate.yaml --format table").out);
+}
+
+// Problems met before any server answers are said plainly, and quickly.
+TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
+  // A garbled status file is an error, not an empty status.
+  std::ofstream(dir_ / "follow-status.json") << "garbage\n";
+  Outcome garbled = ferry("db status --dir " + dir_.string());
+  EXPECT_EQ(garbled.status, 3) << garbled.out << garbled.err;
+  EXPECT_NE(garbled.err.find("follow-status.json: not a follow status"), std::string::npos)
+      << garbled.err;
+  EXPECT_EQ(garbled.out, "");
+  // proxy --check names the file it cannot read.
+  Outcome missing = ferry("proxy --check --config " + (dir_ / "nope.yaml").string());
+  EXPECT_EQ(missing.status, 4);
+  EXPECT_NE(missing.err.find((dir_ / "nope.yaml").string() + ": cannot open file"),
+            std::string::npos)
+      << missing.err;
+  // A follow that never connected gives up after a short, stated time.
+  const std::string nowhere = "--source postgres://u@127.0.0.1:1/a --target postgres://u@127.0.0.1:1/b";
+  Outcome never = ferry("db follow " + nowhere + " --dir " + (dir_ / "f").string() +
+                        " --retry-for 2s");
+  EXPECT_EQ(never.status, 5) << never.err;
+  EXPECT_NE(never.err.find("retrying for up to 2 s (never connected yet)"), std::string::npos)
+      << never.err;
+  EXPECT_NE(never.err.find("still failing after 2 s of retries (never connected)"),
+            std::string::npos)
+      << never.err;
+  // Stopped while retrying, it exits 0 as for any stop.
+  Child retrying({FERRY_BINARY, "db", "follow", "--source", "postgres://u@127.0.0.1:1/a",
+                  "--target", "postgres://u@127.0.0.1:1/b", "--dir", (dir_ / "g").string()},
+                 dir_ / "retrying");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  retrying.signal(SIGTERM);
+  Outcome stopped = retrying.wait();
+  EXPECT_EQ(stopped.status, 0) << stopped.err;
+  EXPECT_NE(stopped.out.find("stopped"), std::string::npos) << stopped.out;
 }
 
 TEST_F(Cli, HelpAndVersion) {

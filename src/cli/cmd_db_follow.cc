@@ -52,7 +52,10 @@ applies it to the target, until stopped (Ctrl-C, SIGTERM) or until
                  values of existing rows are known; anything else stops follow
                  with the commands that fix it.
   connections    lost connections (a restarted server, a killed backend) are
-                 re-established for --retry-for seconds, resuming exactly.
+                 re-established for --retry-for, resuming exactly. A follow
+                 that has never connected (a wrong host or port) gives up
+                 after 30 s (or --retry-for, if shorter). Stopped while
+                 reconnecting, it exits 0 like any stop.
 
 Status: live on a terminal, in DIR/follow-status.json every second (read it
 with `ferry db status`), and as Prometheus metrics with --metrics-addr.

@@ -44,6 +44,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// How long a follow that has never connected keeps trying (or --retry-for,
+// when shorter): long enough for a server still starting.
+constexpr int kFirstConnectSeconds = 30;
+
 // Tables copied at a later snapshot than the slot's start (by a clone resumed
 // after a crash, or a resync), with that snapshot: changes committed before
 // it are already in their rows.
@@ -692,7 +696,7 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
 
   AppliedBefore applied;
   auto lost_since = Clock::now();
-  bool losing = false;
+  bool losing = false, ever_connected = false;
   while (true) {
     FollowSession session(o, stop, *horizons, status, status_mu, applied, *journal, *monitor);
     auto reason = session.run();
@@ -709,20 +713,40 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
       out.status = status;
       return out;
     }
+    // Stopped while reconnecting: a stop, as asked, not a failure.
+    if (stop && is_connection_loss(reason.error())) {
+      (void)write_status("stopped", reason.error().to_string());
+      FollowOutcome out{"stopped", {}};
+      std::lock_guard lock(status_mu);
+      out.status = status;
+      return out;
+    }
     if (!is_connection_loss(reason.error()) || stop) {
       (void)write_status("failed", reason.error().to_string());
       return tl::unexpected(reason.error());
     }
-    // The retry budget counts from the first failure since the last run that got going.
-    if (!losing || session.connected()) lost_since = Clock::now();
+    ever_connected = ever_connected || session.connected();
+    // The retry budget counts from the first failure since the last run that
+    // got going; a follow that never connected (a wrong host or port, say)
+    // gets a short one rather than minutes of warnings.
+    const int budget =
+        ever_connected ? o.retry_seconds : std::min(o.retry_seconds, kFirstConnectSeconds);
+    if (!losing || session.connected()) {
+      lost_since = Clock::now();
+      if (!ever_connected)
+        log_warn(fmt::format("{}; retrying for up to {} s (never connected yet)",
+                             reason.error().to_string(), budget));
+    }
     losing = true;
-    if (seconds_since(lost_since) > o.retry_seconds) {
+    if (seconds_since(lost_since) > budget) {
       (void)write_status("failed", reason.error().to_string());
       return tl::unexpected(std::move(reason.error())
-                                .with_context(fmt::format("still failing after {} s of retries",
-                                                          o.retry_seconds)));
+                                .with_context(fmt::format("still failing after {} s of retries{}",
+                                                          budget,
+                                                          ever_connected ? "" : " (never connected)")));
     }
-    log_warn(fmt::format("{}; reconnecting", reason.error().to_string()));
+    (ever_connected ? log_warn : log_debug)(
+        fmt::format("{}; reconnecting", reason.error().to_string()));
     {
       std::lock_guard lock(status_mu);
       ++status.reconnects;

@@ -153,6 +153,11 @@ Result<FollowStatus> read_follow_status(const std::string& path) {
   if (!text) return tl::unexpected(text.error());
   auto doc = parse_yaml(*text, path);
   if (!doc) return tl::unexpected(doc.error());
+  // Something else, or a file cut short: an error, never an empty status.
+  if (!doc->is_mapping() || !doc->find("state") || !doc->find("pid") || !doc->find("updated_unix"))
+    return fail(ErrorCode::kInvalidInput,
+                path + ": not a follow status (no state, pid and updated_unix); it is written by "
+                       "ferry db follow, and may have been damaged");
   FollowStatus s;
   auto str = [&](const char* key, std::string& out) {
     if (const YamlNode* n = doc->find(key)) out = n->scalar();

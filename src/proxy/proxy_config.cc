@@ -514,7 +514,7 @@ Result<ProxyConfig> parse_proxy_config(std::string_view text, const std::string&
 }
 
 Result<ProxyConfig> load_proxy_config(const std::string& path) {
-  auto text = read_text_file(path);
+  auto text = with_context(read_text_file(path), path);
   if (!text) return tl::unexpected(text.error());
   return parse_proxy_config(*text, path);
 }
