@@ -136,6 +136,15 @@ TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
   EXPECT_NE(missing.err.find((dir_ / "nope.yaml").string() + ": cannot open file"),
             std::string::npos)
       << missing.err;
+  // db check tries both servers and reports both, as JSON too when asked.
+  Outcome unreachable = ferry("db check --source postgres://u@127.0.0.1:1/a --target "
+                              "postgres://u@127.0.0.1:2/b --format json");
+  EXPECT_EQ(unreachable.status, 5);
+  EXPECT_NE(unreachable.out.find("\"side\": \"source\""), std::string::npos) << unreachable.out;
+  EXPECT_NE(unreachable.out.find("\"side\": \"target\""), std::string::npos) << unreachable.out;
+  EXPECT_NE(unreachable.err.find("error: target: connecting to postgres://u@127.0.0.1:2/b"),
+            std::string::npos)
+      << unreachable.err;
   // A follow that never connected gives up after a short, stated time.
   const std::string nowhere = "--source postgres://u@127.0.0.1:1/a --target postgres://u@127.0.0.1:1/b";
   Outcome never = ferry("db follow " + nowhere + " --dir " + (dir_ / "f").string() +

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/common.h"
+#include "core/json_writer.h"
 #include "cli/db_commands.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
@@ -40,10 +41,24 @@ Examples:
 int run_check(const CheckOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error());
+  // Both tried, both reported: one round of fixes, not two.
   auto source = pg::Connection::open(endpoints->first, {"ferry check"});
-  if (!source) return report_error(source.error());
   auto target = pg::Connection::open(endpoints->second, {"ferry check"});
-  if (!target) return report_error(target.error());
+  if (!source || !target) {
+    std::vector<std::pair<std::string, Error>> failed;
+    if (!source) failed.emplace_back("source", source.error());
+    if (!target) failed.emplace_back("target", target.error());
+    if (o.format == "json") {
+      JsonWriter w;
+      w.begin_object().field("ok", false).key("errors").begin_array();
+      for (const auto& [side, e] : failed)
+        w.begin_object().field("side", side).field("message", e.to_string()).end_object();
+      w.end_array().end_object();
+      std::cout << w.take();
+    }
+    for (const auto& [side, e] : failed) log_error(side + ": " + e.to_string());
+    return exit_status(exit_code_for(failed.front().second.code));
+  }
   db::PreflightOptions options = o.checks;
   options.need_slot = !o.no_slot;
   auto report = db::run_preflight(*source, *target, options);

@@ -15,9 +15,18 @@ namespace ferry::pg {
 
 namespace {
 
+// libpq's message on one line (a log line is one event): its line breaks
+// and the tab before a hint become spaces; the trailing newline goes.
 std::string trimmed(const char* s) {
-  std::string out = s ? s : "";
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  std::string out;
+  for (const char* p = s ? s : ""; *p; ++p) {
+    if (*p != '\n' && *p != '\t') {
+      out += *p;
+    } else if (!out.empty() && out.back() != ' ') {
+      out += ' ';
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
 }
 

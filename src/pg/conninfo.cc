@@ -3,6 +3,9 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <vector>
+
+#include "core/text.h"
 
 namespace ferry::pg {
 
@@ -53,6 +56,32 @@ std::string without_secret(std::string message, const std::string& text) {
   return message;
 }
 
+// What the user probably meant, for the usual slips: a misspelt scheme, or
+// an option libpq does not know.
+std::string hint_for(const std::string& text, const std::string& message) {
+  const auto scheme_end = text.find("://");
+  if (scheme_end != std::string::npos) {
+    const std::string scheme = text.substr(0, scheme_end);
+    if (scheme != "postgres" && scheme != "postgresql") {
+      const std::vector<std::string> schemes{"postgres", "postgresql"};
+      const auto guess = did_you_mean(scheme, schemes);
+      return "; the scheme must be postgres:// or postgresql://" +
+             (guess ? " (did you mean " + *guess + "://?)" : std::string());
+    }
+  }
+  // libpq quotes the option it did not know: invalid URI query parameter: "sslmod".
+  if (message.find("invalid URI query parameter") == std::string::npos &&
+      message.find("invalid connection option") == std::string::npos)
+    return {};
+  const auto open = message.find('"'), close = message.find('"', open + 1);
+  if (open == std::string::npos || close == std::string::npos) return {};
+  std::vector<std::string> keywords;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> defaults(PQconndefaults(),
+                                                                         PQconninfoFree);
+  for (auto* o = defaults.get(); o && o->keyword; ++o) keywords.emplace_back(o->keyword);
+  return did_you_mean_hint(message.substr(open + 1, close - open - 1), keywords);
+}
+
 }  // namespace
 
 Result<ConnInfo> parse_conninfo(const std::string& text, const std::string& what) {
@@ -64,9 +93,9 @@ Result<ConnInfo> parse_conninfo(const std::string& text, const std::string& what
     std::string m = message ? message : "out of memory";
     PQfreemem(message);
     while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-    return fail(
-        ErrorCode::kInvalidInput,
-        what + ": not a valid PostgreSQL connection string or URI: " + without_secret(m, text));
+    return fail(ErrorCode::kInvalidInput,
+                what + ": not a valid PostgreSQL connection string or URI: " +
+                    without_secret(m, text) + without_secret(hint_for(text, m), text));
   }
   ConnInfo info;
   info.original = text;

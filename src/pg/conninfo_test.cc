@@ -41,5 +41,21 @@ TEST(ConnInfo, SpecialCharactersSurviveTheRoundTripToChildPrograms) {
   EXPECT_NE(info->without_password().find("dbname='d\\'b'"), std::string::npos);
 }
 
+TEST(ConnInfo, UsualSlipsGetAHint) {
+  auto scheme = parse_conninfo("postgress://app:s3cret@h/d", "--source");
+  ASSERT_FALSE(scheme);
+  EXPECT_NE(scheme.error().message.find("(did you mean postgres://?)"), std::string::npos)
+      << scheme.error().message;
+  EXPECT_EQ(scheme.error().message.find("s3cret"), std::string::npos) << scheme.error().message;
+  auto query = parse_conninfo("postgres://h/d?sslmod=require", "--target");
+  ASSERT_FALSE(query);
+  EXPECT_NE(query.error().message.find("\"sslmod\" (did you mean 'sslmode'?)"), std::string::npos)
+      << query.error().message;
+  auto option = parse_conninfo("hots=db1 dbname=shop", "--source");
+  ASSERT_FALSE(option);
+  EXPECT_NE(option.error().message.find("(did you mean 'host'?)"), std::string::npos)
+      << option.error().message;
+}
+
 }  // namespace
 }  // namespace ferry::pg
