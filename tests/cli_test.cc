@@ -150,7 +150,7 @@ TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
   Outcome never = ferry("db follow " + nowhere + " --dir " + (dir_ / "f").string() +
                         " --retry-for 2s");
   EXPECT_EQ(never.status, 5) << never.err;
-  EXPECT_NE(never.err.find("retrying for up to 2 s (never connected yet)"), std::string::npos)
+  EXPECT_NE(never.err.find("reconnecting for up to 2 s (never connected yet)"), std::string::npos)
       << never.err;
   EXPECT_NE(never.err.find("still failing after 2 s of retries (never connected)"),
             std::string::npos)

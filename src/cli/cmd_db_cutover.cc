@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "cli/common.h"
@@ -146,8 +147,11 @@ Runner install_switchover(CLI::App& sub, bool rollback) {
                       "Give up and restore if read-only to switched takes longer", 0.001);
   sub.add_option("--final-verify", s.final_verify,
                  "counts: exact row counts; full: checksums of every row; none")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"counts", "full", "none"}));
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, db::FinalVerify>{{"counts", db::FinalVerify::kCounts},
+                                                 {"full", db::FinalVerify::kFull},
+                                                 {"none", db::FinalVerify::kNone}}))
+      ->default_str("counts");
   sub.add_option("--verify-tables", s.verify_tables,
                  "Also compare checksums of these tables (schema.name, * wildcards; repeatable)");
   sub.add_option("--then", s.then_command,

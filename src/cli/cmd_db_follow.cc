@@ -97,7 +97,7 @@ int run_follow_command(FollowCliOptions& o) {
   auto outcome = db::run_follow(f, stop);
   if (f.live_progress) std::cerr << "\n";
   if (!outcome) return report_error(outcome.error());
-  log_info(outcome->reason == "switched"
+  log_info(outcome->reason == db::FollowState::kSwitched
                ? "the cutover switched over; everything before it is applied"
                : "stopped; run the same command to continue where it left off");
   std::cout << (o.format == "json" ? db::render_follow_status_json(outcome->status)

@@ -151,7 +151,7 @@ class FollowSession {
         journal_(journal),
         monitor_(monitor) {}
 
-  Result<std::string> run() {
+  Result<FollowState> run() {
     if (auto ok = connect(); !ok) return tl::unexpected(ok.error());
     auto stream = pg::ReplicationStream::start(o_.from, o_.slot, publications_);
     if (!stream) return tl::unexpected(stream.error());
@@ -164,11 +164,11 @@ class FollowSession {
                          "target)",
                          o_.slot, publications_, o_.from.redacted(),
                          pg::lsn_text(pool_->restart_point())));
-    set_state("catching-up");
-    std::string reason;
-    while (reason.empty()) {
+    set_state(FollowState::kCatchingUp);
+    std::optional<FollowState> reason;
+    while (!reason) {
       if (stop_) {
-        reason = "stopped";
+        reason = FollowState::kStopped;
         break;
       }
       auto frame = stream_->next(confirm_now_ ? 5 : 50);
@@ -187,7 +187,7 @@ class FollowSession {
       }
       if (auto ok = tick(); !ok) return tl::unexpected(ok.error());
       if (auto ok = resync_step(); !ok) return tl::unexpected(ok.error());
-      if (switch_at_ && caught_up()) reason = "switched";
+      if (switch_at_ && caught_up()) reason = FollowState::kSwitched;
     }
     // Everything received is applied and confirmed before leaving.
     if (large_open_) {
@@ -196,7 +196,7 @@ class FollowSession {
     if (auto ok = wait_drained(); !ok) return tl::unexpected(ok.error());
     if (auto ok = confirm_flushed(/*wait=*/true); !ok) return tl::unexpected(ok.error());
     update_status();
-    return reason;
+    return *reason;
   }
 
  private:
@@ -454,14 +454,16 @@ class FollowSession {
     log_info(fmt::format("event=resync_started id={} tables={}{}: holding their changes, "
                          "copying them again at a new snapshot",
                          request.id, tables,
-                         request.state == "copying" ? " (cut short by a restart before)" : ""));
+                         request.state == ResyncState::kCopying
+                             ? " (cut short by a restart before)"
+                             : ""));
     TableResyncOptions ro{o_.from, o_.to, o_.slot, o_.publication,
                           held_bytes_bound(o_.max_transaction_bytes)};
     resync_ = std::make_unique<TableResync>(std::move(ro), request);
     // What was queued for the tables before the hold commits first: the
     // copy's TRUNCATE must not wait on it, nor wipe what comes after.
     if (auto ok = wait_drained(); !ok) return ok;
-    request.state = "copying";
+    request.state = ResyncState::kCopying;
     request.detail = "";
     if (auto ok = journal_.update_resync(request); !ok) return ok;
     {
@@ -513,7 +515,7 @@ class FollowSession {
     record.seconds = out.seconds;
     record.horizon = out.copied_at.empty() ? "" : out.copied_at.begin()->second;
     if (resync_->dropped() > 0) {
-      record.state = "failed";
+      record.state = ResyncState::kFailed;
       record.detail = fmt::format(
           "{} changes to the tables arrived during the copy, more than the {} MiB follow holds, "
           "and were dropped: the tables are diverged; run the resync again when writes to them "
@@ -522,7 +524,7 @@ class FollowSession {
       for (const auto& t : record.tables)
         if (auto ok = monitor_.mark_diverged(t, record.detail); !ok) return ok;
     } else if (out.error) {
-      record.state = "failed";
+      record.state = ResyncState::kFailed;
       std::vector<std::string> as_they_were;
       for (const auto& t : left)
         if (!out.diverged.count(t)) as_they_were.push_back(t);
@@ -534,7 +536,7 @@ class FollowSession {
         if (auto ok = monitor_.mark_diverged(t, why); !ok) return ok;
       }
     } else {
-      record.state = "done";
+      record.state = ResyncState::kDone;
       record.detail = fmt::format(
           "{} rows copied at {}; {} changes to them arrived during the copy, {} of them after "
           "its snapshot were applied{}",
@@ -552,9 +554,10 @@ class FollowSession {
     if (auto ok = monitor_.check(*from_ctl_, status_, status_mu_); !ok) return ok;
     if (auto ok = update_status(); !ok) return ok;
     if (auto ok = journal_.update_resync(record); !ok) return ok;
-    (record.state == "done" ? log_info : log_warn)(
+    (record.state == ResyncState::kDone ? log_info : log_warn)(
         fmt::format("event=resync_{} id={} tables={} rows={} seconds={:.1f} detail=\"{}\"",
-                    record.state, record.id, join(record.tables, ","), record.rows,
+                    resync_state_name(record.state), record.id, join(record.tables, ","),
+                    record.rows,
                     record.seconds, record.detail));
     resync_.reset();
     return {};
@@ -570,7 +573,7 @@ class FollowSession {
     std::lock_guard lock(status_mu_);
     FollowStatus& s = status_;
     const bool up_to_date = caught_up();
-    s.state = up_to_date ? "following" : "catching-up";
+    s.state = up_to_date ? FollowState::kFollowing : FollowState::kCatchingUp;
     const pg::Lsn applied = std::max(p.committed_end, up_to_date ? confirmed_ : pg::Lsn{0});
     s.applied_lsn = pg::lsn_text(applied);
     s.confirmed_lsn = pg::lsn_text(confirmed_);
@@ -594,12 +597,13 @@ class FollowSession {
       std::cerr << fmt::format(
           "\r\033[K{}: lag {} B / {:.1f} s (p99 {:.0f} ms) · {:.0f} tx/s · {:.0f} rows/s · {} "
           "tx applied",
-          s.state, s.lag_bytes, s.lag_seconds, s.lag_p99_ms, s.transactions_per_second,
+          follow_state_name(s.state), s.lag_bytes, s.lag_seconds, s.lag_p99_ms,
+          s.transactions_per_second,
           s.rows_per_second, s.transactions);
     return {};
   }
 
-  void set_state(const std::string& state) {
+  void set_state(FollowState state) {
     std::lock_guard lock(status_mu_);
     status_.state = state;
   }
@@ -670,7 +674,7 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
   const std::string status_path = follow_status_path(o.dir, o.reverse);
   std::error_code ec;
   std::filesystem::create_directories(o.dir, ec);
-  auto write_status = [&](const std::string& state, const std::string& error) {
+  auto write_status = [&](FollowState state, const std::string& error) {
     std::lock_guard lock(status_mu);
     status.state = state;
     status.error = error;
@@ -678,7 +682,7 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
     status.updated_at = iso_time(status.updated_unix);
     return write_follow_status(status_path, status);
   };
-  if (auto ok = write_status("starting", ""); !ok)
+  if (auto ok = write_status(FollowState::kStarting, ""); !ok)
     return tl::unexpected(std::move(ok.error()).with_context("writing " + status_path));
 
   std::unique_ptr<MetricsEndpoint> metrics;
@@ -715,14 +719,14 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
     }
     // Stopped while reconnecting: a stop, as asked, not a failure.
     if (stop && is_connection_loss(reason.error())) {
-      (void)write_status("stopped", reason.error().to_string());
-      FollowOutcome out{"stopped", {}};
+      (void)write_status(FollowState::kStopped, reason.error().to_string());
+      FollowOutcome out{FollowState::kStopped, {}};
       std::lock_guard lock(status_mu);
       out.status = status;
       return out;
     }
     if (!is_connection_loss(reason.error()) || stop) {
-      (void)write_status("failed", reason.error().to_string());
+      (void)write_status(FollowState::kFailed, reason.error().to_string());
       return tl::unexpected(reason.error());
     }
     ever_connected = ever_connected || session.connected();
@@ -734,12 +738,12 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
     if (!losing || session.connected()) {
       lost_since = Clock::now();
       if (!ever_connected)
-        log_warn(fmt::format("{}; retrying for up to {} s (never connected yet)",
+        log_warn(fmt::format("{}; reconnecting for up to {} s (never connected yet)",
                              reason.error().to_string(), budget));
     }
     losing = true;
     if (seconds_since(lost_since) > budget) {
-      (void)write_status("failed", reason.error().to_string());
+      (void)write_status(FollowState::kFailed, reason.error().to_string());
       return tl::unexpected(std::move(reason.error())
                                 .with_context(fmt::format("still failing after {} s of retries{}",
                                                           budget,
@@ -751,7 +755,7 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
       std::lock_guard lock(status_mu);
       ++status.reconnects;
     }
-    (void)write_status("reconnecting", reason.error().to_string());
+    (void)write_status(FollowState::kReconnecting, reason.error().to_string());
     for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }

@@ -37,7 +37,7 @@ struct FollowOptions {
 };
 
 struct FollowOutcome {
-  std::string reason;  // "stopped" (signal) or "switched" (a cutover finished)
+  FollowState reason = FollowState::kStopped;  // stopped (a signal) or switched (a cutover)
   FollowStatus status;
 };
 

@@ -24,11 +24,24 @@ CREATE TABLE IF NOT EXISTS resync_horizon (table_name TEXT PRIMARY KEY, lsn TEXT
 
 constexpr const char* kResyncColumns = "id, tables, state, horizon, rows, seconds, detail";
 
+constexpr std::pair<ResyncState, const char*> kResyncStates[] = {
+    {ResyncState::kRequested, "requested"},
+    {ResyncState::kCopying, "copying"},
+    {ResyncState::kDone, "done"},
+    {ResyncState::kFailed, "failed"},
+};
+
+ResyncState parse_resync_state(const std::string& name) {
+  for (const auto& [state, n] : kResyncStates)
+    if (name == n) return state;
+  return ResyncState::kFailed;  // never written by ferry: not to be copied again
+}
+
 ResyncRecord read_resync(const SqliteStatement& st) {
   ResyncRecord r;
   r.id = st.int_at(0);
   r.tables = split_trimmed(st.text_at(1), ",");
-  r.state = st.text_at(2);
+  r.state = parse_resync_state(st.text_at(2));
   r.horizon = st.text_at(3);
   r.rows = st.int_at(4);
   r.seconds = st.double_at(5);
@@ -37,6 +50,12 @@ ResyncRecord read_resync(const SqliteStatement& st) {
 }
 
 }  // namespace
+
+const char* resync_state_name(ResyncState state) {
+  for (const auto& [s, name] : kResyncStates)
+    if (s == state) return name;
+  return "failed";
+}
 
 std::string FollowJournal::path(const std::string& dir) {
   return (std::filesystem::path(dir) / "follow.db").string();
@@ -168,7 +187,7 @@ Result<void> FollowJournal::update_resync(const ResyncRecord& r) {
   auto st = db_->prepare(
       "UPDATE resync SET state = ?, horizon = ?, rows = ?, seconds = ?, detail = ? WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
-  return st->bind(1, r.state)
+  return st->bind(1, resync_state_name(r.state))
       .bind(2, r.horizon)
       .bind(3, r.rows)
       .bind(4, r.seconds)

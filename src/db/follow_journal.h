@@ -31,10 +31,13 @@ struct DivergedTable {
 
 // requested -> copying -> done | failed. A request found copying when follow
 // starts was cut short by a restart and is copied again from the start.
+enum class ResyncState { kRequested, kCopying, kDone, kFailed };
+const char* resync_state_name(ResyncState state);  // "requested", ... as journaled
+
 struct ResyncRecord {
   int64_t id = 0;
   std::vector<std::string> tables;  // schema.name
-  std::string state = "requested";
+  ResyncState state = ResyncState::kRequested;
   std::string horizon;  // the snapshot position the tables were copied at
   int64_t rows = 0;
   double seconds = 0;

@@ -28,6 +28,38 @@ std::string iso_time(double unix_seconds) {
   return buf;
 }
 
+namespace {
+
+constexpr std::pair<FollowState, const char*> kStateNames[] = {
+    {FollowState::kStarting, "starting"},         {FollowState::kCatchingUp, "catching-up"},
+    {FollowState::kFollowing, "following"},       {FollowState::kReconnecting, "reconnecting"},
+    {FollowState::kStopped, "stopped"},           {FollowState::kSwitched, "switched"},
+    {FollowState::kFailed, "failed"},
+};
+
+}  // namespace
+
+const char* follow_state_name(FollowState state) {
+  for (const auto& [s, name] : kStateNames)
+    if (s == state) return name;
+  return "failed";
+}
+
+std::optional<FollowState> parse_follow_state(std::string_view name) {
+  for (const auto& [s, n] : kStateNames)
+    if (name == n) return s;
+  return std::nullopt;
+}
+
+bool is_streaming(FollowState state) {
+  return state == FollowState::kCatchingUp || state == FollowState::kFollowing;
+}
+
+bool has_ended(FollowState state) {
+  return state == FollowState::kStopped || state == FollowState::kSwitched ||
+         state == FollowState::kFailed;
+}
+
 std::string follow_status_path(const std::string& dir, bool reverse) {
   return (std::filesystem::path(dir) /
           (reverse ? "follow-reverse-status.json" : "follow-status.json"))
@@ -37,7 +69,7 @@ std::string follow_status_path(const std::string& dir, bool reverse) {
 std::string render_follow_status_json(const FollowStatus& s) {
   JsonWriter w;
   w.begin_object()
-      .field("state", s.state)
+      .field("state", follow_state_name(s.state))
       .field("running", s.running)
       .field("direction", s.direction)
       .field("pid", s.pid)
@@ -88,7 +120,7 @@ std::string render_follow_status_text(const FollowStatus& s) {
       "  applied so far {} transactions, {} rows; now {:.0f} tx/s, {:.0f} rows/s\n"
       "  apply jobs     {} ({} conflicts retried in order, {} queued)\n"
       "  updated        {} (pid {}, started {}, {} reconnects)\n",
-      s.direction, s.state, s.running ? "" : " (not running)", s.source, s.target, s.slot, s.lag_bytes, s.lag_seconds, s.lag_p99_ms,
+      s.direction, follow_state_name(s.state), s.running ? "" : " (not running)", s.source, s.target, s.slot, s.lag_bytes, s.lag_seconds, s.lag_p99_ms,
       s.applied_lsn, s.confirmed_lsn, s.source_wal_lsn, s.transactions, s.rows,
       s.transactions_per_second, s.rows_per_second, s.apply_jobs, s.conflicts, s.queued,
       s.updated_at, s.pid, s.started_at, s.reconnects);
@@ -127,7 +159,7 @@ std::string render_follow_status_prometheus(const FollowStatus& s) {
   metric("ferry_follow_reconnects_total", "counter", "Reconnections after a lost connection",
          static_cast<double>(s.reconnects));
   metric("ferry_follow_up", "gauge", "1 while following, 0 otherwise",
-         s.state == "following" || s.state == "catching-up" ? 1 : 0);
+         is_streaming(s.state) ? 1 : 0);
   metric("ferry_follow_insert_only_tables", "gauge",
          "Tables only inserts and TRUNCATEs are carried for (no replica identity)",
          static_cast<double>(s.insert_only_tables.size()));
@@ -166,7 +198,12 @@ Result<FollowStatus> read_follow_status(const std::string& path) {
     if (const YamlNode* n = doc->find(key))
       if (auto v = n->as_number()) out = static_cast<std::remove_reference_t<decltype(out)>>(*v);
   };
-  str("state", s.state);
+  const std::string state = doc->find("state")->scalar();
+  const auto parsed_state = parse_follow_state(state);
+  if (!parsed_state)
+    return fail(ErrorCode::kInvalidInput,
+                path + ": state '" + state + "' is not one a follow writes (damaged?)");
+  s.state = *parsed_state;
   s.running = false;
   str("direction", s.direction);
   num("pid", s.pid);

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/error.h"
@@ -13,10 +15,25 @@
 
 namespace ferry::db {
 
+enum class FollowState {
+  kStarting,      // connecting
+  kCatchingUp,    // applying a backlog, or holding changes for a resync
+  kFollowing,     // caught up: everything received is applied
+  kReconnecting,  // a connection was lost; retrying
+  kStopped,       // on request (Ctrl-C, SIGTERM)
+  kSwitched,      // a cutover ended it
+  kFailed,
+};
+// As the status file, the metrics and the docs spell them: "catching-up".
+const char* follow_state_name(FollowState state);
+std::optional<FollowState> parse_follow_state(std::string_view name);
+// Catching up or following: the follow is at work.
+bool is_streaming(FollowState state);
+// Stopped, switched or failed: it will not go on by itself.
+bool has_ended(FollowState state);
+
 struct FollowStatus {
-  // starting, catching-up, following, reconnecting, stopped, switched (a
-  // cutover ended it), failed
-  std::string state = "starting";
+  FollowState state = FollowState::kStarting;
   // Set by readers: the writing process is alive and wrote within seconds.
   bool running = true;
   std::string direction = "forward";  // forward: source -> target; reverse after a cutover

@@ -131,7 +131,7 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
   if (!id) return tl::unexpected(id.error());
   log_info(fmt::format("resync {} requested: {}; the running follow (pid {}) copies {} again",
                        *id, join(names, ", "), follow->pid, names.size() > 1 ? "them" : "it"));
-  std::string last_state;
+  std::optional<ResyncState> last_state;
   const auto t0 = std::chrono::steady_clock::now();
   while (true) {
     auto record = journal->resync(*id);
@@ -139,9 +139,9 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
     if (!*record) return fail(ErrorCode::kIo, fmt::format("resync {} vanished from the journal", *id));
     if ((*record)->state != last_state) {
       last_state = (*record)->state;
-      log_info(fmt::format("resync {}: {}", *id, last_state));
+      log_info(fmt::format("resync {}: {}", *id, resync_state_name(*last_state)));
     }
-    if (last_state == "done" || last_state == "failed") {
+    if (last_state == ResyncState::kDone || last_state == ResyncState::kFailed) {
       report.record = **record;
       return report;
     }
@@ -165,7 +165,8 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
 
 std::string render_resync_text(const ResyncReport& r) {
   std::string out = fmt::format("resync {} {}: {} ({} rows in {:.1f} s)\n", r.record.id,
-                                r.record.state, join(r.record.tables, ", "), r.record.rows,
+                                resync_state_name(r.record.state), join(r.record.tables, ", "),
+                                r.record.rows,
                                 r.record.seconds);
   if (!r.record.detail.empty()) out += "  " + r.record.detail + "\n";
   if (!r.now_fully_carried.empty())
@@ -179,7 +180,7 @@ std::string render_resync_json(const ResyncReport& r) {
   JsonWriter w(2);
   w.begin_object()
       .field("id", r.record.id)
-      .field("state", r.record.state)
+      .field("state", resync_state_name(r.record.state))
       .field("tables", r.record.tables)
       .field("horizon", r.record.horizon)
       .field("rows", r.record.rows)

@@ -154,11 +154,12 @@ class Switchover {
                                 : s.publication;
       if (s.pid <= 0 || kill(static_cast<pid_t>(s.pid), 0) != 0) {
         problems.push_back(fmt::format("{} is not running (its status in {} is {})", which, path,
-                                       s.state));
+                                       follow_state_name(s.state)));
         return {};
       }
-      if (s.state == "failed" || s.state == "stopped" || s.state == "switched") {
-        problems.push_back(fmt::format("the follow is {}, not following{}", s.state,
+      if (has_ended(s.state)) {
+        problems.push_back(fmt::format("the follow is {}, not following{}",
+                                       follow_state_name(s.state),
                                        s.error.empty() ? "" : ": " + s.error));
         return {};
       }
@@ -188,23 +189,25 @@ class Switchover {
         if (!open_request) return tl::unexpected(open_request.error());
         if (*open_request)
           resync = fmt::format("{} ({})", join((*open_request)->tables, ", "),
-                               (*open_request)->state);
+                               resync_state_name((*open_request)->state));
       }
       const bool fresh = follow_is_alive(s);
       const bool caught_up =
           fresh && resync.empty() &&
-          (s.state == "following" ||
-           (s.state == "catching-up" && s.transactions > 0 && s.lag_seconds <= o_.max_lag_seconds));
+          (s.state == FollowState::kFollowing ||
+           (s.state == FollowState::kCatchingUp && s.transactions > 0 &&
+            s.lag_seconds <= o_.max_lag_seconds));
       if (caught_up) {
         if (seconds_since(t0) >= 0.5)
           log_info(fmt::format("the follow has caught up after {:.1f} s", seconds_since(t0)));
         return {};
       }
-      const std::string now = !fresh ? fmt::format("{}, no report for {:.0f} s", s.state,
+      const char* state = follow_state_name(s.state);
+      const std::string now = !fresh ? fmt::format("{}, no report for {:.0f} s", state,
                                                    unix_now() - s.updated_unix)
                               : !resync.empty() ? "resync of " + resync
                                                   : fmt::format("{}, lag {} bytes, {:.1f} s",
-                                                                s.state, s.lag_bytes, s.lag_seconds);
+                                                                state, s.lag_bytes, s.lag_seconds);
       if (seconds_since(t0) >= o_.catch_up_timeout_seconds) {
         problems.push_back(fmt::format("the follow did not catch up within --catch-up-timeout "
                                        "({} s): {}",

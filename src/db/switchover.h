@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "db/switchover_checks.h"
 #include "pg/conninfo.h"
 
 namespace ferry::db {
@@ -46,7 +47,7 @@ struct SwitchoverOptions {
   double catch_up_timeout_seconds = 60;  // preflight waits this long for the follow to catch up
   double grace_seconds = 5;         // writing transactions may finish
   double max_write_pause = 60;      // read-only to switched, or everything is restored
-  std::string final_verify = "counts";  // counts, full (checksums), none
+  FinalVerify final_verify = FinalVerify::kCounts;
   std::vector<std::string> verify_tables;  // checksums for these too (patterns)
   std::string then_command;                // run at the switch, via /bin/sh
   // Go on although follow reports diverged tables (they stay different).

@@ -83,10 +83,10 @@ Result<std::string> end_sessions(pg::Connection& conn, double grace_seconds) {
 }
 
 Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnInfo& new_side,
-                                   const std::string& mode, const std::vector<std::string>& tables,
+                                   FinalVerify mode, const std::vector<std::string>& tables,
                                    const std::set<std::string>& not_compared) {
   VerifyOutcome out;
-  if (mode == "none" && tables.empty()) {
+  if (mode == FinalVerify::kNone && tables.empty()) {
     out.summary = "skipped (--final-verify none)";
     return out;
   }
@@ -101,7 +101,7 @@ Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnI
   for (const auto& t : *listed)
     if (t.unlogged) unlogged.insert(t.display());
   int64_t rows = 0, compared = 0;
-  if (mode == "counts") {
+  if (mode == FinalVerify::kCounts) {
     for (const auto& t : *listed) {
       if (t.unlogged || not_compared.count(t.display())) continue;
       const std::string sql = "SELECT count(*) FROM ONLY " + t.qualified();
@@ -117,12 +117,12 @@ Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnI
                                         n_old->int_at(0, 0), n_new->int_at(0, 0)));
     }
   }
-  if (mode == "full" || !tables.empty()) {
+  if (mode == FinalVerify::kFull || !tables.empty()) {
     VerifyOptions v;
     v.source = old_side;
     v.target = new_side;
     v.sequences = v.schema = v.settings = false;
-    if (mode != "full") v.tables = tables;
+    if (mode != FinalVerify::kFull) v.tables = tables;
     auto report = run_verify(v);
     if (!report) return tl::unexpected(report.error());
     for (const auto& t : report->tables) {

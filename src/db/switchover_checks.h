@@ -32,12 +32,16 @@ struct VerifyOutcome {
   std::vector<std::string> lines;  // one per difference; empty: equal
 };
 
-// "counts": exact row counts of every logged table on both sides; "full":
-// checksums of every row (ferry db verify); "none". `tables` adds checksums
+// How the rows are compared once nothing moves: exact row counts of every
+// logged table on both sides, checksums of every row (ferry db verify), or
+// not at all.
+enum class FinalVerify { kCounts, kFull, kNone };
+
+// `tables` adds checksums
 // for the tables matching those patterns. `not_compared`: diverged tables the
 // user accepted (schema.name), left out and named in the summary.
 Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnInfo& new_side,
-                                   const std::string& mode, const std::vector<std::string>& tables,
+                                   FinalVerify mode, const std::vector<std::string>& tables,
                                    const std::set<std::string>& not_compared = {});
 
 // Every sequence on the new side takes the old side's value, then is raised

@@ -139,7 +139,7 @@ void TableResync::tables_left_diverged() {
       outcome_.diverged[t] = "the resync could not learn whether its copy committed";
     } else if (added_inserts_only_.count(t)) {
       outcome_.diverged[t] = "no publication carried it before this resync, whose copy failed";
-    } else if (request_.state == "copying") {
+    } else if (request_.state == ResyncState::kCopying) {
       // An earlier attempt copied it, then follow stopped before applying
       // what it held: the target misses those changes.
       outcome_.diverged[t] = "a resync was cut short by a restart and the next attempt failed";
