@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string command_line = info->without_password();
   if (command_line.empty()) return 0;  // nothing but a password: libpq's defaults
   auto again = ferry::pg::parse_conninfo(command_line, "--source");
-  if (!again || again->has_password || again->host != info->host ||
-      again->dbname != info->dbname || again->user != info->user)
+  if (!again || again->has_password || again->host != info->host || again->dbname != info->dbname ||
+      again->user != info->user)
     std::abort();
   if (info->has_password && info->redacted().find(":***@") == std::string::npos) std::abort();
   return 0;

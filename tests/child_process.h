@@ -42,8 +42,8 @@ inline std::string slurp(const fs::path& p) {
 // run), a fresh one otherwise. Printed, so a failure can be replayed.
 inline unsigned random_seed() {
   const char* given = std::getenv("FERRY_TEST_SEED");
-  const unsigned seed = given ? static_cast<unsigned>(std::strtoul(given, nullptr, 10))
-                              : std::random_device{}();
+  const unsigned seed =
+      given ? static_cast<unsigned>(std::strtoul(given, nullptr, 10)) : std::random_device{}();
   std::cout << "random seed " << seed << " (FERRY_TEST_SEED=" << seed << " repeats it)\n";
   return seed;
 }

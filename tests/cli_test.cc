@@ -96,8 +96,7 @@ TEST_F(Cli, FlagMistakesReadLikeFerryErrors) {
       << size.err;
   Outcome command = ferry("db folow");
   EXPECT_EQ(command.status, 2);
-  EXPECT_NE(command.err.find("unknown command 'folow' (did you mean 'follow'?)"),
-            std::string::npos)
+  EXPECT_NE(command.err.find("unknown command 'folow' (did you mean 'follow'?)"), std::string::npos)
       << command.err;
   for (const Outcome& r : {typo, unit, size, command}) {
     EXPECT_EQ(r.err.find("were not expected"), std::string::npos) << r.err;
@@ -137,8 +136,9 @@ TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
             std::string::npos)
       << missing.err;
   // db check tries both servers and reports both, as JSON too when asked.
-  Outcome unreachable = ferry("db check --source postgres://u@127.0.0.1:1/a --target "
-                              "postgres://u@127.0.0.1:2/b --format json");
+  Outcome unreachable = ferry(
+      "db check --source postgres://u@127.0.0.1:1/a --target "
+      "postgres://u@127.0.0.1:2/b --format json");
   EXPECT_EQ(unreachable.status, 5);
   EXPECT_NE(unreachable.out.find("\"side\": \"source\""), std::string::npos) << unreachable.out;
   EXPECT_NE(unreachable.out.find("\"side\": \"target\""), std::string::npos) << unreachable.out;
@@ -146,9 +146,10 @@ TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
             std::string::npos)
       << unreachable.err;
   // A follow that never connected gives up after a short, stated time.
-  const std::string nowhere = "--source postgres://u@127.0.0.1:1/a --target postgres://u@127.0.0.1:1/b";
-  Outcome never = ferry("db follow " + nowhere + " --dir " + (dir_ / "f").string() +
-                        " --retry-for 2s");
+  const std::string nowhere =
+      "--source postgres://u@127.0.0.1:1/a --target postgres://u@127.0.0.1:1/b";
+  Outcome never =
+      ferry("db follow " + nowhere + " --dir " + (dir_ / "f").string() + " --retry-for 2s");
   EXPECT_EQ(never.status, 5) << never.err;
   EXPECT_NE(never.err.find("reconnecting for up to 2 s (never connected yet)"), std::string::npos)
       << never.err;

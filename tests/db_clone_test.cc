@@ -163,8 +163,9 @@ TEST_F(CloneTest, FixtureCopiedEqualWithSlotAndPublication) {
                  "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM "
                  "pg_publication_tables WHERE pubname = 'ferry_insert_only'"),
             "public.no_pk_dups,public.trucks");
-  EXPECT_EQ(psql(source(), "SELECT pubinsert, pubupdate, pubdelete, pubtruncate FROM "
-                           "pg_publication WHERE pubname = 'ferry_insert_only'"),
+  EXPECT_EQ(psql(source(),
+                 "SELECT pubinsert, pubupdate, pubdelete, pubtruncate FROM "
+                 "pg_publication WHERE pubname = 'ferry_insert_only'"),
             "t|f|f|t");
 
   // Every table, with the source's row count; the big ones were split.
@@ -605,9 +606,10 @@ TEST_F(CloneTest, PublicationLeavesOutKeylessInheritanceChildren) {
                  "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
                  "AND tablename = 'trucks'"),
             "0");
-  Outcome update = run({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", source(), "-c",
-                        "UPDATE public.trucks SET payload_kg = 1 WHERE id = 21; DELETE FROM "
-                        "public.no_pk_dups WHERE ctid = (SELECT min(ctid) FROM public.no_pk_dups)"});
+  Outcome update =
+      run({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", source(), "-c",
+           "UPDATE public.trucks SET payload_kg = 1 WHERE id = 21; DELETE FROM "
+           "public.no_pk_dups WHERE ctid = (SELECT min(ctid) FROM public.no_pk_dups)"});
   EXPECT_EQ(update.status, 0) << update.err;
 }
 
@@ -629,8 +631,9 @@ TEST_F(CloneTest, ReplicaIdentityFullPublishesEveryChangeOfKeylessTables) {
   EXPECT_EQ(psql(source(), identity), "no_pk_dups=f,trucks=f");
   EXPECT_EQ(psql(target(), identity), "no_pk_dups=f,trucks=f");
   EXPECT_EQ(publications_on_source(), "ferry");
-  EXPECT_EQ(psql(source(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
-                           "AND tablename IN ('no_pk_dups', 'trucks')"),
+  EXPECT_EQ(psql(source(),
+                 "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
+                 "AND tablename IN ('no_pk_dups', 'trucks')"),
             "2");
   expect_equal();
 }

@@ -29,19 +29,19 @@ class FollowTest : public PgTest {
   }
 
   std::unique_ptr<Child> start_follow(const std::vector<std::string>& extra = {}, int jobs = 4) {
-    std::vector<std::string> args{"db",           "follow",  "--source",           source(),
-                                  "--target",     target(),  "--dir",              dir_.string(),
-                                  "--apply-jobs", std::to_string(jobs), "--retry-for", "60"};
+    std::vector<std::string> args{
+        "db",          "follow", "--source",    source(),       "--target",
+        target(),      "--dir",  dir_.string(), "--apply-jobs", std::to_string(jobs),
+        "--retry-for", "60"};
     args.insert(args.end(), extra.begin(), extra.end());
     return std::make_unique<Child>(ferry_argv(args), output_prefix());
   }
 
   std::unique_ptr<Child> start_load(int clients, int seconds) {
     return std::make_unique<Child>(
-        std::vector<std::string>{"pgbench", "-n", "-c", std::to_string(clients), "-T",
-                                 std::to_string(seconds), "-f",
-                                 std::string(FERRY_SOURCE_DIR) + "/tests/data/follow_load.pgbench",
-                                 source()},
+        std::vector<std::string>{
+            "pgbench", "-n", "-c", std::to_string(clients), "-T", std::to_string(seconds), "-f",
+            std::string(FERRY_SOURCE_DIR) + "/tests/data/follow_load.pgbench", source()},
         output_prefix());
   }
 
@@ -74,9 +74,9 @@ class FollowTest : public PgTest {
 
   // ferry db clone --resync --tables TABLES, with this test's servers and directory.
   Outcome resync(const std::string& tables, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"db",       "clone",  "--resync", "--tables", tables,
-                                  "--source", source(), "--target", target(),   "--dir",
-                                  dir_.string()};
+    std::vector<std::string> args{"db",     "clone",    "--resync",   "--tables",
+                                  tables,   "--source", source(),     "--target",
+                                  target(), "--dir",    dir_.string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_ferry(args);
   }
@@ -112,10 +112,11 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
   ASSERT_TRUE(metrics_url.starts_with("http://127.0.0.1:")) << status.out;
   Outcome scraped = run({"curl", "-s", "--noproxy", "*", "--max-time", "5", metrics_url});
   EXPECT_EQ(scraped.status, 0) << scraped.err;
-  EXPECT_TRUE(has(scraped.out, "ferry_follow_transactions_total{direction=\"forward\"")) << scraped.out;
+  EXPECT_TRUE(has(scraped.out, "ferry_follow_transactions_total{direction=\"forward\""))
+      << scraped.out;
   EXPECT_TRUE(has(scraped.out, "ferry_follow_lag_seconds")) << scraped.out;
-  Outcome elsewhere = run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy",
-                           "*", "--max-time", "5", metrics_url.substr(0, metrics_url.rfind('/'))});
+  Outcome elsewhere = run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy", "*",
+                           "--max-time", "5", metrics_url.substr(0, metrics_url.rfind('/'))});
   EXPECT_EQ(elsewhere.out, "404");
 
   // A cutover whose switch fails puts everything back: the source takes
@@ -125,9 +126,10 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
   EXPECT_EQ(failed.status, 1) << failed.out << failed.err;
   EXPECT_TRUE(has(failed.out, "restored")) << failed.out;
   EXPECT_TRUE(has(failed.err, "--then exited with status 3")) << failed.err;
-  psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'after a failed cutover')");
-  EXPECT_EQ(psql(target(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" +
-                               slot_ + "_reverse'"),
+  psql(source(),
+       "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'after a failed cutover')");
+  EXPECT_EQ(psql(target(), "SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot_ +
+                               "_reverse'"),
             "0");
   EXPECT_FALSE(follow->exited());
   // It ended the load's sessions too: a new load for the real cutover.
@@ -171,15 +173,16 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
   // The reverse stream carries those writes to the source; rollback moves
   // writes back there.
   wait_caught_up(target(), slot_ + "_reverse");
-  Outcome back = run_ferry({"db", "rollback", "--source", source(), "--target", target(),
-                            "--dir", dir_.string(), "--grace", "1"});
+  Outcome back = run_ferry({"db", "rollback", "--source", source(), "--target", target(), "--dir",
+                            dir_.string(), "--grace", "1"});
   ASSERT_EQ(back.status, 0) << back.out << back.err;
   EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.big_events WHERE kind = 'after cutover'"),
             "100");
   expect_equal();
   psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('t', 'after rollback')");
-  Outcome refused_target = run({"psql", "-X", "-q", "-d", target(), "-c",
-                                "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'y')"});
+  Outcome refused_target =
+      run({"psql", "-X", "-q", "-d", target(), "-c",
+           "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'y')"});
   EXPECT_NE(refused_target.status, 0);
   // The reverse follow ended itself at the rollback's switch.
   Outcome reverse_status =
@@ -245,13 +248,16 @@ TEST_F(FollowTest, SchemaChangesAreAppliedOrExplained) {
   psql(source(), "ALTER TABLE public.\"line items\" ADD COLUMN extra text");
   psql(source(), "INSERT INTO public.\"line items\" VALUES (100, 'new', 'x')");
   wait_caught_up(source(), slot_);
-  EXPECT_EQ(psql(target(), "SELECT count(*) FILTER (WHERE priority = 3), count(*) FILTER (WHERE "
-                           "priority = 7) FROM public.tenant_notes"),
-            psql(source(), "SELECT count(*) FILTER (WHERE priority = 3), count(*) FILTER (WHERE "
-                           "priority = 7) FROM public.tenant_notes"));
+  EXPECT_EQ(psql(target(),
+                 "SELECT count(*) FILTER (WHERE priority = 3), count(*) FILTER (WHERE "
+                 "priority = 7) FROM public.tenant_notes"),
+            psql(source(),
+                 "SELECT count(*) FILTER (WHERE priority = 3), count(*) FILTER (WHERE "
+                 "priority = 7) FROM public.tenant_notes"));
   EXPECT_EQ(psql(target(), "SELECT extra FROM public.\"line items\" WHERE \"Line ID\" = 100"), "x");
-  EXPECT_EQ(psql(target(), "SELECT column_default FROM information_schema.columns WHERE "
-                           "table_name = 'tenant_notes' AND column_name = 'priority'"),
+  EXPECT_EQ(psql(target(),
+                 "SELECT column_default FROM information_schema.columns WHERE "
+                 "table_name = 'tenant_notes' AND column_name = 'priority'"),
             "3");
 
   // A volatile default rewrote every row with values the target cannot know:
@@ -279,8 +285,9 @@ TEST_F(FollowTest, DivergedTargetStopsFollowNamingTheRow) {
   EXPECT_TRUE(has(stopped.err, "not on the target: table public.tenant_notes, \"id\"=2"))
       << stopped.err;
   // Nothing was confirmed past it: fixed by hand, a new follow applies it.
-  psql(target(), "INSERT INTO public.tenant_notes SELECT 2, tenant, note FROM "
-                 "public.tenant_notes WHERE id = 1");
+  psql(target(),
+       "INSERT INTO public.tenant_notes SELECT 2, tenant, note FROM "
+       "public.tenant_notes WHERE id = 1");
   auto again = start_follow();
   wait_caught_up(source(), slot_);
   again->signal(SIGTERM);
@@ -291,8 +298,8 @@ TEST_F(FollowTest, DivergedTargetStopsFollowNamingTheRow) {
 TEST_F(FollowTest, SourceRestartIsRidden) {
   // The source server here is this test's own: it is restarted mid-stream.
   const fs::path server = fs::temp_directory_path() / ("ferry_src_" + name_.substr(0, 20));
-  Outcome started = run({std::string(FERRY_SOURCE_DIR) + "/scripts/pg-throwaway", "start",
-                         server.string()});
+  Outcome started =
+      run({std::string(FERRY_SOURCE_DIR) + "/scripts/pg-throwaway", "start", server.string()});
   ASSERT_EQ(started.status, 0) << started.err;
   const std::string own = trim(started.out);
   struct StopServer {
@@ -301,23 +308,25 @@ TEST_F(FollowTest, SourceRestartIsRidden) {
       (void)run({std::string(FERRY_SOURCE_DIR) + "/scripts/pg-throwaway", "stop", dir.string()});
     }
   } stop_server{server};
-  psql(own, "CREATE TABLE public.accounts (id bigserial PRIMARY KEY, balance numeric, "
-            "note text); INSERT INTO public.accounts (balance, note) SELECT i, 'seed' FROM "
-            "generate_series(1, 1000) i");
+  psql(own,
+       "CREATE TABLE public.accounts (id bigserial PRIMARY KEY, balance numeric, "
+       "note text); INSERT INTO public.accounts (balance, note) SELECT i, 'seed' FROM "
+       "generate_series(1, 1000) i");
   make_target();
   Outcome cloned = run_ferry({"db", "clone", "--source", own, "--target", target(), "--dir",
                               dir_.string(), "--slot", slot_});
   ASSERT_EQ(cloned.status, 0) << cloned.err;
-  auto follow = std::make_unique<Child>(
-      ferry_argv({"db", "follow", "--source", own, "--target", target(), "--dir", dir_.string(),
-                  "--retry-for", "60"}),
-      output_prefix());
+  auto follow =
+      std::make_unique<Child>(ferry_argv({"db", "follow", "--source", own, "--target", target(),
+                                          "--dir", dir_.string(), "--retry-for", "60"}),
+                              output_prefix());
   psql(own, "UPDATE public.accounts SET balance = balance + 1 WHERE id % 3 = 0");
   Outcome restarted =
       run({std::string(FERRY_SOURCE_DIR) + "/scripts/pg-throwaway", "restart", server.string()});
   ASSERT_EQ(restarted.status, 0) << restarted.err;
-  psql(own, "INSERT INTO public.accounts (balance, note) SELECT i, 'after restart' FROM "
-            "generate_series(1, 500) i; DELETE FROM public.accounts WHERE id % 7 = 0");
+  psql(own,
+       "INSERT INTO public.accounts (balance, note) SELECT i, 'after restart' FROM "
+       "generate_series(1, 500) i; DELETE FROM public.accounts WHERE id % 7 = 0");
   wait_caught_up(own, slot_);
   EXPECT_FALSE(follow->exited());
   follow->signal(SIGTERM);
@@ -325,8 +334,9 @@ TEST_F(FollowTest, SourceRestartIsRidden) {
   EXPECT_EQ(stopped.status, 0) << stopped.err;
   EXPECT_TRUE(has(stopped.err, "reconnecting")) << stopped.err;
   EXPECT_TRUE(has(stopped.out, "reconnects")) << stopped.out;
-  psql(target(), "SELECT setval('public.accounts_id_seq', (SELECT last_value FROM "
-                 "public.accounts_id_seq))");
+  psql(target(),
+       "SELECT setval('public.accounts_id_seq', (SELECT last_value FROM "
+       "public.accounts_id_seq))");
   Outcome rows = run({std::string(FERRY_SOURCE_DIR) + "/tests/pg_equal.sh", own, target()});
   EXPECT_TRUE(rows.status == 0 || !has(rows.out, "table public.accounts")) << rows.out;
   EXPECT_FALSE(has(rows.out, "table public.accounts")) << rows.out;
@@ -396,13 +406,13 @@ TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
   EXPECT_EQ(field(reported, "running"), "true");
   const std::string metrics_url = field(reported, "metrics_url");
   Outcome scraped = run({"curl", "-s", "--noproxy", "*", "--max-time", "5", metrics_url});
-  EXPECT_TRUE(has(scraped.out, "ferry_follow_table_diverged{direction=\"forward\",slot=\"" +
-                                   slot_ + "\",table=\"public.mutable_notes\"} 1"))
+  EXPECT_TRUE(has(scraped.out, "ferry_follow_table_diverged{direction=\"forward\",slot=\"" + slot_ +
+                                   "\",table=\"public.mutable_notes\"} 1"))
       << scraped.out;
 
   // A cutover now refuses, names the table and changes nothing.
-  Outcome refused = run_ferry({"db", "cutover", "--source", source(), "--target", target(),
-                               "--dir", dir_.string(), "--grace", "0.2"});
+  Outcome refused = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
+                               dir_.string(), "--grace", "0.2"});
   EXPECT_EQ(refused.status, 3) << refused.out << refused.err;
   EXPECT_TRUE(has(refused.err, "public.mutable_notes has diverged")) << refused.err;
   psql(source(), "INSERT INTO public.audit_events VALUES (now(), 'still writable')");
@@ -416,8 +426,9 @@ TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
   EXPECT_EQ(field(resynced, "state"), "done");
   EXPECT_EQ((*resynced.find("now_fully_carried"))[0].scalar(), "public.mutable_notes");
   // From now on its updates and deletes are carried.
-  psql(source(), "UPDATE public.mutable_notes SET v = 'after resync' WHERE k < 10; "
-                 "DELETE FROM public.mutable_notes WHERE k = 50");
+  psql(source(),
+       "UPDATE public.mutable_notes SET v = 'after resync' WHERE k < 10; "
+       "DELETE FROM public.mutable_notes WHERE k = 50");
   (void)load->wait();
   wait_caught_up(source(), slot_);
   status = status_json();
@@ -442,10 +453,11 @@ TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
   // The way back carries the keyless tables' inserts too; a DELETE on one on
   // the target is reported by the reverse follow and refuses the rollback
   // until it is accepted (then its row counts are not compared).
-  psql(target(), "INSERT INTO public.audit_events VALUES (now(), 'written on the target'); "
-                 "INSERT INTO public.pgbench_history (tid, bid, aid, delta, mtime) VALUES "
-                 "(1, 1, 1, 5, now()); "
-                 "DELETE FROM public.audit_events WHERE what = 'still writable'");
+  psql(target(),
+       "INSERT INTO public.audit_events VALUES (now(), 'written on the target'); "
+       "INSERT INTO public.pgbench_history (tid, bid, aid, delta, mtime) VALUES "
+       "(1, 1, 1, 5, now()); "
+       "DELETE FROM public.audit_events WHERE what = 'still writable'");
   wait_caught_up(target(), slot_ + "_reverse");
   Outcome reverse_status;
   for (int i = 0; i < 100; ++i) {
@@ -457,20 +469,19 @@ TEST_F(FollowTest, KeylessTablesAreCarriedReportedAndResynced) {
   EXPECT_EQ(reverse_status.status, 1) << reverse_status.out;
   EXPECT_TRUE(has(reverse_status.err, "copy public.audit_events back from the target by hand"))
       << reverse_status.err;
-  Outcome refused_back = run_ferry({"db", "rollback", "--source", source(), "--target",
-                                    target(), "--dir", dir_.string(), "--grace", "1"});
+  Outcome refused_back = run_ferry({"db", "rollback", "--source", source(), "--target", target(),
+                                    "--dir", dir_.string(), "--grace", "1"});
   EXPECT_EQ(refused_back.status, 3) << refused_back.out << refused_back.err;
   EXPECT_TRUE(has(refused_back.err, "public.audit_events has diverged")) << refused_back.err;
-  Outcome back = run_ferry({"db", "rollback", "--source", source(), "--target", target(),
-                            "--dir", dir_.string(), "--grace", "1", "--allow-diverged",
-                            "--format", "json"});
+  Outcome back = run_ferry({"db", "rollback", "--source", source(), "--target", target(), "--dir",
+                            dir_.string(), "--grace", "1", "--allow-diverged", "--format", "json"});
   ASSERT_EQ(back.status, 0) << back.out << back.err;
   EXPECT_EQ((*parse_json(back.out).find("diverged_accepted"))[0].scalar(), "public.audit_events")
       << back.out;
-  EXPECT_TRUE(has(back.err, "event=diverged_table_accepted table=public.audit_events"))
-      << back.err;
-  EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.audit_events WHERE what = 'written on "
-                           "the target'"),
+  EXPECT_TRUE(has(back.err, "event=diverged_table_accepted table=public.audit_events")) << back.err;
+  EXPECT_EQ(psql(source(),
+                 "SELECT count(*) FROM public.audit_events WHERE what = 'written on "
+                 "the target'"),
             "1");
   // The table copied back by hand, as the message says: then all is equal.
   psql(source(), "TRUNCATE public.audit_events");
@@ -512,16 +523,15 @@ TEST_F(FollowTest, CutoverRefusesAFollowThatDoesNotCatchUpInTime) {
 TEST_F(FollowTest, ResyncCutShortByAKillIsDoneAgainByTheNextFollow) {
   clone();
   auto load = start_load(4, 8);
-  auto follow = std::make_unique<Child>(
-      ferry_argv({"db", "follow", "--source", source(), "--target", target(), "--dir",
-                  dir_.string(), "--retry-for", "60"}),
-      output_prefix(), Env{{"FERRY_FAILPOINT", "follow.resync-copied"}});
+  auto follow =
+      std::make_unique<Child>(ferry_argv({"db", "follow", "--source", source(), "--target",
+                                          target(), "--dir", dir_.string(), "--retry-for", "60"}),
+                              output_prefix(), Env{{"FERRY_FAILPOINT", "follow.resync-copied"}});
   std::this_thread::sleep_for(std::chrono::seconds(1));
   // Not a table of this database, and a follow that runs: named, nothing asked.
   Outcome unknown = resync("public.nope,big_events");
   EXPECT_EQ(unknown.status, 3) << unknown.err;
-  EXPECT_TRUE(has(unknown.err, "--tables public.nope: no such table on the source"))
-      << unknown.err;
+  EXPECT_TRUE(has(unknown.err, "--tables public.nope: no such table on the source")) << unknown.err;
   Outcome cut_short = resync("big_events");
   EXPECT_EQ(cut_short.status, 5) << cut_short.out << cut_short.err;
   EXPECT_TRUE(has(cut_short.err, "the next ferry db follow copies the tables again"))
@@ -556,15 +566,16 @@ TEST_F(FollowTest, AnUpdateJustBeforeTheCutoverIsCaught) {
   clone();
   auto follow = start_follow();
   wait_following();
-  psql(source(), "UPDATE public.no_pk_dups SET a = a WHERE ctid = (SELECT min(ctid) FROM "
-                 "public.no_pk_dups)");
+  psql(source(),
+       "UPDATE public.no_pk_dups SET a = a WHERE ctid = (SELECT min(ctid) FROM "
+       "public.no_pk_dups)");
   Outcome cut = run_ferry({"db", "cutover", "--source", source(), "--target", target(), "--dir",
                            dir_.string(), "--grace", "0.2"});
   EXPECT_NE(cut.status, 0) << cut.out << cut.err;
   EXPECT_TRUE(has(cut.err, "public.no_pk_dups has diverged")) << cut.err;
   // Which look caught it depends on timing; for the record, not asserted.
-  std::cout << "caught by " << (cut.status == 3 ? "the preflight" : "the look after the sessions ended")
-            << "\n";
+  std::cout << "caught by "
+            << (cut.status == 3 ? "the preflight" : "the look after the sessions ended") << "\n";
   psql(source(), "INSERT INTO public.tenant_notes (tenant, note) VALUES ('x', 'still writable')");
   EXPECT_FALSE(follow->exited());
   stop(follow);
@@ -577,22 +588,25 @@ TEST_F(FollowTest, ResyncBringsInATableCreatedAfterTheClone) {
   clone();
   auto follow = start_follow();
   wait_following();
-  const std::string ddl =
-      "CREATE TABLE public.late_orders (id integer PRIMARY KEY, note text)";
-  psql(source(), ddl + "; INSERT INTO public.late_orders SELECT i, 'before' FROM "
-                       "generate_series(1, 500) i");
+  const std::string ddl = "CREATE TABLE public.late_orders (id integer PRIMARY KEY, note text)";
+  psql(source(), ddl +
+                     "; INSERT INTO public.late_orders SELECT i, 'before' FROM "
+                     "generate_series(1, 500) i");
   psql(target(), ddl);
   Outcome brought_in = resync("late_orders");
   ASSERT_EQ(brought_in.status, 0) << brought_in.out << brought_in.err;
-  EXPECT_EQ(psql(source(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
-                           "AND tablename = 'late_orders'"),
+  EXPECT_EQ(psql(source(),
+                 "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'ferry' "
+                 "AND tablename = 'late_orders'"),
             "1");
-  psql(source(), "INSERT INTO public.late_orders VALUES (501, 'after'); UPDATE "
-                 "public.late_orders SET note = 'changed' WHERE id = 7; DELETE FROM "
-                 "public.late_orders WHERE id = 9");
+  psql(source(),
+       "INSERT INTO public.late_orders VALUES (501, 'after'); UPDATE "
+       "public.late_orders SET note = 'changed' WHERE id = 7; DELETE FROM "
+       "public.late_orders WHERE id = 9");
   wait_caught_up(source(), slot_);
-  EXPECT_EQ(psql(target(), "SELECT count(*), count(*) FILTER (WHERE note = 'changed') FROM "
-                           "public.late_orders"),
+  EXPECT_EQ(psql(target(),
+                 "SELECT count(*), count(*) FILTER (WHERE note = 'changed') FROM "
+                 "public.late_orders"),
             "500|1");
   stop(follow);
 }
@@ -606,23 +620,28 @@ TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
   auto follow = start_follow();
   wait_following();
   psql(source(), "ALTER TABLE public.no_pk_dups REPLICA IDENTITY FULL");
-  psql(target(), "ALTER TABLE public.no_pk_dups ADD CONSTRAINT refuses_dup_3 CHECK (b <> "
-                 "'dup 3') NOT VALID");
+  psql(target(),
+       "ALTER TABLE public.no_pk_dups ADD CONSTRAINT refuses_dup_3 CHECK (b <> "
+       "'dup 3') NOT VALID");
   Outcome failed = resync("no_pk_dups");
   EXPECT_EQ(failed.status, 1) << failed.out << failed.err;
-  EXPECT_TRUE(has(failed.out, "public.no_pk_dups is diverged: the resync's copy failed after its "
-                              "updates and deletes began to be published"))
+  EXPECT_TRUE(has(failed.out,
+                  "public.no_pk_dups is diverged: the resync's copy failed after its "
+                  "updates and deletes began to be published"))
       << failed.out;
-  EXPECT_EQ(psql(source(), "SELECT count(*) FROM pg_publication_tables WHERE pubname = "
-                           "'ferry_insert_only' AND tablename = 'no_pk_dups'"),
+  EXPECT_EQ(psql(source(),
+                 "SELECT count(*) FROM pg_publication_tables WHERE pubname = "
+                 "'ferry_insert_only' AND tablename = 'no_pk_dups'"),
             "1");
   // Writes go on, to that table too, and follow carries the rest.
-  psql(source(), "UPDATE public.no_pk_dups SET a = a + 100 WHERE a = 1; "
-                 "INSERT INTO public.tenant_notes (tenant, note) VALUES ('t', 'after the failure')");
+  psql(source(),
+       "UPDATE public.no_pk_dups SET a = a + 100 WHERE a = 1; "
+       "INSERT INTO public.tenant_notes (tenant, note) VALUES ('t', 'after the failure')");
   wait_caught_up(source(), slot_);
   EXPECT_FALSE(follow->exited());
-  EXPECT_EQ(psql(target(), "SELECT count(*) FROM public.tenant_notes WHERE note = 'after the "
-                           "failure'"),
+  EXPECT_EQ(psql(target(),
+                 "SELECT count(*) FROM public.tenant_notes WHERE note = 'after the "
+                 "failure'"),
             "1");
   Outcome status = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"});
   EXPECT_EQ(status.status, 1) << status.out;
@@ -631,8 +650,9 @@ TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
   psql(target(), "ALTER TABLE public.no_pk_dups DROP CONSTRAINT refuses_dup_3");
   Outcome fixed = resync("no_pk_dups");
   ASSERT_EQ(fixed.status, 0) << fixed.out << fixed.err;
-  psql(source(), "DELETE FROM public.no_pk_dups WHERE ctid = (SELECT min(ctid) FROM "
-                 "public.no_pk_dups)");
+  psql(source(),
+       "DELETE FROM public.no_pk_dups WHERE ctid = (SELECT min(ctid) FROM "
+       "public.no_pk_dups)");
   wait_caught_up(source(), slot_);
   const std::string digest =
       "SELECT count(*), sum(hashtext(coalesce(a::text, '-') || coalesce(b, '-') || "

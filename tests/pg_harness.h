@@ -163,7 +163,8 @@ class PgTest : public ::testing::Test {
         // Replication origins belong to the server, not the database.
         (void)run({"psql", "-X", "-q", "-At", "-d", server, "-c",
                    "SELECT pg_replication_origin_drop(roname) FROM pg_replication_origin "
-                   "WHERE roname LIKE 'ferry:" + name_ + ":%'"});
+                   "WHERE roname LIKE 'ferry:" +
+                       name_ + ":%'"});
         Outcome r = run({"psql", "-X", "-q", "-At", "-d", server, "-c",
                          "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)"});
         if (r.status == 0) break;

@@ -1,4 +1,5 @@
-// ferry db: the data pillar's subcommands (check, clone, follow, status, verify, cutover, rollback).
+// ferry db: the data pillar's subcommands (check, clone, follow, status, verify, cutover,
+// rollback).
 #include <CLI/CLI.hpp>
 #include <array>
 #include <iostream>

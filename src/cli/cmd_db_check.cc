@@ -4,9 +4,9 @@
 #include <memory>
 
 #include "cli/common.h"
-#include "core/json_writer.h"
 #include "cli/db_commands.h"
 #include "core/exit_codes.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "db/preflight.h"
 #include "pg/connection.h"

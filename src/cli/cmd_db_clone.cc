@@ -11,8 +11,8 @@
 #include "cli/db_commands.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
-#include "core/text.h"
 #include "core/stop_signal.h"
+#include "core/text.h"
 #include "db/clone.h"
 #include "db/resync_request.h"
 
@@ -173,8 +173,7 @@ Runner install_db_clone(CLI::App& sub) {
   sub.add_flag("--resume", o->clone.resume, "Finish an interrupted clone journaled in --dir");
   sub.add_flag("--no-slot", o->no_slot,
                "One-shot copy: no publication or replication slot on the source");
-  sub.add_option("--slot", o->clone.slot_name, "Replication slot to create")
-      ->capture_default_str();
+  sub.add_option("--slot", o->clone.slot_name, "Replication slot to create")->capture_default_str();
   // The name it had before every command said --slot: still understood.
   sub.add_option("--slot-name", o->clone.slot_name)->group("");
   sub.add_option("--publication", o->clone.publication, "Publication to create")
@@ -200,9 +199,10 @@ Runner install_db_clone(CLI::App& sub) {
   sub.add_flag("--resync", o->resync,
                "Copy --tables again while ferry db follow runs (same --dir), e.g. a table follow "
                "reports as diverged");
-  sub.add_option("--tables", o->tables,
-                 "With --resync: the tables, schema.name (or name for public.name); comma-separated "
-                 "or repeated");
+  sub.add_option(
+      "--tables", o->tables,
+      "With --resync: the tables, schema.name (or name for public.name); comma-separated "
+      "or repeated");
   sub.add_flag("--skip-analyze", o->skip_analyze,
                "Do not ANALYZE the target tables (autovacuum will, later)");
   sub.add_option("--format", o->format, "Summary on stdout: text (default) or json")

@@ -59,7 +59,7 @@ int run_status_command(const StatusCliOptions& o) {
     log_error(fmt::format("{} has diverged: {}. {}", d.table, d.detail,
                           db::diverged_table_fix(d.table, o.dir, o.reverse)));
   return exit_status(status->running && status->diverged_tables.empty() ? ExitCode::kOk
-                                                                         : ExitCode::kFindings);
+                                                                        : ExitCode::kFindings);
 }
 
 }  // namespace

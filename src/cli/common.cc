@@ -41,7 +41,8 @@ bool is_plain_name(const std::string& name, const std::string& option) {
       !name.empty() && name.size() <= 40 &&
       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string::npos;
   if (!plain)
-    log_error(option + ": '" + name + "' must be 1 to 40 lower-case letters, digits or underscores");
+    log_error(option + ": '" + name +
+              "' must be 1 to 40 lower-case letters, digits or underscores");
   return plain;
 }
 
@@ -62,8 +63,8 @@ double duration_value(const std::string& name, const std::string& text, double m
                                          "number is seconds)");
   const double seconds = static_cast<double>(*ms) / 1000.0;
   if (seconds < min_seconds)
-    throw CLI::ValidationError(name, "'" + text + "' is shorter than the least allowed, " +
-                                         duration_text(min_seconds));
+    throw CLI::ValidationError(
+        name, "'" + text + "' is shorter than the least allowed, " + duration_text(min_seconds));
   return seconds;
 }
 

@@ -20,7 +20,8 @@ const CLI::App* innermost(const CLI::App* app) {
 
 std::string command_path(const CLI::App* app) {
   std::string path = app->get_name();
-  for (const CLI::App* p = app->get_parent(); p; p = p->get_parent()) path = p->get_name() + " " + path;
+  for (const CLI::App* p = app->get_parent(); p; p = p->get_parent())
+    path = p->get_name() + " " + path;
   return path;
 }
 
@@ -71,8 +72,8 @@ std::string message_for(const CLI::App* app, const CLI::Error& e) {
     // "Could not convert: --grace = 5s"
     const auto colon = what.find(": "), equals = what.find(" = ");
     if (colon != std::string::npos && equals != std::string::npos && equals > colon)
-      return fmt::format("{}: '{}' is not a valid value", what.substr(colon + 2, equals - colon - 2),
-                         what.substr(equals + 3));
+      return fmt::format("{}: '{}' is not a valid value",
+                         what.substr(colon + 2, equals - colon - 2), what.substr(equals + 3));
   }
   if (dynamic_cast<const CLI::RequiredError*>(&e) && what.find("subcommand") != std::string::npos)
     return "a command is needed: one of " + join(subcommands_of(app), ", ");
@@ -85,8 +86,8 @@ std::string describe_parse_error(const CLI::App* root, const CLI::Error& e) {
   const CLI::App* app = innermost(root);
   const std::string path = command_path(app);
   return fmt::format("error: {}: {}\nusage: {} [OPTIONS]{}; '{} --help' lists them\n", path,
-                     message_for(app, e), path,
-                     subcommands_of(app).empty() ? "" : " COMMAND", path);
+                     message_for(app, e), path, subcommands_of(app).empty() ? "" : " COMMAND",
+                     path);
 }
 
 }  // namespace ferry::cli

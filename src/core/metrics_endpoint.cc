@@ -40,8 +40,8 @@ void answer(int fd, const std::function<std::string()>& render) {
   const std::string body = metrics ? render() : "not found: ferry serves /metrics\n";
   const std::string response = fmt::format(
       "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-      metrics ? "200 OK" : "404 Not Found",
-      metrics ? "text/plain; version=0.0.4" : "text/plain", body.size(), body);
+      metrics ? "200 OK" : "404 Not Found", metrics ? "text/plain; version=0.0.4" : "text/plain",
+      body.size(), body);
   size_t sent = 0;
   while (sent < response.size()) {
     const ssize_t n = write(fd, response.data() + sent, response.size() - sent);
@@ -77,8 +77,8 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || listen(fd, 16) != 0)
-    return fail(ErrorCode::kIo, fmt::format("--metrics-addr {}: cannot listen: {}", address,
-                                            std::strerror(errno)));
+    return fail(ErrorCode::kIo,
+                fmt::format("--metrics-addr {}: cannot listen: {}", address, std::strerror(errno)));
   socklen_t len = sizeof sa;
   getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
   e->bound_ = fmt::format("{}:{}", host, ntohs(sa.sin_port));

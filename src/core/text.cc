@@ -125,7 +125,8 @@ namespace {
 std::optional<std::pair<double, std::string>> number_and_unit(std::string_view s) {
   s = trim(s);
   size_t digits = 0;
-  while (digits < s.size() && (std::isdigit(static_cast<unsigned char>(s[digits])) || s[digits] == '.'))
+  while (digits < s.size() &&
+         (std::isdigit(static_cast<unsigned char>(s[digits])) || s[digits] == '.'))
     ++digits;
   const auto number = parse_double(s.substr(0, digits));
   if (!number || *number < 0) return std::nullopt;

@@ -34,7 +34,6 @@ uint64_t row_key(const TargetRelation& rel, const pg::Tuple& tuple) {
   return std::hash<std::string>{}(key);
 }
 
-
 }  // namespace
 
 std::string apply_origin_prefix(const std::string& database, const std::string& slot) {
@@ -54,8 +53,8 @@ Result<std::unique_ptr<ApplyPool>> ApplyPool::open(const ApplyPoolOptions& optio
   std::unique_ptr<ApplyPool> pool(new ApplyPool());
   pool->max_queued_ = options.max_queued;
   for (int i = 0; i < options.jobs; ++i) {
-    auto applier = ChangeApplier::open(options.target, fmt::format("{}:{}", options.origin_prefix, i),
-                                       options.settings);
+    auto applier = ChangeApplier::open(
+        options.target, fmt::format("{}:{}", options.origin_prefix, i), options.settings);
     if (!applier) return tl::unexpected(applier.error());
     auto w = std::make_unique<Worker>();
     w->applier = std::make_unique<ChangeApplier>(std::move(*applier));
@@ -218,8 +217,7 @@ std::vector<std::shared_ptr<ApplyPool::Task>> ApplyPool::take_group() {
     if (std::any_of(n.deps.begin(), n.deps.end(),
                     [&](int64_t d) { return d > progress_.committed_seq && d < first; }))
       break;
-    if (group.size() >= kMaxGroupTransactions ||
-        changes + n.t->changes.size() > kMaxGroupChanges)
+    if (group.size() >= kMaxGroupTransactions || changes + n.t->changes.size() > kMaxGroupChanges)
       break;
     changes += n.t->changes.size();
     group.push_back(*next);

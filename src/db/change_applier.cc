@@ -103,11 +103,11 @@ Result<ChangeApplier> ChangeApplier::open(const pg::ConnInfo& target, const std:
               "replication origin; raise it (a restart) or use fewer --apply-jobs"
             : "is another ferry db follow running?";
     return tl::unexpected(
-        std::move(ok.error()).with_context("taking replication origin " + origin + " (" + why + ")"));
+        std::move(ok.error())
+            .with_context("taking replication origin " + origin + " (" + why + ")"));
   }
   // Values are written as literals: backslashes must mean themselves.
-  std::string set =
-      "SET session_replication_role = replica; SET standard_conforming_strings = on";
+  std::string set = "SET session_replication_role = replica; SET standard_conforming_strings = on";
   set += fmt::format("; SET lock_timeout = {}", settings.lock_timeout_ms);
   set += fmt::format("; SET statement_timeout = {}", settings.statement_timeout_ms);
   if (settings.asynchronous_commit) set += "; SET synchronous_commit = off";
@@ -170,15 +170,15 @@ Result<void> ChangeApplier::flush() {
 
 Error ChangeApplier::diverged(const Expectation& e) const {
   const Change& c = *e.change;
-  return Error{ErrorCode::kDatabase,
-               fmt::format("{} of a row that is not on the target: table {}, {} (source "
-                           "transaction {}, commit {}); the target has diverged from the source",
-                           c.kind == Change::Kind::kDelete ? "delete" : "update",
-                           c.relation->display,
-                           where_clause(*c.relation, old_tuple(c), c.old_row.has_value(), true),
-                           e.transaction.xid, pg::lsn_text(e.transaction.final_lsn)),
-               {},
-               {}};
+  return Error{
+      ErrorCode::kDatabase,
+      fmt::format("{} of a row that is not on the target: table {}, {} (source "
+                  "transaction {}, commit {}); the target has diverged from the source",
+                  c.kind == Change::Kind::kDelete ? "delete" : "update", c.relation->display,
+                  where_clause(*c.relation, old_tuple(c), c.old_row.has_value(), true),
+                  e.transaction.xid, pg::lsn_text(e.transaction.final_lsn)),
+      {},
+      {}};
 }
 
 Result<void> ChangeApplier::begin(const pg::BeginMessage& m) {
@@ -207,10 +207,9 @@ Result<void> ChangeApplier::send(const std::vector<const SourceTransaction*>& gr
                                  bool coalesce) {
   (void)begin(group.front()->begin);
   if (coalesce) {
-    WriteCoalescer coalescer([&](const Change& c) { add(c); },
-                             [&](std::string sql, int64_t rows) {
-                               add_statement(std::move(sql), nullptr, true, rows);
-                             });
+    WriteCoalescer coalescer(
+        [&](const Change& c) { add(c); },
+        [&](std::string sql, int64_t rows) { add_statement(std::move(sql), nullptr, true, rows); });
     for (const SourceTransaction* t : group)
       for (const auto& c : t->changes) coalescer.add(c);
     coalescer.finish();
@@ -256,7 +255,8 @@ Result<void> ChangeApplier::rollback() {
 void ChangeApplier::add(const Change& c) {
   if (c.kind == Change::Kind::kTruncate) {
     if (c.partial) {
-      for (const auto& rel : c.truncated) add_statement("DELETE FROM ONLY " + rel->qualified, nullptr);
+      for (const auto& rel : c.truncated)
+        add_statement("DELETE FROM ONLY " + rel->qualified, nullptr);
       return;
     }
     std::string list;
@@ -295,11 +295,11 @@ void ChangeApplier::add(const Change& c) {
     }
     if (set.empty()) return;
     // A whole-row match on a table with identical rows changes exactly one.
-    add_statement(c.old_row ? fmt::format("UPDATE ONLY {0} SET {1} WHERE ctid = (SELECT ctid "
-                                          "FROM ONLY {0} WHERE {2} LIMIT 1)",
-                                          rel.qualified, set, where)
-                            : fmt::format("UPDATE ONLY {} SET {} WHERE {}", rel.qualified, set,
-                                          where),
+    add_statement(c.old_row
+                      ? fmt::format("UPDATE ONLY {0} SET {1} WHERE ctid = (SELECT ctid "
+                                    "FROM ONLY {0} WHERE {2} LIMIT 1)",
+                                    rel.qualified, set, where)
+                      : fmt::format("UPDATE ONLY {} SET {} WHERE {}", rel.qualified, set, where),
                   &c, true);
     return;
   }

@@ -316,22 +316,25 @@ class Cloner {
   // A publication made before the clone may leave tables out: follow would
   // carry nothing of them, so they are named now, not found at cutover.
   Result<void> warn_unpublished(pg::Connection& source) {
-    auto left_out = source.query(fmt::format(
-        "SELECT string_agg(format('%s.%s', n.nspname, c.relname), ', ' ORDER BY n.nspname, "
-        "c.relname) FROM "
-        "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
-        "c.relpersistence = 'p' AND {} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid "
-        "= 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') AND NOT EXISTS "
-        "(SELECT 1 FROM pg_publication_tables p "
-        "WHERE p.schemaname = n.nspname AND p.tablename = c.relname AND p.pubname IN ($1, $2))",
-        pg::kUserSchemaFilter),
+    auto left_out = source.query(
+        fmt::format(
+            "SELECT string_agg(format('%s.%s', n.nspname, c.relname), ', ' ORDER BY n.nspname, "
+            "c.relname) FROM "
+            "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND "
+            "c.relpersistence = 'p' AND {} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE "
+            "d.classid "
+            "= 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e') AND NOT EXISTS "
+            "(SELECT 1 FROM pg_publication_tables p "
+            "WHERE p.schemaname = n.nspname AND p.tablename = c.relname AND p.pubname IN ($1, $2))",
+            pg::kUserSchemaFilter),
         {o_.publication, insert_only_publication(o_.publication)});
     if (!left_out) return tl::unexpected(left_out.error());
     if (!left_out->is_null(0, 0))
-      log_warn(fmt::format("publication '{}' existed and leaves out: {}; follow carries no change "
-                           "to them (ALTER PUBLICATION {} ADD TABLE ..., or ferry db clone "
-                           "--resync --tables T once follow runs)",
-                           o_.publication, left_out->at(0, 0), o_.publication));
+      log_warn(
+          fmt::format("publication '{}' existed and leaves out: {}; follow carries no change "
+                      "to them (ALTER PUBLICATION {} ADD TABLE ..., or ferry db clone "
+                      "--resync --tables T once follow runs)",
+                      o_.publication, left_out->at(0, 0), o_.publication));
     return {};
   }
 
@@ -348,9 +351,10 @@ class Cloner {
       outcome_.summary.replica_identity_set.push_back(t.display());
     }
     if (qualified.empty()) return {};
-    log_info(fmt::format("--replica-identity-full: ALTER TABLE ... REPLICA IDENTITY FULL on {} "
-                         "source table(s): {}",
-                         qualified.size(), join(outcome_.summary.replica_identity_set, ", ")));
+    log_info(
+        fmt::format("--replica-identity-full: ALTER TABLE ... REPLICA IDENTITY FULL on {} "
+                    "source table(s): {}",
+                    qualified.size(), join(outcome_.summary.replica_identity_set, ", ")));
     return set_replica_identity_full(source, qualified);
   }
 

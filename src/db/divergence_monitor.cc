@@ -33,9 +33,10 @@ Result<void> record_insert_only_baselines(pg::Connection& conn, const std::strin
   return {};
 }
 
-Result<std::map<std::string, std::string>> diverged_since_baselines(
-    pg::Connection& conn, const std::string& publication, FollowJournal& journal,
-    const std::string& direction) {
+Result<std::map<std::string, std::string>> diverged_since_baselines(pg::Connection& conn,
+                                                                    const std::string& publication,
+                                                                    FollowJournal& journal,
+                                                                    const std::string& direction) {
   // Before PostgreSQL 15 an ending session's counts reach the view through
   // the statistics collector, asynchronously (it sends them every 0.5 s).
   if (conn.server_version() < 150000) std::this_thread::sleep_for(std::chrono::milliseconds(700));
@@ -47,10 +48,10 @@ Result<std::map<std::string, std::string>> diverged_since_baselines(
   for (const auto& [table, now] : *counters) {
     auto it = baselines->find(table);
     if (it == baselines->end() || it->second == now) continue;
-    out[table] = fmt::format("pg_stat_user_tables n_tup_upd + n_tup_del {} -> {} since it was "
-                             "copied{}",
-                             it->second, now,
-                             now < it->second ? " (statistics reset: cannot tell)" : "");
+    out[table] = fmt::format(
+        "pg_stat_user_tables n_tup_upd + n_tup_del {} -> {} since it was "
+        "copied{}",
+        it->second, now, now < it->second ? " (statistics reset: cannot tell)" : "");
   }
   return out;
 }
@@ -74,9 +75,10 @@ Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status
   for (const auto& e : watch_.observe(*counters)) {
     switch (e.kind) {
       case WatchEvent::Kind::kBaseline:
-        log_info(fmt::format("{}: only inserts and TRUNCATE are carried (no replica identity); "
-                             "watching it for updates and deletes from now",
-                             e.table));
+        log_info(
+            fmt::format("{}: only inserts and TRUNCATE are carried (no replica identity); "
+                        "watching it for updates and deletes from now",
+                        e.table));
         if (auto ok = journal_->set_baseline(direction_, e.table, e.now); !ok) return ok;
         break;
       case WatchEvent::Kind::kReset:
@@ -125,9 +127,10 @@ bool DivergenceMonitor::leaves_out(const Change& c) {
       !diverged_.count(c.relation->display))
     return false;
   if (told_.insert(c.relation->display).second)
-    log_warn(fmt::format("event=diverged_table_left_out table={}: its changes are not applied "
-                         "until it is copied again (ferry db clone --resync --tables {})",
-                         c.relation->display, c.relation->display));
+    log_warn(
+        fmt::format("event=diverged_table_left_out table={}: its changes are not applied "
+                    "until it is copied again (ferry db clone --resync --tables {})",
+                    c.relation->display, c.relation->display));
   return true;
 }
 
@@ -136,8 +139,7 @@ void DivergenceMonitor::leave_out_diverged(SourceTransaction& t) {
   std::erase_if(t.changes, [&](const Change& c) { return leaves_out(c); });
 }
 
-Result<void> DivergenceMonitor::mark_diverged(const std::string& table,
-                                              const std::string& detail) {
+Result<void> DivergenceMonitor::mark_diverged(const std::string& table, const std::string& detail) {
   DivergedTable d{table, iso_time(unix_now()), detail};
   diverged_.insert(table);
   log_warn(fmt::format("event=table_diverged table={} detail=\"{}\" fix=\"{}\"", table, detail,

@@ -31,9 +31,10 @@ Result<void> record_insert_only_baselines(pg::Connection& conn, const std::strin
 // (or, after a reset, below) their baselines in the journal: table -> what
 // was seen. The cutover's last look, once the old side is read-only and its
 // sessions have ended (an ending session publishes its counts at once).
-Result<std::map<std::string, std::string>> diverged_since_baselines(
-    pg::Connection& conn, const std::string& publication, FollowJournal& journal,
-    const std::string& direction);
+Result<std::map<std::string, std::string>> diverged_since_baselines(pg::Connection& conn,
+                                                                    const std::string& publication,
+                                                                    FollowJournal& journal,
+                                                                    const std::string& direction);
 
 class DivergenceMonitor {
  public:

@@ -71,9 +71,9 @@ Result<std::map<std::string, pg::Lsn>> copy_horizons(const FollowOptions& o,
   auto slot = journal->get("slot");
   if (!slot) return tl::unexpected(slot.error());
   if (*slot && **slot != o.slot)
-    return fail(ErrorCode::kInvalidInput,
-                fmt::format("the clone in {} created slot '{}', not '{}' (--slot)", o.dir, **slot,
-                            o.slot));
+    return fail(
+        ErrorCode::kInvalidInput,
+        fmt::format("the clone in {} created slot '{}', not '{}' (--slot)", o.dir, **slot, o.slot));
   auto parts = journal->parts();
   if (!parts) return tl::unexpected(parts.error());
   for (const auto& p : *parts) {
@@ -114,7 +114,8 @@ class FollowMeter {
     for (const auto& [at, ms] : lags_) v.push_back(ms);
     s.lag_p99_ms = 0;
     if (!v.empty()) {
-      const size_t k = std::min(v.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(v.size())));
+      const size_t k =
+          std::min(v.size() - 1, static_cast<size_t>(0.99 * static_cast<double>(v.size())));
       std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
       s.lag_p99_ms = std::max(0.0, v[k]);
     }
@@ -128,7 +129,6 @@ class FollowMeter {
   std::deque<Point> window_;
   std::deque<std::pair<Clock::time_point, double>> lags_;
 };
-
 
 // What earlier sessions of this follow applied: counters survive reconnections.
 struct AppliedBefore {
@@ -160,10 +160,10 @@ class FollowSession {
     assembler_ = std::make_unique<TransactionAssembler>(pool_->restart_point(), horizons_,
                                                         o_.max_transaction_bytes);
     confirmed_ = pool_->restart_point();
-    log_info(fmt::format("following slot '{}' (publications {}) from {} (applied up to {} on the "
-                         "target)",
-                         o_.slot, publications_, o_.from.redacted(),
-                         pg::lsn_text(pool_->restart_point())));
+    log_info(fmt::format(
+        "following slot '{}' (publications {}) from {} (applied up to {} on the "
+        "target)",
+        o_.slot, publications_, o_.from.redacted(), pg::lsn_text(pool_->restart_point())));
     set_state(FollowState::kCatchingUp);
     std::optional<FollowState> reason;
     while (!reason) {
@@ -272,9 +272,10 @@ class FollowSession {
       case Kind::kLargeBegin: {
         // Too large to hold: applied as it streams, alone.
         if (auto ok = wait_drained(); !ok) return ok;
-        log_info(fmt::format("source transaction {} is larger than {} MiB: applying it as it "
-                             "streams, alone",
-                             event->transaction->begin.xid, o_.max_transaction_bytes >> 20));
+        log_info(
+            fmt::format("source transaction {} is larger than {} MiB: applying it as it "
+                        "streams, alone",
+                        event->transaction->begin.xid, o_.max_transaction_bytes >> 20));
         ChangeApplier& a = pool_->serial();
         if (auto ok = a.begin(event->transaction->begin); !ok) return ok;
         large_open_ = true;
@@ -451,12 +452,11 @@ class FollowSession {
     if (!*next) return {};
     ResyncRecord request = std::move(**next);
     const std::string tables = join(request.tables, ", ");
-    log_info(fmt::format("event=resync_started id={} tables={}{}: holding their changes, "
-                         "copying them again at a new snapshot",
-                         request.id, tables,
-                         request.state == ResyncState::kCopying
-                             ? " (cut short by a restart before)"
-                             : ""));
+    log_info(fmt::format(
+        "event=resync_started id={} tables={}{}: holding their changes, "
+        "copying them again at a new snapshot",
+        request.id, tables,
+        request.state == ResyncState::kCopying ? " (cut short by a restart before)" : ""));
     TableResyncOptions ro{o_.from, o_.to, o_.slot, o_.publication,
                           held_bytes_bound(o_.max_transaction_bytes)};
     resync_ = std::make_unique<TableResync>(std::move(ro), request);
@@ -557,8 +557,7 @@ class FollowSession {
     (record.state == ResyncState::kDone ? log_info : log_warn)(
         fmt::format("event=resync_{} id={} tables={} rows={} seconds={:.1f} detail=\"{}\"",
                     resync_state_name(record.state), record.id, join(record.tables, ","),
-                    record.rows,
-                    record.seconds, record.detail));
+                    record.rows, record.seconds, record.detail));
     resync_.reset();
     return {};
   }
@@ -591,15 +590,13 @@ class FollowSession {
     meter_.fill(s);
     s.updated_unix = unix_now();
     s.updated_at = iso_time(s.updated_unix);
-    if (auto ok = write_follow_status(follow_status_path(o_.dir, o_.reverse), s); !ok)
-      return ok;
+    if (auto ok = write_follow_status(follow_status_path(o_.dir, o_.reverse), s); !ok) return ok;
     if (o_.live_progress)
       std::cerr << fmt::format(
           "\r\033[K{}: lag {} B / {:.1f} s (p99 {:.0f} ms) · {:.0f} tx/s · {:.0f} rows/s · {} "
           "tx applied",
           follow_state_name(s.state), s.lag_bytes, s.lag_seconds, s.lag_p99_ms,
-          s.transactions_per_second,
-          s.rows_per_second, s.transactions);
+          s.transactions_per_second, s.rows_per_second, s.transactions);
     return {};
   }
 
@@ -644,8 +641,8 @@ class FollowSession {
   bool fence_set_ = false;
   pg::Lsn fence_confirm_ = 0, fence_local_ = 0;
   int64_t last_seq_ = -1;
-  Clock::time_point last_tick_{}, last_fence_{}, last_status_{}, last_watch_{},
-      last_resync_poll_{}, last_progress_ = Clock::now();
+  Clock::time_point last_tick_{}, last_fence_{}, last_status_{}, last_watch_{}, last_resync_poll_{},
+      last_progress_ = Clock::now();
 };
 
 }  // namespace
@@ -744,19 +741,20 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
     losing = true;
     if (seconds_since(lost_since) > budget) {
       (void)write_status(FollowState::kFailed, reason.error().to_string());
-      return tl::unexpected(std::move(reason.error())
-                                .with_context(fmt::format("still failing after {} s of retries{}",
-                                                          budget,
-                                                          ever_connected ? "" : " (never connected)")));
+      return tl::unexpected(
+          std::move(reason.error())
+              .with_context(fmt::format("still failing after {} s of retries{}", budget,
+                                        ever_connected ? "" : " (never connected)")));
     }
-    (ever_connected ? log_warn : log_debug)(
-        fmt::format("{}; reconnecting", reason.error().to_string()));
+    (ever_connected ? log_warn
+                    : log_debug)(fmt::format("{}; reconnecting", reason.error().to_string()));
     {
       std::lock_guard lock(status_mu);
       ++status.reconnects;
     }
     (void)write_status(FollowState::kReconnecting, reason.error().to_string());
-    for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (int i = 0; i < 10 && !stop; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

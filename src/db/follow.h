@@ -31,9 +31,9 @@ struct FollowOptions {
   int apply_jobs = 4;
   size_t max_transaction_bytes = 64u << 20;  // larger ones stream through one connection
   std::string metrics_addr;                  // empty: no Prometheus endpoint
-  int stall_timeout_seconds = 300;  // no apply progress this long with work waiting: fail
-  int retry_seconds = 300;          // keep reconnecting this long after a lost connection
-  bool live_progress = false;       // a terminal: redraw one status line
+  int stall_timeout_seconds = 300;           // no apply progress this long with work waiting: fail
+  int retry_seconds = 300;                   // keep reconnecting this long after a lost connection
+  bool live_progress = false;                // a terminal: redraw one status line
 };
 
 struct FollowOutcome {

@@ -211,8 +211,7 @@ Result<std::map<std::string, std::string>> FollowJournal::resync_horizons() {
 
 Result<void> FollowJournal::set_resync_horizon(const std::string& table, const std::string& lsn) {
   std::lock_guard lock(*mutex_);
-  auto st =
-      db_->prepare("INSERT OR REPLACE INTO resync_horizon (table_name, lsn) VALUES (?, ?)");
+  auto st = db_->prepare("INSERT OR REPLACE INTO resync_horizon (table_name, lsn) VALUES (?, ?)");
   if (!st) return tl::unexpected(st.error());
   return st->bind(1, table).bind(2, lsn).run();
 }

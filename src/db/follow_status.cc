@@ -4,8 +4,8 @@
 #include <signal.h>
 
 #include <chrono>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 
 #include "core/files.h"
 #include "core/json_writer.h"
@@ -15,8 +15,7 @@
 namespace ferry::db {
 
 double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string iso_time(double unix_seconds) {
@@ -31,9 +30,9 @@ std::string iso_time(double unix_seconds) {
 namespace {
 
 constexpr std::pair<FollowState, const char*> kStateNames[] = {
-    {FollowState::kStarting, "starting"},         {FollowState::kCatchingUp, "catching-up"},
-    {FollowState::kFollowing, "following"},       {FollowState::kReconnecting, "reconnecting"},
-    {FollowState::kStopped, "stopped"},           {FollowState::kSwitched, "switched"},
+    {FollowState::kStarting, "starting"},   {FollowState::kCatchingUp, "catching-up"},
+    {FollowState::kFollowing, "following"}, {FollowState::kReconnecting, "reconnecting"},
+    {FollowState::kStopped, "stopped"},     {FollowState::kSwitched, "switched"},
     {FollowState::kFailed, "failed"},
 };
 
@@ -105,10 +104,7 @@ std::string render_follow_status_json(const FollowStatus& s) {
         .field("detected_at", d.detected_at)
         .field("detail", d.detail)
         .end_object();
-  w.end_array()
-      .field("warnings", s.warnings)
-      .field("error", s.error)
-      .end_object();
+  w.end_array().field("warnings", s.warnings).field("error", s.error).end_object();
   return w.take();
 }
 
@@ -120,10 +116,10 @@ std::string render_follow_status_text(const FollowStatus& s) {
       "  applied so far {} transactions, {} rows; now {:.0f} tx/s, {:.0f} rows/s\n"
       "  apply jobs     {} ({} conflicts retried in order, {} queued)\n"
       "  updated        {} (pid {}, started {}, {} reconnects)\n",
-      s.direction, follow_state_name(s.state), s.running ? "" : " (not running)", s.source, s.target, s.slot, s.lag_bytes, s.lag_seconds, s.lag_p99_ms,
-      s.applied_lsn, s.confirmed_lsn, s.source_wal_lsn, s.transactions, s.rows,
-      s.transactions_per_second, s.rows_per_second, s.apply_jobs, s.conflicts, s.queued,
-      s.updated_at, s.pid, s.started_at, s.reconnects);
+      s.direction, follow_state_name(s.state), s.running ? "" : " (not running)", s.source,
+      s.target, s.slot, s.lag_bytes, s.lag_seconds, s.lag_p99_ms, s.applied_lsn, s.confirmed_lsn,
+      s.source_wal_lsn, s.transactions, s.rows, s.transactions_per_second, s.rows_per_second,
+      s.apply_jobs, s.conflicts, s.queued, s.updated_at, s.pid, s.started_at, s.reconnects);
   if (!s.insert_only_tables.empty())
     out += fmt::format("  insert-only    {} (no replica identity: inserts and TRUNCATE carried)\n",
                        join(s.insert_only_tables, ", "));
@@ -167,11 +163,13 @@ std::string render_follow_status_prometheus(const FollowStatus& s) {
          "Tables an UPDATE or DELETE on the source made different from the target",
          static_cast<double>(s.diverged_tables.size()));
   if (!s.diverged_tables.empty()) {
-    out += "# HELP ferry_follow_table_diverged 1 for each diverged table\n"
-           "# TYPE ferry_follow_table_diverged gauge\n";
+    out +=
+        "# HELP ferry_follow_table_diverged 1 for each diverged table\n"
+        "# TYPE ferry_follow_table_diverged gauge\n";
     for (const auto& d : s.diverged_tables)
-      out += fmt::format("ferry_follow_table_diverged{{direction=\"{}\",slot=\"{}\",table=\"{}\"}} 1\n",
-                         s.direction, s.slot, d.table);
+      out += fmt::format(
+          "ferry_follow_table_diverged{{direction=\"{}\",slot=\"{}\",table=\"{}\"}} 1\n",
+          s.direction, s.slot, d.table);
   }
   return out;
 }
@@ -188,8 +186,9 @@ Result<FollowStatus> read_follow_status(const std::string& path) {
   // Something else, or a file cut short: an error, never an empty status.
   if (!doc->is_mapping() || !doc->find("state") || !doc->find("pid") || !doc->find("updated_unix"))
     return fail(ErrorCode::kInvalidInput,
-                path + ": not a follow status (no state, pid and updated_unix); it is written by "
-                       "ferry db follow, and may have been damaged");
+                path +
+                    ": not a follow status (no state, pid and updated_unix); it is written by "
+                    "ferry db follow, and may have been damaged");
   FollowStatus s;
   auto str = [&](const char* key, std::string& out) {
     if (const YamlNode* n = doc->find(key)) out = n->scalar();

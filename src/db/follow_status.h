@@ -40,10 +40,10 @@ struct FollowStatus {
   int64_t pid = 0;
   std::string slot, publication, source, target;  // servers with passwords masked
   int apply_jobs = 1;
-  std::string metrics_url;  // the Prometheus endpoint, when one is served
+  std::string metrics_url;             // the Prometheus endpoint, when one is served
   std::string started_at, updated_at;  // ISO 8601 UTC
-  std::string applied_lsn;    // end of the last source commit on the target
-  std::string confirmed_lsn;  // what the slot was told it may release
+  std::string applied_lsn;             // end of the last source commit on the target
+  std::string confirmed_lsn;           // what the slot was told it may release
   std::string source_wal_lsn;
   int64_t lag_bytes = 0;
   double lag_seconds = 0;

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-
 #include "pg/catalog.h"
 #include "pg/connection.h"
 
@@ -62,16 +61,15 @@ Result<PublicationOutcome> create_publications(pg::Connection& conn, const std::
   if (auto ok = conn.exec(sql); !ok) return tl::unexpected(ok.error());
   if (inserts.empty()) return out;
   const std::string second = insert_only_publication(name);
-  if (auto ok = conn.exec(fmt::format(
-          "CREATE PUBLICATION {} FOR TABLE {} WITH (publish = 'insert, truncate')",
-          pg::quote_ident(second), only_list(inserts)));
+  if (auto ok = conn.exec(
+          fmt::format("CREATE PUBLICATION {} FOR TABLE {} WITH (publish = 'insert, truncate')",
+                      pg::quote_ident(second), only_list(inserts)));
       !ok)
     return tl::unexpected(std::move(ok.error()).with_context("creating publication " + second));
   return out;
 }
 
-Result<std::vector<std::string>> insert_only_tables(pg::Connection& conn,
-                                                    const std::string& name) {
+Result<std::vector<std::string>> insert_only_tables(pg::Connection& conn, const std::string& name) {
   auto r = conn.query(
       "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 "
       "ORDER BY 1",
@@ -87,8 +85,7 @@ Result<std::string> publications_to_stream(pg::Connection& conn, const std::stri
   if (!main) return tl::unexpected(main.error());
   if (!*main)
     return fail(ErrorCode::kInvalidInput,
-                fmt::format("publication '{}' does not exist on {}", name,
-                            conn.info().redacted()));
+                fmt::format("publication '{}' does not exist on {}", name, conn.info().redacted()));
   auto second = publication_exists(conn, insert_only_publication(name));
   if (!second) return tl::unexpected(second.error());
   return *second ? name + "," + insert_only_publication(name) : name;
@@ -133,10 +130,10 @@ Result<bool> place_in_publications(pg::Connection& conn, const std::string& name
 
 Result<void> publish_inserts_only_of(pg::Connection& conn, const std::string& name,
                                      const pg::Table& table) {
-  const std::string sql = fmt::format(
-      "ALTER PUBLICATION {} DROP TABLE ONLY {}; ALTER PUBLICATION {} ADD TABLE ONLY {}",
-      pg::quote_ident(name), table.qualified(), pg::quote_ident(insert_only_publication(name)),
-      table.qualified());
+  const std::string sql =
+      fmt::format("ALTER PUBLICATION {} DROP TABLE ONLY {}; ALTER PUBLICATION {} ADD TABLE ONLY {}",
+                  pg::quote_ident(name), table.qualified(),
+                  pg::quote_ident(insert_only_publication(name)), table.qualified());
   return with_context(conn.exec(sql), "publishing only the inserts of " + table.display());
 }
 

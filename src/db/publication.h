@@ -18,7 +18,7 @@
 namespace ferry::pg {
 class Connection;
 struct Table;
-}
+}  // namespace ferry::pg
 
 namespace ferry::db {
 

@@ -38,9 +38,10 @@ Result<std::vector<pg::Table>> resolve_tables(pg::Connection& source, pg::Connec
       continue;
     }
     if (it->unlogged) {
-      problems.push_back(fmt::format("--tables {}: unlogged, so no stream carries its changes "
-                                     "(ALTER TABLE ... SET LOGGED first)",
-                                     raw));
+      problems.push_back(
+          fmt::format("--tables {}: unlogged, so no stream carries its changes "
+                      "(ALTER TABLE ... SET LOGGED first)",
+                      raw));
       continue;
     }
     if (std::none_of(on_target->begin(), on_target->end(),
@@ -52,8 +53,7 @@ Result<std::vector<pg::Table>> resolve_tables(pg::Connection& source, pg::Connec
                      [&](const pg::Table& t) { return t.display() == name; }))
       found.push_back(*it);
   }
-  if (!problems.empty())
-    return fail(ErrorCode::kInvalidInput, join(problems, "\n  "));
+  if (!problems.empty()) return fail(ErrorCode::kInvalidInput, join(problems, "\n  "));
   return found;
 }
 
@@ -103,40 +103,42 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
   std::vector<std::string> problems;
   for (const auto& t : *tables) {
     names.push_back(t.display());
-    const bool listed = std::find(insert_only->begin(), insert_only->end(), t.display()) !=
-                        insert_only->end();
+    const bool listed =
+        std::find(insert_only->begin(), insert_only->end(), t.display()) != insert_only->end();
     if (t.has_replica_identity()) {
       if (listed) report.now_fully_carried.push_back(t.display());
     } else if (listed || second->size() > 0) {
       report.still_insert_only.push_back(t.display());
     } else {
       // No publication could carry even its inserts: a copy would be stale at once.
-      problems.push_back(fmt::format("--tables {}: no replica identity, and there is no {} to "
-                                     "carry its inserts: ALTER TABLE {} REPLICA IDENTITY FULL "
-                                     "on the source first",
-                                     t.display(), insert_only_publication(o.publication),
-                                     t.qualified()));
+      problems.push_back(
+          fmt::format("--tables {}: no replica identity, and there is no {} to "
+                      "carry its inserts: ALTER TABLE {} REPLICA IDENTITY FULL "
+                      "on the source first",
+                      t.display(), insert_only_publication(o.publication), t.qualified()));
     }
   }
   if (!problems.empty()) return fail(ErrorCode::kInvalidInput, join(problems, "\n  "));
   for (const auto& t : report.still_insert_only)
-    log_warn(fmt::format("{} still has no replica identity: its inserts are carried, but the "
-                         "next UPDATE or DELETE makes it diverge again (ALTER TABLE {} REPLICA "
-                         "IDENTITY FULL on the source, then resync)",
-                         t, t));
+    log_warn(
+        fmt::format("{} still has no replica identity: its inserts are carried, but the "
+                    "next UPDATE or DELETE makes it diverge again (ALTER TABLE {} REPLICA "
+                    "IDENTITY FULL on the source, then resync)",
+                    t, t));
 
   auto journal = FollowJournal::open(o.dir);
   if (!journal) return tl::unexpected(journal.error());
   auto id = journal->request_resync(names);
   if (!id) return tl::unexpected(id.error());
-  log_info(fmt::format("resync {} requested: {}; the running follow (pid {}) copies {} again",
-                       *id, join(names, ", "), follow->pid, names.size() > 1 ? "them" : "it"));
+  log_info(fmt::format("resync {} requested: {}; the running follow (pid {}) copies {} again", *id,
+                       join(names, ", "), follow->pid, names.size() > 1 ? "them" : "it"));
   std::optional<ResyncState> last_state;
   const auto t0 = std::chrono::steady_clock::now();
   while (true) {
     auto record = journal->resync(*id);
     if (!record) return tl::unexpected(record.error());
-    if (!*record) return fail(ErrorCode::kIo, fmt::format("resync {} vanished from the journal", *id));
+    if (!*record)
+      return fail(ErrorCode::kIo, fmt::format("resync {} vanished from the journal", *id));
     if ((*record)->state != last_state) {
       last_state = (*record)->state;
       log_info(fmt::format("resync {}: {}", *id, resync_state_name(*last_state)));
@@ -152,13 +154,13 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
                               *id, o.dir));
     auto alive = running_follow(o.dir);
     if (!alive)
-      return fail(ErrorCode::kDatabase,
-                  fmt::format("ferry db follow stopped during resync {} after {:.0f} s; the "
-                              "request stays open and the next ferry db follow copies the tables "
-                              "again from the start",
-                              *id,
-                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
-                                  .count()));
+      return fail(
+          ErrorCode::kDatabase,
+          fmt::format(
+              "ferry db follow stopped during resync {} after {:.0f} s; the "
+              "request stays open and the next ferry db follow copies the tables "
+              "again from the start",
+              *id, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
 }
@@ -166,8 +168,7 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
 std::string render_resync_text(const ResyncReport& r) {
   std::string out = fmt::format("resync {} {}: {} ({} rows in {:.1f} s)\n", r.record.id,
                                 resync_state_name(r.record.state), join(r.record.tables, ", "),
-                                r.record.rows,
-                                r.record.seconds);
+                                r.record.rows, r.record.seconds);
   if (!r.record.detail.empty()) out += "  " + r.record.detail + "\n";
   if (!r.now_fully_carried.empty())
     out += "  every change is carried from now on for: " + join(r.now_fully_carried, ", ") + "\n";

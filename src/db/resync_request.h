@@ -24,7 +24,7 @@ struct ResyncRequestOptions {
 };
 
 struct ResyncReport {
-  ResyncRecord record;                        // as follow finished it
+  ResyncRecord record;                         // as follow finished it
   std::vector<std::string> now_fully_carried;  // to be moved to the main publication
   std::vector<std::string> still_insert_only;  // no replica identity yet
   bool ok() const { return record.state == ResyncState::kDone; }

@@ -13,7 +13,8 @@ namespace {
 
 std::string signature(const pg::RelationMessage& r) {
   std::string s = r.schema + "." + r.name;
-  for (const auto& c : r.columns) s += fmt::format("|{}:{}:{}", c.name, c.type_oid, c.type_modifier);
+  for (const auto& c : r.columns)
+    s += fmt::format("|{}:{}:{}", c.name, c.type_oid, c.type_modifier);
   return s;
 }
 
@@ -105,8 +106,8 @@ Result<std::string> SchemaDriftCheck::add_column_statement(const std::string& ta
     problems.push_back(fmt::format("new column {} is generated or an identity: {}", where, how));
     return std::string();
   }
-  std::string sql = fmt::format("ALTER TABLE ONLY {} ADD COLUMN {} {}", table,
-                                pg::quote_ident(column), type);
+  std::string sql =
+      fmt::format("ALTER TABLE ONLY {} ADD COLUMN {} {}", table, pg::quote_ident(column), type);
   if (has_missing) {
     // The value PostgreSQL stored for the rows that existed when the column
     // was added (a constant default evaluated then): the same on the target.
@@ -120,9 +121,9 @@ Result<std::string> SchemaDriftCheck::add_column_statement(const std::string& ta
   } else if (has_default) {
     // A volatile default rewrote every row, or the default came later and
     // old rows hold NULL: the catalog cannot say which.
-    problems.push_back(fmt::format(
-        "new column {} has a default ({}) but what existing rows hold is unknown: {}", where,
-        def->at(0, 3), how));
+    problems.push_back(
+        fmt::format("new column {} has a default ({}) but what existing rows hold is unknown: {}",
+                    where, def->at(0, 3), how));
     return std::string();
   }
   if (not_null) sql += " NOT NULL";

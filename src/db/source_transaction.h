@@ -16,9 +16,9 @@
 namespace ferry::db {
 
 struct TargetRelation {
-  uint32_t id = 0;         // the source's relation OID, as in the stream
-  std::string display;     // schema.name, unquoted, for messages
-  std::string qualified;   // "schema"."name"
+  uint32_t id = 0;                   // the source's relation OID, as in the stream
+  std::string display;               // schema.name, unquoted, for messages
+  std::string qualified;             // "schema"."name"
   std::vector<std::string> columns;  // quoted
   std::vector<std::string> names;    // as in the catalog
   std::vector<uint32_t> types;       // the source's type OIDs

@@ -1,8 +1,8 @@
 #include "db/switchover.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,8 +16,8 @@
 #include "core/measure.h"
 #include "core/process.h"
 #include "core/text.h"
-#include "db/follow.h"
 #include "db/divergence_monitor.h"
+#include "db/follow.h"
 #include "db/follow_journal.h"
 #include "db/follow_status.h"
 #include "db/publication.h"
@@ -60,8 +60,7 @@ class Switchover {
 
     bool ok = step("preflight", [&] { return preflight(); }) &&
               step("read-only", [&] { return freeze(); }) &&
-              step("drain", [&] { return drain(); }) &&
-              step("verify", [&] { return verify(); }) &&
+              step("drain", [&] { return drain(); }) && step("verify", [&] { return verify(); }) &&
               step("sequences", [&] { return sequences(); }) &&
               step("switch", [&] { return switch_over(); });
     r_.changed_anything = frozen_;
@@ -93,14 +92,12 @@ class Switchover {
     return done.has_value();
   }
 
-  double pause_left() const {
-    return o_.max_write_pause - seconds_since(paused_at_);
-  }
+  double pause_left() const { return o_.max_write_pause - seconds_since(paused_at_); }
 
   Result<void> over_budget(const std::string& what) const {
-    return fail(ErrorCode::kDatabase,
-                fmt::format("{} did not finish within --max-write-pause ({} s)", what,
-                            o_.max_write_pause));
+    return fail(
+        ErrorCode::kDatabase,
+        fmt::format("{} did not finish within --max-write-pause ({} s)", what, o_.max_write_pause));
   }
 
   Result<void> preflight() {
@@ -173,9 +170,10 @@ class Switchover {
         if (!warned_diverged_) {
           warned_diverged_ = true;
           for (const auto& d : s.diverged_tables) {
-            log_warn(fmt::format("event=diverged_table_accepted table={} detail=\"{}\": "
-                                 "--allow-diverged, going on; the {} side will not have it",
-                                 d.table, d.detail, o_.rollback ? "old" : "new"));
+            log_warn(
+                fmt::format("event=diverged_table_accepted table={} detail=\"{}\": "
+                            "--allow-diverged, going on; the {} side will not have it",
+                            d.table, d.detail, o_.rollback ? "old" : "new"));
             r_.diverged_accepted.push_back(d.table);
           }
         }
@@ -192,26 +190,26 @@ class Switchover {
                                resync_state_name((*open_request)->state));
       }
       const bool fresh = follow_is_alive(s);
-      const bool caught_up =
-          fresh && resync.empty() &&
-          (s.state == FollowState::kFollowing ||
-           (s.state == FollowState::kCatchingUp && s.transactions > 0 &&
-            s.lag_seconds <= o_.max_lag_seconds));
+      const bool caught_up = fresh && resync.empty() &&
+                             (s.state == FollowState::kFollowing ||
+                              (s.state == FollowState::kCatchingUp && s.transactions > 0 &&
+                               s.lag_seconds <= o_.max_lag_seconds));
       if (caught_up) {
         if (seconds_since(t0) >= 0.5)
           log_info(fmt::format("the follow has caught up after {:.1f} s", seconds_since(t0)));
         return {};
       }
       const char* state = follow_state_name(s.state);
-      const std::string now = !fresh ? fmt::format("{}, no report for {:.0f} s", state,
-                                                   unix_now() - s.updated_unix)
-                              : !resync.empty() ? "resync of " + resync
-                                                  : fmt::format("{}, lag {} bytes, {:.1f} s",
-                                                                state, s.lag_bytes, s.lag_seconds);
+      const std::string now =
+          !fresh ? fmt::format("{}, no report for {:.0f} s", state, unix_now() - s.updated_unix)
+          : !resync.empty()
+              ? "resync of " + resync
+              : fmt::format("{}, lag {} bytes, {:.1f} s", state, s.lag_bytes, s.lag_seconds);
       if (seconds_since(t0) >= o_.catch_up_timeout_seconds) {
-        problems.push_back(fmt::format("the follow did not catch up within --catch-up-timeout "
-                                       "({} s): {}",
-                                       o_.catch_up_timeout_seconds, now));
+        problems.push_back(
+            fmt::format("the follow did not catch up within --catch-up-timeout "
+                        "({} s): {}",
+                        o_.catch_up_timeout_seconds, now));
         return {};
       }
       if (Clock::now() - last_shown >= std::chrono::seconds(1)) {
@@ -227,15 +225,16 @@ class Switchover {
     if (!db) return tl::unexpected(db.error());
     database_ = std::string(db->at(0, 0));
     paused_at_ = Clock::now();
-    if (auto ok = old_conn_->exec(fmt::format(
-            "ALTER DATABASE {} SET default_transaction_read_only = on", pg::quote_ident(database_)));
+    if (auto ok =
+            old_conn_->exec(fmt::format("ALTER DATABASE {} SET default_transaction_read_only = on",
+                                        pg::quote_ident(database_)));
         !ok)
       return ok;
     frozen_ = true;
     auto ended = end_sessions(*old_conn_, o_.grace_seconds);
     if (!ended) return tl::unexpected(ended.error());
-    auto marker = old_conn_->query(
-        "SELECT pg_logical_emit_message(false, 'ferry-cutover', 'stop')::text");
+    auto marker =
+        old_conn_->query("SELECT pg_logical_emit_message(false, 'ferry-cutover', 'stop')::text");
     if (!marker) return tl::unexpected(marker.error());
     stop_lsn_ = std::string(marker->at(0, 0));
     // A message alone waits for the WAL writer before a walsender sends it;
@@ -261,8 +260,9 @@ class Switchover {
         last_check = Clock::now();
         auto status = read_follow_status(follow_status_path(o_.dir, o_.rollback));
         if (!status || !follow_is_alive(*status))
-          return fail(ErrorCode::kDatabase, "ferry db follow stopped before reaching the stop "
-                                            "position");
+          return fail(ErrorCode::kDatabase,
+                      "ferry db follow stopped before reaching the stop "
+                      "position");
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -272,8 +272,7 @@ class Switchover {
 
   Result<void> verify() {
     if (auto ok = last_look_for_divergence(); !ok) return ok;
-    const std::set<std::string> accepted(r_.diverged_accepted.begin(),
-                                         r_.diverged_accepted.end());
+    const std::set<std::string> accepted(r_.diverged_accepted.begin(), r_.diverged_accepted.end());
     auto differences = final_verify(old_, new_, o_.final_verify, o_.verify_tables, accepted);
     if (!differences) return tl::unexpected(differences.error());
     detail_ = differences->summary;
@@ -310,9 +309,10 @@ class Switchover {
           !ok)
         return ok;
       if (o_.allow_diverged) {
-        log_warn(fmt::format("event=diverged_table_accepted table={} detail=\"{}\": "
-                             "--allow-diverged, going on",
-                             table, detail));
+        log_warn(
+            fmt::format("event=diverged_table_accepted table={} detail=\"{}\": "
+                        "--allow-diverged, going on",
+                        table, detail));
         r_.diverged_accepted.push_back(table);
       } else {
         problems.push_back(fmt::format("{} has diverged ({}): {}", table, detail,
@@ -351,8 +351,8 @@ class Switchover {
       auto journal = FollowJournal::open(o_.dir);
       if (!journal) return tl::unexpected(journal.error());
       if (auto ok = journal->reset_direction("reverse"); !ok) return ok;
-      if (auto ok = record_insert_only_baselines(*new_conn_, kReversePublication, *journal,
-                                                 "reverse");
+      if (auto ok =
+              record_insert_only_baselines(*new_conn_, kReversePublication, *journal, "reverse");
           !ok)
         return ok;
     }
@@ -366,9 +366,8 @@ class Switchover {
       auto ran = run_process(spec);
       if (!ran) return tl::unexpected(ran.error());
       if (ran->exit_status != 0)
-        return fail(ErrorCode::kDatabase,
-                    fmt::format("--then exited with status {}: {}", ran->exit_status,
-                                tail_lines(ran->err, 5)));
+        return fail(ErrorCode::kDatabase, fmt::format("--then exited with status {}: {}",
+                                                      ran->exit_status, tail_lines(ran->err, 5)));
       std::cerr << ran->out;
     }
     // Last, and only once nothing can fail any more (else both sides would
@@ -376,15 +375,16 @@ class Switchover {
     // earlier cutover) left on it.
     auto database = new_conn_->query("SELECT current_database()");
     if (!database) return tl::unexpected(database.error());
-    if (auto ok = new_conn_->exec(fmt::format("ALTER DATABASE {} RESET default_transaction_read_only",
-                                              pg::quote_ident(std::string(database->at(0, 0)))));
+    if (auto ok =
+            new_conn_->exec(fmt::format("ALTER DATABASE {} RESET default_transaction_read_only",
+                                        pg::quote_ident(std::string(database->at(0, 0)))));
         !ok)
       return ok;
     r_.switched = true;
     // The follow carrying old -> new ends once it has seen this; if it cannot
     // be written, the switch stands and the follow is stopped by hand.
-    if (auto ok = old_conn_->query(
-            "SELECT pg_logical_emit_message(false, 'ferry-switch', 'switched')");
+    if (auto ok =
+            old_conn_->query("SELECT pg_logical_emit_message(false, 'ferry-switch', 'switched')");
         !ok)
       log_warn("could not tell the follow to end (stop it yourself): " + ok.error().to_string());
     r_.write_unavailable_seconds = seconds_since(paused_at_);
@@ -410,15 +410,16 @@ class Switchover {
     auto conn = pg::Connection::open(old_, {"ferry cutover"});
     if (!conn) {
       problems.push_back(conn.error().to_string());
-    } else if (auto ok = [&] {
-                 // A new session starts read-only here: say otherwise first,
-                 // in a statement (a transaction) of its own.
-                 if (auto set = conn->exec("SET default_transaction_read_only = off"); !set)
-                   return set;
-                 return conn->exec(fmt::format(
-                     "ALTER DATABASE {} RESET default_transaction_read_only",
-                     pg::quote_ident(database_)));
-               }();
+    } else if (auto ok =
+                   [&] {
+                     // A new session starts read-only here: say otherwise first,
+                     // in a statement (a transaction) of its own.
+                     if (auto set = conn->exec("SET default_transaction_read_only = off"); !set)
+                       return set;
+                     return conn->exec(
+                         fmt::format("ALTER DATABASE {} RESET default_transaction_read_only",
+                                     pg::quote_ident(database_)));
+                   }();
                !ok) {
       problems.push_back(ok.error().to_string());
     }
@@ -426,9 +427,9 @@ class Switchover {
       if (auto ok = new_conn_->query("SELECT pg_drop_replication_slot($1)", {reverse_slot_}); !ok)
         problems.push_back(ok.error().to_string());
     if (publication_created_)
-      if (auto ok = new_conn_->exec(fmt::format("DROP PUBLICATION IF EXISTS {}, {}",
-                                                kReversePublication,
-                                                insert_only_publication(kReversePublication)));
+      if (auto ok =
+              new_conn_->exec(fmt::format("DROP PUBLICATION IF EXISTS {}, {}", kReversePublication,
+                                          insert_only_publication(kReversePublication)));
           !ok)
         problems.push_back(ok.error().to_string());
     r_.restored = problems.empty();
@@ -436,9 +437,10 @@ class Switchover {
       log_warn(fmt::format("restored: {} takes writes again (write-unavailable {:.3f} s)",
                            old_.redacted(), seconds_since(paused_at_)));
     else
-      log_error("restoring the old side failed; do it by hand (ALTER DATABASE ... RESET "
-                "default_transaction_read_only): " +
-                join(problems, "; "));
+      log_error(
+          "restoring the old side failed; do it by hand (ALTER DATABASE ... RESET "
+          "default_transaction_read_only): " +
+          join(problems, "; "));
   }
 
   void start_reverse_follow() {
@@ -461,9 +463,10 @@ class Switchover {
       _exit(127);
     }
     r_.reverse_follow_pid = pid;
-    log_info(fmt::format("reverse stream started (pid {}, log {}): {} -> {}; see ferry db status "
-                         "--reverse --dir {}",
-                         pid, log, o_.target.redacted(), o_.source.redacted(), o_.dir));
+    log_info(
+        fmt::format("reverse stream started (pid {}, log {}): {} -> {}; see ferry db status "
+                    "--reverse --dir {}",
+                    pid, log, o_.target.redacted(), o_.source.redacted(), o_.dir));
   }
 
   const SwitchoverOptions& o_;

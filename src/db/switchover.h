@@ -41,18 +41,18 @@ struct SwitchoverOptions {
   // The forward stream's slot (the clone's); the reverse stream's is
   // reverse_slot_name(slot) on the target, with publication "ferry_reverse".
   std::string slot = "ferry";
-  bool rollback = false;  // false: cutover (source -> target); true: rollback
-  bool reverse = false;   // cutover: prepare the reverse stream and start it
-  double max_lag_seconds = 10;      // preflight: the follow's lag
+  bool rollback = false;                 // false: cutover (source -> target); true: rollback
+  bool reverse = false;                  // cutover: prepare the reverse stream and start it
+  double max_lag_seconds = 10;           // preflight: the follow's lag
   double catch_up_timeout_seconds = 60;  // preflight waits this long for the follow to catch up
-  double grace_seconds = 5;         // writing transactions may finish
-  double max_write_pause = 60;      // read-only to switched, or everything is restored
+  double grace_seconds = 5;              // writing transactions may finish
+  double max_write_pause = 60;           // read-only to switched, or everything is restored
   FinalVerify final_verify = FinalVerify::kCounts;
   std::vector<std::string> verify_tables;  // checksums for these too (patterns)
   std::string then_command;                // run at the switch, via /bin/sh
   // Go on although follow reports diverged tables (they stay different).
   bool allow_diverged = false;
-  std::string ferry_binary;                // to start the reverse follow
+  std::string ferry_binary;  // to start the reverse follow
 };
 
 struct SwitchoverStep {
@@ -70,10 +70,10 @@ struct SwitchoverReport {
   double write_unavailable_seconds = 0;
   double total_seconds = 0;
   std::string stop_lsn;
-  std::string writable;        // the side that takes writes now (password masked)
-  std::string failure;         // why it stopped, when it did
+  std::string writable;  // the side that takes writes now (password masked)
+  std::string failure;   // why it stopped, when it did
   ErrorCode failure_code = ErrorCode::kDatabase;
-  bool changed_anything = false;  // the old side was made read-only (then restored or not)
+  bool changed_anything = false;         // the old side was made read-only (then restored or not)
   std::vector<std::string> differences;  // from the final verify
   std::vector<std::string> diverged_accepted;  // tables that stay different (--allow-diverged)
   int64_t reverse_follow_pid = 0;

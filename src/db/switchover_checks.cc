@@ -26,8 +26,8 @@ constexpr const char* kOtherSessions =
 Result<std::vector<std::string>> preflight_checks(pg::Connection& old_side,
                                                   pg::Connection& new_side, bool reverse) {
   std::vector<std::string> problems;
-  auto prepared = old_side.query(
-      "SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()");
+  auto prepared =
+      old_side.query("SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()");
   if (!prepared) return tl::unexpected(prepared.error());
   if (prepared->int_at(0, 0) > 0)
     problems.push_back(fmt::format(
@@ -39,9 +39,10 @@ Result<std::vector<std::string>> preflight_checks(pg::Connection& old_side,
         "(SELECT count(*) FROM pg_replication_slots)");
     if (!wal) return tl::unexpected(wal.error());
     if (wal->at(0, 0) != "logical")
-      problems.push_back(fmt::format("--reverse: wal_level is {} on {}; it must be logical (a "
-                                     "restart)",
-                                     wal->at(0, 0), new_side.info().redacted()));
+      problems.push_back(
+          fmt::format("--reverse: wal_level is {} on {}; it must be logical (a "
+                      "restart)",
+                      wal->at(0, 0), new_side.info().redacted()));
     if (wal->int_at(0, 1) < 1)
       problems.push_back("--reverse: no free replication slot on " + new_side.info().redacted() +
                          " (max_replication_slots)");
@@ -53,9 +54,9 @@ Result<std::string> end_sessions(pg::Connection& conn, double grace_seconds) {
   const auto t0 = std::chrono::steady_clock::now();
   int64_t writers = 0;
   while (true) {
-    auto w = conn.query(fmt::format(
-        "SELECT count(*) FROM pg_stat_activity WHERE {} AND backend_xid IS NOT NULL",
-        kOtherSessions));
+    auto w = conn.query(
+        fmt::format("SELECT count(*) FROM pg_stat_activity WHERE {} AND backend_xid IS NOT NULL",
+                    kOtherSessions));
     if (!w) return tl::unexpected(w.error());
     writers = w->int_at(0, 0);
     if (writers == 0 || seconds_since(t0) >= grace_seconds) break;
@@ -70,16 +71,16 @@ Result<std::string> end_sessions(pg::Connection& conn, double grace_seconds) {
   if (!ended) return tl::unexpected(ended.error());
   const std::string pids(ended->at(0, 0));
   for (int i = 0; i < 500; ++i) {
-    auto left = conn.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])",
-                           {pids});
+    auto left =
+        conn.query("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1::int[])", {pids});
     if (!left) return tl::unexpected(left.error());
     if (left->int_at(0, 0) == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return fmt::format("{} session(s) ended{}", ended->int_at(0, 1),
-                     writers > 0 ? fmt::format(", {} still writing after the {} s grace",
-                                               writers, grace_seconds)
-                                 : std::string());
+  return fmt::format(
+      "{} session(s) ended{}", ended->int_at(0, 1),
+      writers > 0 ? fmt::format(", {} still writing after the {} s grace", writers, grace_seconds)
+                  : std::string());
 }
 
 Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnInfo& new_side,
@@ -139,12 +140,13 @@ Result<VerifyOutcome> final_verify(const pg::ConnInfo& old_side, const pg::ConnI
   out.summary = fmt::format("{} table(s), {} rows, {}", compared, rows,
                             out.lines.empty() ? "equal" : "DIFFERENT");
   if (!unlogged.empty())
-    out.summary += fmt::format(" ({} unlogged table(s) not compared: not replicated)",
-                               unlogged.size());
+    out.summary +=
+        fmt::format(" ({} unlogged table(s) not compared: not replicated)", unlogged.size());
   if (!not_compared.empty())
-    out.summary += fmt::format(" ({} diverged table(s) accepted with --allow-diverged, not "
-                               "compared)",
-                               not_compared.size());
+    out.summary += fmt::format(
+        " ({} diverged table(s) accepted with --allow-diverged, not "
+        "compared)",
+        not_compared.size());
   return out;
 }
 
@@ -168,17 +170,18 @@ Result<std::string> copy_sequences(pg::Connection& old_side, pg::Connection& new
   int64_t raised = 0;
   for (int i = 0; i < owned->size(); ++i) {
     const std::string seq(owned->at(i, 0)), table(owned->at(i, 1)), column(owned->at(i, 2));
-    auto r = new_side.query(fmt::format(
-        "SELECT setval({0}, m) FROM (SELECT max({1})::bigint AS m FROM {2}) x, {3} q "
-        "WHERE m IS NOT NULL AND m >= CASE WHEN q.is_called THEN q.last_value + 1 ELSE "
-        "q.last_value END",
-        pg::quote_literal(seq), column, table, seq));
+    auto r = new_side.query(
+        fmt::format("SELECT setval({0}, m) FROM (SELECT max({1})::bigint AS m FROM {2}) x, {3} q "
+                    "WHERE m IS NOT NULL AND m >= CASE WHEN q.is_called THEN q.last_value + 1 ELSE "
+                    "q.last_value END",
+                    pg::quote_literal(seq), column, table, seq));
     if (!r) return tl::unexpected(r.error());
     raised += r->size();
   }
-  return fmt::format("{} sequence(s) set to the old side's values, {} raised to their column's "
-                     "maximum",
-                     sequences->size(), raised);
+  return fmt::format(
+      "{} sequence(s) set to the old side's values, {} raised to their column's "
+      "maximum",
+      sequences->size(), raised);
 }
 
 }  // namespace ferry::db

@@ -7,8 +7,9 @@ namespace ferry::db {
 
 std::string render_switchover_text(const SwitchoverReport& r) {
   std::string out = fmt::format("{} {}\n", r.kind,
-                                r.switched ? "done" : r.restored ? "failed; old side restored"
-                                                                 : "failed");
+                                r.switched   ? "done"
+                                : r.restored ? "failed; old side restored"
+                                             : "failed");
   for (const auto& s : r.steps)
     out += fmt::format("  {} {:<10} {:>8.3f} s  {}\n", s.ok ? "ok  " : "FAIL", s.name, s.seconds,
                        s.detail);

@@ -21,8 +21,8 @@ namespace {
 
 size_t change_bytes(const Change& c) {
   size_t n = 64;
-  for (const auto* t : {&c.new_tuple, c.old_key ? &*c.old_key : nullptr,
-                        c.old_row ? &*c.old_row : nullptr})
+  for (const auto* t :
+       {&c.new_tuple, c.old_key ? &*c.old_key : nullptr, c.old_row ? &*c.old_row : nullptr})
     if (t)
       for (const auto& v : *t) n += v.text.size() + sizeof(v);
   return n;
@@ -55,8 +55,8 @@ TableResync::~TableResync() {
           "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = "
           "$1 AND active_pid IS NOT NULL",
           {snapshot_slot()});
-    for (auto [info, pid] : {std::pair{&o_.source, source_pid_.load()},
-                             std::pair{&o_.target, target_pid_.load()}}) {
+    for (auto [info, pid] :
+         {std::pair{&o_.source, source_pid_.load()}, std::pair{&o_.target, target_pid_.load()}}) {
       if (pid == 0) continue;
       auto ctl = pg::Connection::open(*info, {"ferry follow"});
       if (ctl) (void)ctl->query("SELECT pg_terminate_backend($1::int)", {std::to_string(pid)});
@@ -170,16 +170,18 @@ Result<void> TableResync::place_in_publications(pg::Connection& source, pg::Conn
     if (!*placed) continue;
     if (!t.has_replica_identity()) {
       added_inserts_only_.insert(t.display());
-      log_info(fmt::format("resync: {} was in no publication; its inserts are carried from the "
-                           "new copy on (publication {})",
-                           t.display(), insert_only_publication(o_.publication)));
+      log_info(
+          fmt::format("resync: {} was in no publication; its inserts are carried from the "
+                      "new copy on (publication {})",
+                      t.display(), insert_only_publication(o_.publication)));
       continue;
     }
     moved_to_main_.push_back(t);
     outcome_.now_fully_carried.push_back(t.display());
-    log_info(fmt::format("resync: {} has replica identity now: its updates and deletes are "
-                         "carried from the new copy on (publication {})",
-                         t.display(), o_.publication));
+    log_info(
+        fmt::format("resync: {} has replica identity now: its updates and deletes are "
+                    "carried from the new copy on (publication {})",
+                    t.display(), o_.publication));
     // The reverse stream after a cutover needs the same identity on the target.
     if (t.replica_identity == 'f')
       if (auto ok = target.exec("ALTER TABLE " + t.qualified() + " REPLICA IDENTITY FULL"); !ok)
@@ -207,9 +209,9 @@ Result<void> TableResync::copy_tables() {
     if (!n) return tl::unexpected(n.error());
     outcome_.counters[table] = n->size() > 0 ? n->int_at(0, 0) : 0;
   }
-  auto snapshot = with_context(
-      pg::ExportedSnapshot::with_slot(o_.source, snapshot_slot(), /*temporary=*/true),
-      "taking a new snapshot on the source");
+  auto snapshot =
+      with_context(pg::ExportedSnapshot::with_slot(o_.source, snapshot_slot(), /*temporary=*/true),
+                   "taking a new snapshot on the source");
   if (!snapshot) return tl::unexpected(snapshot.error());
   auto source = pg::Connection::open(o_.source, {"ferry follow"});
   if (!source) return tl::unexpected(source.error());

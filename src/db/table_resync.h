@@ -122,8 +122,8 @@ class TableResync {
   std::set<std::string> tables_;
   std::vector<HeldChange> held_;
   size_t held_bytes_ = 0, dropped_ = 0;
-  std::vector<pg::Table> moved_to_main_;  // to move back if their copy fails
-  std::set<std::string> uncertain_;       // the copy's commit could not be confirmed
+  std::vector<pg::Table> moved_to_main_;      // to move back if their copy fails
+  std::set<std::string> uncertain_;           // the copy's commit could not be confirmed
   std::set<std::string> added_inserts_only_;  // were in no publication before
   std::thread thread_;
   std::atomic<bool> finished_{false};

@@ -85,8 +85,8 @@ TEST(TableResync, TablesLeftDivergedGetNoneOfTheirHeldChanges) {
   held.emplace_back(0x100, insert(kLog, "1"));
   held.emplace_back(0x200, insert(kOther, "2"));
   held.emplace_back(0x300, truncate({kLog, kOther}));
-  auto out = held_changes_to_apply(std::move(held), {},
-                                   {{"public.log", "its copy's commit is unknown"}});
+  auto out =
+      held_changes_to_apply(std::move(held), {}, {{"public.log", "its copy's commit is unknown"}});
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].relation->display, "public.other");
   ASSERT_EQ(out[1].truncated.size(), 1u);

@@ -61,8 +61,8 @@ Result<AssemblerEvent> TransactionAssembler::feed(pg::PgOutputMessage&& message)
     rel->keyless = r->replica_identity == 'f';
     // No key column and not FULL: a table without replica identity, whose
     // inserts and truncates only are published.
-    rel->insert_only = !rel->keyless &&
-                       std::none_of(rel->key.begin(), rel->key.end(), [](bool k) { return k; });
+    rel->insert_only =
+        !rel->keyless && std::none_of(rel->key.begin(), rel->key.end(), [](bool k) { return k; });
     relations_[r->relation_id] = rel;
     last_relation_ = std::move(*r);
     e.kind = AssemblerEvent::Kind::kRelation;

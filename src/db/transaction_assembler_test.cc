@@ -23,7 +23,6 @@ pg::InsertMessage insert(uint32_t rel, const std::string& id) {
   return pg::InsertMessage{rel, row(id, "x")};
 }
 
-
 // Feeds one transaction (Begin at `lsn`, then `changes`, then Commit) and
 // returns every event.
 template <typename... Changes>
@@ -65,8 +64,9 @@ TEST(TransactionAssembler, SkipsWhatTheTargetAlreadyHas) {
 TEST(TransactionAssembler, LeavesOutFerrysOwnApplyFromTheOtherSide) {
   TransactionAssembler a(0, {}, 1 << 20);
   ASSERT_TRUE(a.feed(relation(1, "t")));
-  EXPECT_TRUE(transaction(a, 100, pg::OriginMessage{5, "ferry:shop:ferry_reverse:0"}, insert(1, "1"))
-                  .empty());
+  EXPECT_TRUE(
+      transaction(a, 100, pg::OriginMessage{5, "ferry:shop:ferry_reverse:0"}, insert(1, "1"))
+          .empty());
   EXPECT_EQ(transaction(a, 200, pg::OriginMessage{5, "someone else"}, insert(1, "1")).size(), 1u);
 }
 
@@ -90,8 +90,8 @@ TEST(TransactionAssembler, DropsChangesAlreadyInARecopiedTable) {
 TEST(TransactionAssembler, LargeTransactionsStreamInPieces) {
   TransactionAssembler a(0, {}, 200);
   ASSERT_TRUE(a.feed(relation(1, "t")));
-  auto events = transaction(a, 100, insert(1, "1"), insert(1, "2"), insert(1, "3"),
-                            insert(1, "4"), insert(1, "5"));
+  auto events = transaction(a, 100, insert(1, "1"), insert(1, "2"), insert(1, "3"), insert(1, "4"),
+                            insert(1, "5"));
   ASSERT_GE(events.size(), 3u);
   EXPECT_EQ(events.front().kind, AssemblerEvent::Kind::kLargeBegin);
   EXPECT_EQ(events.back().kind, AssemblerEvent::Kind::kLargeCommit);

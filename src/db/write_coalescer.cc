@@ -28,7 +28,7 @@ std::string update_signature(const TargetRelation& rel, const Change& c) {
   std::string s;
   for (size_t i = 0; i < c.new_tuple.size() && i < rel.columns.size(); ++i)
     s.push_back(c.new_tuple[i].kind != pg::TupleValue::Kind::kUnchangedToast && !rel.key[i] ? '1'
-                                                                                             : '0');
+                                                                                            : '0');
   return s;
 }
 
@@ -105,8 +105,7 @@ void WriteCoalescer::emit(Run& run) {
   const int64_t n = static_cast<int64_t>(run.changes.size());
   if (run.kind == RunKind::kInsert) {
     std::string columns, rows;
-    for (size_t i = 0; i < rel.columns.size(); ++i)
-      columns += (i ? ", " : "") + rel.columns[i];
+    for (size_t i = 0; i < rel.columns.size(); ++i) columns += (i ? ", " : "") + rel.columns[i];
     for (const Change* c : run.changes) {
       rows += rows.empty() ? "(" : ", (";
       for (size_t i = 0; i < c->new_tuple.size() && i < rel.columns.size(); ++i)
@@ -156,12 +155,12 @@ void WriteCoalescer::emit(Run& run) {
   rows.end_array();
   const std::string source = fmt::format("json_populate_recordset(NULL::{}, {}) AS v",
                                          rel.qualified, pg::quote_literal(rows.take()));
-  statement_(run.kind == RunKind::kUpdate
-                 ? fmt::format("UPDATE ONLY {} AS x SET {} FROM {} WHERE {}", rel.qualified, set,
-                               source, match)
-                 : fmt::format("DELETE FROM ONLY {} AS x USING {} WHERE {}", rel.qualified, source,
-                               match),
-             n);
+  statement_(
+      run.kind == RunKind::kUpdate
+          ? fmt::format("UPDATE ONLY {} AS x SET {} FROM {} WHERE {}", rel.qualified, set, source,
+                        match)
+          : fmt::format("DELETE FROM ONLY {} AS x USING {} WHERE {}", rel.qualified, source, match),
+      n);
   run = Run{};
 }
 

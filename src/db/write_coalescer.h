@@ -45,9 +45,9 @@ class WriteCoalescer {
   struct Run {
     RunKind kind = RunKind::kNone;
     const TargetRelation* relation = nullptr;
-    std::string signature;                     // updates: which columns are set
-    std::vector<const Change*> changes;        // inserts; updates and deletes: one per key
-    std::map<std::string, size_t> by_key;      // key text -> index in changes
+    std::string signature;                 // updates: which columns are set
+    std::vector<const Change*> changes;    // inserts; updates and deletes: one per key
+    std::map<std::string, size_t> by_key;  // key text -> index in changes
   };
   void emit(Run& run);
   void emit_all();

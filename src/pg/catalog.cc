@@ -151,8 +151,9 @@ Result<DatabaseSettings> database_settings(Connection& conn) {
 Result<size_t> set_sequences(Connection& conn, const std::vector<Sequence>& sequences) {
   std::string sql;
   for (const auto& s : sequences)
-    sql += fmt::format("SELECT setval({}, {}, {});", quote_literal(qualified_name(s.schema, s.name)),
-                       s.last_value, s.is_called ? "true" : "false");
+    sql +=
+        fmt::format("SELECT setval({}, {}, {});", quote_literal(qualified_name(s.schema, s.name)),
+                    s.last_value, s.is_called ? "true" : "false");
   if (!sql.empty()) {
     if (auto ok = conn.exec(sql); !ok) return tl::unexpected(ok.error());
   }

@@ -119,9 +119,12 @@ Result<Connection> Connection::open(const ConnInfo& info, const OpenOptions& opt
   if (!c.conn_) return fail(ErrorCode::kDatabase, "out of memory connecting to " + info.redacted());
   if (PQstatus(c.conn_.get()) != CONNECTION_OK) {
     Error e{ErrorCode::kDatabase, trimmed(PQerrorMessage(c.conn_.get())), {}, {}};
-    if (e.message.find("password authentication failed") != std::string::npos) e.sqlstate = "28P01";
-    else if (e.message.find("the database system is") != std::string::npos) e.sqlstate = "57P03";
-    else e.sqlstate = kConnectionFailure;
+    if (e.message.find("password authentication failed") != std::string::npos)
+      e.sqlstate = "28P01";
+    else if (e.message.find("the database system is") != std::string::npos)
+      e.sqlstate = "57P03";
+    else
+      e.sqlstate = kConnectionFailure;
     // libpq checks some values (a port that is not a number) only when
     // connecting: those are the user's input, not the server's refusal.
     if (e.message.starts_with("invalid ")) e.code = ErrorCode::kInvalidInput;
@@ -153,7 +156,8 @@ Error Connection::error_from(const PGresult* r, std::string_view sql) const {
   if (e.message.empty()) e.message = trimmed(PQresultErrorMessage(r));
   if (e.message.empty()) e.message = trimmed(PQerrorMessage(conn_.get()));
   if (const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE)) e.sqlstate = state;
-  if (e.sqlstate.empty() && PQstatus(conn_.get()) == CONNECTION_BAD) e.sqlstate = kConnectionFailure;
+  if (e.sqlstate.empty() && PQstatus(conn_.get()) == CONNECTION_BAD)
+    e.sqlstate = kConnectionFailure;
   if (const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL))
     e.message += std::string(" (") + detail + ")";
   if (const char* hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT))

@@ -77,7 +77,7 @@ std::string hint_for(const std::string& text, const std::string& message) {
   if (open == std::string::npos || close == std::string::npos) return {};
   std::vector<std::string> keywords;
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> defaults(PQconndefaults(),
-                                                                         PQconninfoFree);
+                                                                        PQconninfoFree);
   for (auto* o = defaults.get(); o && o->keyword; ++o) keywords.emplace_back(o->keyword);
   return did_you_mean_hint(message.substr(open + 1, close - open - 1), keywords);
 }

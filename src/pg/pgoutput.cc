@@ -1,10 +1,9 @@
 #include "pg/pgoutput.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
 
 #include <charconv>
+#include <chrono>
 
 namespace ferry::pg {
 

@@ -20,7 +20,6 @@ void write_u64(std::string& out, uint64_t v) {
   for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
-
 }  // namespace
 
 ReplicationStream::ReplicationStream(ReplicationStream&&) noexcept = default;
