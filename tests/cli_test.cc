@@ -156,11 +156,32 @@ TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
   EXPECT_NE(never.err.find("still failing after 2 s of retries (never connected)"),
             std::string::npos)
       << never.err;
-  // Stopped while retrying, it exits 0 as for any stop.
+  // Stopped while retrying, it exits 0 as for any stop. Meanwhile its probes
+  // answer: alive, but not ready (it has never connected).
   Child retrying({FERRY_BINARY, "db", "follow", "--source", "postgres://u@127.0.0.1:1/a",
-                  "--target", "postgres://u@127.0.0.1:1/b", "--dir", (dir_ / "g").string()},
+                  "--target", "postgres://u@127.0.0.1:1/b", "--dir", (dir_ / "g").string(),
+                  "--metrics-addr", "127.0.0.1:0"},
                  dir_ / "retrying");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::string metrics_url;
+  for (int i = 0; i < 50 && metrics_url.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::string status = slurp(dir_ / "g" / "follow-status.json");
+    const auto at = status.find("\"metrics_url\": \"");
+    if (at != std::string::npos) {
+      const auto start = at + 16;
+      metrics_url = status.substr(start, status.find('"', start) - start);
+    }
+  }
+  ASSERT_FALSE(metrics_url.empty());
+  const std::string base = metrics_url.substr(0, metrics_url.rfind('/'));
+  auto http_status = [](const std::string& url) {
+    return trim(ferry_test::run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy",
+                                 "*", "--max-time", "5", url})
+                    .out);
+  };
+  EXPECT_EQ(http_status(base + "/healthz"), "200");
+  EXPECT_EQ(http_status(base + "/readyz"), "503");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
   retrying.signal(SIGTERM);
   Outcome stopped = retrying.wait();
   EXPECT_EQ(stopped.status, 0) << stopped.err;

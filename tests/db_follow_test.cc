@@ -118,6 +118,12 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
   Outcome elsewhere = run({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--noproxy", "*",
                            "--max-time", "5", metrics_url.substr(0, metrics_url.rfind('/'))});
   EXPECT_EQ(elsewhere.out, "404");
+  // Probes on the same listener: alive, and ready (streaming, lag known).
+  const std::string base = metrics_url.substr(0, metrics_url.rfind('/'));
+  Outcome ready = run({"curl", "-s", "-w", "\n%{http_code}", "--noproxy", "*", "--max-time", "5",
+                       base + "/readyz"});
+  EXPECT_TRUE(ready.out.ends_with("\n200")) << ready.out;
+  EXPECT_TRUE(has(ready.out, "\"ready\": true")) << ready.out;
 
   // A cutover whose switch fails puts everything back: the source takes
   // writes, the reverse slot is gone, the follow carries on.

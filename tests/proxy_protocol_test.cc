@@ -466,6 +466,8 @@ TEST(ProxyFailures, ActiveHealthChecksTakeEndpointsOutAndBack) {
   std::ofstream(down) << "down";
   std::this_thread::sleep_for(600ms);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(backend_of(proxy.get("/echo")), "a");
+  // One endpoint of the pool still takes requests: the proxy is ready.
+  EXPECT_EQ(status_of(proxy.admin("GET", "/readyz")), 200);
   fs::remove(down);
   std::this_thread::sleep_for(600ms);
   std::set<std::string> seen;
@@ -490,6 +492,13 @@ TEST(ProxyFailures, HealthChecksTimeOutAndNeedThresholdFailuresInARow) {
   EXPECT_EQ(healthy("quick"), 0);
   EXPECT_EQ(healthy("patient"), 1);
   EXPECT_EQ(status_of(proxy.get("/echo")), 503);
+  // A pool without an endpoint that may take a request: not ready, and which.
+  const std::string ready = proxy.admin("GET", "/readyz");
+  EXPECT_EQ(status_of(ready), 503) << ready;
+  const std::string listed = ready.substr(ready.find("pools_without_an_available_endpoint"));
+  EXPECT_NE(listed.find("\"quick\""), std::string::npos) << ready;
+  EXPECT_EQ(listed.find("\"patient\""), std::string::npos) << ready;
+  EXPECT_EQ(status_of(proxy.admin("GET", "/healthz")), 200);
 }
 
 TEST(ProxyFailures, NoFileDescriptorLeaksAfterFailures) {

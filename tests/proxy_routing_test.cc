@@ -202,6 +202,11 @@ TEST(ProxyAdmin, TokenIsRequiredWhenConfigured) {
                                  "GET /admin/state HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer "
                                  "s3cret\r\n\r\n")),
             200);
+  // Probes need no token: a kubelet has none.
+  EXPECT_EQ(status_of(round_trip(admin, "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")), 200);
+  const std::string ready = round_trip(admin, "GET /readyz HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(status_of(ready), 200) << ready;
+  EXPECT_NE(ready.find("\"ready\": true"), std::string::npos) << ready;
   ferry.signal(SIGTERM);
   EXPECT_EQ(ferry.wait().status, 0);
 }

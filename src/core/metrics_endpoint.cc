@@ -20,12 +20,18 @@ struct MetricsEndpoint::State {
   int listen_fd = -1;
   std::atomic<bool> stop{false};
   std::function<std::string()> render;
+  std::function<MetricsEndpoint::Readiness()> ready;
   std::thread thread;
 };
 
 namespace {
 
-void answer(int fd, const std::function<std::string()>& render) {
+bool is_get(const std::string& request, std::string_view path) {
+  const std::string line = "GET " + std::string(path);
+  return request.starts_with(line + " ") || request.starts_with(line + "?");
+}
+
+void answer(int fd, const MetricsEndpoint::State& state) {
   // The request line is all that matters; read until the headers end.
   std::string request;
   char buf[1024];
@@ -36,12 +42,25 @@ void answer(int fd, const std::function<std::string()>& render) {
     if (n <= 0) return;
     request.append(buf, static_cast<size_t>(n));
   }
-  const bool metrics = request.starts_with("GET /metrics ") || request.starts_with("GET /metrics?");
-  const std::string body = metrics ? render() : "not found: ferry serves /metrics\n";
+  std::string status = "200 OK", type = "text/plain", body;
+  if (is_get(request, "/metrics")) {
+    type = "text/plain; version=0.0.4";
+    body = state.render();
+  } else if (is_get(request, "/healthz")) {
+    body = "ok\n";
+  } else if (is_get(request, "/readyz")) {
+    const auto r =
+        state.ready ? state.ready() : MetricsEndpoint::Readiness{true, "{\"ready\": true}"};
+    if (!r.ready) status = "503 Service Unavailable";
+    type = "application/json";
+    body = r.json + "\n";
+  } else {
+    status = "404 Not Found";
+    body = "not found: ferry serves /metrics, /healthz and /readyz\n";
+  }
   const std::string response = fmt::format(
       "HTTP/1.1 {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
-      metrics ? "200 OK" : "404 Not Found", metrics ? "text/plain; version=0.0.4" : "text/plain",
-      body.size(), body);
+      status, type, body.size(), body);
   size_t sent = 0;
   while (sent < response.size()) {
     const ssize_t n = write(fd, response.data() + sent, response.size() - sent);
@@ -52,8 +71,9 @@ void answer(int fd, const std::function<std::string()>& render) {
 
 }  // namespace
 
-Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(
-    const std::string& address, std::function<std::string()> render) {
+Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(const std::string& address,
+                                                                std::function<std::string()> render,
+                                                                std::function<Readiness()> ready) {
   const auto colon = address.rfind(':');
   std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
   const std::string port_text = colon == std::string::npos ? address : address.substr(colon + 1);
@@ -71,6 +91,7 @@ Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(
   std::unique_ptr<MetricsEndpoint> e(new MetricsEndpoint());
   e->state_ = std::make_unique<State>();
   e->state_->render = std::move(render);
+  e->state_->ready = std::move(ready);
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail(ErrorCode::kIo, std::string("socket: ") + std::strerror(errno));
   e->state_->listen_fd = fd;
@@ -93,7 +114,7 @@ void MetricsEndpoint::serve() {
     if (poll(&p, 1, 200) <= 0) continue;
     const int client = accept4(state_->listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
-    answer(client, state_->render);
+    answer(client, *state_);
     close(client);
   }
 }

@@ -684,10 +684,16 @@ Result<FollowOutcome> run_follow(const FollowOptions& o, const std::atomic<bool>
 
   std::unique_ptr<MetricsEndpoint> metrics;
   if (!o.metrics_addr.empty()) {
-    auto m = MetricsEndpoint::start(o.metrics_addr, [&] {
-      std::lock_guard lock(status_mu);
-      return render_follow_status_prometheus(status);
-    });
+    auto m = MetricsEndpoint::start(
+        o.metrics_addr,
+        [&] {
+          std::lock_guard lock(status_mu);
+          return render_follow_status_prometheus(status);
+        },
+        [&] {
+          std::lock_guard lock(status_mu);
+          return follow_readiness(status);
+        });
     if (!m) return tl::unexpected(m.error());
     metrics = std::move(*m);
     std::lock_guard lock(status_mu);

@@ -262,6 +262,20 @@ std::string diverged_table_fix(const std::string& table, const std::string& dir,
       table, table, dir);
 }
 
+MetricsEndpoint::Readiness follow_readiness(const FollowStatus& s) {
+  // Lag is known once a status has been measured from both servers.
+  const bool ready = is_streaming(s.state) && !s.source_wal_lsn.empty();
+  JsonWriter w;
+  w.begin_object()
+      .field("ready", ready)
+      .field("state", follow_state_name(s.state))
+      .field("lag_seconds", s.lag_seconds)
+      .field("lag_bytes", s.lag_bytes)
+      .field("error", s.error)
+      .end_object();
+  return {ready, w.take()};
+}
+
 bool follow_is_alive(const FollowStatus& s, double max_age_seconds) {
   if (s.pid <= 0 || kill(static_cast<pid_t>(s.pid), 0) != 0) return false;
   return unix_now() - s.updated_unix <= max_age_seconds;

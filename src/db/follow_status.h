@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/metrics_endpoint.h"
 #include "db/follow_journal.h"
 
 namespace ferry::db {
@@ -73,6 +74,11 @@ bool follow_is_alive(const FollowStatus& s, double max_age_seconds = 5);
 // What to do about a diverged table: the commands, with the work directory.
 // `reverse`: the table diverged on the target after a cutover.
 std::string diverged_table_fix(const std::string& table, const std::string& dir, bool reverse);
+
+// For GET /readyz on the metrics listener: ready once follow streams (its
+// connections are up) and has measured its lag, with the state and lag in
+// the JSON body either way.
+MetricsEndpoint::Readiness follow_readiness(const FollowStatus& s);
 
 // ISO 8601 UTC of a Unix time.
 std::string iso_time(double unix_seconds);

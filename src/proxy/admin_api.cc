@@ -160,6 +160,22 @@ void AdminApi::accept() {
 
 AdminApi::Response AdminApi::handle(std::string_view method, std::string_view path,
                                     std::string_view authorization, std::string_view body) {
+  // Probes carry no token (a kubelet cannot be given one); they say nothing
+  // the token protects.
+  if (path == "/healthz") {
+    if (method != "GET" && method != "HEAD") return json_error(405, "use GET");
+    return {200, "text/plain", "ok\n"};
+  }
+  if (path == "/readyz") {
+    if (method != "GET" && method != "HEAD") return json_error(405, "use GET");
+    const auto without = state_.pools_without_available_endpoint();
+    JsonWriter w;
+    w.begin_object()
+        .field("ready", without.empty())
+        .field("pools_without_an_available_endpoint", without);
+    w.end_object();
+    return {without.empty() ? 200 : 503, "application/json", w.take()};
+  }
   constexpr std::string_view kBearer = "Bearer ";
   if (!token_.empty() && (!authorization.starts_with(kBearer) ||
                           !same_secret(authorization.substr(kBearer.size()), token_))) {
@@ -205,7 +221,7 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
   }
   return json_error(404,
                     "unknown path; try GET /admin/state, PUT /admin/routes/NAME/weights, "
-                    "POST /admin/reload or GET /metrics");
+                    "POST /admin/reload, GET /metrics, GET /healthz or GET /readyz");
 }
 
 }  // namespace ferry::proxy

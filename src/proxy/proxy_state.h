@@ -98,6 +98,11 @@ class ProxyState {
   Result<void> set_weights(const std::string& route,
                            const std::vector<std::pair<std::string, int>>& weights);
 
+  // GET /readyz: the pools of the current config none of whose endpoints
+  // may take a request now (unhealthy by active checks, or ejected); ready
+  // when there is none.
+  std::vector<std::string> pools_without_available_endpoint() const;
+
   // GET /admin/state and GET /metrics.
   std::string render_state_json() const;
   std::string render_metrics() const;

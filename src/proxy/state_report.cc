@@ -1,6 +1,8 @@
 // GET /admin/state (JSON) and GET /metrics (Prometheus text) for ProxyState.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/json_writer.h"
 #include "proxy/proxy_state.h"
 
@@ -60,6 +62,19 @@ std::string label(std::string_view v) {
 }
 
 }  // namespace
+
+std::vector<std::string> ProxyState::pools_without_available_endpoint() const {
+  const auto snap = snapshot();
+  const int64_t now = monotonic_ms();
+  std::vector<std::string> out;
+  for (size_t p = 0; p < snap->endpoints.size(); ++p) {
+    const auto& endpoints = snap->endpoints[p];
+    if (std::none_of(endpoints.begin(), endpoints.end(),
+                     [&](const auto& e) { return e->available(now); }))
+      out.push_back(snap->config.pools[p].name);
+  }
+  return out;
+}
 
 std::string ProxyState::render_state_json() const {
   std::lock_guard lock(mutex_);
