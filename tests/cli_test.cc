@@ -145,6 +145,13 @@ TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
   EXPECT_NE(unreachable.err.find("error: target: connecting to postgres://u@127.0.0.1:2/b"),
             std::string::npos)
       << unreachable.err;
+  // Connection strings may come from the environment (no password in `ps`).
+  Outcome from_env = run({"env", "FERRY_SOURCE=postgres://u@127.0.0.1:1/a",
+                          "FERRY_TARGET=postgres://u@127.0.0.1:2/b", FERRY_BINARY, "db", "check"});
+  EXPECT_EQ(from_env.status, 5) << from_env.err;
+  EXPECT_NE(from_env.err.find("error: source: connecting to postgres://u@127.0.0.1:1/a"),
+            std::string::npos)
+      << from_env.err;
   // A follow that never connected gives up after a short, stated time.
   const std::string nowhere =
       "--source postgres://u@127.0.0.1:1/a --target postgres://u@127.0.0.1:1/b";

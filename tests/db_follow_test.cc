@@ -152,6 +152,12 @@ TEST_F(FollowTest, CloneFollowCutoverRollbackUnderLoad) {
   EXPECT_TRUE(has(cut.err, "switched to ")) << cut.err;
   const auto report = parse_json(cut.out);
   EXPECT_EQ(field(report, "switched"), "true");
+  // The reverse follow got its connection strings through the environment:
+  // nothing of them on its command line, where `ps` shows it.
+  const std::string cmdline =
+      slurp(fs::path("/proc") / field(report, "reverse_follow_pid") / "cmdline");
+  EXPECT_TRUE(has(cmdline, "follow")) << cmdline;
+  EXPECT_FALSE(has(cmdline, "--source") || has(cmdline, "postgres")) << cmdline;
   // For the record (docs/benchmarks.md), not asserted: machines are noisy.
   std::cout << "cutover under the test load: write-unavailable "
             << field(report, "write_unavailable_seconds") << " s\n";

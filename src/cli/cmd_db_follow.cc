@@ -124,8 +124,9 @@ Runner install_db_follow(CLI::App& sub) {
   sub.add_option("--publication", o->publication,
                  "Publication (default: ferry, or ferry_reverse with --reverse)");
   sub.add_option("--metrics-addr", o->follow.metrics_addr,
-                 "Serve Prometheus metrics at host:port (':9187' is 127.0.0.1:9187); off unless "
-                 "given");
+                 "Serve Prometheus metrics and the /healthz and /readyz probes at host:port "
+                 "(':9187' is 127.0.0.1:9187); off unless given")
+      ->envname("FERRY_METRICS_ADDR");
   sub.add_option("--max-transaction-memory", o->max_transaction,
                  "Source transactions larger than this are applied as they stream, alone")
       ->capture_default_str();

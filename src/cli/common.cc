@@ -13,10 +13,15 @@
 namespace ferry::cli {
 
 void add_endpoint_options(CLI::App& sub, Endpoints& e) {
+  // From the environment too, so that a password need not be on a command
+  // line (where `ps` shows it): systemd units and the reverse follow use that.
   sub.add_option("--source", e.source,
                  "Source database: postgres://user:pass@host:port/db or key=value conninfo")
+      ->envname("FERRY_SOURCE")
       ->required();
-  sub.add_option("--target", e.target, "Target database, same forms as --source")->required();
+  sub.add_option("--target", e.target, "Target database, same forms as --source")
+      ->envname("FERRY_TARGET")
+      ->required();
 }
 
 Result<std::pair<pg::ConnInfo, pg::ConnInfo>> parse_endpoints(const Endpoints& e) {

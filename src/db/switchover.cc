@@ -455,11 +455,12 @@ class Switchover {
         dup2(fd, 2);
       }
       if (devnull >= 0) dup2(devnull, 0);
-      const std::string& source = o_.source.original;
-      const std::string& target = o_.target.original;
-      execl(o_.ferry_binary.c_str(), o_.ferry_binary.c_str(), "db", "follow", "--reverse",
-            "--source", source.c_str(), "--target", target.c_str(), "--dir", o_.dir.c_str(),
-            "--slot", o_.slot.c_str(), static_cast<char*>(nullptr));
+      // Connection strings through the environment, never the command line:
+      // a password there would show in every `ps` on the host.
+      setenv("FERRY_SOURCE", o_.source.original.c_str(), 1);
+      setenv("FERRY_TARGET", o_.target.original.c_str(), 1);
+      execl(o_.ferry_binary.c_str(), o_.ferry_binary.c_str(), "db", "follow", "--reverse", "--dir",
+            o_.dir.c_str(), "--slot", o_.slot.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     r_.reverse_follow_pid = pid;
