@@ -113,8 +113,21 @@ TEST_F(Cli, FlagMistakesReadLikeFerryErrors) {
   Outcome verbose = ferry("assess examples/estate.yaml -v --format json");
   EXPECT_EQ(verbose.status, 0) << verbose.err;
   EXPECT_NE(verbose.err.find("debug: plan:"), std::string::npos) << verbose.err;
-  Outcome quiet = ferry("assess examples/estate.yaml -q --format json");
-  EXPECT_EQ(quiet.status, 0) << quiet.err;
+  // -q after a subcommand: warnings and errors only (follow says where its
+  // metrics are at info level).
+  const std::string unreachable_follow =
+      "db follow --source postgres://u@127.0.0.1:1/a --target postgres://u@127.0.0.1:1/b "
+      "--metrics-addr 127.0.0.1:0 --retry-for 1s --dir " +
+      (dir_ / "q").string();
+  Outcome loud = ferry(unreachable_follow);
+  EXPECT_NE(loud.err.find("info: Prometheus metrics on"), std::string::npos) << loud.err;
+  Outcome quiet = ferry(unreachable_follow + " -q");
+  EXPECT_EQ(quiet.status, 5) << quiet.err;
+  EXPECT_EQ(quiet.err.find("info:"), std::string::npos) << quiet.err;
+  EXPECT_NE(quiet.err.find("error:"), std::string::npos) << quiet.err;
+  // One command at a time: a second is a mistake, not a second run.
+  Outcome two = ferry("db status --dir x check");
+  EXPECT_EQ(two.status, 2) << two.err;
   // "text" is every reporting command's default name; assess keeps "table".
   EXPECT_EQ(ferry("assess examples/estate.yaml --format text").out,
             ferry("assess examples/estate.yaml --format table").out);

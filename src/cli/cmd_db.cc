@@ -34,6 +34,7 @@ Runner install_db(CLI::App& sub) {
   sub.footer(
       "\nRun 'ferry db COMMAND --help' for a command's options and exit statuses. Guide: "
       "docs/db.md.\n");
+  sub.require_subcommand(0, 1);  // none: the list below; two: a mistake
   auto runners = std::make_shared<std::vector<std::pair<CLI::App*, Runner>>>();
   for (const auto& command : kDbCommands) {
     CLI::App* child = sub.add_subcommand(command.name, command.summary);

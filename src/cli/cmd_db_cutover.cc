@@ -6,7 +6,6 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 
 #include "cli/common.h"
@@ -145,12 +144,15 @@ Runner install_switchover(CLI::App& sub, bool rollback) {
                       "How long writing transactions may take to finish before sessions are ended");
   add_duration_option(sub, "--max-write-pause", s.max_write_pause,
                       "Give up and restore if read-only to switched takes longer", 0.001);
-  sub.add_option("--final-verify", s.final_verify,
-                 "counts: exact row counts; full: checksums of every row; none")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, db::FinalVerify>{{"counts", db::FinalVerify::kCounts},
-                                                 {"full", db::FinalVerify::kFull},
-                                                 {"none", db::FinalVerify::kNone}}))
+  sub.add_option_function<std::string>(
+         "--final-verify",
+         [&s](const std::string& mode) {
+           s.final_verify = mode == "full"   ? db::FinalVerify::kFull
+                            : mode == "none" ? db::FinalVerify::kNone
+                                             : db::FinalVerify::kCounts;
+         },
+         "counts: exact row counts; full: checksums of every row; none")
+      ->check(CLI::IsMember({"counts", "full", "none"}))
       ->default_str("counts");
   sub.add_option("--verify-tables", s.verify_tables,
                  "Also compare checksums of these tables (schema.name, * wildcards; repeatable)");

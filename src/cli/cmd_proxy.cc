@@ -16,7 +16,7 @@ namespace {
 struct ProxyCliOptions {
   std::string config;
   bool check = false;
-  std::string drain = "10s";
+  double drain_seconds = 10;
   bool no_watch = false;
 };
 
@@ -47,16 +47,9 @@ int run_proxy_command(const ProxyCliOptions& o) {
     std::cout << o.config << ": ok: " << *summary << "\n";
     return exit_status(ExitCode::kOk);
   }
-  const auto drain_ms = parse_duration_ms(o.drain);
-  if (!drain_ms) {
-    return report_error(Error{ErrorCode::kInvalidInput,
-                              "--drain-timeout: '" + o.drain + "' is not a duration (e.g. 10s)",
-                              {},
-                              {}});
-  }
   proxy::ProxyRunOptions options;
   options.config_path = o.config;
-  options.drain_ms = *drain_ms;
+  options.drain_ms = static_cast<int64_t>(o.drain_seconds * 1000);
   options.watch_file = !o.no_watch;
   auto ran = proxy::run_proxy(options);
   if (!ran) return report_error(ran.error());
@@ -71,9 +64,8 @@ Runner install_proxy(CLI::App& sub) {
   sub.add_option("-c,--config", o->config, "Proxy configuration (YAML)")->required();
   sub.add_flag("--check", o->check,
                "Validate the config, resolve endpoints, print a summary, exit");
-  sub.add_option("--drain-timeout", o->drain,
-                 "On SIGINT/SIGTERM, how long requests in flight may take to finish")
-      ->capture_default_str();
+  add_duration_option(sub, "--drain-timeout", o->drain_seconds,
+                      "On SIGINT/SIGTERM, how long requests in flight may take to finish");
   sub.add_flag("--no-watch", o->no_watch, "Do not reload when the config file changes");
   return [o] { return run_proxy_command(*o); };
 }

@@ -67,6 +67,10 @@ double duration_value(const std::string& name, const std::string& text, double m
                                          "' is not a duration (e.g. 500ms, 5s, 10m, 1h; a bare "
                                          "number is seconds)");
   const double seconds = static_cast<double>(*ms) / 1000.0;
+  // A day bounds every wait ferry has, and keeps milliseconds within an int.
+  constexpr double kDay = 86400;
+  if (seconds > kDay)
+    throw CLI::ValidationError(name, "'" + text + "' is longer than the most allowed, 24h");
   if (seconds < min_seconds)
     throw CLI::ValidationError(
         name, "'" + text + "' is shorter than the least allowed, " + duration_text(min_seconds));

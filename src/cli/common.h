@@ -34,8 +34,8 @@ bool is_plain_name(const std::string& name, const std::string& option);
 Result<int64_t> parse_size(const std::string& text, const std::string& option);
 
 // An option taking a duration, as the proxy config does: "500ms", "5s",
-// "10m", "1h"; a bare number is seconds. At least `min_seconds`; a bad value
-// is a usage error naming the flag. The help shows the current value.
+// "10m", "1h"; a bare number is seconds. Between `min_seconds` and a day; a
+// bad value is a usage error naming the flag. The help shows the current value.
 void add_duration_option(CLI::App& sub, const std::string& name, double& seconds,
                          const std::string& description, double min_seconds = 0);
 void add_duration_option(CLI::App& sub, const std::string& name, int& seconds,

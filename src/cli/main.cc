@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   // accepted after any subcommand, and mistakes read like ferry's errors.
   app.fallthrough();
   app.failure_message(describe_parse_error);
+  app.require_subcommand(0, 1);
   bool verbose = false, quiet = false;
   app.add_flag("-v,--verbose", verbose, "Log debug detail to stderr");
   app.add_flag("-q,--quiet", quiet, "Log only warnings and errors");
@@ -57,6 +58,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : exit_status(ExitCode::kUsage);
   }
   init_logging(verbose ? LogLevel::kDebug : quiet ? LogLevel::kWarn : LogLevel::kInfo);
+  // Read by the parser; no child process inherits them (a --then hook, a
+  // reverse follow, pg_dump): connection strings may hold passwords.
+  for (const char* secret : {"FERRY_SOURCE", "FERRY_TARGET", "FERRY_METRICS_ADDR"})
+    unsetenv(secret);
   // The one adapter for exceptions that escape libraries: they are bugs or
   // exhaustion, never expected failures (those are Result values).
   try {

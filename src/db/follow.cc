@@ -206,7 +206,7 @@ class FollowSession {
 
     po.jobs = o_.apply_jobs;
     po.settings.lock_timeout_ms = o_.apply_jobs > 1 ? 2000 : 0;
-    po.settings.statement_timeout_ms = o_.stall_timeout_seconds * 1000;
+    po.settings.statement_timeout_ms = o_.stall_timeout_seconds * 1000;  // at most a day
     // The side being written is read-only for applications during and after
     // a cutover or rollback; ferry's own apply goes on.
     po.settings.override_read_only = true;
@@ -573,6 +573,7 @@ class FollowSession {
     FollowStatus& s = status_;
     const bool up_to_date = caught_up();
     s.state = up_to_date ? FollowState::kFollowing : FollowState::kCatchingUp;
+    s.error.clear();  // a lost connection's error is over once streaming again
     const pg::Lsn applied = std::max(p.committed_end, up_to_date ? confirmed_ : pg::Lsn{0});
     s.applied_lsn = pg::lsn_text(applied);
     s.confirmed_lsn = pg::lsn_text(confirmed_);

@@ -1,5 +1,6 @@
 #include "db/follow_status.h"
 
+#include <errno.h>
 #include <fmt/format.h>
 #include <signal.h>
 
@@ -277,7 +278,8 @@ MetricsEndpoint::Readiness follow_readiness(const FollowStatus& s) {
 }
 
 bool follow_is_alive(const FollowStatus& s, double max_age_seconds) {
-  if (s.pid <= 0 || kill(static_cast<pid_t>(s.pid), 0) != 0) return false;
+  // EPERM: it runs, as another user (the service's): alive all the same.
+  if (s.pid <= 0 || (kill(static_cast<pid_t>(s.pid), 0) != 0 && errno != EPERM)) return false;
   return unix_now() - s.updated_unix <= max_age_seconds;
 }
 

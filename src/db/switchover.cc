@@ -1,11 +1,13 @@
 #include "db/switchover.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -149,7 +151,7 @@ class Switchover {
       follow_publication_ = s.publication.empty()
                                 ? std::string(o_.rollback ? kReversePublication : "ferry")
                                 : s.publication;
-      if (s.pid <= 0 || kill(static_cast<pid_t>(s.pid), 0) != 0) {
+      if (s.pid <= 0 || (kill(static_cast<pid_t>(s.pid), 0) != 0 && errno != EPERM)) {
         problems.push_back(fmt::format("{} is not running (its status in {} is {})", which, path,
                                        follow_state_name(s.state)));
         return {};
@@ -445,6 +447,15 @@ class Switchover {
 
   void start_reverse_follow() {
     const std::string log = (std::filesystem::path(o_.dir) / "follow-reverse.log").string();
+    // Connection strings through the environment, never the command line (a
+    // password there would show in every `ps` on the host); set before the
+    // fork, since the child must not allocate, and taken back after it.
+    setenv("FERRY_SOURCE", o_.source.original.c_str(), 1);
+    setenv("FERRY_TARGET", o_.target.original.c_str(), 1);
+    // Closed by a successful exec, or carrying exec's errno: the report says
+    // a reverse stream runs only once it does.
+    int exec_pipe[2];
+    const bool piped = pipe2(exec_pipe, O_CLOEXEC) == 0;
     const pid_t pid = fork();
     if (pid == 0) {
       setsid();
@@ -455,13 +466,27 @@ class Switchover {
         dup2(fd, 2);
       }
       if (devnull >= 0) dup2(devnull, 0);
-      // Connection strings through the environment, never the command line:
-      // a password there would show in every `ps` on the host.
-      setenv("FERRY_SOURCE", o_.source.original.c_str(), 1);
-      setenv("FERRY_TARGET", o_.target.original.c_str(), 1);
       execl(o_.ferry_binary.c_str(), o_.ferry_binary.c_str(), "db", "follow", "--reverse", "--dir",
             o_.dir.c_str(), "--slot", o_.slot.c_str(), static_cast<char*>(nullptr));
+      const int err = errno;
+      if (piped) (void)!write(exec_pipe[1], &err, sizeof err);
       _exit(127);
+    }
+    unsetenv("FERRY_SOURCE");
+    unsetenv("FERRY_TARGET");
+    int exec_errno = 0;
+    if (piped) {
+      close(exec_pipe[1]);
+      if (pid > 0 && read(exec_pipe[0], &exec_errno, sizeof exec_errno) != sizeof exec_errno)
+        exec_errno = 0;
+      close(exec_pipe[0]);
+    }
+    if (pid < 0 || exec_errno != 0) {
+      log_error(
+          fmt::format("the reverse stream could not be started ({}): run ferry db follow "
+                      "--reverse --dir {} yourself before any rollback",
+                      std::strerror(pid < 0 ? errno : exec_errno), o_.dir));
+      return;
     }
     r_.reverse_follow_pid = pid;
     log_info(

@@ -60,7 +60,8 @@ std::string without_secret(std::string message, const std::string& text) {
 // an option libpq does not know.
 std::string hint_for(const std::string& text, const std::string& message) {
   const auto scheme_end = text.find("://");
-  if (scheme_end != std::string::npos) {
+  // A URI's scheme comes first; "://" inside a key=value setting is no scheme.
+  if (scheme_end != std::string::npos && text.find_first_of("= ") > scheme_end) {
     const std::string scheme = text.substr(0, scheme_end);
     if (scheme != "postgres" && scheme != "postgresql") {
       const std::vector<std::string> schemes{"postgres", "postgresql"};
