@@ -17,7 +17,7 @@
 # reported as FAILED rather than as fast. Tools run once per round, R rounds,
 # and the order rotates from round to round. Ratios use the median over rounds.
 #
-# Targets (issue: ferry db clone): ferry / pgcopydb <= 0.8,
+# Targets: ferry / pgcopydb <= 0.8,
 # ferry / (pg_dump + pg_restore) < 1, ferry data rate / pipe data rate >= 0.9.
 #
 # Both servers are throwaway clusters (scripts/pg-throwaway: fsync off, 128MB

@@ -14,7 +14,7 @@
 #      GRACE runs; its JSON report gives each step's time and the
 #      write-unavailable time (read-only on to switched).
 #
-# Targets (issue 4): lag p99 < 1 s; write-unavailable < 1 s + the grace period.
+# Targets: lag p99 < 1 s; write-unavailable < 1 s + the grace period.
 #
 # usage: bench/follow_lag_cutover.sh [SCALE=10] [CLIENTS=4] [SECONDS=60] [JOBS=4] [GRACE=1]
 set -euo pipefail
