@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark: `ferry assess` on a generated estate of 10,000 workloads and
-# 50,000 dependency edges must plan in under 1 second (issue 2). No tool plans
+# 50,000 dependency edges must plan in under 1 second. No tool plans
 # a whole estate this way, so the anchor is the target itself: the script
 # prints each median wall time and its ratio to the 1 s budget.
 #
