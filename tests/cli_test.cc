@@ -158,6 +158,12 @@ TEST_F(Cli, StatusFilesMissingFilesAndUnreachableServersAreClearErrors) {
   EXPECT_NE(unreachable.err.find("error: target: connecting to postgres://u@127.0.0.1:2/b"),
             std::string::npos)
       << unreachable.err;
+  // With --format json an error is JSON on stdout too, where a script looks.
+  Outcome json_error = ferry("db status --dir " + (dir_ / "none").string() + " --format json");
+  EXPECT_EQ(json_error.status, 4);
+  EXPECT_NE(json_error.out.find("\"ok\": false"), std::string::npos) << json_error.out;
+  EXPECT_NE(json_error.out.find("\"kind\": \"io\""), std::string::npos) << json_error.out;
+  EXPECT_NE(json_error.out.find("no follow status here"), std::string::npos) << json_error.out;
   // Connection strings may come from the environment (no password in `ps`).
   Outcome from_env = run({"env", "FERRY_SOURCE=postgres://u@127.0.0.1:1/a",
                           "FERRY_TARGET=postgres://u@127.0.0.1:2/b", FERRY_BINARY, "db", "check"});

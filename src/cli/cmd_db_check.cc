@@ -40,7 +40,7 @@ Examples:
 
 int run_check(const CheckOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
-  if (!endpoints) return report_error(endpoints.error());
+  if (!endpoints) return report_error(endpoints.error(), o.format);
   // Both tried, both reported: one round of fixes, not two.
   auto source = pg::Connection::open(endpoints->first, {"ferry check"});
   auto target = pg::Connection::open(endpoints->second, {"ferry check"});
@@ -62,7 +62,7 @@ int run_check(const CheckOptions& o) {
   db::PreflightOptions options = o.checks;
   options.need_slot = !o.no_slot;
   auto report = db::run_preflight(*source, *target, options);
-  if (!report) return report_error(report.error());
+  if (!report) return report_error(report.error(), o.format);
   std::cout << (o.format == "json" ? db::render_preflight_json(*report)
                                    : db::render_preflight_text(*report));
   return exit_status(report->has_blockers() ? ExitCode::kFindings : ExitCode::kOk);

@@ -93,7 +93,7 @@ int run_resync_command(CloneCliOptions& o, const std::pair<pg::ConnInfo, pg::Con
   for (const auto& t : o.tables)
     for (auto& one : split_trimmed(t, ",")) r.tables.push_back(std::move(one));
   auto report = db::run_resync_request(r, install_stop_signals());
-  if (!report) return report_error(report.error());
+  if (!report) return report_error(report.error(), o.format);
   std::cout << (o.format == "json" ? db::render_resync_json(*report)
                                    : db::render_resync_text(*report));
   if (report->ok()) return exit_status(ExitCode::kOk);
@@ -103,7 +103,7 @@ int run_resync_command(CloneCliOptions& o, const std::pair<pg::ConnInfo, pg::Con
 
 int run_clone_command(CloneCliOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
-  if (!endpoints) return report_error(endpoints.error());
+  if (!endpoints) return report_error(endpoints.error(), o.format);
   if (!o.tables.empty() && !o.resync) {
     log_error("--tables is only for --resync (a clone copies every table)");
     return exit_status(ExitCode::kUsage);
@@ -111,7 +111,7 @@ int run_clone_command(CloneCliOptions& o) {
   if (o.resync) return run_resync_command(o, *endpoints);
   auto split =
       o.split == "auto" ? Result<int64_t>(0) : parse_size(o.split, "--split-tables-larger-than");
-  if (!split) return report_error(split.error());
+  if (!split) return report_error(split.error(), o.format);
   auto& c = o.clone;
   if (!is_plain_name(c.slot_name, "--slot") || !is_plain_name(c.publication, "--publication"))
     return exit_status(ExitCode::kUsage);
@@ -130,7 +130,7 @@ int run_clone_command(CloneCliOptions& o) {
   c.maintenance_work_mem = fmt::format("{}kB", o.maintenance_work_mem >> 10);
   auto outcome = db::run_clone(c);
   if (!outcome) {
-    log_error(outcome.error().to_string());
+    const int status = report_error(outcome.error(), o.format);
     const std::string journal = (std::filesystem::path(c.dir) / "clone.db").string();
     if (outcome.error().code != ErrorCode::kInvalidInput && std::filesystem::exists(journal)) {
       log_error(
@@ -143,7 +143,7 @@ int run_clone_command(CloneCliOptions& o) {
             "drop it: SELECT pg_drop_replication_slot('{}')",
             c.slot_name, c.slot_name));
     }
-    return exit_status(exit_code_for(outcome.error().code));
+    return status;
   }
   if (outcome->blocked) {
     std::cerr << db::render_preflight_text(outcome->preflight);

@@ -106,7 +106,7 @@ Example:
 
 int run_switchover_command(SwitchoverCliOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
-  if (!endpoints) return report_error(endpoints.error());
+  if (!endpoints) return report_error(endpoints.error(), o.format);
   auto& s = o.switchover;
   s.source = endpoints->first;
   s.target = endpoints->second;
@@ -115,7 +115,7 @@ int run_switchover_command(SwitchoverCliOptions& o) {
   std::error_code ec;
   s.ferry_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   auto report = db::run_switchover(s);
-  if (!report) return report_error(report.error());
+  if (!report) return report_error(report.error(), o.format);
   std::cout << (o.format == "json" ? db::render_switchover_json(*report)
                                    : db::render_switchover_text(*report));
   if (report->switched) return exit_status(ExitCode::kOk);

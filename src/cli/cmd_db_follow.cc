@@ -77,9 +77,9 @@ Examples:
 
 int run_follow_command(FollowCliOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
-  if (!endpoints) return report_error(endpoints.error());
+  if (!endpoints) return report_error(endpoints.error(), o.format);
   auto max_transaction = parse_size(o.max_transaction, "--max-transaction-memory");
-  if (!max_transaction) return report_error(max_transaction.error());
+  if (!max_transaction) return report_error(max_transaction.error(), o.format);
   auto& f = o.follow;
   const std::string slot = !o.slot.empty() ? o.slot : db::clone_slot_name(f.dir);
   if (!is_plain_name(slot, "--slot") ||
@@ -96,7 +96,7 @@ int run_follow_command(FollowCliOptions& o) {
   const std::atomic<bool>& stop = install_stop_signals();
   auto outcome = db::run_follow(f, stop);
   if (f.live_progress) std::cerr << "\n";
-  if (!outcome) return report_error(outcome.error());
+  if (!outcome) return report_error(outcome.error(), o.format);
   log_info(outcome->reason == db::FollowState::kSwitched
                ? "the cutover switched over; everything before it is applied"
                : "stopped; run the same command to continue where it left off");

@@ -44,14 +44,16 @@ Examples:
 
 int run_status_command(const StatusCliOptions& o) {
   const std::string path = db::follow_status_path(o.dir, o.reverse);
-  if (!std::filesystem::exists(path)) {
-    log_error(path + ": no follow status here (has ferry db follow" +
-              (o.reverse ? std::string(" --reverse") : std::string()) + " run with --dir " + o.dir +
-              "?)");
-    return exit_status(ExitCode::kIo);
-  }
+  if (!std::filesystem::exists(path))
+    return report_error(Error{ErrorCode::kIo,
+                              path + ": no follow status here (has ferry db follow" +
+                                  (o.reverse ? std::string(" --reverse") : std::string()) +
+                                  " run with --dir " + o.dir + "?)",
+                              {},
+                              {}},
+                        o.format);
   auto status = db::read_follow_status(path);
-  if (!status) return report_error(status.error());
+  if (!status) return report_error(status.error(), o.format);
   status->running = db::follow_is_alive(*status);
   std::cout << (o.format == "json" ? db::render_follow_status_json(*status)
                                    : db::render_follow_status_text(*status));

@@ -54,11 +54,11 @@ int run_verify_command(VerifyCliOptions& o) {
     v.settings &= part != "settings";
   }
   auto endpoints = parse_endpoints(o.endpoints);
-  if (!endpoints) return report_error(endpoints.error());
+  if (!endpoints) return report_error(endpoints.error(), o.format);
   v.source = endpoints->first;
   v.target = endpoints->second;
   auto report = db::run_verify(v);
-  if (!report) return report_error(report.error());
+  if (!report) return report_error(report.error(), o.format);
   std::cout << (o.format == "json" ? db::render_verify_json(*report)
                                    : db::render_verify_text(*report));
   return exit_status(report->ok() ? ExitCode::kOk : ExitCode::kFindings);

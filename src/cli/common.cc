@@ -5,8 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cmath>
+#include <iostream>
 
 #include "core/exit_codes.h"
+#include "core/json_writer.h"
 #include "core/log.h"
 #include "core/text.h"
 
@@ -36,9 +38,25 @@ Result<std::pair<pg::ConnInfo, pg::ConnInfo>> parse_endpoints(const Endpoints& e
   return tl::unexpected(source ? target.error() : source.error());
 }
 
-int report_error(const Error& error) {
+int report_error(const Error& error, const std::string& format) {
   log_error(error.to_string());
-  return exit_status(exit_code_for(error.code));
+  const int status = exit_status(exit_code_for(error.code));
+  if (format == "json") {
+    constexpr const char* kKinds[] = {"invalid_input", "io", "database", "internal"};
+    JsonWriter w;
+    w.begin_object()
+        .field("ok", false)
+        .key("error")
+        .begin_object()
+        .field("kind", kKinds[static_cast<int>(error.code)])
+        .field("exit_status", int64_t{status})
+        .field("message", error.to_string())
+        .field("sqlstate", error.sqlstate)
+        .end_object()
+        .end_object();
+    std::cout << w.take();
+  }
+  return status;
 }
 
 bool is_plain_name(const std::string& name, const std::string& option) {

@@ -22,8 +22,11 @@ void add_endpoint_options(CLI::App& sub, Endpoints& e);
 // Both connection strings, each checked; both problems reported at once.
 Result<std::pair<pg::ConnInfo, pg::ConnInfo>> parse_endpoints(const Endpoints& e);
 
-// Logs the error (with its context chain) and returns its exit status.
-int report_error(const Error& error);
+// Logs the error (with its context chain) and returns its exit status. With
+// `format` "json" it is also printed on stdout, where a script reading the
+// command's JSON looks: {"ok": false, "error": {kind, exit_status, message,
+// sqlstate}}.
+int report_error(const Error& error, const std::string& format = "text");
 
 // Slot and publication names: lower-case letters, digits and underscores, 40
 // bytes at most (PostgreSQL allows 63; a resumed clone adds "_resume_PID" and
