@@ -91,6 +91,14 @@ class CloneTest : public PgTest {
     return dump;
   }
 
+  // "schema.table,..." the source publishes in `publication`, sorted.
+  std::string published_tables(const std::string& publication) {
+    return psql(source(),
+                "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM "
+                "pg_publication_tables WHERE pubname = '" +
+                    publication + "'");
+  }
+
   std::string publications_on_source() {
     return psql(source(), "SELECT string_agg(pubname, ',' ORDER BY pubname) FROM pg_publication");
   }
@@ -146,10 +154,7 @@ TEST_F(CloneTest, FixtureCopiedEqualWithSlotAndPublication) {
                      slot_ + "'"),
             "pgoutput " + name_ + " false " + lsn);
   EXPECT_EQ(publications_on_source(), "ferry,ferry_insert_only");
-  const std::string published =
-      psql(source(),
-           "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM "
-           "pg_publication_tables WHERE pubname = 'ferry'");
+  const std::string published = published_tables("ferry");
   EXPECT_TRUE(has(published, "public.big_events")) << published;
   // public.trucks is published through its parent public.vehicles (a known bug, below).
   for (const char* left_out : {"public.no_pk_dups", "public.unlogged_cache"})
@@ -159,10 +164,7 @@ TEST_F(CloneTest, FixtureCopiedEqualWithSlotAndPublication) {
   ASSERT_TRUE(insert_only && insert_only->size() == 2) << r.out;
   EXPECT_EQ((*insert_only)[0].scalar(), "public.no_pk_dups");
   EXPECT_EQ((*insert_only)[1].scalar(), "public.trucks");
-  EXPECT_EQ(psql(source(),
-                 "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY 1) FROM "
-                 "pg_publication_tables WHERE pubname = 'ferry_insert_only'"),
-            "public.no_pk_dups,public.trucks");
+  EXPECT_EQ(published_tables("ferry_insert_only"), "public.no_pk_dups,public.trucks");
   EXPECT_EQ(psql(source(),
                  "SELECT pubinsert, pubupdate, pubdelete, pubtruncate FROM "
                  "pg_publication WHERE pubname = 'ferry_insert_only'"),

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <cctype>
 #include <cmath>
+#include <functional>
 #include <iostream>
 
 #include "core/exit_codes.h"
@@ -95,31 +96,32 @@ double duration_value(const std::string& name, const std::string& text, double m
   return seconds;
 }
 
+// `store` keeps the value in the option's own type.
+void add_duration(CLI::App& sub, const std::string& name, double shown,
+                  const std::string& description, double min_seconds,
+                  std::function<void(double)> store) {
+  sub.add_option_function<std::string>(
+         name,
+         [store = std::move(store), name, min_seconds](const std::string& text) {
+           store(duration_value(name, text, min_seconds));
+         },
+         description)
+      ->type_name("DURATION")
+      ->default_str(duration_text(shown));
+}
+
 }  // namespace
 
 void add_duration_option(CLI::App& sub, const std::string& name, double& seconds,
                          const std::string& description, double min_seconds) {
-  sub.add_option_function<std::string>(
-         name,
-         [&seconds, name, min_seconds](const std::string& text) {
-           seconds = duration_value(name, text, min_seconds);
-         },
-         description)
-      ->type_name("DURATION")
-      ->default_str(duration_text(seconds));
+  add_duration(sub, name, seconds, description, min_seconds, [&seconds](double v) { seconds = v; });
 }
 
 void add_duration_option(CLI::App& sub, const std::string& name, int& seconds,
                          const std::string& description, int min_seconds) {
-  sub.add_option_function<std::string>(
-         name,
-         [&seconds, name, min_seconds](const std::string& text) {
-           // Whole seconds: a part of one counts as one more.
-           seconds = static_cast<int>(std::ceil(duration_value(name, text, min_seconds)));
-         },
-         description)
-      ->type_name("DURATION")
-      ->default_str(duration_text(seconds));
+  // Whole seconds: a part of one counts as one more.
+  add_duration(sub, name, seconds, description, min_seconds,
+               [&seconds](double v) { seconds = static_cast<int>(std::ceil(v)); });
 }
 
 void add_size_option(CLI::App& sub, const std::string& name, int64_t& bytes,

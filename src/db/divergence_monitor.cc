@@ -65,7 +65,7 @@ Result<DivergenceMonitor> DivergenceMonitor::open(FollowJournal& journal, std::s
   std::set<std::string> names;
   for (const auto& d : *diverged) names.insert(d.table);
   return DivergenceMonitor(journal, std::move(direction), std::move(publication), std::move(dir),
-                           InsertOnlyWatch(std::move(*baselines), names), names);
+                           InsertOnlyWatch(std::move(*baselines), std::move(names)));
 }
 
 Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status,
@@ -106,7 +106,7 @@ Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status
   }
   auto diverged = journal_->diverged(direction_);
   if (!diverged) return tl::unexpected(diverged.error());
-  for (const auto& d : *diverged) diverged_.insert(d.table);
+  for (const auto& d : *diverged) watch_.mark_diverged(d.table);
   std::lock_guard lock(status_mu);
   status.insert_only_tables.clear();
   for (const auto& [table, n] : *counters) status.insert_only_tables.push_back(table);
@@ -116,7 +116,6 @@ Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status
 
 Result<void> DivergenceMonitor::restart(const std::string& table, int64_t counters) {
   watch_.restart(table, counters);
-  diverged_.erase(table);
   told_.erase(table);
   if (auto ok = journal_->set_baseline(direction_, table, counters); !ok) return ok;
   return journal_->clear_diverged(direction_, table);
@@ -124,7 +123,7 @@ Result<void> DivergenceMonitor::restart(const std::string& table, int64_t counte
 
 bool DivergenceMonitor::leaves_out(const Change& c) {
   if (c.kind == Change::Kind::kTruncate || c.relation->insert_only ||
-      !diverged_.count(c.relation->display))
+      !watch_.diverged().count(c.relation->display))
     return false;
   if (told_.insert(c.relation->display).second)
     log_warn(
@@ -135,13 +134,13 @@ bool DivergenceMonitor::leaves_out(const Change& c) {
 }
 
 void DivergenceMonitor::leave_out_diverged(SourceTransaction& t) {
-  if (diverged_.empty()) return;
+  if (watch_.diverged().empty()) return;
   std::erase_if(t.changes, [&](const Change& c) { return leaves_out(c); });
 }
 
 Result<void> DivergenceMonitor::mark_diverged(const std::string& table, const std::string& detail) {
   DivergedTable d{table, iso_time(unix_now()), detail};
-  diverged_.insert(table);
+  watch_.mark_diverged(table);
   log_warn(fmt::format("event=table_diverged table={} detail=\"{}\" fix=\"{}\"", table, detail,
                        diverged_table_fix(table, dir_, direction_ == "reverse")));
   return journal_->mark_diverged(direction_, d);

@@ -58,18 +58,17 @@ class DivergenceMonitor {
 
  private:
   DivergenceMonitor(FollowJournal& journal, std::string direction, std::string publication,
-                    std::string dir, InsertOnlyWatch watch, std::set<std::string> diverged)
+                    std::string dir, InsertOnlyWatch watch)
       : journal_(&journal),
         direction_(std::move(direction)),
         publication_(std::move(publication)),
         dir_(std::move(dir)),
-        watch_(std::move(watch)),
-        diverged_(std::move(diverged)) {}
+        watch_(std::move(watch)) {}
 
   FollowJournal* journal_;
   std::string direction_, publication_, dir_;
   InsertOnlyWatch watch_;
-  std::set<std::string> diverged_, told_;  // every diverged table; those logged as left out
+  std::set<std::string> told_;  // diverged tables whose changes were said to be left out
 };
 
 }  // namespace ferry::db

@@ -277,9 +277,13 @@ MetricsEndpoint::Readiness follow_readiness(const FollowStatus& s) {
   return {ready, w.take()};
 }
 
-bool follow_is_alive(const FollowStatus& s, double max_age_seconds) {
+bool follow_process_exists(const FollowStatus& s) {
   // EPERM: it runs, as another user (the service's): alive all the same.
-  if (s.pid <= 0 || (kill(static_cast<pid_t>(s.pid), 0) != 0 && errno != EPERM)) return false;
+  return s.pid > 0 && (kill(static_cast<pid_t>(s.pid), 0) == 0 || errno == EPERM);
+}
+
+bool follow_is_alive(const FollowStatus& s, double max_age_seconds) {
+  if (!follow_process_exists(s)) return false;
   return unix_now() - s.updated_unix <= max_age_seconds;
 }
 

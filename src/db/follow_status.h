@@ -69,6 +69,8 @@ std::string render_follow_status_text(const FollowStatus& s);
 std::string render_follow_status_prometheus(const FollowStatus& s);
 Result<void> write_follow_status(const std::string& path, const FollowStatus& s);
 Result<FollowStatus> read_follow_status(const std::string& path);
+// Whether the process that wrote `s` still runs (as any user).
+bool follow_process_exists(const FollowStatus& s);
 // Whether the process that wrote `s` still runs and wrote it recently.
 bool follow_is_alive(const FollowStatus& s, double max_age_seconds = 5);
 // What to do about a diverged table: the commands, with the work directory.

@@ -45,6 +45,9 @@ class InsertOnlyWatch {
   std::vector<WatchEvent> observe(const std::map<std::string, int64_t>& counters);
   // After a table was copied again: watching starts over from `counters`.
   void restart(const std::string& table, int64_t counters);
+  // Diverged for a reason the counters do not show (a failed resync, another
+  // process's record): not reported by observe() again.
+  void mark_diverged(const std::string& table) { diverged_.insert(table); }
 
   const std::set<std::string>& diverged() const { return diverged_; }
 

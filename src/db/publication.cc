@@ -11,12 +11,6 @@ std::string insert_only_publication(const std::string& name) { return name + "_i
 
 namespace {
 
-Result<bool> publication_exists(pg::Connection& conn, const std::string& name) {
-  auto r = conn.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {name});
-  if (!r) return tl::unexpected(r.error());
-  return r->size() > 0;
-}
-
 // "ONLY a, ONLY b": a parent must not pull in inheritance children.
 std::string only_list(const std::vector<std::string>& qualified) {
   std::string out;
@@ -25,6 +19,12 @@ std::string only_list(const std::vector<std::string>& qualified) {
 }
 
 }  // namespace
+
+Result<bool> publication_exists(pg::Connection& conn, const std::string& name) {
+  auto r = conn.query("SELECT 1 FROM pg_publication WHERE pubname = $1", {name});
+  if (!r) return tl::unexpected(r.error());
+  return r->size() > 0;
+}
 
 Result<PublicationOutcome> create_publications(pg::Connection& conn, const std::string& name) {
   PublicationOutcome out;

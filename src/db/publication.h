@@ -35,6 +35,8 @@ struct PublicationOutcome {
 // that decoding from the slot's start finds both.
 Result<PublicationOutcome> create_publications(pg::Connection& conn, const std::string& name);
 
+Result<bool> publication_exists(pg::Connection& conn, const std::string& name);
+
 // The tables in `name`'s insert-only publication (schema.name), or none when
 // it does not exist.
 Result<std::vector<std::string>> insert_only_tables(pg::Connection& conn, const std::string& name);

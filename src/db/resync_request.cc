@@ -97,8 +97,7 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
   std::vector<std::string> names;
   auto insert_only = insert_only_tables(*source, o.publication);
   if (!insert_only) return tl::unexpected(insert_only.error());
-  auto second = source->query("SELECT 1 FROM pg_publication WHERE pubname = $1",
-                              {insert_only_publication(o.publication)});
+  auto second = publication_exists(*source, insert_only_publication(o.publication));
   if (!second) return tl::unexpected(second.error());
   std::vector<std::string> problems;
   for (const auto& t : *tables) {
@@ -107,7 +106,7 @@ Result<ResyncReport> run_resync_request(const ResyncRequestOptions& o,
         std::find(insert_only->begin(), insert_only->end(), t.display()) != insert_only->end();
     if (t.has_replica_identity()) {
       if (listed) report.now_fully_carried.push_back(t.display());
-    } else if (listed || second->size() > 0) {
+    } else if (listed || *second) {
       report.still_insert_only.push_back(t.display());
     } else {
       // No publication could carry even its inserts: a copy would be stale at once.

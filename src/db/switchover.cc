@@ -151,7 +151,7 @@ class Switchover {
       follow_publication_ = s.publication.empty()
                                 ? std::string(o_.rollback ? kReversePublication : "ferry")
                                 : s.publication;
-      if (s.pid <= 0 || (kill(static_cast<pid_t>(s.pid), 0) != 0 && errno != EPERM)) {
+      if (!follow_process_exists(s)) {
         problems.push_back(fmt::format("{} is not running (its status in {} is {})", which, path,
                                        follow_state_name(s.state)));
         return {};
@@ -163,29 +163,15 @@ class Switchover {
         return {};
       }
       if (!s.diverged_tables.empty() && s.resync.empty()) {
-        if (!o_.allow_diverged) {
-          for (const auto& d : s.diverged_tables)
-            problems.push_back(fmt::format("{} has diverged ({}): {}", d.table, d.detail,
-                                           diverged_table_fix(d.table, o_.dir, o_.rollback)));
-          return {};
-        }
-        if (!warned_diverged_) {
-          warned_diverged_ = true;
-          for (const auto& d : s.diverged_tables) {
-            log_warn(
-                fmt::format("event=diverged_table_accepted table={} detail=\"{}\": "
-                            "--allow-diverged, going on; the {} side will not have it",
-                            d.table, d.detail, o_.rollback ? "old" : "new"));
-            r_.diverged_accepted.push_back(d.table);
-          }
-        }
+        for (const auto& d : s.diverged_tables) accept_or_refuse(d.table, d.detail, problems);
+        if (!problems.empty()) return {};
       }
       // A resync asked for and not yet taken up by follow counts as running.
       std::string resync = s.resync;
       if (resync.empty() && !o_.rollback) {
-        auto journal = FollowJournal::open(o_.dir);
+        auto journal = follow_journal();
         if (!journal) return tl::unexpected(journal.error());
-        auto open_request = journal->next_resync();
+        auto open_request = (*journal)->next_resync();
         if (!open_request) return tl::unexpected(open_request.error());
         if (*open_request)
           resync = fmt::format("{} ({})", join((*open_request)->tables, ", "),
@@ -291,38 +277,60 @@ class Switchover {
   // UPDATE made just before, which follow's 2-second watch may not have seen
   // yet, shows now. Row counts would not catch it.
   Result<void> last_look_for_divergence() {
-    auto journal = FollowJournal::open(o_.dir);
+    auto journal = follow_journal();
     if (!journal) return tl::unexpected(journal.error());
-    auto late = diverged_since_baselines(*old_conn_, follow_publication_, *journal,
-                                         o_.rollback ? "reverse" : "forward");
+    auto late = diverged_since_baselines(*old_conn_, follow_publication_, **journal, direction());
     if (!late) return tl::unexpected(late.error());
     // A divergence recorded since the preflight without a counter behind it
     // (a resync that failed or overflowed) counts the same.
-    auto recorded = journal->diverged(o_.rollback ? "reverse" : "forward");
+    auto recorded = (*journal)->diverged(direction());
     if (!recorded) return tl::unexpected(recorded.error());
     for (const auto& d : *recorded) late->try_emplace(d.table, d.detail);
     std::vector<std::string> problems;
     for (const auto& [table, detail] : *late) {
-      if (std::find(r_.diverged_accepted.begin(), r_.diverged_accepted.end(), table) !=
-          r_.diverged_accepted.end())
-        continue;
-      if (auto ok = journal->mark_diverged(o_.rollback ? "reverse" : "forward",
-                                           {table, iso_time(unix_now()), detail});
+      if (accepted(table)) continue;
+      if (auto ok = (*journal)->mark_diverged(direction(), {table, iso_time(unix_now()), detail});
           !ok)
         return ok;
-      if (o_.allow_diverged) {
-        log_warn(
-            fmt::format("event=diverged_table_accepted table={} detail=\"{}\": "
-                        "--allow-diverged, going on",
-                        table, detail));
-        r_.diverged_accepted.push_back(table);
-      } else {
-        problems.push_back(fmt::format("{} has diverged ({}): {}", table, detail,
-                                       diverged_table_fix(table, o_.dir, o_.rollback)));
-      }
+      accept_or_refuse(table, detail, problems);
     }
     if (problems.empty()) return {};
     return fail(ErrorCode::kDatabase, join(problems, "\n  "));
+  }
+
+  // A diverged table: with --allow-diverged accepted (once, said in the log
+  // and the report), otherwise a problem naming what to do.
+  void accept_or_refuse(const std::string& table, const std::string& detail,
+                        std::vector<std::string>& problems) {
+    if (!o_.allow_diverged) {
+      problems.push_back(fmt::format("{} has diverged ({}): {}", table, detail,
+                                     diverged_table_fix(table, o_.dir, o_.rollback)));
+      return;
+    }
+    if (accepted(table)) return;
+    log_warn(fmt::format(
+        "event=diverged_table_accepted table={} detail=\"{}\": --allow-diverged, going on; the "
+        "{} side will not have it",
+        table, detail, o_.rollback ? "old" : "new"));
+    r_.diverged_accepted.push_back(table);
+  }
+
+  bool accepted(const std::string& table) const {
+    return std::find(r_.diverged_accepted.begin(), r_.diverged_accepted.end(), table) !=
+           r_.diverged_accepted.end();
+  }
+
+  // The journal's side of the stream being cut over.
+  const char* direction() const { return o_.rollback ? "reverse" : "forward"; }
+
+  // WORKDIR/follow.db, opened once for all the steps that use it.
+  Result<FollowJournal*> follow_journal() {
+    if (!journal_) {
+      auto opened = FollowJournal::open(o_.dir);
+      if (!opened) return tl::unexpected(opened.error());
+      journal_ = std::make_unique<FollowJournal>(std::move(*opened));
+    }
+    return journal_.get();
   }
 
   Result<void> sequences() {
@@ -350,11 +358,11 @@ class Switchover {
                  " (no replica identity on the target); an UPDATE or DELETE there is reported "
                  "by ferry db status --reverse");
       // A new reverse history: watch the target's insert-only tables from now.
-      auto journal = FollowJournal::open(o_.dir);
+      auto journal = follow_journal();
       if (!journal) return tl::unexpected(journal.error());
-      if (auto ok = journal->reset_direction("reverse"); !ok) return ok;
+      if (auto ok = (*journal)->reset_direction("reverse"); !ok) return ok;
       if (auto ok =
-              record_insert_only_baselines(*new_conn_, kReversePublication, *journal, "reverse");
+              record_insert_only_baselines(*new_conn_, kReversePublication, **journal, "reverse");
           !ok)
         return ok;
     }
@@ -503,7 +511,7 @@ class Switchover {
   std::string database_, stop_lsn_, detail_;
   Clock::time_point paused_at_ = Clock::now();
   bool frozen_ = false, slot_created_ = false, publication_created_ = false;
-  bool warned_diverged_ = false;
+  std::unique_ptr<FollowJournal> journal_;    // see follow_journal()
   std::string follow_publication_ = "ferry";  // the streaming side's, from the follow's status
 };
 

@@ -145,12 +145,13 @@ void TableResync::tables_left_diverged() {
       outcome_.diverged[t] = "a resync was cut short by a restart and the next attempt failed";
     }
   }
+  std::optional<Result<pg::Connection>> ctl;  // opened for the first table to move back
   for (const auto& t : moved_to_main_) {
     if (outcome_.copied_at.count(t.display())) continue;
     // Its updates and deletes would apply to rows the target never got.
-    auto ctl = pg::Connection::open(o_.source, {"ferry follow"});
-    auto back = ctl ? publish_inserts_only_of(*ctl, o_.publication, t)
-                    : Result<void>(tl::unexpected(ctl.error()));
+    if (!ctl) ctl = pg::Connection::open(o_.source, {"ferry follow"});
+    auto back = *ctl ? publish_inserts_only_of(**ctl, o_.publication, t)
+                     : Result<void>(tl::unexpected(ctl->error()));
     outcome_.diverged[t.display()] =
         back ? "the resync's copy failed after its updates and deletes began to be published; "
                "it is published for its inserts only again"
