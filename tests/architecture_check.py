@@ -28,16 +28,17 @@ def main() -> int:
     root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else ".")
     doc = (root / "docs" / "architecture.md").read_text()
     problems = []
-    listed = sorted(root.glob("src/*/*.h")) + sorted(root.glob("tests/*.cc")) + sorted(
+    listed = sorted(root.glob("src/*/**/*.h")) + sorted(root.glob("tests/*.cc")) + sorted(
         root.glob("fuzz/*_fuzz.cc"))
     for path in listed:
         # The whole name: log.h is not named by catalog.h.
         if not re.search(r"(?<![\w.])" + re.escape(path.name) + r"(?![\w])", doc):
             problems.append(f"docs/architecture.md does not name {path.relative_to(root)}")
-    for path in sorted(root.glob("src/*/*")):
+    for path in sorted(root.glob("src/*/**/*")):
         if path.suffix not in (".h", ".cc"):
             continue
-        folder = path.parent.name
+        # A subfolder (src/db/clone/) belongs to its top folder's library.
+        folder = path.relative_to(root / "src").parts[0]
         allowed = ALLOWED.get(folder)
         if allowed is None:
             problems.append(f"{path.relative_to(root)}: folder src/{folder} has no place in the "

@@ -6,8 +6,8 @@
 // replication origins know what was committed.
 #include <sstream>
 
-#include "db/apply_pool.h"
-#include "db/transaction_assembler.h"
+#include "db/follow/apply_pool.h"
+#include "db/follow/transaction_assembler.h"
 #include "pg/connection.h"
 #include "pg/replication_stream.h"
 #include "pg_harness.h"

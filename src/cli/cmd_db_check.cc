@@ -8,7 +8,7 @@
 #include "core/exit_codes.h"
 #include "core/json_writer.h"
 #include "core/log.h"
-#include "db/preflight.h"
+#include "db/check/preflight.h"
 #include "pg/connection.h"
 
 namespace ferry::cli {

@@ -13,8 +13,8 @@
 #include "core/log.h"
 #include "core/stop_signal.h"
 #include "core/text.h"
-#include "db/clone.h"
-#include "db/resync_request.h"
+#include "db/clone/clone.h"
+#include "db/clone/resync_request.h"
 
 namespace ferry::cli {
 

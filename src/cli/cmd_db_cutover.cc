@@ -13,16 +13,16 @@
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/text.h"
-#include "db/follow.h"
-#include "db/switchover.h"
+#include "db/cutover/cutover.h"
+#include "db/follow/follow.h"
 
 namespace ferry::cli {
 
 namespace {
 
-struct SwitchoverCliOptions {
+struct CutoverCliOptions {
   Endpoints endpoints;
-  db::SwitchoverOptions switchover;
+  db::CutoverOptions cutover;
   std::string format = "text";
 };
 
@@ -104,20 +104,20 @@ changed, or the target could not be restored.
 Example:
   ferry db rollback --source postgres://app@old-db/shop --target postgres://app@new-db/shop)";
 
-int run_switchover_command(SwitchoverCliOptions& o) {
+int run_cutover_command(CutoverCliOptions& o) {
   auto endpoints = parse_endpoints(o.endpoints);
   if (!endpoints) return report_error(endpoints.error(), o.format);
-  auto& s = o.switchover;
+  auto& s = o.cutover;
   s.source = endpoints->first;
   s.target = endpoints->second;
   if (s.slot.empty()) s.slot = db::clone_slot_name(s.dir);
   if (!is_plain_name(s.slot, "--slot")) return exit_status(ExitCode::kUsage);
   std::error_code ec;
   s.ferry_binary = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  auto report = db::run_switchover(s);
+  auto report = db::run_cutover(s);
   if (!report) return report_error(report.error(), o.format);
-  std::cout << (o.format == "json" ? db::render_switchover_json(*report)
-                                   : db::render_switchover_text(*report));
+  std::cout << (o.format == "json" ? db::render_cutover_json(*report)
+                                   : db::render_cutover_text(*report));
   if (report->switched) return exit_status(ExitCode::kOk);
   // Nothing was changed: the preflight's own verdict (3 problems, 5 a server).
   if (!report->changed_anything) return exit_status(exit_code_for(report->failure_code));
@@ -126,12 +126,12 @@ int run_switchover_command(SwitchoverCliOptions& o) {
   return exit_status(ExitCode::kDatabase);
 }
 
-Runner install_switchover(CLI::App& sub, bool rollback) {
-  auto o = std::make_shared<SwitchoverCliOptions>();
-  o->switchover.rollback = rollback;
+Runner install_cutover(CLI::App& sub, bool rollback) {
+  auto o = std::make_shared<CutoverCliOptions>();
+  o->cutover.rollback = rollback;
   sub.footer(rollback ? kRollbackDescription : kCutoverDescription);
   add_endpoint_options(sub, o->endpoints);
-  auto& s = o->switchover;
+  auto& s = o->cutover;
   sub.add_option("--dir", s.dir, "Work directory of the clone and follow")->capture_default_str();
   s.slot.clear();
   sub.add_option("--slot", s.slot,
@@ -166,12 +166,12 @@ Runner install_switchover(CLI::App& sub, bool rollback) {
                  "Keep the source in step afterwards (reverse stream) so rollback is possible");
   sub.add_option("--format", o->format, "Report on stdout: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  return [o] { return run_switchover_command(*o); };
+  return [o] { return run_cutover_command(*o); };
 }
 
 }  // namespace
 
-Runner install_db_cutover(CLI::App& sub) { return install_switchover(sub, false); }
-Runner install_db_rollback(CLI::App& sub) { return install_switchover(sub, true); }
+Runner install_db_cutover(CLI::App& sub) { return install_cutover(sub, false); }
+Runner install_db_rollback(CLI::App& sub) { return install_cutover(sub, true); }
 
 }  // namespace ferry::cli

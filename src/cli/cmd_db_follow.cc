@@ -11,7 +11,7 @@
 #include "core/exit_codes.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
-#include "db/follow.h"
+#include "db/follow/follow.h"
 
 namespace ferry::cli {
 

@@ -10,7 +10,7 @@
 #include "cli/db_commands.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
-#include "db/follow_status.h"
+#include "db/follow/follow_status.h"
 
 namespace ferry::cli {
 

@@ -7,7 +7,7 @@
 #include "cli/db_commands.h"
 #include "core/exit_codes.h"
 #include "core/log.h"
-#include "db/verify.h"
+#include "db/verify/verify.h"
 
 namespace ferry::cli {
 
