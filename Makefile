@@ -6,7 +6,7 @@ DEMO_INPUTS := examples/estate.yaml
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: setup build test test-fast fuzz demo clean
+.PHONY: setup build test test-fast fuzz demo package install clean
 
 setup:
 	@scripts/setup
@@ -28,6 +28,16 @@ test: build
 # JSON contract, a browser); e.g. `ctest --preset default -L pg`.
 test-fast: build
 	@ctest --preset default -L unit
+
+# A Debian package (build/ferry_VERSION_ARCH.deb): the binary, man pages, bash
+# completion, systemd units, shipped data, examples and docs.
+package: build
+	@cd $(BUILD) && cpack -G DEB
+
+# Installs into PREFIX (default /usr/local); DESTDIR works as usual.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 fuzz: setup
 	@fuzz/run.sh $(FUZZ_SECONDS)
