@@ -676,3 +676,110 @@ TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
 }
 
 }  // namespace
+
+// Managed servers give no superuser. A role with only REPLICATION, the
+// ownership of its database and tables, and the grants docs/db.md lists
+// clones, follows, cuts over with a reverse stream and rolls back. Before the
+// grants, db check and the cutover name each missing one with its GRANT, and
+// the cutover changes nothing.
+TEST_F(FollowTest, ARoleWithoutSuperuserMovesADatabaseWithTheListedGrants) {
+  make_source(false);
+  make_target();
+  const std::string role = "ferry_mover";
+  const std::string create_role = "DO $$ BEGIN CREATE ROLE " + role +
+                                  " LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$";
+  for (const auto& uri : {source(), target()}) {
+    psql(uri, create_role);
+    psql(uri, "ALTER ROLE " + role +
+                  " NOREPLICATION; REVOKE SET ON PARAMETER "
+                  "session_replication_role FROM " +
+                  role);
+    psql(uri, "ALTER DATABASE " + name_ + " OWNER TO " + role);
+  }
+  auto as_mover = [&](const std::string& uri) {
+    return uri.substr(0, uri.find("://") + 3) + role + uri.substr(uri.find('@'));
+  };
+  const std::string src = as_mover(source()), tgt = as_mover(target());
+  psql(src,
+       "CREATE TABLE public.items (id serial PRIMARY KEY, name text, price numeric); "
+       "INSERT INTO public.items (name, price) SELECT 'item ' || i, i FROM "
+       "generate_series(1, 2000) i");
+  const std::vector<std::string> conn{"--source", src, "--target", tgt, "--dir", dir_.string()};
+  auto args = [&](std::vector<std::string> a, const std::vector<std::string>& extra = {}) {
+    a.insert(a.end(), conn.begin(), conn.end());
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+
+  // Without the grants: every missing one named, with its statement.
+  Outcome check = run_ferry({"db", "check", "--source", src, "--target", tgt, "--slot", slot_});
+  EXPECT_EQ(check.status, 1) << check.out << check.err;
+  EXPECT_TRUE(has(check.out, "ALTER ROLE \"ferry_mover\" REPLICATION")) << check.out;
+  EXPECT_TRUE(has(check.out, "GRANT SET ON PARAMETER session_replication_role TO \"ferry_mover\""))
+      << check.out;
+  EXPECT_TRUE(has(check.out, "GRANT EXECUTE ON FUNCTION pg_replication_origin_create(text)"))
+      << check.out;
+
+  // The grants of docs/db.md, made by a superuser (on a managed server: the
+  // platform's admin role).
+  const std::string origin_functions =
+      "pg_replication_origin_create(text), pg_replication_origin_drop(text), "
+      "pg_replication_origin_oid(text), pg_replication_origin_progress(text, boolean), "
+      "pg_replication_origin_session_setup(text), "
+      "pg_replication_origin_xact_setup(pg_lsn, timestamp with time zone)";
+  psql(source(), "ALTER ROLE " + role + " REPLICATION");
+  psql(target(), "GRANT SET ON PARAMETER session_replication_role TO " + role);
+  psql(target(), "GRANT EXECUTE ON FUNCTION " + origin_functions + " TO " + role);
+  check = run_ferry({"db", "check", "--source", src, "--target", tgt, "--slot", slot_});
+  EXPECT_EQ(check.status, 0) << check.out << check.err;
+
+  Outcome cloned = run_ferry(args({"db", "clone"}, {"--slot", slot_, "--no-owner"}));
+  ASSERT_EQ(cloned.status, 0) << cloned.out << cloned.err;
+  // Not a superuser: the publication lists the tables.
+  EXPECT_EQ(psql(source(), "SELECT puballtables FROM pg_publication WHERE pubname = 'ferry'"), "f");
+  std::vector<std::string> follow_args = args({"db", "follow"}, {"--slot", slot_});
+  auto follow = std::make_unique<Child>(ferry_argv(follow_args), output_prefix());
+  wait_following();
+  psql(src,
+       "UPDATE public.items SET price = price * 2 WHERE id <= 100; DELETE FROM public.items "
+       "WHERE id > 1990");
+
+  // A table created after the clone is in no publication: reported at once,
+  // and brought in by a resync.
+  const std::string ddl = "CREATE TABLE public.late (id integer PRIMARY KEY)";
+  psql(src, ddl + "; INSERT INTO public.late VALUES (1)");
+  std::string diverged;
+  for (int i = 0; i < 100 && !has(diverged, "public.late"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    diverged = run_ferry({"db", "status", "--dir", dir_.string(), "--format", "json"}).out;
+  }
+  EXPECT_TRUE(has(diverged, "no publication carries it")) << diverged;
+  psql(tgt, ddl);
+  Outcome resynced = run_ferry(args({"db", "clone", "--resync", "--tables", "public.late"}));
+  ASSERT_EQ(resynced.status, 0) << resynced.out << resynced.err;
+  psql(src, "INSERT INTO public.late VALUES (2)");
+  wait_caught_up(source(), slot_);
+
+  // The reverse stream needs the same on the other side: refused first,
+  // nothing changed.
+  Outcome refused = run_ferry(args({"db", "cutover"}, {"--slot", slot_, "--reverse"}));
+  EXPECT_EQ(refused.status, 3) << refused.out << refused.err;
+  EXPECT_TRUE(has(refused.err, "--reverse: the user ferry_mover")) << refused.err;
+  psql(src, "INSERT INTO public.items (name, price) VALUES ('still writable', 1)");
+  psql(target(), "ALTER ROLE " + role + " REPLICATION");
+  psql(source(), "GRANT SET ON PARAMETER session_replication_role TO " + role);
+  psql(source(), "GRANT EXECUTE ON FUNCTION " + origin_functions + " TO " + role);
+
+  Outcome cut = run_ferry(args({"db", "cutover"}, {"--slot", slot_, "--reverse"}));
+  ASSERT_EQ(cut.status, 0) << cut.out << cut.err;
+  EXPECT_EQ(follow->wait().status, 0);
+  psql(tgt,
+       "INSERT INTO public.items (name, price) VALUES ('after cutover', 3); "
+       "INSERT INTO public.late VALUES (3)");
+  wait_caught_up(target(), slot_ + "_reverse");
+  Outcome back = run_ferry(args({"db", "rollback"}, {"--slot", slot_}));
+  ASSERT_EQ(back.status, 0) << back.out << back.err;
+  EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.items WHERE name = 'after cutover'"), "1");
+  EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.late"), "3");
+  expect_equal();
+}

@@ -42,6 +42,14 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
+std::string some_of(const std::vector<std::string>& names, size_t shown) {
+  std::vector<std::string> head(names.begin(),
+                                names.begin() + static_cast<long>(std::min(shown, names.size())));
+  std::string out = join(head, ", ");
+  if (names.size() > shown) out += " and " + std::to_string(names.size() - shown) + " more";
+  return out;
+}
+
 std::string normalize_name(std::string_view s) {
   std::string out;
   out.reserve(s.size());

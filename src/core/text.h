@@ -15,6 +15,8 @@ std::string_view trim(std::string_view s);
 // Splits on any of `delims`, trims each piece and drops empty ones.
 std::vector<std::string> split_trimmed(std::string_view s, std::string_view delims);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// "a, b, c and 4 more": the first `shown` names, so long lists stay readable.
+std::string some_of(const std::vector<std::string>& names, size_t shown = 8);
 // Lowercase letters and digits only: "RDS PostgreSQL" and "rds-postgresql" both
 // become "rdspostgresql". Used to match names users spell differently.
 std::string normalize_name(std::string_view s);

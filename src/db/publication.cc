@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "db/role_privileges.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
 
@@ -53,8 +54,13 @@ Result<PublicationOutcome> create_publications(pg::Connection& conn, const std::
       out.insert_only.push_back(t.display());
     }
   }
+  // FOR ALL TABLES needs a superuser; any other role lists the tables (it
+  // must own them), and a table created later is then reported by follow as
+  // one no publication carries.
+  auto super = is_superuser(conn);
+  if (!super) return tl::unexpected(super.error());
   std::string sql = "CREATE PUBLICATION " + pg::quote_ident(name);
-  if (inserts.empty() && !unlogged)
+  if (inserts.empty() && !unlogged && *super)
     sql += " FOR ALL TABLES";
   else if (!full.empty())
     sql += " FOR TABLE " + only_list(full);
@@ -74,6 +80,23 @@ Result<std::vector<std::string>> insert_only_tables(pg::Connection& conn, const 
       "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = $1 "
       "ORDER BY 1",
       {insert_only_publication(name)});
+  if (!r) return tl::unexpected(r.error());
+  std::vector<std::string> out;
+  for (int i = 0; i < r->size(); ++i) out.emplace_back(r->at(i, 0));
+  return out;
+}
+
+Result<std::vector<std::string>> tables_no_publication_carries(pg::Connection& conn,
+                                                               const std::string& name) {
+  auto r = conn.query(
+      fmt::format(
+          "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+          "c.relnamespace WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND {} "
+          "AND NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1 AND puballtables) "
+          "AND NOT EXISTS (SELECT 1 FROM pg_publication_tables p WHERE p.pubname IN ($1, $2) "
+          "AND p.schemaname = n.nspname AND p.tablename = c.relname) ORDER BY 1",
+          pg::kUserSchemaFilter),
+      {name, insert_only_publication(name)});
   if (!r) return tl::unexpected(r.error());
   std::vector<std::string> out;
   for (int i = 0; i < r->size(); ++i) out.emplace_back(r->at(i, 0));

@@ -41,6 +41,14 @@ Result<bool> publication_exists(pg::Connection& conn, const std::string& name);
 // it does not exist.
 Result<std::vector<std::string>> insert_only_tables(pg::Connection& conn, const std::string& name);
 
+// Tables of the database (schema.name, permanent, in user schemas) that
+// neither `name` nor its insert-only companion carries: a table created after
+// the clone when the publication lists its tables (a role that is not a
+// superuser, or a clone with tables without a key). None when `name` is FOR
+// ALL TABLES.
+Result<std::vector<std::string>> tables_no_publication_carries(pg::Connection& conn,
+                                                               const std::string& name);
+
 // The publication_names a stream from `conn` uses: `name`, and its
 // insert-only companion when it exists (a clone made before there was one has
 // none). Fails when `name` itself does not exist.

@@ -9,6 +9,7 @@
 #include "core/json_writer.h"
 #include "core/process.h"
 #include "core/text.h"
+#include "db/role_privileges.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
 
@@ -26,15 +27,6 @@ std::string size_text(int64_t bytes) {
   if (b >= 1024.0 * 1024 * 1024) return fmt::format("{:.1f} GB", b / (1024.0 * 1024 * 1024));
   if (b >= 1024.0 * 1024) return fmt::format("{:.1f} MB", b / (1024.0 * 1024));
   return fmt::format("{:.0f} kB", b / 1024.0);
-}
-
-// "a, b, c and 4 more": long lists stay readable.
-std::string some_of(const std::vector<std::string>& names, size_t shown = 8) {
-  std::vector<std::string> head(names.begin(),
-                                names.begin() + static_cast<long>(std::min(shown, names.size())));
-  std::string out = join(head, ", ");
-  if (names.size() > shown) out += fmt::format(" and {} more", names.size() - shown);
-  return out;
 }
 
 class Checker {
@@ -125,8 +117,7 @@ class Checker {
         "SELECT current_setting('wal_level'), current_setting('max_replication_slots')::int, "
         "(SELECT count(*) FROM pg_replication_slots), "
         "current_setting('max_wal_senders')::int, "
-        "(SELECT count(*) FROM pg_stat_replication), "
-        "(SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = current_user)");
+        "(SELECT count(*) FROM pg_stat_replication)");
     if (!r) return tl::unexpected(r.error());
     const std::string fix_restart = "then restart the source server";
     const FindingLevel level = options_.need_slot ? FindingLevel::kBlocker : FindingLevel::kWarning;
@@ -146,9 +137,7 @@ class Checker {
           fmt::format("no free WAL sender ({} of max_wal_senders = {} in use)", r->int_at(0, 4),
                       r->int_at(0, 3)),
           "raise max_wal_senders, " + fix_restart);
-    if (!r->bool_at(0, 5))
-      add(level, "privileges", "the source user has neither REPLICATION nor SUPERUSER",
-          "ALTER ROLE <user> REPLICATION");
+    if (auto ok = follow_privileges(level); !ok) return ok;
     if (options_.need_slot && !options_.slot_name.empty() && !options_.resuming) {
       auto slot = source_.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
                                 {options_.slot_name});
@@ -160,6 +149,30 @@ class Checker {
                         "drop it: SELECT pg_drop_replication_slot('{}')",
                         options_.slot_name));
     }
+    return {};
+  }
+
+  // What follow and the cutover will need of roles that are not superusers
+  // (managed servers): a slot and publications on the source, the apply on
+  // the target; then, as warnings, what only the cutover needs.
+  Result<void> follow_privileges(FindingLevel level) {
+    auto stream = missing_stream_privileges(source_);
+    if (!stream) return tl::unexpected(stream.error());
+    auto apply = missing_apply_privileges(target_);
+    if (!apply) return tl::unexpected(apply.error());
+    for (const auto* list : {&*stream, &*apply})
+      for (const auto& m : *list) add(level, "privileges", m.what, m.fix);
+    if (!options_.need_slot) return {};
+    for (auto* conn : {&source_, &target_}) {
+      auto owner = missing_database_owner(*conn);
+      if (!owner) return tl::unexpected(owner.error());
+      for (const auto& m : *owner)
+        add(FindingLevel::kWarning, "privileges", "for the cutover: " + m.what, m.fix);
+    }
+    auto signal = missing_signal_privilege(source_);
+    if (!signal) return tl::unexpected(signal.error());
+    for (const auto& m : *signal)
+      add(FindingLevel::kWarning, "privileges", "for the cutover: " + m.what, m.fix);
     return {};
   }
 

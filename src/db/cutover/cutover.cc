@@ -286,6 +286,11 @@ class Cutover {
     auto recorded = (*journal)->diverged(direction());
     if (!recorded) return tl::unexpected(recorded.error());
     for (const auto& d : *recorded) late->try_emplace(d.table, d.detail);
+    // A table created since follow last looked is in no publication either.
+    auto uncarried = tables_no_publication_carries(*old_conn_, follow_publication_);
+    if (!uncarried) return tl::unexpected(uncarried.error());
+    for (const auto& t : *uncarried)
+      late->try_emplace(t, "no publication carries it (created after the clone)");
     std::vector<std::string> problems;
     for (const auto& [table, detail] : *late) {
       if (accepted(table)) continue;
@@ -309,9 +314,9 @@ class Cutover {
     }
     if (accepted(table)) return;
     log_warn(fmt::format(
-        "event=diverged_table_accepted table={} detail=\"{}\": --allow-diverged, going on; the "
+        "event=diverged_table_accepted table={} detail={}: --allow-diverged, going on; the "
         "{} side will not have it",
-        table, detail, o_.rollback ? "old" : "new"));
+        table, log_value(detail), o_.rollback ? "old" : "new"));
     r_.diverged_accepted.push_back(table);
   }
 
@@ -464,6 +469,7 @@ class Cutover {
     // a reverse stream runs only once it does.
     int exec_pipe[2];
     const bool piped = pipe2(exec_pipe, O_CLOEXEC) == 0;
+    const bool log_format_is_json = log_format() == LogFormat::kJson;
     const pid_t pid = fork();
     if (pid == 0) {
       setsid();
@@ -474,8 +480,11 @@ class Cutover {
         dup2(fd, 2);
       }
       if (devnull >= 0) dup2(devnull, 0);
-      execl(o_.ferry_binary.c_str(), o_.ferry_binary.c_str(), "db", "follow", "--reverse", "--dir",
-            o_.dir.c_str(), "--slot", o_.slot.c_str(), static_cast<char*>(nullptr));
+      // Its log is written as this command's is (--log-format).
+      const char* log_format = log_format_is_json ? "json" : "text";
+      execl(o_.ferry_binary.c_str(), o_.ferry_binary.c_str(), "--log-format", log_format, "db",
+            "follow", "--reverse", "--dir", o_.dir.c_str(), "--slot", o_.slot.c_str(),
+            static_cast<char*>(nullptr));
       const int err = errno;
       if (piped) (void)!write(exec_pipe[1], &err, sizeof err);
       _exit(127);

@@ -8,6 +8,7 @@
 
 #include "core/measure.h"
 #include "core/text.h"
+#include "db/role_privileges.h"
 #include "db/verify/verify.h"
 #include "pg/catalog.h"
 #include "pg/connection.h"
@@ -33,6 +34,21 @@ Result<std::vector<std::string>> preflight_checks(pg::Connection& old_side,
     problems.push_back(fmt::format(
         "{} prepared transaction(s) on {}: COMMIT PREPARED or ROLLBACK PREPARED them first",
         prepared->int_at(0, 0), old_side.info().redacted()));
+  // Roles without SUPERUSER (managed servers): refused here, before the old
+  // side goes read-only, with the GRANT to run.
+  std::vector<std::pair<std::string, Result<std::vector<MissingPrivilege>>>> missing;
+  missing.emplace_back("", missing_database_owner(old_side));
+  missing.emplace_back("", missing_database_owner(new_side));
+  missing.emplace_back("", missing_signal_privilege(old_side));
+  if (reverse) {
+    // The reverse stream: a slot on the new side, applied onto the old.
+    missing.emplace_back("--reverse: ", missing_stream_privileges(new_side));
+    missing.emplace_back("--reverse: ", missing_apply_privileges(old_side));
+  }
+  for (auto& [prefix, list] : missing) {
+    if (!list) return tl::unexpected(list.error());
+    for (const auto& m : *list) problems.push_back(fmt::format("{}{}: {}", prefix, m.what, m.fix));
+  }
   if (reverse) {
     auto wal = new_side.query(
         "SELECT current_setting('wal_level'), current_setting('max_replication_slots')::int - "

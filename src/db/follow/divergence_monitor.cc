@@ -104,6 +104,18 @@ Result<void> DivergenceMonitor::check(pg::Connection& from, FollowStatus& status
         break;
     }
   }
+  auto uncarried = tables_no_publication_carries(from, publication_);
+  if (!uncarried) return tl::unexpected(uncarried.error());
+  for (const auto& table : *uncarried) {
+    if (watch_.diverged().count(table)) continue;
+    if (auto ok = mark_diverged(
+            table,
+            "no publication carries it (created after the clone, and the publication "
+            "lists its tables), so none of its changes reach the other side; a new table "
+            "must be created there first (pg_dump --schema-only --table)");
+        !ok)
+      return ok;
+  }
   auto diverged = journal_->diverged(direction_);
   if (!diverged) return tl::unexpected(diverged.error());
   for (const auto& d : *diverged) watch_.mark_diverged(d.table);
@@ -141,8 +153,8 @@ void DivergenceMonitor::leave_out_diverged(SourceTransaction& t) {
 Result<void> DivergenceMonitor::mark_diverged(const std::string& table, const std::string& detail) {
   DivergedTable d{table, iso_time(unix_now()), detail};
   watch_.mark_diverged(table);
-  log_warn(fmt::format("event=table_diverged table={} detail=\"{}\" fix=\"{}\"", table, detail,
-                       diverged_table_fix(table, dir_, direction_ == "reverse")));
+  log_warn(fmt::format("event=table_diverged table={} detail={} fix={}", table, log_value(detail),
+                       log_value(diverged_table_fix(table, dir_, direction_ == "reverse"))));
   return journal_->mark_diverged(direction_, d);
 }
 

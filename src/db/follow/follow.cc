@@ -555,9 +555,9 @@ class FollowSession {
     if (auto ok = update_status(); !ok) return ok;
     if (auto ok = journal_.update_resync(record); !ok) return ok;
     (record.state == ResyncState::kDone ? log_info : log_warn)(
-        fmt::format("event=resync_{} id={} tables={} rows={} seconds={:.1f} detail=\"{}\"",
+        fmt::format("event=resync_{} id={} tables={} rows={} seconds={:.1f} detail={}",
                     resync_state_name(record.state), record.id, join(record.tables, ","),
-                    record.rows, record.seconds, record.detail));
+                    record.rows, record.seconds, log_value(record.detail)));
     resync_.reset();
     return {};
   }

@@ -257,10 +257,12 @@ std::string diverged_table_fix(const std::string& table, const std::string& dir,
         "target to avoid it (work directory {})",
         table, table, dir);
   return fmt::format(
-      "an UPDATE or DELETE cannot be carried for a table without replica identity: on the "
-      "source, ALTER TABLE {} REPLICA IDENTITY FULL (or add a primary key), then copy it again "
-      "while follow runs: ferry db clone --resync --tables {} --source ... --target ... --dir {}",
-      table, table, dir);
+      "copy it again while follow runs: ferry db clone --resync --tables {} --source ... "
+      "--target ... --dir {}. First, for a table without replica identity (an UPDATE or DELETE "
+      "cannot be carried for it): on the source, ALTER TABLE {} REPLICA IDENTITY FULL (or add a "
+      "primary key), else its next UPDATE or DELETE diverges it again; for a table created "
+      "after the clone: create it on the target (pg_dump --schema-only --table)",
+      table, dir, table);
 }
 
 MetricsEndpoint::Readiness follow_readiness(const FollowStatus& s) {
