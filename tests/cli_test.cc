@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "core/yaml.h"
 
 namespace {
 
@@ -228,6 +230,37 @@ TEST_F(Cli, HelpAndVersion) {
        {"--format", "--out", "--rules", "--catalog", "Konveyor", "ExternalId"}) {
     EXPECT_NE(assess_help.out.find(needle), std::string::npos) << needle;
   }
+}
+
+// --log-format json, after the subcommand like -v: every stderr line is one
+// JSON object, an error listing several problems included; in text every
+// line starts with its level.
+TEST_F(Cli, LogLinesAreOneLineEachAndJsonOnRequest) {
+  const std::string bad = write("bad.yaml",
+                                "workloads:\n  - name: a\n    kind: vm\n    bogus: 1\n"
+                                "  - name: a\n    kind: vm\n");
+  Outcome json = ferry("assess " + bad + " --log-format json");
+  EXPECT_EQ(json.status, 3) << json.err;
+  std::istringstream lines(json.err);
+  int count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    auto doc = ferry::parse_yaml(line, "stderr");
+    ASSERT_TRUE(doc && doc->is_mapping()) << line;
+    ASSERT_NE(doc->find("time"), nullptr) << line;
+    ASSERT_NE(doc->find("msg"), nullptr) << line;
+    EXPECT_EQ(doc->find("level")->scalar(), "error") << line;
+    EXPECT_NE(doc->find("msg")->scalar().find("bogus"), std::string::npos) << line;
+  }
+  EXPECT_EQ(count, 1) << json.err;
+  Outcome text = ferry("assess " + bad);
+  EXPECT_EQ(text.status, 3);
+  // One line per problem, each with the level in front.
+  std::istringstream text_lines(text.err);
+  int text_count = 0;
+  for (std::string line; std::getline(text_lines, line); ++text_count)
+    EXPECT_EQ(line.rfind("error: ", 0), 0u) << line;
+  EXPECT_EQ(text_count, 5) << text.err;
+  EXPECT_EQ(ferry("assess " + bad + " --log-format xml").status, 2);
 }
 
 TEST_F(Cli, UsageErrorsExitTwo) {

@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
   bool verbose = false, quiet = false;
   app.add_flag("-v,--verbose", verbose, "Log debug detail to stderr");
   app.add_flag("-q,--quiet", quiet, "Log only warnings and errors");
+  std::string log_format = "text";
+  app.add_option("--log-format", log_format,
+                 "Log lines on stderr: text (default) or json (one object per line)")
+      ->check(CLI::IsMember({"text", "json"}));
 
   std::vector<std::pair<CLI::App*, Runner>> runners;
   for (const auto& command : kCommands) {
@@ -57,7 +61,10 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : exit_status(ExitCode::kUsage);
   }
-  init_logging(verbose ? LogLevel::kDebug : quiet ? LogLevel::kWarn : LogLevel::kInfo);
+  init_logging(verbose ? LogLevel::kDebug
+               : quiet ? LogLevel::kWarn
+                       : LogLevel::kInfo,
+               log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   // Read by the parser; no child process inherits them (a --then hook, a
   // reverse follow, pg_dump): connection strings may hold passwords.
   for (const char* secret : {"FERRY_SOURCE", "FERRY_TARGET", "FERRY_METRICS_ADDR"})

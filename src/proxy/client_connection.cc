@@ -42,8 +42,8 @@ ClientConnection::ClientConnection(Worker& worker, int fd, std::string client_ip
     : worker_(worker), client_(worker.loop()), client_ip_(std::move(client_ip)) {
   tracked_ = worker_.track(this);
   if (const error_code ec = client_.adopt(fd)) {
-    log_warn(fmt::format("proxy: event=accept_failed client={} detail=\"{}\"", client_ip_,
-                         ec.message()));
+    log_warn(fmt::format("proxy: event=accept_failed client={} detail={}", client_ip_,
+                         log_value(ec.message())));
   }
 }
 
@@ -148,8 +148,8 @@ void ClientConnection::handle_head() {
     return;
   }
   if (r.state == ParseState::kInvalid) {
-    log_debug(fmt::format("proxy: event=bad_request client={} status={} reason=\"{}\"", client_ip_,
-                          r.status, r.reason));
+    log_debug(fmt::format("proxy: event=bad_request client={} status={} reason={}", client_ip_,
+                          r.status, log_value(r.reason)));
     reply(r.status, r.reason, true);
     return;
   }
@@ -663,9 +663,9 @@ void ClientConnection::upstream_failed(UpstreamFailure failure, const std::strin
   x.error = fmt::format("{}: {}", x.endpoint->address, detail);
   log_warn(
       fmt::format("proxy: event=upstream_failure route={} pool={} endpoint={} attempt={} "
-                  "detail=\"{}\"",
+                  "detail={}",
                   snapshot().router.route_name(static_cast<size_t>(x.route)), pool.name,
-                  x.endpoint->address, x.attempts, detail));
+                  x.endpoint->address, x.attempts, log_value(detail)));
   release_upstream(false);
   // Safe to send again: the upstream never got it (no connection), or it is
   // idempotent and every byte of it is still here.
@@ -688,9 +688,10 @@ void ClientConnection::abort_mid_response(const std::string& detail) {
   Exchange& x = *x_;
   if (x.endpoint) x.endpoint->record_failure(pool_config().ejection, worker_.now_ms());
   x.error = detail;
-  log_warn(fmt::format("proxy: event=aborted route={} pool={} endpoint={} detail=\"{}\"",
+  log_warn(fmt::format("proxy: event=aborted route={} pool={} endpoint={} detail={}",
                        snapshot().router.route_name(static_cast<size_t>(x.route)),
-                       pool_config().name, x.endpoint ? x.endpoint->address : "", detail));
+                       pool_config().name, x.endpoint ? x.endpoint->address : "",
+                       log_value(detail)));
   if (x.status == 0) x.status = 502;
   close();
 }

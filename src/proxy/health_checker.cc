@@ -123,8 +123,8 @@ void HealthChecker::finish(const std::shared_ptr<Probe>& probe, bool passed,
       e.healthy.store(false);
       log_warn(
           fmt::format("proxy: event=endpoint_down pool={} endpoint={} failures={} "
-                      "detail=\"{}\"",
-                      e.pool, e.address, failures, detail));
+                      "detail={}",
+                      e.pool, e.address, failures, log_value(detail)));
     }
   }
   schedule(probe, probe->config.interval_ms);

@@ -168,15 +168,15 @@ class ProxyServer {
     if (!summary) {
       state_->reload_failures.fetch_add(1);
       log_error(
-          fmt::format("proxy: event=reload_refused trigger=\"{}\"; the running config stays:\n{}",
-                      trigger, summary.error().to_string()));
+          fmt::format("proxy: event=reload_refused trigger={} detail={}: the running config stays",
+                      log_value(trigger), log_value(summary.error().to_string())));
       return summary;
     }
     for (const auto& w : config->warnings) log_warn(w);
     *summary += restart_notes(started_config_, *config);
     state_->reloads.fetch_add(1);
     health_.start();
-    log_info(fmt::format("proxy: event=reloaded trigger=\"{}\" {}", trigger, *summary));
+    log_info(fmt::format("proxy: event=reloaded trigger={} {}", log_value(trigger), *summary));
     return summary;
   }
 

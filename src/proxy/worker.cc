@@ -108,8 +108,8 @@ void Worker::accept_all() {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       if (errno == EINTR || errno == ECONNABORTED) continue;
       // EMFILE and friends: log, pause briefly so the loop does not spin, go on.
-      log_warn(fmt::format("proxy: event=accept_failed worker={} detail=\"{}\"", index_,
-                           std::strerror(errno)));
+      log_warn(fmt::format("proxy: event=accept_failed worker={} detail={}", index_,
+                           log_value(std::strerror(errno))));
       accept_paused_ = true;
       loop_.run_after(kSweepIntervalMs, [this] {
         accept_paused_ = false;
