@@ -59,8 +59,9 @@ int main(int argc, char** argv) {
   }
   init_logging(verbose ? LogLevel::kDebug : quiet ? LogLevel::kWarn : LogLevel::kInfo);
   // Read by the parser; no child process inherits them (a --then hook, a
-  // reverse follow, pg_dump): connection strings may hold passwords.
-  for (const char* secret : {"FERRY_SOURCE", "FERRY_TARGET", "FERRY_METRICS_ADDR"})
+  // reverse follow, pg_dump): connection strings and tokens are secrets.
+  for (const char* secret :
+       {"FERRY_SOURCE", "FERRY_TARGET", "FERRY_METRICS_ADDR", "FERRY_ADMIN_TOKEN"})
     unsetenv(secret);
   // The one adapter for exceptions that escape libraries: they are bugs or
   // exhaustion, never expected failures (those are Result values).
