@@ -1,5 +1,6 @@
 // ferry proxy: the migration traffic router.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -18,6 +19,7 @@ struct ProxyCliOptions {
   bool check = false;
   double drain_seconds = 10;
   bool no_watch = false;
+  proxy::ProxySecrets secrets;
 };
 
 constexpr const char* kDescription = R"(
@@ -27,6 +29,10 @@ method, header, cookie and query; weighted and sticky splits (a user stays on
 one side, and raising the new side's weight only moves users forward); an
 override header (migration-flag); blue/green by switching weights 0/100.
 The config format is in docs/proxy.md; examples/proxy/ has working files.
+
+The admin token can come from the environment instead of the file:
+FERRY_ADMIN_TOKEN (for example from a Kubernetes Secret) is used when the
+file has no admin.token.
 
 Reload the config with SIGHUP, POST /admin/reload, or by saving the file: an
 invalid file is reported and the running config stays. Weights changed
@@ -42,7 +48,7 @@ Examples:
 
 int run_proxy_command(const ProxyCliOptions& o) {
   if (o.check) {
-    auto summary = proxy::check_proxy_config(o.config);
+    auto summary = proxy::check_proxy_config(o.config, o.secrets);
     if (!summary) return report_error(summary.error());
     std::cout << o.config << ": ok: " << *summary << "\n";
     return exit_status(ExitCode::kOk);
@@ -51,6 +57,7 @@ int run_proxy_command(const ProxyCliOptions& o) {
   options.config_path = o.config;
   options.drain_ms = static_cast<int64_t>(o.drain_seconds * 1000);
   options.watch_file = !o.no_watch;
+  options.secrets = o.secrets;
   auto ran = proxy::run_proxy(options);
   if (!ran) return report_error(ran.error());
   return exit_status(ExitCode::kOk);
@@ -67,6 +74,12 @@ Runner install_proxy(CLI::App& sub) {
   add_duration_option(sub, "--drain-timeout", o->drain_seconds,
                       "On SIGINT/SIGTERM, how long requests in flight may take to finish");
   sub.add_flag("--no-watch", o->no_watch, "Do not reload when the config file changes");
+  // Read while parsing: main() then removes it from the environment. A
+  // Secret made with --from-file often ends in a newline, never part of a token.
+  sub.parse_complete_callback([o] {
+    if (const char* token = std::getenv("FERRY_ADMIN_TOKEN"))
+      o->secrets.admin_token = std::string(trim(token));
+  });
   return [o] { return run_proxy_command(*o); };
 }
 

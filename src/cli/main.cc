@@ -66,8 +66,9 @@ int main(int argc, char** argv) {
                        : LogLevel::kInfo,
                log_format == "json" ? LogFormat::kJson : LogFormat::kText);
   // Read by the parser; no child process inherits them (a --then hook, a
-  // reverse follow, pg_dump): connection strings may hold passwords.
-  for (const char* secret : {"FERRY_SOURCE", "FERRY_TARGET", "FERRY_METRICS_ADDR"})
+  // reverse follow, pg_dump): connection strings and tokens are secrets.
+  for (const char* secret :
+       {"FERRY_SOURCE", "FERRY_TARGET", "FERRY_METRICS_ADDR", "FERRY_ADMIN_TOKEN"})
     unsetenv(secret);
   // The one adapter for exceptions that escape libraries: they are bugs or
   // exhaustion, never expected failures (those are Result values).

@@ -41,7 +41,8 @@ bool is_ip_literal(const std::string& host) {
 // Reads everything of one config file into `config`, recording problems in `d`.
 class ConfigReader {
  public:
-  ConfigReader(const std::string& file, Diagnostics& d) : file_(file), d_(d) {}
+  ConfigReader(const std::string& file, const ProxySecrets& secrets, Diagnostics& d)
+      : file_(file), secrets_(secrets), d_(d) {}
 
   void read(const YamlNode& root, ProxyConfig& c) {
     MappingReader r(root, file_, "", d_);
@@ -110,11 +111,19 @@ class ConfigReader {
       HostPort hp = listen_address(r, "listen", *listen);
       if (hp.port != 0 || !hp.text.empty()) a.listen = hp;
     }
-    if (auto token = r.text("token")) a.token = *token;
+    if (auto token = r.text("token")) {
+      a.token = *token;
+      if (!secrets_.admin_token.empty())
+        d_.error(
+            r.where("token"),
+            "admin.token: the environment gives one too (FERRY_ADMIN_TOKEN); keep one of them");
+    } else {
+      a.token = secrets_.admin_token;
+    }
     if (a.listen && !is_loopback(a.listen->host) && a.token.empty()) {
       d_.error(r.where("listen"), fmt::format("admin.listen: '{}' is not a loopback address, so "
-                                              "admin.token is required (anyone who can reach it "
-                                              "could move traffic)",
+                                              "admin.token (or FERRY_ADMIN_TOKEN) is required "
+                                              "(anyone who can reach it could move traffic)",
                                               a.listen->text));
     }
     r.finish();
@@ -449,6 +458,7 @@ class ConfigReader {
   }
 
   const std::string& file_;
+  const ProxySecrets& secrets_;
   Diagnostics& d_;
 };
 
@@ -501,22 +511,23 @@ const RouteConfig* ProxyConfig::find_route(std::string_view name) const {
   return nullptr;
 }
 
-Result<ProxyConfig> parse_proxy_config(std::string_view text, const std::string& file) {
+Result<ProxyConfig> parse_proxy_config(std::string_view text, const std::string& file,
+                                       const ProxySecrets& secrets) {
   auto root = parse_yaml(text, file);
   if (!root) return tl::unexpected(root.error());
   ProxyConfig config;
   config.file = file;
   Diagnostics diags;
-  ConfigReader(file, diags).read(*root, config);
+  ConfigReader(file, secrets, diags).read(*root, config);
   if (diags.has_errors()) return tl::unexpected(diags.to_error(file));
   for (const auto& d : diags.all()) config.warnings.push_back(d.to_string());
   return config;
 }
 
-Result<ProxyConfig> load_proxy_config(const std::string& path) {
+Result<ProxyConfig> load_proxy_config(const std::string& path, const ProxySecrets& secrets) {
   auto text = with_context(read_text_file(path), path);
   if (!text) return tl::unexpected(text.error());
-  return parse_proxy_config(*text, path);
+  return parse_proxy_config(*text, path, secrets);
 }
 
 }  // namespace ferry::proxy

@@ -134,9 +134,17 @@ struct ProxyConfig {
   const RouteConfig* find_route(std::string_view name) const;
 };
 
+// What the proxy's environment adds to the file. The admin token belongs in
+// a secret (FERRY_ADMIN_TOKEN, a Kubernetes Secret, a systemd credential)
+// rather than in a config that others read or that sits in a ConfigMap.
+struct ProxySecrets {
+  std::string admin_token;  // used when the file has no admin.token; both set is an error
+};
+
 // Parses and validates; every problem in one kInvalidInput error.
-Result<ProxyConfig> parse_proxy_config(std::string_view text, const std::string& file);
-Result<ProxyConfig> load_proxy_config(const std::string& path);
+Result<ProxyConfig> parse_proxy_config(std::string_view text, const std::string& file,
+                                       const ProxySecrets& secrets = {});
+Result<ProxyConfig> load_proxy_config(const std::string& path, const ProxySecrets& secrets = {});
 
 // "host:port", "[v6]:port" or ":port" (all interfaces); nullopt when malformed.
 std::optional<HostPort> parse_host_port(std::string_view text);

@@ -105,11 +105,31 @@ TEST(ProxyConfig, RequiresATokenForAnAdminOffLoopback) {
   const std::string base =
       "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] } }\n"
       "routes: [ { name: all, to: a } ]\n";
-  EXPECT_NE(errors_of(base + "admin: { listen: 0.0.0.0:9901 }\n").find("admin.token is required"),
+  EXPECT_NE(errors_of(base + "admin: { listen: 0.0.0.0:9901 }\n")
+                .find("admin.token (or FERRY_ADMIN_TOKEN) is required"),
             std::string::npos);
   EXPECT_EQ(errors_of(base + "admin: { listen: 0.0.0.0:9901, token: s3cret }\n"), "");
   // Without a host the admin API binds 127.0.0.1: no token needed.
   EXPECT_EQ(errors_of(base + "admin: { listen: \":9901\" }\n"), "");
+}
+
+// A config in a Kubernetes ConfigMap leaves the token to a Secret, given to
+// the proxy as FERRY_ADMIN_TOKEN; a token in both places is refused.
+TEST(ProxyConfig, TheAdminTokenMayComeFromTheEnvironment) {
+  const std::string base =
+      "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] } }\n"
+      "routes: [ { name: all, to: a } ]\n";
+  const ProxySecrets secrets{"from-a-secret"};
+  auto c = parse_proxy_config(base + "admin: { listen: 0.0.0.0:9901 }\n", "k.yaml", secrets);
+  ASSERT_TRUE(c) << c.error().to_string();
+  EXPECT_EQ(c->admin.token, "from-a-secret");
+  auto both = parse_proxy_config(base + "admin: { listen: 0.0.0.0:9901, token: s3cret }\n",
+                                 "k.yaml", secrets);
+  ASSERT_FALSE(both);
+  EXPECT_NE(both.error().to_string().find("k.yaml:4:39: error: admin.token: the environment "
+                                          "gives one too (FERRY_ADMIN_TOKEN)"),
+            std::string::npos)
+      << both.error().to_string();
 }
 
 // Binding does not resolve names, so --check refuses what the start would.

@@ -162,7 +162,7 @@ class ProxyServer {
 
   Result<std::string> reload(const char* trigger) {
     stamp_ = stamp_of(options_.config_path);
-    auto config = load_proxy_config(options_.config_path);
+    auto config = load_proxy_config(options_.config_path, options_.secrets);
     Result<std::string> summary =
         config ? state_->reload(*config) : Result<std::string>(tl::unexpected(config.error()));
     if (!summary) {
@@ -209,8 +209,8 @@ void raise_open_file_limit() {
 
 }  // namespace
 
-Result<std::string> check_proxy_config(const std::string& path) {
-  auto config = load_proxy_config(path);
+Result<std::string> check_proxy_config(const std::string& path, const ProxySecrets& secrets) {
+  auto config = load_proxy_config(path, secrets);
   if (!config) return tl::unexpected(config.error());
   const std::string summary = summary_of(*config);
   auto state = ProxyState::create(*config);
@@ -221,7 +221,7 @@ Result<std::string> check_proxy_config(const std::string& path) {
 }
 
 Result<void> run_proxy(const ProxyRunOptions& options) {
-  auto config = load_proxy_config(options.config_path);
+  auto config = load_proxy_config(options.config_path, options.secrets);
   if (!config) return tl::unexpected(config.error());
   for (const auto& w : config->warnings) log_warn(w);
   auto state = ProxyState::create(*config);
