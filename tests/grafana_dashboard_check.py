@@ -104,7 +104,7 @@ def follow_from_source():
     name ({direction=..., slot=...}) is printed with every follow metric."""
     families, shared = {}, set()
     for folder in ("db", "core"):
-        for path in sorted((ROOT / "src" / folder).glob("*.cc")):
+        for path in sorted((ROOT / "src" / folder).rglob("*.cc")):
             if path.name.endswith("_test.cc"):
                 continue
             for literal in re.findall(r'"((?:[^"\\\n]|\\.)*)"', path.read_text()):
