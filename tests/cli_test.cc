@@ -114,7 +114,7 @@ TEST_F(Cli, FlagMistakesReadLikeFerryErrors) {
   EXPECT_NE(help.out.find("--grace DURATION=5s"), std::string::npos) << help.out;
   Outcome verbose = ferry("assess examples/estate.yaml -v --format json");
   EXPECT_EQ(verbose.status, 0) << verbose.err;
-  EXPECT_NE(verbose.err.find("debug: plan:"), std::string::npos) << verbose.err;
+  EXPECT_NE(verbose.err.find("debug: step plan:"), std::string::npos) << verbose.err;
   // -q after a subcommand: warnings and errors only (follow says where its
   // metrics are at info level).
   const std::string unreachable_follow =

@@ -3,7 +3,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "core/exit_codes.h"
 #include "core/files.h"
 #include "core/log.h"
+#include "core/step_timer.h"
 
 namespace ferry::cli {
 
@@ -59,20 +59,6 @@ Result<std::string> read_source(const std::string& file, std::string_view builti
   if (file.empty()) return std::string(builtin);
   return read_text_file(file).map_error([&](Error e) { return std::move(e).with_context(file); });
 }
-
-// Logs how long each step took at debug level (ferry -v assess ...).
-class StepTimer {
- public:
-  void done(const char* step) {
-    const auto now = std::chrono::steady_clock::now();
-    log_debug(
-        fmt::format("{}: {:.3f} s", step, std::chrono::duration<double>(now - last_).count()));
-    last_ = now;
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
 
 // Hands a large structure over to process exit instead of freeing it. A
 // 10,000-workload plan is about a million small allocations; freeing them one
@@ -119,11 +105,11 @@ int run_assess(const AssessOptions& o) {
   Result<Catalog> catalog = catalog_text ? Catalog::parse(*catalog_text, catalog_name)
                                          : Result<Catalog>(tl::unexpected(catalog_text.error()));
   if (!catalog) errors.push_back(catalog.error());
-  timer.done("rules and catalog");
+  timer.lap("rules and catalog");
   Diagnostics warnings;
   Result<Estate> estate = load_estate(o.inventories, warnings);
   if (!estate) errors.push_back(estate.error());
-  timer.done("inventories");
+  timer.lap("inventories");
   if (!errors.empty()) {
     int status = 0;
     for (const auto& e : errors) status = std::max(status, report_error(e));
@@ -137,10 +123,10 @@ int run_assess(const AssessOptions& o) {
   Plan plan = build_plan(*estate, *rules, *catalog, warning_lines);
   plan.rules_source = rules_name;
   plan.catalog_source = catalog_name;
-  timer.done("plan");
+  timer.lap("plan");
   // 3. Render and write.
   const std::string text = render(plan, *format);
-  timer.done("render");
+  timer.lap("render");
   int status = 0;
   if (o.out.empty() || o.out == "-") {
     std::cout << text;

@@ -17,6 +17,7 @@
 #include "core/failpoint.h"
 #include "core/log.h"
 #include "core/measure.h"
+#include "core/step_timer.h"
 #include "core/text.h"
 #include "db/clone/clone_journal.h"
 #include "db/clone/clone_parts.h"
@@ -45,7 +46,6 @@ class Cloner {
   explicit Cloner(const CloneOptions& o) : o_(o) {}
 
   Result<CloneOutcome> run() {
-    const auto started = Clock::now();
     // 1. Servers, preflight, journal.
     auto source = pg::Connection::open(o_.source, {"ferry clone"});
     if (!source) return tl::unexpected(source.error());
@@ -94,7 +94,8 @@ class Cloner {
     if (auto ok = refresh_materialized_views(*source, *target); !ok)
       return tl::unexpected(ok.error());
     if (auto ok = journal_->set("finished", "yes"); !ok) return tl::unexpected(ok.error());
-    summary.total_seconds = seconds_since(started);
+    summary.steps = timer_.steps();
+    summary.total_seconds = timer_.total_seconds();
     return std::move(outcome_);
   }
 
@@ -122,7 +123,7 @@ class Cloner {
   Result<void> copy_at_snapshot(pg::Connection& source, pg::Connection& target,
                                 const std::string& dump_file) {
     // 2. The consistent point every reader shares.
-    auto t0 = Clock::now();
+    auto step = timer_.start("snapshot");
     if (auto ok = set_replica_identity(source); !ok) return ok;
     auto snapshot = take_snapshot(source);
     if (!snapshot) return tl::unexpected(snapshot.error());
@@ -132,12 +133,12 @@ class Cloner {
     if (o_.slot && !o_.resume) {
       if (auto ok = drop_apply_origins(target, o_.slot_name); !ok) return ok;
     }
-    step_done("snapshot", t0);
+    timer_.finish(step);
     // 3. Schema before data.
     auto pre = transaction_step_done("pre-data", target);
     if (!pre) return tl::unexpected(pre.error());
     if (!*pre) {
-      t0 = Clock::now();
+      step = timer_.start("pre-data");
       log_info("dumping the schema at the snapshot (pg_dump)");
       if (auto ok = dump_schema(o_.source, snapshot->name(), dump_file); !ok) return ok;
       if (schema_by_ferry_) {
@@ -145,7 +146,7 @@ class Cloner {
         if (auto ok = run_script("pre-data", dump_file, ScriptPart::kPreData); !ok) return ok;
       }
       failpoint("clone.after-pre-data");
-      if (auto ok = mark("pre-data", t0); !ok) return ok;
+      if (auto ok = mark(step); !ok) return ok;
     }
     if (auto ok = start_index_builder(source, target, dump_file); !ok) return ok;
     // 4. Data, sequences and large objects as the snapshot sees them.
@@ -246,13 +247,9 @@ class Cloner {
           ok.error().message);
   }
 
-  void step_done(const std::string& name, Clock::time_point t0) {
-    outcome_.summary.steps.emplace_back(name, seconds_since(t0));
-  }
-
-  Result<void> mark(const std::string& name, Clock::time_point t0) {
-    step_done(name, t0);
-    return journal_->mark_step_done(name, seconds_since(t0));
+  // A step whose being done is journaled, so a resumed clone skips it.
+  Result<void> mark(const StepTimer::Running& step) {
+    return journal_->mark_step_done(step.name, timer_.finish(step));
   }
 
   Result<pg::ExportedSnapshot> take_snapshot(pg::Connection& source) {
@@ -360,7 +357,7 @@ class Cloner {
 
   Result<void> copy_data(pg::Connection& source, pg::Connection& target,
                          const pg::ExportedSnapshot& snapshot) {
-    const auto t0 = Clock::now();
+    const auto step = timer_.start("data");
     if (auto ok = pg::import_snapshot(source, snapshot.name()); !ok) return ok;
     auto tables = pg::list_tables(source);
     if (!tables) return tl::unexpected(tables.error());
@@ -405,7 +402,7 @@ class Cloner {
       log_info(fmt::format("resuming: {} of {} parts already copied, {} to go",
                            parts->size() - todo.size(), parts->size(), todo.size()));
     if (auto ok = run_workers(snapshot, todo, total); !ok) return ok;
-    step_done("data", t0);
+    timer_.finish(step);
     return summarise_tables();
   }
 
@@ -514,12 +511,12 @@ class Cloner {
 
   // Sequence values as the snapshot saw them; setval on the target.
   Result<void> copy_sequences(pg::Connection& source, pg::Connection& target) {
-    const auto t0 = Clock::now();
+    const auto step = timer_.start("sequences");
     auto sequences = pg::list_sequences(source);
     if (!sequences) return tl::unexpected(sequences.error());
     if (auto ok = pg::set_sequences(target, *sequences); !ok) return tl::unexpected(ok.error());
     outcome_.summary.sequences = static_cast<int64_t>(sequences->size());
-    step_done("sequences", t0);
+    timer_.finish(step);
     return {};
   }
 
@@ -532,7 +529,7 @@ class Cloner {
     auto done = transaction_step_done("large-objects", target);
     if (!done) return tl::unexpected(done.error());
     if (*done || outcome_.summary.large_objects == 0) return {};
-    const auto t0 = Clock::now();
+    const auto step = timer_.start("large-objects");
     log_info(fmt::format("copying {} large object(s)", outcome_.summary.large_objects));
     // Without ferry's pre-data step the objects themselves do not exist yet.
     if (auto ok = run_script(
@@ -540,7 +537,7 @@ class Cloner {
             schema_by_ferry_ ? ScriptPart::kLargeObjects : ScriptPart::kLargeObjectsWithMetadata);
         !ok)
       return ok;
-    return mark("large-objects", t0);
+    return mark(step);
   }
 
   // The index builds still running or queued (each its own statement,
@@ -549,7 +546,7 @@ class Cloner {
   Result<void> post_data(pg::Connection& target, const std::string& dump_file) {
     if (builder_) {
       failpoint("clone.post-data-started");
-      const auto t0 = Clock::now();
+      const auto step = timer_.start("indexes");
       log_info(fmt::format("finishing index builds{} ({} jobs)", o_.analyze ? " and ANALYZE" : "",
                            o_.index_jobs));
       std::vector<std::pair<std::string, std::string>> tables;
@@ -557,13 +554,13 @@ class Cloner {
       auto built = builder_->finish(tables);
       builder_.reset();
       if (!built) return built;
-      if (auto ok = mark("indexes", t0); !ok) return ok;
+      if (auto ok = mark(step); !ok) return ok;
     }
     if (!schema_by_ferry_) return {};
     auto rest = transaction_step_done("post-data", target);
     if (!rest) return tl::unexpected(rest.error());
     if (!*rest) {
-      const auto t0 = Clock::now();
+      const auto step = timer_.start("post-data");
       log_info("adding foreign keys, triggers and the rest of post-data (one transaction)");
       auto mixed = copied_at_several_instants();
       if (!mixed) return tl::unexpected(mixed.error());
@@ -572,7 +569,7 @@ class Cloner {
                                *mixed ? &validations : nullptr);
           !ok)
         return ok;
-      if (auto ok = mark("post-data", t0); !ok) return ok;
+      if (auto ok = mark(step); !ok) return ok;
       validate_foreign_keys(target, validations);
     }
     failpoint("clone.after-post-data");
@@ -609,7 +606,7 @@ class Cloner {
     auto done = journal_->step_done("materialized-views");
     if (!done) return tl::unexpected(done.error());
     if (*done) return {};
-    const auto t0 = Clock::now();
+    const auto step = timer_.start("materialized-views");
     auto views = source.query(
         "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON "
         "n.oid = c.relnamespace WHERE c.relkind = 'm' AND c.relispopulated ORDER BY c.oid");
@@ -630,7 +627,7 @@ class Cloner {
         return tl::unexpected(std::move(*last).with_context("refreshing materialized views"));
       pending = std::move(failed);
     }
-    return mark("materialized-views", t0);
+    return mark(step);
   }
 
   const CloneOptions& o_;
@@ -639,6 +636,7 @@ class Cloner {
   std::string toast_setting_;                // SET for connections that write rows, or ""
   std::map<std::string, pg::Table> tables_;  // by schema.name, at the snapshot
   std::unique_ptr<IndexBuilder> builder_;    // indexes and ANALYZE, overlapping the copy
+  StepTimer timer_;  // from the start of run(): the summary's steps and total
   CloneOutcome outcome_;
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/step_timer.h"
 #include "db/check/preflight.h"
 #include "pg/conninfo.h"
 
@@ -53,7 +54,7 @@ struct TableCopySummary {
 
 struct CloneSummary {
   std::vector<TableCopySummary> tables;
-  std::vector<std::pair<std::string, double>> steps;  // step name, seconds
+  std::vector<TimedStep> steps;  // in the order they finished
   double total_seconds = 0;
   std::string snapshot_lsn, slot_name, publication;  // slot empty with --no-slot
   // Tables without replica identity: only their inserts and TRUNCATEs are

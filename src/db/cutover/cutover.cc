@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/measure.h"
 #include "core/process.h"
+#include "core/step_timer.h"
 #include "core/text.h"
 #include "db/cutover/cutover_checks.h"
 #include "db/follow/divergence_monitor.h"
@@ -48,7 +49,6 @@ class Cutover {
   }
 
   Result<CutoverReport> run() {
-    const auto started = Clock::now();
     auto old_conn = pg::Connection::open(old_, {"ferry cutover"});
     if (!old_conn) return tl::unexpected(old_conn.error());
     auto new_conn = pg::Connection::open(new_, {"ferry cutover"});
@@ -68,7 +68,7 @@ class Cutover {
     r_.changed_anything = frozen_;
     if (!ok && frozen_) restore();
     if (ok && o_.reverse && !o_.rollback) start_reverse_follow();
-    r_.total_seconds = seconds_since(started);
+    r_.total_seconds = timer_.total_seconds();
     return r_;
   }
 
@@ -76,12 +76,12 @@ class Cutover {
   // Runs one timed step, prints it as it ends, records it.
   template <typename F>
   bool step(const std::string& name, F&& body) {
-    const auto t0 = Clock::now();
+    const auto running = timer_.start(name);
     CutoverStep s;
     s.name = name;
     detail_.clear();
     Result<void> done = body();
-    s.seconds = seconds_since(t0);
+    s.seconds = timer_.finish(running);
     s.ok = done.has_value();
     s.detail = done ? detail_ : done.error().to_string();
     std::cerr << fmt::format("{} {:<10} {:>7.3f} s  {}\n", s.ok ? "ok  " : "FAIL", name, s.seconds,
@@ -518,6 +518,7 @@ class Cutover {
   CutoverReport r_;
   std::unique_ptr<pg::Connection> old_conn_, new_conn_;
   std::string database_, stop_lsn_, detail_;
+  StepTimer timer_;  // from construction: the steps and the total
   Clock::time_point paused_at_ = Clock::now();
   bool frozen_ = false, slot_created_ = false, publication_created_ = false;
   std::unique_ptr<FollowJournal> journal_;    // see follow_journal()
