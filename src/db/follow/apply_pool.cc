@@ -49,16 +49,32 @@ Result<void> drop_apply_origins(pg::Connection& target, const std::string& slot)
   return {};
 }
 
+// A ChangeApplier as one of the pool's workers.
+class ChangeApplierWorker final : public GroupApplier {
+ public:
+  explicit ChangeApplierWorker(ChangeApplier applier) : applier_(std::move(applier)) {}
+  Result<void> execute(const std::vector<const SourceTransaction*>& group) override {
+    return applier_.execute(group);
+  }
+  Result<void> commit() override { return applier_.commit(); }
+  Result<void> rollback() override { return applier_.rollback(); }
+  int64_t rows_in_transaction() const override { return applier_.rows_in_transaction(); }
+  ChangeApplier& applier() { return applier_; }
+
+ private:
+  ChangeApplier applier_;
+};
+
 Result<std::unique_ptr<ApplyPool>> ApplyPool::open(const ApplyPoolOptions& options) {
-  std::unique_ptr<ApplyPool> pool(new ApplyPool());
-  pool->max_queued_ = options.max_queued;
+  std::vector<std::unique_ptr<GroupApplier>> appliers;
+  ChangeApplier* first = nullptr;
   for (int i = 0; i < options.jobs; ++i) {
     auto applier = ChangeApplier::open(
         options.target, fmt::format("{}:{}", options.origin_prefix, i), options.settings);
     if (!applier) return tl::unexpected(applier.error());
-    auto w = std::make_unique<Worker>();
-    w->applier = std::make_unique<ChangeApplier>(std::move(*applier));
-    pool->workers_.push_back(std::move(w));
+    auto worker = std::make_unique<ChangeApplierWorker>(std::move(*applier));
+    if (!first) first = &worker->applier();
+    appliers.push_back(std::move(worker));
   }
   // Origins of an earlier run with more workers count too.
   auto conn = pg::Connection::open(options.target);
@@ -68,8 +84,23 @@ Result<std::unique_ptr<ApplyPool>> ApplyPool::open(const ApplyPoolOptions& optio
       "FROM pg_replication_origin WHERE starts_with(roname, $1)",
       {options.origin_prefix + ":"});
   if (!furthest) return tl::unexpected(furthest.error());
-  pool->restart_point_ = pg::parse_lsn(furthest->at(0, 0)).value_or(0);
-  pool->progress_.committed_end = pool->restart_point_;
+  auto pool =
+      start(std::move(appliers), options.max_queued, pg::parse_lsn(furthest->at(0, 0)).value_or(0));
+  pool->serial_ = first;
+  return pool;
+}
+
+std::unique_ptr<ApplyPool> ApplyPool::start(std::vector<std::unique_ptr<GroupApplier>> appliers,
+                                            size_t max_queued, pg::Lsn restart_point) {
+  std::unique_ptr<ApplyPool> pool(new ApplyPool());
+  pool->max_queued_ = max_queued;
+  pool->restart_point_ = restart_point;
+  pool->progress_.committed_end = restart_point;
+  for (auto& applier : appliers) {
+    auto w = std::make_unique<Worker>();
+    w->applier = std::move(applier);
+    pool->workers_.push_back(std::move(w));
+  }
   for (auto& w : pool->workers_) {
     Worker* raw = w.get();
     ApplyPool* self = pool.get();
@@ -227,7 +258,7 @@ std::vector<std::shared_ptr<ApplyPool::Task>> ApplyPool::take_group() {
 }
 
 void ApplyPool::run_worker(Worker& w) {
-  ChangeApplier& applier = *w.applier;
+  GroupApplier& applier = *w.applier;
   std::unique_lock lock(mu_);
   while (true) {
     std::vector<std::shared_ptr<Task>> group;

@@ -56,9 +56,27 @@ struct ApplyProgress {
   int64_t queued = 0;  // submitted, not yet committed
 };
 
+// What the pool needs of one worker's target session: a ChangeApplier on a
+// real server, a fake in apply_pool_test.cc (which checks the ordering and
+// conflict handling above without one).
+class GroupApplier {
+ public:
+  virtual ~GroupApplier() = default;
+  // Sends the group's statements as one open target transaction.
+  virtual Result<void> execute(const std::vector<const SourceTransaction*>& group) = 0;
+  virtual Result<void> commit() = 0;
+  virtual Result<void> rollback() = 0;
+  virtual int64_t rows_in_transaction() const = 0;
+};
+
 class ApplyPool {
  public:
+  // One ChangeApplier per job, each with its own replication origin.
   static Result<std::unique_ptr<ApplyPool>> open(const ApplyPoolOptions& options);
+  // The pool over `appliers` (one worker thread each), with the target
+  // already holding everything up to `restart_point`.
+  static std::unique_ptr<ApplyPool> start(std::vector<std::unique_ptr<GroupApplier>> appliers,
+                                          size_t max_queued, pg::Lsn restart_point = 0);
   ~ApplyPool();
 
   // The end of the last source commit the target holds, over every origin
@@ -74,7 +92,8 @@ class ApplyPool {
   // Between a successful drain() and the next submit(): the first worker's applier, for a
   // transaction too large to hold, applied as it streams. Report its commit
   // with committed_outside().
-  ChangeApplier& serial() { return *workers_[0]->applier; }
+  // Only for a pool made by open().
+  ChangeApplier& serial() { return *serial_; }
   void committed_outside(int64_t seq, const pg::CommitMessage& commit, int64_t rows);
 
   ApplyProgress progress() const;
@@ -92,7 +111,7 @@ class ApplyPool {
     int retries = 0;
   };
   struct Worker {
-    std::unique_ptr<ChangeApplier> applier;
+    std::unique_ptr<GroupApplier> applier;
     std::thread thread;
   };
   ApplyPool() = default;
@@ -106,6 +125,7 @@ class ApplyPool {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  ChangeApplier* serial_ = nullptr;            // the first worker's, when open() made them
   std::deque<std::shared_ptr<Task>> pending_;  // in seq order
   std::vector<std::shared_ptr<Task>> running_;
   ApplyProgress progress_;
