@@ -207,7 +207,7 @@ TEST(BuiltinRules, TraceRecordsInputsAndAssumptions) {
   EXPECT_EQ(it->inputs[0].fact, "remaining_lifespan_years");
   EXPECT_EQ(it->inputs[0].value, "1");
   EXPECT_TRUE(it->inputs[0].assumed);
-  EXPECT_EQ(it->because, "1 years of life left (< 2): rehost and minimise investment (seed 000)");
+  EXPECT_EQ(it->because, "1 years of life left (< 2): rehost and minimise investment");
 }
 
 struct RiskCase {
