@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -297,6 +299,78 @@ TEST_F(Cli, InvalidInventoryExitsThreeListsEveryProblemAndWritesNothing) {
     EXPECT_EQ(entry.path().filename().string().find("plan.md"), std::string::npos)
         << "left behind: " << entry.path();
   }
+}
+
+// With --format json a failed assess is JSON on stdout too, one document for
+// every input's problems, each problem with its file, line, column and field.
+TEST_F(Cli, AssessErrorsAreJsonOnStdoutWithFormatJson) {
+  auto error_of = [](const Outcome& r) -> std::optional<ferry::YamlNode> {
+    auto doc = ferry::parse_yaml(r.out, "stdout");  // JSON is YAML
+    const ferry::YamlNode* error = doc && doc->is_mapping() ? doc->find("error") : nullptr;
+    if (!error || !error->is_mapping()) {
+      ADD_FAILURE() << "no JSON error object on stdout: " << r.out;
+      return std::nullopt;
+    }
+    const ferry::YamlNode* ok = doc->find("ok");
+    EXPECT_TRUE(ok && ok->as_bool() == false) << r.out;
+    for (const char* key : {"kind", "exit_status", "message", "sqlstate", "problems"})
+      EXPECT_TRUE(error->find(key)) << "no error." << key << " in " << r.out;
+    EXPECT_EQ(error->find("exit_status")->as_integer(), r.status) << r.out;
+    return *error;
+  };
+  auto problem = [](const ferry::YamlNode& error, size_t i, const char* key) {
+    return error.find("problems")->operator[](i).find(key)->scalar();
+  };
+
+  const std::string missing = (dir_ / "missing.yaml").string();
+  Outcome gone = ferry("assess " + missing + " --format json");
+  EXPECT_EQ(gone.status, 4);
+  EXPECT_NE(gone.err.find(missing + ": error: cannot open file"), std::string::npos) << gone.err;
+  if (auto error = error_of(gone)) {
+    EXPECT_EQ(error->find("kind")->scalar(), "io");
+    ASSERT_EQ(error->find("problems")->size(), 1u) << gone.out;
+    EXPECT_EQ(problem(*error, 0, "file"), missing);
+    EXPECT_EQ(problem(*error, 0, "line"), "0");
+    EXPECT_NE(problem(*error, 0, "message").find("cannot open file"), std::string::npos);
+  }
+
+  const std::string bad = write("bad.yaml",
+                                "workloads:\n"
+                                "  - name: api\n"
+                                "    kind: servise\n"
+                                "    depends_on: [dbb]\n"
+                                "  - name: db\n");
+  const std::string syntax = write("syntax.yaml", "workloads:\n  - name: a\n   kind: x\n");
+  Outcome invalid = ferry("assess " + syntax + " " + bad + " --format json");
+  EXPECT_EQ(invalid.status, 3);
+  if (auto error = error_of(invalid)) {
+    EXPECT_EQ(error->find("kind")->scalar(), "invalid_input");
+    ASSERT_EQ(error->find("problems")->size(), 3u) << invalid.out;
+    // In reading order: the files as given, then by line.
+    EXPECT_EQ(problem(*error, 0, "file"), syntax);
+    EXPECT_EQ(problem(*error, 0, "line"), "3");
+    EXPECT_EQ(problem(*error, 0, "field"), "");
+    EXPECT_EQ(problem(*error, 1, "file"), bad);
+    EXPECT_EQ(problem(*error, 1, "line"), "3");
+    EXPECT_EQ(problem(*error, 1, "column"), "11");
+    EXPECT_EQ(problem(*error, 1, "field"), "workloads[0].kind");
+    EXPECT_EQ(problem(*error, 1, "message").rfind("unknown value 'servise'", 0), 0u);
+    EXPECT_EQ(problem(*error, 2, "field"), "api.depends_on");
+  }
+
+  // A bad rules file and a bad inventory: one document with both files' problems.
+  const std::string rules = write("rules.yaml", "decisions: []\n");
+  Outcome both = ferry("assess " + bad + " --rules " + rules + " --format json");
+  EXPECT_EQ(both.status, 3);
+  if (auto error = error_of(both)) {
+    std::set<std::string> files;
+    const ferry::YamlNode& problems = *error->find("problems");
+    for (size_t i = 0; i < problems.size(); ++i) files.insert(problem(*error, i, "file"));
+    EXPECT_EQ(files, (std::set<std::string>{rules, bad})) << both.out;
+  }
+
+  // Without --format json, stdout stays empty.
+  EXPECT_EQ(ferry("assess " + missing).out, "");
 }
 
 TEST_F(Cli, FailedRunLeavesAnExistingOutputUntouched) {

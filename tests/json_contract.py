@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""The JSON plan's stable keys, as scripts rely on them (issue 2's contract).
+"""The JSON plan's stable keys, as scripts rely on them.
 
 usage: json_contract.py FERRY_BINARY
 Plans every example inventory and checks the keys, types and invariants:
 strategies are lowercase 6 Rs, waves are 1-based and exist, nothing moves
 before what it hard-depends on, every workload in a wave is listed there.
+A failed run is JSON on stdout too, with the exit status it exits with:
+  {"ok": false, "error": {"kind", "exit_status", "message", "sqlstate",
+                          "problems": [{"file", "line", "column", "field", "message"}]}}
+kind is invalid_input, io, database or internal; problems lists what
+validation found in the input files (empty for other errors); line and
+column are 0 when unknown, field is "" when a problem names none.
 """
 import json
+import os
 import subprocess
 import sys
+import tempfile
+
+KINDS = {"invalid_input", "io", "database", "internal"}
 
 STRATEGIES = {"rehost", "replatform", "refactor", "repurchase", "retire", "retain"}
 
@@ -59,12 +69,49 @@ def check(p, where):
         fail("waves list a different number of workloads than have a wave")
 
 
+def check_error(ferry, args, where, kind, problems):
+    def fail(msg):
+        sys.exit(f"{where}: {msg}")
+
+    run = subprocess.run([ferry, "assess", *args, "--format", "json"], capture_output=True,
+                         text=True)
+    try:
+        doc = json.loads(run.stdout)
+    except json.JSONDecodeError:
+        fail(f"stdout is not JSON: {run.stdout!r}")
+    if doc.get("ok") is not False or not isinstance(doc.get("error"), dict):
+        fail(f"not {{ok: false, error: {{...}}}}: {doc}")
+    e = doc["error"]
+    if set(e) != {"kind", "exit_status", "message", "sqlstate", "problems"}:
+        fail(f"error keys are {sorted(e)}")
+    if e["kind"] not in KINDS or e["kind"] != kind:
+        fail(f"kind '{e['kind']}', expected '{kind}'")
+    if e["exit_status"] != run.returncode or run.returncode == 0:
+        fail(f"exit_status {e['exit_status']} but ferry exited {run.returncode}")
+    if not isinstance(e["message"], str) or not isinstance(e["sqlstate"], str):
+        fail("message and sqlstate must be strings")
+    if len(e["problems"]) != problems:
+        fail(f"{len(e['problems'])} problems, expected {problems}: {e['problems']}")
+    for p in e["problems"]:
+        if set(p) != {"file", "line", "column", "field", "message"}:
+            fail(f"problem keys are {sorted(p)}")
+        if not (isinstance(p["line"], int) and isinstance(p["column"], int)
+                and all(isinstance(p[k], str) for k in ("file", "field", "message"))):
+            fail(f"problem of the wrong types: {p}")
+
+
 def main():
     ferry = sys.argv[1]
     for inventories in (["examples/estate.yaml"], ["examples/seed-inventory.csv"],
                         ["examples/konveyor-import.csv", "examples/aws-discovery-import.csv"]):
         check(plan(ferry, *inventories), " + ".join(inventories))
-    print("JSON contract holds for every example")
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("workloads:\n  - name: api\n    kind: servise\n    depends_on: [dbb]\n")
+        check_error(ferry, [os.path.join(tmp, "missing.yaml")], "a missing inventory", "io", 1)
+        check_error(ferry, [bad], "an invalid inventory", "invalid_input", 2)
+    print("JSON contract holds for every example and for errors")
 
 
 if __name__ == "__main__":

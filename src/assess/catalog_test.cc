@@ -5,12 +5,12 @@
 namespace ferry::assess {
 namespace {
 
-TEST(Catalog, BuiltinParsesAndCarriesTheSeedTable) {
+TEST(Catalog, BuiltinParsesAndCarriesTheAwsServiceMap) {
   auto catalog = Catalog::parse(std::string(builtin_catalog_text()), "data/catalog.yaml");
   ASSERT_TRUE(catalog) << catalog.error().to_string();
   EXPECT_GT(catalog->entries().size(), 100u);
-  // Seed 000's AWS service mapping, row by row: target and complexity.
-  const std::vector<std::tuple<const char*, const char*, const char*>> seed{
+  // The AWS service mapping the catalog started from, row by row: target and complexity.
+  const std::vector<std::tuple<const char*, const char*, const char*>> aws{
       {"EC2", "Hetzner Cloud / OVH Compute", "low"},
       {"EKS", "Vanilla Kubernetes / k3s", "low"},
       {"RDS PostgreSQL", "PostgreSQL on Kubernetes", "low"},
@@ -24,7 +24,7 @@ TEST(Catalog, BuiltinParsesAndCarriesTheSeedTable) {
       {"Secrets Manager", "OpenBao", "low"},
       {"Route 53", "CoreDNS / PowerDNS", "low"},
   };
-  for (const auto& [from, to, complexity] : seed) {
+  for (const auto& [from, to, complexity] : aws) {
     const CatalogEntry* e = catalog->find(from);
     ASSERT_NE(e, nullptr) << from;
     EXPECT_EQ(e->to, to) << from;

@@ -1,5 +1,5 @@
-// How each data store moves: the method (seed 001's migration velocity table,
-// then the downtime budget), the copy time from bytes / (bandwidth x
+// How each data store moves: the method (the migration velocity table: method
+// by size, then the downtime budget), the copy time from bytes / (bandwidth x
 // efficiency), and the write downtime to expect.
 #pragma once
 

@@ -16,7 +16,7 @@ DataStore store(const char* engine, double size_gb, double change = 0) {
 
 TEST(DataPlan, TransferTimeIsBytesOverBandwidthTimesEfficiency) {
   // 1 TB = 8e12 bits; at 1 Gbps line rate that is 8000 s = 2.22 h, not the
-  // 9.3 h seed 001 quotes.
+  // 9.3 h some migration guides quote.
   EXPECT_NEAR(transfer_hours(1000, 1, 1.0), 2.222, 0.001);
   EXPECT_NEAR(transfer_hours(1000, 1, 0.7), 3.175, 0.001);
   EXPECT_NEAR(transfer_hours(16000, 10, 0.5), 7.111, 0.001);

@@ -112,7 +112,7 @@ std::vector<Workload> import_native_yaml(const std::string& text, const std::str
   std::vector<Workload> out;
   auto root = parse_yaml(text, path);
   if (!root) {
-    diags.error({}, root.error().message);  // names its own place
+    diags.add_errors(root.error());
     return out;
   }
   if (root->is_null()) {

@@ -41,8 +41,9 @@ std::vector<Workload> import_seed_csv(const CsvTable& table, const std::string& 
   for (size_t i = 0; i < kColumns.size(); ++i) {
     auto c = table.column(kColumns[i]);
     if (!c) {
-      diags.error({path, 1, 0}, fmt::format("missing column '{}'; the seed inventory header is: {}",
-                                            kColumns[i], fmt::join(kColumns, ",")));
+      diags.error({path, 1, 0},
+                  fmt::format("missing column '{}'; the inventory spreadsheet header is: {}",
+                              kColumns[i], fmt::join(kColumns, ",")));
       columns_ok = false;
     } else {
       col[i] = *c;

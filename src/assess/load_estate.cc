@@ -118,7 +118,7 @@ std::vector<Workload> import_file(const std::string& path, const std::string& te
   if (ends_with(path, ".csv")) {
     auto table = parse_csv(text, path);
     if (!table) {
-      diags.error({}, table.error().message);  // names its own place
+      diags.add_errors(table.error());
       return {};
     }
     auto format = detect_csv(*table, path, diags);

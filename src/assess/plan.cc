@@ -63,7 +63,7 @@ std::string gravity_level(double score, const GravityRules& g) {
   return "low";
 }
 
-// Seed 001: size x access frequency x integration count, as log10(1 + product).
+// Data gravity: size x access frequency x integration count, as log10(1 + product).
 Gravity gravity_of(size_t i, const std::vector<Workload>& ws, const Graph& g, const WorkloadPlan& p,
                    const RuleSet& rules) {
   const Workload& w = ws[i];

@@ -217,8 +217,7 @@ void gravity_section(const Plan& plan, std::string& out) {
   });
   out += "## Data gravity\n\n";
   out +=
-      "Seed 001: migration difficulty = data size x access frequency x integration count. The "
-      "score is "
+      "Migration difficulty = data size x access frequency x integration count. The score is "
       "log10 of that product, so each point is ten times more pull.\n\n";
   out +=
       "| Workload | Gravity | Level | Size | Accesses/day | Integrations "
@@ -242,7 +241,9 @@ std::string applies_to(const Plan& plan, const std::vector<std::string>& names) 
 
 void checklist_section(const Plan& plan, std::string& out) {
   out += "## Pre-migration checklist\n\n";
-  out += "Seed 000's readiness checklist; each item names the workloads it applies to.\n\n";
+  out +=
+      "What must be ready before a workload moves; each item names the workloads it applies "
+      "to.\n\n";
   for (const char* section : {"technical", "data", "operational"}) {
     std::vector<std::pair<std::string, std::vector<std::string>>> items;
     for (const auto& p : plan.workloads) {

@@ -172,6 +172,7 @@ void check_placeholders(const std::string& text, const SourceLocation& where,
   }
 }
 
+// One decision: its options (order breaks ties), the fallback and the voting rules.
 Decision read_decision(const std::string& name, const YamlNode& node, const std::string& file,
                        Diagnostics& diags) {
   Decision d;
@@ -227,6 +228,9 @@ Decision read_decision(const std::string& name, const YamlNode& node, const std:
   return d;
 }
 
+// data_methods: which engines are files, relational or logically replicated,
+// the method for each size, the cutover time of each online method and the
+// engines with replication of their own.
 void read_data_methods(const YamlNode& node, const std::string& file, DataMethodRules& m,
                        Diagnostics& diags) {
   MappingReader r(node, file, "data_methods", diags);
@@ -282,6 +286,201 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
   }
 }
 
+// assumptions: fact -> the value used when the inventory does not say.
+void read_assumptions(const YamlNode* node, const std::string& file,
+                      std::map<std::string, FactValue>& assumptions, Diagnostics& diags) {
+  if (!is_mapping_or_report(node, file, "assumptions", diags)) return;
+  for (size_t e = 0; e < node->size(); ++e) {
+    const std::string fact = node->key(e).scalar();
+    const FactInfo* info = find_fact(fact);
+    if (!info) {
+      diags.error(location_of(node->key(e), file),
+                  fmt::format("assumptions: unknown fact '{}'{}", fact,
+                              did_you_mean_hint(fact, fact_names())));
+      continue;
+    }
+    auto v = read_operand(node->value(e), info->type);
+    if (!v) {
+      diags.error(location_of(node->value(e), file),
+                  fmt::format("assumptions.{}: expected {}", fact, type_name(info->type)));
+      continue;
+    }
+    // An assumption must be a value an inventory could have given.
+    const SourceLocation at = location_of(node->value(e), file);
+    if (const auto* word = std::get_if<std::string>(&*v)) {
+      const std::vector<std::string>* allowed = fact == "kind"                  ? &kKinds
+                                                : fact == "criticality"         ? &kCriticalities
+                                                : fact == "data_classification" ? &kClassifications
+                                                                                : nullptr;
+      if (allowed && std::find(allowed->begin(), allowed->end(), *word) == allowed->end()) {
+        diags.error(at, fmt::format("assumptions.{}: '{}' is not one of: {}", fact, *word,
+                                    join(*allowed, ", ")));
+      }
+      if (fact == "redundant_with" && !word->empty()) {
+        diags.error(at,
+                    "assumptions.redundant_with: must be empty; ferry cannot assume which "
+                    "workload replaces another");
+      }
+    } else if (const auto* number = std::get_if<double>(&*v); number && *number < 0) {
+      diags.error(at, fmt::format("assumptions.{}: must not be negative", fact));
+    }
+    assumptions[fact] = *v;
+  }
+}
+
+// confidence: the inputs that count towards it and the shares that raise it.
+void read_confidence(const YamlNode& node, const std::string& file, RuleSet& rs,
+                     Diagnostics& diags) {
+  MappingReader c(node, file, "confidence", diags);
+  rs.confidence_facts = c.text_list("facts").value_or(std::vector<std::string>{});
+  for (size_t i = 0; i < rs.confidence_facts.size(); ++i) {
+    const auto& fact = rs.confidence_facts[i];
+    if (!find_fact(fact) && fact != "data_sizes") {
+      diags.error(c.element_location("facts", i),
+                  fmt::format("confidence.facts: unknown fact '{}'{}", fact,
+                              did_you_mean_hint(fact, fact_names())));
+    }
+  }
+  if (const YamlNode* levels = c.node("levels"); levels && levels->is_sequence()) {
+    for (size_t i = 0; i < levels->size(); ++i)
+      rs.confidence_levels.push_back((*levels)[i].as_number().value_or(-1));
+  }
+  if (rs.confidence_levels.size() != 4 ||
+      !std::is_sorted(rs.confidence_levels.begin(), rs.confidence_levels.end()) ||
+      rs.confidence_levels.front() < 0) {
+    diags.error(c.where("levels"),
+                "confidence.levels: expected four ascending shares, e.g. [0.2, 0.4, 0.6, 0.8]");
+  }
+  c.finish();
+}
+
+// decisions: strategy, cutover and pattern, each with its options and rules.
+void read_decisions(const YamlNode* node, const std::string& file, RuleSet& rs,
+                    Diagnostics& diags) {
+  if (!is_mapping_or_report(node, file, "decisions", diags)) return;
+  for (size_t e = 0; e < node->size(); ++e) {
+    const std::string name = node->key(e).scalar();
+    if (std::find(kDecisions.begin(), kDecisions.end(), name) == kDecisions.end()) {
+      diags.error(
+          location_of(node->key(e), file),
+          fmt::format("decisions: unknown decision '{}'{}; expected strategy, cutover and pattern",
+                      name, did_you_mean_hint(name, kDecisions)));
+      continue;
+    }
+    rs.decisions.push_back(read_decision(name, node->value(e), file, diags));
+  }
+  for (const auto& name : kDecisions) {
+    if (!rs.decision(name))
+      diags.error(location_of(*node, file), fmt::format("decisions: '{}' is missing", name));
+  }
+  // The strategy is decided first; cutover and pattern may read it.
+  std::stable_partition(rs.decisions.begin(), rs.decisions.end(),
+                        [](const Decision& x) { return x.name == "strategy"; });
+  if (const Decision* strategy = rs.decision("strategy")) {
+    for (const auto& rule : strategy->rules) {
+      for (const auto& c : rule.when.all) {
+        if (c.fact == "strategy") {
+          diags.error(c.where,
+                      "decisions.strategy: a strategy rule cannot read the strategy it decides");
+        }
+      }
+    }
+  }
+}
+
+// risks: the register, each risk with the conditions it applies under.
+void read_risks(const YamlNode* node, const std::string& file, std::vector<RiskRule>& risks,
+                Diagnostics& diags) {
+  if (!is_sequence_or_report(node, file, "risks", diags)) return;
+  for (size_t i = 0; i < node->size(); ++i) {
+    const std::string path = fmt::format("risks[{}]", i);
+    MappingReader r((*node)[i], file, path, diags);
+    RiskRule risk;
+    for (const char* key : {"id", "title", "severity", "mitigation"}) r.require(key);
+    risk.id = r.text("id").value_or("");
+    risk.title = r.text("title").value_or("");
+    risk.severity = r.choice("severity", kSeverities).value_or("medium");
+    risk.mitigation = r.text("mitigation").value_or("");
+    risk.source = r.text("source").value_or("");
+    check_placeholders(risk.title, r.where("title"), path, diags);
+    check_placeholders(risk.mitigation, r.where("mitigation"), path, diags);
+    risk.when = read_conditions(r.node("when"), file, path + ".when", diags);
+    r.finish();
+    risks.push_back(std::move(risk));
+  }
+}
+
+// checklist: items under technical, data and operational.
+void read_checklist(const YamlNode* node, const std::string& file,
+                    std::vector<ChecklistRule>& checklist, Diagnostics& diags) {
+  if (!is_mapping_or_report(node, file, "checklist", diags)) return;
+  for (size_t e = 0; e < node->size(); ++e) {
+    const std::string section = node->key(e).scalar();
+    if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
+      diags.error(
+          location_of(node->key(e), file),
+          fmt::format("checklist: unknown section '{}'{}; expected technical, data or operational",
+                      section, did_you_mean_hint(section, kSections)));
+      continue;
+    }
+    const YamlNode* items = &node->value(e);
+    if (!is_sequence_or_report(items, file, "checklist." + section, diags)) continue;
+    for (size_t i = 0; i < items->size(); ++i) {
+      const std::string path = fmt::format("checklist.{}[{}]", section, i);
+      MappingReader r((*items)[i], file, path, diags);
+      r.require("item");
+      ChecklistRule item{section, r.text("item").value_or(""),
+                         read_conditions(r.node("when"), file, path + ".when", diags)};
+      r.finish();
+      checklist.push_back(std::move(item));
+    }
+  }
+}
+
+// rollback_criteria: metric, threshold and action, where they apply.
+void read_rollback_criteria(const YamlNode* node, const std::string& file,
+                            std::vector<RollbackRule>& rollback, Diagnostics& diags) {
+  if (!is_sequence_or_report(node, file, "rollback_criteria", diags)) return;
+  for (size_t i = 0; i < node->size(); ++i) {
+    const std::string path = fmt::format("rollback_criteria[{}]", i);
+    MappingReader r((*node)[i], file, path, diags);
+    for (const char* key : {"metric", "threshold", "action"}) r.require(key);
+    RollbackRule rule{r.text("metric").value_or(""), r.text("threshold").value_or(""),
+                      r.text("action").value_or(""),
+                      read_conditions(r.node("when"), file, path + ".when", diags)};
+    r.finish();
+    rollback.push_back(std::move(rule));
+  }
+}
+
+// gravity: accesses per user and the levels' thresholds.
+void read_gravity(const YamlNode& node, const std::string& file, GravityRules& gravity,
+                  Diagnostics& diags) {
+  MappingReader g(node, file, "gravity", diags);
+  if (auto v = g.number("accesses_per_user_per_day", 0, 1e9))
+    gravity.accesses_per_user_per_day = *v;
+  if (auto v = g.number("medium_at", 0, 100)) gravity.medium_at = *v;
+  if (auto v = g.number("high_at", 0, 100)) gravity.high_at = *v;
+  if (auto v = g.number("extreme_at", 0, 100)) gravity.extreme_at = *v;
+  g.finish();
+}
+
+// effort_days: per strategy; every option the strategy decision can choose
+// needs one.
+void read_effort_days(const YamlNode& node, const std::string& file, const Decision* strategy,
+                      std::map<std::string, double>& effort_days, Diagnostics& diags) {
+  MappingReader e(node, file, "effort_days", diags);
+  if (strategy) {
+    for (const auto& option : kStrategies) {
+      const bool used = std::find(strategy->options.begin(), strategy->options.end(), option) !=
+                        strategy->options.end();
+      if (used) e.require(option);
+      if (auto v = e.number(option, 0, 1e5)) effort_days[option] = *v;
+    }
+  }
+  e.finish();
+}
+
 }  // namespace
 
 const Decision* RuleSet::decision(const std::string& name) const {
@@ -297,197 +496,27 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   Diagnostics diags;
   RuleSet rs;
   MappingReader top(*root, file, "", diags);
-  const std::vector<std::string>& names = fact_names();
-
-  // assumptions: fact -> value used when the inventory does not say
-  if (const YamlNode* a = top.node("assumptions");
-      is_mapping_or_report(a, file, "assumptions", diags)) {
-    for (size_t e = 0; e < a->size(); ++e) {
-      const std::string fact = a->key(e).scalar();
-      const FactInfo* info = find_fact(fact);
-      if (!info) {
-        diags.error(
-            location_of(a->key(e), file),
-            fmt::format("assumptions: unknown fact '{}'{}", fact, did_you_mean_hint(fact, names)));
-        continue;
-      }
-      auto v = read_operand(a->value(e), info->type);
-      if (!v) {
-        diags.error(location_of(a->value(e), file),
-                    fmt::format("assumptions.{}: expected {}", fact, type_name(info->type)));
-        continue;
-      }
-      // An assumption must be a value an inventory could have given.
-      const SourceLocation at = location_of(a->value(e), file);
-      if (const auto* word = std::get_if<std::string>(&*v)) {
-        const std::vector<std::string>* allowed = fact == "kind"          ? &kKinds
-                                                  : fact == "criticality" ? &kCriticalities
-                                                  : fact == "data_classification"
-                                                      ? &kClassifications
-                                                      : nullptr;
-        if (allowed && std::find(allowed->begin(), allowed->end(), *word) == allowed->end()) {
-          diags.error(at, fmt::format("assumptions.{}: '{}' is not one of: {}", fact, *word,
-                                      join(*allowed, ", ")));
-        }
-        if (fact == "redundant_with" && !word->empty()) {
-          diags.error(at,
-                      "assumptions.redundant_with: must be empty; ferry cannot assume which "
-                      "workload replaces another");
-        }
-      } else if (const auto* number = std::get_if<double>(&*v); number && *number < 0) {
-        diags.error(at, fmt::format("assumptions.{}: must not be negative", fact));
-      }
-      rs.assumptions[fact] = *v;
-    }
-  }
+  // Section by section, in the order data/rules.yaml has them; every problem
+  // is collected and the file fails once.
+  read_assumptions(top.node("assumptions"), file, rs.assumptions, diags);
   if (auto size = top.number("assumed_data_size_gb", 0, 1e9)) rs.assumed_data_size_gb = *size;
   if (auto heavy = top.number("proprietary_heavy_at", 1, 1000)) rs.proprietary_heavy_at = *heavy;
-
   top.require("confidence");
   top.require("effort_days");
-  if (top.has("confidence")) {
-    MappingReader c(*top.node("confidence"), file, "confidence", diags);
-    rs.confidence_facts = c.text_list("facts").value_or(std::vector<std::string>{});
-    for (size_t i = 0; i < rs.confidence_facts.size(); ++i) {
-      const auto& fact = rs.confidence_facts[i];
-      if (!find_fact(fact) && fact != "data_sizes") {
-        diags.error(c.element_location("facts", i),
-                    fmt::format("confidence.facts: unknown fact '{}'{}", fact,
-                                did_you_mean_hint(fact, names)));
-      }
-    }
-    if (const YamlNode* levels = c.node("levels"); levels && levels->is_sequence()) {
-      for (size_t i = 0; i < levels->size(); ++i)
-        rs.confidence_levels.push_back((*levels)[i].as_number().value_or(-1));
-    }
-    if (rs.confidence_levels.size() != 4 ||
-        !std::is_sorted(rs.confidence_levels.begin(), rs.confidence_levels.end()) ||
-        rs.confidence_levels.front() < 0) {
-      diags.error(c.where("levels"),
-                  "confidence.levels: expected four ascending shares, e.g. [0.2, 0.4, 0.6, 0.8]");
-    }
-    c.finish();
-  }
-
+  if (top.has("confidence")) read_confidence(*top.node("confidence"), file, rs, diags);
   top.require("decisions");
-  if (const YamlNode* d = top.node("decisions");
-      is_mapping_or_report(d, file, "decisions", diags)) {
-    for (size_t e = 0; e < d->size(); ++e) {
-      const std::string name = d->key(e).scalar();
-      if (std::find(kDecisions.begin(), kDecisions.end(), name) == kDecisions.end()) {
-        diags.error(
-            location_of(d->key(e), file),
-            fmt::format(
-                "decisions: unknown decision '{}'{}; expected strategy, cutover and pattern", name,
-                did_you_mean_hint(name, kDecisions)));
-        continue;
-      }
-      rs.decisions.push_back(read_decision(name, d->value(e), file, diags));
-    }
-    for (const auto& name : kDecisions) {
-      if (!rs.decision(name))
-        diags.error(location_of(*d, file), fmt::format("decisions: '{}' is missing", name));
-    }
-    // The strategy is decided first; cutover and pattern may read it.
-    std::stable_partition(rs.decisions.begin(), rs.decisions.end(),
-                          [](const Decision& x) { return x.name == "strategy"; });
-    if (const Decision* strategy = rs.decision("strategy")) {
-      for (const auto& rule : strategy->rules) {
-        for (const auto& c : rule.when.all) {
-          if (c.fact == "strategy") {
-            diags.error(c.where,
-                        "decisions.strategy: a strategy rule cannot read the strategy it decides");
-          }
-        }
-      }
-    }
-  }
-
-  if (const YamlNode* risks = top.node("risks");
-      is_sequence_or_report(risks, file, "risks", diags)) {
-    for (size_t i = 0; i < risks->size(); ++i) {
-      const std::string path = fmt::format("risks[{}]", i);
-      MappingReader r((*risks)[i], file, path, diags);
-      RiskRule risk;
-      for (const char* key : {"id", "title", "severity", "mitigation"}) r.require(key);
-      risk.id = r.text("id").value_or("");
-      risk.title = r.text("title").value_or("");
-      risk.severity = r.choice("severity", kSeverities).value_or("medium");
-      risk.mitigation = r.text("mitigation").value_or("");
-      risk.source = r.text("source").value_or("");
-      check_placeholders(risk.title, r.where("title"), path, diags);
-      check_placeholders(risk.mitigation, r.where("mitigation"), path, diags);
-      risk.when = read_conditions(r.node("when"), file, path + ".when", diags);
-      r.finish();
-      rs.risks.push_back(std::move(risk));
-    }
-  }
-
-  if (const YamlNode* checklist = top.node("checklist");
-      is_mapping_or_report(checklist, file, "checklist", diags)) {
-    for (size_t e = 0; e < checklist->size(); ++e) {
-      const std::string section = checklist->key(e).scalar();
-      if (std::find(kSections.begin(), kSections.end(), section) == kSections.end()) {
-        diags.error(
-            location_of(checklist->key(e), file),
-            fmt::format(
-                "checklist: unknown section '{}'{}; expected technical, data or operational",
-                section, did_you_mean_hint(section, kSections)));
-        continue;
-      }
-      const YamlNode* items = &checklist->value(e);
-      if (!is_sequence_or_report(items, file, "checklist." + section, diags)) continue;
-      for (size_t i = 0; i < items->size(); ++i) {
-        const std::string path = fmt::format("checklist.{}[{}]", section, i);
-        MappingReader r((*items)[i], file, path, diags);
-        r.require("item");
-        ChecklistRule item{section, r.text("item").value_or(""),
-                           read_conditions(r.node("when"), file, path + ".when", diags)};
-        r.finish();
-        rs.checklist.push_back(std::move(item));
-      }
-    }
-  }
-
-  if (const YamlNode* rollback = top.node("rollback_criteria");
-      is_sequence_or_report(rollback, file, "rollback_criteria", diags)) {
-    for (size_t i = 0; i < rollback->size(); ++i) {
-      const std::string path = fmt::format("rollback_criteria[{}]", i);
-      MappingReader r((*rollback)[i], file, path, diags);
-      for (const char* key : {"metric", "threshold", "action"}) r.require(key);
-      RollbackRule rule{r.text("metric").value_or(""), r.text("threshold").value_or(""),
-                        r.text("action").value_or(""),
-                        read_conditions(r.node("when"), file, path + ".when", diags)};
-      r.finish();
-      rs.rollback.push_back(std::move(rule));
-    }
-  }
-
+  read_decisions(top.node("decisions"), file, rs, diags);
+  read_risks(top.node("risks"), file, rs.risks, diags);
+  read_checklist(top.node("checklist"), file, rs.checklist, diags);
+  read_rollback_criteria(top.node("rollback_criteria"), file, rs.rollback, diags);
   top.require("data_methods");
   if (top.has("data_methods"))
     read_data_methods(*top.node("data_methods"), file, rs.data_methods, diags);
-
-  if (top.has("gravity")) {
-    MappingReader g(*top.node("gravity"), file, "gravity", diags);
-    if (auto v = g.number("accesses_per_user_per_day", 0, 1e9))
-      rs.gravity.accesses_per_user_per_day = *v;
-    if (auto v = g.number("medium_at", 0, 100)) rs.gravity.medium_at = *v;
-    if (auto v = g.number("high_at", 0, 100)) rs.gravity.high_at = *v;
-    if (auto v = g.number("extreme_at", 0, 100)) rs.gravity.extreme_at = *v;
-    g.finish();
-  }
-
+  if (top.has("gravity")) read_gravity(*top.node("gravity"), file, rs.gravity, diags);
   if (top.has("effort_days")) {
-    MappingReader e(*top.node("effort_days"), file, "effort_days", diags);
-    if (const Decision* strategy = rs.decision("strategy")) {
-      for (const auto& option : kStrategies) {
-        const bool used = std::find(strategy->options.begin(), strategy->options.end(), option) !=
-                          strategy->options.end();
-        if (used) e.require(option);
-        if (auto v = e.number(option, 0, 1e5)) rs.effort_days[option] = *v;
-      }
-    }
-    e.finish();
+    // After the decisions: the strategy's options say which efforts are needed.
+    read_effort_days(*top.node("effort_days"), file, rs.decision("strategy"), rs.effort_days,
+                     diags);
   }
   top.finish();
   if (diags.has_errors()) return tl::unexpected(diags.to_error(file));

@@ -207,7 +207,7 @@ TEST(BuiltinRules, TraceRecordsInputsAndAssumptions) {
   EXPECT_EQ(it->inputs[0].fact, "remaining_lifespan_years");
   EXPECT_EQ(it->inputs[0].value, "1");
   EXPECT_TRUE(it->inputs[0].assumed);
-  EXPECT_EQ(it->because, "1 years of life left (< 2): rehost and minimise investment (seed 000)");
+  EXPECT_EQ(it->because, "1 years of life left (< 2): rehost and minimise investment");
 }
 
 struct RiskCase {
@@ -423,6 +423,76 @@ effort_days: { retire: 1 }
         "'relocate' is not one of the 6 Rs", "tiers must grow",
         "missing required field 'confidence'", "effort_days: missing required field 'rehost'"}) {
     EXPECT_NE(m.find(needle), std::string::npos) << needle << "\nin:\n" << m;
+  }
+}
+
+// Each section of a rules file reports its own problems with file:line:column
+// and the field's path, whatever the other sections hold.
+TEST(Rules, EverySectionNamesFileLineAndTheField) {
+  const std::vector<std::pair<std::string, std::string>> valid{
+      {"decisions", R"(decisions:
+  strategy: { options: [rehost], fallback: rehost }
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  pattern: { options: [blue_green], fallback: blue_green })"},
+      {"data_methods", R"(data_methods:
+  by_size: [ { method: dump_restore } ]
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 })"},
+      {"confidence", "confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }"},
+      {"effort_days", "effort_days: { rehost: 1 }"},
+  };
+  struct SectionCase {
+    const char* section;
+    const char* text;  // replaces the valid section, from line 1
+    std::vector<const char*> expected;
+  };
+  const std::vector<SectionCase> cases{
+      {"assumptions",
+       "assumptions:\n  active_users: many",
+       {"s.yaml:2:17: error: assumptions.active_users: expected a number"}},
+      {"confidence",
+       "confidence:\n  facts: [kind, lifespan]\n  levels: [0.5, 0.2, 0.6, 0.8]",
+       {"s.yaml:2:17: error: confidence.facts: unknown fact 'lifespan'",
+        "s.yaml:3:11: error: confidence.levels: expected four ascending shares"}},
+      {"decisions",
+       "decisions:\n  strategy: { options: [rehost], fallback: rehots }",
+       {"s.yaml:2:44: error: decisions.strategy.fallback: unknown value 'rehots' (did you mean "
+        "'rehost'?)",
+        "s.yaml:2:3: error: decisions: 'cutover' is missing"}},
+      {"risks",
+       "risks:\n  - { id: r, title: t, severity: high }",
+       {"s.yaml:2:5: error: risks[0]: missing required field 'mitigation'"}},
+      {"checklist",
+       "checklist:\n  technicle: []\n  data:\n    - { when: { has_database: true } }",
+       {"s.yaml:2:3: error: checklist: unknown section 'technicle' (did you mean 'technical'?)",
+        "s.yaml:4:7: error: checklist.data[0]: missing required field 'item'"}},
+      {"rollback_criteria",
+       "rollback_criteria:\n  - { metric: m, threshold: t, action: a, when: { stateful: maybe } }",
+       {"s.yaml:2:61: error: rollback_criteria[0].when.stateful.equals: expected true or false"}},
+      {"data_methods",
+       "data_methods:\n  by_size: [ { method: dump_restore } ]\n  engine_methods:\n    redis: { "
+       "method: teleport, how: x }",
+       {"s.yaml:2:3: error: data_methods: missing required field 'cutover_minutes'",
+        "s.yaml:4:22: error: data_methods.engine_methods.redis.method: unknown value 'teleport'"}},
+      {"gravity",
+       "gravity: { medium_at: 400 }",
+       {"s.yaml:1:23: error: gravity.medium_at: 400 is out of range [0, 100]"}},
+      {"effort_days",
+       "effort_days: { rehost: -1, relocate: 3 }",
+       {"s.yaml:1:24: error: effort_days.rehost: -1 is out of range [0, 100000]",
+        "s.yaml:1:28: error: effort_days: unknown key 'relocate'"}},
+  };
+  for (const auto& c : cases) {
+    std::string text = std::string(c.text) + "\n";
+    for (const auto& [section, body] : valid) {
+      if (section != c.section) text += body + "\n";
+    }
+    auto rules = RuleSet::parse(text, "s.yaml");
+    ASSERT_FALSE(rules) << c.section;
+    for (const char* needle : c.expected) {
+      EXPECT_NE(rules.error().message.find(needle), std::string::npos)
+          << c.section << ": " << needle << "\nin:\n"
+          << rules.error().message;
+    }
   }
 }
 

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <queue>
 #include <tuple>
 
@@ -156,57 +158,91 @@ class WaveBook {
   std::vector<Wave> waves_;
 };
 
-}  // namespace
+// What the passes share: the components, where each one is placed so far,
+// and the waves being filled.
+struct Scheduling {
+  Scheduling(const std::vector<WaveInput>& in, const WaveOptions& o, WaveSchedule& s,
+             std::vector<Component> components)
+      : inputs(in),
+        options(o),
+        out(s),
+        comps(std::move(components)),
+        users(comps.size()),
+        comp_wave(comps.size(), 0),
+        book(o) {
+    for (size_t c = 0; c < comps.size(); ++c) {
+      for (size_t d : comps[c].deps) users[d].push_back(c);
+    }
+  }
 
-WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOptions& options) {
-  WaveSchedule out;
-  const size_t n = inputs.size();
-  out.wave_of.assign(n, 0);
-  out.cycle_of.assign(n, -1);
+  void assign(size_t c, int wave) {
+    comp_wave[c] = wave;
+    for (size_t m : comps[c].members) out.wave_of[m] = inputs[m].moving ? wave : 0;
+  }
 
-  // 1. Components, dependencies first.
+  const std::vector<WaveInput>& inputs;
+  const WaveOptions& options;
+  WaveSchedule& out;
+  const std::vector<Component> comps;      // dependencies first
+  std::vector<std::vector<size_t>> users;  // per component: the components that hard-depend on it
+  std::vector<int> comp_wave;              // per component: its wave, 0 while unplaced
+  WaveBook book;
+};
+
+Component describe_component(const std::vector<WaveInput>& inputs, std::vector<size_t> members) {
+  Component comp;
+  comp.members = std::move(members);
+  comp.name = inputs[comp.members.front()].name;
+  for (size_t m : comp.members) comp.moving = comp.moving || inputs[m].moving;
+  // What the component is (infrastructure, priority, risk, size, time)
+  // comes from the members that move; a retired or retained member of a
+  // cycle stays behind and lends it nothing.
+  for (size_t m : comp.members) {
+    const WaveInput& in = inputs[m];
+    if (comp.moving && !in.moving) continue;
+    comp.shared_infrastructure = comp.shared_infrastructure || in.shared_infrastructure;
+    comp.priority = comp.priority || in.priority;
+    comp.risk = std::max(comp.risk, in.risk);
+    comp.data_tb += in.data_tb;
+    comp.duration_days = std::max(comp.duration_days, in.duration_days);
+  }
+  return comp;
+}
+
+// Records a cycle and keeps only its moving members in the component (all of
+// them when none moves); members that stay behind are a warning.
+void record_cycle(const std::vector<WaveInput>& inputs, Component& comp, WaveSchedule& out) {
+  std::vector<size_t> moving_members;
+  std::vector<std::string> staying;
+  for (size_t m : comp.members) {
+    out.cycle_of[m] = static_cast<int>(out.cycles.size());
+    if (inputs[m].moving)
+      moving_members.push_back(m);
+    else
+      staying.push_back(inputs[m].name);
+  }
+  if (!staying.empty() && !moving_members.empty()) {
+    out.warnings.push_back(
+        fmt::format("dependency cycle through {} includes workloads that are not "
+                    "moving ({}); the rest of the cycle will depend across platforms",
+                    comp.name, fmt::join(staying, ", ")));
+  }
+  out.cycles.push_back(comp.members);
+  comp.members = moving_members.empty() ? comp.members : moving_members;
+}
+
+// Pass 1: one component per strongly connected component, dependencies
+// first, each knowing the moving components it hard-depends on.
+std::vector<Component> build_components(const std::vector<WaveInput>& inputs, WaveSchedule& out) {
   auto sccs = strongly_connected_components(inputs);
-  std::vector<size_t> comp_of(n);
-  std::vector<Component> comps(sccs.size());
+  // Indexed by every workload, including cycle members that stay behind.
+  std::vector<size_t> comp_of(inputs.size());
+  std::vector<Component> comps;
+  comps.reserve(sccs.size());
   for (size_t c = 0; c < sccs.size(); ++c) {
-    Component& comp = comps[c];
-    comp.members = std::move(sccs[c]);
-    comp.name = inputs[comp.members.front()].name;
-    for (size_t m : comp.members) {
-      comp_of[m] = c;
-      comp.moving = comp.moving || inputs[m].moving;
-    }
-    // What the component is (infrastructure, priority, risk, size, time)
-    // comes from the members that move; a retired or retained member of a
-    // cycle stays behind and lends it nothing.
-    for (size_t m : comp.members) {
-      const WaveInput& in = inputs[m];
-      if (comp.moving && !in.moving) continue;
-      comp.shared_infrastructure = comp.shared_infrastructure || in.shared_infrastructure;
-      comp.priority = comp.priority || in.priority;
-      comp.risk = std::max(comp.risk, in.risk);
-      comp.data_tb += in.data_tb;
-      comp.duration_days = std::max(comp.duration_days, in.duration_days);
-    }
-    if (comp.members.size() > 1) {
-      std::vector<size_t> moving_members;
-      std::vector<std::string> staying;
-      for (size_t m : comp.members) {
-        out.cycle_of[m] = static_cast<int>(out.cycles.size());
-        if (inputs[m].moving)
-          moving_members.push_back(m);
-        else
-          staying.push_back(inputs[m].name);
-      }
-      if (!staying.empty() && !moving_members.empty()) {
-        out.warnings.push_back(
-            fmt::format("dependency cycle through {} includes workloads that are not "
-                        "moving ({}); the rest of the cycle will depend across platforms",
-                        comp.name, fmt::join(staying, ", ")));
-      }
-      out.cycles.push_back(comp.members);
-      comp.members = moving_members.empty() ? comp.members : moving_members;
-    }
+    for (size_t m : sccs[c]) comp_of[m] = c;
+    comps.push_back(describe_component(inputs, std::move(sccs[c])));
+    if (comps[c].members.size() > 1) record_cycle(inputs, comps[c], out);
   }
   for (size_t c = 0; c < comps.size(); ++c) {
     for (size_t m : comps[c].members) {
@@ -219,84 +255,86 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
       }
     }
   }
+  return comps;
+}
 
-  WaveBook book(options);
-  std::vector<int> comp_wave(comps.size(), 0);
-  auto assign = [&](size_t c, int wave) {
-    comp_wave[c] = wave;
-    for (size_t m : comps[c].members) out.wave_of[m] = inputs[m].moving ? wave : 0;
-  };
+struct PilotGroup {
+  std::vector<size_t> comps;  // dependencies first
+  bool application = false;
+  bool self_contained = true;  // nothing outside the group uses a member
+  int risk = 0;
+  int confidence = 0;
+  double data_tb = 0;
+};
 
-  std::vector<std::vector<size_t>> users(comps.size());
-  for (size_t c = 0; c < comps.size(); ++c) {
-    for (size_t d : comps[c].deps) users[d].push_back(c);
+// A single simple, low-risk move: what a pilot may be made of.
+bool pilot_eligible(const Scheduling& s, size_t c) {
+  const Component& comp = s.comps[c];
+  return comp.moving && comp.members.size() == 1 &&
+         s.inputs[comp.members.front()].pilot_candidate && !comp.shared_infrastructure &&
+         !comp.priority && comp.risk <= s.options.max_pilot_risk;
+}
+
+// Component c and everything it hard-depends on, if all of it qualifies and
+// fits in `limit` components.
+std::optional<PilotGroup> pilot_group_from(const Scheduling& s, size_t c, int limit) {
+  PilotGroup group;
+  std::vector<size_t> todo{c};
+  std::vector<bool> seen(s.comps.size(), false);
+  seen[c] = true;
+  while (!todo.empty()) {
+    const size_t x = todo.back();
+    todo.pop_back();
+    if (!pilot_eligible(s, x) || static_cast<int>(group.comps.size()) >= limit) return std::nullopt;
+    group.comps.push_back(x);
+    for (size_t d : s.comps[x].deps) {
+      if (!seen[d]) {
+        seen[d] = true;
+        todo.push_back(d);
+      }
+    }
   }
+  std::sort(group.comps.begin(), group.comps.end());  // component order is dependency order
+  group.confidence = 5;
+  for (size_t x : group.comps) {
+    for (size_t u : s.users[x]) {
+      if (std::find(group.comps.begin(), group.comps.end(), u) == group.comps.end())
+        group.self_contained = false;
+    }
+    const WaveInput& in = s.inputs[s.comps[x].members.front()];
+    group.application = group.application || in.application;
+    group.risk = std::max(group.risk, s.comps[x].risk);
+    group.confidence = std::min(group.confidence, in.confidence);
+    group.data_tb += s.comps[x].data_tb;
+  }
+  return group;
+}
 
-  // 2. Pilot: a small group that can move on its own (a workload and what it
-  //    depends on), every member a simple, low-risk move; groups that cut over
-  //    an application come first, so the pilot rehearses a real cutover.
-  const int pilot_limit = std::min(options.pilot_size, options.max_workloads);
-  auto eligible = [&](size_t c) {
-    const Component& comp = comps[c];
-    return comp.moving && comp.members.size() == 1 &&
-           inputs[comp.members.front()].pilot_candidate && !comp.shared_infrastructure &&
-           !comp.priority && comp.risk <= options.max_pilot_risk;
-  };
-  struct PilotGroup {
-    std::vector<size_t> comps;  // dependencies first
-    bool application = false;
-    bool self_contained = true;  // nothing outside the group uses a member
-    int risk = 0;
-    int confidence = 0;
-    double data_tb = 0;
-  };
+// Every group that could be the pilot, best first: self-contained groups (a
+// pilot must not leave a consumer calling back across platforms), then
+// well-known ones (a pilot built on guesses proves little), then those with
+// an application, then the safest.
+std::vector<PilotGroup> pilot_groups(const Scheduling& s, int limit) {
   std::vector<PilotGroup> groups;
-  for (size_t c = 0; c < comps.size() && pilot_limit > 0; ++c) {
-    if (!eligible(c)) continue;
-    // The group: c and everything it hard-depends on, if all of it qualifies.
-    PilotGroup group;
-    std::vector<size_t> todo{c};
-    std::vector<bool> seen(comps.size(), false);
-    seen[c] = true;
-    bool ok = true;
-    while (!todo.empty() && ok) {
-      const size_t x = todo.back();
-      todo.pop_back();
-      ok = eligible(x) && static_cast<int>(group.comps.size()) < pilot_limit;
-      group.comps.push_back(x);
-      for (size_t d : comps[x].deps) {
-        if (!seen[d]) {
-          seen[d] = true;
-          todo.push_back(d);
-        }
-      }
-    }
-    if (!ok) continue;
-    std::sort(group.comps.begin(), group.comps.end());  // component order is dependency order
-    group.confidence = 5;
-    for (size_t x : group.comps) {
-      for (size_t u : users[x]) {
-        if (std::find(group.comps.begin(), group.comps.end(), u) == group.comps.end())
-          group.self_contained = false;
-      }
-      const WaveInput& in = inputs[comps[x].members.front()];
-      group.application = group.application || in.application;
-      group.risk = std::max(group.risk, comps[x].risk);
-      group.confidence = std::min(group.confidence, in.confidence);
-      group.data_tb += comps[x].data_tb;
-    }
-    groups.push_back(std::move(group));
+  for (size_t c = 0; c < s.comps.size() && limit > 0; ++c) {
+    if (!pilot_eligible(s, c)) continue;
+    if (auto group = pilot_group_from(s, c, limit)) groups.push_back(std::move(*group));
   }
-  // Self-contained groups first (a pilot must not leave a consumer calling
-  // back across platforms), then well-known ones (a pilot built on guesses
-  // proves little), then those with an application, then the safest.
   auto group_key = [&](const PilotGroup& g) {
     return std::make_tuple(!g.self_contained, g.confidence < 3, !g.application, g.risk,
                            -g.confidence, g.data_tb, g.comps.size(),
-                           std::cref(comps[g.comps.back()].name));
+                           std::cref(s.comps[g.comps.back()].name));
   };
   std::sort(groups.begin(), groups.end(),
             [&](const PilotGroup& a, const PilotGroup& b) { return group_key(a) < group_key(b); });
+  return groups;
+}
+
+// Pass 2: the pilot, wave 1: the best groups that fit one wave, so that the
+// pilot rehearses a real cutover and its rollback.
+void place_pilot(Scheduling& s) {
+  const int pilot_limit = std::min(s.options.pilot_size, s.options.max_workloads);
+  const std::vector<PilotGroup> groups = pilot_groups(s, pilot_limit);
   int pilot_count = 0;
   double pilot_tb = 0;
   bool have_self_contained = false;
@@ -307,132 +345,142 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     int added = 0;
     double tb = 0;
     for (size_t x : group.comps) {
-      if (comp_wave[x] == 0) {
+      if (s.comp_wave[x] == 0) {
         ++added;
-        tb += comps[x].data_tb;
+        tb += s.comps[x].data_tb;
       }
     }
-    if (added == 0 || pilot_count + added > pilot_limit || pilot_tb + tb > options.max_data_tb)
+    if (added == 0 || pilot_count + added > pilot_limit || pilot_tb + tb > s.options.max_data_tb)
       continue;
     for (size_t x : group.comps) {
-      if (comp_wave[x] == 0) assign(x, book.place(comps[x], 1, WaveKind::kPilot, out.warnings));
+      if (s.comp_wave[x] == 0)
+        s.assign(x, s.book.place(s.comps[x], 1, WaveKind::kPilot, s.out.warnings));
     }
     pilot_count += added;
     pilot_tb += tb;
     have_self_contained = have_self_contained || group.self_contained;
   }
-  if (pilot_count == 0 && options.pilot_size > 0 && !groups.empty()) {
-    out.warnings.push_back(
+  if (pilot_count == 0 && s.options.pilot_size > 0 && !groups.empty()) {
+    s.out.warnings.push_back(
         fmt::format("no pilot: the workloads that qualify do not fit a wave ({}, {})",
-                    workloads_text(pilot_limit), tb_text(options.max_data_tb)));
-  } else if (pilot_count == 0 && options.pilot_size > 0) {
-    out.warnings.push_back(
+                    workloads_text(pilot_limit), tb_text(s.options.max_data_tb)));
+  } else if (pilot_count == 0 && s.options.pilot_size > 0) {
+    s.out.warnings.push_back(
         "no workload qualifies for a pilot wave (a simple, low-risk move without tier 1 data, with "
         "its dependencies)");
   }
+}
 
-  // 3. Shared infrastructure whose own dependencies are already placed.
-  const int infra_start = book.size() + 1;
-  for (size_t c = 0; c < comps.size(); ++c) {  // components are in dependency order
-    const Component& comp = comps[c];
-    if (!comp.moving || !comp.shared_infrastructure || comp_wave[c] != 0) continue;
+// Pass 3: shared infrastructure whose own dependencies are already placed,
+// in waves of its own right after the pilot.
+void place_shared_infrastructure(Scheduling& s) {
+  const int infra_start = s.book.size() + 1;
+  for (size_t c = 0; c < s.comps.size(); ++c) {  // components are in dependency order
+    const Component& comp = s.comps[c];
+    if (!comp.moving || !comp.shared_infrastructure || s.comp_wave[c] != 0) continue;
     int earliest = infra_start;
     const Component* blocking = nullptr;  // a dependency not placed in the pilot or this group
     for (size_t d : comp.deps) {
-      if (comp_wave[d] == 0 && !blocking) blocking = &comps[d];
-      earliest = std::max(earliest, comp_wave[d]);
+      if (s.comp_wave[d] == 0 && !blocking) blocking = &s.comps[d];
+      earliest = std::max(earliest, s.comp_wave[d]);
     }
     if (blocking) {
-      out.warnings.push_back(
+      s.out.warnings.push_back(
           fmt::format("shared infrastructure {} depends on {}, which cannot move with the "
                       "infrastructure group; {} moves with the regular waves",
                       comp.name, blocking->name, comp.name));
       continue;
     }
-    assign(c, book.place(comp, earliest, WaveKind::kSharedInfrastructure, out.warnings));
+    s.assign(c, s.book.place(comp, earliest, WaveKind::kSharedInfrastructure, s.out.warnings));
   }
+}
 
-  // 4. Everything else, in dependency order; among what is ready, the earliest
-  //    possible wave first, then tier 1 data, then the lower risk.
-  const int regular_start = book.size() + 1;
-  std::vector<size_t> waiting(comps.size(), 0);
-  std::vector<std::vector<size_t>> dependents(comps.size());
+// Pass 4: everything else, in dependency order; among what is ready, the
+// earliest possible wave first, then tier 1 data, then the lower risk.
+void place_in_dependency_order(Scheduling& s) {
+  const int regular_start = s.book.size() + 1;
+  std::vector<size_t> waiting(s.comps.size(), 0);
+  std::vector<std::vector<size_t>> dependents(s.comps.size());
   using Key = std::tuple<int, bool, int, std::string, size_t>;
   std::priority_queue<Key, std::vector<Key>, std::greater<Key>> ready;
-  auto earliest_wave = [&](size_t c) {
-    int e = regular_start;
-    for (size_t d : comps[c].deps) e = std::max(e, comp_wave[d]);
-    return e;
+  auto make_ready = [&](size_t c) {
+    int earliest = regular_start;
+    for (size_t d : s.comps[c].deps) earliest = std::max(earliest, s.comp_wave[d]);
+    ready.emplace(earliest, !s.comps[c].priority, s.comps[c].risk, s.comps[c].name, c);
   };
-  for (size_t c = 0; c < comps.size(); ++c) {
-    if (!comps[c].moving || comp_wave[c] != 0) continue;
-    for (size_t d : comps[c].deps) {
-      if (comp_wave[d] == 0) {
+  for (size_t c = 0; c < s.comps.size(); ++c) {
+    if (!s.comps[c].moving || s.comp_wave[c] != 0) continue;
+    for (size_t d : s.comps[c].deps) {
+      if (s.comp_wave[d] == 0) {
         ++waiting[c];
         dependents[d].push_back(c);
       }
     }
   }
-  for (size_t c = 0; c < comps.size(); ++c) {
-    if (comps[c].moving && comp_wave[c] == 0 && waiting[c] == 0) {
-      ready.emplace(earliest_wave(c), !comps[c].priority, comps[c].risk, comps[c].name, c);
-    }
+  for (size_t c = 0; c < s.comps.size(); ++c) {
+    if (s.comps[c].moving && s.comp_wave[c] == 0 && waiting[c] == 0) make_ready(c);
   }
   while (!ready.empty()) {
     auto [earliest, not_priority, risk, name, c] = ready.top();
     ready.pop();
-    assign(c, book.place(comps[c], earliest, WaveKind::kMigration, out.warnings));
+    s.assign(c, s.book.place(s.comps[c], earliest, WaveKind::kMigration, s.out.warnings));
     for (size_t dep : dependents[c]) {
-      if (--waiting[dep] == 0) {
-        ready.emplace(earliest_wave(dep), !comps[dep].priority, comps[dep].risk, comps[dep].name,
-                      dep);
-      }
+      if (--waiting[dep] == 0) make_ready(dep);
     }
   }
+}
 
-  // 5. Pull dependencies towards their consumers: the forward pass moves
-  //    each component as early as possible, which would move a database
-  //    months before the applications using it (and leave them talking across
-  //    platforms). Dependents first, each component moves to the latest
-  //    migration wave no later than its earliest dependent that has room.
-  for (size_t c = comps.size(); c-- > 0;) {
-    if (comp_wave[c] == 0 || book.kind(comp_wave[c]) != WaveKind::kMigration || users[c].empty())
+// Pass 5: pull dependencies towards their consumers. The forward pass moves
+// each component as early as possible, which would move a database months
+// before the applications using it (and leave them talking across
+// platforms). Dependents first, each component moves to the latest migration
+// wave no later than its earliest dependent that has room. Waves this
+// empties disappear.
+void pull_dependencies_towards_consumers(Scheduling& s) {
+  for (size_t c = s.comps.size(); c-- > 0;) {
+    if (s.comp_wave[c] == 0 || s.book.kind(s.comp_wave[c]) != WaveKind::kMigration ||
+        s.users[c].empty())
       continue;
     int latest = std::numeric_limits<int>::max();
-    for (size_t u : users[c]) {
-      if (comp_wave[u] != 0) latest = std::min(latest, comp_wave[u]);
+    for (size_t u : s.users[c]) {
+      if (s.comp_wave[u] != 0) latest = std::min(latest, s.comp_wave[u]);
     }
     if (latest == std::numeric_limits<int>::max()) continue;
-    for (int w = latest; w > comp_wave[c]; --w) {
-      if (book.kind(w) == WaveKind::kMigration && book.move(comps[c], comp_wave[c], w)) {
-        assign(c, w);
+    for (int w = latest; w > s.comp_wave[c]; --w) {
+      if (s.book.kind(w) == WaveKind::kMigration && s.book.move(s.comps[c], s.comp_wave[c], w)) {
+        s.assign(c, w);
         break;
       }
     }
   }
-  book.drop_empty_waves(out.wave_of, comp_wave);
+  s.book.drop_empty_waves(s.out.wave_of, s.comp_wave);
+}
 
-  out.waves = book.take();
-  // Inside a wave a workload starts when what it depends on in the same wave
-  // is done; components are already in dependency order.
-  std::vector<double> finish_in_wave(comps.size(), 0);
-  for (size_t c = 0; c < comps.size(); ++c) {
-    if (comp_wave[c] == 0) continue;
+// Pass 6: how long each wave takes and when it starts. Inside a wave a
+// workload starts when what it depends on in the same wave is done; waves
+// run one after another.
+void time_waves(const Scheduling& s, std::vector<Wave>& waves) {
+  std::vector<double> finish_in_wave(s.comps.size(), 0);
+  for (size_t c = 0; c < s.comps.size(); ++c) {  // components are in dependency order
+    if (s.comp_wave[c] == 0) continue;
     double start = 0;
-    for (size_t d : comps[c].deps) {
-      if (comp_wave[d] == comp_wave[c]) start = std::max(start, finish_in_wave[d]);
+    for (size_t d : s.comps[c].deps) {
+      if (s.comp_wave[d] == s.comp_wave[c]) start = std::max(start, finish_in_wave[d]);
     }
-    finish_in_wave[c] = start + comps[c].duration_days;
-    Wave& wave = out.waves[comp_wave[c] - 1];
+    finish_in_wave[c] = start + s.comps[c].duration_days;
+    Wave& wave = waves[s.comp_wave[c] - 1];
     wave.duration_days = std::max(wave.duration_days, finish_in_wave[c]);
   }
   double day = 0;
-  for (auto& wave : out.waves) {
+  for (auto& wave : waves) {
     wave.start_day = day;
     day += wave.duration_days;
   }
+}
 
-  // 6. Critical path: longest chain of hard dependencies by duration.
+// Pass 7: the critical path, the longest chain of hard dependencies by
+// duration, whatever waves its steps landed in.
+void find_critical_path(const std::vector<Component>& comps, WaveSchedule& out) {
   std::vector<double> finish(comps.size(), 0);
   std::vector<int> via(comps.size(), -1);
   int last = -1;
@@ -453,6 +501,29 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
     for (int c = last; c >= 0; c = via[c]) out.critical_path.push_back(comps[c].members);
     std::reverse(out.critical_path.begin(), out.critical_path.end());
   }
+}
+
+}  // namespace
+
+WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOptions& options) {
+  WaveSchedule out;
+  out.wave_of.assign(inputs.size(), 0);
+  out.cycle_of.assign(inputs.size(), -1);
+  // 1. Cycles move together: one component per cycle or lone workload.
+  Scheduling s(inputs, options, out, build_components(inputs, out));
+  // 2. A small, safe pilot first.
+  place_pilot(s);
+  // 3. Then shared infrastructure (DNS, identity, monitoring) as its own group.
+  place_shared_infrastructure(s);
+  // 4. Then everything else, nothing before what it depends on.
+  place_in_dependency_order(s);
+  // 5. Then dependencies move as late as their consumers allow.
+  pull_dependencies_towards_consumers(s);
+  out.waves = s.book.take();
+  // 6. Durations and start days.
+  time_waves(s, out.waves);
+  // 7. The critical path.
+  find_critical_path(s.comps, out);
   return out;
 }
 

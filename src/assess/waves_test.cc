@@ -188,6 +188,65 @@ TEST(Waves, TierOneDataGoesFirstAmongReadyWorkloads) {
   EXPECT_EQ(s.wave_of[0], 2);
 }
 
+TEST(Waves, PilotPrefersAGroupNothingElseUsesThenAWellKnownOne) {
+  // lib is the safest, but app (too risky to pilot) uses it: piloting lib
+  // alone would leave app calling back across platforms.
+  std::vector<WaveInput> g{node("lib", {}, 0), node("app", {0}, 5), node("guess", {}, 0),
+                           node("known", {}, 2)};
+  for (auto& n : g) n.confidence = 4;
+  g[2].confidence = 2;  // a pilot built on guesses proves little
+  WaveSchedule s = schedule_waves(g, WaveOptions{8, 50, 1, 3});
+  ASSERT_EQ(s.waves[0].kind, WaveKind::kPilot);
+  EXPECT_EQ(s.waves[0].members, (std::vector<size_t>{3}));
+}
+
+TEST(Waves, NoPilotIsAWarningThatSaysWhy) {
+  std::vector<WaveInput> risky{node("a", {}, 5), node("b", {}, 5)};
+  WaveSchedule none = schedule_waves(risky, WaveOptions{8, 50, 2, 3});
+  EXPECT_NE(none.waves[0].kind, WaveKind::kPilot);
+  EXPECT_EQ(none.warnings,
+            std::vector<std::string>{"no workload qualifies for a pilot wave (a simple, low-risk "
+                                     "move without tier 1 data, with its dependencies)"});
+
+  std::vector<WaveInput> heavy{node("a", {}, 0, 60)};
+  WaveSchedule too_big = schedule_waves(heavy, WaveOptions{8, 50, 2, 3});
+  EXPECT_NE(too_big.waves[0].kind, WaveKind::kPilot);
+  ASSERT_FALSE(too_big.warnings.empty());
+  EXPECT_EQ(too_big.warnings[0],
+            "no pilot: the workloads that qualify do not fit a wave (2 workloads, 50.0 TB)");
+
+  // Asking for no pilot is not worth a warning.
+  EXPECT_TRUE(schedule_waves(risky, WaveOptions{8, 50, 0, 3}).warnings.empty());
+}
+
+TEST(Waves, SharedInfrastructureWaitingOnARegularWorkloadMovesWithTheRegularWaves) {
+  std::vector<WaveInput> g{node("vault-db", {}, 5), node("vault", {0}, 5)};
+  g[1].shared_infrastructure = true;
+  WaveSchedule s = schedule_waves(g, WaveOptions{8, 50, 0, 3});
+  for (const auto& wave : s.waves) EXPECT_NE(wave.kind, WaveKind::kSharedInfrastructure);
+  EXPECT_GE(s.wave_of[1], s.wave_of[0]);
+  EXPECT_EQ(s.warnings,
+            std::vector<std::string>{"shared infrastructure vault depends on vault-db, which "
+                                     "cannot move with the infrastructure group; vault moves "
+                                     "with the regular waves"});
+}
+
+TEST(Waves, ACycleMovesWithoutItsMembersThatStayBehind) {
+  // a <-> b, and b is retired: the cycle is still reported, a moves alone and
+  // b's risk does not keep a out of the pilot.
+  std::vector<WaveInput> g{node("a", {1}, 0), node("b", {0}, 9)};
+  g[1].moving = false;
+  WaveSchedule s = schedule_waves(g, WaveOptions{8, 50, 1, 3});
+  ASSERT_EQ(s.cycles.size(), 1u);
+  EXPECT_EQ(s.cycle_of, (std::vector<int>{0, 0}));
+  EXPECT_EQ(s.wave_of, (std::vector<int>{1, 0}));
+  EXPECT_EQ(s.waves[0].kind, WaveKind::kPilot);
+  EXPECT_EQ(s.warnings,
+            std::vector<std::string>{"dependency cycle through a includes workloads that are not "
+                                     "moving (b); the rest of the cycle will depend across "
+                                     "platforms"});
+}
+
 TEST(Waves, DeepChainsDoNotOverflowTheStack) {
   std::vector<WaveInput> g;
   for (size_t i = 0; i < 200000; ++i)

@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -110,11 +109,7 @@ int run_assess(const AssessOptions& o) {
   Result<Estate> estate = load_estate(o.inventories, warnings);
   if (!estate) errors.push_back(estate.error());
   timer.lap("inventories");
-  if (!errors.empty()) {
-    int status = 0;
-    for (const auto& e : errors) status = std::max(status, report_error(e));
-    return status;
-  }
+  if (!errors.empty()) return report_errors(errors, o.format);
   std::vector<std::string> warning_lines;
   for (const auto& d : warnings.all())
     warning_lines.push_back(d.where.to_string() + ": " + d.message);
@@ -133,7 +128,7 @@ int run_assess(const AssessOptions& o) {
     std::cout.flush();
     if (!std::cout) status = exit_status(ExitCode::kIo);
   } else if (auto written = write_file_atomically(o.out, text); !written) {
-    status = report_error(written.error());
+    status = report_error(written.error(), o.format);
   } else {
     log_info(fmt::format("wrote {} ({} workloads, {} waves)", o.out, plan.workloads.size(),
                          plan.waves.size()));

@@ -40,23 +40,47 @@ Result<std::pair<pg::ConnInfo, pg::ConnInfo>> parse_endpoints(const Endpoints& e
 }
 
 int report_error(const Error& error, const std::string& format) {
-  log_error(error.to_string());
-  const int status = exit_status(exit_code_for(error.code));
-  if (format == "json") {
-    constexpr const char* kKinds[] = {"invalid_input", "io", "database", "internal"};
-    JsonWriter w;
-    w.begin_object()
-        .field("ok", false)
-        .key("error")
-        .begin_object()
-        .field("kind", kKinds[static_cast<int>(error.code)])
-        .field("exit_status", int64_t{status})
-        .field("message", error.to_string())
-        .field("sqlstate", error.sqlstate)
-        .end_object()
-        .end_object();
-    std::cout << w.take();
+  return report_errors(std::span<const Error>(&error, 1), format);
+}
+
+int report_errors(std::span<const Error> errors, const std::string& format) {
+  int status = 0;
+  const Error* worst = nullptr;
+  for (const auto& error : errors) {
+    log_error(error.to_string());
+    if (const int s = exit_status(exit_code_for(error.code)); s > status) {
+      status = s;
+      worst = &error;
+    }
   }
+  if (format != "json" || !worst) return status;
+  constexpr const char* kKinds[] = {"invalid_input", "io", "database", "internal"};
+  std::vector<std::string> messages;
+  for (const auto& error : errors) messages.push_back(error.to_string());
+  JsonWriter w;
+  w.begin_object()
+      .field("ok", false)
+      .key("error")
+      .begin_object()
+      .field("kind", kKinds[static_cast<int>(worst->code)])
+      .field("exit_status", int64_t{status})
+      .field("message", join(messages, "\n"))
+      .field("sqlstate", worst->sqlstate)
+      .key("problems")
+      .begin_array();
+  for (const auto& error : errors) {
+    for (const auto& p : error.problems) {
+      w.begin_object()
+          .field("file", p.file)
+          .field("line", p.line)
+          .field("column", p.column)
+          .field("field", p.field)
+          .field("message", p.message)
+          .end_object();
+    }
+  }
+  w.end_array().end_object().end_object();
+  std::cout << w.take() << '\n';
   return status;
 }
 

@@ -2,6 +2,7 @@
 // them with the password kept out of every message, and printing an error once.
 #pragma once
 
+#include <span>
 #include <string>
 
 #include "core/error.h"
@@ -25,8 +26,14 @@ Result<std::pair<pg::ConnInfo, pg::ConnInfo>> parse_endpoints(const Endpoints& e
 // Logs the error (with its context chain) and returns its exit status. With
 // `format` "json" it is also printed on stdout, where a script reading the
 // command's JSON looks: {"ok": false, "error": {kind, exit_status, message,
-// sqlstate}}.
+// sqlstate, problems: [{file, line, column, field, message}]}}; problems lists
+// what validation found in an input file, and is empty for other errors.
 int report_error(const Error& error, const std::string& format = "text");
+// Several errors of one run (ferry assess checks every input before it
+// fails): each is logged, the exit status is the highest of theirs, and the
+// JSON is one document: the kind and SQLSTATE of that worst error, every
+// message (one per line) and every problem.
+int report_errors(std::span<const Error> errors, const std::string& format = "text");
 
 // Slot and publication names: lower-case letters, digits and underscores, 40
 // bytes at most (PostgreSQL allows 63; a resumed clone adds "_resume_PID" and

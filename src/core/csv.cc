@@ -1,5 +1,6 @@
 #include "core/csv.h"
 
+#include "core/diagnostics.h"
 #include "core/text.h"
 
 namespace ferry {
@@ -77,8 +78,7 @@ Result<CsvTable> parse_csv(std::string_view text, const std::string& file) {
     }
   }
   if (in_quotes) {
-    return fail(ErrorCode::kInvalidInput,
-                file + ":" + std::to_string(quote_line) + ": error: quoted cell is never closed");
+    return tl::unexpected(invalid_input_at({file, quote_line, 0}, "quoted cell is never closed"));
   }
   end_row();
 

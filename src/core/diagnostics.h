@@ -35,6 +35,9 @@ class Diagnostics {
  public:
   void error(SourceLocation where, std::string message);
   void warning(SourceLocation where, std::string message);
+  // Every problem of a failed parse (see invalid_input_at), each at its own
+  // place; an error without problems as its message, which names its place.
+  void add_errors(const Error& failed);
 
   bool has_errors() const { return error_count_ > 0; }
   size_t error_count() const { return error_count_; }
@@ -42,12 +45,18 @@ class Diagnostics {
 
   // One line per diagnostic, in the order found.
   std::string to_string() const;
-  // An kInvalidInput error whose message lists every diagnostic.
+  // An kInvalidInput error whose message lists every diagnostic and whose
+  // problems are the errors among them. A message that starts with a field's
+  // path ("workloads[3].kind: unknown value ...") names that field.
   Error to_error(const std::string& what) const;
 
  private:
   std::vector<Diagnostic> items_;
   size_t error_count_ = 0;
 };
+
+// A kInvalidInput error about one place, as parsers report them: worded like
+// a diagnostic ("f.yaml:3:5: error: ...") and carrying it as its one problem.
+Error invalid_input_at(SourceLocation where, std::string message);
 
 }  // namespace ferry

@@ -17,6 +17,17 @@ enum class ErrorCode {
   kInternal,      // a bug in ferry
 };
 
+// One problem validation found in an input, as data: where it is and what is
+// wrong. Errors carry every problem so that a caller can hand them to a script
+// (ferry assess --format json), not only print the message that lists them.
+struct Problem {
+  std::string file;
+  int line = 0;         // 1-based; 0 when the problem concerns the whole file
+  int column = 0;       // 1-based; 0 when unknown
+  std::string field;    // "workloads[3].kind"; empty when the message names none
+  std::string message;  // what is wrong, without the place and the field
+};
+
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
@@ -24,6 +35,9 @@ struct Error {
   std::string sqlstate;
   // Outermost context first once printed; stored innermost first as added.
   std::vector<std::string> context;
+  // Invalid input found by validation: every problem, each also a line of
+  // `message`. Empty for other errors.
+  std::vector<Problem> problems = {};
 
   Error&& with_context(std::string what) && {
     context.push_back(std::move(what));

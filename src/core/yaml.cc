@@ -9,6 +9,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "core/diagnostics.h"
 #include "core/text.h"
 
 namespace ferry {
@@ -96,10 +97,10 @@ class YamlBuilder {
       Event ev;
       if (!yaml_parser_parse(parser.get(), &ev.e)) {
         const yaml_mark_t& m = parser->problem_mark;
-        return fail(ErrorCode::kInvalidInput,
-                    fmt::format("{}:{}:{}: error: {}{}", file, m.line + 1, m.column + 1,
-                                parser->problem ? parser->problem : "invalid YAML",
-                                parser->context ? fmt::format(" ({})", parser->context) : ""));
+        return tl::unexpected(invalid_input_at(
+            {file, static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1},
+            fmt::format("{}{}", parser->problem ? parser->problem : "invalid YAML",
+                        parser->context ? fmt::format(" ({})", parser->context) : "")));
       }
       const yaml_event_t& e = ev.e;
       YamlNode node;
@@ -127,8 +128,8 @@ class YamlBuilder {
         case YAML_ALIAS_EVENT: {
           auto it = anchors_.find(reinterpret_cast<const char*>(e.data.alias.anchor));
           if (it == anchors_.end()) {
-            return fail(ErrorCode::kInvalidInput, fmt::format("{}:{}:{}: error: unknown alias",
-                                                              file, node.line_, node.column_));
+            return tl::unexpected(
+                invalid_input_at({file, node.line_, node.column_}, "unknown alias"));
           }
           nodes_ += it->second.second;
           if (nodes_ > kMaxNodes) return too_large(file, node);
@@ -181,10 +182,9 @@ class YamlBuilder {
     return fail(ErrorCode::kInternal, file + ": YAML document has two roots");
   }
   static tl::unexpected<Error> too_large(const std::string& file, const YamlNode& at) {
-    return fail(
-        ErrorCode::kInvalidInput,
-        fmt::format("{}:{}:{}: error: the document grows past {} nodes (aliases expanding?)", file,
-                    at.line_, at.column_, kMaxNodes));
+    return tl::unexpected(invalid_input_at(
+        {file, at.line_, at.column_},
+        fmt::format("the document grows past {} nodes (aliases expanding?)", kMaxNodes)));
   }
   static size_t count(const YamlNode& n) {
     size_t total = 1;
@@ -195,11 +195,9 @@ class YamlBuilder {
   // mistake, so it is an error naming both places.
   static std::optional<Error> duplicate_key(const YamlNode& mapping, const std::string& file) {
     auto duplicate = [&](const YamlNode& key, const YamlNode& first) {
-      return Error{ErrorCode::kInvalidInput,
-                   fmt::format("{}:{}:{}: error: duplicate key '{}' (first at line {})", file,
-                               key.line_, key.column_, key.scalar_, first.line_),
-                   {},
-                   {}};
+      return invalid_input_at(
+          {file, key.line_, key.column_},
+          fmt::format("duplicate key '{}' (first at line {})", key.scalar_, first.line_));
     };
     // Mappings in configuration are small: comparing pairs beats building a
     // hash set for each of the hundreds of thousands in a large inventory.

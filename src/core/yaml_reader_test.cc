@@ -46,6 +46,34 @@ TEST(YamlReader, ReadsTypedFieldsAndReportsEveryProblem) {
   EXPECT_NE(all.find("missing required field 'owner'"), std::string::npos) << all;
 }
 
+// The error a loader fails with carries every problem as data, split into
+// the field the message names and what is wrong with it.
+TEST(YamlReader, TheFailingErrorCarriesEveryProblemWithItsField) {
+  auto node = parse_yaml("kind: servise\nextra: 1\n", "w.yaml");
+  ASSERT_TRUE(node);
+  Diagnostics diags;
+  MappingReader r(*node, "w.yaml", "workloads[0]", diags);
+  const std::vector<std::string> kinds{"service"};
+  r.choice("kind", kinds);
+  r.finish();
+  diags.error({"w.yaml", 0, 0}, "cannot open file: No such file or directory");
+  diags.warning({"w.yaml", 1, 1}, "only a warning");
+  const Error error = diags.to_error("w.yaml");
+  EXPECT_EQ(error.code, ErrorCode::kInvalidInput);
+  ASSERT_EQ(error.problems.size(), 3u) << error.message;
+  EXPECT_EQ(error.problems[0].line, 1);
+  EXPECT_EQ(error.problems[0].column, 7);
+  EXPECT_EQ(error.problems[0].field, "workloads[0].kind");
+  EXPECT_EQ(error.problems[0].message.rfind("unknown value 'servise'", 0), 0u);
+  EXPECT_EQ(error.problems[1].field, "workloads[0]");
+  EXPECT_EQ(error.problems[1].message, "unknown key 'extra'");
+  // No field: the words before the colon are not a path.
+  EXPECT_EQ(error.problems[2].file, "w.yaml");
+  EXPECT_EQ(error.problems[2].line, 0);
+  EXPECT_EQ(error.problems[2].field, "");
+  EXPECT_EQ(error.problems[2].message, "cannot open file: No such file or directory");
+}
+
 TEST(YamlReader, NullIsAbsentExceptForOptionalText) {
   auto node = parse_yaml("a: null\nb: ~\n", "n.yaml");
   ASSERT_TRUE(node);

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
+#include "core/diagnostics.h"
+
 namespace ferry {
 namespace {
 
@@ -89,6 +93,22 @@ TEST(Yaml, SyntaxErrorsNameTheirPlace) {
     EXPECT_EQ(doc.error().message.rfind("bad.yaml:", 0), 0u) << doc.error().message;
     EXPECT_NE(doc.error().message.find(": error: "), std::string::npos) << doc.error().message;
   }
+}
+
+// The place is data too: a loader that collects problems keeps it, and a
+// script reading ferry's JSON errors gets file, line and column.
+TEST(Yaml, SyntaxErrorsCarryTheirPlaceAsAProblem) {
+  auto doc = parse_yaml("a: 1\na: 2\n", "dup.yaml");
+  ASSERT_FALSE(doc);
+  EXPECT_EQ(doc.error().message, "dup.yaml:2:1: error: duplicate key 'a' (first at line 1)");
+  ASSERT_EQ(doc.error().problems.size(), 1u);
+  const Problem& p = doc.error().problems[0];
+  EXPECT_EQ(std::make_tuple(p.file, p.line, p.column, p.field, p.message),
+            std::make_tuple(std::string("dup.yaml"), 2, 1, std::string(),
+                            std::string("duplicate key 'a' (first at line 1)")));
+  Diagnostics diags;
+  diags.add_errors(doc.error());
+  EXPECT_EQ(diags.to_string(), doc.error().message + "\n");
 }
 
 }  // namespace
