@@ -75,7 +75,7 @@ Runner install_db_check(CLI::App& sub) {
   o->checks.slot_name = "ferry";
   sub.footer(kDescription);
   add_endpoint_options(sub, o->endpoints);
-  sub.add_option("--format", o->format, "Output: text (default) or json")
+  sub.add_option("-f,--format", o->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   sub.add_flag("--no-slot", o->no_slot,
                "A one-shot copy is planned: replication settings are warnings, not blockers");

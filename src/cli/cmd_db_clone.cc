@@ -205,7 +205,7 @@ Runner install_db_clone(CLI::App& sub) {
       "or repeated");
   sub.add_flag("--skip-analyze", o->skip_analyze,
                "Do not ANALYZE the target tables (autovacuum will, later)");
-  sub.add_option("--format", o->format, "Summary on stdout: text (default) or json")
+  sub.add_option("-f,--format", o->format, "Summary on stdout: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return [o] { return run_clone_command(*o); };
 }

@@ -164,7 +164,7 @@ Runner install_cutover(CLI::App& sub, bool rollback) {
   if (!rollback)
     sub.add_flag("--reverse", s.reverse,
                  "Keep the source in step afterwards (reverse stream) so rollback is possible");
-  sub.add_option("--format", o->format, "Report on stdout: text (default) or json")
+  sub.add_option("-f,--format", o->format, "Report on stdout: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return [o] { return run_cutover_command(*o); };
 }

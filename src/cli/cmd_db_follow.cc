@@ -134,7 +134,7 @@ Runner install_db_follow(CLI::App& sub) {
                       "Fail when nothing applies this long while changes wait", 1);
   add_duration_option(sub, "--retry-for", o->follow.retry_seconds,
                       "Keep reconnecting this long after a lost connection");
-  sub.add_option("--format", o->format, "Final status on stdout: text (default) or json")
+  sub.add_option("-f,--format", o->format, "Final status on stdout: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return [o] { return run_follow_command(*o); };
 }

@@ -71,7 +71,7 @@ Runner install_db_status(CLI::App& sub) {
   sub.footer(kDescription);
   sub.add_option("--dir", o->dir, "Work directory of the clone and follow")->capture_default_str();
   sub.add_flag("--reverse", o->reverse, "The reverse stream's status (after a cutover)");
-  sub.add_option("--format", o->format, "Output: text (default) or json")
+  sub.add_option("-f,--format", o->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return [o] { return run_status_command(*o); };
 }

@@ -75,7 +75,7 @@ Runner install_db_verify(CLI::App& sub) {
   sub.add_option("-j,--jobs", o->verify.jobs, "Parallel checksum scans (connection pairs)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  sub.add_option("--format", o->format,
+  sub.add_option("-f,--format", o->format,
                  "Output: text (default, a table; 'table' is the same) or json")
       ->check(CLI::IsMember({"text", "table", "json"}));
   sub.add_option("--skip", o->skip, "Leave out: rows, sequences, schema, settings (repeatable)")
