@@ -15,9 +15,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "proxy/body_cursor.h"
+#include "proxy/exchange.h"
 #include "proxy/worker.h"
 
 namespace ferry::proxy {
@@ -123,50 +122,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool close_after_ = false;
   bool writing_to_client_ = false;
 
-  // The current exchange.
-  struct Exchange {
-    std::shared_ptr<const RoutingSnapshot> snapshot;
-    int64_t start_us = 0;
-    int route = -1;
-    int pool = -1;
-    RouteReason reason = RouteReason::kSingle;
-    bool head_request = false;
-    bool idempotent = false;
-    bool upgrade = false;
-    int minor_version = 1;
-    bool client_keep_alive = true;
-    size_t head_bytes = 0;
-    // This request's bytes (head, body) still at the front of `in_`. They stay
-    // there until the exchange ends when the whole body arrived with the head,
-    // so a retry can send them again (`replayable`); a streamed body is
-    // consumed as it is forwarded and cannot be retried.
-    size_t unconsumed = 0;
-    bool replayable = false;
-    size_t initial_body_bytes = 0;  // body bytes sent along with the head
-    BodyCursor request_body;
-    bool request_done = false;
-    std::string upstream_head;  // the request head as sent upstream
-    std::unique_ptr<UpstreamConnection> upstream;
-    EndpointState* endpoint = nullptr;  // of the current attempt; counted in its active_requests
-    std::vector<EndpointState*> tried;
-    int attempts = 0;
-    IoBuffer response_in;
-    std::string response_head;  // the head being written to the client
-    bool response_head_parsed = false;
-    bool response_started = false;  // bytes of a final response reached the client
-    bool response_done = false;
-    BodyCursor response_body;
-    bool response_keep_alive = false;
-    int status = 0;
-    uint64_t response_bytes = 0;
-    std::string error;
-    int failure_status = 0;  // of the last failed attempt, answered when no retry is left
-    bool recorded = false;
-    bool tunnel_client_done = false;
-    bool tunnel_upstream_done = false;
-    // Copied from the head for the access log (only when it is on).
-    std::string method, target, host;
-  };
+  // The current exchange (exchange.h).
   std::unique_ptr<Exchange> x_;  // only while a request is in hand
   uint64_t attempt_id_ = 0;      // bumped to orphan callbacks of an abandoned attempt
 };
