@@ -51,20 +51,31 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   };
   enum class ReadStatus { kData, kWouldBlock, kClosed };
 
-  // --- reading requests
+  // --- reading requests (client_connection.cc)
   void read_request();
   void wait_for_client(void (ClientConnection::*next)());
   void on_head_readable();
   ReadStatus fill(StreamSocket& socket, IoBuffer& buffer, size_t max_capacity);
   void handle_head();
 
-  // --- one exchange
+  // --- the request upstream (client_connection_upstream.cc)
+  enum class UpstreamFailure {
+    kConnect,
+    kConnectTimeout,
+    kClosedBeforeResponse,
+    kTimeout,
+    kBadResponse
+  };
   void start_exchange(RequestHead& head);
   void attempt();
   void connect_upstream(const std::shared_ptr<EndpointState>& endpoint);
   void send_request();
   void pump_request_body();
   void on_request_body_readable();
+  // Retries the request elsewhere when that is safe; answers or closes otherwise.
+  void upstream_failed(UpstreamFailure failure, const std::string& detail);
+
+  // --- the response (client_connection_response.cc)
   void read_response();
   void on_response_bytes();
   void write_to_client(size_t body_bytes, bool done);
@@ -81,21 +92,13 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void maybe_finish();
   void finish_exchange();
 
-  // --- upgrade tunnel (WebSocket)
+  // --- upgrade tunnel, WebSocket (client_connection_tunnel.cc)
   void start_tunnel();
   void tunnel_read(bool from_client);
   void tunnel_write(bool from_client);
   void tunnel_side_done(bool from_client);
 
-  // --- failures and endings
-  enum class UpstreamFailure {
-    kConnect,
-    kConnectTimeout,
-    kClosedBeforeResponse,
-    kTimeout,
-    kBadResponse
-  };
-  void upstream_failed(UpstreamFailure failure, const std::string& detail);
+  // --- failures and endings (client_connection.cc)
   void abort_mid_response(const std::string& detail);
   void reply(int status, std::string_view detail, bool close);
   void record();
