@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "proxy/exchange.h"
+#include "proxy/retry_decision.h"
 #include "proxy/worker.h"
 
 namespace ferry::proxy {
@@ -59,20 +60,13 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void handle_head();
 
   // --- the request upstream (client_connection_upstream.cc)
-  enum class UpstreamFailure {
-    kConnect,
-    kConnectTimeout,
-    kClosedBeforeResponse,
-    kTimeout,
-    kBadResponse
-  };
   void start_exchange(RequestHead& head);
   void attempt();
   void connect_upstream(const std::shared_ptr<EndpointState>& endpoint);
   void send_request();
   void pump_request_body();
   void on_request_body_readable();
-  // Retries the request elsewhere when that is safe; answers or closes otherwise.
+  // Retries the request elsewhere when decide_retry says so; answers or closes otherwise.
   void upstream_failed(UpstreamFailure failure, const std::string& detail);
 
   // --- the response (client_connection_response.cc)

@@ -221,9 +221,14 @@ void ClientConnection::upstream_failed(UpstreamFailure failure, const std::strin
   upstream_deadline_ms_ = 0;
   const PoolConfig& pool = pool_config();
   x.upstream.endpoint->record_failure(pool.ejection, worker_.now_ms());
-  const bool timeout =
-      failure == UpstreamFailure::kConnectTimeout || failure == UpstreamFailure::kTimeout;
-  x.upstream.failure_status = timeout ? 504 : 502;
+  const RetryDecision decision =
+      decide_retry({.failure = failure,
+                    .idempotent = x.request.idempotent,
+                    .replayable = x.request.replayable,
+                    .client_answered = writing_to_client_ || x.response.started,
+                    .attempts = x.upstream.attempts,
+                    .retries = pool.retries});
+  x.upstream.failure_status = decision.status;
   x.error = fmt::format("{}: {}", x.upstream.endpoint->address, detail);
   log_warn(
       fmt::format("proxy: event=upstream_failure route={} pool={} endpoint={} attempt={} "
@@ -231,21 +236,17 @@ void ClientConnection::upstream_failed(UpstreamFailure failure, const std::strin
                   snapshot().router.route_name(static_cast<size_t>(x.route)), pool.name,
                   x.upstream.endpoint->address, x.upstream.attempts, log_value(detail)));
   release_upstream(false);
-  // Safe to send again: the upstream never got it (no connection), or it is
-  // idempotent and every byte of it is still here.
-  const bool never_sent =
-      failure == UpstreamFailure::kConnect || failure == UpstreamFailure::kConnectTimeout;
-  const bool resendable = failure == UpstreamFailure::kClosedBeforeResponse &&
-                          x.request.idempotent && x.request.replayable;
-  if (x.upstream.attempts <= pool.retries && !writing_to_client_ && (never_sent || resendable)) {
-    attempt();
-    return;
+  switch (decision.verdict) {
+    case RetryVerdict::kRetry:
+      attempt();
+      return;
+    case RetryVerdict::kClose:
+      close();
+      return;
+    case RetryVerdict::kAnswer:
+      reply(x.upstream.failure_status, x.error, false);
+      return;
   }
-  if (writing_to_client_) {
-    close();
-    return;
-  }
-  reply(x.upstream.failure_status, x.error, false);
 }
 
 }  // namespace ferry::proxy
