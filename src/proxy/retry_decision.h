@@ -4,7 +4,7 @@
 // cannot make it take effect twice: the upstream never saw it, or it is
 // idempotent, every byte of it is still in hand and nothing answered it.
 // Which endpoint a retry goes to is not decided here: one of the pool's
-// that this request has not tried (Worker::pick_endpoint).
+// that this request has not tried (endpoint_choice.h).
 //
 // Only failures are retried; an upstream's answer, 5xx included, goes to
 // the client as it is (and counts toward passive ejection).
