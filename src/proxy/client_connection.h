@@ -15,9 +15,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
-#include "proxy/body_cursor.h"
+#include "proxy/exchange.h"
+#include "proxy/retry_decision.h"
 #include "proxy/worker.h"
 
 namespace ferry::proxy {
@@ -52,20 +52,24 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   };
   enum class ReadStatus { kData, kWouldBlock, kClosed };
 
-  // --- reading requests
+  // --- reading requests (client_connection.cc)
   void read_request();
   void wait_for_client(void (ClientConnection::*next)());
   void on_head_readable();
   ReadStatus fill(StreamSocket& socket, IoBuffer& buffer, size_t max_capacity);
   void handle_head();
 
-  // --- one exchange
+  // --- the request upstream (client_connection_upstream.cc)
   void start_exchange(RequestHead& head);
   void attempt();
   void connect_upstream(const std::shared_ptr<EndpointState>& endpoint);
   void send_request();
   void pump_request_body();
   void on_request_body_readable();
+  // Retries the request elsewhere when decide_retry says so; answers or closes otherwise.
+  void upstream_failed(UpstreamFailure failure, const std::string& detail);
+
+  // --- the response (client_connection_response.cc)
   void read_response();
   void on_response_bytes();
   void write_to_client(size_t body_bytes, bool done);
@@ -82,21 +86,13 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void maybe_finish();
   void finish_exchange();
 
-  // --- upgrade tunnel (WebSocket)
+  // --- upgrade tunnel, WebSocket (client_connection_tunnel.cc)
   void start_tunnel();
   void tunnel_read(bool from_client);
   void tunnel_write(bool from_client);
   void tunnel_side_done(bool from_client);
 
-  // --- failures and endings
-  enum class UpstreamFailure {
-    kConnect,
-    kConnectTimeout,
-    kClosedBeforeResponse,
-    kTimeout,
-    kBadResponse
-  };
-  void upstream_failed(UpstreamFailure failure, const std::string& detail);
+  // --- failures and endings (client_connection.cc)
   void abort_mid_response(const std::string& detail);
   void reply(int status, std::string_view detail, bool close);
   void record();
@@ -123,50 +119,7 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool close_after_ = false;
   bool writing_to_client_ = false;
 
-  // The current exchange.
-  struct Exchange {
-    std::shared_ptr<const RoutingSnapshot> snapshot;
-    int64_t start_us = 0;
-    int route = -1;
-    int pool = -1;
-    RouteReason reason = RouteReason::kSingle;
-    bool head_request = false;
-    bool idempotent = false;
-    bool upgrade = false;
-    int minor_version = 1;
-    bool client_keep_alive = true;
-    size_t head_bytes = 0;
-    // This request's bytes (head, body) still at the front of `in_`. They stay
-    // there until the exchange ends when the whole body arrived with the head,
-    // so a retry can send them again (`replayable`); a streamed body is
-    // consumed as it is forwarded and cannot be retried.
-    size_t unconsumed = 0;
-    bool replayable = false;
-    size_t initial_body_bytes = 0;  // body bytes sent along with the head
-    BodyCursor request_body;
-    bool request_done = false;
-    std::string upstream_head;  // the request head as sent upstream
-    std::unique_ptr<UpstreamConnection> upstream;
-    EndpointState* endpoint = nullptr;  // of the current attempt; counted in its active_requests
-    std::vector<EndpointState*> tried;
-    int attempts = 0;
-    IoBuffer response_in;
-    std::string response_head;  // the head being written to the client
-    bool response_head_parsed = false;
-    bool response_started = false;  // bytes of a final response reached the client
-    bool response_done = false;
-    BodyCursor response_body;
-    bool response_keep_alive = false;
-    int status = 0;
-    uint64_t response_bytes = 0;
-    std::string error;
-    int failure_status = 0;  // of the last failed attempt, answered when no retry is left
-    bool recorded = false;
-    bool tunnel_client_done = false;
-    bool tunnel_upstream_done = false;
-    // Copied from the head for the access log (only when it is on).
-    std::string method, target, host;
-  };
+  // The current exchange (exchange.h).
   std::unique_ptr<Exchange> x_;  // only while a request is in hand
   uint64_t attempt_id_ = 0;      // bumped to orphan callbacks of an abandoned attempt
 };

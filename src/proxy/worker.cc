@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "proxy/client_connection.h"
+#include "proxy/endpoint_choice.h"
 #include "proxy/listen_socket.h"
 
 namespace ferry::proxy {
@@ -185,30 +186,10 @@ const std::shared_ptr<const RoutingSnapshot>& Worker::snapshot() {
 
 int Worker::pick_endpoint(const RoutingSnapshot& snap, int pool,
                           std::span<EndpointState* const> tried, int64_t now_ms) {
-  const auto& endpoints = snap.endpoints[static_cast<size_t>(pool)];
-  const size_t n = endpoints.size();
-  if (n == 0) return -1;
+  const size_t p = static_cast<size_t>(pool);
   // A request in flight may hold an older snapshot than the worker's.
-  const uint32_t start = static_cast<size_t>(pool) < round_robin_.size()
-                             ? round_robin_[static_cast<size_t>(pool)]++
-                             : 0;
-  const bool least =
-      snap.config.pools[static_cast<size_t>(pool)].balance == Balance::kLeastRequests;
-  int best = -1;
-  int64_t best_load = 0;
-  for (size_t k = 0; k < n; ++k) {
-    const size_t i = (start + k) % n;
-    EndpointState* e = endpoints[i].get();
-    if (!e->available(now_ms)) continue;
-    if (std::find(tried.begin(), tried.end(), e) != tried.end()) continue;
-    if (!least) return static_cast<int>(i);
-    const int64_t load = e->active_requests.load(std::memory_order_relaxed);
-    if (best < 0 || load < best_load) {
-      best = static_cast<int>(i);
-      best_load = load;
-    }
-  }
-  return best;
+  const uint32_t start = p < round_robin_.size() ? round_robin_[p]++ : 0;
+  return choose_endpoint(snap.endpoints[p], tried, snap.config.pools[p].balance, start, now_ms);
 }
 
 std::unique_ptr<UpstreamConnection> Worker::take_idle(EndpointState* endpoint, bool ask_kernel) {

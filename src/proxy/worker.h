@@ -64,7 +64,8 @@ class Worker final : public EventHandler {
   bool draining() const { return draining_; }
 
   // An endpoint of `pool` that is available and not in `tried`, by the
-  // pool's balancing; -1 when there is none.
+  // pool's balancing (choose_endpoint, with this worker's rotation); -1 when
+  // there is none.
   int pick_endpoint(const RoutingSnapshot& snapshot, int pool,
                     std::span<EndpointState* const> tried, int64_t now_ms);
   // A kept-alive connection to the endpoint that is still open, or nullptr.
