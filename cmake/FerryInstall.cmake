@@ -14,6 +14,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/packaging/ferry.bash-completion
 # Units go where Debian's systemd looks for packaged units (/usr/lib/systemd/system).
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/ferry-proxy@.service
               ${PROJECT_SOURCE_DIR}/deploy/systemd/ferry-follow@.service
+              ${PROJECT_SOURCE_DIR}/deploy/systemd/ferry-follow-reverse@.service
         DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR})

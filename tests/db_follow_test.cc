@@ -679,9 +679,10 @@ TEST_F(FollowTest, AFailedResyncLeavesTheTableDivergedAndFollowRunning) {
 
 // Managed servers give no superuser. A role with only REPLICATION, the
 // ownership of its database and tables, and the grants docs/db.md lists
-// clones, follows, cuts over with a reverse stream and rolls back. Before the
-// grants, db check and the cutover name each missing one with its GRANT, and
-// the cutover changes nothing.
+// clones, follows, cuts over with a reverse stream (started by its own
+// supervisor, as under systemd) and rolls back. Before the grants, db check
+// and the cutover name each missing one with its GRANT, and the cutover
+// changes nothing.
 TEST_F(FollowTest, ARoleWithoutSuperuserMovesADatabaseWithTheListedGrants) {
   make_source(false);
   make_target();
@@ -770,15 +771,26 @@ TEST_F(FollowTest, ARoleWithoutSuperuserMovesADatabaseWithTheListedGrants) {
   psql(source(), "GRANT SET ON PARAMETER session_replication_role TO " + role);
   psql(source(), "GRANT EXECUTE ON FUNCTION " + origin_functions + " TO " + role);
 
-  Outcome cut = run_ferry(args({"db", "cutover"}, {"--slot", slot_, "--reverse"}));
+  // The reverse follow left to a supervisor (as ferry-follow-reverse@ does):
+  // the target's writes wait in the reverse slot until it starts.
+  Outcome cut = run_ferry(args({"db", "cutover"}, {"--slot", slot_, "--reverse", "--reverse-follow",
+                                                   "external", "--format", "json"}));
   ASSERT_EQ(cut.status, 0) << cut.out << cut.err;
+  EXPECT_EQ(field(parse_json(cut.out), "reverse_follow"), "external") << cut.out;
+  EXPECT_EQ(field(parse_json(cut.out), "reverse_follow_pid"), "0") << cut.out;
   EXPECT_EQ(follow->wait().status, 0);
   psql(tgt,
        "INSERT INTO public.items (name, price) VALUES ('after cutover', 3); "
        "INSERT INTO public.late VALUES (3)");
+  Outcome not_yet = run_ferry({"db", "status", "--reverse", "--dir", dir_.string()});
+  EXPECT_NE(not_yet.status, 0) << not_yet.out;
+  auto reverse = std::make_unique<Child>(
+      ferry_argv(args({"db", "follow"}, {"--slot", slot_, "--reverse"})), output_prefix());
+  wait_following(true);
   wait_caught_up(target(), slot_ + "_reverse");
   Outcome back = run_ferry(args({"db", "rollback"}, {"--slot", slot_}));
   ASSERT_EQ(back.status, 0) << back.out << back.err;
+  EXPECT_EQ(reverse->wait().status, 0);
   EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.items WHERE name = 'after cutover'"), "1");
   EXPECT_EQ(psql(source(), "SELECT count(*) FROM public.late"), "3");
   expect_equal();

@@ -68,7 +68,9 @@ fi
 
 # The units as installed, pointed at the installed binary.
 units=$root/usr/lib/systemd/system
-[[ -f $units/ferry-proxy@.service && -f $units/ferry-follow@.service ]] || fail "systemd units missing"
+for unit in ferry-proxy@ ferry-follow@ ferry-follow-reverse@; do
+  [[ -f $units/$unit.service ]] || fail "systemd unit $unit.service missing"
+done
 if command -v systemd-analyze >/dev/null; then
   for unit in "$units"/*@.service; do
     name=$(basename "$unit")

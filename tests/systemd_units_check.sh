@@ -29,4 +29,9 @@ follow=deploy/systemd/ferry-follow@.service
 grep -q '^EnvironmentFile=/etc/ferry/follow/%i.env$' "$follow" || fail "$follow: no environment file"
 grep '^ExecStart=' "$follow" | grep -q -e '--source\|--target' && fail "$follow: connection strings on the command line"
 grep -q '^ExecStart=.* --dir /var/lib/ferry/%i$' "$follow" || fail "$follow: work directory"
+reverse=deploy/systemd/ferry-follow-reverse@.service
+grep -q '^ExecStart=/usr/bin/ferry db follow --reverse --dir /var/lib/ferry/%i$' "$reverse" ||
+  fail "$reverse: not the reverse follow of the same work directory"
+grep -q '^EnvironmentFile=/etc/ferry/follow/%i.env$' "$reverse" || fail "$reverse: environment file"
+grep -q '^Conflicts=ferry-follow@%i.service$' "$reverse" || fail "$reverse: may run with the forward follow"
 echo "systemd_units_check: $(ls deploy/systemd/*@.service | wc -l) units verified"

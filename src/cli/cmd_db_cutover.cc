@@ -61,7 +61,9 @@ gives the write-unavailable time: from read-only on to switched.
 after the switch, `ferry db follow --reverse` is started in the background
 (log in DIR/follow-reverse.log; check it with `ferry db status --reverse`)
 and streams every change made on the target back to the source;
-`ferry db rollback` switches back.
+`ferry db rollback` switches back. Under a supervisor (systemd, Kubernetes),
+--reverse-follow external leaves the start to it instead:
+`systemctl start ferry-follow-reverse@NAME` keeps it running and restarts it.
 
 Run it on the host where follow runs, with the same --dir. What a finished
 move leaves behind (slots, publications, the reverse follow) and how to
@@ -161,9 +163,18 @@ Runner install_cutover(CLI::App& sub, bool rollback) {
   sub.add_flag("--allow-diverged", s.allow_diverged,
                "Go on although a table has diverged (an UPDATE or DELETE follow could not "
                "carry); it stays different on the new side, and the report lists it");
-  if (!rollback)
-    sub.add_flag("--reverse", s.reverse,
-                 "Keep the source in step afterwards (reverse stream) so rollback is possible");
+  if (!rollback) {
+    CLI::Option* reverse =
+        sub.add_flag("--reverse", s.reverse,
+                     "Keep the source in step afterwards (reverse stream) so rollback is possible");
+    sub.add_option_function<std::string>(
+           "--reverse-follow",
+           [o](const std::string& v) { o->cutover.start_reverse_follow = v == "started"; },
+           "With --reverse: started (default: in the background, log in DIR) or external (a "
+           "supervisor starts ferry db follow --reverse, e.g. ferry-follow-reverse@.service)")
+        ->check(CLI::IsMember({"started", "external"}))
+        ->needs(reverse);
+  }
   sub.add_option("-f,--format", o->format, "Report on stdout: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   return [o] { return run_cutover_command(*o); };

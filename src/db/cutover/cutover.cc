@@ -67,7 +67,17 @@ class Cutover {
               step("switch", [&] { return switch_over(); });
     r_.changed_anything = frozen_;
     if (!ok && frozen_) restore();
-    if (ok && o_.reverse && !o_.rollback) start_reverse_follow();
+    if (ok && o_.reverse && !o_.rollback) {
+      if (o_.start_reverse_follow) {
+        start_reverse_follow();
+      } else {
+        r_.reverse_follow_external = true;
+        log_info(fmt::format(
+            "reverse stream prepared (slot {} on {}); start it under its supervisor: "
+            "systemctl start ferry-follow-reverse@NAME, or ferry db follow --reverse --dir {}",
+            reverse_slot_, o_.target.redacted(), o_.dir));
+      }
+    }
     r_.total_seconds = timer_.total_seconds();
     return r_;
   }

@@ -53,6 +53,10 @@ struct CutoverOptions {
   // Go on although follow reports diverged tables (they stay different).
   bool allow_diverged = false;
   std::string ferry_binary;  // to start the reverse follow
+  // With --reverse: false leaves starting `ferry db follow --reverse` to a
+  // supervisor (ferry-follow-reverse@.service, a Kubernetes pod), which keeps
+  // it running; the reverse slot holds the new side's writes until then.
+  bool start_reverse_follow = true;
 };
 
 struct CutoverStep {
@@ -77,6 +81,7 @@ struct CutoverReport {
   std::vector<std::string> differences;  // from the final verify
   std::vector<std::string> diverged_accepted;  // tables that stay different (--allow-diverged)
   int64_t reverse_follow_pid = 0;
+  bool reverse_follow_external = false;  // prepared for a supervisor to start
   bool ok() const { return switched; }
 };
 

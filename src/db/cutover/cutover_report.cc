@@ -20,6 +20,8 @@ std::string render_cutover_text(const CutoverReport& r) {
   }
   if (r.reverse_follow_pid > 0)
     out += fmt::format("reverse stream running as pid {}\n", r.reverse_follow_pid);
+  if (r.reverse_follow_external)
+    out += "reverse stream prepared: start ferry db follow --reverse under its supervisor\n";
   for (const auto& t : r.diverged_accepted)
     out += fmt::format("DIVERGED, accepted with --allow-diverged: {} differs on the new side\n", t);
   if (!r.failure.empty()) out += "failure: " + r.failure + "\n";
@@ -37,6 +39,9 @@ std::string render_cutover_json(const CutoverReport& r) {
       .field("stop_lsn", r.stop_lsn)
       .field("writable", r.writable)
       .field("reverse_follow_pid", r.reverse_follow_pid)
+      .field("reverse_follow", r.reverse_follow_pid > 0    ? "started"
+                               : r.reverse_follow_external ? "external"
+                                                           : "none")
       .field("failure", r.failure)
       .field("differences", r.differences)
       .field("diverged_accepted", r.diverged_accepted)
