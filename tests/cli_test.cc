@@ -89,6 +89,12 @@ TEST_F(Cli, FlagMistakesReadLikeFerryErrors) {
       "error: ferry db cutover: unknown option --gracee (did you mean '--grace'?)\n"
       "usage: ferry db cutover [OPTIONS]"))
       << typo.err;
+  // The mistyped flag is named even when a required one is missing too.
+  Outcome typo_first = ferry("db cutover --dir d --gracee 5");
+  EXPECT_EQ(typo_first.status, 2);
+  EXPECT_TRUE(typo_first.err.starts_with(
+      "error: ferry db cutover: unknown option --gracee (did you mean '--grace'?)"))
+      << typo_first.err;
   Outcome unit = ferry("db cutover " + endpoints + "--grace 5x");
   EXPECT_EQ(unit.status, 2);
   EXPECT_NE(unit.err.find("error: ferry db cutover: --grace: '5x' is not a duration"),
@@ -271,7 +277,8 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(ferry("frobnicate").status, 2);
   Outcome bad_format = ferry("assess examples/estate.yaml --format pdf");
   EXPECT_EQ(bad_format.status, 2);
-  EXPECT_NE(bad_format.err.find("unknown format 'pdf'"), std::string::npos);
+  EXPECT_NE(bad_format.err.find("--format: unknown format 'pdf'"), std::string::npos)
+      << bad_format.err;
 }
 
 TEST_F(Cli, InvalidInventoryExitsThreeListsEveryProblemAndWritesNothing) {

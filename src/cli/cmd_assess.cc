@@ -70,12 +70,8 @@ void skip_freeing_at_exit(T&& value) {
 
 int run_assess(const AssessOptions& o) {
   using namespace assess;
-  auto format = parse_report_format(o.format);
-  if (!format) {
-    log_error(fmt::format("--format: unknown format '{}'; expected table, markdown, json or html",
-                          o.format));
-    return exit_status(ExitCode::kUsage);
-  }
+  // The parser's check (the --format validator below) accepted it.
+  const auto format = parse_report_format(o.format);
   // Never overwrite what was read: a plan written over its own inventory is a lost inventory.
   std::vector<std::string> inputs = o.inventories;
   for (const auto& f : {o.rules_file, o.catalog_file}) {
@@ -149,9 +145,18 @@ Runner install_assess(CLI::App& sub) {
   // The one-line summary stays in `ferry --help`; the full text ends `ferry assess --help`.
   sub.footer(kDescription);
   sub.add_option("INVENTORY", o->inventories, "Inventory files (YAML, JSON or CSV)")->required();
+  // Shown as TEXT:{...} in the help, where completion finds the values.
+  const CLI::Validator formats(
+      [](std::string& name) -> std::string {
+        return assess::parse_report_format(name)
+                   ? ""
+                   : "unknown format '" + name + "'; expected text, table, markdown, json or html";
+      },
+      "{text,table,markdown,json,html}");
   sub.add_option("-f,--format", o->format,
                  "Output: text (default, a table; 'table' is the same), markdown, json or html")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(formats);
   sub.add_option("-o,--out", o->out,
                  "Write the plan to FILE (atomically) instead of stdout ('-': stdout)");
   sub.add_option("--rules", o->rules_file,

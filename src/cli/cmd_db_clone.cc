@@ -80,8 +80,8 @@ Exit status: 0 copied, 1 preflight blockers (nothing done), 2 usage,
 
 Examples:
   ferry db clone --source postgres://app@old-db/shop --target postgres://app@new-db/shop
-  ferry db clone --source ... --target ... --jobs 8 --dir /var/tmp/shop-clone
-  ferry db clone --source ... --target ... --dir /var/tmp/shop-clone --resume
+  ferry db clone --source ... --target ... --jobs 8 --dir /var/lib/ferry/shop
+  ferry db clone --source ... --target ... --dir /var/lib/ferry/shop --resume
   ferry db clone --source ... --target ... --resync --tables public.audit_log)";
 
 int run_resync_command(CloneCliOptions& o, const std::pair<pg::ConnInfo, pg::ConnInfo>& ends) {

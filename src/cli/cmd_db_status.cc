@@ -35,11 +35,11 @@ different is listed under diverged_tables, with what to do (REPLICA IDENTITY
 FULL, then ferry db clone --resync --tables T), until it is copied again.
 
 Exit status: 0 follow is running and no table has diverged, 1 it is not
-running (stopped, failed, switched) or a table has diverged, 4 no status in
-DIR.
+running (stopped, failed, switched) or a table has diverged, 3 the status
+file is not one ferry wrote (garbled), 4 no status in DIR.
 
 Examples:
-  ferry db status --dir /var/tmp/shop-clone
+  ferry db status --dir /var/lib/ferry/shop
   ferry db status --format json | jq .lag_seconds)";
 
 int run_status_command(const StatusCliOptions& o) {

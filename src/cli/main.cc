@@ -25,6 +25,16 @@ Exit status: 0 ok, 1 checks did not pass, 2 usage error, 3 invalid input,
 4 file could not be read or written, 5 database unreachable or refused, 70 internal error.
 Run 'ferry COMMAND --help' for a command's options. Docs: README.md and docs/.)";
 
+// A command's help (and so its man page) lists only its own options; the
+// ones every command takes are named at its end.
+void name_global_options(CLI::App& app) {
+  app.footer(app.get_footer() +
+             "\n\nEvery command also takes -v (debug detail), -q (warnings and errors only) "
+             "and --log-format text|json (log lines on stderr; json: one object per line).");
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    name_global_options(*sub);
+}
+
 }  // namespace
 }  // namespace ferry::cli
 
@@ -54,6 +64,7 @@ int main(int argc, char** argv) {
   for (const auto& command : kCommands) {
     CLI::App* sub = app.add_subcommand(command.name, command.summary);
     runners.emplace_back(sub, command.install(*sub));
+    name_global_options(*sub);
   }
   try {
     app.parse(argc, argv);

@@ -52,17 +52,27 @@ std::vector<std::string> unexpected_words(const std::string& what) {
   return words;
 }
 
+std::string unknown_option(const CLI::App* app, const std::string& word) {
+  const std::string flag = word.substr(0, word.find('='));
+  return fmt::format("unknown option {}{}", flag, did_you_mean_hint(flag, flags_of(app)));
+}
+
 std::string message_for(const CLI::App* app, const CLI::Error& e) {
   const std::string what = e.what();
+  // CLI11 checks required options before it complains about unknown ones;
+  // a mistyped flag is the likelier cause and the more useful message.
+  // (Unknown flags fall through to the apps above, which hold them.)
+  if (dynamic_cast<const CLI::RequiredError*>(&e))
+    for (const CLI::App* a = app; a; a = a->get_parent())
+      for (const std::string& word : a->remaining())
+        if (word.starts_with("--") || (word.size() == 2 && word[0] == '-'))
+          return unknown_option(app, word);
   // By type: CLI11 names some errors after the app that raised them.
   if (dynamic_cast<const CLI::ExtrasError*>(&e)) {
     const auto words = unexpected_words(what);
     if (words.empty()) return what;
     const std::string& first = words.front();
-    if (first.starts_with("-")) {
-      const std::string flag = first.substr(0, first.find('='));
-      return fmt::format("unknown option {}{}", flag, did_you_mean_hint(flag, flags_of(app)));
-    }
+    if (first.starts_with("-")) return unknown_option(app, first);
     const auto commands = subcommands_of(app);
     if (!commands.empty())
       return fmt::format("unknown command '{}'{}", first, did_you_mean_hint(first, commands));
