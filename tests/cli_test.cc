@@ -515,9 +515,9 @@ TEST_F(Cli, GoldenExampleEstate) {
 }
 
 TEST_F(Cli, GoldenCsvInventories) {
-  Outcome seed = ferry("assess examples/seed-inventory.csv --format json");
-  ASSERT_EQ(seed.status, 0) << seed.err;
-  expect_golden("seed-inventory.json", seed.out);
+  Outcome spreadsheet = ferry("assess examples/spreadsheet-inventory.csv --format json");
+  ASSERT_EQ(spreadsheet.status, 0) << spreadsheet.err;
+  expect_golden("spreadsheet-inventory.json", spreadsheet.out);
   Outcome merged =
       ferry("assess examples/konveyor-import.csv examples/aws-discovery-import.csv --format table");
   ASSERT_EQ(merged.status, 0) << merged.err;

@@ -102,7 +102,7 @@ def check_error(ferry, args, where, kind, problems):
 
 def main():
     ferry = sys.argv[1]
-    for inventories in (["examples/estate.yaml"], ["examples/seed-inventory.csv"],
+    for inventories in (["examples/estate.yaml"], ["examples/spreadsheet-inventory.csv"],
                         ["examples/konveyor-import.csv", "examples/aws-discovery-import.csv"]):
         check(plan(ferry, *inventories), " + ".join(inventories))
     with tempfile.TemporaryDirectory() as tmp:
