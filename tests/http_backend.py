@@ -22,6 +22,10 @@ and prints "ready" once listening. What it answers depends on the path:
   /garbage/KIND     a broken response head: not-http (no status line), two-lengths
                     (two different Content-Lengths), huge-head (a 1 MiB header)
   /continue         with Expect: 100-continue sends 100 Continue before reading the body
+While the file in $BACKEND_FAIL_FILE exists, every request but /health is
+answered by what it says instead: a status ("500": that status, the body naming
+the backend), or "slow MS" (waits MS milliseconds first, then answers as usual).
+Tests create, change and remove the file to make a backend fail and recover.
 Request bodies (Content-Length or chunked) are always read whole.
 """
 import asyncio
@@ -91,6 +95,19 @@ def echo(method, target, headers, body, peer_port=0):
     }).encode()
 
 
+def fail_mode():
+    """The words of $BACKEND_FAIL_FILE, or None while it does not exist."""
+    path = os.environ.get("BACKEND_FAIL_FILE")
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            words = f.read().split()
+    except FileNotFoundError:
+        return None
+    return words or ["500"]
+
+
 async def serve(reader, writer):
     sock = writer.get_extra_info("socket")
     try:
@@ -111,6 +128,17 @@ async def serve(reader, writer):
                 await asyncio.sleep(3600)
             body = await read_body(reader, headers)
             parts = path.strip("/").split("/")
+            failing = fail_mode() if parts[0] != "health" else None
+            if failing and failing[0] == "slow":
+                await asyncio.sleep(int(failing[1]) / 1000)
+            elif failing:
+                writer.write(response(int(failing[0]), f"{NAME} failing".encode(),
+                                      [("X-Backend", NAME)]))
+                await writer.drain()
+                if (header(headers, "connection") or "").lower() == "close":
+                    writer.close()
+                    return
+                continue
             if parts[0] == "status":
                 writer.write(response(int(parts[1]), b"status body"))
             elif parts[0] == "big":

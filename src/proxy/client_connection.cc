@@ -160,6 +160,7 @@ void ClientConnection::abort_mid_response(const std::string& detail) {
   Exchange& x = *x_;
   if (x.upstream.endpoint)
     x.upstream.endpoint->record_failure(pool_config().ejection, worker_.now_ms());
+  breaker_outcome(true);  // a no-op when the response head was counted
   x.error = detail;
   log_warn(fmt::format("proxy: event=aborted route={} pool={} endpoint={} detail={}",
                        snapshot().router.route_name(static_cast<size_t>(x.route)),
@@ -169,7 +170,8 @@ void ClientConnection::abort_mid_response(const std::string& detail) {
   close();
 }
 
-void ClientConnection::reply(int status, std::string_view detail, bool close_client) {
+void ClientConnection::reply(int status, std::string_view detail, bool close_client,
+                             int64_t retry_after_s) {
   if (!x_) {
     x_ = std::make_unique<Exchange>();
     x_->snapshot = worker_.snapshot();
@@ -188,7 +190,8 @@ void ClientConnection::reply(int status, std::string_view detail, bool close_cli
   if (x.error.empty()) x.error = std::string(detail);
   if (close_client || !x.request.done || !x.request.keep_alive) close_after_ = true;
   x.response.head.clear();
-  build_error_response(status, detail, close_after_, x.request.head_method, x.response.head);
+  build_error_response(status, detail, close_after_, x.request.head_method, x.response.head,
+                       retry_after_s);
   client_deadline_ms_ = worker_.now_ms() + snapshot().config.timeouts.client_idle_ms;
   writing_to_client_ = true;
   client_.async_write(x.response.head, {},
@@ -223,7 +226,7 @@ void ClientConnection::record() {
     if (x.route >= 0) {
       e.route = snapshot().router.route_name(static_cast<size_t>(x.route));
       e.pool = pool_config().name;
-      e.decision = reason_name(x.reason);
+      e.decision = x.breaker_diverted ? "breaker_fallback" : reason_name(x.reason);
     }
     if (!x.upstream.tried.empty()) e.endpoint = x.upstream.tried.back()->address;
     e.attempts = x.upstream.attempts;
@@ -236,6 +239,12 @@ void ClientConnection::record() {
 
 void ClientConnection::release_upstream(bool reusable) {
   Exchange& x = *x_;
+  if (x.upstream.breaker) {
+    // The attempt ends without an outcome (the client left, or the proxy
+    // answered first): a half-open probe gives its place back.
+    x.upstream.breaker->release_probe(x.upstream.probe_ticket);
+    x.upstream.breaker = nullptr;
+  }
   if (x.upstream.endpoint) {
     x.upstream.endpoint->active_requests.fetch_sub(1, std::memory_order_relaxed);
     x.upstream.endpoint = nullptr;

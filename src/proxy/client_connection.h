@@ -61,6 +61,11 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
 
   // --- the request upstream (client_connection_upstream.cc)
   void start_exchange(RequestHead& head);
+  // Asks the pool's circuit breaker (then its fallback's, and so on) whether
+  // the next attempt may go there; false when the request was answered 503.
+  bool admit_to_pool();
+  // Reports the current attempt's outcome to its pool's breaker, once.
+  void breaker_outcome(bool failure);
   void attempt();
   void connect_upstream(const std::shared_ptr<EndpointState>& endpoint);
   void send_request();
@@ -94,7 +99,8 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
 
   // --- failures and endings (client_connection.cc)
   void abort_mid_response(const std::string& detail);
-  void reply(int status, std::string_view detail, bool close);
+  // `retry_after_s` > 0 adds Retry-After.
+  void reply(int status, std::string_view detail, bool close, int64_t retry_after_s = 0);
   void record();
   void release_upstream(bool reusable);
   void close_gracefully();

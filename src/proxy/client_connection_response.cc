@@ -78,6 +78,7 @@ void ClientConnection::on_response_bytes() {
         build_client_response(head, x.request.minor_version, false, x.response.head);
         x.response.in.consume(head.head_bytes);
         x.upstream.endpoint->record_success();
+        breaker_outcome(false);
         start_tunnel();
         return;
       }
@@ -120,6 +121,7 @@ void ClientConnection::on_response_bytes() {
     } else {
       x.upstream.endpoint->record_success();
     }
+    breaker_outcome(head.status >= 500);
     // The client is closed after this response when it asked to be, when the
     // request body is still arriving (an early answer; the rest is not read),
     // when the body runs until the upstream closes, or when shutting down.

@@ -62,18 +62,70 @@ void ClientConnection::start_exchange(RequestHead& head) {
     reply(404, "no route matches this request", false);
     return;
   }
+  if (!admit_to_pool()) return;
   const auto& endpoints = x.snapshot->endpoints[static_cast<size_t>(x.pool)];
   build_upstream_request(head, {client_ip_, endpoints.empty() ? "" : endpoints[0]->address},
                          x.request.upstream_head);
   attempt();
 }
 
+bool ClientConnection::admit_to_pool() {
+  Exchange& x = *x_;
+  const RoutingSnapshot& snap = snapshot();
+  const int64_t now = worker_.now_ms();
+  // Fallbacks form no cycle (checked at load); the bound is belt and braces.
+  for (size_t hops = 0; hops <= snap.config.pools.size(); ++hops) {
+    const auto p = static_cast<size_t>(x.pool);
+    CircuitBreaker* breaker = snap.breakers[p].get();
+    if (!breaker) return true;
+    const BreakerAdmission a = breaker->admit(now);
+    if (a.transition) {
+      log_info(breaker_event_line(snap.config.pools[p].name, breaker->policy(), *a.transition));
+    }
+    if (a.verdict != BreakerVerdict::kDivert) {
+      x.upstream.breaker = breaker;
+      x.upstream.probe_ticket = a.probe_ticket;
+      return true;
+    }
+    const int fallback = snap.breaker_fallback[p];
+    if (fallback < 0) {
+      // Whole seconds, rounded up: "Retry-After: 0" would invite a retry storm.
+      reply(503, fmt::format("the circuit breaker of pool '{}' is open", snap.config.pools[p].name),
+            false, std::max<int64_t>(1, (a.retry_after_ms + 999) / 1000));
+      return false;
+    }
+    x.pool = fallback;
+    x.breaker_diverted = true;
+  }
+  return true;
+}
+
+void ClientConnection::breaker_outcome(bool failure) {
+  Exchange& x = *x_;
+  CircuitBreaker* breaker = x.upstream.breaker;
+  if (!breaker) return;
+  x.upstream.breaker = nullptr;
+  const auto& slow = breaker->policy().slow;
+  const bool is_slow = slow && worker_.now_us() - x.upstream.started_us > slow->over_ms * 1000;
+  const int64_t now = worker_.now_ms();
+  if (auto t = breaker->on_outcome({failure, is_slow}, x.upstream.probe_ticket, now)) {
+    log_info(breaker_event_line(pool_config().name, breaker->policy(), *t));
+  }
+}
+
 void ClientConnection::attempt() {
   Exchange& x = *x_;
+  // A retry asks the breaker again: the failure just counted may have
+  // opened it, and then the retry goes to the fallback pool.
+  if (x.upstream.attempts > 0 && !admit_to_pool()) return;
   const int64_t now = worker_.now_ms();
+  x.upstream.started_us = worker_.now_us();
   const int index = worker_.pick_endpoint(snapshot(), x.pool, x.upstream.tried, now);
   if (index < 0) {
     if (x.upstream.tried.empty()) {
+      // A pool with nothing to send to is failing, as far as its breaker
+      // goes (a retry that ran out of endpoints was counted already).
+      breaker_outcome(true);
       reply(503, fmt::format("no available endpoint in pool '{}'", pool_config().name), false);
     } else {
       reply(x.upstream.failure_status, x.error, false);
@@ -221,6 +273,7 @@ void ClientConnection::upstream_failed(UpstreamFailure failure, const std::strin
   upstream_deadline_ms_ = 0;
   const PoolConfig& pool = pool_config();
   x.upstream.endpoint->record_failure(pool.ejection, worker_.now_ms());
+  breaker_outcome(true);
   const RetryDecision decision =
       decide_retry({.failure = failure,
                     .idempotent = x.request.idempotent,

@@ -47,6 +47,11 @@ struct UpstreamAttempt {
   std::vector<EndpointState*> tried;  // every attempt's endpoint, the current one last
   int attempts = 0;
   int failure_status = 0;  // of the last failed attempt, answered when no retry is left
+  int64_t started_us = 0;  // of the current attempt (slow answers, for the breaker)
+  // The pool's circuit breaker while the current attempt's outcome is still
+  // to be reported to it (then null), and the probe ticket it admitted with.
+  CircuitBreaker* breaker = nullptr;
+  uint64_t probe_ticket = 0;
 };
 
 // The answer on its way from the upstream (or the proxy) to the client.
@@ -75,7 +80,8 @@ struct Exchange {
   int route = -1;
   int pool = -1;
   RouteReason reason = RouteReason::kSingle;
-  std::string error;  // what went wrong, for the access log
+  bool breaker_diverted = false;  // an open breaker sent it to its fallback pool
+  std::string error;              // what went wrong, for the access log
   bool recorded = false;
 
   RequestSide request;

@@ -191,7 +191,7 @@ void build_client_response(const ResponseHead& response, int client_minor_versio
 }
 
 void build_error_response(int status, std::string_view detail, bool close_client, bool head_request,
-                          std::string& out) {
+                          std::string& out, int64_t retry_after_s) {
   const std::string_view reason = reason_phrase(status);
   out.append("HTTP/1.1 ");
   append_number(out, static_cast<uint64_t>(status));
@@ -200,6 +200,11 @@ void build_error_response(int status, std::string_view detail, bool close_client
   const size_t body_size = 3 + 1 + reason.size() + (detail.empty() ? 0 : 2 + detail.size()) + 1;
   append_number(out, body_size);
   out.append("\r\nCache-Control: no-store\r\n");
+  if (retry_after_s > 0) {
+    out.append("Retry-After: ");
+    append_number(out, static_cast<uint64_t>(retry_after_s));
+    out.append("\r\n");
+  }
   if (close_client) out.append("Connection: close\r\n");
   out.append("\r\n");
   if (head_request) return;

@@ -31,8 +31,9 @@ void build_client_response(const ResponseHead& response, int client_minor_versio
 
 // A complete response the proxy answers itself (400, 404, 502, 503, 504...),
 // with a one-line plain-text body; HEAD requests get no body.
+// `retry_after_s` > 0 adds Retry-After (a 503 of an open circuit breaker).
 void build_error_response(int status, std::string_view detail, bool close_client, bool head_request,
-                          std::string& out);
+                          std::string& out, int64_t retry_after_s = 0);
 
 std::string_view reason_phrase(int status);
 

@@ -65,6 +65,7 @@ class ConfigReader {
       read_routes(*routes, r.where("routes"), c);
     }
     r.finish();
+    check_breaker_fallbacks(c);
     check_unreachable_routes(c);
   }
 
@@ -224,7 +225,99 @@ class ConfigReader {
       if (auto v = duration(er, "duration", 1)) p.ejection.duration_ms = *v;
       er.finish();
     }
+    if (const YamlNode* b = r.node("breaker"); b && !b->is_null()) {
+      p.breaker = read_breaker(*b, path + ".breaker");
+    }
     r.finish();
+  }
+
+  // "50%" or 0.5: above 0, at most 1.
+  std::optional<double> rate(MappingReader& r, std::string_view key) {
+    auto text = r.text(key);
+    if (!text) return std::nullopt;
+    std::string_view t = *text;
+    const bool percent = !t.empty() && t.back() == '%';
+    if (percent) t.remove_suffix(1);
+    auto value = parse_double(t);
+    if (value && percent) *value /= 100;
+    if (!value || *value <= 0 || *value > 1) {
+      d_.error(r.where(key), fmt::format("{}: '{}' is not a rate above 0 and at most 1 "
+                                         "(examples: 50%, 0.5, 12.5%)",
+                                         r.field(key), *text));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  BreakerConfig read_breaker(const YamlNode& node, const std::string& path) {
+    BreakerConfig b;
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return b;
+    // Per-second buckets: a shorter window would be one partial bucket.
+    if (auto v = duration(r, "window", 1000)) b.window_ms = *v;
+    if (auto v = r.integer("min_requests", 1, 1'000'000)) b.min_requests = static_cast<int>(*v);
+    if (auto v = rate(r, "failure_rate")) b.failure_rate = *v;
+    if (const YamlNode* s = r.node("slow"); s && !s->is_null()) {
+      MappingReader sr(*s, file_, path + ".slow", d_);
+      BreakerSlowConfig slow;
+      sr.require("over");
+      sr.require("rate");
+      if (auto v = duration(sr, "over", 1)) slow.over_ms = *v;
+      if (auto v = rate(sr, "rate")) slow.rate = *v;
+      sr.finish();
+      b.slow = slow;
+    }
+    if (auto v = duration(r, "open_for", 1)) b.open_for_ms = *v;
+    if (auto v = r.integer("half_open_requests", 1, 10'000))
+      b.half_open_requests = static_cast<int>(*v);
+    if (auto v = r.text("fallback")) {
+      b.fallback = *v;
+      b.fallback_where = r.where("fallback");
+    }
+    r.finish();
+    return b;
+  }
+
+  // Once every pool is known: a fallback names another pool, and following
+  // fallbacks from any pool ends (a -> b -> a would send traffic in a circle
+  // while both are open).
+  void check_breaker_fallbacks(const ProxyConfig& c) {
+    std::set<std::string> in_reported_cycle;
+    for (const auto& p : c.pools) {
+      if (!p.breaker || p.breaker->fallback.empty()) continue;
+      const std::string field = "pools." + p.name + ".breaker.fallback";
+      const std::string& to = p.breaker->fallback;
+      if (to == p.name) {
+        d_.error(p.breaker->fallback_where,
+                 fmt::format("{}: '{}' is this pool itself; name another pool, or leave "
+                             "fallback out to answer 503 while open",
+                             field, to));
+        continue;
+      }
+      if (!c.find_pool(to)) {
+        check_pool(c, field, to, p.breaker->fallback_where);
+        continue;
+      }
+      std::vector<std::string> chain{p.name};
+      const PoolConfig* at = &p;
+      while (at && at->breaker && !at->breaker->fallback.empty()) {
+        const std::string& next = at->breaker->fallback;
+        if (std::find(chain.begin(), chain.end(), next) != chain.end()) {
+          chain.push_back(next);
+          break;
+        }
+        chain.push_back(next);
+        at = c.find_pool(next);
+      }
+      if (chain.back() != p.name || in_reported_cycle.count(p.name)) continue;
+      for (const auto& name : chain) in_reported_cycle.insert(name);
+      std::string path;
+      for (const auto& name : chain) path += (path.empty() ? "" : " -> ") + name;
+      d_.error(p.breaker->fallback_where,
+               fmt::format("{}: the fallbacks form a cycle ({}); a fallback chain must end "
+                           "at a pool without a fallback",
+                           field, path));
+    }
   }
 
   void read_routes(const YamlNode& node, SourceLocation where, ProxyConfig& c) {
@@ -495,6 +588,15 @@ std::optional<HostPort> parse_host_port(std::string_view text) {
     }
   }
   return hp;
+}
+
+bool BreakerConfig::same_policy(const BreakerConfig& o) const {
+  const bool same_slow =
+      slow.has_value() == o.slow.has_value() &&
+      (!slow || (slow->over_ms == o.slow->over_ms && slow->rate == o.slow->rate));
+  return window_ms == o.window_ms && min_requests == o.min_requests &&
+         failure_rate == o.failure_rate && same_slow && open_for_ms == o.open_for_ms &&
+         half_open_requests == o.half_open_requests && fallback == o.fallback;
 }
 
 const PoolConfig* ProxyConfig::find_pool(std::string_view name) const {

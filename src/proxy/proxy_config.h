@@ -38,6 +38,26 @@ struct EjectionConfig {
 
 enum class Balance { kRoundRobin, kLeastRequests };
 
+// A pool's circuit breaker (circuit_breaker.h; docs/proxy.md "Circuit breaker").
+struct BreakerSlowConfig {
+  int64_t over_ms = 1000;  // an answer later than this is slow
+  double rate = 0.8;       // slow answers over the window that open the breaker
+};
+
+struct BreakerConfig {
+  int64_t window_ms = 10'000;
+  int min_requests = 20;      // fewer requests in the window never open it
+  double failure_rate = 0.5;  // failures / requests that open it
+  std::optional<BreakerSlowConfig> slow;
+  int64_t open_for_ms = 15'000;  // open -> half-open
+  int half_open_requests = 5;    // probes; all must succeed to close
+  std::string fallback;          // pool taking the traffic while open; empty: 503
+  SourceLocation fallback_where;
+
+  // Same policy (where it was written does not matter): a reload keeps the state.
+  bool same_policy(const BreakerConfig& o) const;
+};
+
 struct PoolConfig {
   std::string name;
   std::vector<HostPort> endpoints;
@@ -48,6 +68,7 @@ struct PoolConfig {
   int retries = 1;                       // extra attempts on another endpoint, when safe
   std::optional<HealthCheckConfig> health;
   EjectionConfig ejection;
+  std::optional<BreakerConfig> breaker;
   SourceLocation where;
 };
 

@@ -132,6 +132,25 @@ Result<std::shared_ptr<RoutingSnapshot>> ProxyState::build(ProxyConfig config) {
       list.push_back(std::move(e));
     }
   }
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers;
+  for (const auto& pool : config.pools) {
+    int fallback = -1;
+    std::shared_ptr<CircuitBreaker> b;
+    if (pool.breaker) {
+      auto found = breakers_.find(pool.name);
+      if (found != breakers_.end() && found->second->policy().same_policy(*pool.breaker)) {
+        b = found->second;
+      } else {
+        b = std::make_shared<CircuitBreaker>(*pool.breaker);
+      }
+      breakers[pool.name] = b;
+      for (size_t i = 0; i < config.pools.size(); ++i) {
+        if (config.pools[i].name == pool.breaker->fallback) fallback = static_cast<int>(i);
+      }
+    }
+    snap->breakers.push_back(std::move(b));
+    snap->breaker_fallback.push_back(fallback);
+  }
   const size_t pools = config.pools.size() + 1;
   snap->stats.resize((config.routes.size() + 1) * pools);
   for (size_t r = 0; r <= config.routes.size(); ++r) {
@@ -141,6 +160,7 @@ Result<std::shared_ptr<RoutingSnapshot>> ProxyState::build(ProxyConfig config) {
     }
   }
   endpoints_ = std::move(endpoints);
+  breakers_ = std::move(breakers);
   snap->config = std::move(config);
   snap->generation = generation_.load() + 1;
   return snap;
@@ -154,6 +174,7 @@ std::shared_ptr<const RoutingSnapshot> ProxyState::snapshot() const {
 Result<std::string> ProxyState::reload(ProxyConfig config) {
   std::lock_guard lock(mutex_);
   const auto kept_before = runtime_weights_;
+  const auto breakers_before = breakers_;
   auto snapshot = build(std::move(config));
   if (!snapshot) {
     runtime_weights_ = kept_before;  // build() drops the ones it could not carry over
@@ -166,6 +187,17 @@ Result<std::string> ProxyState::reload(ProxyConfig config) {
         runtime_weights_.count(route)
             ? fmt::format("; runtime weights of '{}' kept", route)
             : fmt::format("; runtime weights of '{}' dropped (the file changed its split)", route);
+  }
+  for (const auto& [pool, before] : breakers_before) {
+    auto now = breakers_.find(pool);
+    if (now == breakers_.end()) {
+      summary += fmt::format("; breaker of '{}' removed", pool);
+    } else if (now->second != before) {
+      summary += fmt::format("; breaker of '{}' starts closed (its config changed)", pool);
+    } else if (before->state() != BreakerState::kClosed) {
+      summary +=
+          fmt::format("; breaker of '{}' kept ({})", pool, breaker_state_name(before->state()));
+    }
   }
   current_ = std::move(*snapshot);
   generation_.store(current_->generation, std::memory_order_release);

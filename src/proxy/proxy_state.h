@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "proxy/circuit_breaker.h"
 #include "proxy/proxy_config.h"
 #include "proxy/router.h"
 
@@ -76,6 +77,10 @@ struct RoutingSnapshot {
   std::vector<std::vector<std::shared_ptr<EndpointState>>> endpoints;
   // stats[route index * pools + pool index]; route index == routes.size() is "no route".
   std::vector<RequestStats*> stats;
+  // breakers[pool index]: shared by every worker, null for a pool without
+  // one; breaker_fallback[pool index]: the fallback pool's index, or -1.
+  std::vector<std::shared_ptr<CircuitBreaker>> breakers;
+  std::vector<int> breaker_fallback;
   uint64_t generation = 0;
 
   RequestStats* stats_for(int route, int pool) const;
@@ -91,7 +96,9 @@ class ProxyState {
 
   // Applies a newly loaded config. Weights changed at runtime survive when
   // the new file leaves that route's split as the old file had it; a file
-  // that changed them wins. Returns what happened, for the log and admin.
+  // that changed them wins. A pool's circuit breaker keeps its state when
+  // its config is unchanged; a changed one starts closed. Returns what
+  // happened, for the log and admin.
   Result<std::string> reload(ProxyConfig config);
 
   // Runtime weights for one route (admin API). Kept until the file changes that route's split.
@@ -127,6 +134,8 @@ class ProxyState {
   std::atomic<uint64_t> generation_{0};
   std::map<std::string, std::shared_ptr<EndpointState>> endpoints_;  // "pool/address"
   std::map<std::pair<std::string, std::string>, std::unique_ptr<RequestStats>> stats_;
+  // By pool name; kept across reloads while the pool's breaker config is the same.
+  std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::string, RuntimeWeights> runtime_weights_;
 };
 

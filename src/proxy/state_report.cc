@@ -61,6 +61,39 @@ std::string label(std::string_view v) {
   return out;
 }
 
+void write_breaker(JsonWriter& w, const CircuitBreaker& b, int64_t now) {
+  const BreakerConfig& policy = b.policy();
+  const BreakerCounts window = b.window(now);
+  w.key("breaker").begin_object();
+  w.field("state", breaker_state_name(b.state()));
+  w.field("open_remaining_ms", b.open_remaining_ms(now));
+  w.field("fallback", policy.fallback);
+  w.key("window").begin_object();
+  w.field("ms", policy.window_ms);
+  w.field("requests", window.requests);
+  w.field("failures", window.failures);
+  w.field("slow", window.slow);
+  w.field("failure_rate", window.failure_rate());
+  w.field("slow_rate", window.slow_rate());
+  w.end_object();
+  w.key("thresholds").begin_object();
+  w.field("min_requests", policy.min_requests);
+  w.field("failure_rate", policy.failure_rate);
+  if (policy.slow) {
+    w.field("slow_over_ms", policy.slow->over_ms);
+    w.field("slow_rate", policy.slow->rate);
+  }
+  w.field("open_for_ms", policy.open_for_ms);
+  w.field("half_open_requests", policy.half_open_requests);
+  w.end_object();
+  w.key("transitions").begin_object();
+  for (BreakerState to : {BreakerState::kOpen, BreakerState::kHalfOpen, BreakerState::kClosed}) {
+    w.field(breaker_state_name(to), static_cast<int64_t>(b.transitions(to)));
+  }
+  w.end_object();
+  w.end_object();
+}
+
 }  // namespace
 
 std::vector<std::string> ProxyState::pools_without_available_endpoint() const {
@@ -150,6 +183,7 @@ std::string ProxyState::render_state_json() const {
       w.end_object();
     }
     w.end_array();
+    if (const CircuitBreaker* b = s.breakers[p].get()) write_breaker(w, *b, now);
     w.end_object();
   }
   w.end_array();
@@ -228,6 +262,24 @@ std::string ProxyState::render_metrics() const {
   endpoint_metric("ferry_proxy_upstream_idle_connections", "gauge",
                   "Kept-alive upstream connections waiting for a request.",
                   [](const EndpointState& e) { return e.idle_connections.load(); });
+  out += "# HELP ferry_breaker_state Circuit breaker state: 0 closed, 1 open, 2 half-open.\n";
+  out += "# TYPE ferry_breaker_state gauge\n";
+  for (size_t p = 0; p < s.config.pools.size(); ++p) {
+    if (const CircuitBreaker* b = s.breakers[p].get()) {
+      out += fmt::format("ferry_breaker_state{{pool=\"{}\"}} {}\n", label(s.config.pools[p].name),
+                         static_cast<int>(b->state()));
+    }
+  }
+  out += "# HELP ferry_breaker_transitions_total Circuit breaker transitions, by state entered.\n";
+  out += "# TYPE ferry_breaker_transitions_total counter\n";
+  for (size_t p = 0; p < s.config.pools.size(); ++p) {
+    const CircuitBreaker* b = s.breakers[p].get();
+    if (!b) continue;
+    for (BreakerState to : {BreakerState::kOpen, BreakerState::kHalfOpen, BreakerState::kClosed}) {
+      out += fmt::format("ferry_breaker_transitions_total{{pool=\"{}\",to=\"{}\"}} {}\n",
+                         label(s.config.pools[p].name), breaker_state_name(to), b->transitions(to));
+    }
+  }
   out += "# HELP ferry_proxy_client_connections Open client connections.\n";
   out += "# TYPE ferry_proxy_client_connections gauge\n";
   out += fmt::format("ferry_proxy_client_connections {}\n", open_client_connections.load());
