@@ -74,7 +74,8 @@ def scrape_proxy(ferry):
     with tempfile.TemporaryDirectory() as work:
         config = pathlib.Path(work) / "proxy.yaml"
         config.write_text(f"listen: 127.0.0.1:{port}\nadmin: {{ listen: 127.0.0.1:{admin} }}\n"
-                          f"pools: {{ app: {{ endpoints: [127.0.0.1:{backend_port}] }} }}\n"
+                          f"pools: {{ app: {{ endpoints: [127.0.0.1:{backend_port}], "
+                          "breaker: {} } }\n"
                           "routes: [ { name: all, to: app } ]\n")
         backend = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "http_backend.py"), str(backend_port), "app"],
