@@ -31,6 +31,8 @@ class YamlNode {
 
   // The text of a scalar ("" for other kinds).
   const std::string& scalar() const { return scalar_; }
+  // Written in quotes: in JSON, a string ("1"), not a number or true/false.
+  bool quoted() const { return quoted_; }
   // Typed views of a scalar; nullopt when it is not one. Booleans follow
   // YAML 1.1 (true/false, yes/no, on/off).
   std::optional<bool> as_bool() const;
