@@ -16,6 +16,19 @@
 
 namespace ferry {
 
+std::string prometheus_label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 struct MetricsEndpoint::State {
   int listen_fd = -1;
   std::atomic<bool> stop{false};

@@ -12,10 +12,16 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 
 namespace ferry {
+
+// A value for a label in the text exposition format: backslash, double quote
+// and newline escaped, so a table or route named with them cannot break the
+// page.
+std::string prometheus_label(std::string_view value);
 
 class MetricsEndpoint {
  public:

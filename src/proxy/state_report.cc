@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/json_writer.h"
+#include "core/metrics_endpoint.h"
 #include "proxy/proxy_state.h"
 
 namespace ferry::proxy {
@@ -45,20 +46,6 @@ void write_match(JsonWriter& w, const RouteMatch& m) {
   pairs("cookie", m.cookies);
   pairs("query", m.query);
   w.end_object();
-}
-
-// Prometheus label values escape backslash, quote and newline.
-std::string label(std::string_view v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
 }
 
 void write_breaker(JsonWriter& w, const CircuitBreaker& b, int64_t now) {
@@ -204,7 +191,7 @@ std::string ProxyState::render_metrics() const {
       const uint64_t n = st->by_class[c].load(std::memory_order_relaxed);
       if (n == 0) continue;
       out += fmt::format("ferry_proxy_requests_total{{route=\"{}\",pool=\"{}\",class=\"{}\"}} {}\n",
-                         label(st->route), label(st->pool), kClasses[c], n);
+                         prometheus_label(st->route), prometheus_label(st->pool), kClasses[c], n);
     }
   }
   out += "# HELP ferry_proxy_request_duration_seconds Time from request head to response end.\n";
@@ -218,16 +205,16 @@ std::string ProxyState::render_metrics() const {
           b < kLatencyBuckets.size() ? fmt::format("{}", kLatencyBuckets[b]) : "+Inf";
       lines += fmt::format(
           "ferry_proxy_request_duration_seconds_bucket{{route=\"{}\",pool=\"{}\",le=\"{}\"}} {}\n",
-          label(st->route), label(st->pool), le, cumulative);
+          prometheus_label(st->route), prometheus_label(st->pool), le, cumulative);
     }
     if (cumulative == 0) continue;
     out += lines;
     out += fmt::format("ferry_proxy_request_duration_seconds_sum{{route=\"{}\",pool=\"{}\"}} {}\n",
-                       label(st->route), label(st->pool),
+                       prometheus_label(st->route), prometheus_label(st->pool),
                        static_cast<double>(st->latency_sum_us.load()) / 1e6);
     out +=
         fmt::format("ferry_proxy_request_duration_seconds_count{{route=\"{}\",pool=\"{}\"}} {}\n",
-                    label(st->route), label(st->pool), cumulative);
+                    prometheus_label(st->route), prometheus_label(st->pool), cumulative);
   }
   out += "# HELP ferry_proxy_route_weight Current weight of each pool in a route's split.\n";
   out += "# TYPE ferry_proxy_route_weight gauge\n";
@@ -235,16 +222,16 @@ std::string ProxyState::render_metrics() const {
     const auto weights = s.router.weights(r);
     for (size_t i = 0; i < s.config.routes[r].split.size(); ++i) {
       out += fmt::format("ferry_proxy_route_weight{{route=\"{}\",pool=\"{}\"}} {}\n",
-                         label(s.config.routes[r].name), label(s.config.routes[r].split[i].pool),
-                         weights[i]);
+                         prometheus_label(s.config.routes[r].name),
+                         prometheus_label(s.config.routes[r].split[i].pool), weights[i]);
     }
   }
   auto endpoint_metric = [&](const char* name, const char* type, const char* help, auto value) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
     for (size_t p = 0; p < s.config.pools.size(); ++p) {
       for (const auto& e : s.endpoints[p]) {
-        out += fmt::format("{}{{pool=\"{}\",endpoint=\"{}\"}} {}\n", name, label(e->pool),
-                           label(e->address), value(*e));
+        out += fmt::format("{}{{pool=\"{}\",endpoint=\"{}\"}} {}\n", name,
+                           prometheus_label(e->pool), prometheus_label(e->address), value(*e));
       }
     }
   };
@@ -266,8 +253,8 @@ std::string ProxyState::render_metrics() const {
   out += "# TYPE ferry_breaker_state gauge\n";
   for (size_t p = 0; p < s.config.pools.size(); ++p) {
     if (const CircuitBreaker* b = s.breakers[p].get()) {
-      out += fmt::format("ferry_breaker_state{{pool=\"{}\"}} {}\n", label(s.config.pools[p].name),
-                         static_cast<int>(b->state()));
+      out += fmt::format("ferry_breaker_state{{pool=\"{}\"}} {}\n",
+                         prometheus_label(s.config.pools[p].name), static_cast<int>(b->state()));
     }
   }
   out += "# HELP ferry_breaker_transitions_total Circuit breaker transitions, by state entered.\n";
@@ -277,7 +264,8 @@ std::string ProxyState::render_metrics() const {
     if (!b) continue;
     for (BreakerState to : {BreakerState::kOpen, BreakerState::kHalfOpen, BreakerState::kClosed}) {
       out += fmt::format("ferry_breaker_transitions_total{{pool=\"{}\",to=\"{}\"}} {}\n",
-                         label(s.config.pools[p].name), breaker_state_name(to), b->transitions(to));
+                         prometheus_label(s.config.pools[p].name), breaker_state_name(to),
+                         b->transitions(to));
     }
   }
   out += "# HELP ferry_proxy_client_connections Open client connections.\n";

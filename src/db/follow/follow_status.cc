@@ -10,6 +10,7 @@
 
 #include "core/files.h"
 #include "core/json_writer.h"
+#include "core/metrics_endpoint.h"
 #include "core/text.h"
 #include "core/yaml.h"
 
@@ -133,7 +134,8 @@ std::string render_follow_status_text(const FollowStatus& s) {
 }
 
 std::string render_follow_status_prometheus(const FollowStatus& s) {
-  const std::string labels = fmt::format("{{direction=\"{}\",slot=\"{}\"}}", s.direction, s.slot);
+  const std::string labels =
+      fmt::format("{{direction=\"{}\",slot=\"{}\"}}", s.direction, prometheus_label(s.slot));
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, double value) {
     out += fmt::format("# HELP {0} {1}\n# TYPE {0} {2}\n{0}{3} {4}\n", name, help, type, labels,
@@ -170,7 +172,7 @@ std::string render_follow_status_prometheus(const FollowStatus& s) {
     for (const auto& d : s.diverged_tables)
       out += fmt::format(
           "ferry_follow_table_diverged{{direction=\"{}\",slot=\"{}\",table=\"{}\"}} 1\n",
-          s.direction, s.slot, d.table);
+          s.direction, prometheus_label(s.slot), prometheus_label(d.table));
   }
   return out;
 }

@@ -1,0 +1,121 @@
+#include "proxy/diff_report.h"
+
+#include <gtest/gtest.h>
+
+#include "core/json_writer.h"
+#include "core/yaml.h"
+
+namespace ferry::proxy {
+namespace {
+
+const AnswerToCompare kPrimary{
+    200, {{"content-type", "application/json"}, {"set-cookie", "s=1"}}, R"({"price": 1})"};
+const AnswerToCompare kCandidate{
+    200, {{"content-type", "application/json"}, {"set-cookie", "s=2"}}, R"({"price": 2})"};
+
+void record(RouteDiffs& r, std::vector<FieldDifference> diffs,
+            std::optional<std::vector<FieldDifference>> noise = std::nullopt,
+            const AnswerToCompare& candidate = kCandidate) {
+  r.record(diffs, noise, "2026-12-07T12:00:00Z", "GET", "/api/users/1", kPrimary, candidate);
+}
+
+TEST(RouteDiffs, CountsEachOutcomeAndEachFieldByItsGeneralPath) {
+  RouteDiffs r({});
+  record(r, {});
+  record(r, {{"$.items[1].price", "1", "2"}});
+  record(r, {{"$.items[7].price", "1", "3"}, {"status", "200", "500"}});
+  r.record_skipped_large();
+  r.record_mirror_error();
+  const auto s = r.snapshot();
+  EXPECT_EQ(s.compared, 3);
+  EXPECT_EQ(s.identical, 1);
+  EXPECT_EQ(s.different, 2);
+  EXPECT_EQ(s.skipped_large, 1);
+  EXPECT_EQ(s.mirror_errors, 1);
+  ASSERT_EQ(s.fields.size(), 2u);
+  EXPECT_EQ(s.fields[0].path, "$.items[*].price");
+  EXPECT_EQ(s.fields[0].count, 2);
+  EXPECT_EQ(s.fields[1].path, "status");
+  ASSERT_EQ(s.samples.size(), 2u);
+  // The sample keeps the exact path.
+  EXPECT_EQ(s.samples[0].differences[0].path, "$.items[1].price");
+}
+
+TEST(RouteDiffs, FieldPathsAreCappedAndTheRestCountAsOther) {
+  RouteDiffs r({});
+  for (size_t i = 0; i < kMaxFieldPaths + 5; ++i)
+    record(r, {{"$.f" + std::to_string(i), "a", "b"}});
+  const auto s = r.snapshot();
+  EXPECT_EQ(s.fields.size(), kMaxFieldPaths + 1);
+  const auto other = std::find_if(s.fields.begin(), s.fields.end(),
+                                  [](const FieldCount& f) { return f.path == "other"; });
+  ASSERT_NE(other, s.fields.end());
+  EXPECT_EQ(other->count, 5);
+}
+
+TEST(RouteDiffs, KeepsTheLastSamplesCutAndRedacted) {
+  RouteDiffs r({"set-cookie"});
+  const std::string big(kSampleBodyBytes + 10, 'x');
+  const AnswerToCompare large{200, {{"set-cookie", "secret"}}, big};
+  for (size_t i = 0; i < kKeptSamples + 3; ++i)
+    r.record({{"body", "a", "b"}}, std::nullopt, "t" + std::to_string(i), "GET", "/", kPrimary,
+             large);
+  const auto s = r.snapshot();
+  ASSERT_EQ(s.samples.size(), kKeptSamples);
+  EXPECT_EQ(s.samples.back().at, "t" + std::to_string(kKeptSamples + 2));
+  EXPECT_EQ(s.samples.back().candidate.body.size(), kSampleBodyBytes);
+  EXPECT_TRUE(s.samples.back().candidate.body_cut);
+  EXPECT_EQ(s.samples.back().candidate.headers[0].second, "***");
+  EXPECT_EQ(s.samples.back().primary.headers[0].second, "application/json");
+}
+
+TEST(RouteDiffs, WithANoisePoolOnlyFieldsAboveTheNoiseCount) {
+  RouteDiffs r({});
+  for (int i = 0; i < 6; ++i) {
+    std::vector<FieldDifference> diffs{{"$.generated_at", "a", "b"}};
+    if (i % 2) diffs.push_back({"$.price", "1", "2"});
+    record(r, diffs, std::vector<FieldDifference>{{"$.generated_at", "a", "c"}});
+  }
+  const auto s = r.snapshot();
+  EXPECT_EQ(s.compared, 6);
+  EXPECT_EQ(s.different, 3);
+  ASSERT_EQ(s.fields.size(), 1u);
+  EXPECT_EQ(s.fields[0].path, "$.price");
+}
+
+TEST(RouteDiffs, ResetStartsOver) {
+  RouteDiffs r({});
+  record(r, {{"status", "200", "500"}});
+  r.reset();
+  const auto s = r.snapshot();
+  EXPECT_EQ(s.compared, 0);
+  EXPECT_TRUE(s.fields.empty());
+  EXPECT_TRUE(s.samples.empty());
+}
+
+TEST(RouteDiffs, JsonAndMetricsSayTheSame) {
+  RouteDiffs r({});
+  record(r, {{"$.price", "1", "2"}});
+  record(r, {});
+  const auto s = r.snapshot();
+  JsonWriter w;
+  write_route_diff_json(w, "users", s);
+  auto doc = parse_yaml(w.take(), "diff");
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->find("compared")->scalar(), "2");
+  EXPECT_EQ(doc->find("different")->scalar(), "1");
+  const YamlNode& field = (*doc->find("fields"))[0];
+  EXPECT_EQ(field.find("path")->scalar(), "$.price");
+  EXPECT_EQ(field.find("rate")->scalar(), "0.5");
+  const std::string metrics = route_diff_metrics("users", s);
+  EXPECT_NE(metrics.find("ferry_mirror_requests_total{route=\"users\",result=\"different\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find("ferry_mirror_field_differences_total{route=\"users\",path=\"$.price\"} 1"),
+      std::string::npos)
+      << metrics;
+}
+
+}  // namespace
+}  // namespace ferry::proxy
