@@ -400,10 +400,12 @@ class ConfigReader {
       const bool in_split = std::any_of(route.split.begin(), route.split.end(),
                                         [&](const WeightedPool& w) { return w.pool == ro.to; });
       if (route.single_target || route.split.size() != 2 || !in_split) {
+        std::vector<std::string> names;
+        for (const auto& w : route.split) names.push_back(w.pool);
         d_.error(r.where("to"),
                  fmt::format("{}.to: a rollout moves traffic between the two pools of the "
-                             "route's split; '{}' must be one of them (the split has {})",
-                             path, ro.to, route.split.size()));
+                             "route's split; '{}' must be one of them (the split has {}){}",
+                             path, ro.to, route.split.size(), did_you_mean_hint(ro.to, names)));
       } else {
         ro.from = route.split[0].pool == ro.to ? route.split[1].pool : route.split[0].pool;
       }

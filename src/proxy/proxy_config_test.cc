@@ -188,13 +188,14 @@ TEST(ProxyConfig, ReadsARolloutAndChecksItsSteps) {
 
   const std::string bad = errors_of(
       base +
-      "    rollout:\n      to: other\n"
+      "    rollout:\n      to: modren\n"
       "      steps: [ { weight: 50, pause: 1m }, { weight: 40, pause: 1m }, "
       "{ weight: 100, pause: 1m } ]\n"
       "      analysis: { interval: 1m, inconclusive_for: 30s, max_p99_ratio: 0.5, wait: 1 }\n");
   EXPECT_NE(bad.find("routes[0].rollout.to: a rollout moves traffic between the two pools"),
             std::string::npos)
       << bad;
+  EXPECT_NE(bad.find("(did you mean 'modern'?)"), std::string::npos) << bad;
   EXPECT_NE(bad.find("steps[1].weight: 40 is not above the previous step's 50"), std::string::npos)
       << bad;
   EXPECT_NE(bad.find("steps[2].pause: at weight 100 the old side gets no requests"),
