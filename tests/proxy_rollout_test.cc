@@ -133,6 +133,11 @@ TEST(ProxyRollout, AGoodCandidateIsPromotedStepByStep) {
   EXPECT_EQ(status_of(proxy.admin("POST", "/admin/rollouts/users/start")), 409);
 
   ASSERT_TRUE(eventually([&] { return in_state(proxy, "promoted"); }, 30s)) << rollouts(proxy);
+  const std::string m = body_of(proxy.admin("GET", "/metrics"));
+  EXPECT_EQ(metric_value(m, "ferry_rollout_state{route=\"users\"}"), 4) << m;
+  EXPECT_EQ(metric_value(m, "ferry_rollout_step{route=\"users\"}"), 3) << m;
+  EXPECT_GE(metric_value(m, "ferry_rollout_verdicts_total{route=\"users\",verdict=\"pass\"}"), 4)
+      << m;
   state = rollouts(proxy);
   EXPECT_EQ(weights_of(state), "\"legacy\":0,\"modern\":100") << state;
   traffic.stop();
@@ -178,6 +183,11 @@ TEST(ProxyRollout, AFailingCandidateIsRolledBackWithinTwoIntervals) {
   EXPECT_NE(state.find("\"verdict\": \"fail\""), std::string::npos) << state;
   traffic.stop();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(backend_of(proxy.get("/echo/after")), "legacy");
+  const std::string m = body_of(proxy.admin("GET", "/metrics"));
+  EXPECT_EQ(metric_value(m, "ferry_rollout_state{route=\"users\"}"), 3) << m;
+  EXPECT_EQ(metric_value(m, "ferry_rollout_step{route=\"users\"}"), 1) << m;
+  EXPECT_EQ(metric_value(m, "ferry_rollout_verdicts_total{route=\"users\",verdict=\"fail\"}"), 1)
+      << m;
 
   const Outcome end = proxy.stop();
   EXPECT_NE(end.err.find("event=rollout_verdict route=users step=1 verdict=fail "

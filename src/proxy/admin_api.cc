@@ -192,7 +192,8 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
   }
   if (path == "/metrics") {
     if (method != "GET") return json_error(405, "use GET");
-    return {200, "text/plain; version=0.0.4", state_.render_metrics()};
+    return {200, "text/plain; version=0.0.4",
+            state_.render_metrics() + (rollouts_ ? rollouts_->render_metrics() : "")};
   }
   if (path == "/admin/reload") {
     if (method != "POST") return json_error(405, "use POST");

@@ -106,6 +106,7 @@ void RolloutController::tick() {
     e.old_before = old_now;
     e.new_before = new_now;
     e.next_verdict_ms = now + e.rollout->config().analysis.interval_ms;
+    ++e.verdicts[static_cast<size_t>(v.kind)];
     apply(route, e.rollout->on_verdict(now, v));
   }
 }
@@ -219,6 +220,33 @@ std::string RolloutController::render_json() const {
   for (const auto& [route, e] : rollouts_) write_rollout(w, route, e, now);
   w.end_array().end_object();
   return w.take();
+}
+
+std::string RolloutController::render_metrics() const {
+  // Route names are letters, digits, '_', '-' and '.': nothing to escape.
+  std::string out;
+  out +=
+      "# HELP ferry_rollout_state Rollout state: 0 pending, 1 running, 2 paused, 3 aborted, "
+      "4 promoted.\n";
+  out += "# TYPE ferry_rollout_state gauge\n";
+  for (const auto& [route, e] : rollouts_) {
+    out += fmt::format("ferry_rollout_state{{route=\"{}\"}} {}\n", route,
+                       static_cast<int>(e.rollout->phase()));
+  }
+  out += "# HELP ferry_rollout_step The rollout's current step, 1-based (0 before the start).\n";
+  out += "# TYPE ferry_rollout_step gauge\n";
+  for (const auto& [route, e] : rollouts_) {
+    out += fmt::format("ferry_rollout_step{{route=\"{}\"}} {}\n", route, e.rollout->step() + 1);
+  }
+  out += "# HELP ferry_rollout_verdicts_total Analysis verdicts, by verdict.\n";
+  out += "# TYPE ferry_rollout_verdicts_total counter\n";
+  for (const auto& [route, e] : rollouts_) {
+    for (VerdictKind k : {VerdictKind::kPass, VerdictKind::kFail, VerdictKind::kInconclusive}) {
+      out += fmt::format("ferry_rollout_verdicts_total{{route=\"{}\",verdict=\"{}\"}} {}\n", route,
+                         verdict_name(k), e.verdicts[static_cast<size_t>(k)]);
+    }
+  }
+  return out;
 }
 
 }  // namespace ferry::proxy

@@ -11,6 +11,7 @@
 // with the weights left as they are.
 #pragma once
 
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
@@ -45,6 +46,10 @@ class RolloutController {
 
   // GET /admin/rollouts: every rollout, its state, weights and latest verdicts.
   std::string render_json() const;
+  // Appended to GET /metrics: ferry_rollout_state{route} (0 pending, 1 running,
+  // 2 paused, 3 aborted, 4 promoted), ferry_rollout_step{route} (1-based; 0
+  // before the start), ferry_rollout_verdicts_total{route,verdict}.
+  std::string render_metrics() const;
 
  private:
   struct Entry {
@@ -52,6 +57,7 @@ class RolloutController {
     SideCounts old_before;
     SideCounts new_before;
     int64_t next_verdict_ms = 0;
+    std::array<uint64_t, 3> verdicts{};  // by VerdictKind
   };
 
   void tick();
