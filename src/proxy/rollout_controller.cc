@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "core/log.h"
 
@@ -16,6 +17,9 @@ namespace {
 // How often the timer looks for a verdict that is due; the shortest
 // interval the config allows is 100 ms.
 constexpr auto kTick = std::chrono::milliseconds(50);
+
+// Two decimals, as in the log: 61.9 rather than 61.904761904761905.
+double hundredths(double v) { return std::round(v * 100) / 100; }
 
 }  // namespace
 
@@ -124,6 +128,9 @@ tl::expected<std::string, RolloutController::ActionError> RolloutController::act
   if (action == "start") {
     const auto snap = state_.snapshot();
     const int index = snap->router.find_route(route);
+    if (index < 0) {
+      return tl::unexpected(ActionError{404, fmt::format("no route named '{}'", route)});
+    }
     const RouteConfig& rc = snap->config.routes[static_cast<size_t>(index)];
     const auto weights = snap->router.weights(static_cast<size_t>(index));
     PoolWeights current;
@@ -203,10 +210,10 @@ void RolloutController::write_rollout(JsonWriter& w, const std::string& route, c
     w.field("reason", verdict_reason_name(v.reason));
     w.field("requests_new", v.requests_new);
     w.field("requests_old", v.requests_old);
-    w.field("error_rate_new", v.error_rate_new);
-    w.field("error_rate_old", v.error_rate_old);
-    w.field("p99_ms_new", v.p99_ms_new);
-    w.field("p99_ms_old", v.p99_ms_old);
+    w.field("error_rate_new", hundredths(v.error_rate_new));
+    w.field("error_rate_old", hundredths(v.error_rate_old));
+    w.field("p99_ms_new", hundredths(v.p99_ms_new));
+    w.field("p99_ms_old", hundredths(v.p99_ms_old));
     w.end_object();
   }
   w.end_array();
