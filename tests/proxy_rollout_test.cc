@@ -176,7 +176,10 @@ TEST(ProxyRollout, AFailingCandidateIsRolledBackWithinTwoIntervals) {
   ASSERT_EQ(status_of(proxy.admin("POST", "/admin/rollouts/users/start")), 200);
   ASSERT_TRUE(eventually([&] { return in_state(proxy, "aborted"); }, 10s)) << rollouts(proxy);
   const auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(took, 1000ms + 200ms) << "two intervals, and the time to see it";
+  // The analysis's own clock: the rollback came with the first or second
+  // verdict (checked in the log below); the wall clock only bounds it
+  // loosely, as a loaded machine may delay the poll.
+  EXPECT_LT(took, 3s);
   const std::string state = rollouts(proxy);
   EXPECT_NE(state.find("\"reason\": \"error_rate\""), std::string::npos) << state;
   EXPECT_EQ(weights_of(state), "\"legacy\":100,\"modern\":0") << state;
@@ -202,6 +205,10 @@ TEST(ProxyRollout, AFailingCandidateIsRolledBackWithinTwoIntervals) {
       << end.err;
   EXPECT_NE(end.err.find("weights: legacy=100 modern=0"), std::string::npos) << end.err;
   EXPECT_EQ(occurrences(end.err, "event=rollout_aborted"), 1u) << end.err;
+  const std::string until_abort = end.err.substr(0, end.err.find("event=rollout_aborted"));
+  EXPECT_LE(occurrences(until_abort, "event=rollout_verdict"), 2u)
+      << "rolled back within two intervals:\n"
+      << end.err;
 }
 
 TEST(ProxyRollout, ASlowCandidateIsRolledBackOnItsP99) {
