@@ -271,7 +271,7 @@ TEST(ProxyRollout, TooLittleTrafficPausesAndNeverPromotes) {
       << end.err;
 }
 
-TEST(ProxyRollout, AReloadKeepsAnUnchangedRolloutAndRestartsAChangedOne) {
+TEST(ProxyRollout, AReloadKeepsARolloutAndMayNotChangeARunningOne) {
   Backend legacy("legacy"), modern("modern");
   const auto config = [&](const std::string& min_requests) {
     return pools(legacy, modern) +
@@ -288,16 +288,27 @@ TEST(ProxyRollout, AReloadKeepsAnUnchangedRolloutAndRestartsAChangedOne) {
   std::string state = rollouts(proxy);
   EXPECT_NE(state.find("\"state\": \"running\""), std::string::npos) << state;
   EXPECT_EQ(weights_of(state), "\"legacy\":75,\"modern\":25") << state;
-  // Changed: pending again, the weights left as they were.
+  // Changed while running: refused, and the rollout runs on.
   proxy.write_config(config("20"));
+  const std::string refused = proxy.admin("POST", "/admin/reload");
+  EXPECT_EQ(status_of(refused), 400) << refused;
+  EXPECT_NE(refused.find("the rollout of 'users' is running at step 1; a reload may not change "
+                         "it"),
+            std::string::npos)
+      << refused;
+  state = rollouts(proxy);
+  EXPECT_NE(state.find("\"state\": \"running\""), std::string::npos) << state;
+  // Aborted first: the changed rollout is taken, pending again.
+  ASSERT_EQ(status_of(proxy.admin("POST", "/admin/rollouts/users/abort")), 200);
   const std::string reloaded = proxy.admin("POST", "/admin/reload");
   ASSERT_EQ(status_of(reloaded), 200) << reloaded;
   state = rollouts(proxy);
   EXPECT_NE(state.find("\"state\": \"pending\""), std::string::npos) << state;
-  EXPECT_EQ(weights_of(state), "\"legacy\":75,\"modern\":25") << state;
+  EXPECT_EQ(weights_of(state), "\"legacy\":100,\"modern\":0") << state;
   const Outcome end = proxy.stop();
+  EXPECT_NE(end.err.find("event=reload_refused"), std::string::npos) << end.err;
   EXPECT_NE(end.err.find("rollout of 'users' starts over as pending (its config changed; it was "
-                         "running)"),
+                         "aborted)"),
             std::string::npos)
       << end.err;
 }

@@ -169,6 +169,11 @@ class ProxyServer {
   Result<std::string> reload(const char* trigger) {
     stamp_ = stamp_of(options_.config_path);
     auto config = load_proxy_config(options_.config_path, options_.secrets);
+    if (config) {
+      if (std::string why = rollouts_.refusal(*config); !why.empty()) {
+        config = fail(ErrorCode::kInvalidInput, why);
+      }
+    }
     Result<std::string> summary =
         config ? state_->reload(*config) : Result<std::string>(tl::unexpected(config.error()));
     if (!summary) {

@@ -57,6 +57,21 @@ std::string RolloutController::sync() {
   return summary;
 }
 
+std::string RolloutController::refusal(const ProxyConfig& next) const {
+  std::string why;
+  for (const auto& [route, e] : rollouts_) {
+    if (!e.rollout->analysing()) continue;
+    const RouteConfig* rc = next.find_route(route);
+    if (rc && rc->rollout && *rc->rollout == e.rollout->config()) continue;
+    why += fmt::format(
+        "{}the rollout of '{}' is {} at step {}; a reload may not {} it (pause and abort it "
+        "first, or let it finish)",
+        why.empty() ? "" : "; ", route, rollout_phase_name(e.rollout->phase()),
+        e.rollout->step() + 1, rc && rc->rollout ? "change" : "remove");
+  }
+  return why;
+}
+
 void RolloutController::run() {
   timer_.expires_after(kTick);
   timer_.async_wait([this](const error_code& ec) {

@@ -7,8 +7,9 @@
 // line per decision.
 //
 // A rollout waits for POST /admin/rollouts/NAME/start. A reload keeps a
-// rollout whose config is unchanged; a changed one starts over as pending,
-// with the weights left as they are.
+// rollout whose config is unchanged; one that changes or removes a running
+// or paused rollout is refused; a pending, aborted or promoted one that
+// changed starts over as pending, with the weights left as they are.
 #pragma once
 
 #include <array>
@@ -32,6 +33,10 @@ class RolloutController {
   // Takes the rollouts of the current config (at start and after each
   // reload); returns what changed, for the reload's log line ("" if nothing).
   std::string sync();
+  // Before a reload: a config that changes or removes the rollout of a route
+  // whose rollout is running or paused is refused (its steps would change
+  // under it); this says why, or "" when the config may be applied.
+  std::string refusal(const ProxyConfig& next) const;
   // Starts the timer that takes the verdicts.
   void run();
   void stop();
