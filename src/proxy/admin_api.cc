@@ -124,8 +124,13 @@ struct AdminSession : std::enable_shared_from_this<AdminSession> {
 
 }  // namespace
 
-AdminApi::AdminApi(asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload)
-    : acceptor_(io), state_(state), token_(std::move(token)), reload_(std::move(reload)) {}
+AdminApi::AdminApi(asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload,
+                   RolloutController* rollouts)
+    : acceptor_(io),
+      state_(state),
+      token_(std::move(token)),
+      reload_(std::move(reload)),
+      rollouts_(rollouts) {}
 
 Result<void> AdminApi::listen(const HostPort& address) {
   auto listener = open_listener(address, "127.0.0.1", "admin.listen", false);
@@ -187,7 +192,8 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
   }
   if (path == "/metrics") {
     if (method != "GET") return json_error(405, "use GET");
-    return {200, "text/plain; version=0.0.4", state_.render_metrics()};
+    return {200, "text/plain; version=0.0.4",
+            state_.render_metrics() + (rollouts_ ? rollouts_->render_metrics() : "")};
   }
   if (path == "/admin/reload") {
     if (method != "POST") return json_error(405, "use POST");
@@ -196,6 +202,26 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
     JsonWriter w;
     w.begin_object().field("reloaded", true).field("summary", *summary).end_object();
     return {200, "application/json", w.take()};
+  }
+  constexpr std::string_view kRollouts = "/admin/rollouts";
+  if (rollouts_ && path == kRollouts) {
+    if (method != "GET") return json_error(405, "use GET");
+    return {200, "application/json", rollouts_->render_json()};
+  }
+  if (rollouts_ && path.starts_with(std::string(kRollouts) + "/")) {
+    // /admin/rollouts/NAME/ACTION
+    const std::string_view rest = path.substr(kRollouts.size() + 1);
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0) {
+      return json_error(404,
+                        "use POST /admin/rollouts/NAME/ACTION (start, pause, resume, "
+                        "promote, abort)");
+    }
+    if (method != "POST") return json_error(405, "use POST");
+    const std::string route(rest.substr(0, slash));
+    auto done = rollouts_->act(route, rest.substr(slash + 1));
+    if (!done) return json_error(done.error().status, done.error().message);
+    return {200, "application/json", *done};
   }
   constexpr std::string_view kRoutes = "/admin/routes/";
   constexpr std::string_view kWeights = "/weights";
@@ -221,6 +247,7 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
   }
   return json_error(404,
                     "unknown path; try GET /admin/state, PUT /admin/routes/NAME/weights, "
+                    "GET /admin/rollouts, POST /admin/rollouts/NAME/ACTION, "
                     "POST /admin/reload, GET /metrics, GET /healthz or GET /readyz");
 }
 

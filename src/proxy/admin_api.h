@@ -2,6 +2,8 @@
 //   GET  /admin/state                 routes, live weights, pools, endpoint health (JSON)
 //   PUT  /admin/routes/NAME/weights   body {"legacy":50,"modern":50}; one atomic step
 //   POST /admin/reload                re-read the config file; an invalid one changes nothing
+//   GET  /admin/rollouts              every rollout: state, step, weights, latest verdicts
+//   POST /admin/rollouts/NAME/ACTION  start, pause, resume, promote or abort a rollout
 //   GET  /metrics                     Prometheus text
 // With a token configured every call needs "Authorization: Bearer TOKEN".
 // One request per connection; runs on the proxy's control thread.
@@ -15,6 +17,7 @@
 #include "core/error.h"
 #include "proxy/proxy_config.h"
 #include "proxy/proxy_state.h"
+#include "proxy/rollout_controller.h"
 
 namespace ferry::proxy {
 
@@ -23,7 +26,8 @@ class AdminApi {
   // Returns a summary of what the reload did, or why the config was refused.
   using ReloadFn = std::function<Result<std::string>()>;
 
-  AdminApi(boost::asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload);
+  AdminApi(boost::asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload,
+           RolloutController* rollouts = nullptr);
   Result<void> listen(const HostPort& address);
   uint16_t bound_port() const;
   void close();
@@ -44,6 +48,7 @@ class AdminApi {
   ProxyState& state_;
   std::string token_;
   ReloadFn reload_;
+  RolloutController* rollouts_;
 };
 
 }  // namespace ferry::proxy

@@ -383,7 +383,99 @@ class ConfigReader {
     }
     if (const YamlNode* s = r.node("sticky"); s && !s->is_null())
       read_sticky(*s, path + ".sticky", route);
+    if (const YamlNode* ro = r.node("rollout"); ro && !ro->is_null())
+      read_rollout(*ro, path + ".rollout", route);
     r.finish();
+  }
+
+  // `rollout:` of a route with a split of two pools, `to` being one of them.
+  void read_rollout(const YamlNode& node, const std::string& path, RouteConfig& route) {
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    RolloutConfig ro;
+    r.require("to");
+    r.require("steps");
+    if (auto to = r.text("to")) {
+      ro.to = *to;
+      const bool in_split = std::any_of(route.split.begin(), route.split.end(),
+                                        [&](const WeightedPool& w) { return w.pool == ro.to; });
+      if (route.single_target || route.split.size() != 2 || !in_split) {
+        std::vector<std::string> names;
+        for (const auto& w : route.split) names.push_back(w.pool);
+        d_.error(r.where("to"),
+                 fmt::format("{}.to: a rollout moves traffic between the two pools of the "
+                             "route's split; '{}' must be one of them (the split has {}){}",
+                             path, ro.to, route.split.size(), did_you_mean_hint(ro.to, names)));
+      } else {
+        ro.from = route.split[0].pool == ro.to ? route.split[1].pool : route.split[0].pool;
+      }
+    }
+    if (const YamlNode* steps = r.node("steps"); steps && !steps->is_null()) {
+      if (!steps->is_sequence() || steps->size() == 0) {
+        d_.error(r.where("steps"),
+                 path + ".steps: expected a list of { weight: PERCENT, pause: DURATION }");
+      } else {
+        for (size_t i = 0; i < steps->size(); ++i) {
+          const std::string item = fmt::format("{}.steps[{}]", path, i);
+          MappingReader sr((*steps)[i], file_, item, d_);
+          if (!sr.valid()) continue;
+          sr.require("weight");
+          RolloutStepConfig step;
+          if (auto w = sr.integer("weight", 1, 100)) step.weight = static_cast<int>(*w);
+          if (auto p = duration(sr, "pause", 1)) step.pause_ms = *p;
+          if (!ro.steps.empty() && step.weight != 0 && step.weight <= ro.steps.back().weight) {
+            d_.error(sr.where("weight"),
+                     fmt::format("{}.weight: {} is not above the previous step's {}; a rollout "
+                                 "only moves forward (a rollback is the analysis's job)",
+                                 item, step.weight, ro.steps.back().weight));
+          }
+          if (step.weight == 100 && step.pause_ms > 0) {
+            d_.error(sr.where("pause"),
+                     fmt::format("{}.pause: at weight 100 the old side gets no requests, so "
+                                 "there is nothing to compare with; leave pause out",
+                                 item));
+          }
+          sr.finish();
+          ro.steps.push_back(step);
+        }
+      }
+    }
+    if (const YamlNode* a = r.node("analysis"); a && !a->is_null()) {
+      MappingReader ar(*a, file_, path + ".analysis", d_);
+      AnalysisConfig& an = ro.analysis;
+      if (auto v = duration(ar, "interval", 100)) an.interval_ms = *v;
+      if (auto v = percentage_points(ar, "max_error_rate_increase"))
+        an.max_error_rate_increase = *v;
+      if (auto v = ar.number("max_p99_ratio", 1, 1000)) an.max_p99_ratio = *v;
+      if (auto v = ar.integer("min_requests", 1, 1'000'000'000))
+        an.min_requests = static_cast<int>(*v);
+      if (auto v = duration(ar, "inconclusive_for", 1)) an.inconclusive_for_ms = *v;
+      ar.finish();
+    }
+    if (ro.analysis.inconclusive_for_ms < ro.analysis.interval_ms) {
+      d_.error(r.where("analysis"),
+               fmt::format("{}.analysis.inconclusive_for: {} ms is shorter than one interval "
+                           "({} ms); no verdict could come in time",
+                           path, ro.analysis.inconclusive_for_ms, ro.analysis.interval_ms));
+    }
+    r.finish();
+    route.rollout = std::move(ro);
+  }
+
+  // 1.0 or "1%": percentage points, 0..100.
+  std::optional<double> percentage_points(MappingReader& r, std::string_view key) {
+    auto text = r.text(key);
+    if (!text) return std::nullopt;
+    std::string_view t = *text;
+    if (!t.empty() && t.back() == '%') t.remove_suffix(1);
+    auto value = parse_double(t);
+    if (!value || *value < 0 || *value > 100) {
+      d_.error(r.where(key), fmt::format("{}: '{}' is not percentage points from 0 to 100 "
+                                         "(examples: 1.0, 0.5%, 2)",
+                                         r.field(key), *text));
+      return std::nullopt;
+    }
+    return value;
   }
 
   void read_match(const YamlNode& node, const std::string& path, RouteMatch& m) {

@@ -112,6 +112,33 @@ struct OverrideConfig {
   std::vector<NameValue> values;  // header value -> pool name
 };
 
+// A progressive rollout of one route (rollout.h; docs/proxy.md "Progressive
+// rollout"): the `to` pool's weight goes up step by step while the analysis
+// compares it with the route's other pool over the same windows.
+struct AnalysisConfig {
+  int64_t interval_ms = 30'000;           // the window each verdict covers
+  double max_error_rate_increase = 1.0;   // percentage points above the old side's
+  double max_p99_ratio = 1.5;             // new p99 / old p99 above this fails
+  int min_requests = 100;                 // on each side, per window; fewer: inconclusive
+  int64_t inconclusive_for_ms = 600'000;  // without a conclusive verdict: the rollout pauses
+  bool operator==(const AnalysisConfig&) const = default;
+};
+
+struct RolloutStepConfig {
+  int weight = 0;        // the `to` pool's share, 1..100; the other pool gets the rest
+  int64_t pause_ms = 0;  // how long the step is analysed; 0: it passes once applied
+  bool operator==(const RolloutStepConfig&) const = default;
+};
+
+struct RolloutConfig {
+  std::string to;    // the new side: a pool of the route's split
+  std::string from;  // the old side: the split's other pool
+  std::vector<RolloutStepConfig> steps;
+  AnalysisConfig analysis;
+  // Same rollout (where it was written does not matter): a reload keeps its state.
+  bool operator==(const RolloutConfig&) const = default;
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatch match;
@@ -119,6 +146,7 @@ struct RouteConfig {
   std::vector<WeightedPool> split;  // `to: P` is a split of one pool with weight 100
   bool single_target = false;       // written as `to:`
   std::optional<StickyConfig> sticky;
+  std::optional<RolloutConfig> rollout;
   SourceLocation where;
 };
 

@@ -159,6 +159,54 @@ TEST(ProxyConfig, RejectsZeroWeightsAndUnknownFallbacks) {
             std::string::npos);
 }
 
+TEST(ProxyConfig, ReadsARolloutAndChecksItsSteps) {
+  const std::string base =
+      "listen: :8080\npools: { legacy: { endpoints: [127.0.0.1:1] }, "
+      "modern: { endpoints: [127.0.0.1:2] } }\n"
+      "routes:\n  - name: users\n"
+      "    split: [ { pool: legacy, weight: 100 }, { pool: modern, weight: 0 } ]\n";
+  auto c = parse_proxy_config(
+      base +
+          "    rollout:\n      to: modern\n"
+          "      steps: [ { weight: 10, pause: 5m }, { weight: 50, pause: 10m }, { weight: 100 } "
+          "]\n"
+          "      analysis: { interval: 30s, max_error_rate_increase: 1.0, max_p99_ratio: 1.5, "
+          "min_requests: 100, inconclusive_for: 10m }\n",
+      "p.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  const RolloutConfig& r = *c->routes[0].rollout;
+  EXPECT_EQ(r.to, "modern");
+  EXPECT_EQ(r.from, "legacy");
+  ASSERT_EQ(r.steps.size(), 3u);
+  EXPECT_EQ(r.steps[1].weight, 50);
+  EXPECT_EQ(r.steps[1].pause_ms, 600'000);
+  EXPECT_EQ(r.steps[2].pause_ms, 0);
+  EXPECT_EQ(r.analysis.interval_ms, 30'000);
+  EXPECT_DOUBLE_EQ(r.analysis.max_p99_ratio, 1.5);
+  EXPECT_EQ(r.analysis.min_requests, 100);
+  EXPECT_EQ(r.analysis.inconclusive_for_ms, 600'000);
+
+  const std::string bad = errors_of(
+      base +
+      "    rollout:\n      to: modren\n"
+      "      steps: [ { weight: 50, pause: 1m }, { weight: 40, pause: 1m }, "
+      "{ weight: 100, pause: 1m } ]\n"
+      "      analysis: { interval: 1m, inconclusive_for: 30s, max_p99_ratio: 0.5, wait: 1 }\n");
+  EXPECT_NE(bad.find("routes[0].rollout.to: a rollout moves traffic between the two pools"),
+            std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("(did you mean 'modern'?)"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("steps[1].weight: 40 is not above the previous step's 50"), std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("steps[2].pause: at weight 100 the old side gets no requests"),
+            std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("max_p99_ratio"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("inconclusive_for: 30000 ms is shorter than one interval"), std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("'wait'"), std::string::npos) << bad;
+}
+
 TEST(ProxyConfig, WarnsAboutRoutesThatCanNeverMatch) {
   auto c = parse_proxy_config(
       "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] } }\n"

@@ -13,6 +13,7 @@
 #include "proxy/access_log.h"
 #include "proxy/admin_api.h"
 #include "proxy/health_checker.h"
+#include "proxy/rollout_controller.h"
 #include "proxy/worker.h"
 
 namespace ferry::proxy {
@@ -77,7 +78,8 @@ class ProxyServer {
         signals_(control_, SIGINT, SIGTERM, SIGHUP),
         watch_timer_(control_),
         flush_timer_(control_),
-        health_(control_, *state_) {}
+        health_(control_, *state_),
+        rollouts_(control_, *state_) {}
 
   Result<void> run() {
     // 1. Workers bind the listen address (port 0 picks one, shared by all).
@@ -90,8 +92,9 @@ class ProxyServer {
     // 2. The admin API.
     std::string admin_text = "no admin API";
     if (started_config_.admin.listen) {
-      admin_ = std::make_unique<AdminApi>(control_, *state_, started_config_.admin.token,
-                                          [this] { return reload("admin API"); });
+      admin_ = std::make_unique<AdminApi>(
+          control_, *state_, started_config_.admin.token, [this] { return reload("admin API"); },
+          &rollouts_);
       if (auto ok = admin_->listen(*started_config_.admin.listen); !ok) return ok;
       admin_text = fmt::format("admin on {}:{}",
                                started_config_.admin.listen->host.empty()
@@ -99,8 +102,10 @@ class ProxyServer {
                                    : started_config_.admin.listen->host,
                                admin_->bound_port());
     }
-    // 3. Health checks, reload triggers, signals.
+    // 3. Health checks, rollouts (waiting for their start), reload triggers, signals.
     health_.start();
+    (void)rollouts_.sync();
+    rollouts_.run();
     stamp_ = stamp_of(options_.config_path);
     if (options_.watch_file) watch();
     if (access_log_) flush();
@@ -135,6 +140,7 @@ class ProxyServer {
       if (admin_) admin_->close();
       watch_timer_.cancel();
       flush_timer_.cancel();
+      rollouts_.stop();
       signals_.cancel();
       // Health checks stop with the control loop.
       control_.stop();
@@ -163,6 +169,11 @@ class ProxyServer {
   Result<std::string> reload(const char* trigger) {
     stamp_ = stamp_of(options_.config_path);
     auto config = load_proxy_config(options_.config_path, options_.secrets);
+    if (config) {
+      if (std::string why = rollouts_.refusal(*config); !why.empty()) {
+        config = fail(ErrorCode::kInvalidInput, why);
+      }
+    }
     Result<std::string> summary =
         config ? state_->reload(*config) : Result<std::string>(tl::unexpected(config.error()));
     if (!summary) {
@@ -176,6 +187,7 @@ class ProxyServer {
     *summary += restart_notes(started_config_, *config);
     state_->reloads.fetch_add(1);
     health_.start();
+    *summary += rollouts_.sync();
     log_info(fmt::format("proxy: event=reloaded trigger={} {}", log_value(trigger), *summary));
     return summary;
   }
@@ -189,6 +201,7 @@ class ProxyServer {
   asio::steady_timer watch_timer_;
   asio::steady_timer flush_timer_;
   HealthChecker health_;
+  RolloutController rollouts_;
   std::unique_ptr<AdminApi> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;
   FileStamp stamp_;

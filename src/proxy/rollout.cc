@@ -1,0 +1,198 @@
+#include "proxy/rollout.h"
+
+#include <fmt/format.h>
+
+namespace ferry::proxy {
+
+namespace {
+
+std::string weights_text(const PoolWeights& weights) {
+  std::string out;
+  for (const auto& [pool, weight] : weights) out += fmt::format(" {}={}", pool, weight);
+  return out;
+}
+
+std::string duration_text(int64_t ms) {
+  if (ms == 0) return "0";
+  if (ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
+  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
+  return fmt::format("{}ms", ms);
+}
+
+}  // namespace
+
+const char* rollout_phase_name(RolloutPhase p) {
+  switch (p) {
+    case RolloutPhase::kPending:
+      return "pending";
+    case RolloutPhase::kRunning:
+      return "running";
+    case RolloutPhase::kPaused:
+      return "paused";
+    case RolloutPhase::kAborted:
+      return "aborted";
+    case RolloutPhase::kPromoted:
+      return "promoted";
+  }
+  return "";
+}
+
+Rollout::Rollout(std::string route, RolloutConfig config)
+    : route_(std::move(route)), config_(std::move(config)) {}
+
+PoolWeights Rollout::weights_of_step(int step) const {
+  const int w = config_.steps[static_cast<size_t>(step)].weight;
+  return {{config_.from, 100 - w}, {config_.to, w}};
+}
+
+tl::unexpected<Error> Rollout::wrong_phase(const char* action) const {
+  return fail(ErrorCode::kInvalidInput, fmt::format("cannot {} the rollout of '{}': it is {}",
+                                                    action, route_, rollout_phase_name(phase_)));
+}
+
+Result<RolloutActions> Rollout::start(int64_t now_ms, const PoolWeights& current) {
+  if (phase_ != RolloutPhase::kPending && phase_ != RolloutPhase::kAborted) {
+    return wrong_phase("start");
+  }
+  starting_weights_ = current;
+  reason_.clear();
+  verdicts_.clear();
+  RolloutActions out;
+  out.events.push_back(
+      fmt::format("proxy: event=rollout_started route={} to={} from={} steps={} interval={} "
+                  "starting_weights:{}",
+                  route_, config_.to, config_.from, config_.steps.size(),
+                  duration_text(config_.analysis.interval_ms), weights_text(starting_weights_)));
+  enter_step(0, now_ms, out);
+  return out;
+}
+
+void Rollout::enter_step(int step, int64_t now_ms, RolloutActions& out) {
+  phase_ = RolloutPhase::kRunning;
+  step_ = step;
+  step_started_ms_ = now_ms;
+  conclusive_since_ms_ = now_ms;
+  const RolloutStepConfig& s = config_.steps[static_cast<size_t>(step)];
+  out.set_weights = weights_of_step(step);
+  out.events.push_back(
+      fmt::format("proxy: event=rollout_step route={} step={} of={} weight={} "
+                  "pause={} weights:{}",
+                  route_, step + 1, config_.steps.size(), s.weight, duration_text(s.pause_ms),
+                  weights_text(*out.set_weights)));
+  maybe_advance(now_ms, out);
+}
+
+void Rollout::maybe_advance(int64_t now_ms, RolloutActions& out) {
+  if (phase_ != RolloutPhase::kRunning) return;
+  const RolloutStepConfig& s = config_.steps[static_cast<size_t>(step_)];
+  if (s.pause_ms > 0) {
+    if (now_ms - step_started_ms_ < s.pause_ms) return;
+    // The latest verdict, taken during this step, must be a pass.
+    if (verdicts_.empty()) return;
+    const TimedVerdict& last = verdicts_.back();
+    if (last.step != step_ || last.at_ms <= step_started_ms_ ||
+        last.verdict.kind != VerdictKind::kPass) {
+      return;
+    }
+  }
+  if (static_cast<size_t>(step_) + 1 < config_.steps.size()) {
+    enter_step(step_ + 1, now_ms, out);
+    return;
+  }
+  phase_ = RolloutPhase::kPromoted;
+  out.events.push_back(
+      fmt::format("proxy: event=rollout_promoted route={} by=analysis steps={} weights:{}", route_,
+                  config_.steps.size(), weights_text(weights_of_step(step_))));
+}
+
+void Rollout::enter_aborted(const std::string& reason, const std::string& numbers,
+                            RolloutActions& out) {
+  phase_ = RolloutPhase::kAborted;
+  reason_ = reason;
+  out.set_weights = starting_weights_;
+  out.events.push_back(
+      fmt::format("proxy: event=rollout_aborted route={} step={} reason={}{} "
+                  "weights:{}",
+                  route_, step_ + 1, reason, numbers, weights_text(starting_weights_)));
+}
+
+RolloutActions Rollout::on_verdict(int64_t now_ms, const Verdict& verdict) {
+  RolloutActions out;
+  if (!analysing()) return out;
+  verdicts_.push_back({now_ms, step_, verdict});
+  if (verdicts_.size() > kKeptVerdicts) verdicts_.pop_front();
+  out.events.push_back(fmt::format("proxy: event=rollout_verdict route={} step={} {}", route_,
+                                   step_ + 1, verdict_fields(verdict)));
+  if (verdict.kind == VerdictKind::kFail) {
+    // A fail rolls back even while paused: the new side still has traffic.
+    enter_aborted(verdict_reason_name(verdict.reason), " " + verdict_numbers(verdict), out);
+    return out;
+  }
+  if (verdict.kind == VerdictKind::kPass) conclusive_since_ms_ = now_ms;
+  if (phase_ != RolloutPhase::kRunning) return out;
+  if (verdict.kind == VerdictKind::kInconclusive &&
+      now_ms - conclusive_since_ms_ >= config_.analysis.inconclusive_for_ms) {
+    phase_ = RolloutPhase::kPaused;
+    reason_ = fmt::format(
+        "inconclusive: no conclusive verdict for {} (requests_new={} requests_old={} "
+        "min_requests={} per {})",
+        duration_text(now_ms - conclusive_since_ms_), verdict.requests_new, verdict.requests_old,
+        config_.analysis.min_requests, duration_text(config_.analysis.interval_ms));
+    out.events.push_back(fmt::format(
+        "proxy: event=rollout_paused route={} step={} reason=inconclusive for={} "
+        "inconclusive_for={} requests_new={} requests_old={} min_requests={} weights:{}",
+        route_, step_ + 1, duration_text(now_ms - conclusive_since_ms_),
+        duration_text(config_.analysis.inconclusive_for_ms), verdict.requests_new,
+        verdict.requests_old, config_.analysis.min_requests, weights_text(weights_of_step(step_))));
+    return out;
+  }
+  maybe_advance(now_ms, out);
+  return out;
+}
+
+Result<RolloutActions> Rollout::pause(int64_t /*now_ms*/, const std::string& reason) {
+  if (phase_ != RolloutPhase::kRunning) return wrong_phase("pause");
+  phase_ = RolloutPhase::kPaused;
+  reason_ = reason;
+  RolloutActions out;
+  out.events.push_back(fmt::format("proxy: event=rollout_paused route={} step={} reason={}", route_,
+                                   step_ + 1, reason));
+  return out;
+}
+
+Result<RolloutActions> Rollout::resume(int64_t now_ms) {
+  if (phase_ != RolloutPhase::kPaused) return wrong_phase("resume");
+  phase_ = RolloutPhase::kRunning;
+  reason_.clear();
+  // The step starts over: its pause is analysed again from now.
+  step_started_ms_ = now_ms;
+  conclusive_since_ms_ = now_ms;
+  RolloutActions out;
+  out.events.push_back(
+      fmt::format("proxy: event=rollout_resumed route={} step={} pause={}", route_, step_ + 1,
+                  duration_text(config_.steps[static_cast<size_t>(step_)].pause_ms)));
+  return out;
+}
+
+Result<RolloutActions> Rollout::promote(int64_t /*now_ms*/) {
+  if (phase_ == RolloutPhase::kPromoted) return wrong_phase("promote");
+  phase_ = RolloutPhase::kPromoted;
+  reason_.clear();
+  step_ = static_cast<int>(config_.steps.size()) - 1;
+  RolloutActions out;
+  out.set_weights = weights_of_step(step_);
+  out.events.push_back(
+      fmt::format("proxy: event=rollout_promoted route={} by=admin steps={} "
+                  "weights:{}",
+                  route_, config_.steps.size(), weights_text(*out.set_weights)));
+  return out;
+}
+
+Result<RolloutActions> Rollout::abort(int64_t /*now_ms*/, const std::string& reason) {
+  if (!analysing()) return wrong_phase("abort");
+  RolloutActions out;
+  enter_aborted(reason, "", out);
+  return out;
+}
+
+}  // namespace ferry::proxy
