@@ -24,7 +24,7 @@ double hundredths(double v) { return std::round(v * 100) / 100; }
 }  // namespace
 
 RolloutController::RolloutController(asio::io_context& io, ProxyState& state)
-    : io_(io), state_(state), timer_(io) {}
+    : state_(state), timer_(io) {}
 
 std::string RolloutController::sync() {
   const auto snap = state_.snapshot();

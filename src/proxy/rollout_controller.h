@@ -73,7 +73,6 @@ class RolloutController {
   void apply(const std::string& route, const RolloutActions& actions);
   void write_rollout(JsonWriter& w, const std::string& route, const Entry& e, int64_t now_ms) const;
 
-  boost::asio::io_context& io_;
   ProxyState& state_;
   boost::asio::steady_timer timer_;
   std::map<std::string, Entry> rollouts_;  // by route name
