@@ -5,7 +5,8 @@
 #
 # Sets: repo, work, ferry, p_ferry, p_haproxy, p_nginx, proxy_cpu, load_cpu.
 # Defines: port, start_backends, start_proxy NAME, stop_proxy NAME, pids_of NAME,
-# rss_kib NAME, confine NAME, throttle_stat NAME, sleeps_of PID..., proxy_sleeps NAME.
+# rss_kib NAME, confine NAME, throttle_stat NAME, sleeps_of PID..., proxy_sleeps NAME,
+# write_request_mix, cpu_ticks PID, median "N N ...".
 for tool in haproxy nginx wrk taskset python3; do
   command -v $tool >/dev/null || { echo "$name: $tool is missing (scripts/setup installs it)" >&2; exit 2; }
 done
@@ -244,3 +245,22 @@ rss_kib() {
   done
   echo "$total"
 }
+
+# The request mix wrk sends ($work/mix.lua): a third each of search, sticky
+# users (1,000 distinct ids) and the rest.
+write_request_mix() {
+  cat >"$work/mix.lua" <<'EOF'
+local n = 0
+request = function()
+  n = n + 1
+  local kind = n % 3
+  if kind == 0 then return wrk.format("GET", "/api/search?q=" .. n) end
+  if kind == 1 then return wrk.format("GET", "/api/users/" .. n, {["X-User-Id"] = "u" .. (n % 1000)}) end
+  return wrk.format("GET", "/catalog/" .. n)
+end
+EOF
+}
+
+# CPU time a process has used so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -59,18 +59,8 @@ sleep 1
 curl -sf --noproxy '*' -X POST "http://127.0.0.1:$p_admin/admin/rollouts/users/start" >/dev/null ||
   { echo "$name: the rollout did not start:" >&2; cat "$work/nets.log" >&2; exit 1; }
 
-cat >"$work/mix.lua" <<'EOF'
-local n = 0
-request = function()
-  n = n + 1
-  local kind = n % 3
-  if kind == 0 then return wrk.format("GET", "/api/search?q=" .. n) end
-  if kind == 1 then return wrk.format("GET", "/api/users/" .. n, {["X-User-Id"] = "u" .. (n % 1000)}) end
-  return wrk.format("GET", "/catalog/" .. n)
-end
-EOF
+write_request_mix
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -A rps p99 cpu
 run() { # label pid port
   local before after out r l n c
@@ -89,7 +79,6 @@ run() { # label pid port
   rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c "
   printf '  %-10s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request\n' "$1" "$r" "$l" "$c"
 }
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, pinned=${PIN:-1}"
 for port in "$p_ferry" "$p_nets"; do  # warm-up

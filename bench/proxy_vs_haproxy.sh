@@ -34,19 +34,8 @@ for p in ferry haproxy nginx; do start_proxy $p; done
 sleep 1
 for p in ferry haproxy nginx; do confine $p; done
 
-# The request mix: a third each of search, sticky users (1,000 distinct ids) and the rest.
-cat >"$work/mix.lua" <<'EOF'
-local n = 0
-request = function()
-  n = n + 1
-  local kind = n % 3
-  if kind == 0 then return wrk.format("GET", "/api/search?q=" .. n) end
-  if kind == 1 then return wrk.format("GET", "/api/users/" .. n, {["X-User-Id"] = "u" .. (n % 1000)}) end
-  return wrk.format("GET", "/catalog/" .. n)
-end
-EOF
+write_request_mix
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # busy and total jiffies of CPU 0 (where wrk and the backends run when pinned)
 cpu0() { awk '$1=="cpu0"{print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 # times the backend nginx (its worker) went to sleep: it waits in epoll_wait when idle
@@ -92,7 +81,6 @@ budget_row() {
 row() {
   printf '  %-8s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request  cpu0 %3.0f%% busy  backend sleeps/request %.3f\n' "$@"
 }
-median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, $threads proxy thread(s), pinned=${PIN:-1}, CPU budget per proxy: ${CPU_BUDGET:-none}${quota_us:+ (${quota_us} us every $((period_us / 1000)) ms)}"
 $load_cpu wrk -t1 -c"$connections" -d2s -s "$work/mix.lua" "http://127.0.0.1:$p_ferry/" >/dev/null  # warm-up
