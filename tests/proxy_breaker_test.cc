@@ -12,19 +12,6 @@
 namespace proxytest {
 namespace {
 
-// The backend answers as the file says while it exists (http_backend.py).
-class FailSwitch {
- public:
-  FailSwitch() : path_(scratch_dir() / ("fail_" + std::to_string(free_port()))) {}
-  ~FailSwitch() { heal(); }
-  Env env() const { return {{"BACKEND_FAIL_FILE", path_.string()}}; }
-  void fail(const std::string& how = "500") { std::ofstream(path_) << how; }
-  void heal() { fs::remove(path_); }
-
- private:
-  fs::path path_;
-};
-
 std::string breaker_of_modern(const Proxy& proxy) {
   const std::string state = body_of(proxy.admin("GET", "/admin/state"));
   const size_t modern = state.find("\"name\": \"modern\"");
@@ -34,17 +21,6 @@ std::string breaker_of_modern(const Proxy& proxy) {
 }
 
 std::string metrics(const Proxy& proxy) { return body_of(proxy.admin("GET", "/metrics")); }
-
-// Polls `done` every 50 ms until it holds or `limit` passes.
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return done();
-}
 
 constexpr const char* kThreads = "threads: 4\n";
 

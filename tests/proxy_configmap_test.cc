@@ -58,12 +58,7 @@ std::string get(int port) {
 
 // Polls until a request lands on `backend`, for up to `limit`.
 bool lands_on(int port, const std::string& backend, std::chrono::milliseconds limit = 10s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (backend_of(get(port)) == backend) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
+  return eventually([&] { return backend_of(get(port)) == backend; }, limit, 50ms);
 }
 
 TEST(ProxyConfigMap, ASymlinkSwapOfTheVolumeIsReloaded) {

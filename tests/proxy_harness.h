@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <string>
@@ -54,17 +55,27 @@ inline int connect_to(int port) {
   return fd;
 }
 
-inline bool wait_for_port(int port, std::chrono::milliseconds limit = 10s) {
+// Polls `done` every `step` until it holds or `limit` passes; true when it held.
+template <typename F>
+bool eventually(F done, std::chrono::milliseconds limit,
+                std::chrono::milliseconds step = std::chrono::milliseconds(20)) {
   const auto until = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < until) {
-    const int fd = connect_to(port);
-    if (fd >= 0) {
-      close(fd);
-      return true;
-    }
-    std::this_thread::sleep_for(20ms);
+    if (done()) return true;
+    std::this_thread::sleep_for(step);
   }
-  return false;
+  return done();
+}
+
+inline bool wait_for_port(int port, std::chrono::milliseconds limit = 10s) {
+  return eventually(
+      [&] {
+        const int fd = connect_to(port);
+        if (fd < 0) return false;
+        close(fd);
+        return true;
+      },
+      limit);
 }
 
 // How many times `needle` (not empty) occurs in `text`.
@@ -170,6 +181,20 @@ class Backend {
   std::string name_;
   int port_;
   std::unique_ptr<Child> child_;
+};
+
+// A backend (Backend, with env()) answers as this file says while it exists:
+// a status ("500") or "slow MS" (tests/http_backend.py, $BACKEND_FAIL_FILE).
+class FailSwitch {
+ public:
+  FailSwitch() : path_(scratch_dir() / ("fail_" + std::to_string(free_port()))) {}
+  ~FailSwitch() { heal(); }
+  Env env() const { return {{"BACKEND_FAIL_FILE", path_.string()}}; }
+  void fail(const std::string& how = "500") { std::ofstream(path_) << how; }
+  void heal() { fs::remove(path_); }
+
+ private:
+  fs::path path_;
 };
 
 // `ferry proxy` with a config made from `body` (pools and routes) plus a

@@ -17,28 +17,6 @@
 namespace proxytest {
 namespace {
 
-class FailSwitch {
- public:
-  FailSwitch() : path_(scratch_dir() / ("fail_" + std::to_string(free_port()))) {}
-  ~FailSwitch() { heal(); }
-  Env env() const { return {{"BACKEND_FAIL_FILE", path_.string()}}; }
-  void fail(const std::string& how = "500") { std::ofstream(path_) << how; }
-  void heal() { fs::remove(path_); }
-
- private:
-  fs::path path_;
-};
-
-template <typename F>
-bool eventually(F done, std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
-
 // Clients sending GET /echo/... in a loop (one connection per request),
 // counting the answers by backend, until stopped.
 class Traffic {

@@ -5,11 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <set>
 #include <vector>
 
 #include "core/json_writer.h"
+#include "core/text.h"
 
 namespace ferry {
 
@@ -26,6 +26,9 @@ spdlog::logger& logger() {
   return *instance;
 }
 
+// Indexed by LogLevel.
+constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
+                                                 spdlog::level::warn, spdlog::level::err};
 constexpr const char* kLevelNames[] = {"debug", "info", "warning", "error"};
 
 // The message's lines without their indentation or empty ones.
@@ -92,27 +95,13 @@ std::vector<std::pair<std::string, std::string>> fields_of(std::string_view mess
   return out;
 }
 
-std::string now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03d}Z", buf, static_cast<int>(ms));
-}
-
 void write(LogLevel level, std::string_view message) {
-  static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
-                                                          spdlog::level::warn, spdlog::level::err};
   auto& l = logger();
   const auto spd = kLevels[static_cast<int>(level)];
   if (!l.should_log(spd)) return;
   const LogFormat format = g_format.load();
   if (format == LogFormat::kJson) {
-    l.log(spd, format_log_line(format, level, message, now_iso()));
+    l.log(spd, format_log_line(format, level, message, iso_time(unix_now(), true)));
     return;
   }
   // Each line on its own with the level in front, so a reader that splits
@@ -123,8 +112,6 @@ void write(LogLevel level, std::string_view message) {
 }  // namespace
 
 void init_logging(LogLevel level, LogFormat format) {
-  static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::debug, spdlog::level::info,
-                                                          spdlog::level::warn, spdlog::level::err};
   g_format = format;
   logger().set_level(kLevels[static_cast<int>(level)]);
   // JSON lines carry their own level; no prefix, no colour codes.

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 
 namespace ferry {
 
@@ -39,6 +42,23 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
     if (i > 0) out += sep;
     out += parts[i];
   }
+  return out;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso_time(double unix_seconds, bool milliseconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!milliseconds) return std::string(buf) + "Z";
+  const int ms = static_cast<int>((unix_seconds - static_cast<double>(t)) * 1000);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", buf, std::clamp(ms, 0, 999));
   return out;
 }
 

@@ -15,6 +15,12 @@ std::string_view trim(std::string_view s);
 // Splits on any of `delims`, trims each piece and drops empty ones.
 std::vector<std::string> split_trimmed(std::string_view s, std::string_view delims);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// Seconds since the Unix epoch, now (wall clock).
+double unix_now();
+// ISO 8601 UTC of a Unix time: "2026-12-07T12:00:03Z", or with milliseconds
+// "2026-12-07T12:00:03.512Z".
+std::string iso_time(double unix_seconds, bool milliseconds = false);
+
 // "a, b, c and 4 more": the first `shown` names, so long lists stay readable.
 std::string some_of(const std::vector<std::string>& names, size_t shown = 8);
 // Lowercase letters and digits only: "RDS PostgreSQL" and "rds-postgresql" both

@@ -41,3 +41,15 @@ TEST(GlobMatch, StarMatchesAnyRunIncludingDotsAndNothing) {
 
 }  // namespace
 }  // namespace ferry
+
+namespace ferry {
+namespace {
+
+TEST(IsoTime, SecondsOrMilliseconds) {
+  EXPECT_EQ(iso_time(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(iso_time(1796644803.25, true), "2026-12-07T12:00:03.250Z");
+  EXPECT_EQ(iso_time(1796644803.0, true), "2026-12-07T12:00:03.000Z");
+}
+
+}  // namespace
+}  // namespace ferry

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "db/publication.h"
 #include "pg/connection.h"
 

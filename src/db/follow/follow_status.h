@@ -82,8 +82,4 @@ std::string diverged_table_fix(const std::string& table, const std::string& dir,
 // the JSON body either way.
 MetricsEndpoint::Readiness follow_readiness(const FollowStatus& s);
 
-// ISO 8601 UTC of a Unix time.
-std::string iso_time(double unix_seconds);
-double unix_now();
-
 }  // namespace ferry::db
