@@ -11,6 +11,10 @@ and prints "ready" once listening. What it answers depends on the path:
   /status/N         status N (no body for 1xx, 204, 304; a 304 with a Content-Length)
   /big/N            200 with N bytes (Content-Length), written in 64 KiB pieces
   /chunked/K/S      200 chunked: K chunks of S bytes, then a trailer
+  /json/USER        200, a JSON document about USER that is the same from every backend but
+                    for its "generated_at" time, its "request_id" and each item's "etag"
+                    (fresh on every answer) and the items' "price" ($BACKEND_PRICE, 10);
+                    with a Set-Cookie header
   /until-close/N    200 without framing: N bytes, then the connection closes
   /slow/MS          waits MS milliseconds, then answers like /echo
   /reset            closes the connection with a reset, answering nothing
@@ -35,6 +39,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 PORT = int(sys.argv[1])
 NAME = sys.argv[2]
@@ -156,6 +161,15 @@ async def serve(reader, writer):
                     writer.write(f"{size:x}\r\n".encode() + bytes([65 + i % 26]) * size + b"\r\n")
                     await writer.drain()
                 writer.write(b"0\r\nX-Sum: done\r\n\r\n")
+            elif parts[0] == "json":
+                price = float(os.environ.get("BACKEND_PRICE", "10"))
+                doc = {"user": parts[1] if len(parts) > 1 else "", "generated_at": time.time(),
+                       "request_id": os.urandom(8).hex(),
+                       "items": [{"sku": sku, "price": price, "etag": os.urandom(4).hex()}
+                                 for sku in ("apple", "pear")]}
+                writer.write(response(200, json.dumps(doc).encode(),
+                                      [("Content-Type", "application/json"),
+                                       ("Set-Cookie", "session=" + os.urandom(4).hex())]))
             elif parts[0] == "until-close":
                 writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"u" * int(parts[1]))
                 await writer.drain()

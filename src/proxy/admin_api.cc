@@ -223,6 +223,22 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
     if (!done) return json_error(done.error().status, done.error().message);
     return {200, "application/json", *done};
   }
+  constexpr std::string_view kDiff = "/admin/diff";
+  if (path == kDiff) {
+    if (method != "GET") return json_error(405, "use GET (DELETE /admin/diff/ROUTE resets one)");
+    return {200, "application/json", state_.render_diff_json()};
+  }
+  if (path.starts_with(std::string(kDiff) + "/")) {
+    if (method != "DELETE") return json_error(405, "use DELETE");
+    const std::string route(path.substr(kDiff.size() + 1));
+    if (!state_.reset_diff(route)) {
+      return json_error(404, fmt::format("route '{}' has no mirror", route));
+    }
+    log_info(fmt::format("proxy: event=diff_reset route={}", route));
+    JsonWriter w;
+    w.begin_object().field("route", route).field("reset", true).end_object();
+    return {200, "application/json", w.take()};
+  }
   constexpr std::string_view kRoutes = "/admin/routes/";
   constexpr std::string_view kWeights = "/weights";
   if (path.substr(0, kRoutes.size()) == kRoutes && path.size() > kRoutes.size() + kWeights.size() &&
@@ -247,7 +263,7 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
   }
   return json_error(404,
                     "unknown path; try GET /admin/state, PUT /admin/routes/NAME/weights, "
-                    "GET /admin/rollouts, POST /admin/rollouts/NAME/ACTION, "
+                    "GET /admin/rollouts, POST /admin/rollouts/NAME/ACTION, GET /admin/diff, "
                     "POST /admin/reload, GET /metrics, GET /healthz or GET /readyz");
 }
 

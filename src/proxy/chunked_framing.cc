@@ -149,4 +149,25 @@ ChunkedFraming::Step ChunkedFraming::feed(std::string_view data) {
   return {Status::kNeedMore, i};
 }
 
+std::optional<std::string> decode_chunked(std::string_view framed) {
+  std::string data;
+  size_t at = 0;
+  for (;;) {
+    const size_t eol = framed.find("\r\n", at);
+    if (eol == std::string_view::npos) return std::nullopt;
+    uint64_t size = 0;
+    int digits = 0;
+    for (size_t i = at; i < eol && hex_value(framed[i]) >= 0; ++i, ++digits) {
+      if (digits == kMaxSizeDigits) return std::nullopt;
+      size = size * 16 + static_cast<uint64_t>(hex_value(framed[i]));
+    }
+    if (digits == 0) return std::nullopt;
+    at = eol + 2;
+    if (size == 0) return data;  // trailers follow; they are not data
+    if (framed.size() - at < size + 2 || framed.substr(at + size, 2) != "\r\n") return std::nullopt;
+    data.append(framed.substr(at, size));
+    at += size + 2;
+  }
+}
+
 }  // namespace ferry::proxy

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace ferry::proxy {
@@ -54,5 +56,10 @@ class ChunkedFraming {
   size_t trailer_bytes_ = 0;
   const char* reason_ = "";
 };
+
+// The data of a complete chunked body (as ChunkedFraming accepted it), the
+// framing, extensions and trailers taken away: what a parallel run compares.
+// nullopt when `framed` is not a whole, well-formed chunked body.
+std::optional<std::string> decode_chunked(std::string_view framed);
 
 }  // namespace ferry::proxy

@@ -66,5 +66,14 @@ TEST(ChunkedFraming, SkipsChunkDataWithoutScanningIt) {
   EXPECT_EQ(framing.chunk_bytes_left(), 0x8000u);
 }
 
+TEST(DecodeChunked, TakesTheDataOutOfTheFraming) {
+  EXPECT_EQ(decode_chunked("5;ext=1\r\nhello\r\n1\r\n!\r\n0\r\nTrailer: x\r\n\r\n"), "hello!");
+  EXPECT_EQ(decode_chunked("0\r\n\r\n"), "");
+  EXPECT_EQ(decode_chunked("A\r\n0123456789\r\n0\r\n\r\n"), "0123456789");
+  EXPECT_EQ(decode_chunked("5\r\nhel"), std::nullopt);               // cut short
+  EXPECT_EQ(decode_chunked("5\r\nhelloXX0\r\n\r\n"), std::nullopt);  // no CRLF after data
+  EXPECT_EQ(decode_chunked("zz\r\n"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace ferry::proxy

@@ -74,6 +74,16 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   // Retries the request elsewhere when decide_retry says so; answers or closes otherwise.
   void upstream_failed(UpstreamFailure failure, const std::string& detail);
 
+  // --- the parallel run (client_connection_mirror.cc)
+  // Samples the request for the route's mirror and copies what of it has
+  // arrived; the body's rest follows through mirror_request_body.
+  void sample_for_mirror(const RequestHead& head, const RouteDecision& decision);
+  // Body bytes as forwarded to the primary; `done` at the body's end.
+  void mirror_request_body(std::string_view bytes, bool done);
+  // Sends the sampled request to the mirror (and noise) pool, once it is whole.
+  void send_mirror();
+  void launch_mirror_call(int pool, ParallelRunSample::Part part);
+
   // --- the response (client_connection_response.cc)
   void read_response();
   void on_response_bytes();

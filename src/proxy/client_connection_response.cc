@@ -130,6 +130,7 @@ void ClientConnection::on_response_bytes() {
       close_after_ = true;
     }
     build_client_response(head, x.request.minor_version, close_after_, x.response.head);
+    if (x.mirror.primary) x.mirror.primary->head(head);
     x.response.in.consume(head.head_bytes);
   }
   const BodyCursor::Take t = x.response.body.take(x.response.in.readable());
@@ -176,6 +177,7 @@ void ClientConnection::write_to_client(size_t body_bytes, bool done) {
   Exchange& x = *x_;
   x.response.started = true;
   std::string_view body(x.response.in.data(), body_bytes);
+  if (x.mirror.primary) x.mirror.primary->body(body);
   if (!x.response.head.empty() && body.size() <= kCoalesceBytes) {
     // One send instead of a gather of two: cheaper in the kernel (perf).
     x.response.head.append(body);
@@ -225,6 +227,10 @@ void ClientConnection::finish_exchange() {
   ++attempt_id_;
   release_upstream(x.response.keep_alive && x.request.done && x.response.in.empty());
   record();
+  // The client has the whole answer: only now may the comparison cost time.
+  if (x.mirror.primary && x.response.head_parsed) {
+    x.mirror.sample->complete(ParallelRunSample::Part::kPrimary, x.mirror.primary->finish());
+  }
   in_.consume(x.request.unconsumed);
   x.request.unconsumed = 0;
   if (close_after_ || !x.request.done) {

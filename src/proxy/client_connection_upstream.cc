@@ -66,7 +66,9 @@ void ClientConnection::start_exchange(RequestHead& head) {
   const auto& endpoints = x.snapshot->endpoints[static_cast<size_t>(x.pool)];
   build_upstream_request(head, {client_ip_, endpoints.empty() ? "" : endpoints[0]->address},
                          x.request.upstream_head);
+  sample_for_mirror(head, d);
   attempt();
+  if (phase_ == Phase::kExchange && x.request.done) send_mirror();
 }
 
 bool ClientConnection::admit_to_pool() {
@@ -216,6 +218,7 @@ void ClientConnection::pump_request_body() {
     }
     return;
   }
+  mirror_request_body({in_.data(), t.bytes}, t.done);
   if (t.bytes == 0) {
     if (t.done) {
       x.request.done = true;

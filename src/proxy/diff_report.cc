@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/json_writer.h"
 #include "core/metrics_endpoint.h"
@@ -50,8 +51,11 @@ void RouteDiffs::record(const std::vector<FieldDifference>& differences,
     return;
   }
   ++different_;
-  for (const auto& d : counted) {
-    const std::string path = general_path(d.path);
+  // A field counts once per request however many array elements differ on
+  // it, so its rate is the share of compared requests.
+  std::set<std::string> paths;
+  for (const auto& d : counted) paths.insert(general_path(d.path));
+  for (const auto& path : paths) {
     auto it = fields_.find(path);
     if (it != fields_.end())
       ++it->second;
@@ -69,20 +73,17 @@ void RouteDiffs::record_skipped_large() {
   ++skipped_large_;
 }
 
-void RouteDiffs::record_mirror_error() {
+void RouteDiffs::record_mirror_error(std::string detail) {
   std::lock_guard lock(mu_);
   ++mirror_errors_;
+  last_mirror_error_ = std::move(detail);
 }
 
 RouteDiffSnapshot RouteDiffs::snapshot() const {
   std::lock_guard lock(mu_);
-  RouteDiffSnapshot s{compared_,
-                      identical_,
-                      different_,
-                      skipped_large_,
-                      mirror_errors_,
-                      {},
-                      {samples_.begin(), samples_.end()}};
+  RouteDiffSnapshot s{
+      compared_,      identical_,         different_, skipped_large_,
+      mirror_errors_, last_mirror_error_, {},         {samples_.begin(), samples_.end()}};
   for (const auto& [path, count] : fields_) s.fields.push_back({path, count});
   std::stable_sort(s.fields.begin(), s.fields.end(),
                    [](const FieldCount& a, const FieldCount& b) { return a.count > b.count; });
@@ -92,19 +93,19 @@ RouteDiffSnapshot RouteDiffs::snapshot() const {
 void RouteDiffs::reset() {
   std::lock_guard lock(mu_);
   compared_ = identical_ = different_ = skipped_large_ = mirror_errors_ = 0;
+  last_mirror_error_.clear();
   fields_.clear();
   noise_ = NoiseFilter();
   samples_.clear();
 }
 
-void write_route_diff_json(JsonWriter& w, const std::string& route, const RouteDiffSnapshot& s) {
-  w.begin_object()
-      .field("route", route)
-      .field("compared", s.compared)
+void write_route_diff_fields(JsonWriter& w, const RouteDiffSnapshot& s) {
+  w.field("compared", s.compared)
       .field("identical", s.identical)
       .field("different", s.different)
       .field("skipped_large", s.skipped_large)
       .field("mirror_errors", s.mirror_errors)
+      .field("last_mirror_error", s.last_mirror_error)
       .key("fields")
       .begin_array();
   for (const auto& f : s.fields)
@@ -134,23 +135,22 @@ void write_route_diff_json(JsonWriter& w, const std::string& route, const RouteD
     write_answer(w, sample.candidate);
     w.end_object();
   }
-  w.end_array().end_object();
+  w.end_array();
 }
 
-std::string route_diff_metrics(const std::string& route, const RouteDiffSnapshot& s) {
-  std::string out;
+void append_route_diff_metrics(const std::string& route, const RouteDiffSnapshot& s,
+                               std::string& requests, std::string& fields) {
   const std::string r = prometheus_label(route);
   const std::pair<const char*, int64_t> results[] = {{"identical", s.identical},
                                                      {"different", s.different},
                                                      {"skipped_large", s.skipped_large},
                                                      {"mirror_error", s.mirror_errors}};
   for (const auto& [result, n] : results)
-    out +=
+    requests +=
         fmt::format("ferry_mirror_requests_total{{route=\"{}\",result=\"{}\"}} {}\n", r, result, n);
   for (const auto& f : s.fields)
-    out += fmt::format("ferry_mirror_field_differences_total{{route=\"{}\",path=\"{}\"}} {}\n", r,
-                       prometheus_label(f.path), f.count);
-  return out;
+    fields += fmt::format("ferry_mirror_field_differences_total{{route=\"{}\",path=\"{}\"}} {}\n",
+                          r, prometheus_label(f.path), f.count);
 }
 
 }  // namespace ferry::proxy

@@ -54,6 +54,7 @@ struct FieldCount {
 
 struct RouteDiffSnapshot {
   int64_t compared = 0, identical = 0, different = 0, skipped_large = 0, mirror_errors = 0;
+  std::string last_mirror_error;    // what the latest one was, "" before any
   std::vector<FieldCount> fields;   // most differences first
   std::vector<DiffSample> samples;  // newest last
 };
@@ -70,7 +71,7 @@ class RouteDiffs {
               const std::string& method, const std::string& target, const AnswerToCompare& primary,
               const AnswerToCompare& candidate);
   void record_skipped_large();
-  void record_mirror_error();
+  void record_mirror_error(std::string detail);
 
   RouteDiffSnapshot snapshot() const;
   void reset();
@@ -81,16 +82,19 @@ class RouteDiffs {
   const std::vector<std::string> redact_;
   mutable std::mutex mu_;
   int64_t compared_ = 0, identical_ = 0, different_ = 0, skipped_large_ = 0, mirror_errors_ = 0;
+  std::string last_mirror_error_;
   std::map<std::string, int64_t> fields_;  // at most kMaxFieldPaths, then "other"
   NoiseFilter noise_;
   std::deque<DiffSample> samples_;
 };
 
-// {route, compared, identical, different, skipped_large, mirror_errors,
-//  fields: [{path, count, rate}], samples: [...]} into `w`.
-void write_route_diff_json(JsonWriter& w, const std::string& route, const RouteDiffSnapshot& s);
-// The route's lines of ferry_mirror_requests_total{route,result} and
-// ferry_mirror_field_differences_total{route,path}, without HELP/TYPE.
-std::string route_diff_metrics(const std::string& route, const RouteDiffSnapshot& s);
+// compared, identical, different, skipped_large, mirror_errors,
+// fields: [{path, count, rate}] and samples: [...], into the object `w` has open.
+void write_route_diff_fields(JsonWriter& w, const RouteDiffSnapshot& s);
+// Appends the route's lines of ferry_mirror_requests_total{route,result} to
+// `requests` and of ferry_mirror_field_differences_total{route,path} to
+// `fields`, without HELP/TYPE (the caller writes those once for all routes).
+void append_route_diff_metrics(const std::string& route, const RouteDiffSnapshot& s,
+                               std::string& requests, std::string& fields);
 
 }  // namespace ferry::proxy

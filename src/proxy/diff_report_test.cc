@@ -23,15 +23,19 @@ TEST(RouteDiffs, CountsEachOutcomeAndEachFieldByItsGeneralPath) {
   RouteDiffs r({});
   record(r, {});
   record(r, {{"$.items[1].price", "1", "2"}});
-  record(r, {{"$.items[7].price", "1", "3"}, {"status", "200", "500"}});
+  // Two elements differing on one field: one request that differs on it.
+  record(
+      r,
+      {{"$.items[7].price", "1", "3"}, {"$.items[8].price", "1", "3"}, {"status", "200", "500"}});
   r.record_skipped_large();
-  r.record_mirror_error();
+  r.record_mirror_error("127.0.0.1:1: connect: Connection refused");
   const auto s = r.snapshot();
   EXPECT_EQ(s.compared, 3);
   EXPECT_EQ(s.identical, 1);
   EXPECT_EQ(s.different, 2);
   EXPECT_EQ(s.skipped_large, 1);
   EXPECT_EQ(s.mirror_errors, 1);
+  EXPECT_EQ(s.last_mirror_error, "127.0.0.1:1: connect: Connection refused");
   ASSERT_EQ(s.fields.size(), 2u);
   EXPECT_EQ(s.fields[0].path, "$.items[*].price");
   EXPECT_EQ(s.fields[0].count, 2);
@@ -99,7 +103,9 @@ TEST(RouteDiffs, JsonAndMetricsSayTheSame) {
   record(r, {});
   const auto s = r.snapshot();
   JsonWriter w;
-  write_route_diff_json(w, "users", s);
+  w.begin_object();
+  write_route_diff_fields(w, s);
+  w.end_object();
   auto doc = parse_yaml(w.take(), "diff");
   ASSERT_TRUE(doc);
   EXPECT_EQ(doc->find("compared")->scalar(), "2");
@@ -107,14 +113,14 @@ TEST(RouteDiffs, JsonAndMetricsSayTheSame) {
   const YamlNode& field = (*doc->find("fields"))[0];
   EXPECT_EQ(field.find("path")->scalar(), "$.price");
   EXPECT_EQ(field.find("rate")->scalar(), "0.5");
-  const std::string metrics = route_diff_metrics("users", s);
-  EXPECT_NE(metrics.find("ferry_mirror_requests_total{route=\"users\",result=\"different\"} 1"),
+  std::string requests, fields;
+  append_route_diff_metrics("users", s, requests, fields);
+  EXPECT_NE(requests.find("ferry_mirror_requests_total{route=\"users\",result=\"different\"} 1"),
             std::string::npos)
-      << metrics;
-  EXPECT_NE(
-      metrics.find("ferry_mirror_field_differences_total{route=\"users\",path=\"$.price\"} 1"),
-      std::string::npos)
-      << metrics;
+      << requests;
+  EXPECT_NE(fields.find("ferry_mirror_field_differences_total{route=\"users\",path=\"$.price\"} 1"),
+            std::string::npos)
+      << fields;
 }
 
 }  // namespace

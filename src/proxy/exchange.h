@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "proxy/body_cursor.h"
 #include "proxy/io_buffer.h"
+#include "proxy/parallel_run.h"
 #include "proxy/proxy_state.h"
 #include "proxy/router.h"
 #include "proxy/worker.h"
@@ -74,6 +76,15 @@ struct Tunnel {
   bool upstream_done = false;
 };
 
+// A request the route's parallel run sampled (parallel_run.h): the copy of
+// it the mirror gets, and what the client gets from the primary.
+struct MirrorSide {
+  std::shared_ptr<ParallelRunSample> sample;  // null: this request is not mirrored
+  std::shared_ptr<std::string> head, body;    // the request as the mirror gets it
+  bool sent = false;
+  std::optional<AnswerCapture> primary;  // from the primary's final head on
+};
+
 struct Exchange {
   std::shared_ptr<const RoutingSnapshot> snapshot;  // the one the request started with
   int64_t start_us = 0;
@@ -88,6 +99,7 @@ struct Exchange {
   UpstreamAttempt upstream;
   ResponseSide response;
   Tunnel tunnel;
+  MirrorSide mirror;
 };
 
 }  // namespace ferry::proxy

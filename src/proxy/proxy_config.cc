@@ -385,6 +385,105 @@ class ConfigReader {
       read_sticky(*s, path + ".sticky", route);
     if (const YamlNode* ro = r.node("rollout"); ro && !ro->is_null())
       read_rollout(*ro, path + ".rollout", route);
+    if (const YamlNode* m = r.node("mirror"); m && !m->is_null())
+      read_mirror(*m, path + ".mirror", c, route);
+    if (route.sticky && route.single_target && !route.mirror) {
+      d_.warning(r.where("sticky"), path +
+                                        ".sticky: a route with a single 'to' pool and no mirror "
+                                        "has nothing to keep users on");
+    }
+    r.finish();
+  }
+
+  // `mirror:` (the parallel run): a pool other than the route's own, a
+  // sample size, which requests, and what to compare.
+  void read_mirror(const YamlNode& node, const std::string& path, const ProxyConfig& c,
+                   RouteConfig& route) {
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    MirrorConfig m;
+    m.where = r.where();
+    r.require("pool");
+    if (auto pool = r.text("pool")) {
+      m.pool = *pool;
+      check_pool(c, path + ".pool", m.pool, r.where("pool"));
+      if (route.single_target && !route.split.empty() && route.split[0].pool == m.pool) {
+        d_.error(r.where("pool"),
+                 fmt::format("{}.pool: '{}' is the pool the route sends to; a parallel run "
+                             "compares it with another pool",
+                             path, m.pool));
+      }
+    }
+    if (auto text = r.text("percent")) {
+      std::string_view t = *text;
+      if (!t.empty() && t.back() == '%') t.remove_suffix(1);
+      auto v = parse_double(t);
+      if (!v || *v <= 0 || *v > 100) {
+        d_.error(r.where("percent"),
+                 fmt::format("{}.percent: '{}' is not a share above 0 and at most 100 "
+                             "(examples: 100, 10%, 0.5)",
+                             path, *text));
+      } else {
+        m.percent = *v;
+      }
+    }
+    if (auto methods = r.text_list("methods")) {
+      m.methods.clear();
+      for (size_t i = 0; i < methods->size(); ++i) {
+        const std::string& method = (*methods)[i];
+        const bool upper = std::none_of(method.begin(), method.end(),
+                                        [](char ch) { return ch >= 'a' && ch <= 'z'; });
+        if (!is_token(method) || !upper) {
+          d_.error(r.element_location("methods", i),
+                   fmt::format("{}.methods[{}]: '{}' is not an HTTP method in upper case", path, i,
+                               method));
+        } else if (method != "GET" && method != "HEAD" && method != "OPTIONS") {
+          d_.warning(r.element_location("methods", i),
+                     fmt::format("{}.methods[{}]: {} requests change data; mirrored, they change "
+                                 "it on pool '{}' as well (give it a store of its own)",
+                                 path, i, method, m.pool));
+        }
+        m.methods.push_back(method);
+      }
+    }
+    if (auto v = byte_size(r, "max_body", 0)) m.max_body_bytes = *v;
+    if (auto v = duration(r, "timeout", 1)) m.timeout_ms = *v;
+    if (const YamlNode* cmp = r.node("compare"); cmp && !cmp->is_null())
+      read_compare(*cmp, path + ".compare", c, m);
+    if (auto redact = r.text_list("redact")) {
+      for (auto& h : *redact) m.redact.push_back(to_lower(h));
+    }
+    r.finish();
+    route.mirror = std::move(m);
+  }
+
+  void read_compare(const YamlNode& node, const std::string& path, const ProxyConfig& c,
+                    MirrorConfig& m) {
+    MappingReader r(node, file_, path, d_);
+    if (!r.valid()) return;
+    if (auto headers = r.text_list("headers")) {
+      for (auto& h : *headers) m.compare.headers.push_back(to_lower(h));
+    }
+    if (auto ignore = r.text_list("ignore_json")) {
+      for (size_t i = 0; i < ignore->size(); ++i) {
+        auto pattern = parse_json_path((*ignore)[i]);
+        if (!pattern) {
+          d_.error(r.element_location("ignore_json", i),
+                   fmt::format("{}.ignore_json[{}]: {}", path, i, pattern.error().message));
+          continue;
+        }
+        m.compare.ignore.push_back(std::move(*pattern));
+      }
+    }
+    if (const YamlNode* noise = r.node("noise"); noise && !noise->is_null()) {
+      MappingReader nr(*noise, file_, path + ".noise", d_);
+      nr.require("pool");
+      if (auto pool = nr.text("pool")) {
+        m.noise_pool = *pool;
+        check_pool(c, path + ".noise.pool", m.noise_pool, nr.where("pool"));
+      }
+      nr.finish();
+    }
     r.finish();
   }
 
@@ -617,10 +716,6 @@ class ConfigReader {
       }
     }
     s.salt = r.text("salt").value_or(route.name);
-    if (route.single_target) {
-      d_.warning(r.where(),
-                 path + ": a route with a single 'to' pool has nothing to keep users on");
-    }
     r.finish();
     route.sticky = std::move(s);
   }
@@ -689,6 +784,27 @@ bool BreakerConfig::same_policy(const BreakerConfig& o) const {
   return window_ms == o.window_ms && min_requests == o.min_requests &&
          failure_rate == o.failure_rate && same_slow && open_for_ms == o.open_for_ms &&
          half_open_requests == o.half_open_requests && fallback == o.fallback;
+}
+
+bool MirrorConfig::mirrors_method(std::string_view method) const {
+  return std::find(methods.begin(), methods.end(), method) != methods.end();
+}
+
+bool MirrorConfig::same_comparison(const MirrorConfig& o) const {
+  auto texts = [](const DiffPolicy& p) {
+    std::vector<std::string> t;
+    for (const auto& pattern : p.ignore) t.push_back(pattern.text);
+    return t;
+  };
+  return pool == o.pool && compare.headers == o.compare.headers &&
+         texts(compare) == texts(o.compare) && noise_pool == o.noise_pool && redact == o.redact;
+}
+
+int ProxyConfig::pool_index(std::string_view name) const {
+  for (size_t i = 0; i < pools.size(); ++i) {
+    if (pools[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 const PoolConfig* ProxyConfig::find_pool(std::string_view name) const {

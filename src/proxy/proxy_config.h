@@ -11,6 +11,7 @@
 #include "core/diagnostics.h"
 #include "core/error.h"
 #include "proxy/http_head.h"
+#include "proxy/response_diff.h"
 
 namespace ferry::proxy {
 
@@ -139,6 +140,25 @@ struct RolloutConfig {
   bool operator==(const RolloutConfig&) const = default;
 };
 
+// A route's parallel run (mirror_call.h; docs/proxy.md "Parallel run"): a
+// sample of its requests also goes to `pool`, and the answer is compared
+// with the one the client got. The client never waits for the mirror.
+struct MirrorConfig {
+  std::string pool;
+  double percent = 100;  // of the route's requests; by the sticky key when the route has one
+  std::vector<std::string> methods{"GET", "HEAD"};  // upper case; only safe ones unless listed
+  int64_t max_body_bytes = 1024 * 1024;  // larger request or response bodies are not compared
+  int64_t timeout_ms = 10'000;           // the whole mirrored exchange, connect included
+  DiffPolicy compare;
+  std::string noise_pool;           // a second primary sample (Diffy's noise); empty: none
+  std::vector<std::string> redact;  // lower case; header values masked in kept samples
+  SourceLocation where;
+
+  bool mirrors_method(std::string_view method) const;
+  // Same comparison (where it was written does not matter): a reload keeps the findings.
+  bool same_comparison(const MirrorConfig& o) const;
+};
+
 struct RouteConfig {
   std::string name;
   RouteMatch match;
@@ -147,6 +167,7 @@ struct RouteConfig {
   bool single_target = false;       // written as `to:`
   std::optional<StickyConfig> sticky;
   std::optional<RolloutConfig> rollout;
+  std::optional<MirrorConfig> mirror;
   SourceLocation where;
 };
 
@@ -180,6 +201,7 @@ struct ProxyConfig {
   std::vector<std::string> warnings;
 
   const PoolConfig* find_pool(std::string_view name) const;
+  int pool_index(std::string_view name) const;  // -1 when there is no such pool
   const RouteConfig* find_route(std::string_view name) const;
 };
 

@@ -207,6 +207,66 @@ TEST(ProxyConfig, ReadsARolloutAndChecksItsSteps) {
   EXPECT_NE(bad.find("'wait'"), std::string::npos) << bad;
 }
 
+TEST(ProxyConfig, ReadsAMirrorAndChecksItsFields) {
+  const std::string base =
+      "listen: :8080\npools: { legacy: { endpoints: [127.0.0.1:1] }, "
+      "modern: { endpoints: [127.0.0.1:2] } }\n"
+      "routes:\n  - name: users\n    match: { path_prefix: /api/users }\n    to: legacy\n";
+  auto c = parse_proxy_config(base +
+                                  "    mirror:\n      pool: modern\n      percent: 10%\n"
+                                  "      max_body: 64KiB\n      timeout: 2s\n"
+                                  "      compare:\n        headers: [Content-Type]\n"
+                                  "        ignore_json: [\"$.generated_at\", "
+                                  "\"$.items[*].etag\"]\n"
+                                  "        noise: { pool: legacy }\n"
+                                  "      redact: [X-Api-Key]\n",
+                              "p.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  const MirrorConfig& m = *c->routes[0].mirror;
+  EXPECT_EQ(m.pool, "modern");
+  EXPECT_DOUBLE_EQ(m.percent, 10);
+  EXPECT_TRUE(m.mirrors_method("GET"));
+  EXPECT_TRUE(m.mirrors_method("HEAD"));
+  EXPECT_FALSE(m.mirrors_method("POST"));  // only safe methods unless listed
+  EXPECT_EQ(m.max_body_bytes, 64 * 1024);
+  EXPECT_EQ(m.timeout_ms, 2000);
+  EXPECT_EQ(m.compare.headers, std::vector<std::string>{"content-type"});
+  ASSERT_EQ(m.compare.ignore.size(), 2u);
+  EXPECT_EQ(m.compare.ignore[1].text, "$.items[*].etag");
+  EXPECT_EQ(m.noise_pool, "legacy");
+  EXPECT_EQ(m.redact, std::vector<std::string>{"x-api-key"});
+  EXPECT_TRUE(c->warnings.empty());
+
+  auto writes =
+      parse_proxy_config(base + "    mirror: { pool: modern, methods: [GET, POST] }\n", "p.yaml");
+  ASSERT_TRUE(writes) << writes.error().message;
+  ASSERT_EQ(writes->warnings.size(), 1u);
+  EXPECT_NE(writes->warnings[0].find("methods[1]: POST requests change data"), std::string::npos)
+      << writes->warnings[0];
+
+  const std::string bad =
+      errors_of(base +
+                "    mirror:\n      pool: legacy\n      percent: 150\n      methods: [get]\n"
+                "      compare: { ignore_json: [\"items\"], noise: { pool: legasy } }\n"
+                "      sample: 1\n");
+  EXPECT_NE(
+      bad.find("proxy.yaml:8:13: error: routes[0].mirror.pool: 'legacy' is the pool the route "
+               "sends to"),
+      std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("mirror.percent: '150' is not a share above 0 and at most 100"),
+            std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("mirror.methods[0]: 'get' is not an HTTP method in upper case"),
+            std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("mirror.compare.ignore_json[0]: "), std::string::npos) << bad;
+  EXPECT_NE(bad.find("mirror.compare.noise.pool: no pool named 'legasy' (did you mean 'legacy'?)"),
+            std::string::npos)
+      << bad;
+  EXPECT_NE(bad.find("'sample'"), std::string::npos) << bad;
+}
+
 TEST(ProxyConfig, WarnsAboutRoutesThatCanNeverMatch) {
   auto c = parse_proxy_config(
       "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] } }\n"

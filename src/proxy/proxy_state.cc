@@ -144,12 +144,29 @@ Result<std::shared_ptr<RoutingSnapshot>> ProxyState::build(ProxyConfig config) {
         b = std::make_shared<CircuitBreaker>(*pool.breaker);
       }
       breakers[pool.name] = b;
-      for (size_t i = 0; i < config.pools.size(); ++i) {
-        if (config.pools[i].name == pool.breaker->fallback) fallback = static_cast<int>(i);
-      }
+      fallback = config.pool_index(pool.breaker->fallback);
     }
     snap->breakers.push_back(std::move(b));
     snap->breaker_fallback.push_back(fallback);
+  }
+  std::map<std::string, std::pair<MirrorConfig, std::shared_ptr<RouteDiffs>>> diffs;
+  for (const auto& route : config.routes) {
+    auto& m = snap->mirrors.emplace_back();
+    if (!route.mirror) continue;
+    const MirrorConfig& mc = *route.mirror;
+    m.pool = config.pool_index(mc.pool);
+    m.noise_pool = mc.noise_pool.empty() ? -1 : config.pool_index(mc.noise_pool);
+    auto found = diffs_.find(route.name);
+    if (found != diffs_.end() && found->second.first.same_comparison(mc)) {
+      m.diffs = found->second.second;
+    } else {
+      // Sampled answers are shown in /admin/diff: credentials never are.
+      std::vector<std::string> redact{"authorization", "cookie", "proxy-authorization",
+                                      "set-cookie"};
+      redact.insert(redact.end(), mc.redact.begin(), mc.redact.end());
+      m.diffs = std::make_shared<RouteDiffs>(std::move(redact));
+    }
+    diffs[route.name] = {mc, m.diffs};
   }
   const size_t pools = config.pools.size() + 1;
   snap->stats.resize((config.routes.size() + 1) * pools);
@@ -161,6 +178,7 @@ Result<std::shared_ptr<RoutingSnapshot>> ProxyState::build(ProxyConfig config) {
   }
   endpoints_ = std::move(endpoints);
   breakers_ = std::move(breakers);
+  diffs_ = std::move(diffs);
   snap->config = std::move(config);
   snap->generation = generation_.load() + 1;
   return snap;

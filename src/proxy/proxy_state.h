@@ -20,6 +20,7 @@
 
 #include "core/error.h"
 #include "proxy/circuit_breaker.h"
+#include "proxy/diff_report.h"
 #include "proxy/proxy_config.h"
 #include "proxy/router.h"
 
@@ -81,6 +82,15 @@ struct RoutingSnapshot {
   // one; breaker_fallback[pool index]: the fallback pool's index, or -1.
   std::vector<std::shared_ptr<CircuitBreaker>> breakers;
   std::vector<int> breaker_fallback;
+  // mirrors[route index]: the route's parallel run (pool -1 when it has
+  // none); its findings are shared by every worker and survive reloads that
+  // keep the comparison the same.
+  struct Mirror {
+    int pool = -1;
+    int noise_pool = -1;
+    std::shared_ptr<RouteDiffs> diffs;
+  };
+  std::vector<Mirror> mirrors;
   uint64_t generation = 0;
 
   RequestStats* stats_for(int route, int pool) const;
@@ -113,6 +123,10 @@ class ProxyState {
   // GET /admin/state and GET /metrics.
   std::string render_state_json() const;
   std::string render_metrics() const;
+  // GET /admin/diff: every mirrored route's findings (diff_report.h).
+  std::string render_diff_json() const;
+  // DELETE /admin/diff/ROUTE: false when the route has no mirror.
+  bool reset_diff(const std::string& route);
 
   std::atomic<uint64_t> accepted_connections{0};
   std::atomic<int64_t> open_client_connections{0};
@@ -137,6 +151,8 @@ class ProxyState {
   // By pool name; kept across reloads while the pool's breaker config is the same.
   std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::string, RuntimeWeights> runtime_weights_;
+  // By route name, with the mirror config they were found under.
+  std::map<std::string, std::pair<MirrorConfig, std::shared_ptr<RouteDiffs>>> diffs_;
 };
 
 }  // namespace ferry::proxy

@@ -11,13 +11,6 @@ namespace ferry::proxy {
 
 namespace {
 
-int pool_index(const std::vector<PoolConfig>& pools, std::string_view name) {
-  for (size_t i = 0; i < pools.size(); ++i) {
-    if (pools[i].name == name) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 // "Host: Example.COM:8080" against "example.com" or "*.example.com".
 bool host_matches(std::string_view host, const std::string& pattern) {
   if (!host.empty() && host.front() != '[') {
@@ -92,7 +85,7 @@ Result<Router> Router::compile(const ProxyConfig& config) {
       r.path_regex = std::move(re);
     }
     for (const auto& wp : rc.split) {
-      const int index = pool_index(config.pools, wp.pool);
+      const int index = config.pool_index(wp.pool);
       if (index < 0) {
         return fail(ErrorCode::kInvalidInput,
                     fmt::format("route '{}': no pool named '{}'", rc.name, wp.pool));
@@ -103,14 +96,14 @@ Result<Router> Router::compile(const ProxyConfig& config) {
     if (rc.override_by) {
       r.override_header = rc.override_by->header;
       for (const auto& v : rc.override_by->values) {
-        r.override_values.emplace_back(v.name, pool_index(config.pools, v.value));
+        r.override_values.emplace_back(v.name, config.pool_index(v.value));
       }
     }
     if (rc.sticky) {
       r.sticky = true;
       r.sticky_config = *rc.sticky;
       if (r.sticky_config.fallback != "random") {
-        const int pool = pool_index(config.pools, r.sticky_config.fallback);
+        const int pool = config.pool_index(r.sticky_config.fallback);
         const auto it = std::find(r.pools.begin(), r.pools.end(), pool);
         if (it != r.pools.end()) r.fallback_pool = static_cast<int>(it - r.pools.begin());
       }
@@ -164,22 +157,8 @@ RouteDecision Router::choose(int index, const Route& route, const RequestView& r
                              uint64_t draw) const {
   RouteDecision d;
   d.route = index;
-  if (!route.override_header.empty()) {
-    if (const HeaderField* field = find_header(req.headers, route.override_header)) {
-      for (const auto& [value, pool] : route.override_values) {
-        if (field->value == value) {
-          d.pool = pool;
-          d.reason = RouteReason::kOverride;
-          return d;
-        }
-      }
-    }
-  }
-  if (route.pools.size() == 1) {
-    d.pool = route.pools[0];
-    d.reason = RouteReason::kSingle;
-    return d;
-  }
+  // The bucket is known even when the override or a single pool decides:
+  // a parallel run samples users by it.
   if (route.sticky) {
     const StickyConfig& s = route.sticky_config;
     bool found = false;
@@ -202,18 +181,36 @@ RouteDecision Router::choose(int index, const Route& route, const RequestView& r
         found = !key.empty();
         break;
     }
-    if (found && !key.empty()) {
-      d.pool = route.pools[pool_for_bucket(sticky_bucket(s.salt, key), route.weights)];
-      d.reason = RouteReason::kSticky;
-      return d;
+    if (found && !key.empty()) d.bucket = static_cast<int>(sticky_bucket(s.salt, key));
+  }
+  if (!route.override_header.empty()) {
+    if (const HeaderField* field = find_header(req.headers, route.override_header)) {
+      for (const auto& [value, pool] : route.override_values) {
+        if (field->value == value) {
+          d.pool = pool;
+          d.reason = RouteReason::kOverride;
+          return d;
+        }
+      }
     }
-    // A fallback at weight 0 has been switched away from (blue/green at
-    // 0/100): keyless requests must follow the switch like everyone else.
-    if (route.fallback_pool >= 0 && route.weights[static_cast<size_t>(route.fallback_pool)] > 0) {
-      d.pool = route.pools[static_cast<size_t>(route.fallback_pool)];
-      d.reason = RouteReason::kFallback;
-      return d;
-    }
+  }
+  if (route.pools.size() == 1) {
+    d.pool = route.pools[0];
+    d.reason = RouteReason::kSingle;
+    return d;
+  }
+  if (d.bucket >= 0) {
+    d.pool = route.pools[pool_for_bucket(static_cast<uint32_t>(d.bucket), route.weights)];
+    d.reason = RouteReason::kSticky;
+    return d;
+  }
+  // A fallback at weight 0 has been switched away from (blue/green at
+  // 0/100): keyless requests must follow the switch like everyone else.
+  if (route.sticky && route.fallback_pool >= 0 &&
+      route.weights[static_cast<size_t>(route.fallback_pool)] > 0) {
+    d.pool = route.pools[static_cast<size_t>(route.fallback_pool)];
+    d.reason = RouteReason::kFallback;
+    return d;
   }
   d.pool = route.pools[pool_for_draw(draw, route.weights)];
   d.reason = RouteReason::kRandom;
@@ -237,7 +234,9 @@ Result<void> Router::set_weights(std::string_view route_name,
   std::vector<int> next(route.pools.size(), 0);
   int64_t total = 0;
   for (const auto& [name, weight] : weights) {
-    const int pool = pool_index(pools, name);
+    const auto named = std::find_if(pools.begin(), pools.end(),
+                                    [&](const PoolConfig& p) { return p.name == name; });
+    const int pool = named == pools.end() ? -1 : static_cast<int>(named - pools.begin());
     const auto it = std::find(route.pools.begin(), route.pools.end(), pool);
     if (pool < 0 || it == route.pools.end()) {
       std::vector<std::string> names;

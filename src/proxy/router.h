@@ -44,6 +44,7 @@ struct RouteDecision {
   int route = -1;  // index into the config's routes; -1: no route matched
   int pool = -1;   // index into the config's pools
   RouteReason reason = RouteReason::kSingle;
+  int bucket = -1;  // the sticky key's bucket (sticky_bucket.h); -1: no sticky key
 };
 
 class Router {

@@ -268,6 +268,16 @@ std::string ProxyState::render_metrics() const {
                          b->transitions(to));
     }
   }
+  out += "# HELP ferry_mirror_requests_total Mirrored requests of a parallel run, by result.\n";
+  out += "# TYPE ferry_mirror_requests_total counter\n";
+  std::string fields;
+  for (const auto& [route, found] : diffs_)
+    append_route_diff_metrics(route, found.second->snapshot(), out, fields);
+  out +=
+      "# HELP ferry_mirror_field_differences_total Differences per field path (at most 100 "
+      "paths per route, then \"other\").\n";
+  out += "# TYPE ferry_mirror_field_differences_total counter\n";
+  out += fields;
   out += "# HELP ferry_proxy_client_connections Open client connections.\n";
   out += "# TYPE ferry_proxy_client_connections gauge\n";
   out += fmt::format("ferry_proxy_client_connections {}\n", open_client_connections.load());
@@ -281,6 +291,29 @@ std::string ProxyState::render_metrics() const {
   out += fmt::format("ferry_proxy_config_reloads_total{{result=\"failed\"}} {}\n",
                      reload_failures.load());
   return out;
+}
+
+std::string ProxyState::render_diff_json() const {
+  std::lock_guard lock(mutex_);
+  JsonWriter w(4);
+  w.begin_object().key("routes").begin_array();
+  for (const auto& [route, found] : diffs_) {
+    const MirrorConfig& mc = found.first;
+    w.begin_object().field("route", route).field("mirror_pool", mc.pool);
+    w.field("noise_pool", mc.noise_pool).field("percent", mc.percent);
+    write_route_diff_fields(w, found.second->snapshot());
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
+}
+
+bool ProxyState::reset_diff(const std::string& route) {
+  std::lock_guard lock(mutex_);
+  auto found = diffs_.find(route);
+  if (found == diffs_.end()) return false;
+  found->second.second->reset();
+  return true;
 }
 
 }  // namespace ferry::proxy

@@ -11,6 +11,7 @@
 #include "proxy/client_connection.h"
 #include "proxy/endpoint_choice.h"
 #include "proxy/listen_socket.h"
+#include "proxy/mirror_call.h"
 
 namespace ferry::proxy {
 
@@ -46,6 +47,7 @@ Worker::Worker(ProxyState& state, AccessLog* access_log, int index)
 
 Worker::~Worker() {
   // While the members that connections use on their way out still exist.
+  mirrors_.clear();
   drop_idle();
   loop_.discard_pending();
 }
@@ -138,9 +140,20 @@ void Worker::shutdown(int64_t grace_ms) {
     std::vector<std::shared_ptr<ClientConnection>> all;
     for (ClientConnection* c : connections_) all.push_back(c->shared_from_this());
     for (auto& c : all) c->drain();
+    // Mirrored requests are samples, not anyone's answer: not waited for.
+    mirrors_.clear();
     drop_idle();
   });
 }
+
+void Worker::start_mirror(std::shared_ptr<MirrorCall> call) {
+  if (draining_) return;
+  MirrorCall* key = call.get();
+  mirrors_.emplace(key, std::move(call));
+  key->start();
+}
+
+void Worker::end_mirror(MirrorCall* call) { mirrors_.erase(call); }
 
 void Worker::sweep() {
   loop_.run_after(kSweepIntervalMs, [this] {
@@ -158,6 +171,11 @@ void Worker::sweep() {
         c->check_deadlines(now);
       }
     }
+    std::vector<std::shared_ptr<MirrorCall>> late;
+    for (const auto& [key, call] : mirrors_) {
+      if (call->past_deadline(now)) late.push_back(call);
+    }
+    for (auto& call : late) call->time_out();
     for (auto it = idle_.begin(); it != idle_.end();) {
       auto& list = it->second;
       std::erase_if(list, [now](const auto& up) {

@@ -23,6 +23,7 @@
 namespace ferry::proxy {
 
 class ClientConnection;
+class MirrorCall;
 
 // A connection to an upstream endpoint, in use by one exchange or kept idle.
 struct UpstreamConnection {
@@ -76,6 +77,11 @@ class Worker final : public EventHandler {
   // that receives anything unasked) is dropped at once.
   void keep_idle(std::unique_ptr<UpstreamConnection> connection, int max_idle);
 
+  // A parallel run's mirrored request (mirror_call.h): the worker owns it
+  // while it is in flight, ends it at its deadline, and drops it at shutdown.
+  void start_mirror(std::shared_ptr<MirrorCall> call);
+  void end_mirror(MirrorCall* call);
+
   // Connections register so the sweep can enforce their deadlines.
   std::list<ClientConnection*>::iterator track(ClientConnection* c);
   void untrack(std::list<ClientConnection*>::iterator it);
@@ -106,6 +112,7 @@ class Worker final : public EventHandler {
   std::mt19937_64 rng_;
   std::unordered_map<EndpointState*, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
   std::list<ClientConnection*> connections_;
+  std::unordered_map<MirrorCall*, std::shared_ptr<MirrorCall>> mirrors_;
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
 };
