@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -278,6 +279,20 @@ TEST(ProxyConfig, WarnsAboutRoutesThatCanNeverMatch) {
   EXPECT_NE(c->warnings[0].find("p.yaml:5:5: warning: routes[1] ('late') can never match"),
             std::string::npos)
       << c->warnings[0];
+}
+
+// The files docs/proxy.md points newcomers to must load as they are.
+TEST(ProxyConfig, EveryShippedExampleLoadsWithoutWarnings) {
+  int loaded = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(FERRY_SOURCE_DIR) + "/examples/proxy")) {
+    if (entry.path().extension() != ".yaml") continue;
+    auto c = load_proxy_config(entry.path().string());
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_TRUE(c->warnings.empty()) << entry.path() << ": " << c->warnings[0];
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 5);
 }
 
 TEST(HostPort, ParsesTheUsualForms) {
