@@ -12,6 +12,7 @@ for tool in haproxy nginx wrk taskset python3; do
 done
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 ferry_pid=""
+declare -A named_pids=()  # further proxies a benchmark starts itself, by name
 cpu_root=""
 stop_proxies() {
   [[ -n $ferry_pid ]] && kill "$ferry_pid" 2>/dev/null || true
@@ -131,15 +132,18 @@ temps() {
   for t in client_body proxy fastcgi uwsgi scgi; do echo "  ${t}_temp_path $work/$1-$t;"; done
 }
 
-# One nginx answering a small body on two ports.
-start_backends() {
+# One nginx answering a small body on two ports: "legacy ok" and "modern
+# ok", or the two bodies given (as nginx strings, quotes included) with the
+# content type given.
+start_backends() { # [LEGACY_BODY MODERN_BODY CONTENT_TYPE]
+  local legacy_body=${1:-'"legacy ok\n"'} modern_body=${2:-'"modern ok\n"'} type=${3:-text/plain}
   cat >"$work/backends.conf" <<EOF
 worker_processes 1; daemon on; pid $work/backends.pid; error_log $work/backends.err;
 events { worker_connections 20000; }
-http { access_log off; keepalive_requests 10000000;
+http { access_log off; keepalive_requests 10000000; default_type $type;
 $(temps backends)
-  server { listen 127.0.0.1:$legacy; location / { return 200 "legacy ok\n"; } }
-  server { listen 127.0.0.1:$modern; location / { return 200 "modern ok\n"; } } }
+  server { listen 127.0.0.1:$legacy; location / { return 200 $legacy_body; } }
+  server { listen 127.0.0.1:$modern; location / { return 200 $modern_body; } } }
 EOF
   $load_cpu nginx -p "$work" -c "$work/backends.conf"
 }
@@ -228,12 +232,14 @@ stop_proxy() {
   sleep 0.5
 }
 
-# The processes that do a proxy's work (nginx: its workers, not the master).
+# The processes that do a proxy's work (nginx: its workers, not the master;
+# another name: the benchmark's own proxies in named_pids).
 pids_of() {
   case $1 in
     ferry) echo "$ferry_pid" ;;
     haproxy) cat "$work/haproxy.pid" ;;
     nginx) pgrep -P "$(cat "$work/nginx-proxy.pid")" | tr '\n' ' ' ;;
+    *) echo "${named_pids[$1]:-}" ;;
   esac
 }
 

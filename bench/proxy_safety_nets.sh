@@ -13,7 +13,9 @@
 #
 # usage: bench/proxy_safety_nets.sh [SECONDS_PER_ROUND] [ROUNDS] [CONNECTIONS]
 # With PIN=1 (the default) both proxies run on CPU 1, wrk and the backends on
-# CPU 0; the proxies take turns, so they do not compete.
+# CPU 0; the proxies take turns, so they do not compete. With CPU_BUDGET=0.5
+# (see proxy_lib.sh) each proxy gets half a core, so that it, not the load
+# side, sets the pace and req/s measures the proxy.
 set -euo pipefail
 name=proxy-safety-nets
 seconds=${1:-10}
@@ -21,11 +23,13 @@ rounds=${2:-5}
 connections=${3:-64}
 threads=1
 source "$(dirname "${BASH_SOURCE[0]}")/proxy_lib.sh"
+check_cpu_budget
 
 p_nets=$(port)
 nets_pid=""
 stop_nets_proxy() { [[ -z $nets_pid ]] || kill "$nets_pid" 2>/dev/null || true; }
-on_exit+=(stop_nets_proxy)
+# Before the shared cleanup, which removes the proxies' cgroups once they are empty.
+on_exit=(stop_nets_proxy "${on_exit[@]}")
 
 start_backends
 write_proxy_configs
@@ -55,7 +59,10 @@ mv "$work/b.yaml" "$work/nets.yaml"
 start_proxy ferry
 $proxy_cpu "$ferry" proxy --config "$work/nets.yaml" --no-watch 2>"$work/nets.log" &
 nets_pid=$!
+named_pids[nets]=$nets_pid
 sleep 1
+confine ferry
+confine nets
 curl -sf --noproxy '*' -X POST "http://127.0.0.1:$p_admin/admin/rollouts/users/start" >/dev/null ||
   { echo "$name: the rollout did not start:" >&2; cat "$work/nets.log" >&2; exit 1; }
 
@@ -80,7 +87,7 @@ run() { # label pid port
   printf '  %-10s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request\n' "$1" "$r" "$l" "$c"
 }
 
-echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, pinned=${PIN:-1}"
+echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, pinned=${PIN:-1}, budget=${CPU_BUDGET:-none}"
 for port in "$p_ferry" "$p_nets"; do  # warm-up
   $load_cpu wrk -t1 -c"$connections" -d2s -s "$work/mix.lua" "http://127.0.0.1:$port/" >/dev/null
 done

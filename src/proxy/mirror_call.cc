@@ -1,5 +1,6 @@
 #include "proxy/mirror_call.h"
 
+#include <algorithm>
 #include <boost/asio/error.hpp>
 
 #include "core/log.h"
@@ -10,8 +11,6 @@ namespace ferry::proxy {
 namespace {
 
 using error_code = boost::system::error_code;
-
-constexpr size_t kReadBytes = 16 * 1024;
 
 }  // namespace
 
@@ -63,9 +62,17 @@ void MirrorCall::send() {
 }
 
 void MirrorCall::read() {
-  chunk_.resize(kReadBytes);
+  if (!in_.allocated()) in_ = worker_.buffers().take();
+  if (!head_parsed_ && in_.full() && in_.capacity() < request_.limits.max_head_bytes) {
+    in_.grow(std::min(request_.limits.max_head_bytes, in_.capacity() * 2));
+  }
+  auto [area, room] = in_.prepare();
+  if (room == 0) {
+    fail("the answer head is larger than limits.head_bytes");
+    return;
+  }
   connection_->socket.async_read_some(
-      chunk_.data(), chunk_.size(), [weak = weak_from_this()](const error_code& ec, size_t n) {
+      area, room, [weak = weak_from_this()](const error_code& ec, size_t n) {
         auto self = weak.lock();
         if (!self || self->ended_) return;
         if (ec == boost::asio::error::eof && self->head_parsed_ &&
@@ -78,7 +85,7 @@ void MirrorCall::read() {
                                                    : "reading the answer: " + ec.message());
           return;
         }
-        self->pending_.append(self->chunk_.data(), n);
+        self->in_.commit(n);
         self->on_bytes();
       });
 }
@@ -86,7 +93,7 @@ void MirrorCall::read() {
 void MirrorCall::on_bytes() {
   while (!head_parsed_) {
     const ParseResult r =
-        parse_response_head(pending_, request_.limits, request_.head_method, response_);
+        parse_response_head(in_.readable(), request_.limits, request_.head_method, response_);
     if (r.state == ParseState::kIncomplete) {
       read();
       return;
@@ -95,7 +102,6 @@ void MirrorCall::on_bytes() {
       fail("a bad answer head: " + std::string(r.reason));
       return;
     }
-    const size_t head_bytes = response_.head_bytes;
     if (!response_.is_interim()) {
       // Copied before the bytes the head's views point into go.
       capture_.head(response_);
@@ -103,20 +109,20 @@ void MirrorCall::on_bytes() {
       keep_alive_ = response_.framing.keep_alive;
       head_parsed_ = true;
     }
-    pending_.erase(0, head_bytes);
+    in_.consume(response_.head_bytes);
   }
-  const BodyCursor::Take t = cursor_.take(pending_);
+  const BodyCursor::Take t = cursor_.take(in_.readable());
   if (t.invalid) {
     fail(std::string("a bad chunked body: ") + cursor_.reason());
     return;
   }
-  if (!capture_.body(std::string_view(pending_).substr(0, t.bytes))) {
+  if (!capture_.body(in_.readable().substr(0, t.bytes))) {
     done(capture_.finish(), false);  // too large to compare; the rest is not read
     return;
   }
-  pending_.erase(0, t.bytes);
+  in_.consume(t.bytes);
   if (t.done) {
-    done(capture_.finish(), keep_alive_ && pending_.empty());
+    done(capture_.finish(), keep_alive_ && in_.empty());
   } else {
     read();
   }
@@ -138,6 +144,7 @@ void MirrorCall::done(CapturedAnswer answer, bool reusable) {
     worker_.keep_idle(std::move(connection_), request_.max_idle);
   }
   connection_.reset();
+  worker_.buffers().give(in_);
   request_.sample->complete(request_.part, std::move(answer));
   worker_.end_mirror(this);  // may free this call: nothing after it
 }

@@ -16,6 +16,7 @@
 
 #include "proxy/body_cursor.h"
 #include "proxy/http_head.h"
+#include "proxy/io_buffer.h"
 #include "proxy/parallel_run.h"
 
 namespace ferry::proxy {
@@ -59,8 +60,7 @@ class MirrorCall : public std::enable_shared_from_this<MirrorCall> {
   Worker& worker_;
   MirrorRequest request_;
   std::unique_ptr<UpstreamConnection> connection_;
-  std::string chunk_;    // what one read fills
-  std::string pending_;  // read and not yet taken: the head, then body bytes
+  IoBuffer in_;  // from the worker's pool: read and not yet taken
   ResponseHead response_;
   bool head_parsed_ = false;
   bool keep_alive_ = false;
