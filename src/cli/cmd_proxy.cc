@@ -39,7 +39,7 @@ invalid file is reported and the running config stays. Weights changed
 through the admin API survive a reload unless the file changed that route.
 
 Exit status: 0 stopped by SIGINT/SIGTERM after draining, 3 invalid config,
-4 cannot listen or open the access log.
+4 cannot listen, open the access log or use the state_dir.
 
 Examples:
   ferry proxy --check --config examples/proxy/strangler.yaml
