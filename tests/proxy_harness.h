@@ -198,10 +198,11 @@ class FailSwitch {
 };
 
 // `ferry proxy` with a config made from `body` (pools and routes) plus a
-// listen and an admin address on free ports.
+// listen and an admin address on free ports; `env` is added to its environment.
 class Proxy {
  public:
-  explicit Proxy(const std::string& body, const std::string& top = "") {
+  explicit Proxy(const std::string& body, const std::string& top = "", Env env = {})
+      : env_(std::move(env)) {
     port_ = free_port();
     admin_port_ = free_port();
     config_ = scratch_dir() / ("proxy_" + std::to_string(port_) + ".yaml");
@@ -251,11 +252,12 @@ class Proxy {
   void start() {
     child_ = std::make_unique<Child>(
         std::vector<std::string>{FERRY_BINARY, "proxy", "--config", config_.string()},
-        output_prefix());
+        output_prefix(), env_);
     const bool up = wait_for_port(port_) && wait_for_port(admin_port_);
     if (!up) ADD_FAILURE() << "ferry proxy did not start:\n" << child_->wait().err;
   }
 
+  Env env_;
   int port_ = 0;
   int admin_port_ = 0;
   fs::path config_;

@@ -338,6 +338,15 @@ std::string RolloutController::render_json() const {
   return w.take();
 }
 
+tl::expected<std::string, RolloutController::ActionError> RolloutController::render_json(
+    const std::string& route) const {
+  auto found = rollouts_.find(route);
+  if (found == rollouts_.end()) return tl::unexpected(no_rollout(route));
+  JsonWriter w;
+  write_rollout(w, route, found->second, monotonic_ms());
+  return w.take();
+}
+
 std::string RolloutController::render_metrics() const {
   // Route names are letters, digits, '_', '-' and '.': nothing to escape.
   std::string out;

@@ -66,6 +66,8 @@ class RolloutController {
 
   // GET /admin/rollouts: every rollout, its state, weights and latest verdicts.
   std::string render_json() const;
+  // GET /admin/rollouts/NAME: one of them (404 when the route has none).
+  tl::expected<std::string, ActionError> render_json(const std::string& route) const;
   // Appended to GET /metrics: ferry_rollout_state{route} (0 pending, 1 running,
   // 2 paused, 3 aborted, 4 promoted), ferry_rollout_step{route} (1-based; 0
   // before the start), ferry_rollout_verdicts_total{route,verdict}.
