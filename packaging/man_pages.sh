@@ -14,7 +14,9 @@ trap 'rm -rf "$work"' EXIT
 # help2man runs PROGRAM --help, and names the page after PROGRAM: a small
 # wrapper per command gives it "ferry-db-clone" that runs "ferry db clone".
 commands=("" assess db "db check" "db clone" "db follow" "db status" "db verify"
-          "db cutover" "db rollback" proxy)
+          "db cutover" "db rollback" proxy "proxy rollout" "proxy rollout status"
+          "proxy rollout start" "proxy rollout pause" "proxy rollout resume"
+          "proxy rollout promote" "proxy rollout abort")
 for command in "${commands[@]}"; do
   name=ferry${command:+-${command// /-}}
   # shellcheck disable=SC2086 # the words of the command are meant to split

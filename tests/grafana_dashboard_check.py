@@ -5,8 +5,9 @@ Every metric name in the dashboard's queries (each panel's `expr`, each
 variable's query) must be one ferry exports, and every label it selects or
 groups by must be one that metric carries:
 
-  - proxy metrics: a real `ferry proxy` (a tiny config, one backend from
-    tests/http_backend.py, one request through it) is scraped at its admin
+  - proxy metrics: a real `ferry proxy` (a tiny config with a breaker and a
+    rollout, one backend from tests/http_backend.py, one request through
+    it) is scraped at its admin
     listener's /metrics. Histograms count with their _bucket, _sum and _count
     series (and `le`), as Prometheus stores them.
   - follow metrics: a real follow needs PostgreSQL, so they are checked
@@ -75,8 +76,9 @@ def scrape_proxy(ferry):
         config = pathlib.Path(work) / "proxy.yaml"
         config.write_text(f"listen: 127.0.0.1:{port}\nadmin: {{ listen: 127.0.0.1:{admin} }}\n"
                           f"pools: {{ app: {{ endpoints: [127.0.0.1:{backend_port}], "
-                          "breaker: {} } }\n"
-                          "routes: [ { name: all, to: app } ]\n")
+                          f"breaker: {{}} }}, new: {{ endpoints: [127.0.0.1:{backend_port}] }} }}\n"
+                          "routes: [ { name: all, split: [ { pool: app, weight: 100 }, "
+                          "{ pool: new, weight: 0 } ], rollout: { to: new, steps: [ { weight: 100 } ] } } ]\n")
         backend = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "http_backend.py"), str(backend_port), "app"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -37,7 +37,8 @@ grep -q '"waves"' plan.json || fail "assess from the installed paths wrote no wa
 
 # A man page per command, each the command's own help.
 for page in ferry ferry-assess ferry-db ferry-db-clone ferry-db-follow ferry-db-cutover \
-  ferry-db-rollback ferry-proxy; do
+  ferry-db-rollback ferry-proxy ferry-proxy-rollout ferry-proxy-rollout-status \
+  ferry-proxy-rollout-abort; do
   file=$root/usr/share/man/man1/$page.1.gz
   [[ -f $file ]] || fail "no man page $page(1)"
   zcat "$file" | grep -q "^\.TH ${page^^} \"1\"" || fail "$page.1.gz is not a section 1 man page"
@@ -68,6 +69,10 @@ if [[ -f /usr/share/bash-completion/bash_completion ]]; then
     fail "ferry db follow --log-f<TAB> gave: $(complete_words ferry db follow --log-f)"
   [[ $(complete_words ferry db status --format '') == "text json" ]] ||
     fail "ferry db status --format <TAB> gave: $(complete_words ferry db status --format '')"
+  [[ $(complete_words ferry proxy rollout s) == "status start" ]] ||
+    fail "ferry proxy rollout s<TAB> gave: $(complete_words ferry proxy rollout s)"
+  [[ $(complete_words ferry proxy rollout pause --tok) == "--token-file" ]] ||
+    fail "ferry proxy rollout pause --tok<TAB> gave: $(complete_words ferry proxy rollout pause --tok)"
 fi
 
 # The units as installed, pointed at the installed binary.

@@ -198,19 +198,16 @@ class FailSwitch {
 };
 
 // `ferry proxy` with a config made from `body` (pools and routes) plus a
-// listen and an admin address on free ports.
+// listen and an admin address on free ports; `env` is added to its environment.
 class Proxy {
  public:
-  explicit Proxy(const std::string& body, const std::string& top = "") {
+  explicit Proxy(const std::string& body, const std::string& top = "", Env env = {})
+      : env_(std::move(env)) {
     port_ = free_port();
     admin_port_ = free_port();
     config_ = scratch_dir() / ("proxy_" + std::to_string(port_) + ".yaml");
     write_config(body, top);
-    child_ = std::make_unique<Child>(
-        std::vector<std::string>{FERRY_BINARY, "proxy", "--config", config_.string()},
-        output_prefix());
-    const bool up = wait_for_port(port_) && wait_for_port(admin_port_);
-    if (!up) ADD_FAILURE() << "ferry proxy did not start:\n" << child_->wait().err;
+    start();
   }
   ~Proxy() {
     if (child_ && !child_->exited()) stop();
@@ -221,6 +218,14 @@ class Proxy {
     return child_->wait();
   }
   void signal(int sig) { child_->signal(sig); }
+  // SIGKILL (no draining, no goodbye), then the same config on the same
+  // ports again; returns how the killed one ended.
+  Outcome kill_and_restart() {
+    child_->kill_now();
+    Outcome killed = child_->wait();
+    start();
+    return killed;
+  }
   void write_config(const std::string& body, const std::string& top = "") {
     std::ofstream(config_.string() + ".tmp")
         << "listen: 127.0.0.1:" << port_ << "\nadmin: { listen: 127.0.0.1:" << admin_port_ << " }\n"
@@ -244,6 +249,15 @@ class Proxy {
   }
 
  private:
+  void start() {
+    child_ = std::make_unique<Child>(
+        std::vector<std::string>{FERRY_BINARY, "proxy", "--config", config_.string()},
+        output_prefix(), env_);
+    const bool up = wait_for_port(port_) && wait_for_port(admin_port_);
+    if (!up) ADD_FAILURE() << "ferry proxy did not start:\n" << child_->wait().err;
+  }
+
+  Env env_;
   int port_ = 0;
   int admin_port_ = 0;
   fs::path config_;

@@ -1,7 +1,8 @@
 // ferry proxy's progressive rollout end to end: a good candidate is promoted
 // step by step, a failing one is rolled back by the analysis within two
-// intervals, and too little traffic pauses the rollout instead of passing
-// it. Real backends (tests/http_backend.py, told to fail through
+// intervals, too little traffic pauses the rollout instead of passing it,
+// and with a state_dir a proxy killed with SIGKILL mid-rollout comes back
+// where it was. Real backends (tests/http_backend.py, told to fail through
 // $BACKEND_FAIL_FILE), the real binary, clients in threads sending without
 // pause; every wait polls against a deadline. The proxy's weighted draws
 // are its own (no seed here to print): the assertions hold for any draw.
@@ -80,6 +81,13 @@ std::string weights_of(const std::string& json) {
 
 bool in_state(const Proxy& proxy, const std::string& state) {
   return rollouts(proxy).find("\"state\": \"" + state + "\"") != std::string::npos;
+}
+
+// A number field of the (first) rollout in admin JSON, or -1.
+int64_t number_of(const std::string& json, const std::string& field) {
+  const std::string key = "\"" + field + "\": ";
+  const size_t at = json.find(key);
+  return at == std::string::npos ? -1 : std::stoll(json.substr(at + key.size()));
 }
 
 TEST(ProxyRollout, AGoodCandidateIsPromotedStepByStep) {
@@ -289,6 +297,98 @@ TEST(ProxyRollout, AReloadKeepsARolloutAndMayNotChangeARunningOne) {
                          "aborted)"),
             std::string::npos)
       << end.err;
+}
+
+TEST(ProxyRollout, KilledMidRolloutItComesBackAtTheSameStepWithTheSameWeights) {
+  Backend legacy("legacy"), modern("modern");
+  const fs::path state_dir = scratch_dir() / ("state_" + std::to_string(free_port()));
+  const auto config = [&](const std::string& second_pause) {
+    return pools(legacy, modern) +
+           "    rollout:\n      to: modern\n"
+           "      steps: [ { weight: 20, pause: 1s }, { weight: 50, pause: " +
+           second_pause +
+           " }, { weight: 100 } ]\n"
+           "      analysis: { interval: 500ms, max_p99_ratio: 1000, min_requests: 5, "
+           "inconclusive_for: 10m }\n";
+  };
+  const std::string top = "state_dir: " + state_dir.string() + "\n";
+  Proxy proxy(config("10m"), top);
+  {
+    Traffic traffic(proxy, 3);
+    ASSERT_EQ(status_of(proxy.admin("POST", "/admin/rollouts/users/start")), 200);
+    ASSERT_TRUE(eventually([&] { return number_of(rollouts(proxy), "step") == 2; }, 30s))
+        << rollouts(proxy);
+  }
+  // A few verdicts into step 2, so its elapsed time has been written.
+  std::this_thread::sleep_for(1200ms);
+  const std::string before = rollouts(proxy);
+  const Outcome killed = proxy.kill_and_restart();
+  EXPECT_EQ(killed.status, 137);
+
+  std::string after = rollouts(proxy);
+  EXPECT_NE(after.find("\"state\": \"running\""), std::string::npos) << after;
+  EXPECT_EQ(number_of(after, "step"), 2) << after;
+  EXPECT_EQ(weights_of(after), "\"legacy\":50,\"modern\":50") << after;
+  EXPECT_NE(after.find("\"starting_weights\": {\n"), std::string::npos) << after;
+  EXPECT_EQ(after.substr(after.find("\"starting_weights\"")).substr(0, 80),
+            before.substr(before.find("\"starting_weights\"")).substr(0, 80));
+  // The step's pause goes on from where it was (written with each verdict,
+  // every 500 ms), not from zero.
+  EXPECT_GE(number_of(after, "step_elapsed_ms"), number_of(before, "step_elapsed_ms") - 1000)
+      << before << after;
+  EXPECT_GE(occurrences(after, "\"verdict\": "), occurrences(before, "\"verdict\": ")) << after;
+  // The traffic follows the restored weights (no sticky key: a weighted draw
+  // per request; 200 draws at 50 % land within 60..140 but for one run in
+  // ten million).
+  std::map<std::string, int> split;
+  for (int i = 0; i < 200; ++i) ++split[backend_of(proxy.get("/echo/after"))];
+  EXPECT_GE(split["legacy"], 60) << split["legacy"] << " / " << split["modern"];
+  EXPECT_GE(split["modern"], 60) << split["legacy"] << " / " << split["modern"];
+
+  // Paused by hand, killed again: paused, with its reason.
+  ASSERT_EQ(status_of(proxy.admin("POST", "/admin/rollouts/users/pause")), 200);
+  Outcome previous = proxy.kill_and_restart();
+  EXPECT_NE(previous.err.find("event=rollout_restored route=users state=running step=2 of=3 "),
+            std::string::npos)
+      << previous.err;
+  EXPECT_NE(previous.err.find("weights: legacy=50 modern=50 file="), std::string::npos)
+      << previous.err;
+  after = rollouts(proxy);
+  EXPECT_NE(after.find("\"state\": \"paused\""), std::string::npos) << after;
+  EXPECT_NE(after.find("\"reason\": \"admin\""), std::string::npos) << after;
+  EXPECT_EQ(weights_of(after), "\"legacy\":50,\"modern\":50") << after;
+
+  // The rollout changed while the proxy was down (the running proxy refuses
+  // the file; the next one starts with it): pending, with the file's weights.
+  proxy.write_config(config("5m"), top);
+  previous = proxy.kill_and_restart();
+  after = rollouts(proxy);
+  EXPECT_NE(after.find("\"state\": \"pending\""), std::string::npos) << after;
+  EXPECT_EQ(weights_of(after), "\"legacy\":100,\"modern\":0") << after;
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(backend_of(proxy.get("/echo/after")), "legacy");
+  const Outcome end = proxy.stop();
+  EXPECT_NE(
+      end.err.find("event=rollout_reset route=users reason=config_changed was=paused step=2 "),
+      std::string::npos)
+      << end.err;
+  EXPECT_NE(end.err.find("steps=20/1s,50/10m,100 "), std::string::npos) << end.err;
+  EXPECT_NE(end.err.find("steps=20/1s,50/5m,100 "), std::string::npos) << end.err;
+}
+
+TEST(ProxyRollout, AStateDirItCannotUseStopsTheStart) {
+  Backend legacy("legacy"), modern("modern");
+  // The place of the state file is taken by a directory.
+  const fs::path state_dir = scratch_dir() / ("state_" + std::to_string(free_port()));
+  fs::create_directories(state_dir / "rollouts.sqlite");
+  const fs::path file = scratch_dir() / ("bad_state_" + std::to_string(free_port()) + ".yaml");
+  std::ofstream(file) << "listen: 127.0.0.1:" << free_port()
+                      << "\nstate_dir: " << state_dir.string() << "\n"
+                      << pools(legacy, modern)
+                      << "    rollout: { to: modern, steps: [ { weight: 100 } ] }\n";
+  const Outcome o = run({FERRY_BINARY, "proxy", "--config", file.string()});
+  EXPECT_EQ(o.status, 4) << o.err;
+  EXPECT_NE(o.err.find((state_dir / "rollouts.sqlite").string()), std::string::npos) << o.err;
+  fs::remove_all(state_dir);
 }
 
 }  // namespace

@@ -38,13 +38,17 @@ Reload the config with SIGHUP, POST /admin/reload, or by saving the file: an
 invalid file is reported and the running config stays. Weights changed
 through the admin API survive a reload unless the file changed that route.
 
+A running proxy's progressive rollouts: `ferry proxy rollout status`, and
+start, pause, resume, promote or abort (`ferry proxy rollout --help`).
+
 Exit status: 0 stopped by SIGINT/SIGTERM after draining, 3 invalid config,
-4 cannot listen or open the access log.
+4 cannot listen, open the access log or use the state_dir.
 
 Examples:
   ferry proxy --check --config examples/proxy/strangler.yaml
   ferry proxy --config examples/proxy/strangler.yaml
-  curl -X PUT -d '{"legacy":50,"modern":50}' localhost:9901/admin/routes/users/weights)";
+  curl -X PUT -d '{"legacy":50,"modern":50}' localhost:9901/admin/routes/users/weights
+  ferry proxy rollout start users)";
 
 int run_proxy_command(const ProxyCliOptions& o) {
   if (o.check) {
@@ -68,7 +72,8 @@ int run_proxy_command(const ProxyCliOptions& o) {
 Runner install_proxy(CLI::App& sub) {
   auto o = std::make_shared<ProxyCliOptions>();
   sub.footer(kDescription);
-  sub.add_option("-c,--config", o->config, "Proxy configuration (YAML)")->required();
+  CLI::Option* config =
+      sub.add_option("-c,--config", o->config, "Proxy configuration (YAML)")->required();
   sub.add_flag("--check", o->check,
                "Validate the config, resolve endpoints, print a summary, exit");
   add_duration_option(sub, "--drain-timeout", o->drain_seconds,
@@ -80,7 +85,15 @@ Runner install_proxy(CLI::App& sub) {
     if (const char* token = std::getenv("FERRY_ADMIN_TOKEN"))
       o->secrets.admin_token = std::string(trim(token));
   });
-  return [o] { return run_proxy_command(*o); };
+  // `ferry proxy rollout ...` talks to a running proxy: no config of its own.
+  CLI::App* rollout = sub.add_subcommand(
+      "rollout", "A running proxy's progressive rollouts: status, start, pause, resume, ...");
+  rollout->preparse_callback([config](size_t) { config->required(false); });
+  rollout->excludes(config);
+  Runner run_rollout = install_proxy_rollout(*rollout);
+  return [o, rollout, run_rollout] {
+    return rollout->parsed() ? run_rollout() : run_proxy_command(*o);
+  };
 }
 
 }  // namespace ferry::cli

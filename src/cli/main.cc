@@ -22,7 +22,8 @@ constexpr std::array kCommands{
 
 constexpr const char* kFooter = R"(
 Exit status: 0 ok, 1 checks did not pass, 2 usage error, 3 invalid input,
-4 file could not be read or written, 5 database unreachable or refused, 70 internal error.
+4 file could not be read or written (or a proxy's admin API reached), 5 database
+unreachable or refused, 70 internal error.
 Run 'ferry COMMAND --help' for a command's options. Docs: README.md and docs/.)";
 
 // A command's help (and so its man page) lists only its own options; the

@@ -85,6 +85,12 @@ std::string message_for(const CLI::App* app, const CLI::Error& e) {
       return fmt::format("{}: '{}' is not a valid value",
                          what.substr(colon + 2, equals - colon - 2), what.substr(equals + 3));
   }
+  if (dynamic_cast<const CLI::ExcludesError*>(&e)) {
+    // "rollout excludes --config"
+    const auto at = what.find(" excludes ");
+    if (at != std::string::npos)
+      return fmt::format("{} cannot be given with {}", what.substr(at + 10), what.substr(0, at));
+  }
   if (dynamic_cast<const CLI::RequiredError*>(&e) && what.find("subcommand") != std::string::npos)
     return "a command is needed: one of " + join(subcommands_of(app), ", ");
   return what;

@@ -11,7 +11,7 @@ enum class ExitCode : int {
   kFindings = 1,      // the command ran, and what it checked did not pass (e.g. verify mismatches)
   kUsage = 2,         // wrong command line: unknown option, missing argument
   kInvalidInput = 3,  // input files are invalid; every problem is listed on stderr
-  kIo = 4,            // a file could not be read or written
+  kIo = 4,            // a file could not be read or written, or a proxy's admin API reached
   kDatabase = 5,      // a database server was unreachable or refused an operation
   kInternal = 70,     // a bug in ferry (EX_SOFTWARE); please report it
 };

@@ -54,6 +54,23 @@ Result<SqliteStatement> SqliteDb::prepare(std::string_view sql) {
   return SqliteStatement(db_.get(), s, path_);
 }
 
+Result<SqliteTransaction> SqliteTransaction::begin(SqliteDb& db) {
+  if (auto ok = db.exec("BEGIN IMMEDIATE"); !ok) return tl::unexpected(ok.error());
+  return SqliteTransaction(&db);
+}
+
+SqliteTransaction::~SqliteTransaction() {
+  if (db_) (void)db_->exec("ROLLBACK");
+}
+
+Result<void> SqliteTransaction::commit() {
+  SqliteDb* db = std::exchange(db_, nullptr);
+  auto ok = db->exec("COMMIT");
+  // A failed COMMIT leaves the transaction open: end it, so the next one can begin.
+  if (!ok) (void)db->exec("ROLLBACK");
+  return ok;
+}
+
 SqliteStatement& SqliteStatement::bind(int index, int64_t value) {
   sqlite3_bind_int64(stmt_.get(), index, value);
   return *this;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/error.h"
 
@@ -36,6 +37,21 @@ class SqliteDb {
   std::unique_ptr<sqlite3, Closer> db_;
   std::string path_;
   friend class SqliteStatement;
+};
+
+// BEGIN IMMEDIATE when made; ROLLBACK when it goes away without commit(),
+// so an early return on an error never leaves half of the writes behind.
+class SqliteTransaction {
+ public:
+  static Result<SqliteTransaction> begin(SqliteDb& db);
+  SqliteTransaction(SqliteTransaction&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  SqliteTransaction& operator=(SqliteTransaction&&) = delete;
+  ~SqliteTransaction();
+  Result<void> commit();
+
+ private:
+  explicit SqliteTransaction(SqliteDb* db) : db_(db) {}
+  SqliteDb* db_;  // null once committed or rolled back
 };
 
 // A prepared statement. Bind parameters by 1-based index, then step() through

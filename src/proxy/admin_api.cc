@@ -209,13 +209,19 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
     return {200, "application/json", rollouts_->render_json()};
   }
   if (rollouts_ && path.starts_with(std::string(kRollouts) + "/")) {
-    // /admin/rollouts/NAME/ACTION
+    // /admin/rollouts/NAME or /admin/rollouts/NAME/ACTION
     const std::string_view rest = path.substr(kRollouts.size() + 1);
     const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos && !rest.empty()) {
+      if (method != "GET") return json_error(405, "use GET");
+      auto one = rollouts_->render_json(std::string(rest));
+      if (!one) return json_error(one.error().status, one.error().message);
+      return {200, "application/json", *one};
+    }
     if (slash == std::string_view::npos || slash == 0) {
       return json_error(404,
-                        "use POST /admin/rollouts/NAME/ACTION (start, pause, resume, "
-                        "promote, abort)");
+                        "use GET /admin/rollouts/NAME or POST /admin/rollouts/NAME/ACTION "
+                        "(start, pause, resume, promote, abort)");
     }
     if (method != "POST") return json_error(405, "use POST");
     const std::string route(rest.substr(0, slash));

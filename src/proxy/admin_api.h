@@ -3,6 +3,7 @@
 //   PUT  /admin/routes/NAME/weights   body {"legacy":50,"modern":50}; one atomic step
 //   POST /admin/reload                re-read the config file; an invalid one changes nothing
 //   GET  /admin/rollouts              every rollout: state, step, weights, latest verdicts
+//   GET  /admin/rollouts/NAME         one route's rollout, the same way
 //   POST /admin/rollouts/NAME/ACTION  start, pause, resume, promote or abort a rollout
 //   GET  /metrics                     Prometheus text
 // With a token configured every call needs "Authorization: Bearer TOKEN".

@@ -56,6 +56,14 @@ class ConfigReader {
       read_limits(*limits, c);
     if (const YamlNode* t = r.node("timeouts"); t && !t->is_null()) read_timeouts(*t, c.timeouts);
     if (auto log = r.text("access_log")) c.access_log = *log;
+    if (auto dir = r.text("state_dir")) {
+      c.state_dir = *dir;
+      if (c.state_dir.empty()) {
+        d_.error(r.where("state_dir"),
+                 "state_dir: names the directory for rollout state; "
+                 "leave it out to keep that state in memory only");
+      }
+    }
     r.require("pools");
     if (const YamlNode* pools = r.node("pools"); pools && !pools->is_null()) {
       read_pools(*pools, r.where("pools"), c.pools);
@@ -67,6 +75,7 @@ class ConfigReader {
     r.finish();
     check_breaker_fallbacks(c);
     check_unreachable_routes(c);
+    check_rollout_state(c);
   }
 
  private:
@@ -718,6 +727,21 @@ class ConfigReader {
     s.salt = r.text("salt").value_or(route.name);
     r.finish();
     route.sticky = std::move(s);
+  }
+
+  // Without state_dir a restart forgets every rollout (pending again, with
+  // the file's weights): say so once, at the first route with a rollout.
+  void check_rollout_state(const ProxyConfig& c) {
+    if (!c.state_dir.empty()) return;
+    for (size_t i = 0; i < c.routes.size(); ++i) {
+      if (!c.routes[i].rollout) continue;
+      d_.warning(c.routes[i].where,
+                 fmt::format("routes[{}].rollout: without state_dir the rollout's state (step, "
+                             "weights, verdicts) does not survive a restart: it would be "
+                             "pending again, with the file's weights; set state_dir: DIR",
+                             i));
+      return;
+    }
   }
 
   // A route after one that matches every request can never be chosen.

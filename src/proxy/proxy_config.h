@@ -195,6 +195,9 @@ struct ProxyConfig {
   int64_t max_body_bytes = 100LL * 1024 * 1024;  // larger request bodies get 413; 0 = no limit
   TimeoutConfig timeouts;
   std::string access_log;  // empty: off; "-": stdout; else a file path
+  // Where rollouts keep their state across restarts (rollout_store.h); empty:
+  // in memory only. Created at start; read at start only.
+  std::string state_dir;
   std::vector<PoolConfig> pools;
   std::vector<RouteConfig> routes;
   // Problems that do not stop the proxy ("file:line:col: warning: ..."), for --check and the log.

@@ -268,6 +268,31 @@ TEST(ProxyConfig, ReadsAMirrorAndChecksItsFields) {
   EXPECT_NE(bad.find("'sample'"), std::string::npos) << bad;
 }
 
+TEST(ProxyConfig, WarnsThatARolloutWithoutStateDirIsForgottenOnRestart) {
+  const std::string body =
+      "pools: { legacy: { endpoints: [127.0.0.1:1] }, modern: { endpoints: [127.0.0.1:2] } }\n"
+      "routes:\n  - name: users\n"
+      "    split: [ { pool: legacy, weight: 100 }, { pool: modern, weight: 0 } ]\n"
+      "    rollout: { to: modern, steps: [ { weight: 100 } ] }\n";
+  auto c = parse_proxy_config("listen: :8080\n" + body, "p.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->warnings.size(), 1u);
+  EXPECT_NE(c->warnings[0].find("p.yaml:4:5: warning: routes[0].rollout: without state_dir the "
+                                "rollout's state (step, weights, verdicts) does not survive a "
+                                "restart"),
+            std::string::npos)
+      << c->warnings[0];
+
+  c = parse_proxy_config("listen: :8080\nstate_dir: /var/lib/ferry/proxy\n" + body, "p.yaml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->state_dir, "/var/lib/ferry/proxy");
+  EXPECT_TRUE(c->warnings.empty());
+  EXPECT_NE(errors_of("listen: :8080\nstate_dir: ''\n" + body)
+                .find("proxy.yaml:2:12: error: state_dir: "),
+            std::string::npos)
+      << errors_of("listen: :8080\nstate_dir: ''\n" + body);
+}
+
 TEST(ProxyConfig, WarnsAboutRoutesThatCanNeverMatch) {
   auto c = parse_proxy_config(
       "listen: :8080\npools: { a: { endpoints: [127.0.0.1:1] } }\n"

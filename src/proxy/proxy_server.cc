@@ -64,13 +64,14 @@ std::string restart_notes(const ProxyConfig& running, const ProxyConfig& next) {
            running.admin.token != next.admin.token,
        "admin");
   note(running.access_log != next.access_log, "access_log");
+  note(running.state_dir != next.state_dir, "state_dir");
   return notes;
 }
 
 class ProxyServer {
  public:
   ProxyServer(const ProxyRunOptions& options, ProxyConfig config, std::unique_ptr<ProxyState> state,
-              std::unique_ptr<AccessLog> log)
+              std::unique_ptr<AccessLog> log, std::unique_ptr<RolloutStore> rollout_store)
       : options_(options),
         started_config_(std::move(config)),
         state_(std::move(state)),
@@ -79,9 +80,12 @@ class ProxyServer {
         watch_timer_(control_),
         flush_timer_(control_),
         health_(control_, *state_),
-        rollouts_(control_, *state_) {}
+        rollouts_(control_, *state_, std::move(rollout_store)) {}
 
   Result<void> run() {
+    // 0. The rollouts, continuing from their stored state: weights are set
+    //    before the first request.
+    if (auto ok = rollouts_.restore(); !ok) return ok;
     // 1. Workers bind the listen address (port 0 picks one, shared by all).
     HostPort listen = started_config_.listen;
     for (int i = 0; i < started_config_.threads; ++i) {
@@ -102,9 +106,8 @@ class ProxyServer {
                                    : started_config_.admin.listen->host,
                                admin_->bound_port());
     }
-    // 3. Health checks, rollouts (waiting for their start), reload triggers, signals.
+    // 3. Health checks, the rollouts' timer, reload triggers, signals.
     health_.start();
-    (void)rollouts_.sync();
     rollouts_.run();
     stamp_ = stamp_of(options_.config_path);
     if (options_.watch_file) watch();
@@ -245,10 +248,17 @@ Result<void> run_proxy(const ProxyRunOptions& options) {
     if (!opened) return tl::unexpected(opened.error());
     log = std::move(*opened);
   }
+  std::unique_ptr<RolloutStore> rollout_store;
+  if (!config->state_dir.empty()) {
+    auto opened = RolloutStore::open(config->state_dir);
+    if (!opened) return tl::unexpected(opened.error());
+    rollout_store = std::make_unique<RolloutStore>(std::move(*opened));
+  }
   // A client that disconnects must not kill the proxy with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   raise_open_file_limit();
-  ProxyServer server(options, std::move(*config), std::move(*state), std::move(log));
+  ProxyServer server(options, std::move(*config), std::move(*state), std::move(log),
+                     std::move(rollout_store));
   return server.run();
 }
 

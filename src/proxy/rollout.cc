@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/log.h"
+
 namespace ferry::proxy {
 
 namespace {
@@ -20,6 +22,22 @@ std::string duration_text(int64_t ms) {
 }
 
 }  // namespace
+
+std::string rollout_config_text(const RolloutConfig& c) {
+  std::string steps;
+  for (const auto& s : c.steps) {
+    steps += fmt::format("{}{}", steps.empty() ? "" : ",", s.weight);
+    if (s.pause_ms > 0) steps += "/" + duration_text(s.pause_ms);
+  }
+  const AnalysisConfig& a = c.analysis;
+  // fmt's shortest form of a double reads back as the same double: equal
+  // texts are equal configs.
+  return fmt::format(
+      "to={} from={} steps={} interval={} max_error_rate_increase={} max_p99_ratio={} "
+      "min_requests={} inconclusive_for={}",
+      c.to, c.from, steps, duration_text(a.interval_ms), a.max_error_rate_increase, a.max_p99_ratio,
+      a.min_requests, duration_text(a.inconclusive_for_ms));
+}
 
 const char* rollout_phase_name(RolloutPhase p) {
   switch (p) {
@@ -192,6 +210,66 @@ Result<RolloutActions> Rollout::abort(int64_t /*now_ms*/, const std::string& rea
   if (!analysing()) return wrong_phase("abort");
   RolloutActions out;
   enter_aborted(reason, "", out);
+  return out;
+}
+
+RolloutRecord Rollout::record(int64_t now_ms) const {
+  RolloutRecord r;
+  r.phase = phase_;
+  r.step = step_;
+  r.starting_weights = starting_weights_;
+  r.reason = reason_;
+  if (step_ >= 0) {
+    r.step_elapsed_ms = now_ms - step_started_ms_;
+    r.since_conclusive_ms = now_ms - conclusive_since_ms_;
+  }
+  for (const TimedVerdict& v : verdicts_)
+    r.verdicts.push_back({now_ms - v.at_ms, v.step, v.verdict});
+  return r;
+}
+
+Result<RolloutActions> Rollout::restore(const RolloutRecord& record, int64_t now_ms,
+                                        std::string_view note) {
+  if (phase_ != RolloutPhase::kPending) return wrong_phase("restore");
+  const int steps = static_cast<int>(config_.steps.size());
+  const bool started = record.phase != RolloutPhase::kPending;
+  const auto misfit = [&](const std::string& what) {
+    return fail(ErrorCode::kInvalidInput,
+                fmt::format("the stored rollout of '{}' does not fit its config ({} steps): {}",
+                            route_, steps, what));
+  };
+  if (started ? record.step < 0 || record.step >= steps : record.step != -1) {
+    return misfit(
+        fmt::format("it is {} at step index {}", rollout_phase_name(record.phase), record.step));
+  }
+  if (started && record.starting_weights.empty()) return misfit("it has no starting weights");
+  for (const TimedVerdict& v : record.verdicts) {
+    if (v.step < 0 || v.step >= steps) {
+      return misfit(fmt::format("a verdict is of step index {}", v.step));
+    }
+  }
+  RolloutActions out;
+  if (!started) return out;
+  phase_ = record.phase;
+  step_ = record.step;
+  starting_weights_ = record.starting_weights;
+  reason_ = record.reason;
+  step_started_ms_ = now_ms - record.step_elapsed_ms;
+  conclusive_since_ms_ = now_ms - record.since_conclusive_ms;
+  verdicts_.clear();
+  for (const TimedVerdict& v : record.verdicts) {
+    verdicts_.push_back({now_ms - v.at_ms, v.step, v.verdict});
+    verdicts_.back().verdict.policy = config_.analysis;
+    if (verdicts_.size() > kKeptVerdicts) verdicts_.pop_front();
+  }
+  out.set_weights = phase_ == RolloutPhase::kAborted ? starting_weights_ : weights_of_step(step_);
+  out.events.push_back(fmt::format(
+      "proxy: event=rollout_restored route={} state={} step={} of={} step_elapsed={} pause={} "
+      "verdicts={}{} weights:{}{}",
+      route_, rollout_phase_name(phase_), step_ + 1, steps, duration_text(record.step_elapsed_ms),
+      duration_text(config_.steps[static_cast<size_t>(step_)].pause_ms), verdicts_.size(),
+      reason_.empty() ? "" : " reason=" + log_value(reason_), weights_text(*out.set_weights),
+      note));
   return out;
 }
 

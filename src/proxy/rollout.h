@@ -46,6 +46,23 @@ struct TimedVerdict {
   Verdict verdict;
 };
 
+// What a rollout needs to continue in another process (rollout_store.h keeps
+// it). Times are ages at the moment of the record: the clock this class is
+// given (monotonic) means nothing after a restart.
+struct RolloutRecord {
+  RolloutPhase phase = RolloutPhase::kPending;
+  int step = -1;  // index into the steps; -1 before the start
+  PoolWeights starting_weights;
+  std::string reason;
+  int64_t step_elapsed_ms = 0;         // how long the current step has run
+  int64_t since_conclusive_ms = 0;     // since the last conclusive verdict, step start or resume
+  std::vector<TimedVerdict> verdicts;  // oldest first; at_ms is the verdict's age here
+};
+
+// The config as one line, e.g. "to=modern from=legacy steps=10/5m,50/10m,100
+// interval=30s ...": a stored rollout continues only under the same text.
+std::string rollout_config_text(const RolloutConfig& config);
+
 class Rollout {
  public:
   Rollout(std::string route, RolloutConfig config);
@@ -75,6 +92,16 @@ class Rollout {
   Result<RolloutActions> resume(int64_t now_ms);
   Result<RolloutActions> promote(int64_t now_ms);
   Result<RolloutActions> abort(int64_t now_ms, const std::string& reason);
+
+  RolloutRecord record(int64_t now_ms) const;
+  // A pending rollout takes a record of the same config: the phase, step,
+  // starting weights, reason and verdicts come back, and the step's pause
+  // and the inconclusive clock go on from the ages recorded. The actions set
+  // the weights that state implies (the step's; the starting ones when
+  // aborted; none when pending) and log one line; `note` ends it (where the
+  // record came from). An error when the record cannot be of this config.
+  Result<RolloutActions> restore(const RolloutRecord& record, int64_t now_ms,
+                                 std::string_view note);
 
  private:
   void enter_step(int step, int64_t now_ms, RolloutActions& out);

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace ferry::proxy {
 
@@ -21,12 +22,20 @@ constexpr auto kTick = std::chrono::milliseconds(50);
 // Two decimals, as in the log: 61.9 rather than 61.904761904761905.
 double hundredths(double v) { return std::round(v * 100) / 100; }
 
+int64_t unix_ms() { return static_cast<int64_t>(unix_now() * 1000); }
+
+RolloutController::ActionError no_rollout(const std::string& route) {
+  return {404, fmt::format("no rollout on a route named '{}'", route)};
+}
+
 }  // namespace
 
-RolloutController::RolloutController(asio::io_context& io, ProxyState& state)
-    : state_(state), timer_(io) {}
+RolloutController::RolloutController(asio::io_context& io, ProxyState& state,
+                                     std::unique_ptr<RolloutStore> store)
+    : state_(state), timer_(io), store_(std::move(store)) {}
 
-std::string RolloutController::sync() {
+std::string RolloutController::take_config(std::vector<std::string>& fresh,
+                                           std::vector<std::string>& gone) {
   const auto snap = state_.snapshot();
   std::string summary;
   std::map<std::string, Entry> next;
@@ -45,16 +54,81 @@ std::string RolloutController::sync() {
     }
     Entry e;
     e.rollout = std::make_unique<Rollout>(route.name, *route.rollout);
+    e.config_text = rollout_config_text(*route.rollout);
     next[route.name] = std::move(e);
+    fresh.push_back(route.name);
   }
   for (const auto& [route, e] : rollouts_) {
     if (!next.count(route)) {
       summary += fmt::format("; rollout of '{}' removed (it was {})", route,
                              rollout_phase_name(e.rollout->phase()));
+      gone.push_back(route);
     }
   }
   rollouts_ = std::move(next);
   return summary;
+}
+
+std::string RolloutController::sync() {
+  std::vector<std::string> fresh, gone;
+  std::string summary = take_config(fresh, gone);
+  for (const auto& route : fresh) {
+    if (auto ok = save(route, rollouts_.at(route)); !ok) log_write_failure(route, ok.error());
+  }
+  for (const auto& route : gone) {
+    if (auto ok = forget(route); !ok) log_write_failure(route, ok.error());
+  }
+  return summary;
+}
+
+Result<void> RolloutController::restore() {
+  std::vector<std::string> fresh, gone;
+  (void)take_config(fresh, gone);
+  if (!store_) return {};
+  const int64_t now_unix = unix_ms();
+  auto stored = store_->load(now_unix);
+  if (!stored) return tl::unexpected(stored.error());
+  const int64_t now = monotonic_ms();
+  for (auto& [route, e] : rollouts_) {
+    auto found = stored->find(route);
+    if (found == stored->end()) continue;
+    const StoredRollout& s = found->second;
+    const RolloutRecord& r = s.record;
+    if (s.config_text != e.config_text) {
+      // Its steps or thresholds are not the ones it ran under: nothing it
+      // decided holds for the new ones. Pending (the file's weights) is safe.
+      if (r.phase != RolloutPhase::kPending) {
+        log_warn(fmt::format(
+            "proxy: event=rollout_reset route={} reason=config_changed was={} step={} "
+            "file={} stored_config={} config={}: the rollout is pending, with the file's weights",
+            route, rollout_phase_name(r.phase), r.step + 1, log_value(store_->path()),
+            log_value(s.config_text), log_value(e.config_text)));
+      }
+      continue;
+    }
+    auto actions =
+        e.rollout->restore(r, now,
+                           fmt::format(" file={} saved_ms_ago={}", log_value(store_->path()),
+                                       now_unix - s.saved_unix_ms));
+    if (!actions) return tl::unexpected(std::move(actions.error()).with_context(store_->path()));
+    carry_out(route, *actions);  // written below with the others
+    // The counters began at zero with this process: a new window starts now.
+    if (e.rollout->analysing()) take_baseline(route, e, now);
+  }
+  for (const auto& [route, s] : *stored) {
+    if (rollouts_.count(route)) continue;
+    if (s.record.phase != RolloutPhase::kPending) {
+      log_warn(fmt::format(
+          "proxy: event=rollout_reset route={} reason=no_rollout_in_config was={} step={} file={}: "
+          "its stored state is dropped",
+          route, rollout_phase_name(s.record.phase), s.record.step + 1, log_value(store_->path())));
+    }
+    if (auto ok = forget(route); !ok) return ok;
+  }
+  for (const auto& [route, e] : rollouts_) {
+    if (auto ok = save(route, e); !ok) return ok;
+  }
+  return {};
 }
 
 std::string RolloutController::refusal(const ProxyConfig& next) const {
@@ -104,7 +178,12 @@ void RolloutController::take_baseline(const std::string& route, Entry& e, int64_
   e.next_verdict_ms = now_ms + e.rollout->config().analysis.interval_ms;
 }
 
-void RolloutController::apply(const std::string& route, const RolloutActions& actions) {
+void RolloutController::apply(const std::string& route, Entry& e, const RolloutActions& actions) {
+  carry_out(route, actions);
+  if (auto ok = save(route, e); !ok) log_write_failure(route, ok.error());
+}
+
+void RolloutController::carry_out(const std::string& route, const RolloutActions& actions) {
   if (actions.set_weights) {
     if (auto ok = state_.set_weights(route, *actions.set_weights); !ok) {
       log_error(fmt::format("proxy: event=rollout_weights_refused route={} detail={}", route,
@@ -112,6 +191,23 @@ void RolloutController::apply(const std::string& route, const RolloutActions& ac
     }
   }
   for (const auto& line : actions.events) log_info(line);
+}
+
+Result<void> RolloutController::save(const std::string& route, const Entry& e) {
+  if (!store_) return {};
+  return store_->save(route, e.config_text, e.rollout->record(monotonic_ms()), unix_ms());
+}
+
+Result<void> RolloutController::forget(const std::string& route) {
+  if (!store_) return {};
+  return store_->remove(route);
+}
+
+void RolloutController::log_write_failure(const std::string& route, const Error& error) const {
+  log_error(fmt::format(
+      "proxy: event=rollout_state_write_failed route={} file={} detail={}: the proxy serves on; "
+      "a restart now would not see the rollout's latest state",
+      route, log_value(store_->path()), log_value(error.to_string())));
 }
 
 void RolloutController::tick() {
@@ -126,16 +222,14 @@ void RolloutController::tick() {
     e.new_before = new_now;
     e.next_verdict_ms = now + e.rollout->config().analysis.interval_ms;
     ++e.verdicts[static_cast<size_t>(v.kind)];
-    apply(route, e.rollout->on_verdict(now, v));
+    apply(route, e, e.rollout->on_verdict(now, v));
   }
 }
 
 tl::expected<std::string, RolloutController::ActionError> RolloutController::act(
     const std::string& route, std::string_view action) {
   auto found = rollouts_.find(route);
-  if (found == rollouts_.end()) {
-    return tl::unexpected(ActionError{404, fmt::format("no rollout on a route named '{}'", route)});
-  }
+  if (found == rollouts_.end()) return tl::unexpected(no_rollout(route));
   Entry& e = found->second;
   Rollout& r = *e.rollout;
   const int64_t now = monotonic_ms();
@@ -167,7 +261,7 @@ tl::expected<std::string, RolloutController::ActionError> RolloutController::act
         fmt::format("unknown action '{}'; use start, pause, resume, promote or abort", action)});
   }
   if (!done) return tl::unexpected(ActionError{409, done.error().message});
-  apply(route, *done);
+  apply(route, e, *done);
   // Each window covers one state of the rollout: a new one starts now.
   if (action == "start" || action == "resume") take_baseline(route, e, now);
   JsonWriter w;
@@ -241,6 +335,15 @@ std::string RolloutController::render_json() const {
   w.begin_object().key("rollouts").begin_array();
   for (const auto& [route, e] : rollouts_) write_rollout(w, route, e, now);
   w.end_array().end_object();
+  return w.take();
+}
+
+tl::expected<std::string, RolloutController::ActionError> RolloutController::render_json(
+    const std::string& route) const {
+  auto found = rollouts_.find(route);
+  if (found == rollouts_.end()) return tl::unexpected(no_rollout(route));
+  JsonWriter w;
+  write_rollout(w, route, found->second, monotonic_ms());
   return w.take();
 }
 

@@ -10,6 +10,13 @@
 // rollout whose config is unchanged; one that changes or removes a running
 // or paused rollout is refused; a pending, aborted or promoted one that
 // changed starts over as pending, with the weights left as they are.
+//
+// With a store (the config's state_dir; rollout_store.h) every transition
+// and verdict is written at once, and at the next start a rollout whose
+// config is the stored one continues where it was: same state, step,
+// weights and verdicts, the step's pause going on from its elapsed time;
+// its analysis window starts over. One whose config changed meanwhile
+// starts over as pending. Each such decision is one log line.
 #pragma once
 
 #include <array>
@@ -18,20 +25,28 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/json_writer.h"
 #include "proxy/proxy_state.h"
 #include "proxy/rollout.h"
+#include "proxy/rollout_store.h"
 
 namespace ferry::proxy {
 
 class RolloutController {
  public:
-  RolloutController(boost::asio::io_context& io, ProxyState& state);
+  // `store` may be null: then rollouts live in memory only.
+  RolloutController(boost::asio::io_context& io, ProxyState& state,
+                    std::unique_ptr<RolloutStore> store = nullptr);
 
-  // Takes the rollouts of the current config (at start and after each
-  // reload); returns what changed, for the reload's log line ("" if nothing).
+  // At the proxy's start: takes the config's rollouts, each continuing from
+  // its stored state when its config is the stored one, and writes them
+  // all back. An error (the store unreadable or unwritable) stops the start.
+  Result<void> restore();
+  // After each reload: takes the rollouts of the new config; returns what
+  // changed, for the reload's log line ("" if nothing).
   std::string sync();
   // Before a reload: a config that changes or removes the rollout of a route
   // whose rollout is running or paused is refused (its steps would change
@@ -51,6 +66,8 @@ class RolloutController {
 
   // GET /admin/rollouts: every rollout, its state, weights and latest verdicts.
   std::string render_json() const;
+  // GET /admin/rollouts/NAME: one of them (404 when the route has none).
+  tl::expected<std::string, ActionError> render_json(const std::string& route) const;
   // Appended to GET /metrics: ferry_rollout_state{route} (0 pending, 1 running,
   // 2 paused, 3 aborted, 4 promoted), ferry_rollout_step{route} (1-based; 0
   // before the start), ferry_rollout_verdicts_total{route,verdict}.
@@ -63,19 +80,33 @@ class RolloutController {
     SideCounts new_before;
     int64_t next_verdict_ms = 0;
     std::array<uint64_t, 3> verdicts{};  // by VerdictKind
+    std::string config_text;             // rollout_config_text(), as stored
   };
 
+  // Replaces rollouts_ with the config's; returns the reload summary and
+  // the routes whose entry is new (`fresh`) or gone.
+  std::string take_config(std::vector<std::string>& fresh, std::vector<std::string>& gone);
   void tick();
   // Reads both sides' counters: the baseline of the next window.
   void take_baseline(const std::string& route, Entry& e, int64_t now_ms);
   bool read_sides(const std::string& route, const Entry& e, SideCounts& old_side,
                   SideCounts& new_side) const;
-  void apply(const std::string& route, const RolloutActions& actions);
+  // carry_out, then writes the rollout's state.
+  void apply(const std::string& route, Entry& e, const RolloutActions& actions);
+  // Sets the weights the actions ask for and logs their events.
+  void carry_out(const std::string& route, const RolloutActions& actions);
+  // Writes a rollout's state, or removes that of a route without one now
+  // (no-ops without a store). Once the proxy runs, a failure is logged by
+  // log_write_failure and the proxy serves on: traffic matters more.
+  Result<void> save(const std::string& route, const Entry& e);
+  Result<void> forget(const std::string& route);
+  void log_write_failure(const std::string& route, const Error& error) const;
   void write_rollout(JsonWriter& w, const std::string& route, const Entry& e, int64_t now_ms) const;
 
   ProxyState& state_;
   boost::asio::steady_timer timer_;
   std::map<std::string, Entry> rollouts_;  // by route name
+  std::unique_ptr<RolloutStore> store_;
 };
 
 }  // namespace ferry::proxy
