@@ -5,9 +5,9 @@ Every metric name in the dashboard's queries (each panel's `expr`, each
 variable's query) must be one ferry exports, and every label it selects or
 groups by must be one that metric carries:
 
-  - proxy metrics: a real `ferry proxy` (a tiny config with a breaker and a
-    rollout, one backend from tests/http_backend.py, one request through
-    it) is scraped at its admin
+  - proxy metrics: a real `ferry proxy` (a tiny config with a breaker, a
+    rollout and a mirror, one backend from tests/http_backend.py, a request
+    through each route) is scraped at its admin
     listener's /metrics. Histograms count with their _bucket, _sum and _count
     series (and `le`), as Prometheus stores them.
   - follow metrics: a real follow needs PostgreSQL, so they are checked
@@ -77,7 +77,9 @@ def scrape_proxy(ferry):
         config.write_text(f"listen: 127.0.0.1:{port}\nadmin: {{ listen: 127.0.0.1:{admin} }}\n"
                           f"pools: {{ app: {{ endpoints: [127.0.0.1:{backend_port}], "
                           f"breaker: {{}} }}, new: {{ endpoints: [127.0.0.1:{backend_port}] }} }}\n"
-                          "routes: [ { name: all, split: [ { pool: app, weight: 100 }, "
+                          "routes: [ { name: diffs, match: { path_prefix: /json/ }, to: app, "
+                          "mirror: { pool: new } },\n"
+                          "  { name: all, split: [ { pool: app, weight: 100 }, "
                           "{ pool: new, weight: 0 } ], rollout: { to: new, steps: [ { weight: 100 } ] } } ]\n")
         backend = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "http_backend.py"), str(backend_port), "app"],
@@ -90,7 +92,14 @@ def scrape_proxy(ferry):
                 sys.exit(f"grafana_dashboard_check: the proxy or its backend did not start:\n"
                          f"{proxy.communicate()[1]}")
             urllib.request.urlopen(f"http://127.0.0.1:{port}/echo", timeout=5).read()
-            text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5).read()
+            # Mirrored and compared after the answer: its request id differs every time.
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/json/u1", timeout=5).read()
+            until = time.monotonic() + 10
+            while True:
+                text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=5).read()
+                if b"ferry_mirror_field_differences_total{" in text or time.monotonic() > until:
+                    break
+                time.sleep(0.05)
         finally:
             proxy.terminate()
             backend.terminate()

@@ -185,6 +185,12 @@ TEST(ProxyMirror, ATwoSecondCandidateNeitherSlowsNorFailsTheClient) {
                 ->scalar()
                 .find("no answer within mirror.timeout"),
             std::string::npos);
+  // Said in the log at once (the first), not only counted.
+  const std::string log = proxy.stop().err;
+  EXPECT_NE(log.find("event=mirror_errors route=short mirror_pool=modern errors=1 "
+                     "last=\"127.0.0.1:"),
+            std::string::npos)
+      << log;
 }
 
 TEST(ProxyMirror, SamplesUsersByTheirStickyKeyAndMirrorsWritesOnlyWhenListed) {

@@ -25,9 +25,9 @@ void ClientConnection::sample_for_mirror(const RequestHead& head, const RouteDec
                                            : worker_.random() % kStickyBuckets;
   if (static_cast<double>(at) >= mc.percent * (kStickyBuckets / 100.0)) return;
   MirrorSide& m = x.mirror;
-  m.sample =
-      std::make_shared<ParallelRunSample>(x.snapshot, mc, plan.diffs, std::string(head.method),
-                                          std::string(head.target), plan.noise_pool >= 0);
+  m.sample = std::make_shared<ParallelRunSample>(
+      x.snapshot, snap.router.route_name(static_cast<size_t>(x.route)), mc, plan.diffs,
+      std::string(head.method), std::string(head.target), plan.noise_pool >= 0);
   if (head.framing.body == BodyFraming::kContentLength &&
       head.framing.content_length > static_cast<uint64_t>(mc.max_body_bytes)) {
     m.sample->skip_large_request();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "core/json_writer.h"
 #include "core/metrics_endpoint.h"
@@ -73,10 +74,15 @@ void RouteDiffs::record_skipped_large() {
   ++skipped_large_;
 }
 
-void RouteDiffs::record_mirror_error(std::string detail) {
+int64_t RouteDiffs::record_mirror_error(std::string detail, int64_t now_ms) {
+  constexpr int64_t kReportEveryMs = 60'000;
   std::lock_guard lock(mu_);
   ++mirror_errors_;
   last_mirror_error_ = std::move(detail);
+  ++unreported_errors_;
+  if (now_ms < next_error_report_ms_) return 0;
+  next_error_report_ms_ = now_ms + kReportEveryMs;
+  return std::exchange(unreported_errors_, 0);
 }
 
 RouteDiffSnapshot RouteDiffs::snapshot() const {
@@ -94,6 +100,7 @@ void RouteDiffs::reset() {
   std::lock_guard lock(mu_);
   compared_ = identical_ = different_ = skipped_large_ = mirror_errors_ = 0;
   last_mirror_error_.clear();
+  unreported_errors_ = 0;
   fields_.clear();
   noise_ = NoiseFilter();
   samples_.clear();

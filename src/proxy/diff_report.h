@@ -71,7 +71,11 @@ class RouteDiffs {
               const std::string& method, const std::string& target, const AnswerToCompare& primary,
               const AnswerToCompare& candidate);
   void record_skipped_large();
-  void record_mirror_error(std::string detail);
+  // Counts a mirror error. Returns how many errors to report in one log line
+  // now (those since the last line): the first error at once, then at most
+  // one line a minute, so a dead mirror is said out loud without flooding
+  // the log. 0: no line due.
+  int64_t record_mirror_error(std::string detail, int64_t now_ms);
 
   RouteDiffSnapshot snapshot() const;
   void reset();
@@ -83,6 +87,8 @@ class RouteDiffs {
   mutable std::mutex mu_;
   int64_t compared_ = 0, identical_ = 0, different_ = 0, skipped_large_ = 0, mirror_errors_ = 0;
   std::string last_mirror_error_;
+  int64_t unreported_errors_ = 0;
+  int64_t next_error_report_ms_ = 0;
   std::map<std::string, int64_t> fields_;  // at most kMaxFieldPaths, then "other"
   NoiseFilter noise_;
   std::deque<DiffSample> samples_;

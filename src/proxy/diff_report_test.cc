@@ -28,7 +28,7 @@ TEST(RouteDiffs, CountsEachOutcomeAndEachFieldByItsGeneralPath) {
       r,
       {{"$.items[7].price", "1", "3"}, {"$.items[8].price", "1", "3"}, {"status", "200", "500"}});
   r.record_skipped_large();
-  r.record_mirror_error("127.0.0.1:1: connect: Connection refused");
+  EXPECT_EQ(r.record_mirror_error("127.0.0.1:1: connect: Connection refused", 1000), 1);
   const auto s = r.snapshot();
   EXPECT_EQ(s.compared, 3);
   EXPECT_EQ(s.identical, 1);
@@ -43,6 +43,16 @@ TEST(RouteDiffs, CountsEachOutcomeAndEachFieldByItsGeneralPath) {
   ASSERT_EQ(s.samples.size(), 2u);
   // The sample keeps the exact path.
   EXPECT_EQ(s.samples[0].differences[0].path, "$.items[1].price");
+}
+
+TEST(RouteDiffs, MirrorErrorsAreReportedAtOnceThenOnceAMinute) {
+  RouteDiffs r({});
+  EXPECT_EQ(r.record_mirror_error("a", 1000), 1);  // the first: at once
+  EXPECT_EQ(r.record_mirror_error("b", 2000), 0);
+  EXPECT_EQ(r.record_mirror_error("c", 60'999), 0);
+  EXPECT_EQ(r.record_mirror_error("d", 61'000), 3);  // b, c and d in one line
+  EXPECT_EQ(r.snapshot().mirror_errors, 4);
+  EXPECT_EQ(r.snapshot().last_mirror_error, "d");
 }
 
 TEST(RouteDiffs, FieldPathsAreCappedAndTheRestCountAsOther) {

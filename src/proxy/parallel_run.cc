@@ -1,5 +1,10 @@
 #include "proxy/parallel_run.h"
 
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "core/log.h"
 #include "core/text.h"
 #include "proxy/chunked_framing.h"
 #include "proxy/proxy_config.h"
@@ -44,10 +49,11 @@ CapturedAnswer AnswerCapture::finish() {
   return a;
 }
 
-ParallelRunSample::ParallelRunSample(std::shared_ptr<const void> keep, const MirrorConfig& config,
-                                     std::shared_ptr<RouteDiffs> diffs, std::string method,
-                                     std::string target, bool with_noise)
+ParallelRunSample::ParallelRunSample(std::shared_ptr<const void> keep, std::string route,
+                                     const MirrorConfig& config, std::shared_ptr<RouteDiffs> diffs,
+                                     std::string method, std::string target, bool with_noise)
     : keep_(std::move(keep)),
+      route_(std::move(route)),
       config_(config),
       diffs_(std::move(diffs)),
       method_(std::move(method)),
@@ -77,17 +83,26 @@ void ParallelRunSample::complete(Part part, CapturedAnswer answer) {
   if (--waiting_ == 0) judge();
 }
 
+void ParallelRunSample::mirror_error(const std::string& detail) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  if (const int64_t n = diffs_->record_mirror_error(detail, now.count())) {
+    log_warn(fmt::format("proxy: event=mirror_errors route={} mirror_pool={} errors={} last={}",
+                         route_, config_.pool, n, log_value(detail)));
+  }
+}
+
 void ParallelRunSample::judge() {
   ended_ = true;
   using Outcome = CapturedAnswer::Outcome;
   // What the client got failed: nothing to compare with, and not the mirror's fault.
   if (primary_.outcome == Outcome::kFailed) return;
   if (candidate_.outcome == Outcome::kFailed) {
-    diffs_->record_mirror_error(candidate_.error);
+    mirror_error(candidate_.error);
     return;
   }
   if (with_noise_ && noise_.outcome == Outcome::kFailed) {
-    diffs_->record_mirror_error("noise: " + noise_.error);
+    mirror_error("noise: " + noise_.error);
     return;
   }
   if (primary_.outcome == Outcome::kTooLarge || candidate_.outcome == Outcome::kTooLarge ||

@@ -63,7 +63,7 @@ class ParallelRunSample {
 
   // `config` and `diffs` must outlive the sample (the caller holds the
   // snapshot they belong to through `keep`).
-  ParallelRunSample(std::shared_ptr<const void> keep, const MirrorConfig& config,
+  ParallelRunSample(std::shared_ptr<const void> keep, std::string route, const MirrorConfig& config,
                     std::shared_ptr<RouteDiffs> diffs, std::string method, std::string target,
                     bool with_noise);
   ParallelRunSample(const ParallelRunSample&) = delete;
@@ -78,8 +78,11 @@ class ParallelRunSample {
 
  private:
   void judge();
+  // Counted; logged as event=mirror_errors when RouteDiffs says a line is due.
+  void mirror_error(const std::string& detail);
 
   std::shared_ptr<const void> keep_;
+  std::string route_;
   const MirrorConfig& config_;
   std::shared_ptr<RouteDiffs> diffs_;
   std::string method_, target_;

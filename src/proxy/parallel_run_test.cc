@@ -63,7 +63,8 @@ TEST(AnswerCapture, ABodyPastTheLimitIsTooLargeAndNotKept) {
 class ParallelRunSampleTest : public ::testing::Test {
  protected:
   std::shared_ptr<ParallelRunSample> sample(bool noise) {
-    return std::make_shared<ParallelRunSample>(nullptr, config_, diffs_, "GET", "/users/1", noise);
+    return std::make_shared<ParallelRunSample>(nullptr, "users", config_, diffs_, "GET", "/users/1",
+                                               noise);
   }
   MirrorConfig config_;
   std::shared_ptr<RouteDiffs> diffs_ = std::make_shared<RouteDiffs>(std::vector<std::string>{});
