@@ -6,7 +6,7 @@
 # Sets: repo, work, ferry, p_ferry, p_haproxy, p_nginx, proxy_cpu, load_cpu.
 # Defines: port, start_backends, start_proxy NAME, stop_proxy NAME, pids_of NAME,
 # rss_kib NAME, confine NAME, throttle_stat NAME, sleeps_of PID..., proxy_sleeps NAME,
-# write_request_mix, cpu_ticks PID, median "N N ...".
+# write_request_mix, cpu_ticks PID, median "N N ...", measure_round LABEL PID PORT SCRIPT.
 for tool in haproxy nginx wrk taskset python3; do
   command -v $tool >/dev/null || { echo "$name: $tool is missing (scripts/setup installs it)" >&2; exit 2; }
 done
@@ -270,3 +270,26 @@ EOF
 # CPU time a process has used so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# One wrk run of $seconds with $connections keep-alive connections against
+# 127.0.0.1:PORT, sending the requests of the Lua SCRIPT; any error answer
+# stops the benchmark. Prints req/s, p99 and the CPU per request of the proxy
+# PID, and appends them to rps[LABEL], p99[LABEL] and cpu[LABEL] for median.
+declare -A rps p99 cpu
+measure_round() { # LABEL PID PORT SCRIPT
+  local before after out r l n c
+  before=$(cpu_ticks "$2")
+  out=$($load_cpu wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$4" "http://127.0.0.1:$3/")
+  after=$(cpu_ticks "$2")
+  if grep -q -E "Non-2xx|Socket errors" <<<"$out"; then
+    echo "$name: $1 had errors:" >&2
+    echo "$out" >&2
+    exit 1
+  fi
+  r=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+  l=$(awk '$1=="99%"{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out")
+  n=$(awk '/requests in/{print $1}' <<<"$out")
+  c=$(echo "($after - $before) * 10000 / $n" | bc -l)
+  rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c "
+  printf '  %-10s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request\n' "$1" "$r" "$l" "$c"
+}

@@ -79,24 +79,6 @@ request = function()
 end
 EOF
 
-declare -A rps p99 cpu
-run() { # kind
-  local before after out r l n c
-  before=$(cpu_ticks "${named_pids[$1]}")
-  out=$($load_cpu wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/users.lua" "http://127.0.0.1:${proxy_port[$1]}/")
-  after=$(cpu_ticks "${named_pids[$1]}")
-  if grep -q -E "Non-2xx|Socket errors" <<<"$out"; then
-    echo "$name: $1 had errors:" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  r=$(awk '/Requests\/sec/{print $2}' <<<"$out")
-  l=$(awk '$1=="99%"{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out")
-  n=$(awk '/requests in/{print $1}' <<<"$out")
-  c=$(echo "($after - $before) * 10000 / $n" | bc -l)
-  rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c "
-  printf '  %-6s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request\n' "$1" "$r" "$l" "$c"
-}
 
 echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, pinned=${PIN:-1}, budget=${CPU_BUDGET:-none}"
 for k in "${kinds[@]}"; do # warm-up
@@ -104,7 +86,10 @@ for k in "${kinds[@]}"; do # warm-up
 done
 for ((i = 0; i < rounds; i++)); do
   echo "round $((i + 1))"
-  for ((j = 0; j < 3; j++)); do run "${kinds[$(((i + j) % 3))]}"; done
+  for ((j = 0; j < 3; j++)); do
+    k=${kinds[$(((i + j) % 3))]}
+    measure_round "$k" "${named_pids[$k]}" "${proxy_port[$k]}" "$work/users.lua"
+  done
 done
 echo "medians:"
 for k in "${kinds[@]}"; do

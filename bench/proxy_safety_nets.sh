@@ -68,24 +68,6 @@ curl -sf --noproxy '*' -X POST "http://127.0.0.1:$p_admin/admin/rollouts/users/s
 
 write_request_mix
 
-declare -A rps p99 cpu
-run() { # label pid port
-  local before after out r l n c
-  before=$(cpu_ticks "$2")
-  out=$($load_cpu wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$work/mix.lua" "http://127.0.0.1:$3/")
-  after=$(cpu_ticks "$2")
-  if grep -q -E "Non-2xx|Socket errors" <<<"$out"; then
-    echo "$name: $1 had errors:" >&2
-    echo "$out" >&2
-    exit 1
-  fi
-  r=$(awk '/Requests\/sec/{print $2}' <<<"$out")
-  l=$(awk '$1=="99%"{v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' <<<"$out")
-  n=$(awk '/requests in/{print $1}' <<<"$out")
-  c=$(echo "($after - $before) * 10000 / $n" | bc -l)
-  rps[$1]+="$r " p99[$1]+="$l " cpu[$1]+="$c "
-  printf '  %-10s %10.0f req/s  p99 %7.2f ms  %6.1f us CPU/request\n' "$1" "$r" "$l" "$c"
-}
 
 echo "$name: $rounds rounds of ${seconds}s, $connections keep-alive connections, pinned=${PIN:-1}, budget=${CPU_BUDGET:-none}"
 for port in "$p_ferry" "$p_nets"; do  # warm-up
@@ -94,11 +76,11 @@ done
 for ((i = 1; i <= rounds; i++)); do
   echo "round $i"
   if ((i % 2)); then
-    run plain "$ferry_pid" "$p_ferry"
-    run nets "$nets_pid" "$p_nets"
+    measure_round plain "$ferry_pid" "$p_ferry" "$work/mix.lua"
+    measure_round nets "$nets_pid" "$p_nets" "$work/mix.lua"
   else
-    run nets "$nets_pid" "$p_nets"
-    run plain "$ferry_pid" "$p_ferry"
+    measure_round nets "$nets_pid" "$p_nets" "$work/mix.lua"
+    measure_round plain "$ferry_pid" "$p_ferry" "$work/mix.lua"
   fi
 done
 echo "medians:"
