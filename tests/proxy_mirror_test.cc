@@ -106,6 +106,12 @@ TEST(ProxyMirror, TheDiffNamesTheChangedFieldAndNeitherTheIgnoredNorTheNoisyOnes
   // Only the price: the time and the etags are ignored, the request id is
   // noise (the two legacy instances differ on it as often).
   EXPECT_EQ(field_paths(users), std::vector<std::string>{"$.items[*].price"});
+  // Listed apart, with the numbers that made it noise.
+  const YamlNode& noise = *users.find("noise_fields");
+  ASSERT_EQ(noise.size(), 1u) << body_of(proxy.admin("GET", "/admin/diff"));
+  EXPECT_EQ(noise[0].find("path")->scalar(), "$.request_id");
+  EXPECT_EQ(noise[0].find("count")->scalar(), std::to_string(kRequests));
+  EXPECT_EQ(noise[0].find("noise")->scalar(), std::to_string(kRequests));
   const YamlNode& price = (*users.find("fields"))[0];
   EXPECT_EQ(price.find("count")->scalar(), std::to_string(kRequests));
   EXPECT_EQ(price.find("rate")->scalar(), "1");
@@ -249,6 +255,37 @@ TEST(ProxyMirror, SamplesUsersByTheirStickyKeyAndMirrorsWritesOnlyWhenListed) {
             200);
   ASSERT_TRUE(
       eventually([&] { return count_of(route_diff(proxy, "writes"), "skipped_large") == 2; }, 10s))
+      << body_of(proxy.admin("GET", "/admin/diff"));
+}
+
+TEST(ProxyMirror, OnASplitOnlyRequestsToTheOtherPoolAreComparedAndChunkedAnswersAsData) {
+  Backend legacy("legacy"), modern("modern");
+  Proxy proxy("pools:\n  legacy: { endpoints: [" + legacy.address() +
+              "] }\n  modern: { endpoints: [" + modern.address() +
+              "] }\n"
+              "routes:\n"
+              "  - { name: chunked, match: { path_prefix: /chunked/ }, to: legacy,\n"
+              "      mirror: { pool: modern } }\n"
+              "  - name: users\n"
+              "    split: [ { pool: legacy, weight: 50 }, { pool: modern, weight: 50 } ]\n"
+              "    sticky: { header: X-User-Id }\n"
+              "    mirror: { pool: modern }\n");
+  int to_legacy = 0;
+  for (int u = 0; u < 40; ++u) {
+    const std::string r = proxy.get("/echo/u", "X-User-Id: user-" + std::to_string(u) + "\r\n");
+    ASSERT_EQ(status_of(r), 200) << r;
+    if (backend_of(r) == "legacy") ++to_legacy;
+  }
+  ASSERT_GT(to_legacy, 0);
+  ASSERT_LT(to_legacy, 40);
+  // Those the split sent to modern already have modern's answer: not mirrored.
+  EXPECT_EQ(settled(proxy, "users"), to_legacy);
+
+  // A chunked answer (three chunks and a trailer) is compared as its data,
+  // the framing taken away.
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(status_of(proxy.get("/chunked/3/1000")), 200);
+  ASSERT_TRUE(
+      eventually([&] { return count_of(route_diff(proxy, "chunked"), "identical") == 3; }, 10s))
       << body_of(proxy.admin("GET", "/admin/diff"));
 }
 

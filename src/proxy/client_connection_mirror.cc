@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "proxy/client_connection.h"
-#include "proxy/message_rewrite.h"
 #include "proxy/mirror_call.h"
 #include "proxy/sticky_bucket.h"
 
@@ -15,30 +14,37 @@ void ClientConnection::sample_for_mirror(const RequestHead& head, const RouteDec
   const RoutingSnapshot& snap = snapshot();
   const RoutingSnapshot::Mirror& plan = snap.mirrors[static_cast<size_t>(x.route)];
   // A request the split (or a breaker) already sends to the mirror pool has
-  // nothing to be compared with there.
+  // nothing to be compared with there; with a noise pool, only requests to
+  // that pool have a second primary to tell noise by.
   if (plan.pool < 0 || x.pool == plan.pool || head.upgrade) return;
+  if (plan.noise_pool >= 0 && x.pool != plan.noise_pool) return;
   const MirrorConfig& mc = *snap.config.routes[static_cast<size_t>(x.route)].mirror;
   if (!mc.mirrors_method(head.method)) return;
   // By the sticky key's bucket when there is one: the same users are
   // mirrored on every request, so a user's whole session can be compared.
-  const uint64_t at = decision.bucket >= 0 ? static_cast<uint64_t>(decision.bucket)
-                                           : worker_.random() % kStickyBuckets;
+  // The bucket is spread first (7919 is prime to 10,000, so this permutes
+  // the buckets): a split gives its last pool the lowest buckets, and
+  // without it the users a rollout moves first would be the mirrored ones.
+  const uint64_t at = decision.bucket >= 0
+                          ? static_cast<uint64_t>(decision.bucket) * 7919 % kStickyBuckets
+                          : worker_.random() % kStickyBuckets;
   if (static_cast<double>(at) >= mc.percent * (kStickyBuckets / 100.0)) return;
   MirrorSide& m = x.mirror;
-  m.sample = std::make_shared<ParallelRunSample>(
-      x.snapshot, snap.router.route_name(static_cast<size_t>(x.route)), mc, plan.diffs,
-      std::string(head.method), std::string(head.target), plan.noise_pool >= 0);
+  m.sample = ParallelRunSample::start(std::shared_ptr<const MirrorConfig>(x.snapshot, &mc),
+                                      snap.router.route_name(static_cast<size_t>(x.route)),
+                                      plan.diffs, *snap.comparisons, std::string(head.method),
+                                      std::string(head.target), plan.noise_pool >= 0);
+  if (!m.sample) return;  // too many under way: counted as skipped_busy
+  m.sampled_pool = x.pool;
   if (head.framing.body == BodyFraming::kContentLength &&
       head.framing.content_length > static_cast<uint64_t>(mc.max_body_bytes)) {
     m.sample->skip_large_request();
     m.sample.reset();
     return;
   }
-  m.head = std::make_shared<std::string>();
+  // The head as the primary gets it: the same request, word for word.
+  m.head = std::make_shared<std::string>(x.request.upstream_head);
   m.body = std::make_shared<std::string>();
-  const auto& endpoints = snap.endpoints[static_cast<size_t>(plan.pool)];
-  build_upstream_request(head, {client_ip_, endpoints.empty() ? "" : endpoints[0]->address},
-                         *m.head);
   mirror_request_body({in_.data() + head.head_bytes, x.request.initial_body_bytes}, x.request.done);
 }
 
@@ -51,12 +57,14 @@ void ClientConnection::mirror_request_body(std::string_view bytes, bool done) {
     return;
   }
   m.body->append(bytes);
-  // Sent once whole; start_exchange sends a request that came whole with its
-  // head after the primary's attempt has picked its endpoint (the noise
-  // instance avoids it).
   if (done && x_->upstream.attempts > 0) send_mirror();
 }
 
+// The mirror gets the request once two things hold: the request is whole
+// (the noise instance must get the same bytes), and the primary's first
+// attempt has picked its endpoint (the noise instance avoids it). A request
+// whole with its head has both right after start_exchange's attempt(),
+// which calls this; a streamed one, when mirror_request_body sees its end.
 void ClientConnection::send_mirror() {
   Exchange& x = *x_;
   MirrorSide& m = x.mirror;

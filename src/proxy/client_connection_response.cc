@@ -228,7 +228,7 @@ void ClientConnection::finish_exchange() {
   release_upstream(x.response.keep_alive && x.request.done && x.response.in.empty());
   record();
   // The client has the whole answer: only now may the comparison cost time.
-  if (x.mirror.primary && x.response.head_parsed) {
+  if (x.mirror.primary && x.response.head_parsed && x.pool == x.mirror.sampled_pool) {
     x.mirror.sample->complete(ParallelRunSample::Part::kPrimary, x.mirror.primary->finish());
   }
   in_.consume(x.request.unconsumed);

@@ -1,17 +1,22 @@
-// What the parallel run has found on one route: how many mirrored requests
-// were compared, identical, different, skipped as too large or lost to a
-// mirror error; each field path's count of differences (at most
-// kMaxFieldPaths paths, the rest counted under "other", so the metrics stay
-// bounded); and the last kKeptSamples differing pairs, bodies cut to 4 KiB and
-// the values of `redact` headers masked. With a noise instance of the primary
-// (NoiseFilter), a field counts only once primary and candidate differ on it
-// more often than the two primaries do.
+// What the parallel run has found on one route: how many sampled requests
+// were compared, identical, different, skipped (a body over max_body, or too
+// many in flight), lost to a mirror error or abandoned (the client's exchange
+// ended without a whole answer to compare); each field path's count of
+// differences (at most kMaxFieldPaths paths, the rest counted under "other",
+// so the metrics stay bounded); and the last kKeptSamples differing pairs,
+// bodies cut to 4 KiB and the values of redacted headers masked.
 //
-// Shared by the workers of one process (a mutex: it is taken once per
-// compared request, off the client's path); rendered for GET /admin/diff
-// and /metrics.
+// With a noise instance of the primary, each field also counts how often the
+// two primaries differed on it, and it is reported as a difference only when
+// it stands out of that noise (response_diff.h, judged on every sample so
+// far); the others are listed apart, with their numbers.
+//
+// Shared by the workers and the comparison thread of one process (a mutex,
+// taken once per compared request, off the client's path); rendered for
+// GET /admin/diff and /metrics.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -32,6 +37,10 @@ constexpr size_t kMaxFieldPaths = 100;
 constexpr size_t kKeptSamples = 20;
 constexpr size_t kSampleBodyBytes = 4096;
 
+// Header values never shown in samples, whatever the route redacts as well.
+inline const std::vector<std::string> kAlwaysRedacted{"authorization", "cookie",
+                                                      "proxy-authorization", "set-cookie"};
+
 // One side of a kept pair, as it will be shown.
 struct ShownAnswer {
   int status = 0;
@@ -48,21 +57,32 @@ struct DiffSample {
 };
 
 struct FieldCount {
-  std::string path;  // general (indices as [*]), or "other"
-  int64_t count = 0;
+  std::string path;   // general (indices as [*]), or "other"
+  int64_t count = 0;  // compared requests on which primary and candidate differed on it
+  int64_t noise = 0;  // ... on which the two primaries did (0 without a noise pool)
 };
 
 struct RouteDiffSnapshot {
-  int64_t compared = 0, identical = 0, different = 0, skipped_large = 0, mirror_errors = 0;
-  std::string last_mirror_error;    // what the latest one was, "" before any
-  std::vector<FieldCount> fields;   // most differences first
-  std::vector<DiffSample> samples;  // newest last
+  bool with_noise = false;
+  int64_t compared = 0, identical = 0, different = 0, skipped_large = 0, skipped_busy = 0,
+          mirror_errors = 0, abandoned = 0;
+  int64_t in_flight = 0;
+  std::string last_mirror_error;         // what the latest one was, "" before any
+  std::vector<FieldCount> fields;        // the differences, most first
+  std::vector<FieldCount> noise_fields;  // differed, but not beyond the noise; most first
+  std::vector<DiffSample> samples;       // newest last
 };
 
 class RouteDiffs {
  public:
-  explicit RouteDiffs(std::vector<std::string> redact_headers)
-      : redact_(std::move(redact_headers)) {}
+  // `redact_headers` are masked in samples besides kAlwaysRedacted;
+  // `with_noise`: every record() brings what the two primaries differed on.
+  RouteDiffs(std::vector<std::string> redact_headers, bool with_noise);
+
+  // A sampled request starts, unless `max_in_flight` are already under way
+  // (then it is counted as skipped_busy); every true is followed by end().
+  bool try_begin(int64_t max_in_flight);
+  void end() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
 
   // One compared request. `noise`: what two instances of the primary differed
   // on for it, when the route has a noise pool.
@@ -71,6 +91,9 @@ class RouteDiffs {
               const std::string& method, const std::string& target, const AnswerToCompare& primary,
               const AnswerToCompare& candidate);
   void record_skipped_large();
+  // The comparison queue was full.
+  void record_skipped_busy() { skipped_busy_.fetch_add(1, std::memory_order_relaxed); }
+  void record_abandoned();
   // Counts a mirror error. Returns how many errors to report in one log line
   // now (those since the last line): the first error at once, then at most
   // one line a minute, so a dead mirror is said out loud without flooding
@@ -83,23 +106,35 @@ class RouteDiffs {
  private:
   ShownAnswer shown(const AnswerToCompare& a) const;
 
+  struct Counts {
+    int64_t candidate = 0, noise = 0;
+  };
+  // The slot of a general path: its own, or "other" once kMaxFieldPaths are taken.
+  Counts& slot(const std::string& path);
+  bool stands_out(const Counts& c) const;
+
   const std::vector<std::string> redact_;
+  const bool with_noise_;
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> skipped_busy_{0};
   mutable std::mutex mu_;
-  int64_t compared_ = 0, identical_ = 0, different_ = 0, skipped_large_ = 0, mirror_errors_ = 0;
+  int64_t compared_ = 0, identical_ = 0, different_ = 0, skipped_large_ = 0, mirror_errors_ = 0,
+          abandoned_ = 0;
   std::string last_mirror_error_;
   int64_t unreported_errors_ = 0;
   int64_t next_error_report_ms_ = 0;
-  std::map<std::string, int64_t> fields_;  // at most kMaxFieldPaths, then "other"
-  NoiseFilter noise_;
+  std::map<std::string, Counts> fields_;  // at most kMaxFieldPaths, then "other"
   std::deque<DiffSample> samples_;
 };
 
-// compared, identical, different, skipped_large, mirror_errors,
-// fields: [{path, count, rate}] and samples: [...], into the object `w` has open.
+// compared, identical, different, skipped_large, skipped_busy, mirror_errors,
+// abandoned, in_flight, last_mirror_error, fields and noise_fields: [{path,
+// count, noise, rate}], and samples: [...], into the object `w` has open.
 void write_route_diff_fields(JsonWriter& w, const RouteDiffSnapshot& s);
 // Appends the route's lines of ferry_mirror_requests_total{route,result} to
-// `requests` and of ferry_mirror_field_differences_total{route,path} to
-// `fields`, without HELP/TYPE (the caller writes those once for all routes).
+// `requests` and of ferry_mirror_field_differences_total{route,path} (the
+// fields that stand out) to `fields`, without HELP/TYPE (the caller writes those once for all
+// routes).
 void append_route_diff_metrics(const std::string& route, const RouteDiffSnapshot& s,
                                std::string& requests, std::string& fields);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "core/json_writer.h"
 #include "core/yaml.h"
 
@@ -20,7 +22,7 @@ void record(RouteDiffs& r, std::vector<FieldDifference> diffs,
 }
 
 TEST(RouteDiffs, CountsEachOutcomeAndEachFieldByItsGeneralPath) {
-  RouteDiffs r({});
+  RouteDiffs r({}, false);
   record(r, {});
   record(r, {{"$.items[1].price", "1", "2"}});
   // Two elements differing on one field: one request that differs on it.
@@ -46,7 +48,7 @@ TEST(RouteDiffs, CountsEachOutcomeAndEachFieldByItsGeneralPath) {
 }
 
 TEST(RouteDiffs, MirrorErrorsAreReportedAtOnceThenOnceAMinute) {
-  RouteDiffs r({});
+  RouteDiffs r({}, false);
   EXPECT_EQ(r.record_mirror_error("a", 1000), 1);  // the first: at once
   EXPECT_EQ(r.record_mirror_error("b", 2000), 0);
   EXPECT_EQ(r.record_mirror_error("c", 60'999), 0);
@@ -56,7 +58,7 @@ TEST(RouteDiffs, MirrorErrorsAreReportedAtOnceThenOnceAMinute) {
 }
 
 TEST(RouteDiffs, FieldPathsAreCappedAndTheRestCountAsOther) {
-  RouteDiffs r({});
+  RouteDiffs r({}, false);
   for (size_t i = 0; i < kMaxFieldPaths + 5; ++i)
     record(r, {{"$.f" + std::to_string(i), "a", "b"}});
   const auto s = r.snapshot();
@@ -68,7 +70,7 @@ TEST(RouteDiffs, FieldPathsAreCappedAndTheRestCountAsOther) {
 }
 
 TEST(RouteDiffs, KeepsTheLastSamplesCutAndRedacted) {
-  RouteDiffs r({"set-cookie"});
+  RouteDiffs r({"set-cookie"}, false);
   const std::string big(kSampleBodyBytes + 10, 'x');
   const AnswerToCompare large{200, {{"set-cookie", "secret"}}, big};
   for (size_t i = 0; i < kKeptSamples + 3; ++i)
@@ -83,8 +85,8 @@ TEST(RouteDiffs, KeepsTheLastSamplesCutAndRedacted) {
   EXPECT_EQ(s.samples.back().primary.headers[0].second, "application/json");
 }
 
-TEST(RouteDiffs, WithANoisePoolOnlyFieldsAboveTheNoiseCount) {
-  RouteDiffs r({});
+TEST(RouteDiffs, WithANoisePoolOnlyFieldsBeyondTheNoiseAreDifferences) {
+  RouteDiffs r({}, true);
   for (int i = 0; i < 6; ++i) {
     std::vector<FieldDifference> diffs{{"$.generated_at", "a", "b"}};
     if (i % 2) diffs.push_back({"$.price", "1", "2"});
@@ -95,10 +97,37 @@ TEST(RouteDiffs, WithANoisePoolOnlyFieldsAboveTheNoiseCount) {
   EXPECT_EQ(s.different, 3);
   ASSERT_EQ(s.fields.size(), 1u);
   EXPECT_EQ(s.fields[0].path, "$.price");
+  EXPECT_EQ(s.fields[0].count, 3);
+  EXPECT_EQ(s.fields[0].noise, 0);
+  // Shown apart, with the numbers that made it noise.
+  ASSERT_EQ(s.noise_fields.size(), 1u);
+  EXPECT_EQ(s.noise_fields[0].path, "$.generated_at");
+  EXPECT_EQ(s.noise_fields[0].count, 6);
+  EXPECT_EQ(s.noise_fields[0].noise, 6);
+}
+
+// A field that differs at random, as often between the two primaries as
+// between primary and candidate (an unordered list): noise, however the
+// coin falls. The seed is printed so a failure can be replayed.
+TEST(RouteDiffs, AFieldThatDiffersAtRandomOnBothSidesIsNoise) {
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 rng(seed);
+  RouteDiffs r({}, true);
+  for (int i = 0; i < 2000; ++i) {
+    std::vector<FieldDifference> diffs, noise;
+    if (rng() % 2) diffs.push_back({"$.tags[0]", "a", "b"});
+    if (rng() % 2) noise.push_back({"$.tags[1]", "a", "b"});
+    record(r, diffs, noise);
+  }
+  const auto s = r.snapshot();
+  EXPECT_TRUE(s.fields.empty()) << s.fields[0].count << " vs noise " << s.fields[0].noise;
+  ASSERT_EQ(s.noise_fields.size(), 1u);
+  EXPECT_EQ(s.noise_fields[0].path, "$.tags[*]");
 }
 
 TEST(RouteDiffs, ResetStartsOver) {
-  RouteDiffs r({});
+  RouteDiffs r({}, false);
   record(r, {{"status", "200", "500"}});
   r.reset();
   const auto s = r.snapshot();
@@ -108,7 +137,7 @@ TEST(RouteDiffs, ResetStartsOver) {
 }
 
 TEST(RouteDiffs, JsonAndMetricsSayTheSame) {
-  RouteDiffs r({});
+  RouteDiffs r({}, false);
   record(r, {{"$.price", "1", "2"}});
   record(r, {});
   const auto s = r.snapshot();

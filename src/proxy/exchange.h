@@ -82,6 +82,7 @@ struct MirrorSide {
   std::shared_ptr<ParallelRunSample> sample;  // null: this request is not mirrored
   std::shared_ptr<std::string> head, body;    // the request as the mirror gets it
   bool sent = false;
+  int sampled_pool = -1;  // the primary when sampled; an answer from another is not compared
   std::optional<AnswerCapture> primary;  // from the primary's final head on
 };
 

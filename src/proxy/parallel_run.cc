@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "proxy/chunked_framing.h"
+#include "proxy/comparison_queue.h"
 #include "proxy/proxy_config.h"
 
 namespace ferry::proxy {
@@ -49,17 +50,51 @@ CapturedAnswer AnswerCapture::finish() {
   return a;
 }
 
-ParallelRunSample::ParallelRunSample(std::shared_ptr<const void> keep, std::string route,
-                                     const MirrorConfig& config, std::shared_ptr<RouteDiffs> diffs,
-                                     std::string method, std::string target, bool with_noise)
-    : keep_(std::move(keep)),
+namespace {
+
+// On the comparison thread: everything the sample had, by value.
+void compare_and_record(const MirrorConfig& config, RouteDiffs& diffs, const std::string& method,
+                        const std::string& target, const std::string& at,
+                        const CapturedAnswer& primary, const CapturedAnswer& candidate,
+                        const std::optional<CapturedAnswer>& noise) {
+  const AnswerToCompare p = primary.view();
+  std::vector<AnswerToCompare> others{candidate.view()};
+  if (noise) others.push_back(noise->view());
+  auto differences = diff_answers(p, others, config.compare);
+  std::optional<std::vector<FieldDifference>> noise_differences;
+  if (noise) noise_differences = std::move(differences[1]);
+  diffs.record(differences[0], noise_differences, at, method, target, p, others[0]);
+}
+
+}  // namespace
+
+std::shared_ptr<ParallelRunSample> ParallelRunSample::start(
+    std::shared_ptr<const MirrorConfig> config, std::string route,
+    std::shared_ptr<RouteDiffs> diffs, ComparisonQueue& comparisons, std::string method,
+    std::string target, bool with_noise) {
+  if (!diffs->try_begin(config->max_in_flight)) return nullptr;
+  return std::shared_ptr<ParallelRunSample>(
+      new ParallelRunSample(std::move(config), std::move(route), std::move(diffs), comparisons,
+                            std::move(method), std::move(target), with_noise));
+}
+
+ParallelRunSample::ParallelRunSample(std::shared_ptr<const MirrorConfig> config, std::string route,
+                                     std::shared_ptr<RouteDiffs> diffs,
+                                     ComparisonQueue& comparisons, std::string method,
+                                     std::string target, bool with_noise)
+    : config_(std::move(config)),
       route_(std::move(route)),
-      config_(config),
       diffs_(std::move(diffs)),
+      comparisons_(comparisons),
       method_(std::move(method)),
       target_(std::move(target)),
       with_noise_(with_noise),
       waiting_(with_noise ? 3 : 2) {}
+
+ParallelRunSample::~ParallelRunSample() {
+  if (!ended_) diffs_->record_abandoned();
+  diffs_->end();
+}
 
 void ParallelRunSample::skip_large_request() {
   if (ended_) return;
@@ -88,7 +123,7 @@ void ParallelRunSample::mirror_error(const std::string& detail) {
       std::chrono::steady_clock::now().time_since_epoch());
   if (const int64_t n = diffs_->record_mirror_error(detail, now.count())) {
     log_warn(fmt::format("proxy: event=mirror_errors route={} mirror_pool={} errors={} last={}",
-                         route_, config_.pool, n, log_value(detail)));
+                         route_, config_->pool, n, log_value(detail)));
   }
 }
 
@@ -96,7 +131,10 @@ void ParallelRunSample::judge() {
   ended_ = true;
   using Outcome = CapturedAnswer::Outcome;
   // What the client got failed: nothing to compare with, and not the mirror's fault.
-  if (primary_.outcome == Outcome::kFailed) return;
+  if (primary_.outcome == Outcome::kFailed) {
+    diffs_->record_abandoned();
+    return;
+  }
   if (candidate_.outcome == Outcome::kFailed) {
     mirror_error(candidate_.error);
     return;
@@ -110,12 +148,15 @@ void ParallelRunSample::judge() {
     diffs_->record_skipped_large();
     return;
   }
-  const AnswerToCompare primary = primary_.view();
-  const AnswerToCompare candidate = candidate_.view();
-  std::optional<std::vector<FieldDifference>> noise;
-  if (with_noise_) noise = diff_answers(primary, noise_.view(), config_.compare);
-  diffs_->record(diff_answers(primary, candidate, config_.compare), noise, iso_time(unix_now()),
-                 method_, target_, primary, candidate);
+  std::optional<CapturedAnswer> noise;
+  if (with_noise_) noise = std::move(noise_);
+  const bool queued = comparisons_.push(
+      [config = config_, diffs = diffs_, method = std::move(method_), target = std::move(target_),
+       at = iso_time(unix_now()), primary = std::move(primary_), candidate = std::move(candidate_),
+       noise = std::move(noise)] {
+        compare_and_record(*config, *diffs, method, target, at, primary, candidate, noise);
+      });
+  if (!queued) diffs_->record_skipped_busy();
 }
 
 }  // namespace ferry::proxy

@@ -6,7 +6,12 @@
 // A part that never completes (the client went away mid-answer) records
 // nothing: there is nothing to compare.
 //
-// Lives on one worker's thread; only RouteDiffs is shared.
+// Lives on one worker's thread; the comparison itself runs on the
+// ComparisonQueue's thread, and RouteDiffs is shared.
+//
+// Names used throughout: the *primary* is the pool the route chose, whose
+// answer the client gets; the *candidate* is the mirror pool (the new
+// system); the *noise* instance is a second endpoint of the primary pool.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +28,7 @@
 namespace ferry::proxy {
 
 struct MirrorConfig;
+class ComparisonQueue;
 
 // One answer, whole, ready to compare.
 struct CapturedAnswer {
@@ -61,30 +67,40 @@ class ParallelRunSample {
  public:
   enum class Part { kPrimary, kCandidate, kNoise };
 
-  // `config` and `diffs` must outlive the sample (the caller holds the
-  // snapshot they belong to through `keep`).
-  ParallelRunSample(std::shared_ptr<const void> keep, std::string route, const MirrorConfig& config,
-                    std::shared_ptr<RouteDiffs> diffs, std::string method, std::string target,
-                    bool with_noise);
+  // A sample of `route`'s parallel run, or null when the route already has
+  // config.max_in_flight samples under way (counted as skipped_busy).
+  // `config` may alias the snapshot it belongs to, which it keeps alive.
+  static std::shared_ptr<ParallelRunSample> start(std::shared_ptr<const MirrorConfig> config,
+                                                  std::string route,
+                                                  std::shared_ptr<RouteDiffs> diffs,
+                                                  ComparisonQueue& comparisons, std::string method,
+                                                  std::string target, bool with_noise);
+  // A sample that ends without being judged (the client's exchange ended
+  // without a whole answer, the worker shut down) is counted as abandoned.
+  ~ParallelRunSample();
   ParallelRunSample(const ParallelRunSample&) = delete;
   ParallelRunSample& operator=(const ParallelRunSample&) = delete;
 
-  const MirrorConfig& config() const { return config_; }
-  // One part's answer; the last of the expected parts compares them all.
+  const MirrorConfig& config() const { return *config_; }
+  // One part's answer; the last of the expected parts has them compared.
   void complete(Part part, CapturedAnswer answer);
   // The request body was too large to send to the mirror: counted, and the
   // sample ends here.
   void skip_large_request();
 
  private:
+  ParallelRunSample(std::shared_ptr<const MirrorConfig> config, std::string route,
+                    std::shared_ptr<RouteDiffs> diffs, ComparisonQueue& comparisons,
+                    std::string method, std::string target, bool with_noise);
+  // Failures are counted here; whole answers go to the comparison queue.
   void judge();
   // Counted; logged as event=mirror_errors when RouteDiffs says a line is due.
   void mirror_error(const std::string& detail);
 
-  std::shared_ptr<const void> keep_;
+  std::shared_ptr<const MirrorConfig> config_;
   std::string route_;
-  const MirrorConfig& config_;
   std::shared_ptr<RouteDiffs> diffs_;
+  ComparisonQueue& comparisons_;
   std::string method_, target_;
   bool with_noise_;
   int waiting_;

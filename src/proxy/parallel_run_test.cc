@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/comparison_queue.h"
 #include "proxy/proxy_config.h"
 
 namespace ferry::proxy {
@@ -63,19 +64,23 @@ TEST(AnswerCapture, ABodyPastTheLimitIsTooLargeAndNotKept) {
 class ParallelRunSampleTest : public ::testing::Test {
  protected:
   std::shared_ptr<ParallelRunSample> sample(bool noise) {
-    return std::make_shared<ParallelRunSample>(nullptr, "users", config_, diffs_, "GET", "/users/1",
-                                               noise);
+    return ParallelRunSample::start(config_, "users", noise ? noisy_ : plain_, queue_, "GET",
+                                    "/users/1", noise);
   }
-  MirrorConfig config_;
-  std::shared_ptr<RouteDiffs> diffs_ = std::make_shared<RouteDiffs>(std::vector<std::string>{});
+  std::shared_ptr<MirrorConfig> config_ = std::make_shared<MirrorConfig>();
+  ComparisonQueue queue_{16, ComparisonQueue::Mode::kInline};
+  std::shared_ptr<RouteDiffs> plain_ =
+      std::make_shared<RouteDiffs>(std::vector<std::string>{}, false);
+  std::shared_ptr<RouteDiffs> noisy_ =
+      std::make_shared<RouteDiffs>(std::vector<std::string>{}, true);
 };
 
 TEST_F(ParallelRunSampleTest, ComparesOnlyOnceEveryPartHasArrived) {
   auto s = sample(false);
   s->complete(ParallelRunSample::Part::kCandidate, answer(200, "{\"price\":12}"));
-  EXPECT_EQ(diffs_->snapshot().compared, 0);
+  EXPECT_EQ(plain_->snapshot().compared, 0);
   s->complete(ParallelRunSample::Part::kPrimary, answer(200, "{\"price\":10}"));
-  const auto d = diffs_->snapshot();
+  const auto d = plain_->snapshot();
   EXPECT_EQ(d.compared, 1);
   EXPECT_EQ(d.different, 1);
   ASSERT_EQ(d.fields.size(), 1u);
@@ -87,36 +92,52 @@ TEST_F(ParallelRunSampleTest, WithNoiseAFieldBothPrimariesDisagreeOnIsNotADiffer
   s->complete(ParallelRunSample::Part::kPrimary, answer(200, "{\"id\":1,\"price\":10}"));
   s->complete(ParallelRunSample::Part::kNoise, answer(200, "{\"id\":2,\"price\":10}"));
   s->complete(ParallelRunSample::Part::kCandidate, answer(200, "{\"id\":3,\"price\":10}"));
-  const auto d = diffs_->snapshot();
+  const auto d = noisy_->snapshot();
   EXPECT_EQ(d.compared, 1);
   EXPECT_EQ(d.identical, 1);
+  ASSERT_EQ(d.noise_fields.size(), 1u);
+  EXPECT_EQ(d.noise_fields[0].path, "$.id");
 }
 
-TEST_F(ParallelRunSampleTest, EachFailureIsCountedWhereItBelongs) {
-  // The client's own answer failed: nothing to compare, and no one's error.
-  auto s = sample(false);
-  s->complete(ParallelRunSample::Part::kCandidate, answer(200, "{}"));
-  s->complete(ParallelRunSample::Part::kPrimary, failed("client went away"));
-  EXPECT_EQ(diffs_->snapshot().compared + diffs_->snapshot().mirror_errors, 0);
+TEST_F(ParallelRunSampleTest, EachOutcomeIsCountedWhereItBelongs) {
+  // The exchange ended without a whole answer from the primary.
+  sample(false)->complete(ParallelRunSample::Part::kCandidate, answer(200, "{}"));
+  EXPECT_EQ(plain_->snapshot().abandoned, 1);
+  EXPECT_EQ(plain_->snapshot().compared + plain_->snapshot().mirror_errors, 0);
 
-  s = sample(true);
+  auto s = sample(true);
   s->complete(ParallelRunSample::Part::kPrimary, answer(200, "{}"));
   s->complete(ParallelRunSample::Part::kCandidate, answer(200, "{}"));
   s->complete(ParallelRunSample::Part::kNoise, failed("127.0.0.1:1: connect: refused"));
-  EXPECT_EQ(diffs_->snapshot().mirror_errors, 1);
-  EXPECT_EQ(diffs_->snapshot().last_mirror_error, "noise: 127.0.0.1:1: connect: refused");
+  EXPECT_EQ(noisy_->snapshot().mirror_errors, 1);
+  EXPECT_EQ(noisy_->snapshot().last_mirror_error, "noise: 127.0.0.1:1: connect: refused");
 
   s = sample(false);
   s->complete(ParallelRunSample::Part::kPrimary, too_large());
   s->complete(ParallelRunSample::Part::kCandidate, answer(200, "{}"));
-  EXPECT_EQ(diffs_->snapshot().skipped_large, 1);
+  EXPECT_EQ(plain_->snapshot().skipped_large, 1);
 
   s = sample(false);
   s->skip_large_request();
   s->complete(ParallelRunSample::Part::kPrimary, answer(200, "{}"));
   s->complete(ParallelRunSample::Part::kCandidate, answer(200, "{}"));
-  EXPECT_EQ(diffs_->snapshot().skipped_large, 2);
-  EXPECT_EQ(diffs_->snapshot().compared, 0);
+  s.reset();
+  EXPECT_EQ(plain_->snapshot().skipped_large, 2);
+  EXPECT_EQ(plain_->snapshot().compared, 0);
+  EXPECT_EQ(plain_->snapshot().abandoned, 1);  // only the first
+}
+
+TEST_F(ParallelRunSampleTest, AtMostMaxInFlightSamplesAreUnderWay) {
+  config_->max_in_flight = 2;
+  auto first = sample(false), second = sample(false);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(sample(false), nullptr);
+  EXPECT_EQ(plain_->snapshot().skipped_busy, 1);
+  EXPECT_EQ(plain_->snapshot().in_flight, 2);
+  first->complete(ParallelRunSample::Part::kPrimary, answer(200, "{}"));
+  first->complete(ParallelRunSample::Part::kCandidate, answer(200, "{}"));
+  first.reset();
+  EXPECT_NE(sample(false), nullptr);  // a place is free again
 }
 
 }  // namespace

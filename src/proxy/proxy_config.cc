@@ -457,13 +457,42 @@ class ConfigReader {
     }
     if (auto v = byte_size(r, "max_body", 0)) m.max_body_bytes = *v;
     if (auto v = duration(r, "timeout", 1)) m.timeout_ms = *v;
+    if (auto v = r.integer("max_in_flight", 1, 1'000'000)) m.max_in_flight = *v;
     if (const YamlNode* cmp = r.node("compare"); cmp && !cmp->is_null())
       read_compare(*cmp, path + ".compare", c, m);
     if (auto redact = r.text_list("redact")) {
       for (auto& h : *redact) m.redact.push_back(to_lower(h));
     }
+    check_noise_pool(path, route, m);
     r.finish();
     route.mirror = std::move(m);
+  }
+
+  // The noise instance is a second primary: a pool the route sends to, not
+  // the mirror, and only ever asked what is safe to ask twice.
+  void check_noise_pool(const std::string& path, const RouteConfig& route, const MirrorConfig& m) {
+    if (m.noise_pool.empty()) return;
+    const std::string field = path + ".compare.noise.pool";
+    const bool routed = std::any_of(route.split.begin(), route.split.end(),
+                                    [&](const WeightedPool& w) { return w.pool == m.noise_pool; });
+    if (!routed || m.noise_pool == m.pool) {
+      d_.error(
+          m.noise_where,
+          fmt::format("{}: '{}' is {}; the noise instance is a second primary, a pool the "
+                      "route sends to",
+                      field, m.noise_pool,
+                      m.noise_pool == m.pool ? "the mirror pool" : "not a pool of this route"));
+    }
+    for (const auto& method : m.methods) {
+      if (method != "GET" && method != "HEAD" && method != "OPTIONS") {
+        d_.error(m.noise_where,
+                 fmt::format("{}: with {} in methods, every sampled write would also reach pool "
+                             "'{}' a second time; a noise pool goes with GET, HEAD and OPTIONS "
+                             "only",
+                             field, method, m.noise_pool));
+        break;
+      }
+    }
   }
 
   void read_compare(const YamlNode& node, const std::string& path, const ProxyConfig& c,
@@ -489,6 +518,7 @@ class ConfigReader {
       nr.require("pool");
       if (auto pool = nr.text("pool")) {
         m.noise_pool = *pool;
+        m.noise_where = nr.where("pool");
         check_pool(c, path + ".noise.pool", m.noise_pool, nr.where("pool"));
       }
       nr.finish();

@@ -149,8 +149,10 @@ struct MirrorConfig {
   std::vector<std::string> methods{"GET", "HEAD"};  // upper case; only safe ones unless listed
   int64_t max_body_bytes = 1024 * 1024;  // larger request or response bodies are not compared
   int64_t timeout_ms = 10'000;           // the whole mirrored exchange, connect included
+  int64_t max_in_flight = 1000;  // samples under way at once; more are skipped (skipped_busy)
   DiffPolicy compare;
-  std::string noise_pool;           // a second primary sample (Diffy's noise); empty: none
+  std::string noise_pool;  // a second primary sample (Diffy's noise); empty: none
+  SourceLocation noise_where;
   std::vector<std::string> redact;  // lower case; header values masked in kept samples
   SourceLocation where;
 

@@ -266,6 +266,21 @@ TEST(ProxyConfig, ReadsAMirrorAndChecksItsFields) {
             std::string::npos)
       << bad;
   EXPECT_NE(bad.find("'sample'"), std::string::npos) << bad;
+
+  // The noise instance is a second primary, asked only what is safe twice.
+  const std::string noise =
+      errors_of(base +
+                "    mirror: { pool: modern, methods: [GET, POST], compare: { noise: { pool: "
+                "legacy } }, max_in_flight: 0 }\n");
+  EXPECT_NE(noise.find("compare.noise.pool: with POST in methods, every sampled write would "
+                       "also reach pool 'legacy' a second time"),
+            std::string::npos)
+      << noise;
+  EXPECT_NE(noise.find("mirror.max_in_flight"), std::string::npos) << noise;
+  const std::string itself =
+      errors_of(base + "    mirror: { pool: modern, compare: { noise: { pool: modern } } }\n");
+  EXPECT_NE(itself.find("compare.noise.pool: 'modern' is the mirror pool"), std::string::npos)
+      << itself;
 }
 
 TEST(ProxyConfig, WarnsThatARolloutWithoutStateDirIsForgottenOnRestart) {

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <set>
 
+#include "proxy/comparison_queue.h"
+
 namespace ferry::proxy {
 
 int64_t monotonic_ms() {
@@ -79,6 +81,9 @@ bool same_split(const std::vector<WeightedPool>& a, const std::vector<WeightedPo
 
 Result<std::unique_ptr<ProxyState>> ProxyState::create(ProxyConfig config) {
   std::unique_ptr<ProxyState> state(new ProxyState());
+  // Bounded: beyond this many answers waiting to be compared, samples are
+  // skipped (and counted) rather than held.
+  state->comparisons_ = std::make_unique<ComparisonQueue>(4096);
   std::lock_guard lock(state->mutex_);
   auto snapshot = state->build(std::move(config));
   if (!snapshot) return tl::unexpected(snapshot.error());
@@ -86,6 +91,8 @@ Result<std::unique_ptr<ProxyState>> ProxyState::create(ProxyConfig config) {
   state->generation_.store(state->current_->generation);
   return state;
 }
+
+ProxyState::~ProxyState() = default;
 
 RequestStats* ProxyState::stats(const std::string& route, const std::string& pool) {
   auto& slot = stats_[{route, pool}];
@@ -149,7 +156,7 @@ Result<std::shared_ptr<RoutingSnapshot>> ProxyState::build(ProxyConfig config) {
     snap->breakers.push_back(std::move(b));
     snap->breaker_fallback.push_back(fallback);
   }
-  std::map<std::string, std::pair<MirrorConfig, std::shared_ptr<RouteDiffs>>> diffs;
+  std::map<std::string, RouteFindings> diffs;
   for (const auto& route : config.routes) {
     auto& m = snap->mirrors.emplace_back();
     if (!route.mirror) continue;
@@ -157,17 +164,16 @@ Result<std::shared_ptr<RoutingSnapshot>> ProxyState::build(ProxyConfig config) {
     m.pool = config.pool_index(mc.pool);
     m.noise_pool = mc.noise_pool.empty() ? -1 : config.pool_index(mc.noise_pool);
     auto found = diffs_.find(route.name);
-    if (found != diffs_.end() && found->second.first.same_comparison(mc)) {
-      m.diffs = found->second.second;
+    if (found != diffs_.end() && found->second.config.same_comparison(mc)) {
+      m.diffs = found->second.diffs;
     } else {
-      // Sampled answers are shown in /admin/diff: credentials never are.
-      std::vector<std::string> redact{"authorization", "cookie", "proxy-authorization",
-                                      "set-cookie"};
+      std::vector<std::string> redact = kAlwaysRedacted;
       redact.insert(redact.end(), mc.redact.begin(), mc.redact.end());
-      m.diffs = std::make_shared<RouteDiffs>(std::move(redact));
+      m.diffs = std::make_shared<RouteDiffs>(std::move(redact), m.noise_pool >= 0);
     }
     diffs[route.name] = {mc, m.diffs};
   }
+  snap->comparisons = comparisons_.get();
   const size_t pools = config.pools.size() + 1;
   snap->stats.resize((config.routes.size() + 1) * pools);
   for (size_t r = 0; r <= config.routes.size(); ++r) {

@@ -26,6 +26,8 @@
 
 namespace ferry::proxy {
 
+class ComparisonQueue;
+
 int64_t monotonic_ms();
 int64_t monotonic_us();
 
@@ -91,6 +93,7 @@ struct RoutingSnapshot {
     std::shared_ptr<RouteDiffs> diffs;
   };
   std::vector<Mirror> mirrors;
+  ComparisonQueue* comparisons = nullptr;  // the process's, owned by ProxyState
   uint64_t generation = 0;
 
   RequestStats* stats_for(int route, int pool) const;
@@ -100,6 +103,7 @@ class ProxyState {
  public:
   // Resolves endpoint addresses and builds the first snapshot.
   static Result<std::unique_ptr<ProxyState>> create(ProxyConfig config);
+  ~ProxyState();
 
   std::shared_ptr<const RoutingSnapshot> snapshot() const;
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
@@ -151,8 +155,13 @@ class ProxyState {
   // By pool name; kept across reloads while the pool's breaker config is the same.
   std::map<std::string, std::shared_ptr<CircuitBreaker>> breakers_;
   std::map<std::string, RuntimeWeights> runtime_weights_;
-  // By route name, with the mirror config they were found under.
-  std::map<std::string, std::pair<MirrorConfig, std::shared_ptr<RouteDiffs>>> diffs_;
+  // A mirrored route's findings, with the config they were found under.
+  struct RouteFindings {
+    MirrorConfig config;
+    std::shared_ptr<RouteDiffs> diffs;
+  };
+  std::map<std::string, RouteFindings> diffs_;  // by route name
+  std::unique_ptr<ComparisonQueue> comparisons_;
 };
 
 }  // namespace ferry::proxy

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <set>
 
 #include "core/yaml.h"
@@ -184,27 +185,38 @@ Result<JsonPathPattern> parse_json_path(std::string_view text) {
   return p;
 }
 
+std::vector<std::vector<FieldDifference>> diff_answers(const AnswerToCompare& primary,
+                                                       std::span<const AnswerToCompare> others,
+                                                       const DiffPolicy& policy) {
+  // The primary's body is parsed once, and only if some other body differs.
+  std::optional<Result<YamlNode>> parsed_primary;
+  std::vector<std::vector<FieldDifference>> all;
+  for (const AnswerToCompare& other : others) {
+    std::vector<FieldDifference>& out = all.emplace_back();
+    if (primary.status != other.status)
+      out.push_back({"status", std::to_string(primary.status), std::to_string(other.status)});
+    for (const std::string& name : policy.headers) {
+      std::string a = header_values(primary, name), b = header_values(other, name);
+      if (a != b) out.push_back({"header:" + name, shortened(a), shortened(b)});
+    }
+    if (primary.body == other.body) continue;
+    if (looks_like_json(primary.body) && looks_like_json(other.body)) {
+      if (!parsed_primary) parsed_primary = parse_yaml(primary.body, "primary");
+      auto b = parse_yaml(other.body, "other");
+      if (*parsed_primary && b) {
+        JsonComparison(policy, out).compare(&**parsed_primary, &*b);
+        continue;
+      }
+    }
+    out.push_back({"body", shortened(primary.body), shortened(other.body)});
+  }
+  return all;
+}
+
 std::vector<FieldDifference> diff_answers(const AnswerToCompare& primary,
                                           const AnswerToCompare& candidate,
                                           const DiffPolicy& policy) {
-  std::vector<FieldDifference> out;
-  if (primary.status != candidate.status)
-    out.push_back({"status", std::to_string(primary.status), std::to_string(candidate.status)});
-  for (const std::string& name : policy.headers) {
-    std::string a = header_values(primary, name), b = header_values(candidate, name);
-    if (a != b) out.push_back({"header:" + name, shortened(a), shortened(b)});
-  }
-  if (primary.body == candidate.body) return out;
-  if (looks_like_json(primary.body) && looks_like_json(candidate.body)) {
-    auto a = parse_yaml(primary.body, "primary");
-    auto b = parse_yaml(candidate.body, "candidate");
-    if (a && b) {
-      JsonComparison(policy, out).compare(&*a, &*b);
-      return out;
-    }
-  }
-  out.push_back({"body", shortened(primary.body), shortened(candidate.body)});
-  return out;
+  return std::move(diff_answers(primary, std::span(&candidate, 1), policy)[0]);
 }
 
 std::string general_path(std::string_view path) {
@@ -223,19 +235,11 @@ std::string general_path(std::string_view path) {
   return out;
 }
 
-void NoiseFilter::observe(const std::vector<FieldDifference>& candidate,
-                          const std::vector<FieldDifference>& noise) {
-  ++samples_;
-  std::set<std::string> c, n;
-  for (const auto& d : candidate) c.insert(general_path(d.path));
-  for (const auto& d : noise) n.insert(general_path(d.path));
-  for (const auto& p : c) ++counts_[p].first;
-  for (const auto& p : n) ++counts_[p].second;
-}
-
-bool NoiseFilter::is_signal(std::string_view path) const {
-  const auto it = counts_.find(general_path(path));
-  return it != counts_.end() && it->second.first > it->second.second;
+bool stands_out(int64_t candidate, int64_t noise, int64_t samples) {
+  if (candidate <= 0 || samples <= 0) return false;
+  const double beyond = static_cast<double>(candidate - noise);
+  return beyond > kRelativeThreshold * static_cast<double>(candidate) &&
+         beyond > kAbsoluteThreshold * static_cast<double>(samples);
 }
 
 }  // namespace ferry::proxy

@@ -7,15 +7,15 @@
 // compared byte for byte. Fields matching an `ignore` pattern
 // (`$.generated_at`, `$.items[*].etag`) are left out.
 //
-// NoiseFilter is Diffy's idea: a field that two instances of the primary
+// stands_out is Diffy's idea: a field that two instances of the primary
 // already disagree on (a timestamp, a request id) is noise, and counts as a
-// difference only when primary and candidate disagree on it more often.
+// difference only when primary and candidate disagree on it clearly more often.
 //
 // Pure: no sockets, no clocks; response_diff_test.cc drives it.
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,26 +62,25 @@ struct FieldDifference {
 std::vector<FieldDifference> diff_answers(const AnswerToCompare& primary,
                                           const AnswerToCompare& candidate,
                                           const DiffPolicy& policy);
+// The primary against each of `others` (the candidate, the noise instance),
+// its body parsed once: one list of differences per other answer.
+std::vector<std::vector<FieldDifference>> diff_answers(const AnswerToCompare& primary,
+                                                       std::span<const AnswerToCompare> others,
+                                                       const DiffPolicy& policy);
 
 // `$.items[3].price` -> `$.items[*].price`: counts are kept per field, not
 // per array element, so they stay few and comparable between samples.
 std::string general_path(std::string_view path);
 
-class NoiseFilter {
- public:
-  // One sampled request: what primary and candidate differed on, and what
-  // the two primaries differed on.
-  void observe(const std::vector<FieldDifference>& candidate,
-               const std::vector<FieldDifference>& noise);
-  // Whether differences on `path` (general or exact) stand out of the noise:
-  // primary and candidate differ on it in more of the samples than the two
-  // primaries do.
-  bool is_signal(std::string_view path) const;
-  int64_t samples() const { return samples_; }
-
- private:
-  int64_t samples_ = 0;
-  std::map<std::string, std::pair<int64_t, int64_t>, std::less<>> counts_;  // candidate, noise
-};
+// Diffy's rule, for one field over the samples so far: `candidate` of them
+// differed on it between primary and candidate, `noise` between the two
+// primaries. It stands out of the noise when the difference beyond the noise
+// is more than kRelativeThreshold of the candidate's differences and more
+// than kAbsoluteThreshold of all samples: a field that differs on every
+// answer anyway (a request id) or at random (an unordered list) does not,
+// however often it differs.
+constexpr double kRelativeThreshold = 0.20;
+constexpr double kAbsoluteThreshold = 0.0003;
+bool stands_out(int64_t candidate, int64_t noise, int64_t samples);
 
 }  // namespace ferry::proxy

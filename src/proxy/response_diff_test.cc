@@ -97,17 +97,14 @@ TEST(ResponseDiff, GeneralPathsCountFieldsNotElements) {
   EXPECT_EQ(general_path("status"), "status");
 }
 
-TEST(NoiseFilter, AFieldThePrimariesAlreadyDisagreeOnIsNoise) {
-  NoiseFilter f;
-  for (int i = 0; i < 10; ++i) {
-    std::vector<FieldDifference> candidate{{"$.generated_at", "a", "b"}};
-    if (i % 2 == 0) candidate.push_back({"$.items[" + std::to_string(i) + "].price", "1", "2"});
-    f.observe(candidate, {{"$.generated_at", "a", "c"}});
-  }
-  EXPECT_EQ(f.samples(), 10);
-  EXPECT_FALSE(f.is_signal("$.generated_at"));
-  EXPECT_TRUE(f.is_signal("$.items[3].price"));
-  EXPECT_FALSE(f.is_signal("$.never_seen"));
+TEST(StandsOut, OnlyADifferenceClearlyBeyondTheNoise) {
+  EXPECT_TRUE(stands_out(10, 0, 10));     // the primaries agree, the candidate never does
+  EXPECT_FALSE(stands_out(10, 10, 10));   // a request id: everyone differs
+  EXPECT_FALSE(stands_out(52, 48, 100));  // at random on both sides: within 20 %
+  EXPECT_TRUE(stands_out(60, 30, 100));
+  EXPECT_FALSE(stands_out(0, 0, 100));
+  EXPECT_FALSE(stands_out(1, 0, 10'000));  // one in 10,000: below the absolute threshold
+  EXPECT_TRUE(stands_out(5, 0, 10'000));
 }
 
 }  // namespace

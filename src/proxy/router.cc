@@ -234,9 +234,10 @@ Result<void> Router::set_weights(std::string_view route_name,
   std::vector<int> next(route.pools.size(), 0);
   int64_t total = 0;
   for (const auto& [name, weight] : weights) {
-    const auto named = std::find_if(pools.begin(), pools.end(),
-                                    [&](const PoolConfig& p) { return p.name == name; });
-    const int pool = named == pools.end() ? -1 : static_cast<int>(named - pools.begin());
+    int pool = -1;
+    for (size_t i = 0; i < pools.size(); ++i) {
+      if (pools[i].name == name) pool = static_cast<int>(i);
+    }
     const auto it = std::find(route.pools.begin(), route.pools.end(), pool);
     if (pool < 0 || it == route.pools.end()) {
       std::vector<std::string> names;

@@ -272,7 +272,7 @@ std::string ProxyState::render_metrics() const {
   out += "# TYPE ferry_mirror_requests_total counter\n";
   std::string fields;
   for (const auto& [route, found] : diffs_)
-    append_route_diff_metrics(route, found.second->snapshot(), out, fields);
+    append_route_diff_metrics(route, found.diffs->snapshot(), out, fields);
   out +=
       "# HELP ferry_mirror_field_differences_total Differences per field path (at most 100 "
       "paths per route, then \"other\").\n";
@@ -298,10 +298,10 @@ std::string ProxyState::render_diff_json() const {
   JsonWriter w(4);
   w.begin_object().key("routes").begin_array();
   for (const auto& [route, found] : diffs_) {
-    const MirrorConfig& mc = found.first;
+    const MirrorConfig& mc = found.config;
     w.begin_object().field("route", route).field("mirror_pool", mc.pool);
     w.field("noise_pool", mc.noise_pool).field("percent", mc.percent);
-    write_route_diff_fields(w, found.second->snapshot());
+    write_route_diff_fields(w, found.diffs->snapshot());
     w.end_object();
   }
   w.end_array().end_object();
@@ -312,7 +312,7 @@ bool ProxyState::reset_diff(const std::string& route) {
   std::lock_guard lock(mutex_);
   auto found = diffs_.find(route);
   if (found == diffs_.end()) return false;
-  found->second.second->reset();
+  found->second.diffs->reset();
   return true;
 }
 

@@ -1,0 +1,47 @@
+// Where the parallel run's comparisons run: off the workers' event loops, so
+// that parsing and comparing two answers of up to mirror.max_body never
+// holds up a client (not even the one whose answer it was, waiting to send
+// its next request). One thread, started with the first comparison, takes
+// jobs in order; a full queue refuses more, and the caller counts the sample
+// as skipped rather than letting memory grow.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace ferry::proxy {
+
+class ComparisonQueue {
+ public:
+  enum class Mode {
+    kThread,  // jobs run on the queue's own thread
+    kInline,  // jobs run inside push() (unit tests: no thread, same order)
+  };
+
+  explicit ComparisonQueue(size_t max_waiting, Mode mode = Mode::kThread)
+      : max_waiting_(max_waiting), mode_(mode) {}
+  // Jobs still waiting are dropped; the one running finishes.
+  ~ComparisonQueue();
+  ComparisonQueue(const ComparisonQueue&) = delete;
+  ComparisonQueue& operator=(const ComparisonQueue&) = delete;
+
+  // From any thread. False (and `job` dropped) when max_waiting jobs wait.
+  bool push(std::function<void()> job);
+
+ private:
+  void run();
+
+  const size_t max_waiting_;
+  const Mode mode_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;  // started by the first push
+};
+
+}  // namespace ferry::proxy
