@@ -276,12 +276,13 @@ std::vector<Change> held_changes_to_apply(std::vector<HeldChange> held,
                                           const std::map<std::string, std::string>& diverged) {
   std::vector<Change> out;
   for (auto& [final_lsn, c] : held) {
-    auto needed = [&](const TargetRelation& rel) {
+    // Captured by name: clang refuses a structured binding in a lambda's capture.
+    auto needed = [&, lsn = final_lsn](const TargetRelation& rel) {
       if (diverged.count(rel.display)) return false;
       auto it = copied_at.find(rel.display);
       if (it == copied_at.end()) return true;
       // Committed before the snapshot: the copy has it.
-      return final_lsn >= pg::parse_lsn(it->second).value_or(0);
+      return lsn >= pg::parse_lsn(it->second).value_or(0);
     };
     if (c.kind != Change::Kind::kTruncate) {
       if (needed(*c.relation)) out.push_back(std::move(c));
