@@ -289,5 +289,29 @@ TEST(ProxyMirror, OnASplitOnlyRequestsToTheOtherPoolAreComparedAndChunkedAnswers
       << body_of(proxy.admin("GET", "/admin/diff"));
 }
 
+TEST(ProxyMirror, FindingsSurviveAReloadThatKeepsTheComparisonAndStartOverOtherwise) {
+  Backend legacy("legacy"), modern("modern");
+  const std::string pools = "pools:\n  legacy: { endpoints: [" + legacy.address() +
+                            "] }\n  modern: { endpoints: [" + modern.address() + "] }\n";
+  const std::string route = "routes:\n  - { name: users, to: legacy, mirror: { pool: modern";
+  Proxy proxy(pools + route + " } }\n");
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(status_of(proxy.get("/echo/u")), 200);
+  ASSERT_EQ(settled(proxy, "users"), 5);
+
+  // A reload that changes something else (a timeout) keeps the report.
+  proxy.write_config(pools + route + ", timeout: 3s } }\n");
+  std::string r = proxy.admin("POST", "/admin/reload");
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r).find("parallel run"), std::string::npos) << r;
+  EXPECT_EQ(count_of(route_diff(proxy, "users"), "compared"), 5);
+
+  // One that changes what is compared starts it over, and says so.
+  proxy.write_config(pools + route + ", compare: { headers: [content-type] } } }\n");
+  r = proxy.admin("POST", "/admin/reload");
+  ASSERT_EQ(status_of(r), 200) << r;
+  EXPECT_NE(body_of(r).find("parallel run of 'users' starts a new report"), std::string::npos) << r;
+  EXPECT_EQ(count_of(route_diff(proxy, "users"), "compared"), 0);
+}
+
 }  // namespace
 }  // namespace proxytest

@@ -5,6 +5,8 @@
 //   GET  /admin/rollouts              every rollout: state, step, weights, latest verdicts
 //   GET  /admin/rollouts/NAME         one route's rollout, the same way
 //   POST /admin/rollouts/NAME/ACTION  start, pause, resume, promote or abort a rollout
+//   GET  /admin/diff                  the parallel run's findings per mirrored route
+//   DELETE /admin/diff/ROUTE          start a route's findings over
 //   GET  /metrics                     Prometheus text
 // With a token configured every call needs "Authorization: Bearer TOKEN".
 // One request per connection; runs on the proxy's control thread.

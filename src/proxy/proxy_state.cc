@@ -199,6 +199,7 @@ Result<std::string> ProxyState::reload(ProxyConfig config) {
   std::lock_guard lock(mutex_);
   const auto kept_before = runtime_weights_;
   const auto breakers_before = breakers_;
+  const auto diffs_before = diffs_;
   auto snapshot = build(std::move(config));
   if (!snapshot) {
     runtime_weights_ = kept_before;  // build() drops the ones it could not carry over
@@ -221,6 +222,15 @@ Result<std::string> ProxyState::reload(ProxyConfig config) {
     } else if (before->state() != BreakerState::kClosed) {
       summary +=
           fmt::format("; breaker of '{}' kept ({})", pool, breaker_state_name(before->state()));
+    }
+  }
+  for (const auto& [route, before] : diffs_before) {
+    auto now = diffs_.find(route);
+    if (now == diffs_.end()) {
+      summary += fmt::format("; parallel run of '{}' removed", route);
+    } else if (now->second.diffs != before.diffs) {
+      summary += fmt::format("; parallel run of '{}' starts a new report (its comparison changed)",
+                             route);
     }
   }
   current_ = std::move(*snapshot);
