@@ -17,27 +17,35 @@ bool ComparisonQueue::push(std::function<void()> job) {
     job();
     return true;
   }
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_ || jobs_.size() >= max_waiting_) return false;
     jobs_.push_back(std::move(job));
     if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+    wake = idle_;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
   return true;
 }
 
 void ComparisonQueue::run() {
   std::unique_lock lock(mu_);
-  while (true) {
-    wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-    if (stopping_) return;
-    std::function<void()> job = std::move(jobs_.front());
-    jobs_.pop_front();
+  while (!stopping_) {
+    if (jobs_.empty()) {
+      idle_ = true;
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      idle_ = false;
+      continue;
+    }
+    std::deque<std::function<void()>> batch;
+    batch.swap(jobs_);
     lock.unlock();
-    job();
-    job = nullptr;  // what it holds goes here, not under the lock
+    for (auto& job : batch) job();
+    batch.clear();  // what the jobs hold goes here, not under the lock
     lock.lock();
+    // Whatever arrives in the next window is taken together.
+    wake_.wait_for(lock, kBatchWindow, [this] { return stopping_; });
   }
 }
 

@@ -229,8 +229,8 @@ Result<std::string> ProxyState::reload(ProxyConfig config) {
     if (now == diffs_.end()) {
       summary += fmt::format("; parallel run of '{}' removed", route);
     } else if (now->second.diffs != before.diffs) {
-      summary += fmt::format("; parallel run of '{}' starts a new report (its comparison changed)",
-                             route);
+      summary +=
+          fmt::format("; parallel run of '{}' starts a new report (its comparison changed)", route);
     }
   }
   current_ = std::move(*snapshot);
