@@ -13,9 +13,9 @@
 // brought nothing. Findings appear at most that much later.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <chrono>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -51,7 +51,7 @@ class ComparisonQueue {
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
-  bool idle_ = false;  // the thread waits for a push to wake it
+  bool idle_ = false;   // the thread waits for a push to wake it
   std::thread thread_;  // started by the first push
 };
 
