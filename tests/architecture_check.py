@@ -19,7 +19,9 @@ ALLOWED = {
     "assess": {"assess", "core"},
     "db": {"db", "pg", "core"},
     "proxy": {"proxy", "core"},
-    "cli": {"cli", "assess", "db", "proxy", "pg", "core"},
+    # run talks to a running proxy through its admin client, not its internals.
+    "run": {"run", "assess", "db", "proxy", "pg", "core"},
+    "cli": {"cli", "run", "assess", "db", "proxy", "pg", "core"},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/[^"]+"', re.M)
 

@@ -22,6 +22,7 @@ struct Command {
 Runner install_assess(CLI::App& sub);
 Runner install_db(CLI::App& sub);
 Runner install_proxy(CLI::App& sub);
+Runner install_run(CLI::App& sub);
 // `ferry proxy rollout ...` (cmd_proxy_rollout.cc), a subcommand of proxy.
 Runner install_proxy_rollout(CLI::App& sub);
 

@@ -18,6 +18,8 @@ constexpr std::array kCommands{
             install_db},
     Command{"proxy", "Move HTTP traffic: strangler-fig routes, sticky canary splits, blue/green",
             install_proxy},
+    Command{"run", "Check a migration plan that moves data and traffic together (--dry-run)",
+            install_run},
 };
 
 constexpr const char* kFooter = R"(

@@ -1,0 +1,129 @@
+// ferry run PLAN --dry-run: a migration plan read, its steps shown and
+// everything they need checked, with nothing changed.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "core/exit_codes.h"
+#include "core/json_writer.h"
+#include "core/log.h"
+#include "run/plan.h"
+#include "run/plan_preflight.h"
+
+namespace ferry::cli {
+
+namespace {
+
+struct RunOptions {
+  std::string plan;
+  bool dry_run = false;
+  std::string format = "text";
+};
+
+constexpr const char* kDescription = R"(
+A migration plan (docs/run.md) names the databases and the proxy route a
+migration moves and the steps that move them: clone, follow, verify,
+approve, rollout, cutover, watch, command. Without steps, the strategy's
+own (all-at-once or layer-by-layer) are used.
+
+--dry-run reads the plan (every problem at once, with its line), prints the
+steps and what each will do, and checks what they need: the state
+directory can be written, each database's source and target answer and pass
+`ferry db check`, the proxy's admin API answers and has every route the
+steps name. Nothing is changed. Connection strings may name environment
+variables (${SOURCE_URI}); passwords are never printed.
+
+Executing a plan is being built: this version checks plans with --dry-run.
+
+Exit status: 0 every check passed, 1 a check failed, 2 usage, 3 the plan is
+invalid.
+
+Examples:
+  SOURCE_URI=postgres://app@old-db/shop TARGET_URI=postgres://app@new-db/shop \
+    ferry run examples/run/shop.yaml --dry-run
+  ferry run plan.yaml --dry-run -f json | jq '.preflight[] | select(.ok == false)')";
+
+const char* strategy_name(run::Strategy s) {
+  return s == run::Strategy::kLayerByLayer ? "layer-by-layer" : "all-at-once";
+}
+
+std::string render_text(const run::Plan& plan, const run::PlanPreflight& preflight) {
+  std::string out = fmt::format("plan {} ({}): {}, {} steps, on failure: {}\n", plan.name,
+                                plan.file, strategy_name(plan.strategy), plan.steps.size(),
+                                plan.on_failure == run::OnFailure::kPause ? "pause" : "roll back");
+  for (const auto& db : plan.databases) {
+    out += fmt::format("  database {}: {} -> {}{}\n", db.name, db.source_shown, db.target_shown,
+                       db.route.empty() ? "" : ", route " + db.route);
+  }
+  out += plan.steps.front().from_strategy ? "steps (the strategy's own):\n" : "steps:\n";
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    out += fmt::format("  {:>2}. {}\n", i + 1, plan.steps[i].describe());
+  }
+  out += "preflight:\n";
+  for (const auto& c : preflight.checks) {
+    out += fmt::format("  {:<4}  {}: {}\n", c.ok ? "ok" : "FAIL", c.subject, c.detail);
+  }
+  out += preflight.ok() ? "every check passed; nothing was changed\n"
+                        : "a check failed (FAIL above); nothing was changed\n";
+  return out;
+}
+
+std::string render_json(const run::Plan& plan, const run::PlanPreflight& preflight) {
+  JsonWriter w;
+  w.begin_object().field("ok", preflight.ok()).key("plan").begin_object();
+  w.field("name", plan.name).field("file", plan.file).field("state_dir", plan.state_dir);
+  w.field("strategy", strategy_name(plan.strategy));
+  w.field("on_failure", plan.on_failure == run::OnFailure::kPause ? "pause" : "rollback");
+  w.key("databases").begin_array();
+  for (const auto& db : plan.databases) {
+    w.begin_object().field("name", db.name).field("source", db.source_shown);
+    w.field("target", db.target_shown).field("jobs", db.jobs).field("route", db.route);
+    w.end_object();
+  }
+  w.end_array().key("steps").begin_array();
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const auto& s = plan.steps[i];
+    w.begin_object().field("index", static_cast<int64_t>(i + 1));
+    w.field("kind", run::step_kind_name(s.kind)).field("database", s.database);
+    w.field("route", s.route).field("description", s.describe());
+    w.field("from_strategy", s.from_strategy).end_object();
+  }
+  w.end_array().end_object().key("preflight").begin_array();
+  for (const auto& c : preflight.checks) {
+    w.begin_object().field("subject", c.subject).field("ok", c.ok);
+    w.field("detail", c.detail).end_object();
+  }
+  w.end_array().end_object();
+  return w.take();
+}
+
+int run_plan(const RunOptions& o) {
+  if (!o.dry_run) {
+    log_error("ferry run: this version checks plans only: add --dry-run (it changes nothing)");
+    return exit_status(ExitCode::kUsage);
+  }
+  auto plan = run::load_plan(o.plan);
+  if (!plan) return report_error(plan.error(), o.format);
+  for (const auto& warning : plan->warnings) log_warn(warning);
+  const run::PlanPreflight preflight = run::run_plan_preflight(*plan);
+  std::cout << (o.format == "json" ? render_json(*plan, preflight) : render_text(*plan, preflight));
+  return exit_status(preflight.ok() ? ExitCode::kOk : ExitCode::kFindings);
+}
+
+}  // namespace
+
+Runner install_run(CLI::App& sub) {
+  auto o = std::make_shared<RunOptions>();
+  sub.footer(kDescription);
+  sub.add_option("plan", o->plan, "The migration plan (YAML)")->required();
+  sub.add_flag("--dry-run", o->dry_run, "Show the steps and check what they need; change nothing");
+  sub.add_option("-f,--format", o->format, "Output: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  return [o] { return run_plan(*o); };
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,33 @@
+// What `ferry run PLAN --dry-run` checks before anything moves: the plan's
+// state directory can be written, each database's source and target answer
+// and pass `ferry db check` (db/check/preflight.h), and the proxy's admin API
+// answers and has every route the steps name (with a rollout where a step
+// runs one). Every check runs and is reported, passed or not: one round of
+// fixes, not one per attempt. Nothing is changed anywhere.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "run/plan.h"
+
+namespace ferry::run {
+
+struct PreflightCheck {
+  std::string subject;  // "database users-db", "proxy 127.0.0.1:9901", "route users"
+  bool ok = false;
+  std::string detail;  // what was found; for a failure, what to do
+};
+
+struct PlanPreflight {
+  std::vector<PreflightCheck> checks;
+  bool ok() const;
+};
+
+PlanPreflight run_plan_preflight(const Plan& plan);
+
+// The replication slot a plan's follow of `db` uses: "ferry_" and the plan's
+// and database's names, in the characters PostgreSQL allows.
+std::string slot_name(const Plan& plan, const PlanDatabase& db);
+
+}  // namespace ferry::run

@@ -1,0 +1,144 @@
+#include "run/plan.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "run/default_steps.h"
+
+namespace ferry::run {
+namespace {
+
+const std::map<std::string, std::string, std::less<>> kEnv{
+    {"SOURCE_URI", "postgres://app:s3cret@db-old:5432/shop"},
+    {"TARGET_URI", "postgres://app:t0psecret@db-new:5432/shop"}};
+
+std::optional<std::string> test_env(std::string_view name) {
+  auto it = kEnv.find(name);
+  if (it == kEnv.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<Plan> parse(const std::string& text) {
+  return parse_plan(text, "plans/shop.yaml", test_env);
+}
+
+std::string errors_of(const std::string& text) {
+  auto p = parse(text);
+  return p ? std::string() : p.error().message;
+}
+
+// The example of docs/run.md.
+constexpr const char* kExample = R"(name: shop-users
+state_dir: ./ferry-run
+databases:
+  users-db: { source: "${SOURCE_URI}", target: "${TARGET_URI}", jobs: 4 }
+proxy: { admin: 127.0.0.1:9901, token_file: ./admin.token }
+strategy: all-at-once
+steps:
+  - clone: users-db
+  - follow: users-db
+  - verify: users-db
+  - approve: "data verified, start the canary"
+  - rollout: users
+  - cutover: { database: users-db, route: users, reverse: true, hold_requests: 5s }
+  - verify: users-db
+  - watch: { for: 30m, route: users }
+  - command: ./notify.sh "users moved"
+)";
+
+TEST(Plan, LoadsTheDocumentedExample) {
+  auto p = parse(kExample);
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->name, "shop-users");
+  EXPECT_EQ(p->state_dir, "plans/ferry-run");  // from the plan's directory
+  ASSERT_EQ(p->databases.size(), 1u);
+  const PlanDatabase& db = p->databases[0];
+  EXPECT_EQ(db.source, "postgres://app:s3cret@db-old:5432/shop");
+  EXPECT_EQ(db.source_shown.find("s3cret"), std::string::npos) << db.source_shown;
+  EXPECT_NE(db.target_shown.find("db-new"), std::string::npos) << db.target_shown;
+  ASSERT_TRUE(p->proxy);
+  EXPECT_EQ(p->proxy->admin, "127.0.0.1:9901");
+  EXPECT_EQ(p->proxy->token_file, "plans/admin.token");
+  ASSERT_EQ(p->steps.size(), 9u);
+  const PlanStep& cutover = p->steps[5];
+  EXPECT_EQ(cutover.kind, StepKind::kCutover);
+  EXPECT_EQ(cutover.database, "users-db");
+  EXPECT_EQ(cutover.route, "users");
+  EXPECT_EQ(cutover.hold_ms, 5000);
+  EXPECT_TRUE(cutover.reverse);
+  EXPECT_EQ(cutover.describe(),
+            "cutover users-db: make the target the database of record (route users moved to the "
+            "new side, requests held up to 5s, reverse stream started (the way back))");
+  EXPECT_EQ(p->steps[7].for_ms, 30 * 60'000);
+  EXPECT_EQ(p->steps[8].command, "./notify.sh \"users moved\"");
+  EXPECT_EQ(p->on_failure, OnFailure::kRollback);
+}
+
+TEST(Plan, ReportsEveryProblemWithItsPlace) {
+  const std::string bad = errors_of(R"(name: shop users
+databases:
+  users-db: { source: "${SOURCE_URL}", target: "not a connection string", jobs: 0 }
+strategy: big-bang
+steps:
+  - clone: users-db
+  - folow: users-db
+  - verify: user-db
+  - cutover: { database: users-db, hold_requests: 5s }
+  - watch: { for: 30m, route: users }
+)");
+  for (const char* expected : {
+           "plans/shop.yaml:1:7: error: name: 'shop users' must be letters",
+           "plans/shop.yaml:3:23: error: databases.users-db.source: ${SOURCE_URL} is not set in "
+           "the environment",
+           "databases.users-db.jobs",
+           "strategy",
+           "plans/shop.yaml:7:5: error: steps[1]: 'folow' is not a step",
+           "(did you mean 'follow'?)",
+           "plans/shop.yaml:8:13: error: steps[2].verify: no database named 'user-db' in "
+           "databases (did you mean 'users-db'?)",
+           "steps[3].cutover.hold_requests: holds a route's requests, and the cutover has no route",
+           "steps[3]: cutover users-db comes before any follow of it",
+           "steps[4]: watch works on route 'users' of a proxy, and the plan has no proxy",
+       }) {
+    EXPECT_NE(bad.find(expected), std::string::npos) << expected << "\n" << bad;
+  }
+  // The target's text is libpq's complaint, never the string (it may hold a password).
+  EXPECT_NE(bad.find("databases.users-db.target"), std::string::npos) << bad;
+  EXPECT_EQ(bad.find("s3cret"), std::string::npos);
+}
+
+TEST(Plan, WithoutStepsTheStrategyGivesThem) {
+  const std::string base = R"(name: shop
+databases:
+  users-db: { source: "${SOURCE_URI}", target: "${TARGET_URI}", route: users }
+  audit-db: { source: "${SOURCE_URI}", target: "${TARGET_URI}" }
+proxy: { admin: 127.0.0.1:9901 }
+)";
+  auto all = parse(base + "strategy: all-at-once\n");
+  ASSERT_TRUE(all) << all.error().message;
+  std::vector<std::string> kinds;
+  for (const auto& s : all->steps) {
+    EXPECT_TRUE(s.from_strategy);
+    kinds.push_back(std::string(step_kind_name(s.kind)) + " " +
+                    (s.database.empty() ? s.route : s.database));
+  }
+  EXPECT_EQ(kinds, (std::vector<std::string>{"clone users-db", "follow users-db", "verify users-db",
+                                             "approve ", "cutover users-db", "verify users-db",
+                                             "watch users", "clone audit-db", "follow audit-db",
+                                             "verify audit-db", "approve ", "cutover audit-db",
+                                             "verify audit-db"}));
+  EXPECT_EQ(all->steps[4].hold_ms, kDefaultHoldMs);
+  EXPECT_EQ(all->steps[4].route, "users");
+  EXPECT_EQ(all->steps[11].hold_ms, 0);  // no route: nothing to hold
+
+  auto layers = parse(base + "strategy: layer-by-layer\n");
+  ASSERT_TRUE(layers) << layers.error().message;
+  // The application layer first: its traffic moved and watched, then its data.
+  EXPECT_EQ(layers->steps[0].kind, StepKind::kRollout);
+  EXPECT_EQ(layers->steps[1].kind, StepKind::kWatch);
+  EXPECT_EQ(layers->steps[2].kind, StepKind::kClone);
+}
+
+}  // namespace
+}  // namespace ferry::run
