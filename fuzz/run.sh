@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each (default 20), seeded with the
 # example inventories, the shipped rules and catalog, a few connection strings,
-# pgoutput messages, HTTP requests and the example proxy configs. Builds the `fuzz`
+# pgoutput messages, HTTP requests, the example proxy configs and run plans. Builds the `fuzz`
 # preset first. A crash leaves its reproducer in build-fuzz/findings/.
 #
 # usage: fuzz/run.sh [SECONDS] [SEED]
@@ -14,11 +14,12 @@ seed_flag=()
 [[ -n ${2:-} ]] && seed_flag=(-seed="$2")
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz --target inventory_fuzz config_fuzz conninfo_fuzz pgoutput_fuzz \
-  http_request_fuzz proxy_config_fuzz
+  http_request_fuzz proxy_config_fuzz plan_fuzz
 mkdir -p build-fuzz/findings build-fuzz/corpus/inventory build-fuzz/corpus/config \
   build-fuzz/corpus/conninfo build-fuzz/corpus/pgoutput build-fuzz/corpus/http_request \
-  build-fuzz/corpus/proxy_config
+  build-fuzz/corpus/proxy_config build-fuzz/corpus/plan
 cp examples/proxy/*.yaml build-fuzz/corpus/proxy_config/
+cp examples/run/*.yaml build-fuzz/corpus/plan/
 cp examples/*.yaml examples/*.csv build-fuzz/corpus/inventory/
 cp data/*.yaml build-fuzz/corpus/config/
 seeds=("postgresql://app:s3cret@db1.example:5432/shop?sslmode=require"
@@ -37,7 +38,7 @@ printf 'POST /o HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\n5;e=1\r
 printf 'POST /o HTTP/1.1\r\nHost: s\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc' \
   >build-fuzz/corpus/http_request/smuggle
 printf 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok' >build-fuzz/corpus/http_request/response
-for target in inventory config conninfo pgoutput http_request proxy_config; do
+for target in inventory config conninfo pgoutput http_request proxy_config plan; do
   echo "fuzz: ${target}_fuzz for ${seconds}s"
   log=build-fuzz/${target}_fuzz.log
   status=0
