@@ -22,6 +22,20 @@ const char* step_state_name(StepState state) {
   return "";
 }
 
+const char* run_command_name(RunCommand command) {
+  switch (command) {
+    case RunCommand::kApprove:
+      return "approve";
+    case RunCommand::kPause:
+      return "pause";
+    case RunCommand::kResume:
+      return "resume";
+    case RunCommand::kAbort:
+      return "abort";
+  }
+  return "";
+}
+
 bool has_undo(StepKind kind) { return kind == StepKind::kCutover || kind == StepKind::kRollout; }
 
 RunAction next_action(const RunView& view) {

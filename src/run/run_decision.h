@@ -34,6 +34,8 @@ const char* step_state_name(StepState state);
 // What people asked for (`ferry run approve|pause|resume|abort`).
 enum class RunCommand { kApprove, kPause, kResume, kAbort };
 
+const char* run_command_name(RunCommand command);
+
 struct RunView {
   std::vector<StepKind> kinds;    // the plan's steps
   std::vector<StepState> states;  // the journal's, one per step

@@ -9,24 +9,6 @@
 
 namespace ferry::run {
 
-namespace {
-
-const char* command_word(RunCommand c) {
-  switch (c) {
-    case RunCommand::kApprove:
-      return "approve";
-    case RunCommand::kPause:
-      return "pause";
-    case RunCommand::kResume:
-      return "resume";
-    case RunCommand::kAbort:
-      return "abort";
-  }
-  return "";
-}
-
-}  // namespace
-
 // The StopCheck a running step asks: takes the commands queued meanwhile
 // and says whether the run is to stop (paused or on the way back).
 class RunEngine::Commands final : public StopCheck {
@@ -70,11 +52,11 @@ Result<void> RunEngine::take_commands(RunView& view) {
     // The steps it changed (an approval given, failed steps to run again).
     for (size_t i = 0; i < before.size(); ++i) {
       if (view.states[i] == before[i]) continue;
-      const std::string detail = fmt::format("{} by {}", command_word(c.command), c.who);
+      const std::string detail = fmt::format("{} by {}", run_command_name(c.command), c.who);
       if (auto ok = journal_.record(view, i, detail); !ok) return ok;
     }
     const std::string detail =
-        fmt::format("command={} who={} result={}", command_word(c.command), log_value(c.who),
+        fmt::format("command={} who={} result={}", run_command_name(c.command), log_value(c.who),
                     refused.empty() ? std::string("applied") : log_value("refused: " + refused));
     if (auto ok = event("command", detail); !ok) return ok;
   }

@@ -39,24 +39,10 @@ std::string target_of(const PlanStep& s) {
   }
 }
 
-const char* command_name(RunCommand c) {
-  switch (c) {
-    case RunCommand::kApprove:
-      return "approve";
-    case RunCommand::kPause:
-      return "pause";
-    case RunCommand::kResume:
-      return "resume";
-    case RunCommand::kAbort:
-      return "abort";
-  }
-  return "";
-}
-
 std::optional<RunCommand> command_named(const std::string& name) {
   for (RunCommand c :
        {RunCommand::kApprove, RunCommand::kPause, RunCommand::kResume, RunCommand::kAbort}) {
-    if (name == command_name(c)) return c;
+    if (name == run_command_name(c)) return c;
   }
   return std::nullopt;
 }
@@ -241,7 +227,7 @@ Result<void> RunJournal::event(const std::string& kind, const std::string& detai
 Result<void> RunJournal::queue_command(RunCommand command, const std::string& who) {
   auto st = db_->prepare("INSERT INTO command(at, command, who) VALUES (?, ?, ?)");
   if (!st) return tl::unexpected(st.error());
-  return st->bind(1, unix_now()).bind(2, command_name(command)).bind(3, who).run();
+  return st->bind(1, unix_now()).bind(2, run_command_name(command)).bind(3, who).run();
 }
 
 Result<std::vector<QueuedCommand>> RunJournal::take_commands() {
