@@ -1,6 +1,8 @@
 // ferry run PLAN --dry-run: a migration plan read, its steps shown and
 // everything they need checked, with nothing changed.
 #include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -13,6 +15,8 @@
 #include "core/log.h"
 #include "run/plan.h"
 #include "run/plan_preflight.h"
+#include "run/run_journal.h"
+#include "run/run_status.h"
 
 namespace ferry::cli {
 
@@ -38,6 +42,8 @@ steps name. Nothing is changed. Connection strings may name environment
 variables (${SOURCE_URI}); passwords are never printed.
 
 Executing a plan is being built: this version checks plans with --dry-run.
+`ferry run status|approve|pause|resume|abort PLAN` read a run's journal
+(STATE_DIR/run.sqlite) or queue a command for the running engine.
 
 Exit status: 0 every check passed, 1 a check failed, 2 usage, 3 the plan is
 invalid.
@@ -114,16 +120,90 @@ int run_plan(const RunOptions& o) {
   return exit_status(preflight.ok() ? ExitCode::kOk : ExitCode::kFindings);
 }
 
+// `ferry run status|approve|pause|resume|abort PLAN`: the run's journal,
+// read or given a command the engine takes at its next check.
+struct JournalOptions {
+  std::string plan;
+  std::string format = "text";
+  std::string who;
+};
+
+int run_journal_command(const std::string& verb, const JournalOptions& o) {
+  auto plan = run::load_plan(o.plan, run::placeholder_environment);
+  if (!plan) return report_error(plan.error(), o.format);
+  auto journal = run::RunJournal::open_existing(*plan);
+  if (!journal) return report_error(journal.error(), o.format);
+  if (verb == "status") {
+    auto text = o.format == "json" ? run::render_status_json(*plan, *journal)
+                                   : run::render_status_text(*plan, *journal);
+    if (!text) return report_error(text.error(), o.format);
+    std::cout << *text;
+    return exit_status(ExitCode::kOk);
+  }
+  const run::RunCommand command = verb == "approve"  ? run::RunCommand::kApprove
+                                  : verb == "pause"  ? run::RunCommand::kPause
+                                  : verb == "resume" ? run::RunCommand::kResume
+                                                     : run::RunCommand::kAbort;
+  if (auto ok = journal->queue_command(command, o.who); !ok) return report_error(ok.error());
+  log_info(
+      fmt::format("run: {} queued for plan {} by {}; the running `ferry run` takes it at its "
+                  "next check (ferry run status {} shows what came of it)",
+                  verb, plan->name, o.who, o.plan));
+  return exit_status(ExitCode::kOk);
+}
+
+std::string current_user() {
+  if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+  return "uid " + std::to_string(::geteuid());
+}
+
 }  // namespace
 
 Runner install_run(CLI::App& sub) {
   auto o = std::make_shared<RunOptions>();
   sub.footer(kDescription);
-  sub.add_option("plan", o->plan, "The migration plan (YAML)")->required();
+  CLI::Option* plan = sub.add_option("plan", o->plan, "The migration plan (YAML)");
   sub.add_flag("--dry-run", o->dry_run, "Show the steps and check what they need; change nothing");
   sub.add_option("-f,--format", o->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  return [o] { return run_plan(*o); };
+  struct Verb {
+    const char* name;
+    const char* summary;
+  };
+  static constexpr Verb kVerbs[] = {
+      {"status", "Where a run is: its state, each step's state and times, the latest events"},
+      {"approve", "Approve the step a run waits at (who approved is journaled)"},
+      {"pause", "Hold a run after its current step"},
+      {"resume", "Let a paused run go on (a failed step is run again)"},
+      {"abort", "Walk the way back for whatever the run has moved"},
+  };
+  std::vector<std::pair<CLI::App*, std::shared_ptr<JournalOptions>>> verbs;
+  for (const Verb& v : kVerbs) {
+    CLI::App* verb = sub.add_subcommand(v.name, v.summary);
+    auto jo = std::make_shared<JournalOptions>();
+    jo->who = current_user();
+    verb->add_option("plan", jo->plan, "The plan the run was started with")->required();
+    if (std::string(v.name) == "status") {
+      verb->add_option("-f,--format", jo->format, "Output: text (default) or json")
+          ->check(CLI::IsMember({"text", "json"}));
+    } else {
+      verb->add_option("--as", jo->who, "Who gives the command, for the journal (default: you)");
+    }
+    verb->excludes(plan);
+    verbs.emplace_back(verb, jo);
+  }
+  return [o, verbs] {
+    for (const auto& [verb, jo] : verbs) {
+      if (verb->parsed()) return run_journal_command(verb->get_name(), *jo);
+    }
+    if (o->plan.empty()) {
+      log_error(
+          "ferry run: give a plan (ferry run PLAN --dry-run) or a command (ferry run "
+          "status PLAN); ferry run --help lists them");
+      return exit_status(ExitCode::kUsage);
+    }
+    return run_plan(*o);
+  };
 }
 
 }  // namespace ferry::cli

@@ -439,6 +439,10 @@ std::optional<std::string> process_environment(std::string_view name) {
   return std::string(value);
 }
 
+std::optional<std::string> placeholder_environment(std::string_view) {
+  return std::string("postgresql:///not-connected");
+}
+
 Result<Plan> parse_plan(std::string_view text, const std::string& file, const Environment& env) {
   auto root = parse_yaml(text, file);
   if (!root) return tl::unexpected(root.error());

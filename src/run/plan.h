@@ -83,6 +83,10 @@ struct Plan {
 // Looks a variable up: the process environment in `ferry run`, a map in tests.
 using Environment = std::function<std::optional<std::string>(std::string_view)>;
 std::optional<std::string> process_environment(std::string_view name);
+// For what reads a run's journal and connects to nothing (`ferry run status`,
+// the commands): every variable reads as a placeholder connection string, so
+// a person without the secrets can still see where a run is.
+std::optional<std::string> placeholder_environment(std::string_view name);
 
 // Every problem in one kInvalidInput error.
 Result<Plan> parse_plan(std::string_view text, const std::string& file, const Environment& env);

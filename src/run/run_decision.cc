@@ -60,6 +60,28 @@ RunAction next_action(const RunView& view) {
   return {ActionKind::kDone, 0, ""};
 }
 
+const char* run_state_name(const RunView& view) {
+  const RunAction next = next_action(view);
+  switch (next.kind) {
+    case ActionKind::kDone:
+      return "done";
+    case ActionKind::kRolledBack:
+      return view.why.rfind("aborted", 0) == 0 ? "aborted" : "failed";
+    case ActionKind::kPaused:
+      return "paused";
+    case ActionKind::kWaitForApproval:
+      return "waiting";
+    case ActionKind::kUndoStep:
+      return "running";
+    case ActionKind::kRunStep:
+      break;
+  }
+  for (StepState s : view.states) {
+    if (s != StepState::kPending) return "running";
+  }
+  return "pending";
+}
+
 std::string apply_command(RunView& view, RunCommand command) {
   switch (command) {
     case RunCommand::kApprove: {

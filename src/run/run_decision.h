@@ -65,6 +65,11 @@ bool has_undo(StepKind kind);
 
 RunAction next_action(const RunView& view);
 
+// The run as a whole, for status and the dashboard: pending (nothing started),
+// running, waiting (an approval), paused, done, aborted (the way back walked
+// after an abort) or failed (after a failure).
+const char* run_state_name(const RunView& view);
+
 // A person's command applied to the view, or why it does not apply now
 // ("" when it did): approve answers the approval the run waits at; pause holds the run
 // after the current step; resume lets a paused run go on (a failed step is

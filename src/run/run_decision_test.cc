@@ -135,5 +135,25 @@ TEST(RunDecision, CommandsThatDoNotApplySayWhy) {
   EXPECT_EQ(next_action(v).kind, ActionKind::kRolledBack);
 }
 
+TEST(RunDecision, TheRunsStateForStatus) {
+  RunView v = view();
+  EXPECT_STREQ(run_state_name(v), "pending");
+  step_finished(v, 0, true, "");
+  EXPECT_STREQ(run_state_name(v), "running");
+  step_finished(v, 1, true, "");
+  EXPECT_STREQ(run_state_name(v), "waiting");
+  apply_command(v, RunCommand::kPause);
+  EXPECT_STREQ(run_state_name(v), "paused");
+  apply_command(v, RunCommand::kAbort);
+  EXPECT_STREQ(run_state_name(v), "aborted");  // nothing had moved: walked at once
+
+  RunView failed = view();
+  step_finished(failed, 0, false, "disk full");
+  EXPECT_STREQ(run_state_name(failed), "failed");
+  RunView done = view();
+  for (auto& s : done.states) s = S::kDone;
+  EXPECT_STREQ(run_state_name(done), "done");
+}
+
 }  // namespace
 }  // namespace ferry::run
