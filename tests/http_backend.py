@@ -26,7 +26,9 @@ and prints "ready" once listening. What it answers depends on the path:
   /garbage/KIND     a broken response head: not-http (no status line), two-lengths
                     (two different Content-Lengths), huge-head (a 1 MiB header)
   /continue         with Expect: 100-continue sends 100 Continue before reading the body
-While the file in $BACKEND_FAIL_FILE exists, every request but /health is
+  /requests         200, JSON: how many requests this backend has read, other than
+                    /health and /requests (a test asks it directly: did anything get here?)
+While the file in $BACKEND_FAIL_FILE exists, every request but /health and /requests is
 answered by what it says instead: a status ("500": that status, the body naming
 the backend), or "slow MS" (waits MS milliseconds first, then answers as usual).
 Tests create, change and remove the file to make a backend fail and recover.
@@ -43,6 +45,7 @@ import time
 
 PORT = int(sys.argv[1])
 NAME = sys.argv[2]
+REQUESTS = 0  # every request head read, but /health and /requests
 
 
 async def read_head(reader):
@@ -114,6 +117,7 @@ def fail_mode():
 
 
 async def serve(reader, writer):
+    global REQUESTS
     sock = writer.get_extra_info("socket")
     try:
         while True:
@@ -122,6 +126,8 @@ async def serve(reader, writer):
             except (asyncio.IncompleteReadError, ConnectionError):
                 return
             path = target.split("?")[0]
+            if path not in ("/health", "/requests"):
+                REQUESTS += 1
             if path == "/continue" and (header(headers, "expect") or "").lower() == "100-continue":
                 writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
                 await writer.drain()
@@ -133,7 +139,7 @@ async def serve(reader, writer):
                 await asyncio.sleep(3600)
             body = await read_body(reader, headers)
             parts = path.strip("/").split("/")
-            failing = fail_mode() if parts[0] != "health" else None
+            failing = fail_mode() if parts[0] not in ("health", "requests") else None
             if failing and failing[0] == "slow":
                 await asyncio.sleep(int(failing[1]) / 1000)
             elif failing:
@@ -191,6 +197,8 @@ async def serve(reader, writer):
             elif parts[0] == "slow":
                 await asyncio.sleep(int(parts[1]) / 1000)
                 writer.write(response(200, echo(method, target, headers, body)))
+            elif parts[0] == "requests":
+                writer.write(response(200, json.dumps({"backend": NAME, "requests": REQUESTS}).encode()))
             elif parts[0] == "health":
                 down = os.environ.get("BACKEND_DOWN_FILE")
                 writer.write(response(503 if down and os.path.exists(down) else 200, NAME.encode()))

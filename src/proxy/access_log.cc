@@ -71,6 +71,7 @@ void AccessLog::write(const AccessLogEntry& e) {
   text("decision", e.decision);
   line += fmt::format(",\"attempts\":{},\"response_bytes\":{},\"duration_ms\":{:.3f}", e.attempts,
                       e.response_bytes, static_cast<double>(e.duration_us) / 1000.0);
+  if (e.held_ms >= 0) line += fmt::format(",\"held_ms\":{}", e.held_ms);
   if (!e.error.empty()) text("error", e.error);
   line += "}\n";
   std::lock_guard lock(mutex_);

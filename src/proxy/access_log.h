@@ -24,11 +24,12 @@ struct AccessLogEntry {
   std::string_view route;  // "" when none matched
   std::string_view pool;
   std::string_view endpoint;  // "" when none was reached
-  std::string_view decision;  // single, override, sticky, fallback, random
+  std::string_view decision;  // single, override, sticky, fallback, random, breaker_fallback, held
   int attempts = 0;
   uint64_t response_bytes = 0;
-  int64_t duration_us = 0;
-  std::string_view error;  // what went wrong, "" when nothing did
+  int64_t duration_us = 0;  // from the request head, a wait in a route's hold included
+  int64_t held_ms = -1;     // the wait in a route's hold; -1 when not held
+  std::string_view error;   // what went wrong, "" when nothing did
 };
 
 class AccessLog {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <optional>
 
 #include "core/json_writer.h"
 #include "core/log.h"
@@ -62,6 +63,20 @@ Result<std::vector<std::pair<std::string, int>>> parse_weights(std::string_view 
   return weights;
 }
 
+// /admin/routes/NAME/ACTION, split (the name may not be empty).
+struct RouteCall {
+  std::string route;
+  std::string_view action;
+};
+std::optional<RouteCall> route_call(std::string_view path) {
+  constexpr std::string_view kRoutes = "/admin/routes/";
+  if (!path.starts_with(kRoutes)) return std::nullopt;
+  const std::string_view rest = path.substr(kRoutes.size());
+  const size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  return RouteCall{std::string(rest.substr(0, slash)), rest.substr(slash + 1)};
+}
+
 struct AdminSession : std::enable_shared_from_this<AdminSession> {
   AdminSession(tcp::socket s, AdminApi& a)
       : socket(std::move(s)), api(a), timer(socket.get_executor()) {}
@@ -104,8 +119,10 @@ struct AdminSession : std::enable_shared_from_this<AdminSession> {
       return respond(json_error(413, "send the body with a Content-Length of at most 1 MiB"));
     }
     if (in.size() < head.head_bytes + length) return read();
-    respond(api.handle(head.method, head.path, head.header("authorization"),
-                       std::string_view(in).substr(head.head_bytes, length)));
+    api.handle(
+        head.method, head.path, head.header("authorization"),
+        std::string_view(in).substr(head.head_bytes, length),
+        [self = shared_from_this()](const AdminApi::Response& answer) { self->respond(answer); });
   }
   void respond(const AdminApi::Response& r) {
     out = fmt::format(
@@ -125,12 +142,13 @@ struct AdminSession : std::enable_shared_from_this<AdminSession> {
 }  // namespace
 
 AdminApi::AdminApi(asio::io_context& io, ProxyState& state, std::string token, ReloadFn reload,
-                   RolloutController* rollouts)
+                   RolloutController* rollouts, HoldController* holds)
     : acceptor_(io),
       state_(state),
       token_(std::move(token)),
       reload_(std::move(reload)),
-      rollouts_(rollouts) {}
+      rollouts_(rollouts),
+      holds_(holds) {}
 
 Result<void> AdminApi::listen(const HostPort& address) {
   auto listener = open_listener(address, "127.0.0.1", "admin.listen", false);
@@ -163,7 +181,28 @@ void AdminApi::accept() {
   });
 }
 
-AdminApi::Response AdminApi::handle(std::string_view method, std::string_view path,
+bool AdminApi::authorized(std::string_view authorization) const {
+  constexpr std::string_view kBearer = "Bearer ";
+  return token_.empty() || (authorization.starts_with(kBearer) &&
+                            same_secret(authorization.substr(kBearer.size()), token_));
+}
+
+void AdminApi::handle(std::string_view method, std::string_view path,
+                      std::string_view authorization, std::string_view body,
+                      const Respond& respond) {
+  const auto call = route_call(path);
+  if (holds_ && call && call->action == "release" && method == "POST" &&
+      authorized(authorization)) {
+    holds_->release(call->route, [respond](tl::expected<std::string, HoldController::HoldError> r) {
+      respond(r ? Response{200, "application/json", *r}
+                : json_error(r.error().status, r.error().message));
+    });
+    return;
+  }
+  respond(answer(method, path, authorization, body));
+}
+
+AdminApi::Response AdminApi::answer(std::string_view method, std::string_view path,
                                     std::string_view authorization, std::string_view body) {
   // Probes carry no token (a kubelet cannot be given one); they say nothing
   // the token protects.
@@ -181,9 +220,7 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
     w.end_object();
     return {without.empty() ? 200 : 503, "application/json", w.take()};
   }
-  constexpr std::string_view kBearer = "Bearer ";
-  if (!token_.empty() && (!authorization.starts_with(kBearer) ||
-                          !same_secret(authorization.substr(kBearer.size()), token_))) {
+  if (!authorized(authorization)) {
     return json_error(401, "missing or wrong token (send Authorization: Bearer TOKEN)");
   }
   if (path == "/admin/state") {
@@ -193,7 +230,8 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
   if (path == "/metrics") {
     if (method != "GET") return json_error(405, "use GET");
     return {200, "text/plain; version=0.0.4",
-            state_.render_metrics() + (rollouts_ ? rollouts_->render_metrics() : "")};
+            state_.render_metrics() + (rollouts_ ? rollouts_->render_metrics() : "") +
+                (holds_ ? holds_->render_metrics() : "")};
   }
   if (path == "/admin/reload") {
     if (method != "POST") return json_error(405, "use POST");
@@ -245,13 +283,19 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
     w.begin_object().field("route", route).field("reset", true).end_object();
     return {200, "application/json", w.take()};
   }
-  constexpr std::string_view kRoutes = "/admin/routes/";
-  constexpr std::string_view kWeights = "/weights";
-  if (path.substr(0, kRoutes.size()) == kRoutes && path.size() > kRoutes.size() + kWeights.size() &&
-      path.substr(path.size() - kWeights.size()) == kWeights) {
+  const auto call = route_call(path);
+  if (holds_ && call && call->action == "hold") {
+    if (method != "POST") return json_error(405, "use POST");
+    auto held = holds_->hold(call->route, body);
+    if (!held) return json_error(held.error().status, held.error().message);
+    return {200, "application/json", *held};
+  }
+  if (holds_ && call && call->action == "release") {
+    return json_error(405, "use POST");  // a POST is answered by handle()
+  }
+  if (call && call->action == "weights") {
     if (method != "PUT") return json_error(405, "use PUT");
-    const std::string route(
-        path.substr(kRoutes.size(), path.size() - kRoutes.size() - kWeights.size()));
+    const std::string& route = call->route;
     auto weights = parse_weights(body);
     if (!weights) return json_error(400, weights.error().to_string());
     if (auto ok = state_.set_weights(route, *weights); !ok) {
@@ -269,6 +313,7 @@ AdminApi::Response AdminApi::handle(std::string_view method, std::string_view pa
   }
   return json_error(404,
                     "unknown path; try GET /admin/state, PUT /admin/routes/NAME/weights, "
+                    "POST /admin/routes/NAME/hold, POST /admin/routes/NAME/release, "
                     "GET /admin/rollouts, POST /admin/rollouts/NAME/ACTION, GET /admin/diff, "
                     "POST /admin/reload, GET /metrics, GET /healthz or GET /readyz");
 }

@@ -151,7 +151,7 @@ void ClientConnection::handle_head() {
     reply(r.status, r.reason, true);
     return;
   }
-  start_exchange(head);
+  start_exchange(head, worker_.now_us());
 }
 
 // ---------------------------------------------------------------- endings
@@ -225,9 +225,13 @@ void ClientConnection::record() {
     e.status = status;
     if (x.route >= 0) {
       e.route = snapshot().router.route_name(static_cast<size_t>(x.route));
-      e.pool = pool_config().name;
-      e.decision = x.breaker_diverted ? "breaker_fallback" : reason_name(x.reason);
+      // No pool: the request left its route's hold without going on.
+      e.pool = x.pool >= 0 ? std::string_view(pool_config().name) : "";
+      e.decision = x.pool < 0           ? "held"
+                   : x.breaker_diverted ? "breaker_fallback"
+                                        : reason_name(x.reason);
     }
+    e.held_ms = x.held_ms;
     if (!x.upstream.tried.empty()) e.endpoint = x.upstream.tried.back()->address;
     e.attempts = x.upstream.attempts;
     e.response_bytes = x.response.bytes;
@@ -283,6 +287,7 @@ void ClientConnection::on_lingering_readable() {
 
 void ClientConnection::close() {
   if (phase_ == Phase::kClosed) return;
+  if (hold_) leave_hold(HoldOutcome::kClientGone);
   if (x_ && phase_ != Phase::kLingering) {
     record();
     release_upstream(false);
@@ -299,6 +304,10 @@ void ClientConnection::close() {
 void ClientConnection::drain() {
   if (phase_ == Phase::kIdle) {
     close();
+  } else if (phase_ == Phase::kHeld) {
+    // Sent on now it could reach the side a cutover is leaving; answered,
+    // its client can send it again to wherever the proxy's successor runs.
+    answer_held("the proxy is stopping");
   } else {
     close_after_ = true;
   }
@@ -310,6 +319,10 @@ void ClientConnection::check_deadlines(int64_t now_ms) {
     switch (phase_) {
       case Phase::kReadingHead:
         reply(408, "request head not received in time (timeouts.client_head)", true);
+        return;
+      case Phase::kHeld:
+        answer_held(
+            fmt::format("was not released within its timeout ({} ms)", hold_->terms().timeout_ms));
         return;
       case Phase::kExchange:
         if (x_->response.started || writing_to_client_) {

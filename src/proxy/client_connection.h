@@ -7,7 +7,9 @@
 // The request body (client -> upstream) and the response (upstream -> client)
 // are pumped concurrently, so `Expect: 100-continue` and early responses
 // work; neither body is ever held whole. A 101 answer to an Upgrade turns the
-// connection into a two-way tunnel (WebSocket).
+// connection into a two-way tunnel (WebSocket). While its route is held
+// (route_hold.h) a request waits between `route` and the rest, untouched in
+// the read buffer, and is routed again when the hold is released.
 #pragma once
 
 #include <cstdint>
@@ -39,11 +41,17 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   bool past_deadline(int64_t now_ms) const;
   // Closes at once, whatever is in flight.
   void terminate() { close(); }
+  // The hold the request in hand waits in, or null.
+  const RouteHold* held_in() const { return hold_.get(); }
+  // From the worker, when that hold is released: the request goes on,
+  // routed with the newest snapshot, as if it had just arrived.
+  void release_hold();
 
  private:
   enum class Phase {
     kIdle,         // waiting for a request, no bytes of it yet
     kReadingHead,  // part of a head has arrived
+    kHeld,         // a request waits in its route's hold, not forwarded yet
     kExchange,     // a request is being forwarded and answered
     kReplying,     // writing a response the proxy made itself
     kTunnel,       // after 101 Switching Protocols
@@ -60,7 +68,9 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void handle_head();
 
   // --- the request upstream (client_connection_upstream.cc)
-  void start_exchange(RequestHead& head);
+  // `start_us`: when the head arrived (earlier than now for a request that
+  // was held); `held_ms`: how long it was held, -1 when it was not.
+  void start_exchange(RequestHead& head, int64_t start_us, int64_t held_ms = -1);
   // Asks the pool's circuit breaker (then its fallback's, and so on) whether
   // the next attempt may go there; false when the request was answered 503.
   bool admit_to_pool();
@@ -73,6 +83,20 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   void on_request_body_readable();
   // Retries the request elsewhere when decide_retry says so; answers or closes otherwise.
   void upstream_failed(UpstreamFailure failure, const std::string& detail);
+
+  // --- holding a request while its route is held (client_connection_hold.cc)
+  // Holds the request in hand when its route is held: nothing of it is
+  // consumed or forwarded. False when the route is not held.
+  bool hold_request();
+  // While held: notices a client that closes (reading what it sends on into
+  // the buffer, behind the held request, while there is room).
+  void watch_held_client();
+  void on_held_readable();
+  // The request leaves the hold: counted in it, its wait recorded.
+  void leave_hold(HoldOutcome outcome);
+  // Answers a held request 503 with Retry-After (it was never sent upstream,
+  // so the client may safely send it again).
+  void answer_held(std::string_view why);
 
   // --- the parallel run (client_connection_mirror.cc)
   // Samples the request for the route's mirror and copies what of it has
@@ -134,6 +158,11 @@ class ClientConnection : public std::enable_shared_from_this<ClientConnection> {
   int64_t send_deadline_ms_ = 0;      // a response piece accepted by the client; 0 = none
   bool close_after_ = false;
   bool writing_to_client_ = false;
+
+  // The hold the request in hand waits in (client_connection_hold.cc).
+  std::shared_ptr<RouteHold> hold_;  // null when not held
+  int64_t held_at_ms_ = 0;
+  std::list<std::shared_ptr<ClientConnection>>::iterator held_entry_;  // in the worker's list
 
   // The current exchange (exchange.h).
   std::unique_ptr<Exchange> x_;  // only while a request is in hand

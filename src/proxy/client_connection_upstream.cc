@@ -12,11 +12,12 @@ namespace ferry::proxy {
 
 using error_code = boost::system::error_code;
 
-void ClientConnection::start_exchange(RequestHead& head) {
+void ClientConnection::start_exchange(RequestHead& head, int64_t start_us, int64_t held_ms) {
   x_ = std::make_unique<Exchange>();
   Exchange& x = *x_;
   x.snapshot = worker_.snapshot();
-  x.start_us = worker_.now_us();
+  x.start_us = start_us;
+  x.held_ms = held_ms;
   phase_ = Phase::kExchange;
   client_deadline_ms_ = 0;
   x.request.head_method = head.is_head_method();
@@ -62,6 +63,9 @@ void ClientConnection::start_exchange(RequestHead& head) {
     reply(404, "no route matches this request", false);
     return;
   }
+  // Before the breaker is asked and the mirror samples: a held request
+  // comes back here when released, and is decided once, as it goes on.
+  if (hold_request()) return;
   if (!admit_to_pool()) return;
   const auto& endpoints = x.snapshot->endpoints[static_cast<size_t>(x.pool)];
   build_upstream_request(head, {client_ip_, endpoints.empty() ? "" : endpoints[0]->address},

@@ -93,7 +93,10 @@ struct Exchange {
   int pool = -1;
   RouteReason reason = RouteReason::kSingle;
   bool breaker_diverted = false;  // an open breaker sent it to its fallback pool
-  std::string error;              // what went wrong, for the access log
+  // How long the request waited in its route's hold (client_connection_hold.cc)
+  // before it went on or was answered; -1 when it was not held.
+  int64_t held_ms = -1;
+  std::string error;  // what went wrong, for the access log
   bool recorded = false;
 
   RequestSide request;

@@ -13,6 +13,7 @@
 #include "proxy/access_log.h"
 #include "proxy/admin_api.h"
 #include "proxy/health_checker.h"
+#include "proxy/hold_controller.h"
 #include "proxy/rollout_controller.h"
 #include "proxy/worker.h"
 
@@ -80,7 +81,8 @@ class ProxyServer {
         watch_timer_(control_),
         flush_timer_(control_),
         health_(control_, *state_),
-        rollouts_(control_, *state_, std::move(rollout_store)) {}
+        rollouts_(control_, *state_, std::move(rollout_store)),
+        holds_(control_, *state_, workers_) {}
 
   Result<void> run() {
     // 0. The rollouts, continuing from their stored state: weights are set
@@ -98,7 +100,7 @@ class ProxyServer {
     if (started_config_.admin.listen) {
       admin_ = std::make_unique<AdminApi>(
           control_, *state_, started_config_.admin.token, [this] { return reload("admin API"); },
-          &rollouts_);
+          &rollouts_, &holds_);
       if (auto ok = admin_->listen(*started_config_.admin.listen); !ok) return ok;
       admin_text = fmt::format("admin on {}:{}",
                                started_config_.admin.listen->host.empty()
@@ -191,6 +193,7 @@ class ProxyServer {
     state_->reloads.fetch_add(1);
     health_.start();
     *summary += rollouts_.sync();
+    *summary += holds_.sync();
     log_info(fmt::format("proxy: event=reloaded trigger={} {}", log_value(trigger), *summary));
     return summary;
   }
@@ -207,6 +210,7 @@ class ProxyServer {
   RolloutController rollouts_;
   std::unique_ptr<AdminApi> admin_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  HoldController holds_;  // reaches the workers through workers_
   FileStamp stamp_;
 };
 

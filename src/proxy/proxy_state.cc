@@ -173,6 +173,12 @@ Result<std::shared_ptr<RoutingSnapshot>> ProxyState::build(ProxyConfig config) {
     }
     diffs[route.name] = {mc, m.diffs};
   }
+  // A hold lasts until it is released or expires, whatever the file says
+  // (hold_controller.h releases one whose route is gone).
+  for (const auto& route : config.routes) {
+    const int before = current_ ? current_->router.find_route(route.name) : -1;
+    snap->holds.push_back(before >= 0 ? current_->holds[static_cast<size_t>(before)] : nullptr);
+  }
   snap->comparisons = comparisons_.get();
   const size_t pools = config.pools.size() + 1;
   snap->stats.resize((config.routes.size() + 1) * pools);
@@ -236,6 +242,18 @@ Result<std::string> ProxyState::reload(ProxyConfig config) {
   current_ = std::move(*snapshot);
   generation_.store(current_->generation, std::memory_order_release);
   return summary;
+}
+
+Result<void> ProxyState::set_hold(const std::string& route, std::shared_ptr<RouteHold> hold) {
+  std::lock_guard lock(mutex_);
+  const int index = current_->router.find_route(route);
+  if (index < 0) return fail(ErrorCode::kInvalidInput, fmt::format("no route named '{}'", route));
+  auto next = std::make_shared<RoutingSnapshot>(*current_);
+  next->holds[static_cast<size_t>(index)] = std::move(hold);
+  next->generation = current_->generation + 1;
+  current_ = std::move(next);
+  generation_.store(current_->generation, std::memory_order_release);
+  return {};
 }
 
 Result<void> ProxyState::set_weights(const std::string& route,

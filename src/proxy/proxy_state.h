@@ -22,6 +22,7 @@
 #include "proxy/circuit_breaker.h"
 #include "proxy/diff_report.h"
 #include "proxy/proxy_config.h"
+#include "proxy/route_hold.h"
 #include "proxy/router.h"
 
 namespace ferry::proxy {
@@ -93,6 +94,10 @@ struct RoutingSnapshot {
     std::shared_ptr<RouteDiffs> diffs;
   };
   std::vector<Mirror> mirrors;
+  // holds[route index]: the route's hold while its requests are held
+  // (route_hold.h), else null. A reload carries a hold over to the route of
+  // the same name.
+  std::vector<std::shared_ptr<RouteHold>> holds;
   ComparisonQueue* comparisons = nullptr;  // the process's, owned by ProxyState
   uint64_t generation = 0;
 
@@ -118,6 +123,11 @@ class ProxyState {
   // Runtime weights for one route (admin API). Kept until the file changes that route's split.
   Result<void> set_weights(const std::string& route,
                            const std::vector<std::pair<std::string, int>>& weights);
+
+  // Publishes `hold` as the route's hold (null: none) in a new snapshot:
+  // from their next request on, the workers hold the route's requests (or
+  // stop holding them). hold_controller.h decides when; this only publishes.
+  Result<void> set_hold(const std::string& route, std::shared_ptr<RouteHold> hold);
 
   // GET /readyz: the pools of the current config none of whose endpoints
   // may take a request now (unhealthy by active checks, or ejected); ready

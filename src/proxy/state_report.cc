@@ -119,6 +119,8 @@ std::string ProxyState::render_state_json() const {
     w.field("name", rc.name);
     write_match(w, rc.match);
     w.field("runtime_weights", runtime_weights_.count(rc.name) > 0);
+    w.field("held", s.holds[r] != nullptr);
+    if (s.holds[r]) s.holds[r]->write_state(w, now);
     w.key("pools").begin_array();
     const auto weights = s.router.weights(r);
     for (size_t i = 0; i < rc.split.size(); ++i) {

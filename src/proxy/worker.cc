@@ -47,6 +47,7 @@ Worker::Worker(ProxyState& state, AccessLog* access_log, int index)
 
 Worker::~Worker() {
   // While the members that connections use on their way out still exist.
+  held_.clear();
   mirrors_.clear();
   drop_idle();
   loop_.discard_pending();
@@ -260,6 +261,25 @@ void Worker::watch_idle(UpstreamConnection& connection) {
         list.erase(found);
         if (list.empty()) idle_.erase(it);
       });
+}
+
+std::list<std::shared_ptr<ClientConnection>>::iterator Worker::hold(
+    std::shared_ptr<ClientConnection> c) {
+  return held_.insert(held_.end(), std::move(c));
+}
+
+void Worker::unhold(std::list<std::shared_ptr<ClientConnection>>::iterator it) { held_.erase(it); }
+
+void Worker::release(std::shared_ptr<RouteHold> hold, EventLoop::Task done) {
+  loop_.post([this, hold = std::move(hold), done = std::move(done)] {
+    // Shared pointers first: a released request leaves held_ as it goes on.
+    std::vector<std::shared_ptr<ClientConnection>> waiting;
+    for (const auto& c : held_) {
+      if (c->held_in() == hold.get()) waiting.push_back(c);
+    }
+    for (auto& c : waiting) c->release_hold();
+    done();
+  });
 }
 
 std::list<ClientConnection*>::iterator Worker::track(ClientConnection* c) {

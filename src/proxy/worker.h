@@ -82,6 +82,18 @@ class Worker final : public EventHandler {
   void start_mirror(std::shared_ptr<MirrorCall> call);
   void end_mirror(MirrorCall* call);
 
+  // Connections whose request waits in a route's hold
+  // (client_connection_hold.cc), in the order they arrived. The worker
+  // keeps them alive: nothing else does while their client sends nothing.
+  std::list<std::shared_ptr<ClientConnection>>::iterator hold(std::shared_ptr<ClientConnection> c);
+  void unhold(std::list<std::shared_ptr<ClientConnection>>::iterator it);
+  // From any thread (the control thread, after it published a snapshot
+  // without `hold`): every request of this worker waiting in `hold` goes on,
+  // in arrival order, each routed with the newest snapshot; then `done`
+  // runs, on this worker's thread.
+  void release(std::shared_ptr<RouteHold> hold, EventLoop::Task done);
+  size_t index() const { return static_cast<size_t>(index_); }
+
   // Connections register so the sweep can enforce their deadlines.
   std::list<ClientConnection*>::iterator track(ClientConnection* c);
   void untrack(std::list<ClientConnection*>::iterator it);
@@ -112,6 +124,8 @@ class Worker final : public EventHandler {
   std::mt19937_64 rng_;
   std::unordered_map<EndpointState*, std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
   std::list<ClientConnection*> connections_;
+  // After connections_: destroyed first, as their connections leave connections_.
+  std::list<std::shared_ptr<ClientConnection>> held_;
   std::unordered_map<MirrorCall*, std::shared_ptr<MirrorCall>> mirrors_;
   bool draining_ = false;
   int64_t drain_deadline_ms_ = 0;
