@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -30,11 +29,13 @@ Result<AdminReply> call_admin_api(const HostPort& address, const AdminRequest& r
   beast::tcp_stream stream(io);
   beast::flat_buffer buffer;
   const std::string host = address.host.empty() ? "127.0.0.1" : address.host;
-  http::request<http::empty_body> out{http::string_to_verb(request.method), request.target, 11};
+  http::request<http::string_body> out{http::string_to_verb(request.method), request.target, 11};
   out.set(http::field::host, host);
   out.set(http::field::connection, "close");
   if (!request.token.empty()) out.set(http::field::authorization, "Bearer " + request.token);
-  out.content_length(0);  // the admin API reads a body only by its length
+  if (!request.body.empty()) out.set(http::field::content_type, "application/json");
+  out.body() = request.body;
+  out.prepare_payload();  // Content-Length always: the admin API reads a body only by its length
   http::response<http::string_body> in;
   const auto deadline = std::chrono::milliseconds(timeout_ms);
   std::string failed;  // the step that failed and why

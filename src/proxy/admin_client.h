@@ -16,6 +16,7 @@ struct AdminRequest {
   std::string method = "GET";
   std::string target;  // "/admin/rollouts"
   std::string token;   // sent as "Authorization: Bearer TOKEN" when not empty
+  std::string body;    // JSON (PUT weights, POST hold); "" for none
 };
 
 struct AdminReply {

@@ -108,7 +108,7 @@ void check_proxy(const Plan& plan, PlanPreflight& out) {
     out.checks.push_back({subject, false, problem});
     return;
   }
-  auto state = proxy::call_admin_api(*address, {"GET", "/admin/state", token});
+  auto state = proxy::call_admin_api(*address, {"GET", "/admin/state", token, ""});
   if (!state || state->status != 200) {
     out.checks.push_back(
         {subject, false,
@@ -144,7 +144,8 @@ void check_proxy(const Plan& plan, PlanPreflight& out) {
       out.checks.push_back({route_subject, true, "exists"});
       continue;
     }
-    auto rollout = proxy::call_admin_api(*address, {"GET", "/admin/rollouts/" + step.route, token});
+    auto rollout =
+        proxy::call_admin_api(*address, {"GET", "/admin/rollouts/" + step.route, token, ""});
     const bool has = rollout && rollout->status == 200;
     out.checks.push_back(
         {route_subject, has,
