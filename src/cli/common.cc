@@ -96,9 +96,7 @@ bool is_plain_name(const std::string& name, const std::string& option) {
 
 std::string duration_text(double seconds) {
   const auto ms = static_cast<int64_t>(seconds * 1000 + 0.5);
-  if (ms % 1000 != 0) return fmt::format("{}ms", ms);
-  if (ms % 60000 == 0 && ms > 0) return fmt::format("{}m", ms / 60000);
-  return fmt::format("{}s", ms / 1000);
+  return ms == 0 ? "0s" : ferry::duration_text(ms);
 }
 
 namespace {

@@ -32,6 +32,11 @@ std::optional<double> parse_double(std::string_view s);
 std::optional<int64_t> parse_byte_size(std::string_view s);
 // "250ms", "2s", "1.5s", "5m", "1h" -> milliseconds; a bare number is seconds.
 std::optional<int64_t> parse_duration_ms(std::string_view s);
+// A duration as ferry shows it back: "15s", "10m", "250ms", "0".
+std::string duration_text(int64_t ms);
+// A name ferry puts in URLs, metrics, journals and slot names: 1 to 64
+// letters, digits, '-', '_' or '.'.
+bool is_config_name(std::string_view s);
 // Levenshtein distance, for "did you mean" hints.
 size_t edit_distance(std::string_view a, std::string_view b);
 // The closest candidate when it is close enough to be a plausible typo.

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace ferry::proxy {
 
 namespace {
@@ -14,12 +16,6 @@ constexpr int64_t kMaxBuckets = 60;
 
 int64_t bucket_count(int64_t window_ms) {
   return std::clamp<int64_t>(window_ms / 1000, 1, kMaxBuckets);
-}
-
-std::string duration_text(int64_t ms) {
-  if (ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
-  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}ms", ms);
 }
 
 std::string fallback_text(const BreakerConfig& policy) {

@@ -19,14 +19,6 @@ namespace {
 
 const std::vector<std::string> kBalances{"round_robin", "least_requests"};
 
-bool is_pool_name(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-' || c == '.';
-  });
-}
-
 // A listen address without a host binds the admin API to 127.0.0.1.
 bool is_loopback(const std::string& host) {
   return host.empty() || host == "::1" || host.rfind("127.", 0) == 0;
@@ -168,7 +160,7 @@ class ConfigReader {
       PoolConfig p;
       p.name = key.scalar();
       p.where = location_of(key, file_);
-      if (!is_pool_name(p.name)) {
+      if (!is_config_name(p.name)) {
         d_.error(p.where, fmt::format("pools: '{}' is not a pool name (letters, digits, '_', '-', "
                                       "'.'; at most 64)",
                                       p.name));
@@ -364,7 +356,7 @@ class ConfigReader {
     r.require("name");
     if (auto name = r.text("name")) {
       route.name = *name;
-      if (!is_pool_name(route.name)) {
+      if (!is_config_name(route.name)) {
         d_.error(r.where("name"), fmt::format("{}.name: '{}' must be letters, digits, '_', '-' or "
                                               "'.' (it appears in admin URLs and metrics)",
                                               path, route.name));

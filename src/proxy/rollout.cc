@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace ferry::proxy {
 
@@ -12,13 +13,6 @@ std::string weights_text(const PoolWeights& weights) {
   std::string out;
   for (const auto& [pool, weight] : weights) out += fmt::format(" {}={}", pool, weight);
   return out;
-}
-
-std::string duration_text(int64_t ms) {
-  if (ms == 0) return "0";
-  if (ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
-  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}ms", ms);
 }
 
 }  // namespace

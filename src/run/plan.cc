@@ -24,19 +24,6 @@ constexpr std::array<StepKind, 8> kKinds{StepKind::kClone,   StepKind::kFollow, 
                                          StepKind::kApprove, StepKind::kRollout, StepKind::kCutover,
                                          StepKind::kWatch,   StepKind::kCommand};
 
-bool is_name(std::string_view s) {
-  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  });
-}
-
-std::string duration_text(int64_t ms) {
-  if (ms % 3'600'000 == 0) return fmt::format("{}h", ms / 3'600'000);
-  if (ms % 60'000 == 0) return fmt::format("{}m", ms / 60'000);
-  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}ms", ms);
-}
-
 // Reads one plan file into `plan`, recording problems in `d`.
 class PlanReader {
  public:
@@ -49,7 +36,7 @@ class PlanReader {
     r.require("name");
     if (auto name = r.text("name")) {
       plan.name = *name;
-      if (!is_name(plan.name)) {
+      if (!is_config_name(plan.name)) {
         d_.error(r.where("name"), fmt::format("name: '{}' must be letters, digits, '-', '_' or "
                                               "'.' (at most 64; it names the run's journal)",
                                               plan.name));
@@ -145,7 +132,7 @@ class PlanReader {
       db.name = node.key(i).scalar();
       db.where = location_of(node.key(i), file_);
       const std::string path = "databases." + db.name;
-      if (!is_name(db.name)) {
+      if (!is_config_name(db.name)) {
         d_.error(db.where, fmt::format("databases: '{}' is not a name (letters, digits, '-', "
                                        "'_', '.')",
                                        db.name));
