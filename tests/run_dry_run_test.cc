@@ -17,17 +17,20 @@ class RunDryRun : public PgTest {
  protected:
   // A running proxy with route `users` (legacy/modern, with a rollout) and
   // route `search` (no rollout).
-  std::unique_ptr<proxytest::Proxy> start_proxy() {
+  // `token`: the proxy's admin token (from its environment), "" for none.
+  std::unique_ptr<proxytest::Proxy> start_proxy(const std::string& token = "") {
     legacy_ = std::make_unique<proxytest::Backend>("legacy");
     modern_ = std::make_unique<proxytest::Backend>("modern");
     return std::make_unique<proxytest::Proxy>(
         "pools:\n  legacy: { endpoints: [" + legacy_->address() + "] }\n  modern: { endpoints: [" +
-        modern_->address() +
-        "] }\nroutes:\n"
-        "  - { name: search, match: { path_prefix: /search }, to: modern }\n"
-        "  - name: users\n    split: [ { pool: legacy, weight: 100 }, { pool: modern, weight: 0 } "
-        "]\n"
-        "    rollout: { to: modern, steps: [ { weight: 50, pause: 1m }, { weight: 100 } ] }\n");
+            modern_->address() +
+            "] }\nroutes:\n"
+            "  - { name: search, match: { path_prefix: /search }, to: modern }\n"
+            "  - name: users\n    split: [ { pool: legacy, weight: 100 }, { pool: modern, weight: "
+            "0 } "
+            "]\n"
+            "    rollout: { to: modern, steps: [ { weight: 50, pause: 1m }, { weight: 100 } ] }\n",
+        "", token.empty() ? ferry_test::Env{} : ferry_test::Env{{"FERRY_ADMIN_TOKEN", token}});
   }
 
   std::string write_plan(const std::string& name, const std::string& admin,
@@ -99,6 +102,24 @@ TEST_F(RunDryRun, NamesWhatTheProxyLacksAndFailsTheCheck) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("nothing was changed"), std::string::npos) << r.out;
+}
+
+TEST_F(RunDryRun, SendsTheAdminTokenFromTheEnvironment) {
+  make_source();
+  make_target();
+  auto proxy = start_proxy("s3cret-token");
+  const std::string admin = "127.0.0.1:" + std::to_string(proxy->admin_port());
+  const std::string plan = write_plan("shop", admin, "steps:\n  - rollout: users\n");
+  ferry_test::Env with_token = env();
+  with_token.emplace_back("FERRY_ADMIN_TOKEN", "s3cret-token");
+  ferry_test::Outcome r = run_ferry({"run", plan, "--dry-run"}, with_token);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("ok    route users: exists and has a rollout"), std::string::npos) << r.out;
+  // Without it, the proxy refuses and the check says so.
+  r = run_ferry({"run", plan, "--dry-run"}, env());
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL  proxy " + admin + ": the admin API answered 401"), std::string::npos)
+      << r.out;
 }
 
 TEST_F(RunDryRun, AnInvalidPlanIsRefusedWithEveryProblemAndItsLine) {

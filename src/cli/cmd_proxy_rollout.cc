@@ -163,17 +163,9 @@ std::string api_message(const std::string& body) {
   return std::string(trim(body));
 }
 
-Result<std::string> admin_token(const RolloutCliOptions& o) {
-  if (o.token_file.empty()) return o.env_token;
-  auto text = with_context(read_text_file(o.token_file), "--token-file " + o.token_file);
-  if (!text) return tl::unexpected(text.error());
-  // A file written with echo ends in a newline, never part of a token.
-  return std::string(trim(*text));
-}
-
 int run_rollout_command(const RolloutCliOptions& o, std::string_view action) {
   const auto address = proxy::parse_host_port(o.admin);  // checked while parsing
-  auto token = admin_token(o);
+  auto token = proxy::admin_token(o.token_file, o.env_token, "--token-file");
   if (!token) return report_error(token.error(), o.format);
   proxy::AdminRequest request;
   request.token = *token;

@@ -13,6 +13,7 @@
 #include "core/exit_codes.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "run/plan.h"
 #include "run/plan_preflight.h"
 #include "run/run_journal.h"
@@ -24,6 +25,7 @@ namespace {
 
 struct RunOptions {
   std::string plan;
+  std::string env_token;  // FERRY_ADMIN_TOKEN, read while parsing
   bool dry_run = false;
   std::string format = "text";
 };
@@ -115,7 +117,7 @@ int run_plan(const RunOptions& o) {
   auto plan = run::load_plan(o.plan);
   if (!plan) return report_error(plan.error(), o.format);
   for (const auto& warning : plan->warnings) log_warn(warning);
-  const run::PlanPreflight preflight = run::run_plan_preflight(*plan);
+  const run::PlanPreflight preflight = run::run_plan_preflight(*plan, o.env_token);
   std::cout << (o.format == "json" ? render_json(*plan, preflight) : render_text(*plan, preflight));
   return exit_status(preflight.ok() ? ExitCode::kOk : ExitCode::kFindings);
 }
@@ -166,6 +168,10 @@ Runner install_run(CLI::App& sub) {
   sub.add_flag("--dry-run", o->dry_run, "Show the steps and check what they need; change nothing");
   sub.add_option("-f,--format", o->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
+  // Read while parsing: main() then removes it from the environment.
+  sub.parse_complete_callback([o] {
+    if (const char* token = std::getenv("FERRY_ADMIN_TOKEN")) o->env_token = trim(token);
+  });
   struct Verb {
     const char* name;
     const char* summary;

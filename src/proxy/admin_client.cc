@@ -11,6 +11,9 @@
 #include <boost/beast/http/write.hpp>
 #include <chrono>
 
+#include "core/files.h"
+#include "core/text.h"
+
 namespace ferry::proxy {
 
 namespace asio = boost::asio;
@@ -18,6 +21,14 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+
+Result<std::string> admin_token(const std::string& token_file, std::string_view env_token,
+                                std::string_view what) {
+  if (token_file.empty()) return std::string(env_token);
+  auto text = with_context(read_text_file(token_file), fmt::format("{} {}", what, token_file));
+  if (!text) return tl::unexpected(text.error());
+  return std::string(trim(*text));
+}
 
 Result<AdminReply> call_admin_api(const HostPort& address, const AdminRequest& request,
                                   int64_t timeout_ms) {

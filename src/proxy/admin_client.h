@@ -24,6 +24,14 @@ struct AdminReply {
   std::string body;
 };
 
+// The token a client sends: the content of `token_file` when one is named
+// (trimmed: a file written with echo ends in a newline, never part of a
+// token), else `env_token`, FERRY_ADMIN_TOKEN as the command read it while
+// parsing (main() then removes it from the environment). `what` names the
+// file's option in an error ("--token-file", "proxy.token_file").
+Result<std::string> admin_token(const std::string& token_file, std::string_view env_token,
+                                std::string_view what);
+
 // Any answer, whatever its status, is a reply; an error (kIo) means no
 // answer came: the address did not resolve, nobody listens there, the
 // connection broke, or `timeout_ms` passed. The message names the address.

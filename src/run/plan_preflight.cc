@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <set>
 
-#include "core/files.h"
 #include "core/text.h"
 #include "core/yaml.h"
 #include "db/check/preflight.h"
@@ -80,20 +79,8 @@ void check_database(const Plan& plan, const PlanDatabase& db, PlanPreflight& out
   out.checks.push_back({subject + " check", !report->has_blockers(), blocker_summary(*report)});
 }
 
-std::string admin_token(const PlanProxy& proxy, std::string& problem) {
-  if (!proxy.token_file.empty()) {
-    auto text = with_context(read_text_file(proxy.token_file), "proxy.token_file");
-    if (!text) {
-      problem = text.error().to_string();
-      return "";
-    }
-    return std::string(trim(*text));
-  }
-  return std::string(trim(process_environment("FERRY_ADMIN_TOKEN").value_or("")));
-}
-
 // The proxy answers, and has what the steps ask of it.
-void check_proxy(const Plan& plan, PlanPreflight& out) {
+void check_proxy(const Plan& plan, std::string_view env_token, PlanPreflight& out) {
   const PlanProxy& proxy = *plan.proxy;
   const std::string subject = "proxy " + proxy.admin;
   auto address = proxy::parse_host_port(proxy.admin);
@@ -102,12 +89,12 @@ void check_proxy(const Plan& plan, PlanPreflight& out) {
     return;
   }
   if (address->host.empty()) address->host = "127.0.0.1";
-  std::string problem;
-  const std::string token = admin_token(proxy, problem);
-  if (!problem.empty()) {
-    out.checks.push_back({subject, false, problem});
+  const auto read_token = proxy::admin_token(proxy.token_file, env_token, "proxy.token_file");
+  if (!read_token) {
+    out.checks.push_back({subject, false, read_token.error().to_string()});
     return;
   }
+  const std::string& token = *read_token;
   auto state = proxy::call_admin_api(*address, {"GET", "/admin/state", token, ""});
   if (!state || state->status != 200) {
     out.checks.push_back(
@@ -170,7 +157,7 @@ std::string slot_name(const Plan& plan, const PlanDatabase& db) {
   return out.substr(0, 63);  // NAMEDATALEN - 1
 }
 
-PlanPreflight run_plan_preflight(const Plan& plan) {
+PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token) {
   PlanPreflight out;
   out.checks.push_back(check_state_dir(plan.state_dir));
   std::set<std::string> moved;
@@ -180,7 +167,7 @@ PlanPreflight run_plan_preflight(const Plan& plan) {
   for (const PlanDatabase& db : plan.databases) {
     if (moved.count(db.name)) check_database(plan, db, out);
   }
-  if (plan.proxy) check_proxy(plan, out);
+  if (plan.proxy) check_proxy(plan, env_token, out);
   return out;
 }
 

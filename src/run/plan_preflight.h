@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "run/plan.h"
@@ -24,7 +25,9 @@ struct PlanPreflight {
   bool ok() const;
 };
 
-PlanPreflight run_plan_preflight(const Plan& plan);
+// `env_token`: FERRY_ADMIN_TOKEN as the command read it, for a proxy without
+// proxy.token_file.
+PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token);
 
 // The replication slot a plan's follow of `db` uses: "ferry_" and the plan's
 // and database's names, in the characters PostgreSQL allows.
