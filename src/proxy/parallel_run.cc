@@ -2,13 +2,12 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
-
 #include "core/log.h"
 #include "core/text.h"
 #include "proxy/chunked_framing.h"
 #include "proxy/comparison_queue.h"
 #include "proxy/proxy_config.h"
+#include "proxy/proxy_state.h"
 
 namespace ferry::proxy {
 
@@ -119,9 +118,7 @@ void ParallelRunSample::complete(Part part, CapturedAnswer answer) {
 }
 
 void ParallelRunSample::mirror_error(const std::string& detail) {
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now().time_since_epoch());
-  if (const int64_t n = diffs_->record_mirror_error(detail, now.count())) {
+  if (const int64_t n = diffs_->record_mirror_error(detail, monotonic_ms())) {
     log_warn(fmt::format("proxy: event=mirror_errors route={} mirror_pool={} errors={} last={}",
                          route_, config_->pool, n, log_value(detail)));
   }
@@ -150,12 +147,14 @@ void ParallelRunSample::judge() {
   }
   std::optional<CapturedAnswer> noise;
   if (with_noise_) noise = std::move(noise_);
-  const bool queued = comparisons_.push(
-      [config = config_, diffs = diffs_, method = std::move(method_), target = std::move(target_),
-       at = iso_time(unix_now()), primary = std::move(primary_), candidate = std::move(candidate_),
-       noise = std::move(noise)] {
-        compare_and_record(*config, *diffs, method, target, at, primary, candidate, noise);
-      });
+  const bool queued = comparisons_.push([config = config_, diffs = diffs_,
+                                         method = std::move(method_), target = std::move(target_),
+                                         at = unix_now(), primary = std::move(primary_),
+                                         candidate = std::move(candidate_),
+                                         noise = std::move(noise)] {
+    // Formatted here, off the worker's thread, like the comparison.
+    compare_and_record(*config, *diffs, method, target, iso_time(at), primary, candidate, noise);
+  });
   if (!queued) diffs_->record_skipped_busy();
 }
 
