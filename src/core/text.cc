@@ -204,4 +204,13 @@ std::optional<int64_t> parse_duration_ms(std::string_view s) {
   return static_cast<int64_t>(nu->first * scale + 0.5);
 }
 
+bool same_secret(std::string_view given, std::string_view expected) {
+  if (given.size() != expected.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+  }
+  return diff == 0;
+}
+
 }  // namespace ferry

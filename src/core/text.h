@@ -45,6 +45,10 @@ std::optional<std::string> did_you_mean(std::string_view word,
 // Shell-style match where * stands for any run of characters (dots too):
 // glob_match("sales.order_items", "sales.order*").
 bool glob_match(std::string_view text, std::string_view pattern);
+// Whether a given token is the expected one, compared in time that depends
+// on the lengths only, so that the time to refuse a guess does not tell how
+// much of the token it got right.
+bool same_secret(std::string_view given, std::string_view expected);
 // " (did you mean 'x'?)" or "".
 std::string did_you_mean_hint(std::string_view word, std::span<const std::string> candidates);
 

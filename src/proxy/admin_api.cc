@@ -8,6 +8,7 @@
 
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/yaml.h"
 #include "proxy/http_head.h"
 #include "proxy/listen_socket.h"
@@ -20,17 +21,6 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
 namespace {
-
-// Compares in time that depends on the lengths only, so that the time to
-// refuse a guess does not tell how much of the token it got right.
-bool same_secret(std::string_view given, std::string_view expected) {
-  if (given.size() != expected.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < given.size(); ++i) {
-    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
-  }
-  return diff == 0;
-}
 
 constexpr size_t kMaxAdminRequest = 1024 * 1024;
 constexpr auto kAdminTimeout = std::chrono::seconds(10);

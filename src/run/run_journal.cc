@@ -230,10 +230,9 @@ Result<void> RunJournal::queue_command(RunCommand command, const std::string& wh
   return st->bind(1, unix_now()).bind(2, run_command_name(command)).bind(3, who).run();
 }
 
-Result<std::vector<QueuedCommand>> RunJournal::take_commands() {
-  auto tx = SqliteTransaction::begin(*db_);
-  if (!tx) return tl::unexpected(tx.error());
-  auto rows = db_->prepare("SELECT seq, command, who FROM command WHERE taken = 0 ORDER BY seq");
+Result<std::vector<QueuedCommand>> RunJournal::queued_commands() const {
+  auto rows =
+      db_->prepare("SELECT seq, command, who, at FROM command WHERE taken = 0 ORDER BY seq");
   if (!rows) return tl::unexpected(rows.error());
   std::vector<QueuedCommand> out;
   while (true) {
@@ -245,8 +244,16 @@ Result<std::vector<QueuedCommand>> RunJournal::take_commands() {
       return (journal_error(path(),
                             "a queued command '" + rows->text_at(1) + "' that ferry never writes"));
     }
-    out.push_back({rows->int_at(0), *command, rows->text_at(2)});
+    out.push_back({rows->int_at(0), *command, rows->text_at(2), rows->double_at(3)});
   }
+  return out;
+}
+
+Result<std::vector<QueuedCommand>> RunJournal::take_commands() {
+  auto tx = SqliteTransaction::begin(*db_);
+  if (!tx) return tl::unexpected(tx.error());
+  auto out = queued_commands();
+  if (!out) return out;
   if (auto ok = db_->exec("UPDATE command SET taken = 1 WHERE taken = 0"); !ok) {
     return tl::unexpected(ok.error());
   }

@@ -42,6 +42,7 @@ struct QueuedCommand {
   int64_t seq = 0;
   RunCommand command = RunCommand::kPause;
   std::string who;  // the OS user (or dashboard user) who gave it
+  double at = 0;    // when it was queued (Unix seconds)
 };
 
 class RunJournal {
@@ -71,6 +72,8 @@ class RunJournal {
   Result<void> queue_command(RunCommand command, const std::string& who);
   // Commands not taken yet, oldest first; each is taken (marked) once.
   Result<std::vector<QueuedCommand>> take_commands();
+  // The same, left in the queue: what the engine has still to take (status).
+  Result<std::vector<QueuedCommand>> queued_commands() const;
 
   Result<std::vector<StepRecord>> steps() const;
   // The last `limit` events, oldest first.

@@ -80,6 +80,12 @@ TEST_F(RunJournalTest, CommandsAreTakenOnceInOrder) {
   ASSERT_TRUE(other) << other.error().message;
   ASSERT_TRUE(other->queue_command(RunCommand::kApprove, "alice"));
   ASSERT_TRUE(other->queue_command(RunCommand::kAbort, "bob"));
+  // Seen as queued (by status and the dashboard) without being taken.
+  auto queued = j->queued_commands();
+  ASSERT_TRUE(queued);
+  ASSERT_EQ(queued->size(), 2u);
+  EXPECT_EQ((*queued)[1].who, "bob");
+  EXPECT_GT((*queued)[1].at, 0);
   auto taken = j->take_commands();
   ASSERT_TRUE(taken);
   ASSERT_EQ(taken->size(), 2u);
@@ -87,6 +93,7 @@ TEST_F(RunJournalTest, CommandsAreTakenOnceInOrder) {
   EXPECT_EQ((*taken)[0].who, "alice");
   EXPECT_EQ((*taken)[1].command, RunCommand::kAbort);
   EXPECT_TRUE(j->take_commands()->empty());
+  EXPECT_TRUE(j->queued_commands()->empty());
 }
 
 TEST_F(RunJournalTest, AJournalOnlyResumesThePlanItStarted) {

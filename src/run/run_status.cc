@@ -21,6 +21,7 @@ struct Status {
   RunView view;
   std::vector<StepRecord> steps;
   std::vector<RunEventRecord> events;
+  std::vector<QueuedCommand> queued;
 };
 
 Result<Status> read(const Plan& plan, const RunJournal& journal, size_t events) {
@@ -31,19 +32,22 @@ Result<Status> read(const Plan& plan, const RunJournal& journal, size_t events) 
   if (!steps) return tl::unexpected(steps.error());
   auto recent = journal.events(events);
   if (!recent) return tl::unexpected(recent.error());
+  auto queued = journal.queued_commands();
+  if (!queued) return tl::unexpected(queued.error());
   s.view = std::move(*view);
   s.steps = std::move(*steps);
   s.events = std::move(*recent);
+  s.queued = std::move(*queued);
   return s;
 }
 
 }  // namespace
 
-Result<std::string> render_status_json(const Plan& plan, const RunJournal& journal, size_t events) {
+Result<void> write_status_fields(JsonWriter& w, const Plan& plan, const RunJournal& journal,
+                                 size_t events) {
   auto s = read(plan, journal, events);
   if (!s) return tl::unexpected(s.error());
-  JsonWriter w;
-  w.begin_object().field("name", plan.name).field("state", run_state_name(s->view));
+  w.field("name", plan.name).field("state", run_state_name(s->view));
   w.field("why", s->view.why).key("steps").begin_array();
   for (const StepRecord& r : s->steps) {
     w.begin_object()
@@ -66,7 +70,26 @@ Result<std::string> render_status_json(const Plan& plan, const RunJournal& journ
         .field("detail", e.detail)
         .end_object();
   }
-  w.end_array().end_object();
+  w.end_array().key("queued").begin_array();
+  for (const QueuedCommand& c : s->queued) {
+    w.begin_object()
+        .field("seq", c.seq)
+        .field("at", time_text(c.at))
+        .field("command", run_command_name(c.command))
+        .field("who", c.who)
+        .end_object();
+  }
+  w.end_array();
+  return {};
+}
+
+Result<std::string> render_status_json(const Plan& plan, const RunJournal& journal, size_t events) {
+  JsonWriter w;
+  w.begin_object();
+  if (auto ok = write_status_fields(w, plan, journal, events); !ok) {
+    return tl::unexpected(ok.error());
+  }
+  w.end_object();
   return w.take();
 }
 
@@ -83,6 +106,10 @@ Result<std::string> render_status_text(const Plan& plan, const RunJournal& journ
   if (!s->events.empty()) out += "latest events:\n";
   for (const RunEventRecord& e : s->events) {
     out += fmt::format("  {}  {} {}\n", time_text(e.at), e.kind, e.detail);
+  }
+  if (!s->queued.empty()) out += "queued, for the running engine to take:\n";
+  for (const QueuedCommand& c : s->queued) {
+    out += fmt::format("  {}  {} by {}\n", time_text(c.at), run_command_name(c.command), c.who);
   }
   return out;
 }
