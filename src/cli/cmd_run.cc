@@ -45,7 +45,8 @@ variables (${SOURCE_URI}); passwords are never printed.
 
 Executing a plan is being built: this version checks plans with --dry-run.
 `ferry run status|approve|pause|resume|abort PLAN` read a run's journal
-(STATE_DIR/run.sqlite) or queue a command for the running engine.
+(STATE_DIR/run.sqlite) or queue a command for the running engine;
+`ferry run ui PLAN` serves its live dashboard.
 
 Exit status: 0 every check passed, 1 a check failed, 2 usage, 3 the plan is
 invalid.
@@ -198,7 +199,13 @@ Runner install_run(CLI::App& sub) {
     verb->excludes(plan);
     verbs.emplace_back(verb, jo);
   }
-  return [o, verbs] {
+  CLI::App* ui = sub.add_subcommand("ui",
+                                    "Serve a run's live dashboard (steps, lag, traffic, "
+                                    "audit log, approve/pause/resume/abort)");
+  ui->excludes(plan);
+  Runner run_ui = install_run_ui(*ui);
+  return [o, verbs, ui, run_ui] {
+    if (ui->parsed()) return run_ui();
     for (const auto& [verb, jo] : verbs) {
       if (verb->parsed()) return run_journal_command(verb->get_name(), *jo);
     }

@@ -25,5 +25,7 @@ Runner install_proxy(CLI::App& sub);
 Runner install_run(CLI::App& sub);
 // `ferry proxy rollout ...` (cmd_proxy_rollout.cc), a subcommand of proxy.
 Runner install_proxy_rollout(CLI::App& sub);
+// `ferry run ui PLAN` (cmd_run_ui.cc), the live dashboard, a subcommand of run.
+Runner install_run_ui(CLI::App& sub);
 
 }  // namespace ferry::cli
