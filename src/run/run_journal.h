@@ -72,6 +72,13 @@ class RunJournal {
   // Commands not taken yet, oldest first; each is taken (marked) once.
   Result<std::vector<QueuedCommand>> take_commands();
 
+  // What a step keeps for itself across restarts (the weights a route had
+  // before a cutover moved them, the metrics a watch compares with): one
+  // value per key, written at once.
+  Result<void> remember(const std::string& key, const std::string& value);
+  // "" when nothing was kept under `key`.
+  Result<std::string> recall(const std::string& key) const;
+
   Result<std::vector<StepRecord>> steps() const;
   // The last `limit` events, oldest first.
   Result<std::vector<RunEventRecord>> events(size_t limit) const;
