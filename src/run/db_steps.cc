@@ -9,6 +9,7 @@
 
 #include "core/files.h"
 #include "core/log.h"
+#include "core/measure.h"
 #include "core/text.h"
 #include "core/yaml.h"
 #include "db/clone/clone_journal.h"
@@ -35,10 +36,6 @@ constexpr double kFollowStartSeconds = 20;
 // A follow counts as caught up below this lag.
 constexpr double kCaughtUpSeconds = 5;
 constexpr double kMarkerTimeoutSeconds = 120;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // What cutover.json says of the database: "switched" (cut over), "rolled
 // back", or "" (never cut over).
@@ -102,8 +99,10 @@ StepOutcome LiveStepRunner::clone(size_t index, const PlanDatabase& db, StopChec
       }
     }
   }
-  return {true, fmt::format("{} tables, {} rows, {} bytes copied in {} s{}", tables, rows, bytes,
-                            seconds.empty() ? "?" : seconds, journal_exists ? " (resumed)" : "")};
+  remember(key(index, "rows"), std::to_string(rows));
+  return {true, fmt::format("{} tables, {} rows, {:.1f} MiB copied in {:.1f} s{}", tables, rows,
+                            static_cast<double>(bytes) / kMiB,
+                            parse_double(seconds).value_or(0), journal_exists ? " (resumed)" : "")};
 }
 
 std::string LiveStepRunner::ensure_follow(const PlanDatabase& db, bool reverse) {
@@ -323,8 +322,11 @@ StepOutcome LiveStepRunner::switch_database(size_t index, const PlanStep& step,
             fmt::format("ferry db {} failed (exit {}; log {}/{}.log): {}", verb, status, dir, verb,
                         failure.empty() ? file_tail(dir + "/" + verb + ".log", 4) : failure)};
   }
-  return {true, fmt::format("{} done: write-unavailable {} s", verb,
-                            unavailable.empty() ? "?" : unavailable)};
+  const double unavailable_s = parse_double(unavailable).value_or(-1);
+  remember(key(index, verb + "_write_unavailable_s"), fmt::format("{:.3f}", unavailable_s));
+  return {true, unavailable_s < 0
+                    ? verb + " done"
+                    : fmt::format("{} done: write-unavailable {:.2f} s", verb, unavailable_s)};
 }
 
 }  // namespace ferry::run

@@ -23,14 +23,22 @@ std::string LiveStepRunner::database_dir(const Plan& plan, const PlanDatabase& d
 }
 
 StepOutcome LiveStepRunner::run(size_t index, const PlanStep& step, StopCheck& stop) {
-  // The baseline a watch judges by starts with the run: the first step
-  // reads every route's counters once.
-  if (recall("baseline.read").empty()) {
-    for (const PlanStep& s : plan_.steps) {
-      if (!s.route.empty()) note_baseline(s.route, "start");
-    }
-    remember("baseline.read", "yes");
+  // Each route's counters per pool: when the run starts, when its traffic
+  // first moves, once its database is switched, and after every step. The
+  // watch's baseline and the report's before/during/after come from them.
+  note_traffic("", "start", true);
+  if (step.kind == StepKind::kRollout || (step.kind == StepKind::kCutover && !step.route.empty())) {
+    note_traffic(step.route, "moved", true);
   }
+  StepOutcome outcome = run_step(index, step, stop);
+  if (outcome.ok && step.kind == StepKind::kCutover && !step.route.empty()) {
+    note_traffic(step.route, "switched", true);
+  }
+  note_traffic("", "last", false);
+  return outcome;
+}
+
+StepOutcome LiveStepRunner::run_step(size_t index, const PlanStep& step, StopCheck& stop) {
   const PlanDatabase* db = step.database.empty() ? nullptr : plan_.find_database(step.database);
   switch (step.kind) {
     case StepKind::kClone:
@@ -40,10 +48,8 @@ StepOutcome LiveStepRunner::run(size_t index, const PlanStep& step, StopCheck& s
     case StepKind::kVerify:
       return verify(index, *db, stop);
     case StepKind::kRollout:
-      note_baseline(step.route, "end");
       return rollout(index, step, stop);
     case StepKind::kCutover:
-      if (!step.route.empty()) note_baseline(step.route, "end");
       return cutover(index, step, stop);
     case StepKind::kWatch:
       return watch(index, step, stop);

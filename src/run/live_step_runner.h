@@ -59,6 +59,8 @@ class LiveStepRunner final : public StepRunner {
   static std::string database_dir(const Plan& plan, const PlanDatabase& db);
 
  private:
+  StepOutcome run_step(size_t index, const PlanStep& step, StopCheck& stop);
+
   // db_steps.cc
   StepOutcome clone(size_t index, const PlanDatabase& db, StopCheck& stop);
   StepOutcome follow(size_t index, const PlanDatabase& db, StopCheck& stop);
@@ -81,9 +83,9 @@ class LiveStepRunner final : public StepRunner {
                           const std::vector<std::pair<std::string, int64_t>>& weights);
   StepOutcome watch(size_t index, const PlanStep& step, StopCheck& stop);
   StepOutcome command(const PlanStep& step, StopCheck& stop);
-  // The route's counters at the start of the run and when the run first
-  // moved its traffic: the baseline a watch compares with.
-  void note_baseline(const std::string& route, const char* which);
+  // Keeps each pool's counters of `route` ("": every route of the plan) as
+  // traffic.ROUTE.LABEL; `first_only`: a reading already kept stays.
+  void note_traffic(const std::string& route, const char* label, bool first_only);
 
   // One event in the journal and the log.
   void event(const std::string& kind, const std::string& detail);

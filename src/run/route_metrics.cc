@@ -38,8 +38,8 @@ std::optional<size_t> bucket_index(const std::string& le) {
 
 }  // namespace
 
-proxy::SideCounts route_counts(std::string_view metrics, std::string_view route) {
-  proxy::SideCounts out;
+PoolCounts pool_counts(std::string_view metrics, std::string_view route) {
+  PoolCounts out;
   // Cumulative bucket counts per pool, turned into per-bucket counts below;
   // -1: no line for that bucket (as much as the bucket below it).
   std::map<std::string, std::array<int64_t, proxy::kLatencyBuckets.size() + 1>> cumulative;
@@ -56,8 +56,9 @@ proxy::SideCounts route_counts(std::string_view metrics, std::string_view route)
     if (!value) continue;
     const auto count = static_cast<int64_t>(*value);
     if (name == "ferry_proxy_requests_total") {
-      out.requests += count;
-      if (label(labels, "class") == "5xx") out.errors += count;
+      proxy::SideCounts& pool = out[label(labels, "pool")];
+      pool.requests += count;
+      if (label(labels, "class") == "5xx") pool.errors += count;
     } else if (name == "ferry_proxy_request_duration_seconds_bucket") {
       if (auto b = bucket_index(label(labels, "le"))) {
         auto [it, fresh] = cumulative.try_emplace(label(labels, "pool"));
@@ -68,11 +69,40 @@ proxy::SideCounts route_counts(std::string_view metrics, std::string_view route)
   }
   for (const auto& [pool, buckets] : cumulative) {
     int64_t below = 0;
+    proxy::SideCounts& counts = out[pool];
     for (size_t b = 0; b < buckets.size(); ++b) {
       const int64_t upto = buckets[b] < 0 ? below : buckets[b];
-      out.latency[b] += upto - below;
+      counts.latency[b] += upto - below;
       below = upto;
     }
+  }
+  return out;
+}
+
+proxy::SideCounts total(const PoolCounts& pools) {
+  proxy::SideCounts out;
+  for (const auto& [pool, counts] : pools) out += counts;
+  return out;
+}
+
+proxy::SideCounts route_counts(std::string_view metrics, std::string_view route) {
+  return total(pool_counts(metrics, route));
+}
+
+std::string pool_counts_line(const PoolCounts& pools) {
+  std::vector<std::string> parts;
+  for (const auto& [pool, counts] : pools) parts.push_back(pool + "=" + counts_line(counts));
+  return join(parts, ";");
+}
+
+std::optional<PoolCounts> parse_pool_counts_line(std::string_view line) {
+  PoolCounts out;
+  for (const std::string& part : split_trimmed(line, ";")) {
+    const size_t eq = part.find('=');
+    if (eq == std::string::npos) return std::nullopt;
+    auto counts = parse_counts_line(std::string_view(part).substr(eq + 1));
+    if (!counts) return std::nullopt;
+    out[part.substr(0, eq)] = *counts;
   }
   return out;
 }

@@ -46,6 +46,21 @@ TEST(RouteMetrics, ReadingsRoundTripThroughTheJournalLine) {
   EXPECT_FALSE(parse_counts_line(""));
 }
 
+TEST(RouteMetrics, EachPoolOnItsOwnRoundTripsThroughItsLine) {
+  const PoolCounts pools = pool_counts(kMetrics, "users");
+  ASSERT_EQ(pools.size(), 2u);
+  EXPECT_EQ(pools.at("legacy").requests, 100);
+  EXPECT_EQ(pools.at("legacy").errors, 10);
+  EXPECT_EQ(pools.at("modern").requests, 50);
+  EXPECT_EQ(pools.at("modern").latency[1], 50);
+  const auto back = parse_pool_counts_line(pool_counts_line(pools));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->at("modern").latency, pools.at("modern").latency);
+  EXPECT_EQ(total(*back).requests, 150);
+  EXPECT_FALSE(parse_pool_counts_line("legacy"));
+  EXPECT_TRUE(parse_pool_counts_line("")->empty());
+}
+
 TEST(RouteMetrics, AWindowAcrossAProxyRestartIsRefused) {
   proxy::SideCounts earlier = route_counts(kMetrics, "users");
   proxy::SideCounts later = earlier;

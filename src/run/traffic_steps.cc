@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "core/log.h"
@@ -38,19 +39,30 @@ std::string rollout_detail(const RolloutView& r) {
 
 }  // namespace
 
-void LiveStepRunner::note_baseline(const std::string& route, const char* which) {
-  const std::string k = fmt::format("baseline.{}.{}", route, which);
-  if (!recall(k).empty()) return;  // the first reading counts
-  std::string error;
-  ProxyAdmin* p = proxy(&error);
-  if (!p) return;
-  auto metrics = p->metrics();
-  if (!metrics) {
-    log_warn("run: could not read the proxy's metrics for the baseline of route " + route + ": " +
-             metrics.error().to_string());
-    return;
+void LiveStepRunner::note_traffic(const std::string& route, const char* label, bool first_only) {
+  std::vector<std::string> routes;
+  for (const PlanStep& s : plan_.steps) {
+    if (s.route.empty() || (!route.empty() && s.route != route)) continue;
+    if (std::find(routes.begin(), routes.end(), s.route) == routes.end()) routes.push_back(s.route);
   }
-  remember(k, counts_line(route_counts(*metrics, route)));
+  std::string error;
+  ProxyAdmin* p = routes.empty() ? nullptr : proxy(&error);
+  if (!p) return;
+  std::optional<std::string> metrics;
+  for (const std::string& r : routes) {
+    const std::string k = fmt::format("traffic.{}.{}", r, label);
+    if (first_only && !recall(k).empty()) continue;
+    if (!metrics) {
+      auto read = p->metrics();
+      if (!read) {
+        log_warn(fmt::format("run: could not read the proxy's metrics ({} of route {}): {}", label,
+                             r, read.error().to_string()));
+        return;
+      }
+      metrics = std::move(*read);
+    }
+    remember(k, pool_counts_line(pool_counts(*metrics, r)));
+  }
 }
 
 StepOutcome LiveStepRunner::rollout(size_t index, const PlanStep& step, StopCheck& stop) {
@@ -281,15 +293,19 @@ StepOutcome LiveStepRunner::watch(size_t index, const PlanStep& step, StopCheck&
   const WatchCriteria& c = step.criteria;
   // The baseline: the route from the run's start until its traffic first
   // moved (or until now, when no step moved it).
-  auto start = parse_counts_line(recall(fmt::format("baseline.{}.start", step.route)));
-  auto end = parse_counts_line(recall(fmt::format("baseline.{}.end", step.route)));
+  const auto kept = [&](const char* label) -> std::optional<PoolCounts> {
+    const std::string line = recall(fmt::format("traffic.{}.{}", step.route, label));
+    return line.empty() ? std::nullopt : parse_pool_counts_line(line);
+  };
+  const auto start = kept("start");
+  auto end = kept("moved");
   if (!end) {
     auto metrics = p->metrics();
     if (!metrics) return {false, metrics.error().to_string()};
-    end = route_counts(*metrics, step.route);
+    end = pool_counts(*metrics, step.route);
   }
   proxy::SideCounts baseline;
-  if (start && counts_follow(*start, *end)) baseline = *end - *start;
+  if (start && counts_follow(total(*start), total(*end))) baseline = total(*end) - total(*start);
   proxy::AnalysisConfig policy;
   policy.interval_ms = c.interval_ms;
   policy.max_error_rate_increase = c.max_error_rate_increase;
@@ -349,7 +365,7 @@ StepOutcome LiveStepRunner::watch(size_t index, const PlanStep& step, StopCheck&
   }
   return {true, fmt::format("{} windows passed, {} inconclusive, over {}; baseline {} requests, "
                             "error rate {:.2f} %, p99 {:.1f} ms",
-                            conclusive, inconclusive, duration_text(watched), baseline.requests,
+                            conclusive, inconclusive, fmt::format("{:.1f} s", watched / 1000.0), baseline.requests,
                             baseline.error_rate_percent(), baseline.p99_ms())};
 }
 
