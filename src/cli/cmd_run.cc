@@ -17,6 +17,7 @@
 #include "cli/common.h"
 #include "core/child_process.h"
 #include "core/exit_codes.h"
+#include "core/files.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/stop_signal.h"
@@ -26,6 +27,7 @@
 #include "run/plan_preflight.h"
 #include "run/run_engine.h"
 #include "run/run_journal.h"
+#include "run/run_report.h"
 #include "run/run_status.h"
 
 namespace ferry::cli {
@@ -58,7 +60,8 @@ after it runs. Stopped (Ctrl-C, SIGTERM, a crash), the same command goes on
 where it stopped; a finished clone or cutover is not repeated. A failed step
 walks the way back for what has moved (or pauses: on_failure: pause).
 `ferry run status|approve|pause|resume|abort PLAN` read the journal or queue
-a command for the running engine, from any terminal.
+a command for the running engine, from any terminal; `ferry run report PLAN`
+writes the migration report (markdown, html or json).
 
 Exit status: 0 every check passed (--dry-run) or the run is done, 1 a check
 failed, or the run walked its way back, or it was stopped before its end
@@ -190,13 +193,30 @@ struct JournalOptions {
   std::string plan;
   std::string format = "text";
   std::string who;
+  std::string out;  // report: the file to write ("" : stdout)
 };
+
+int run_report(const run::Plan& plan, const run::RunJournal& journal, const JournalOptions& o) {
+  auto report = run::gather_report(plan, journal);
+  if (!report) return report_error(report.error());
+  const std::string text = o.format == "html"   ? run::render_report_html(*report)
+                           : o.format == "json" ? run::render_report_json(*report)
+                                                : run::render_report_markdown(*report);
+  if (o.out.empty()) {
+    std::cout << text;
+    return exit_status(ExitCode::kOk);
+  }
+  if (auto ok = write_file_atomically(o.out, text); !ok) return report_error(ok.error());
+  log_info(fmt::format("run: the report of {} is in {}", plan.name, o.out));
+  return exit_status(ExitCode::kOk);
+}
 
 int run_journal_command(const std::string& verb, const JournalOptions& o) {
   auto plan = run::load_plan(o.plan, run::placeholder_environment);
   if (!plan) return report_error(plan.error(), o.format);
   auto journal = run::RunJournal::open_existing(*plan);
   if (!journal) return report_error(journal.error(), o.format);
+  if (verb == "report") return run_report(*plan, *journal, o);
   if (verb == "status") {
     auto text = o.format == "json" ? run::render_status_json(*plan, *journal)
                                    : run::render_status_text(*plan, *journal);
@@ -240,6 +260,7 @@ Runner install_run(CLI::App& sub) {
   };
   static constexpr Verb kVerbs[] = {
       {"status", "Where a run is: its state, each step's state and times, the latest events"},
+      {"report", "The migration report: outcome, key numbers, timeline, traffic, decisions"},
       {"approve", "Approve the step a run waits at (who approved is journaled)"},
       {"pause", "Hold a run after its current step"},
       {"resume", "Let a paused run go on (a failed step is run again)"},
@@ -254,6 +275,11 @@ Runner install_run(CLI::App& sub) {
     if (std::string(v.name) == "status") {
       verb->add_option("-f,--format", jo->format, "Output: text (default) or json")
           ->check(CLI::IsMember({"text", "json"}));
+    } else if (std::string(v.name) == "report") {
+      jo->format = "markdown";
+      verb->add_option("-f,--format", jo->format, "Output: markdown (default), html or json")
+          ->check(CLI::IsMember({"markdown", "html", "json"}));
+      verb->add_option("-o,--out", jo->out, "Write it to this file (default: stdout)");
     } else {
       verb->add_option("--as", jo->who, "Who gives the command, for the journal (default: you)");
     }

@@ -101,8 +101,8 @@ StepOutcome LiveStepRunner::clone(size_t index, const PlanDatabase& db, StopChec
   }
   remember(key(index, "rows"), std::to_string(rows));
   return {true, fmt::format("{} tables, {} rows, {:.1f} MiB copied in {:.1f} s{}", tables, rows,
-                            static_cast<double>(bytes) / kMiB,
-                            parse_double(seconds).value_or(0), journal_exists ? " (resumed)" : "")};
+                            static_cast<double>(bytes) / kMiB, parse_double(seconds).value_or(0),
+                            journal_exists ? " (resumed)" : "")};
 }
 
 std::string LiveStepRunner::ensure_follow(const PlanDatabase& db, bool reverse) {

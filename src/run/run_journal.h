@@ -29,6 +29,8 @@ struct StepRecord {
   StepState state = StepState::kPending;
   double started_at = 0, ended_at = 0;  // Unix seconds; 0 until then
   std::string detail;                   // what it did, or why it failed
+  // How long it ran (until now while it runs); 0 before it starts.
+  double seconds() const;
 };
 
 struct RunEventRecord {

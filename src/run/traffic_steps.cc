@@ -83,7 +83,10 @@ StepOutcome LiveStepRunner::rollout(size_t index, const PlanStep& step, StopChec
     }
     failures = 0;
     const bool ours = recall(started_key) == "yes";
-    if (r->state == "promoted") return {true, "promoted: " + rollout_detail(*r)};
+    if (r->state == "promoted") {
+      return {true,
+              (ours ? "promoted: " : "promoted already (not by this run): ") + rollout_detail(*r)};
+    }
     if (r->state == "aborted" && ours) {
       return {false, "the rollout's analysis rolled it back (" + rollout_detail(*r) + ")"};
     }
@@ -365,8 +368,8 @@ StepOutcome LiveStepRunner::watch(size_t index, const PlanStep& step, StopCheck&
   }
   return {true, fmt::format("{} windows passed, {} inconclusive, over {}; baseline {} requests, "
                             "error rate {:.2f} %, p99 {:.1f} ms",
-                            conclusive, inconclusive, fmt::format("{:.1f} s", watched / 1000.0), baseline.requests,
-                            baseline.error_rate_percent(), baseline.p99_ms())};
+                            conclusive, inconclusive, fmt::format("{:.1f} s", watched / 1000.0),
+                            baseline.requests, baseline.error_rate_percent(), baseline.p99_ms())};
 }
 
 }  // namespace ferry::run
