@@ -216,6 +216,20 @@ TEST_F(RunExecute, AWholeMigrationUnderLoadEndsDoneWithoutAFailedRequest) {
   const std::string log = events(plan);
   EXPECT_NE(log.find("still_active=0"), std::string::npos) << log;
   EXPECT_NE(step_field(plan, 7, "detail").find("windows passed"), std::string::npos);
+  // The report: what the users saw through the proxy, the held requests,
+  // the write-unavailable time, the traffic before, during and after.
+  Outcome report = pgtest::run_ferry({"run", "report", plan, "-f", "json"});
+  ASSERT_EQ(report.status, 0) << report.err;
+  const ferry::YamlNode doc = pgtest::parse_json(report.out);
+  const ferry::YamlNode& summary = *doc.find("summary");
+  EXPECT_GT(std::stoll(pgtest::field(summary, "requests")), 100) << report.out;
+  EXPECT_EQ(pgtest::field(summary, "errors"), "0") << report.out;
+  EXPECT_EQ(summary.find("write_unavailable_seconds")->size(), 1u) << report.out;
+  EXPECT_EQ(pgtest::field(*summary.find("held"), "timed_out"), "0") << report.out;
+  const ferry::YamlNode& phases = *(*doc.find("traffic"))[0].find("phases");
+  ASSERT_EQ(phases.size(), 3u) << report.out;
+  EXPECT_EQ(pgtest::field(phases[2], "phase"), "after");
+  EXPECT_EQ(pgtest::field((*phases[2].find("pools"))[0], "pool"), "modern") << report.out;
 }
 
 TEST_F(RunExecute, AnAbortAfterTheCutoverPutsWritesDataAndTrafficBack) {

@@ -177,13 +177,21 @@ Result<void> ProxyAdmin::set_weights(const std::string& route, const RouteWeight
   return {};
 }
 
-Result<void> ProxyAdmin::hold(const std::string& route, int64_t timeout_ms,
+Result<bool> ProxyAdmin::hold(const std::string& route, int64_t timeout_ms,
                               int64_t max_hold_ms) const {
+  int status = 0;
   auto body =
       call("POST", "/admin/routes/" + route + "/hold",
-           fmt::format(R"({{"timeout":"{}ms","max_hold":"{}ms"}})", timeout_ms, max_hold_ms), 200);
+           fmt::format(R"({{"timeout":"{}ms","max_hold":"{}ms"}})", timeout_ms, max_hold_ms), 200,
+           &status);
   if (!body) return tl::unexpected(body.error());
-  return {};
+  if (status == 409) return false;
+  if (status != 200) {
+    return fail(ErrorCode::kIo, fmt::format("POST /admin/routes/{}/hold on the proxy {} answered "
+                                            "{}: {}",
+                                            route, address_text_, status, trim(*body)));
+  }
+  return true;
 }
 
 Result<HoldSummary> ProxyAdmin::release(const std::string& route, bool* was_held) const {

@@ -56,7 +56,8 @@ class ProxyAdmin {
   // other routes to the same pools included: the proxy counts by endpoint).
   Result<int64_t> active_requests(const std::string& route) const;
   Result<void> set_weights(const std::string& route, const RouteWeights& weights) const;
-  Result<void> hold(const std::string& route, int64_t timeout_ms, int64_t max_hold_ms) const;
+  // true: held now; false: it was held already (409).
+  Result<bool> hold(const std::string& route, int64_t timeout_ms, int64_t max_hold_ms) const;
   // Ends a hold; nullopt-like empty summary when the route was not held.
   Result<HoldSummary> release(const std::string& route, bool* was_held = nullptr) const;
   Result<RolloutView> rollout(const std::string& route) const;

@@ -233,9 +233,20 @@ StepOutcome LiveStepRunner::held_switch(size_t index, const PlanStep& step, bool
     // Longer than the switch should ever take, short enough that a driver
     // that died mid-way leaves the route blocked for seconds, not minutes.
     const int64_t max_hold_ms = 2 * step.hold_ms + 10'000;
-    if (auto ok = p->hold(step.route, step.hold_ms, max_hold_ms); !ok) {
-      return {false,
-              "could not hold the route's requests (nothing changed): " + ok.error().to_string()};
+    // An engine that died after its hold finds the route held: its own
+    // (the intent is journaled before the call, so it is known).
+    const std::string holding_key = key(index, rollback ? "rollback_holding" : "holding");
+    const bool ours = recall(holding_key) == "yes";
+    remember(holding_key, "yes");
+    auto held = p->hold(step.route, step.hold_ms, max_hold_ms);
+    if (!held || (!*held && !ours)) {
+      remember(holding_key, "");
+      return {false, !held ? "could not hold the route's requests (nothing changed): " +
+                                 held.error().to_string()
+                           : "route " + step.route +
+                                 " is held already, by someone else (nothing changed): release "
+                                 "it (POST /admin/routes/" +
+                                 step.route + "/release) and resume the run"};
     }
     // Requests sent on before the hold finish first: one that reached the
     // database after it turned read-only would fail.
@@ -271,6 +282,7 @@ StepOutcome LiveStepRunner::held_switch(size_t index, const PlanStep& step, bool
   if (step.hold_ms > 0) {
     bool was_held = false;
     auto summary = p->release(step.route, &was_held);
+    remember(key(index, rollback ? "rollback_holding" : "holding"), "");
     if (!summary) {
       held = "release failed (the hold ends by itself at its max_hold): " +
              summary.error().to_string();
