@@ -105,7 +105,7 @@ class ConnectionPool:
     def __init__(self, dsn, size, connect_timeout_s=3, dsn_file=None):
         self._dsn = dsn
         self._dsn_file = dsn_file
-        self._dsn_checked = 0.0
+        self._dsn_checked = 0  # the file's mtime when last read
         self._connect_timeout_s = connect_timeout_s
         self._slots = threading.BoundedSemaphore(size)
         self._idle = []
@@ -120,17 +120,24 @@ class ConnectionPool:
         return self._dsn
 
     def _follow_dsn_file(self):
-        """Reads $SHOP_DB_FILE again (at most every 100 ms); a new URI there
-        retires every connection to the old one."""
-        if not self._dsn_file or time.monotonic() - self._dsn_checked < 0.1:
+        """Reads $SHOP_DB_FILE again when it has changed (a stat per
+        connection handed out: a cutover's hook rewrites it just before the
+        held requests are let go, so the first of them must see it); a new
+        URI there retires every connection to the old one."""
+        if not self._dsn_file:
             return
-        self._dsn_checked = time.monotonic()
         try:
+            changed = os.stat(self._dsn_file).st_mtime_ns
+            if changed == self._dsn_checked:
+                return
             with open(self._dsn_file) as f:
                 dsn = f.read().strip()
         except OSError:
             return
-        if not dsn or dsn == self._dsn:
+        if not dsn:
+            return  # caught mid-write: read again next time
+        self._dsn_checked = changed
+        if dsn == self._dsn:
             return
         print(f"shop_app: database is now {redact(dsn)} (was {redact(self._dsn)}), from "
               f"{self._dsn_file}", file=sys.stderr, flush=True)
