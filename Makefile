@@ -6,7 +6,7 @@ DEMO_INPUTS := examples/estate.yaml
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: setup build test test-fast fuzz demo package install clean
+.PHONY: setup build test test-fast fuzz demo demo-rollback demo-db package install clean
 
 setup:
 	@scripts/setup
@@ -50,6 +50,15 @@ demo: build
 	@echo
 	@echo "Full plan: $(BUILD)/demo/plan.md   Dependency graph and timeline: $(BUILD)/demo/plan.html"
 	@echo
+	@scripts/demo-run $(FERRY) $(BUILD)/demo/run
+
+# The demo's migration with a broken modern version: the rollout's analysis
+# rolls it back and the run walks its way back on its own.
+demo-rollback: build
+	@scripts/demo-run --broken $(FERRY) $(BUILD)/demo/run
+
+# The data pillar alone: ferry db check, clone, follow, cutover, rollback, verify.
+demo-db: build
 	@scripts/demo-db $(FERRY) $(BUILD)/demo/db
 
 clean:

@@ -9,7 +9,10 @@ writes to move.
     SHOP_DB=... shop_app.py --seed 10000               # load sample rows, exit
 
 The database URI comes from $SHOP_DB only (never the command line, where
-`ps` shows it to everyone) and is printed with its password masked.
+`ps` shows it to everyone) and is printed with its password masked. Or from
+the file $SHOP_DB_FILE names, read again whenever it changes: a cutover's
+hook rewrites it (`ferry run`'s `then:`), and the app moves to the database
+it names, closing the connections it had to the old one.
 
 API (every answer is JSON, `Content-Type: application/json`):
   GET  /api/customers/ID         200 {id, name, visits, orders: [latest 5], served_by}
@@ -99,31 +102,75 @@ class ConnectionPool:
     knows nothing of connections that died while idle; this one waits, and
     drops a connection that failed instead of handing it out again."""
 
-    def __init__(self, dsn, size, connect_timeout_s=3):
+    def __init__(self, dsn, size, connect_timeout_s=3, dsn_file=None):
         self._dsn = dsn
+        self._dsn_file = dsn_file
+        self._dsn_checked = 0  # the file's mtime when last read
         self._connect_timeout_s = connect_timeout_s
         self._slots = threading.BoundedSemaphore(size)
         self._idle = []
         self._lock = threading.Lock()
+        # Connections opened to the database the URI named before it changed
+        # are closed when given back, never handed out again.
+        self._generation = 0
+        self._born = {}
+
+    def dsn(self):
+        self._follow_dsn_file()
+        return self._dsn
+
+    def _follow_dsn_file(self):
+        """Reads $SHOP_DB_FILE again when it has changed (a stat per
+        connection handed out: a cutover's hook rewrites it just before the
+        held requests are let go, so the first of them must see it); a new
+        URI there retires every connection to the old one."""
+        if not self._dsn_file:
+            return
+        try:
+            changed = os.stat(self._dsn_file).st_mtime_ns
+            if changed == self._dsn_checked:
+                return
+            with open(self._dsn_file) as f:
+                dsn = f.read().strip()
+        except OSError:
+            return
+        if not dsn:
+            return  # caught mid-write: read again next time
+        self._dsn_checked = changed
+        if dsn == self._dsn:
+            return
+        print(f"shop_app: database is now {redact(dsn)} (was {redact(self._dsn)}), from "
+              f"{self._dsn_file}", file=sys.stderr, flush=True)
+        with self._lock:
+            self._dsn = dsn
+            self._generation += 1
+        self.discard_idle()
 
     def acquire(self, wait_s=5.0):
         if not self._slots.acquire(timeout=wait_s):
             raise DatabaseUnavailable(f"all database connections busy for {wait_s:g} s")
+        self._follow_dsn_file()
         with self._lock:
             conn = self._idle.pop() if self._idle else None
+            dsn, generation = self._dsn, self._generation
         if conn is not None:
             return conn
         try:
             # TimeZone UTC: created_at rendered alike whichever server answers
             # (the old and the new server's default TimeZone may differ).
-            return psycopg2.connect(self._dsn, connect_timeout=self._connect_timeout_s,
+            conn = psycopg2.connect(dsn, connect_timeout=self._connect_timeout_s,
                                     application_name="shop_app", options="-c TimeZone=UTC")
         except psycopg2.Error as e:
             self._slots.release()
             raise CannotConnect(f"cannot connect: {first_line(e)}") from None
+        with self._lock:
+            self._born[id(conn)] = generation
+        return conn
 
     def release(self, conn):
-        if conn.closed:
+        with self._lock:
+            stale = self._born.get(id(conn), self._generation) != self._generation
+        if conn.closed or stale:
             self.discard(conn)
             return
         with self._lock:
@@ -140,11 +187,16 @@ class ConnectionPool:
         self.release(conn)  # which drops it if the rollback found it dead
 
     def discard(self, conn):
+        self._close(conn)
+        self._slots.release()
+
+    def _close(self, conn):
+        with self._lock:
+            self._born.pop(id(conn), None)
         try:
             conn.close()
         except psycopg2.Error:
             pass
-        self._slots.release()
 
     def discard_idle(self):
         """Closes every idle connection. Called when one is found dead: a
@@ -153,10 +205,7 @@ class ConnectionPool:
         with self._lock:
             idle, self._idle = self._idle, []
         for conn in idle:
-            try:
-                conn.close()
-            except psycopg2.Error:
-                pass
+            self._close(conn)
 
     def close(self):
         self.discard_idle()
@@ -575,15 +624,23 @@ def main():
     if (args.port is None) == (args.seed is None):
         parser.error("give --port (serve) or --seed N (load sample data)")
 
+    dsn_file = os.environ.get("SHOP_DB_FILE")
     dsn = os.environ.get("SHOP_DB")
+    if dsn_file:
+        try:
+            with open(dsn_file) as f:
+                dsn = f.read().strip()
+        except OSError as e:
+            parser.error(f"SHOP_DB_FILE: {e}")
     if not dsn:
-        parser.error("set SHOP_DB to the database URI (it is never taken from the command line)")
+        parser.error("set SHOP_DB to the database URI, or SHOP_DB_FILE to a file holding it "
+                     "(it is never taken from the command line)")
     try:
         faults = parse_faults(os.environ.get("SHOP_FAULTS", ""))
     except ValueError as e:
         parser.error(f"SHOP_FAULTS: {e}")
 
-    pool = ConnectionPool(dsn, args.pool)
+    pool = ConnectionPool(dsn, args.pool, dsn_file=dsn_file)
     connect_when_up(pool, dsn, args.wait)
 
     if args.seed is not None:
@@ -607,7 +664,8 @@ def main():
 
     fault_note = f", faults {faults}" if faults["error_rate"] or faults["slow_ms"] else ""
     print(f"shop_app {args.version}: listening on {args.host}:{args.port}, database "
-          f"{redact(dsn)} (pool {args.pool}){fault_note}", file=sys.stderr, flush=True)
+          f"{redact(pool.dsn())}{' (from ' + dsn_file + ')' if dsn_file else ''} "
+          f"(pool {args.pool}){fault_note}", file=sys.stderr, flush=True)
     server.serve_forever()
     server.server_close()
     # Requests under way finish (up to 5 s); kept-alive idle connections just close.

@@ -14,29 +14,6 @@ namespace {
 // the tables and says so.
 constexpr size_t kMaxGraphNodes = 400;
 
-std::string esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 const char* strategy_color(const std::string& s) {
   if (s == "rehost") return "#4e79a7";
   if (s == "replatform") return "#59a14f";
@@ -66,7 +43,7 @@ details{margin:4px 0 10px}summary{cursor:pointer}
 
 std::string badge(const std::string& strategy) {
   return fmt::format("<span class=\"s\" style=\"background:{}\">{}</span>",
-                     strategy_color(strategy), esc(strategy));
+                     strategy_color(strategy), html_escape(strategy));
 }
 
 void graph_svg(const Plan& plan, std::string& out) {
@@ -107,7 +84,7 @@ void graph_svg(const Plan& plan, std::string& out) {
     const std::string label =
         c + 1 < columns ? fmt::format("Wave {}: {}", c + 1, plan.waves[c].label) : "not moving";
     out += fmt::format("<text x=\"{}\" y=\"20\" font-weight=\"bold\">{}</text>\n", left + c * col_w,
-                       esc(label));
+                       html_escape(label));
   }
   // Edges first so boxes sit on top. An arrow points from a workload to what it depends on.
   for (size_t i = 0; i < n; ++i) {
@@ -142,9 +119,9 @@ void graph_svg(const Plan& plan, std::string& out) {
         "<g class=\"node\" data-name=\"{}\"><title>{}: {} (confidence {}/5)</title>"
         "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"5\" fill=\"{}\"/>"
         "<text x=\"{}\" y=\"{}\" fill=\"#fff\">{}</text></g>\n",
-        esc(p.workload->name), esc(p.workload->name), esc(p.strategy), p.confidence, x_of(i),
-        y_of(i), box_w, box_h, strategy_color(p.strategy), x_of(i) + 8, y_of(i) + 17,
-        esc(p.workload->name.substr(0, 21)));
+        html_escape(p.workload->name), html_escape(p.workload->name), html_escape(p.strategy),
+        p.confidence, x_of(i), y_of(i), box_w, box_h, strategy_color(p.strategy), x_of(i) + 8,
+        y_of(i) + 17, html_escape(p.workload->name.substr(0, 21)));
   }
   out += "</svg></div>\n<p class=\"legend\">";
   for (const char* s : {"rehost", "replatform", "refactor", "repurchase", "retire", "retain"}) {
@@ -170,7 +147,7 @@ void timeline_svg(const Plan& plan, std::string& out) {
     const double x = label_w + wp.wave.start_day * scale;
     const double w = std::max(2.0, wp.wave.duration_days * scale);
     out += fmt::format("<text x=\"0\" y=\"{}\">Wave {}: {} ({})</text>", y + 15, wp.wave.index,
-                       esc(wp.label), wp.wave.members.size());
+                       html_escape(wp.label), wp.wave.members.size());
     out += fmt::format(
         "<rect class=\"wave-bar\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" rx=\"3\" "
         "fill=\"{}\"><title>day {:.0f} to {:.0f}</title></rect>",
@@ -195,15 +172,15 @@ void workload_sections(const Plan& plan, std::string& out) {
   for (const auto& p : plan.workloads) {
     const Workload& w = *p.workload;
     out += fmt::format("<details id=\"w-{}\"><summary><b>{}</b> {} confidence {}/5, {}</summary>\n",
-                       esc(w.name), esc(w.name), badge(p.strategy), p.confidence,
+                       html_escape(w.name), html_escape(w.name), badge(p.strategy), p.confidence,
                        p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving");
     out += "<ul>";
-    for (const auto& r : p.reasons) out += "<li>" + esc(r) + "</li>";
+    for (const auto& r : p.reasons) out += "<li>" + html_escape(r) + "</li>";
     out += "</ul>";
     for (const auto& [name, result] : p.decisions) {
       out += fmt::format(
           "<p><b>{}</b> = {}</p><table><tr><th>Rule</th><th>Votes</th><th>Inputs read</th></tr>",
-          esc(name), esc(result.choice));
+          html_escape(name), html_escape(result.choice));
       for (const auto& vote : result.fired) {
         std::vector<std::string> votes, inputs;
         for (const auto& [option, weight] : vote.rule->votes)
@@ -212,8 +189,8 @@ void workload_sections(const Plan& plan, std::string& out) {
           inputs.push_back(std::string(in.fact) + "=" + in.value +
                            (in.assumed ? " (assumed)" : ""));
         out += fmt::format("<tr><td>{}<br><small>{}</small></td><td>{}</td><td>{}</td></tr>",
-                           esc(vote.rule->id), esc(vote.because), esc(join(votes, ", ")),
-                           esc(join(inputs, ", ")));
+                           html_escape(vote.rule->id), html_escape(vote.because),
+                           html_escape(join(votes, ", ")), html_escape(join(inputs, ", ")));
       }
       out += "</table>\n";
     }
@@ -222,16 +199,17 @@ void workload_sections(const Plan& plan, std::string& out) {
           "<table><tr><th>Store</th><th>Method</th><th>Copy</th><th>Downtime</th><th>Why</th></tr>";
       for (const auto& d : p.data_plan) {
         out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                           esc(d.store), esc(method_label(d.method)), esc(copy_text(d)),
-                           hours_text(d.downtime_minutes / 60), esc(d.why));
+                           html_escape(d.store), html_escape(method_label(d.method)),
+                           html_escape(copy_text(d)), hours_text(d.downtime_minutes / 60),
+                           html_escape(d.why));
       }
       out += "</table>";
     }
     if (!p.risks.empty()) {
       out += "<table><tr><th>Severity</th><th>Risk</th><th>Mitigation</th></tr>";
       for (const auto& r : p.risks) {
-        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", esc(r.severity),
-                           esc(r.title), esc(r.mitigation));
+        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", html_escape(r.severity),
+                           html_escape(r.title), html_escape(r.mitigation));
       }
       out += "</table>";
     }
@@ -273,19 +251,22 @@ std::string render_html(const Plan& plan) {
     std::vector<std::string> names, risks;
     for (size_t m : wp.wave.members) {
       const std::string& name = plan.workloads[m].workload->name;
-      names.push_back(fmt::format("<a href=\"#w-{}\">{}</a>", esc(name), esc(name)));
+      names.push_back(
+          fmt::format("<a href=\"#w-{}\">{}</a>", html_escape(name), html_escape(name)));
     }
-    for (size_t r = 0; r < wp.risks.size() && r < 3; ++r) risks.push_back(esc(wp.risks[r].title));
+    for (size_t r = 0; r < wp.risks.size() && r < 3; ++r)
+      risks.push_back(html_escape(wp.risks[r].title));
     out += fmt::format(
         "<tr><td>{}</td><td>{}</td><td>{:.0f} to "
         "{:.0f}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-        wp.wave.index, esc(wp.label), wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days,
-        size_text(wp.wave.data_tb * 1000), join(names, ", "), join(risks, "<br>"));
+        wp.wave.index, html_escape(wp.label), wp.wave.start_day,
+        wp.wave.start_day + wp.wave.duration_days, size_text(wp.wave.data_tb * 1000),
+        join(names, ", "), join(risks, "<br>"));
   }
   out += "</table>\n";
   if (!plan.critical_path.empty()) {
     std::vector<std::string> steps;
-    for (const auto& step : plan.critical_path) steps.push_back(esc(join(step, " + ")));
+    for (const auto& step : plan.critical_path) steps.push_back(html_escape(join(step, " + ")));
     out += fmt::format("<p><b>Critical path ({:.0f} days):</b> {}</p>\n", plan.critical_path_days,
                        join(steps, " &rarr; "));
   }
@@ -293,7 +274,7 @@ std::string render_html(const Plan& plan) {
   workload_sections(plan, out);
   out += "<h2>Warnings</h2>\n<ul>";
   if (plan.warnings.empty()) out += "<li>None.</li>";
-  for (const auto& w : plan.warnings) out += "<li class=\"warn\">" + esc(w) + "</li>";
+  for (const auto& w : plan.warnings) out += "<li class=\"warn\">" + html_escape(w) + "</li>";
   out += "</ul>\n</body></html>\n";
   return out;
 }

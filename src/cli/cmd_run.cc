@@ -1,22 +1,33 @@
-// ferry run PLAN --dry-run: a migration plan read, its steps shown and
-// everything they need checked, with nothing changed.
+// ferry run PLAN: a migration plan executed (or with --dry-run, read, its
+// steps shown and everything they need checked, with nothing changed), and
+// the commands that read a run's journal or give it a command.
 #include <fmt/format.h>
 #include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "core/child_process.h"
 #include "core/exit_codes.h"
+#include "core/files.h"
 #include "core/json_writer.h"
 #include "core/log.h"
+#include "core/stop_signal.h"
 #include "core/text.h"
+#include "run/live_step_runner.h"
 #include "run/plan.h"
 #include "run/plan_preflight.h"
+#include "run/run_engine.h"
 #include "run/run_journal.h"
+#include "run/run_report.h"
 #include "run/run_status.h"
 
 namespace ferry::cli {
@@ -43,17 +54,27 @@ directory can be written, each database's source and target answer and pass
 steps name. Nothing is changed. Connection strings may name environment
 variables (${SOURCE_URI}); passwords are never printed.
 
-Executing a plan is being built: this version checks plans with --dry-run.
-`ferry run status|approve|pause|resume|abort PLAN` read a run's journal
-(STATE_DIR/run.sqlite) or queue a command for the running engine;
-`ferry run ui PLAN` serves its live dashboard.
+Without --dry-run the plan runs: the same checks first (nothing starts if
+one fails), then each step, journaled in STATE_DIR/run.sqlite before and
+after it runs. Stopped (Ctrl-C, SIGTERM, a crash), the same command goes on
+where it stopped; a finished clone or cutover is not repeated. A failed step
+walks the way back for what has moved (or pauses: on_failure: pause).
+`ferry run status|approve|pause|resume|abort PLAN` read the journal or queue
+a command for the running engine, from any terminal; `ferry run report PLAN`
+writes the migration report (markdown, html or json); `ferry run ui PLAN`
+serves its live dashboard.
 
-Exit status: 0 every check passed, 1 a check failed, 2 usage, 3 the plan is
-invalid.
+Exit status: 0 every check passed (--dry-run) or the run is done, 1 a check
+failed, or the run walked its way back, or it was stopped before its end
+(run it again to go on), 2 usage, 3 the plan is invalid, 4 the journal or
+the proxy's admin API failed, 5 a database failed.
 
 Examples:
   SOURCE_URI=postgres://app@old-db/shop TARGET_URI=postgres://app@new-db/shop \
     ferry run examples/run/shop.yaml --dry-run
+  ferry run examples/run/shop.yaml            # and from another terminal:
+  ferry run status examples/run/shop.yaml
+  ferry run approve examples/run/shop.yaml
   ferry run plan.yaml --dry-run -f json | jq '.preflight[] | select(.ok == false)')";
 
 const char* strategy_name(run::Strategy s) {
@@ -110,14 +131,58 @@ std::string render_json(const run::Plan& plan, const run::PlanPreflight& preflig
   return w.take();
 }
 
-int run_plan(const RunOptions& o) {
-  if (!o.dry_run) {
-    log_error("ferry run: this version checks plans only: add --dry-run (it changes nothing)");
-    return exit_status(ExitCode::kUsage);
+// The plan executed: checked as --dry-run checks it (lighter when the run
+// has started: the clone has changed what `ferry db check` looks at), then
+// driven by the engine until it is done, rolled back, or stopped by a
+// signal (run the same command again to go on).
+int execute_plan(const RunOptions& o, const run::Plan& plan) {
+  const bool resuming =
+      std::filesystem::exists(std::filesystem::path(plan.state_dir) / "run.sqlite");
+  const run::PlanPreflight preflight = run::run_plan_preflight(plan, o.env_token, resuming);
+  if (!preflight.ok()) {
+    std::cout << render_text(plan, preflight);
+    log_error("ferry run: a check failed (FAIL above); nothing was started or changed");
+    return exit_status(ExitCode::kFindings);
   }
+  auto journal = run::RunJournal::open(plan);
+  if (!journal) return report_error(journal.error());
+  const std::atomic<bool>& stop = install_stop_signals();
+  run::LiveStepRunner runner(plan, *journal, {own_executable(), o.env_token, 500});
+  run::EngineOptions options;
+  options.poll_ms = 500;
+  options.interrupted = [&stop] { return stop.load(); };
+  options.sleep = [&stop](int64_t ms) {
+    for (int64_t slept = 0; slept < ms && !stop.load(); slept += 50) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  log_info(fmt::format(
+      "run: plan {} ({} steps){}; journal {}; `ferry run status {}` shows where "
+      "it is",
+      plan.name, plan.steps.size(), resuming ? ", resuming" : "", journal->path(), o.plan));
+  run::RunEngine engine(plan, *journal, runner, options);
+  auto end = engine.run();
+  if (!end) return report_error(end.error());
+  if (auto text = run::render_status_text(plan, *journal)) std::cout << *text;
+  switch (*end) {
+    case run::RunEnd::kDone:
+    case run::RunEnd::kIdle:
+      return exit_status(ExitCode::kOk);
+    case run::RunEnd::kRolledBack:
+      log_error("ferry run: the run walked its way back (the events above say why)");
+      return exit_status(ExitCode::kFindings);
+    case run::RunEnd::kInterrupted:
+      log_warn("ferry run: stopped; run the same command again to go on where it stopped");
+      return exit_status(ExitCode::kFindings);
+  }
+  return exit_status(ExitCode::kInternal);
+}
+
+int run_plan(const RunOptions& o) {
   auto plan = run::load_plan(o.plan);
   if (!plan) return report_error(plan.error(), o.format);
   for (const auto& warning : plan->warnings) log_warn(warning);
+  if (!o.dry_run) return execute_plan(o, *plan);
   const run::PlanPreflight preflight = run::run_plan_preflight(*plan, o.env_token);
   std::cout << (o.format == "json" ? render_json(*plan, preflight) : render_text(*plan, preflight));
   return exit_status(preflight.ok() ? ExitCode::kOk : ExitCode::kFindings);
@@ -129,13 +194,30 @@ struct JournalOptions {
   std::string plan;
   std::string format = "text";
   std::string who;
+  std::string out;  // report: the file to write ("" : stdout)
 };
+
+int run_report(const run::Plan& plan, const run::RunJournal& journal, const JournalOptions& o) {
+  auto report = run::gather_report(plan, journal);
+  if (!report) return report_error(report.error());
+  const std::string text = o.format == "html"   ? run::render_report_html(*report)
+                           : o.format == "json" ? run::render_report_json(*report)
+                                                : run::render_report_markdown(*report);
+  if (o.out.empty()) {
+    std::cout << text;
+    return exit_status(ExitCode::kOk);
+  }
+  if (auto ok = write_file_atomically(o.out, text); !ok) return report_error(ok.error());
+  log_info(fmt::format("run: the report of {} is in {}", plan.name, o.out));
+  return exit_status(ExitCode::kOk);
+}
 
 int run_journal_command(const std::string& verb, const JournalOptions& o) {
   auto plan = run::load_plan(o.plan, run::placeholder_environment);
   if (!plan) return report_error(plan.error(), o.format);
   auto journal = run::RunJournal::open_existing(*plan);
   if (!journal) return report_error(journal.error(), o.format);
+  if (verb == "report") return run_report(*plan, *journal, o);
   if (verb == "status") {
     auto text = o.format == "json" ? run::render_status_json(*plan, *journal)
                                    : run::render_status_text(*plan, *journal);
@@ -179,6 +261,7 @@ Runner install_run(CLI::App& sub) {
   };
   static constexpr Verb kVerbs[] = {
       {"status", "Where a run is: its state, each step's state and times, the latest events"},
+      {"report", "The migration report: outcome, key numbers, timeline, traffic, decisions"},
       {"approve", "Approve the step a run waits at (who approved is journaled)"},
       {"pause", "Hold a run after its current step"},
       {"resume", "Let a paused run go on (a failed step is run again)"},
@@ -193,6 +276,11 @@ Runner install_run(CLI::App& sub) {
     if (std::string(v.name) == "status") {
       verb->add_option("-f,--format", jo->format, "Output: text (default) or json")
           ->check(CLI::IsMember({"text", "json"}));
+    } else if (std::string(v.name) == "report") {
+      jo->format = "markdown";
+      verb->add_option("-f,--format", jo->format, "Output: markdown (default), html or json")
+          ->check(CLI::IsMember({"markdown", "html", "json"}));
+      verb->add_option("-o,--out", jo->out, "Write it to this file (default: stdout)");
     } else {
       verb->add_option("--as", jo->who, "Who gives the command, for the journal (default: you)");
     }

@@ -15,6 +15,8 @@ std::string_view trim(std::string_view s);
 // Splits on any of `delims`, trims each piece and drops empty ones.
 std::vector<std::string> split_trimmed(std::string_view s, std::string_view delims);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// For text inside HTML elements and attribute values: & < > " escaped.
+std::string html_escape(std::string_view s);
 // Seconds since the Unix epoch, now (wall clock).
 double unix_now();
 // ISO 8601 UTC of a Unix time: "2026-12-07T12:00:03Z", or with milliseconds

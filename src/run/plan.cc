@@ -264,6 +264,9 @@ class PlanReader {
       if (const PlanDatabase* found = plan.find_database(*db)) step.route = found->route;
     }
     if (auto route = r.text("route")) step.route = *route;
+    if (auto to = r.text("to")) step.to_pool = *to;
+    if (auto then = r.text("then")) step.then = *then;
+    if (auto then = r.text("rollback_then")) step.rollback_then = *then;
     if (auto reverse = r.boolean("reverse")) step.reverse = *reverse;
     if (auto hold = r.text("hold_requests")) {
       auto ms = parse_duration_ms(*hold);
@@ -301,6 +304,27 @@ class PlanReader {
       }
     }
     if (auto route = r.text("route")) step.route = *route;
+    if (auto text = r.text("interval")) {
+      auto ms = parse_duration_ms(*text);
+      if (!ms || *ms < 1000) {
+        d_.error(r.where("interval"),
+                 fmt::format("{}.interval: '{}' is not a duration of at least 1s (examples: 30s, "
+                             "1m)",
+                             field, *text));
+      } else {
+        step.criteria.interval_ms = *ms;
+      }
+    }
+    if (auto v = r.number("max_error_rate_increase", 0, 100)) {
+      step.criteria.max_error_rate_increase = *v;
+    }
+    if (auto v = r.number("max_p99_ratio", 1, 1000)) step.criteria.max_p99_ratio = *v;
+    if (auto v = r.integer("min_requests", 1, 1'000'000'000)) step.criteria.min_requests = *v;
+    if (step.for_ms > 0 && step.criteria.interval_ms > step.for_ms) {
+      d_.error(r.where("interval"),
+               fmt::format("{}.interval: {} is longer than the watch itself ({})", field,
+                           duration_text(step.criteria.interval_ms), duration_text(step.for_ms)));
+    }
     r.finish();
   }
 
@@ -399,7 +423,10 @@ std::string PlanStep::describe() const {
     case StepKind::kCutover: {
       std::string out = "cutover " + database + ": make the target the database of record";
       std::vector<std::string> with;
-      if (!route.empty()) with.push_back("route " + route + " moved to the new side");
+      if (!route.empty()) {
+        with.push_back("route " + route + " moved to " +
+                       (to_pool.empty() ? "its rollout's pool" : "pool " + to_pool));
+      }
       if (hold_ms > 0) with.push_back("requests held up to " + duration_text(hold_ms));
       with.push_back(reverse ? "reverse stream started (the way back)" : "no reverse stream");
       return out + " (" + join(with, ", ") + ")";

@@ -49,15 +49,29 @@ enum class StepKind { kClone, kFollow, kVerify, kApprove, kRollout, kCutover, kW
 
 const char* step_kind_name(StepKind kind);
 
+// Seed 000's rollback criteria, as a watch checks them window by window
+// against the route's baseline (its numbers before the run moved traffic).
+struct WatchCriteria {
+  int64_t interval_ms = 30'000;          // each verdict covers this long
+  double max_error_rate_increase = 1.0;  // percentage points above the baseline
+  double max_p99_ratio = 1.5;            // p99 over the baseline's p99
+  int64_t min_requests = 100;            // per window; fewer: inconclusive
+};
+
 struct PlanStep {
   StepKind kind = StepKind::kClone;
-  std::string database;        // clone, follow, verify, cutover
-  std::string route;           // rollout, watch; cutover's route (optional)
-  std::string message;         // approve: what the person approves
-  std::string command;         // command: run by /bin/sh; non-zero exit fails the step
+  std::string database;  // clone, follow, verify, cutover
+  std::string route;     // rollout, watch; cutover's route (optional)
+  std::string to_pool;   // cutover: the route's pool on the new side; "" : its rollout's to:
+  std::string message;   // approve: what the person approves
+  std::string command;   // command: run by /bin/sh; non-zero exit fails the step
+  // cutover: run by /bin/sh at the database's switch (`ferry db cutover
+  // --then`), and at the switch back when it is rolled back (`rollback --then`)
+  std::string then, rollback_then;
   bool reverse = true;         // cutover: start the reverse stream (the way back)
   int64_t hold_ms = 0;         // cutover: hold the route's requests this long at most; 0: no hold
   int64_t for_ms = 0;          // watch: how long the rollback criteria keep being checked
+  WatchCriteria criteria;      // watch
   bool from_strategy = false;  // not written in the plan: the strategy's default
   std::string origin;          // for messages: "steps[3]", or "the strategy's step 4"
   SourceLocation where;

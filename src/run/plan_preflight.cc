@@ -53,7 +53,7 @@ std::string blocker_summary(const db::PreflightReport& report) {
                      blockers.size() == 1 ? "" : "s", some_of(blockers, 3));
 }
 
-void check_database(const Plan& plan, const PlanDatabase& db, PlanPreflight& out) {
+void check_database(const Plan& plan, const PlanDatabase& db, bool resuming, PlanPreflight& out) {
   const std::string subject = "database " + db.name;
   auto source_info = pg::parse_conninfo(db.source, "source");
   auto target_info = pg::parse_conninfo(db.target, "target");
@@ -68,6 +68,7 @@ void check_database(const Plan& plan, const PlanDatabase& db, PlanPreflight& out
   out.checks.push_back({subject + " target", bool(target),
                         target ? db.target_shown + ": answers" : target.error().to_string()});
   if (!source || !target) return;
+  if (resuming) return;  // the clone has changed what `ferry db check` looks at
   db::PreflightOptions options;
   options.jobs = db.jobs;
   options.slot_name = slot_name(plan, db);
@@ -157,7 +158,7 @@ std::string slot_name(const Plan& plan, const PlanDatabase& db) {
   return out.substr(0, 63);  // NAMEDATALEN - 1
 }
 
-PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token) {
+PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token, bool resuming) {
   PlanPreflight out;
   out.checks.push_back(check_state_dir(plan.state_dir));
   std::set<std::string> moved;
@@ -165,7 +166,7 @@ PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token) {
     if (!step.database.empty()) moved.insert(step.database);
   }
   for (const PlanDatabase& db : plan.databases) {
-    if (moved.count(db.name)) check_database(plan, db, out);
+    if (moved.count(db.name)) check_database(plan, db, resuming, out);
   }
   if (plan.proxy) check_proxy(plan, env_token, out);
   return out;

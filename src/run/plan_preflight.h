@@ -26,8 +26,11 @@ struct PlanPreflight {
 };
 
 // `env_token`: FERRY_ADMIN_TOKEN as the command read it, for a proxy without
-// proxy.token_file.
-PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token);
+// proxy.token_file. `resuming`: the run has started already, so the clone
+// may have filled the target and taken the slot name: the databases are
+// checked for answering only, not by `ferry db check`.
+PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token,
+                                 bool resuming = false);
 
 // The replication slot a plan's follow of `db` uses: "ferry_" and the plan's
 // and database's names, in the characters PostgreSQL allows.

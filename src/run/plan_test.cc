@@ -47,6 +47,43 @@ steps:
   - command: ./notify.sh "users moved"
 )";
 
+TEST(Plan, ACutoverNamesItsNewPoolAndAWatchItsCriteria) {
+  auto p = parse(R"(name: shop
+databases:
+  users-db: { source: "${SOURCE_URI}", target: "${TARGET_URI}", route: users }
+proxy: { admin: 127.0.0.1:9901 }
+steps:
+  - clone: users-db
+  - follow: users-db
+  - cutover: { database: users-db, to: modern, hold_requests: 5s, then: ./point-at-new.sh, rollback_then: ./point-at-old.sh }
+  - watch: { for: 10m, route: users, interval: 20s, max_error_rate_increase: 0.5, max_p99_ratio: 2, min_requests: 50 }
+)");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_EQ(p->steps[2].to_pool, "modern");
+  EXPECT_EQ(p->steps[2].then, "./point-at-new.sh");
+  EXPECT_EQ(p->steps[2].rollback_then, "./point-at-old.sh");
+  EXPECT_NE(p->steps[2].describe().find("route users moved to pool modern"), std::string::npos);
+  const WatchCriteria& c = p->steps[3].criteria;
+  EXPECT_EQ(c.interval_ms, 20'000);
+  EXPECT_DOUBLE_EQ(c.max_error_rate_increase, 0.5);
+  EXPECT_DOUBLE_EQ(c.max_p99_ratio, 2);
+  EXPECT_EQ(c.min_requests, 50);
+  EXPECT_EQ(WatchCriteria().max_error_rate_increase, 1.0);  // seed 000: 1 point
+  EXPECT_EQ(WatchCriteria().max_p99_ratio, 1.5);            // seed 000: +50 % p99
+
+  const std::string bad = errors_of(R"(name: shop
+databases:
+  users-db: { source: "${SOURCE_URI}", target: "${TARGET_URI}", route: users }
+proxy: { admin: 127.0.0.1:9901 }
+steps:
+  - watch: { for: 1m, route: users, interval: 2m }
+)");
+  EXPECT_NE(
+      bad.find("plans/shop.yaml:6:47: error: steps[0].watch.interval: 2m is longer than the watch"),
+      std::string::npos)
+      << bad;
+}
+
 TEST(Plan, LoadsTheDocumentedExample) {
   auto p = parse(kExample);
   ASSERT_TRUE(p) << p.error().message;
@@ -68,8 +105,8 @@ TEST(Plan, LoadsTheDocumentedExample) {
   EXPECT_EQ(cutover.hold_ms, 5000);
   EXPECT_TRUE(cutover.reverse);
   EXPECT_EQ(cutover.describe(),
-            "cutover users-db: make the target the database of record (route users moved to the "
-            "new side, requests held up to 5s, reverse stream started (the way back))");
+            "cutover users-db: make the target the database of record (route users moved to "
+            "its rollout's pool, requests held up to 5s, reverse stream started (the way back))");
   EXPECT_EQ(p->steps[7].for_ms, 30 * 60'000);
   EXPECT_EQ(p->steps[8].command, "./notify.sh \"users moved\"");
   EXPECT_EQ(p->on_failure, OnFailure::kRollback);

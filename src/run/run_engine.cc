@@ -15,6 +15,7 @@ class RunEngine::Commands final : public StopCheck {
  public:
   Commands(RunEngine& engine, RunView& view) : engine_(engine), view_(view) {}
   bool stop_requested() override {
+    if (engine_.options_.interrupted()) return true;
     if (auto ok = engine_.take_commands(view_); !ok) {
       failed_ = ok.error();
       return false;
@@ -35,6 +36,7 @@ RunEngine::RunEngine(const Plan& plan, RunJournal& journal, StepRunner& runner,
   if (!options_.sleep) {
     options_.sleep = [](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
   }
+  if (!options_.interrupted) options_.interrupted = [] { return false; };
 }
 
 Result<void> RunEngine::event(const std::string& kind, const std::string& detail) {
@@ -76,6 +78,12 @@ Result<void> RunEngine::run_step(RunView& view, size_t index) {
   Commands commands(*this, view);
   const StepOutcome outcome = runner_.run(index, step, commands);
   if (commands.failed()) return tl::unexpected(*commands.failed());
+  if (options_.interrupted()) {
+    // Left as running: the next engine runs it again (every step is idempotent).
+    if (auto ok = journal_.record(view, index, "interrupted: " + outcome.detail); !ok) return ok;
+    return event("interrupted",
+                 fmt::format("step={} detail={}", index + 1, log_value(outcome.detail)));
+  }
   if (!outcome.ok && (view.paused || view.rolling_back)) {
     // Stopped by a person: a pause runs it again on resume; on the way back
     // a step still marked running is undone if it moved anything.
@@ -115,6 +123,12 @@ Result<RunEnd> RunEngine::run() {
   RunView view = std::move(*loaded);
   std::string idle_announced;  // the wait last announced, so it is logged once
   while (true) {
+    if (options_.interrupted()) {
+      if (auto ok = event("stopped", "the engine was asked to stop; run it again to go on"); !ok) {
+        return tl::unexpected(ok.error());
+      }
+      return RunEnd::kInterrupted;
+    }
     if (auto ok = take_commands(view); !ok) return tl::unexpected(ok.error());
     const RunAction action = next_action(view);
     if (action.kind != ActionKind::kWaitForApproval && action.kind != ActionKind::kPaused) {

@@ -27,9 +27,10 @@
 namespace ferry::run {
 
 enum class RunEnd {
-  kDone,        // every step done
-  kRolledBack,  // the way back walked after an abort or a failure
-  kIdle,        // waiting for a person (an approval, a pause), with return_when_idle
+  kDone,         // every step done
+  kRolledBack,   // the way back walked after an abort or a failure
+  kIdle,         // waiting for a person (an approval, a pause), with return_when_idle
+  kInterrupted,  // the engine was asked to stop (SIGINT, SIGTERM); run it again to go on
 };
 
 struct EngineOptions {
@@ -38,6 +39,9 @@ struct EngineOptions {
   bool return_when_idle = false;
   // Sleeps between polls; tests replace it.
   std::function<void(int64_t ms)> sleep;
+  // Whether the engine is to stop now (a signal): a running step is asked to
+  // stop and stays journaled as running, so the next engine runs it again.
+  std::function<bool()> interrupted;
 };
 
 class RunEngine {

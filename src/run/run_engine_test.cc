@@ -60,13 +60,15 @@ class RunEngineTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   // One engine process: opens the journal, runs until it ends or idles.
-  RunEnd run_once(OnFailure on_failure = OnFailure::kRollback) {
+  RunEnd run_once(OnFailure on_failure = OnFailure::kRollback,
+                  std::function<bool()> interrupted = nullptr) {
     plan_.on_failure = on_failure;
     auto journal = RunJournal::open(plan_);
     EXPECT_TRUE(journal) << journal.error().message;
     EngineOptions options;
     options.poll_ms = 1;
     options.return_when_idle = true;
+    options.interrupted = std::move(interrupted);
     RunEngine engine(plan_, *journal, runner_, options);
     auto end = engine.run();
     EXPECT_TRUE(end) << end.error().message;
@@ -96,6 +98,23 @@ class RunEngineTest : public ::testing::Test {
   Plan plan_;
   FakeRunner runner_;
 };
+
+TEST_F(RunEngineTest, AnInterruptedStepStaysRunningAndTheNextEngineRunsItAgain) {
+  bool stop = false;
+  runner_.during = [&](size_t index, StopCheck& check) {
+    if (index == 1 && !stop) {
+      stop = true;  // a SIGTERM while the follow step waits
+      EXPECT_TRUE(check.stop_requested());
+    }
+  };
+  EXPECT_EQ(run_once(OnFailure::kRollback, [&] { return stop; }), RunEnd::kInterrupted);
+  EXPECT_EQ(states()[0], "done");
+  EXPECT_EQ(states()[1], "running");
+  EXPECT_EQ(event_kinds().back(), "stopped");
+  EXPECT_EQ(run_once(), RunEnd::kIdle);  // at the approval
+  EXPECT_EQ(runner_.calls,
+            (std::vector<std::string>{"run 1 clone", "run 2 follow", "run 2 follow"}));
+}
 
 TEST_F(RunEngineTest, RunsToTheApprovalWaitsThenFinishesOnceApproved) {
   EXPECT_EQ(run_once(), RunEnd::kIdle);

@@ -218,6 +218,20 @@ Result<void> RunJournal::record(const RunView& view, size_t step, const std::str
   return tx->commit();
 }
 
+double StepRecord::seconds() const {
+  if (started_at <= 0) return 0;
+  const double end = ended_at > 0 ? ended_at : unix_now();
+  return std::max(0.0, end - started_at);
+}
+
+Result<void> RunJournal::remember(const std::string& key, const std::string& value) {
+  return set_meta(*db_, "kept." + key, value);
+}
+
+Result<std::string> RunJournal::recall(const std::string& key) const {
+  return get_meta(*db_, "kept." + key);
+}
+
 Result<void> RunJournal::event(const std::string& kind, const std::string& detail) {
   auto st = db_->prepare("INSERT INTO event(at, kind, detail) VALUES (?, ?, ?)");
   if (!st) return tl::unexpected(st.error());

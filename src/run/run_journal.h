@@ -29,6 +29,8 @@ struct StepRecord {
   StepState state = StepState::kPending;
   double started_at = 0, ended_at = 0;  // Unix seconds; 0 until then
   std::string detail;                   // what it did, or why it failed
+  // How long it ran (until now while it runs); 0 before it starts.
+  double seconds() const;
 };
 
 struct RunEventRecord {
@@ -74,6 +76,13 @@ class RunJournal {
   Result<std::vector<QueuedCommand>> take_commands();
   // The same, left in the queue: what the engine has still to take (status).
   Result<std::vector<QueuedCommand>> queued_commands() const;
+
+  // What a step keeps for itself across restarts (the weights a route had
+  // before a cutover moved them, the metrics a watch compares with): one
+  // value per key, written at once.
+  Result<void> remember(const std::string& key, const std::string& value);
+  // "" when nothing was kept under `key`.
+  Result<std::string> recall(const std::string& key) const;
 
   Result<std::vector<StepRecord>> steps() const;
   // The last `limit` events, oldest first.

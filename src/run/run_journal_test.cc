@@ -72,6 +72,20 @@ TEST_F(RunJournalTest, AStepsStateSurvivesReopeningAsTheDecisionSawIt) {
   EXPECT_EQ((*events)[0].kind, "step_failed");
 }
 
+TEST_F(RunJournalTest, WhatAStepKeepsSurvivesReopeningAndIsReplacedByANewValue) {
+  const Plan p = plan();
+  {
+    auto j = RunJournal::open(p);
+    ASSERT_TRUE(j);
+    EXPECT_EQ(j->recall("step3.weights_before").value(), "");
+    ASSERT_TRUE(j->remember("step3.weights_before", R"({"legacy":100,"modern":0})"));
+    ASSERT_TRUE(j->remember("step3.weights_before", R"({"legacy":90,"modern":10})"));
+  }
+  auto j = RunJournal::open_existing(p);
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->recall("step3.weights_before").value(), R"({"legacy":90,"modern":10})");
+}
+
 TEST_F(RunJournalTest, CommandsAreTakenOnceInOrder) {
   const Plan p = plan();
   auto j = RunJournal::open(p);

@@ -11,12 +11,6 @@ namespace {
 
 std::string time_text(double at) { return at > 0 ? iso_time(at) : ""; }
 
-double step_seconds(const StepRecord& s) {
-  if (s.started_at <= 0) return 0;
-  const double end = s.ended_at > 0 ? s.ended_at : unix_now();
-  return std::max(0.0, end - s.started_at);
-}
-
 struct Status {
   RunView view;
   std::vector<StepRecord> steps;
@@ -57,7 +51,7 @@ Result<void> write_status_fields(JsonWriter& w, const Plan& plan, const RunJourn
         .field("state", step_state_name(r.state))
         .field("started_at", time_text(r.started_at))
         .field("ended_at", time_text(r.ended_at))
-        .field("seconds", step_seconds(r))
+        .field("seconds", r.seconds())
         .field("detail", r.detail)
         .end_object();
   }
@@ -101,7 +95,7 @@ Result<std::string> render_status_text(const Plan& plan, const RunJournal& journ
   for (const StepRecord& r : s->steps) {
     out += fmt::format("  {:>2}. {:<8} {:<8} {:<24} {:>8}  {}\n", r.index + 1,
                        step_state_name(r.state), r.kind, r.target.substr(0, 24),
-                       r.started_at > 0 ? fmt::format("{:.0f} s", step_seconds(r)) : "", r.detail);
+                       r.started_at > 0 ? fmt::format("{:.0f} s", r.seconds()) : "", r.detail);
   }
   if (!s->events.empty()) out += "latest events:\n";
   for (const RunEventRecord& e : s->events) {
