@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <array>
 #include <cmath>
 #include <set>
 
@@ -17,6 +15,7 @@ namespace ferry::run {
 namespace {
 
 constexpr auto kWindow = std::chrono::seconds(60);
+const PoolCounts kNoCounts;
 
 double hundredths(double v) { return std::round(v * 100) / 100; }
 
@@ -46,56 +45,8 @@ std::map<std::string, const YamlNode*> by_name(const YamlNode& doc, std::string_
   return out;
 }
 
-// `name{a="x",b="y"} 12` -> labels and value; false for anything else.
-bool parse_sample(std::string_view line, std::map<std::string, std::string>& labels,
-                  double& value) {
-  const size_t open = line.find('{');
-  if (open == std::string_view::npos) return false;
-  size_t i = open + 1;
-  while (i < line.size() && line[i] != '}') {
-    const size_t eq = line.find("=\"", i);
-    if (eq == std::string_view::npos) return false;
-    const std::string name(line.substr(i, eq - i));
-    std::string text;
-    for (i = eq + 2; i < line.size() && line[i] != '"'; ++i) {
-      if (line[i] == '\\' && i + 1 < line.size()) {
-        ++i;
-        text.push_back(line[i] == 'n' ? '\n' : line[i]);
-      } else {
-        text.push_back(line[i]);
-      }
-    }
-    if (i >= line.size()) return false;
-    labels[name] = std::move(text);
-    ++i;  // the closing quote
-    if (i < line.size() && line[i] == ',') ++i;
-  }
-  if (i >= line.size()) return false;
-  const auto v = parse_double(trim(line.substr(i + 1)));
-  if (!v) return false;
-  value = *v;
-  return true;
-}
-
-// Which of the histogram's buckets an `le` label names (the last is +Inf).
-std::optional<size_t> bucket_index(const std::string& le) {
-  if (le == "+Inf") return proxy::kLatencyBuckets.size();
-  const auto bound = parse_double(le);
-  if (!bound) return std::nullopt;
-  for (size_t b = 0; b < proxy::kLatencyBuckets.size(); ++b) {
-    if (std::abs(proxy::kLatencyBuckets[b] - *bound) < 1e-9) return b;
-  }
-  return std::nullopt;
-}
-
-bool any_negative(const proxy::SideCounts& c) {
-  return c.requests < 0 || c.errors < 0 ||
-         std::any_of(c.latency.begin(), c.latency.end(), [](int64_t n) { return n < 0; });
-}
-
-PoolReading pool_reading(const YamlNode& pool, const std::string& route,
-                         const std::map<std::string, const YamlNode*>& pools,
-                         const RequestCounts& window) {
+PoolReading pool_reading(const YamlNode& pool, const PoolCounts& window,
+                         const std::map<std::string, const YamlNode*>& pools) {
   PoolReading p;
   p.pool = text_of(pool, "pool");
   p.weight = integer_of(pool, "weight");
@@ -104,7 +55,7 @@ PoolReading pool_reading(const YamlNode& pool, const std::string& route,
       p.breaker = text_of(*breaker, "state");
     }
   }
-  if (auto counts = window.find({route, p.pool}); counts != window.end()) {
+  if (auto counts = window.find(p.pool); counts != window.end()) {
     p.requests = counts->second.requests;
     p.error_rate = hundredths(counts->second.error_rate_percent());
     p.p99_ms = hundredths(counts->second.p99_ms());
@@ -144,45 +95,18 @@ DiffReading diff_reading(const YamlNode& d) {
 
 }  // namespace
 
-RequestCounts parse_request_metrics(std::string_view text) {
-  constexpr std::string_view kRequests = "ferry_proxy_requests_total{";
-  constexpr std::string_view kBuckets = "ferry_proxy_request_duration_seconds_bucket{";
-  RequestCounts out;
-  // Buckets are cumulative in the page; SideCounts counts each bucket alone.
-  std::map<std::pair<std::string, std::string>,
-           std::array<int64_t, proxy::kLatencyBuckets.size() + 1>>
-      cumulative;
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    const std::string_view line = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-    const bool requests = line.starts_with(kRequests);
-    if (!requests && !line.starts_with(kBuckets)) continue;
-    std::map<std::string, std::string> labels;
-    double value = 0;
-    if (!parse_sample(line, labels, value)) continue;
-    const auto key = std::make_pair(labels["route"], labels["pool"]);
-    const auto n = static_cast<int64_t>(value);
-    if (requests) {
-      out[key].requests += n;
-      if (labels["class"] == "5xx") out[key].errors += n;
-    } else if (const auto b = bucket_index(labels["le"])) {
-      cumulative[key][*b] = n;
-    }
-  }
-  for (const auto& [key, buckets] : cumulative) {
-    proxy::SideCounts& c = out[key];
-    for (size_t b = 0; b < buckets.size(); ++b) {
-      c.latency[b] = buckets[b] - (b == 0 ? 0 : buckets[b - 1]);
-    }
-  }
+Result<std::vector<std::string>> state_routes(std::string_view state_json) {
+  auto state = parse_yaml(state_json, "GET /admin/state");
+  if (!state) return tl::unexpected(state.error());
+  std::vector<std::string> out;
+  const YamlNode* list = state->find("routes");
+  for (size_t i = 0; list && i < list->size(); ++i) out.push_back(text_of((*list)[i], "name"));
   return out;
 }
 
 Result<std::vector<RouteReading>> read_routes(std::string_view state_json,
                                               std::string_view rollouts_json,
-                                              std::string_view diff_json,
-                                              const RequestCounts& window,
+                                              std::string_view diff_json, const RouteCounts& window,
                                               const std::vector<std::string>& wanted) {
   auto state = parse_yaml(state_json, "GET /admin/state");
   if (!state) return tl::unexpected(state.error());
@@ -194,13 +118,8 @@ Result<std::vector<RouteReading>> read_routes(std::string_view state_json,
   const auto pools = by_name(*state, "pools", "name");
   const auto rollout_of = by_name(*rollouts, "rollouts", "route");
   const auto diff_of = by_name(*diffs, "routes", "route");
-  std::vector<std::string> names = wanted;
-  if (names.empty()) {
-    const YamlNode* list = state->find("routes");
-    for (size_t i = 0; list && i < list->size(); ++i) names.push_back(text_of((*list)[i], "name"));
-  }
   std::vector<RouteReading> out;
-  for (const std::string& name : names) {
+  for (const std::string& name : wanted) {
     RouteReading r;
     r.name = name;
     const auto found = routes.find(name);
@@ -210,9 +129,11 @@ Result<std::vector<RouteReading>> read_routes(std::string_view state_json,
       continue;
     }
     const YamlNode& route = *found->second;
+    const auto counted = window.find(name);
+    const PoolCounts& counts = counted == window.end() ? kNoCounts : counted->second;
     if (const YamlNode* list = route.find("pools")) {
       for (size_t i = 0; i < list->size(); ++i) {
-        r.pools.push_back(pool_reading((*list)[i], name, pools, window));
+        r.pools.push_back(pool_reading((*list)[i], counts, pools));
       }
     }
     if (const YamlNode* hold = route.find("hold"); hold && flag_of(route, "held")) {
@@ -320,22 +241,40 @@ ProxyReading ProxyWatch::read() {
     out.error = metrics.error().to_string();
     return out;
   }
+  // The plan's routes; every route the proxy has when the plan names none.
+  auto names = routes_.empty() ? state_routes(*state) : Result<std::vector<std::string>>(routes_);
+  if (!names) {
+    out.error = names.error().to_string();
+    return out;
+  }
+  RouteCounts reading;
+  for (const std::string& route : *names) reading[route] = pool_counts(*metrics, route);
   const auto now = std::chrono::steady_clock::now();
-  samples_.emplace_back(now, parse_request_metrics(*metrics));
+  samples_.emplace_back(now, std::move(reading));
   while (samples_.size() > 2 && samples_[1].first <= now - kWindow) samples_.pop_front();
-  RequestCounts window;
-  for (const auto& [key, newest] : samples_.back().second) {
-    const auto oldest = samples_.front().second.find(key);
-    window[key] = oldest == samples_.front().second.end() ? newest : newest - oldest->second;
-    if (any_negative(window[key])) {
-      // The proxy restarted: its counters began again.
-      samples_.erase(samples_.begin(), samples_.end() - 1);
-      window.clear();
-      break;
+  RouteCounts window;
+  bool restarted = false;
+  for (const auto& [route, pools] : samples_.back().second) {
+    const auto found = samples_.front().second.find(route);
+    const PoolCounts& oldest = found == samples_.front().second.end() ? kNoCounts : found->second;
+    for (const auto& [pool, newest] : pools) {
+      const auto earlier = oldest.find(pool);
+      if (earlier == oldest.end()) {
+        window[route][pool] = newest;  // its first answers came within the window
+      } else if (counts_follow(earlier->second, newest)) {
+        window[route][pool] = newest - earlier->second;
+      } else {
+        restarted = true;
+      }
     }
   }
+  if (restarted) {
+    // The proxy restarted and its counters began again: so does the window.
+    samples_.erase(samples_.begin(), samples_.end() - 1);
+    window.clear();
+  }
   out.window_seconds = std::chrono::duration<double>(now - samples_.front().first).count();
-  auto routes = read_routes(*state, *rollouts, *diff, window, routes_);
+  auto routes = read_routes(*state, *rollouts, *diff, window, *names);
   if (!routes) {
     out.error = routes.error().to_string();
     return out;

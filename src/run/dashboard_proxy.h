@@ -4,11 +4,12 @@
 // error rate and p99, its circuit breaker, the route's rollout, the parallel
 // run's diff counts and the requests held during a cutover.
 //
-// Error rate and p99 come from GET /metrics, whose request counters and
-// latency histograms count from the proxy's start: ProxyWatch keeps the
-// readings of the last minute and shows the difference between the newest
-// and the oldest, with the rollout analysis's arithmetic
-// (proxy/rollout_analysis.h), so the dashboard and the analysis agree.
+// Error rate and p99 come from GET /metrics, read as a watch step reads it
+// (route_metrics.h), whose counters and latency histograms count from the
+// proxy's start: ProxyWatch keeps the readings of the last minute and shows
+// the difference between the newest and the oldest, with the rollout
+// analysis's arithmetic (proxy/rollout_analysis.h), so the dashboard, the
+// watch and the analysis agree.
 //
 // A proxy that does not answer costs each reading one short deadline and is
 // reported in the reading (ok false, the error), never as a stuck page.
@@ -25,8 +26,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "proxy/rollout_analysis.h"
 #include "run/plan.h"
+#include "run/route_metrics.h"
 
 namespace ferry {
 class JsonWriter;
@@ -81,18 +82,18 @@ struct ProxyReading {
 // weight, breaker, requests, error_rate, p99_ms}], hold, rollout, diff}]}
 void write_proxy_reading(JsonWriter& w, const ProxyReading& reading);
 
-// Each (route, pool)'s requests, 5xx answers and latency histogram in a
-// /metrics page, counted from the proxy's start.
-using RequestCounts = std::map<std::pair<std::string, std::string>, proxy::SideCounts>;
-RequestCounts parse_request_metrics(std::string_view prometheus_text);
+// Each route's pools' counts (route_metrics.h), by route name.
+using RouteCounts = std::map<std::string, PoolCounts>;
 
-// The routes named in `wanted` (every route when empty), in that order, from
-// the bodies of GET /admin/state, /admin/rollouts ("" without rollouts) and
-// /admin/diff, with each pool's counts over the window.
+// The routes GET /admin/state lists, in its order.
+Result<std::vector<std::string>> state_routes(std::string_view state_json);
+
+// The routes named in `wanted`, in that order, from the bodies of GET
+// /admin/state, /admin/rollouts ("" without rollouts) and /admin/diff, with
+// each pool's counts over the window.
 Result<std::vector<RouteReading>> read_routes(std::string_view state_json,
                                               std::string_view rollouts_json,
-                                              std::string_view diff_json,
-                                              const RequestCounts& window,
+                                              std::string_view diff_json, const RouteCounts& window,
                                               const std::vector<std::string>& wanted);
 
 // The routes a plan's steps and databases name, each once, in plan order.
@@ -115,7 +116,7 @@ class ProxyWatch {
   int64_t timeout_ms_;
   // The last minute's readings, oldest first (a steady clock: a wall clock
   // set back would make a window negative).
-  std::deque<std::pair<std::chrono::steady_clock::time_point, RequestCounts>> samples_;
+  std::deque<std::pair<std::chrono::steady_clock::time_point, RouteCounts>> samples_;
 };
 
 }  // namespace ferry::run

@@ -9,7 +9,7 @@ namespace ferry::run {
 namespace {
 
 // A /metrics page as the proxy writes it (proxy/state_report.cc): 100
-// requests on users/legacy (2 of them 5xx), 10 on users/modern.
+// requests on users/legacy (2 of them 5xx), 10 on users/modern; nothing on rest.
 std::string metrics_page() {
   std::string out =
       "# HELP ferry_proxy_requests_total Requests answered, by route, pool and status class.\n"
@@ -32,29 +32,10 @@ std::string metrics_page() {
   return out;
 }
 
-TEST(DashboardProxy, ReadsRequestCountersAndHistogramsFromMetrics) {
-  const RequestCounts counts = parse_request_metrics(metrics_page());
-  ASSERT_EQ(counts.size(), 2u);
-  const proxy::SideCounts& legacy = counts.at({"users", "legacy"});
-  EXPECT_EQ(legacy.requests, 100);
-  EXPECT_EQ(legacy.errors, 2);
-  EXPECT_DOUBLE_EQ(legacy.error_rate_percent(), 2.0);
-  EXPECT_EQ(legacy.latency[4], 90);  // each bucket alone, not cumulative
-  EXPECT_EQ(legacy.latency[8], 10);
-  // The 99th of 100 lies in the (100 ms, 250 ms] bucket.
-  EXPECT_GT(legacy.p99_ms(), 100);
-  EXPECT_LE(legacy.p99_ms(), 250);
-  const proxy::SideCounts& modern = counts.at({"users", "modern"});
-  EXPECT_EQ(modern.requests, 10);
-  EXPECT_EQ(modern.errors, 0);
-  EXPECT_LE(modern.p99_ms(), 5);
-  // Escaped label values and lines that are not samples are read or skipped, not misread.
-  const RequestCounts odd = parse_request_metrics(
-      "ferry_proxy_requests_total{route=\"a\\\"b\",pool=\"p\",class=\"5xx\"} 3\n"
-      "ferry_proxy_requests_total{route=\"broken\n"
-      "ferry_proxy_requests_total 7\n");
-  ASSERT_EQ(odd.size(), 1u);
-  EXPECT_EQ(odd.at({"a\"b", "p"}).errors, 3);
+// Each route's pools as a watch reads them (route_metrics.h), as the window
+// ProxyWatch hands read_routes.
+RouteCounts window_of(const std::string& metrics) {
+  return {{"users", pool_counts(metrics, "users")}, {"rest", pool_counts(metrics, "rest")}};
 }
 
 constexpr const char* kState = R"({
@@ -83,8 +64,7 @@ constexpr const char* kDiff = R"({"routes": [
               {"path": "$.b", "count": 1}, {"path": "$.c", "count": 1}]}]})";
 
 TEST(DashboardProxy, JoinsStateRolloutsDiffAndWindowPerRoute) {
-  const RequestCounts window = parse_request_metrics(metrics_page());
-  auto routes = read_routes(kState, kRollouts, kDiff, window, {"users", "gone"});
+  auto routes = read_routes(kState, kRollouts, kDiff, window_of(metrics_page()), {"users", "gone"});
   ASSERT_TRUE(routes) << routes.error().message;
   ASSERT_EQ(routes->size(), 2u);
   const RouteReading& users = (*routes)[0];
@@ -95,6 +75,10 @@ TEST(DashboardProxy, JoinsStateRolloutsDiffAndWindowPerRoute) {
   EXPECT_EQ(users.pools[0].breaker, "closed");
   EXPECT_EQ(users.pools[0].requests, 100);
   EXPECT_DOUBLE_EQ(users.pools[0].error_rate, 2.0);
+  // The 99th of 100 lies in the (100 ms, 250 ms] bucket; modern's all within 5 ms.
+  EXPECT_GT(users.pools[0].p99_ms, 100);
+  EXPECT_LE(users.pools[0].p99_ms, 250);
+  EXPECT_LE(users.pools[1].p99_ms, 5);
   EXPECT_EQ(users.pools[1].breaker, "open");
   ASSERT_TRUE(users.hold);
   EXPECT_EQ(users.hold->waiting, 20);
@@ -109,8 +93,11 @@ TEST(DashboardProxy, JoinsStateRolloutsDiffAndWindowPerRoute) {
   EXPECT_EQ(users.diff->fields[0].first, "$.price");
   EXPECT_FALSE((*routes)[1].found);
 
-  // Without routes named, every route the proxy has; without rollouts or a diff, none.
-  auto all = read_routes(kState, "", "", {}, {});
+  // Every route the proxy has; without rollouts or a diff, none.
+  auto names = state_routes(kState);
+  ASSERT_TRUE(names);
+  EXPECT_EQ(*names, (std::vector<std::string>{"users", "rest"}));
+  auto all = read_routes(kState, "", "", {}, *names);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 2u);
   EXPECT_EQ((*all)[1].name, "rest");
@@ -118,7 +105,8 @@ TEST(DashboardProxy, JoinsStateRolloutsDiffAndWindowPerRoute) {
   EXPECT_FALSE((*all)[0].rollout);
   EXPECT_EQ((*all)[0].pools[0].requests, 0);
 
-  EXPECT_FALSE(read_routes("{not json", "", "", {}, {}));
+  EXPECT_FALSE(read_routes("{not json", "", "", {}, {"users"}));
+  EXPECT_FALSE(state_routes("{not json"));
 }
 
 TEST(DashboardProxy, WritesTheReadingAsJson) {
@@ -126,7 +114,7 @@ TEST(DashboardProxy, WritesTheReadingAsJson) {
   reading.admin = "127.0.0.1:9901";
   reading.ok = true;
   reading.window_seconds = 59.5;
-  auto routes = read_routes(kState, kRollouts, kDiff, parse_request_metrics(metrics_page()), {});
+  auto routes = read_routes(kState, kRollouts, kDiff, window_of(metrics_page()), {"users", "rest"});
   ASSERT_TRUE(routes);
   reading.routes = *routes;
   JsonWriter w;
