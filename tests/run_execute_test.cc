@@ -8,6 +8,7 @@
 // same command finishes.
 #include <random>
 
+#include "demo_harness.h"
 #include "pg_harness.h"
 #include "proxy_harness.h"
 
@@ -20,11 +21,8 @@ using ferry_test::Env;
 using ferry_test::Outcome;
 using pgtest::psql;
 
-const std::string kPython = "/usr/bin/python3";
-
-std::string demo_file(const std::string& name) {
-  return std::string(FERRY_SOURCE_DIR) + "/examples/demo/" + name;
-}
+using demotest::demo_file;
+using demotest::kPython;
 
 class RunExecute : public pgtest::PgTest {
  protected:
