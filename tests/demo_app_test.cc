@@ -4,6 +4,7 @@
 // order written once, a database made read-only (writes answer 503 with
 // Retry-After, reads go on), sessions ended under load, and a faulty version
 // whose failures the load generator counts.
+#include "demo_harness.h"
 #include "pg_harness.h"
 #include "proxy_harness.h"
 
@@ -20,13 +21,8 @@ using proxytest::body_of;
 using proxytest::header_of;
 using proxytest::status_of;
 
-// Debian's python3-psycopg2 is installed for Debian's interpreter; a pyenv
-// or virtualenv python3 earlier on PATH would not find it.
-const std::string kPython = "/usr/bin/python3";
-
-std::string demo_file(const std::string& name) {
-  return std::string(FERRY_SOURCE_DIR) + "/examples/demo/" + name;
-}
+using demotest::demo_file;
+using demotest::kPython;
 
 long long number(const std::string& text) { return std::stoll(text.empty() ? "-1" : text); }
 

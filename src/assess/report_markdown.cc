@@ -11,34 +11,8 @@ namespace ferry::assess {
 
 namespace {
 
-// Inventory text on one line, safe in a table cell: pipes escaped, HTML
-// that renderers would interpret neutralised, line breaks flattened.
-std::string md(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '|':
-        out += "\\|";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\n':
-      case '\r':
-        out += ' ';
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string cell(std::string_view s) {
-  std::string out = md(s);
+  std::string out = markdown_text(s);
   return out.empty() ? "-" : out;
 }
 
@@ -294,8 +268,8 @@ void workload_details(const Plan& plan, std::string& out) {
   out += "## Workloads in detail\n\n";
   for (const auto& p : plan.workloads) {
     const Workload& w = *p.workload;
-    out += fmt::format("### {}\n\n", md(w.name));
-    if (w.description) out += md(*w.description) + "\n\n";
+    out += fmt::format("### {}\n\n", markdown_text(w.name));
+    if (w.description) out += markdown_text(*w.description) + "\n\n";
     std::vector<std::string> facts;
     if (w.kind) facts.push_back("kind " + *w.kind);
     if (w.technology) facts.push_back(*w.technology);
@@ -306,7 +280,7 @@ void workload_details(const Plan& plan, std::string& out) {
     if (!w.servers.empty())
       facts.push_back(
           fmt::format("{} server{}", w.servers.size(), w.servers.size() == 1 ? "" : "s"));
-    if (!facts.empty()) out += "- " + md(join(facts, "; ")) + "\n";
+    if (!facts.empty()) out += "- " + markdown_text(join(facts, "; ")) + "\n";
     out += fmt::format(
         "- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}; about {:.0f} days\n",
         p.strategy, p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
@@ -315,11 +289,13 @@ void workload_details(const Plan& plan, std::string& out) {
       std::vector<std::string> deps;
       for (const auto& d : w.depends_on) deps.push_back(d.name);
       for (const auto& d : w.depends_on_soft) deps.push_back(d.name + " (soft)");
-      out += "- Depends on: " + md(join(deps, ", ")) + "\n";
+      out += "- Depends on: " + markdown_text(join(deps, ", ")) + "\n";
     }
-    if (!p.dependents.empty()) out += "- Used by: " + md(join(p.dependents, ", ")) + "\n";
-    if (!w.tags.empty()) out += "- Tags: " + md(join(w.tags, ", ")) + "\n";
-    for (const auto& server : w.servers) out += "- Server: " + md(server_text(server)) + "\n";
+    if (!p.dependents.empty())
+      out += "- Used by: " + markdown_text(join(p.dependents, ", ")) + "\n";
+    if (!w.tags.empty()) out += "- Tags: " + markdown_text(join(w.tags, ", ")) + "\n";
+    for (const auto& server : w.servers)
+      out += "- Server: " + markdown_text(server_text(server)) + "\n";
     out += fmt::format("- Data gravity: {} ({})\n\n", p.gravity.level, p.gravity.explanation);
     out += "Why " + p.strategy + ":\n\n";
     for (const auto& r : p.reasons) out += "- " + r + "\n";
@@ -399,7 +375,7 @@ std::string render_markdown(const Plan& plan) {
   assumptions_section(plan, out);
   out += "## Warnings\n\n";
   if (plan.warnings.empty()) out += "None.\n";
-  for (const auto& w : plan.warnings) out += "- " + md(w) + "\n";
+  for (const auto& w : plan.warnings) out += "- " + markdown_text(w) + "\n";
   return out;
 }
 

@@ -17,6 +17,9 @@ std::vector<std::string> split_trimmed(std::string_view s, std::string_view deli
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 // For text inside HTML elements and attribute values: & < > " escaped.
 std::string html_escape(std::string_view s);
+// Text on one line, safe in a markdown table cell: pipes escaped, HTML that
+// renderers would interpret neutralised, line breaks flattened.
+std::string markdown_text(std::string_view s);
 // Seconds since the Unix epoch, now (wall clock).
 double unix_now();
 // ISO 8601 UTC of a Unix time: "2026-12-07T12:00:03Z", or with milliseconds

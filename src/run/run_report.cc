@@ -196,24 +196,23 @@ Result<RunReport> gather_report(const Plan& plan, const RunJournal& journal) {
 
 std::string render_report_markdown(const RunReport& r) {
   std::string out = fmt::format("# Migration report: {}\n\n", r.name);
-  out += fmt::format("Plan `{}`; **{}**{}. Started {}, ended {} ({}).\n\n", r.plan_file, r.state,
-                     r.why.empty() ? "" : " (" + r.why + ")", time_text(r.started_at),
-                     time_text(r.ended_at), seconds_text(std::max(0.0, r.ended_at - r.started_at)));
+  out +=
+      fmt::format("Plan `{}`; **{}**{}. Started {}, ended {} ({}).\n\n", r.plan_file, r.state,
+                  r.why.empty() ? "" : " (" + markdown_text(r.why) + ")", time_text(r.started_at),
+                  time_text(r.ended_at), seconds_text(std::max(0.0, r.ended_at - r.started_at)));
   out += "## Summary\n\n| | |\n|---|---|\n";
   out +=
       fmt::format("| requests through the proxy | {} |\n", error_rate_text(r.requests, r.errors));
   out += fmt::format("| write-unavailable time | {} |\n", unavailable_text(r));
   out += fmt::format("| requests held | {} |\n", held_text(r));
   out += fmt::format("| rows copied | {} |\n", r.rows_copied);
-  for (const auto& v : r.verifications) out += fmt::format("| verify | {} |\n", v);
+  for (const auto& v : r.verifications) out += fmt::format("| verify | {} |\n", markdown_text(v));
   out += "\n## Timeline\n\n| # | step | target | state | started | took | what it did |\n";
   out += "|---|---|---|---|---|---|---|\n";
   for (const StepRecord& s : r.steps) {
-    std::string detail = s.detail;
-    std::replace(detail.begin(), detail.end(), '|', '/');
-    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", s.index + 1, s.kind, s.target,
-                       step_state_name(s.state), time_text(s.started_at),
-                       s.started_at > 0 ? seconds_text(s.seconds()) : "", detail);
+    out += fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", s.index + 1, s.kind,
+                       markdown_text(s.target), step_state_name(s.state), time_text(s.started_at),
+                       s.started_at > 0 ? seconds_text(s.seconds()) : "", markdown_text(s.detail));
   }
   for (const ReportRoute& route : r.traffic) {
     out += fmt::format("\n## Traffic of route {}\n\n", route.route);
@@ -228,7 +227,7 @@ std::string render_report_markdown(const RunReport& r) {
   }
   out += "\n## Decisions\n\n";
   for (const RunEventRecord& e : r.decisions) {
-    out += fmt::format("- {} **{}** {}\n", time_text(e.at), e.kind, e.detail);
+    out += fmt::format("- {} **{}** {}\n", time_text(e.at), e.kind, markdown_text(e.detail));
   }
   return out;
 }
