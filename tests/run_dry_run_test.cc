@@ -125,7 +125,7 @@ TEST_F(RunDryRun, SendsTheAdminTokenFromTheEnvironment) {
 TEST_F(RunDryRun, AnInvalidPlanIsRefusedWithEveryProblemAndItsLine) {
   const std::string plan = write_plan("shop", "127.0.0.1:9",
                                       "steps:\n  - clone: users-db\n  - "
-                                      "cutover: users\n");
+                                      "cutover: users\n  - folow: users-db\n");
   ferry_test::Outcome r = run_ferry({"run", plan, "--dry-run"}, {{"SOURCE_URI", source()}});
   EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_NE(r.err.find(plan + ":4:48: error: databases.users-db.target: ${TARGET_URI} is not set "
@@ -136,12 +136,17 @@ TEST_F(RunDryRun, AnInvalidPlanIsRefusedWithEveryProblemAndItsLine) {
                               "databases"),
             std::string::npos)
       << r.err;
+  EXPECT_NE(r.err.find(plan + ":9:5: error: steps[2]: 'folow' is not a step"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(did you mean 'follow'?)"), std::string::npos) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
 
-  // Without --dry-run: this version only checks, and says so.
+  // Run for real, the same plan is refused the same way, before anything
+  // is created.
   r = run_ferry({"run", plan}, env());
-  EXPECT_EQ(r.status, 2);
-  EXPECT_NE(r.err.find("add --dry-run"), std::string::npos) << r.err;
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_NE(r.err.find("'folow' is not a step"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "state"));
 }
 
 }  // namespace

@@ -106,7 +106,9 @@ class RunExecute : public pgtest::PgTest {
 
   std::string write_plan(const std::string& steps) {
     const fs::path plan = dir_ / "plan.yaml";
-    std::ofstream(plan) << "name: shop\nstate_dir: ./state\n"
+    // Named after the test: the slot it names is the test's own on the
+    // shared servers.
+    std::ofstream(plan) << "name: " << name_ << "\nstate_dir: ./state\n"
                         << "databases:\n  shop-db: { source: \"${SOURCE_URI}\", target: "
                            "\"${TARGET_URI}\", jobs: 2, route: shop }\n"
                         << "proxy: { admin: 127.0.0.1:" << proxy_->admin_port() << " }\n"
@@ -193,7 +195,7 @@ TEST_F(RunExecute, AWholeMigrationUnderLoadEndsDoneWithoutAFailedRequest) {
   Outcome r = pgtest::run_ferry({"run", plan}, env());
   const ferry::YamlNode load = stop_load();
   ASSERT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("run shop: done"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run " + name_ + ": done"), std::string::npos) << r.out;
   // The users saw nothing fail, and ended on the modern version.
   EXPECT_EQ(pgtest::field(load, "failed"), "0") << load_output_;
   EXPECT_GT(std::stoll(pgtest::field(load, "requests")), 100);

@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/run_dashboard.h"
 #include "core/child_process.h"
 #include "core/exit_codes.h"
 #include "core/files.h"
@@ -36,7 +37,9 @@ namespace {
 
 struct RunOptions {
   std::string plan;
-  std::string env_token;  // FERRY_ADMIN_TOKEN, read while parsing
+  std::string ui;             // HOST:PORT for the live dashboard while it runs; "" none
+  std::string ui_token_file;  // the dashboard's token
+  std::string env_token;      // FERRY_ADMIN_TOKEN, read while parsing
   bool dry_run = false;
   std::string format = "text";
 };
@@ -62,7 +65,7 @@ walks the way back for what has moved (or pauses: on_failure: pause).
 `ferry run status|approve|pause|resume|abort PLAN` read the journal or queue
 a command for the running engine, from any terminal; `ferry run report PLAN`
 writes the migration report (markdown, html or json); `ferry run ui PLAN`
-serves its live dashboard.
+serves its live dashboard, as --ui HOST:PORT does while the run goes on.
 
 Exit status: 0 every check passed (--dry-run) or the run is done, 1 a check
 failed, or the run walked its way back, or it was stopped before its end
@@ -72,7 +75,7 @@ the proxy's admin API failed, 5 a database failed.
 Examples:
   SOURCE_URI=postgres://app@old-db/shop TARGET_URI=postgres://app@new-db/shop \
     ferry run examples/run/shop.yaml --dry-run
-  ferry run examples/run/shop.yaml            # and from another terminal:
+  ferry run examples/run/shop.yaml --ui 127.0.0.1:8088   # and from another terminal:
   ferry run status examples/run/shop.yaml
   ferry run approve examples/run/shop.yaml
   ferry run plan.yaml --dry-run -f json | jq '.preflight[] | select(.ok == false)')";
@@ -146,6 +149,12 @@ int execute_plan(const RunOptions& o, const run::Plan& plan) {
   }
   auto journal = run::RunJournal::open(plan);
   if (!journal) return report_error(journal.error());
+  std::unique_ptr<run::DashboardServer> dashboard;
+  if (!o.ui.empty()) {
+    auto started = start_dashboard(plan, o.ui, o.ui_token_file, o.env_token);
+    if (!started) return report_error(started.error());
+    dashboard = std::move(*started);
+  }
   const std::atomic<bool>& stop = install_stop_signals();
   run::LiveStepRunner runner(plan, *journal, {own_executable(), o.env_token, 500});
   run::EngineOptions options;
@@ -249,6 +258,10 @@ Runner install_run(CLI::App& sub) {
   sub.footer(kDescription);
   CLI::Option* plan = sub.add_option("plan", o->plan, "The migration plan (YAML)");
   sub.add_flag("--dry-run", o->dry_run, "Show the steps and check what they need; change nothing");
+  sub.add_option("--ui", o->ui,
+                 "Serve the live dashboard on HOST:PORT while the run goes on (like ferry run ui)");
+  sub.add_option("--ui-token-file", o->ui_token_file,
+                 "A file holding the token the dashboard requires (needed beyond loopback)");
   sub.add_option("-f,--format", o->format, "Output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   // Read while parsing: main() then removes it from the environment.

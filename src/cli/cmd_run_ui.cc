@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/run_dashboard.h"
 #include "core/exit_codes.h"
 #include "core/files.h"
 #include "core/log.h"
@@ -63,31 +64,39 @@ int serve(const UiOptions& o) {
   auto plan = run::load_plan(o.plan, display_environment);
   if (!plan) return report_error(plan.error());
   for (const auto& warning : plan->warnings) log_warn(warning);
-  run::DashboardOptions options;
-  options.listen = o.listen;
-  options.env_admin_token = o.env_token;
-  if (!o.token_file.empty()) {
-    auto text = with_context(read_text_file(o.token_file), "--token-file " + o.token_file);
-    if (!text) return report_error(text.error());
-    options.token = std::string(trim(*text));
-    if (options.token.empty()) {
-      return report_error(
-          Error{ErrorCode::kInvalidInput, "--token-file " + o.token_file + " is empty", {}, {}});
-    }
-  }
   const std::atomic<bool>& stop = install_stop_signals();
-  auto server = run::DashboardServer::start(*plan, std::move(options));
+  auto server = start_dashboard(*plan, o.listen, o.token_file, o.env_token);
   if (!server) return report_error(server.error());
-  // On stdout, so that a script (or a test) can read where it listens.
-  std::cout << "dashboard: " << (*server)->url() << std::endl;
-  log_info(fmt::format("run: dashboard for plan {} at {}{}; Ctrl-C stops it", plan->name,
-                       (*server)->url(), o.token_file.empty() ? "" : " (token required)"));
   while (!stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   log_info("run: dashboard stopped");
   return exit_status(ExitCode::kOk);
 }
 
 }  // namespace
+
+Result<std::unique_ptr<run::DashboardServer>> start_dashboard(const run::Plan& plan,
+                                                              const std::string& listen,
+                                                              const std::string& token_file,
+                                                              const std::string& env_admin_token) {
+  run::DashboardOptions options;
+  options.listen = listen;
+  options.env_admin_token = env_admin_token;
+  if (!token_file.empty()) {
+    auto text = with_context(read_text_file(token_file), "--token-file " + token_file);
+    if (!text) return tl::unexpected(text.error());
+    options.token = std::string(trim(*text));
+    if (options.token.empty()) {
+      return fail(ErrorCode::kInvalidInput, token_file + " is empty (a dashboard token file)");
+    }
+  }
+  auto server = run::DashboardServer::start(plan, std::move(options));
+  if (!server) return tl::unexpected(server.error());
+  // On stdout, so that a script (or a test) can read where it listens.
+  std::cout << "dashboard: " << (*server)->url() << std::endl;
+  log_info(fmt::format("run: dashboard for plan {} at {}{}", plan.name, (*server)->url(),
+                       token_file.empty() ? "" : " (token required)"));
+  return server;
+}
 
 Runner install_run_ui(CLI::App& sub) {
   auto o = std::make_shared<UiOptions>();

@@ -16,6 +16,12 @@
 namespace ferry::run {
 
 namespace {
+// `ferry db clone --slot` takes at most 40 characters: the follows add
+// their suffixes ("_reverse") within PostgreSQL's 63.
+constexpr size_t kMaxSlotName = 40;
+}  // namespace
+
+namespace {
 
 namespace fs = std::filesystem;
 
@@ -155,7 +161,12 @@ std::string slot_name(const Plan& plan, const PlanDatabase& db) {
   for (char c : to_lower(plan.name + "_" + db.name)) {
     out.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
   }
-  return out.substr(0, 63);  // NAMEDATALEN - 1
+  if (out.size() <= kMaxSlotName) return out;
+  // Cut, with a hash of the whole name so that two long names sharing a
+  // beginning still get slots of their own (FNV-1a, stable across builds).
+  uint32_t hash = 2166136261u;
+  for (char c : out) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+  return fmt::format("{}_{:08x}", out.substr(0, kMaxSlotName - 9), hash);
 }
 
 PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token, bool resuming) {

@@ -33,7 +33,9 @@ PlanPreflight run_plan_preflight(const Plan& plan, std::string_view env_token,
                                  bool resuming = false);
 
 // The replication slot a plan's follow of `db` uses: "ferry_" and the plan's
-// and database's names, in the characters PostgreSQL allows.
+// and database's names, in the characters PostgreSQL allows, at most 40
+// (`ferry db clone --slot`'s limit: a long one is cut and ends in a hash of
+// the whole).
 std::string slot_name(const Plan& plan, const PlanDatabase& db);
 
 }  // namespace ferry::run

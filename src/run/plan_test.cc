@@ -5,6 +5,7 @@
 #include <map>
 
 #include "run/default_steps.h"
+#include "run/plan_preflight.h"
 
 namespace ferry::run {
 namespace {
@@ -175,6 +176,27 @@ proxy: { admin: 127.0.0.1:9901 }
   EXPECT_EQ(layers->steps[0].kind, StepKind::kRollout);
   EXPECT_EQ(layers->steps[1].kind, StepKind::kWatch);
   EXPECT_EQ(layers->steps[2].kind, StepKind::kClone);
+}
+
+}  // namespace
+}  // namespace ferry::run
+
+namespace ferry::run {
+namespace {
+
+TEST(SlotName, IsThePlansAndDatabasesNamesWithinFortyCharacters) {
+  Plan plan;
+  plan.name = "shop-users";
+  PlanDatabase db;
+  db.name = "users-db";
+  EXPECT_EQ(slot_name(plan, db), "ferry_shop_users_users_db");
+  plan.name = "runexecute_awholemigrationund_12619418";
+  const std::string long_one = slot_name(plan, db);
+  EXPECT_EQ(long_one.size(), 40u) << long_one;
+  EXPECT_EQ(long_one.substr(0, 32), "ferry_runexecute_awholemigratio_") << long_one;
+  plan.name = "runexecute_awholemigrationund_99999999";
+  EXPECT_NE(slot_name(plan, db), long_one);  // the same beginning, its own slot
+  for (char c : long_one) EXPECT_TRUE(std::islower(c) || std::isdigit(c) || c == '_') << long_one;
 }
 
 }  // namespace
