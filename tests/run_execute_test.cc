@@ -175,6 +175,42 @@ class RunExecute : public pgtest::PgTest {
     return psql(uri, "SHOW default_transaction_read_only");
   }
 
+  // The HTML report as Debian's headless Chromium renders it (scripts/setup
+  // installs it; without it the check is skipped, except in CI): one
+  // timeline row per step, the summary's numbers, a real screenshot (kept
+  // in $FERRY_SCREENSHOTS when set, to look at).
+  void expect_html_report_renders(const std::string& plan, size_t steps) {
+    const std::string chromium = "/usr/bin/chromium";
+    if (!fs::exists(chromium)) {
+      EXPECT_EQ(std::getenv("CI"), nullptr) << chromium << " is missing; scripts/setup installs it";
+      return;
+    }
+    const fs::path html = dir_ / "report.html";
+    Outcome written = pgtest::run_ferry({"run", "report", plan, "-f", "html", "-o", html.string()});
+    ASSERT_EQ(written.status, 0) << written.err;
+    const char* keep = std::getenv("FERRY_SCREENSHOTS");
+    const fs::path png = fs::path(keep ? keep : dir_.string()) / "run_report.png";
+    const std::vector<std::string> browser = {
+        chromium,        "--headless",     "--no-sandbox",
+        "--disable-gpu", "--no-first-run", "--user-data-dir=" + (dir_ / "profile").string()};
+    std::vector<std::string> dump = browser;
+    dump.insert(dump.end(), {"--dump-dom", "file://" + html.string()});
+    Outcome dom = ferry_test::run(dump);
+    ASSERT_EQ(dom.status, 0) << dom.err;
+    std::vector<std::string> shot = browser;
+    shot.insert(shot.end(), {"--window-size=1200,1400", "--screenshot=" + png.string(),
+                             "file://" + html.string()});
+    (void)ferry_test::run(shot);
+    // Summary (4 rows and the 2 verifies), timeline (a header and a row per
+    // step), traffic (a header, before, during on each pool, after).
+    EXPECT_EQ(proxytest::occurrences(dom.out, "<tr>"), 6 + (1 + steps) + 5) << dom.out;
+    EXPECT_NE(dom.out.find("<td>write-unavailable time</td>"), std::string::npos) << dom.out;
+    EXPECT_NE(dom.out.find("0 answered 503 after the timeout"), std::string::npos) << dom.out;
+    const std::string data = ferry_test::slurp(png);
+    EXPECT_GT(data.size(), 30'000u) << "a nearly empty screenshot";
+    EXPECT_EQ(data.substr(0, 8), "\x89PNG\r\n\x1a\n");
+  }
+
   std::unique_ptr<Child> legacy_, modern_, load_;
   std::unique_ptr<proxytest::Proxy> proxy_;
   int legacy_port_ = 0, modern_port_ = 0;
@@ -230,6 +266,7 @@ TEST_F(RunExecute, AWholeMigrationUnderLoadEndsDoneWithoutAFailedRequest) {
   ASSERT_EQ(phases.size(), 3u) << report.out;
   EXPECT_EQ(pgtest::field(phases[2], "phase"), "after");
   EXPECT_EQ(pgtest::field((*phases[2].find("pools"))[0], "pool"), "modern") << report.out;
+  expect_html_report_renders(plan, 7);
 }
 
 TEST_F(RunExecute, AnAbortAfterTheCutoverPutsWritesDataAndTrafficBack) {
