@@ -77,9 +77,32 @@ StepOutcome LiveStepRunner::clone(size_t index, const PlanDatabase& db, StopChec
   if (journal_exists) args.push_back("--resume");
   event("clone_started", fmt::format("step={} database={} dir={} resume={}", index + 1, db.name,
                                      dir, journal_exists ? "yes" : "no"));
+  // How far it has got, from its journal (read while it writes: SQLite's
+  // WAL lets a reader in), one event every 10 s.
+  const auto progress = [&] {
+    if (!fs::exists(fs::path(dir) / "clone.db")) return;
+    auto journal = db::CloneJournal::open(dir, true);
+    if (!journal) return;
+    auto parts = journal->parts();
+    if (!parts || parts->empty()) return;
+    int64_t done = 0, rows = 0, bytes = 0, total_bytes = 0;
+    for (const auto& p : *parts) {
+      total_bytes += p.estimated_bytes;
+      if (p.state != db::PartState::kDone) continue;
+      ++done;
+      rows += p.rows;
+      bytes += p.estimated_bytes;
+    }
+    event("clone_progress",
+          fmt::format("step={} database={} parts_done={} parts={} rows={} percent={:.0f}",
+                      index + 1, db.name, done, parts->size(), rows,
+                      total_bytes > 0
+                          ? 100.0 * static_cast<double>(bytes) / static_cast<double>(total_bytes)
+                          : 0.0));
+  };
   auto result = run_step_child(
       ferry_child(options_.ferry_binary, args, db, dir, "clone", ChildLifetime::kDiesWithParent),
-      &stop, options_.poll_ms);
+      &stop, options_.poll_ms, progress);
   if (!result) return {false, result.error().to_string()};
   if (result->stopped) return {false, "stopped; the next attempt resumes the copy"};
   if (result->exit_status != 0) {

@@ -29,17 +29,23 @@ std::string file_tail(const std::string& path, size_t lines) {
   return text ? tail_lines(*text, lines) : std::string();
 }
 
-Result<StepChildResult> run_step_child(const ChildSpec& spec, StopCheck* stop, int64_t poll_ms) {
+Result<StepChildResult> run_step_child(const ChildSpec& spec, StopCheck* stop, int64_t poll_ms,
+                                       const std::function<void()>& progress, int64_t progress_ms) {
   auto child = ChildProcess::start(spec);
   if (!child) return tl::unexpected(child.error());
   StepChildResult result;
   auto last_check = std::chrono::steady_clock::now();
+  auto last_progress = last_check;
   while (true) {
     if (auto status = child->poll()) {
       result.exit_status = *status;
       break;
     }
     const auto now = std::chrono::steady_clock::now();
+    if (progress && now - last_progress >= std::chrono::milliseconds(progress_ms)) {
+      last_progress = now;
+      progress();
+    }
     if (stop && now - last_check >= std::chrono::milliseconds(poll_ms)) {
       last_check = now;
       if (stop->stop_requested()) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,11 @@ ChildSpec ferry_child(const std::string& ferry_binary, const std::vector<std::st
 // end. With `stop`, a person's pause or abort ends it with SIGTERM (what it
 // did is resumed or undone by the next attempt); without, it runs to its end
 // whatever is asked meanwhile (a cutover).
-Result<StepChildResult> run_step_child(const ChildSpec& spec, StopCheck* stop, int64_t poll_ms);
+// `progress`, when given, is called every `progress_ms` while it runs (a
+// step reporting how far its child has got).
+Result<StepChildResult> run_step_child(const ChildSpec& spec, StopCheck* stop, int64_t poll_ms,
+                                       const std::function<void()>& progress = nullptr,
+                                       int64_t progress_ms = 10'000);
 
 // The last `lines` lines of a file.
 std::string file_tail(const std::string& path, size_t lines);
