@@ -63,21 +63,6 @@ PoolReading pool_reading(const YamlNode& pool, const PoolCounts& window,
   return p;
 }
 
-RolloutReading rollout_reading(const YamlNode& r) {
-  RolloutReading out;
-  out.state = text_of(r, "state");
-  out.from = text_of(r, "from");
-  out.to = text_of(r, "to");
-  out.reason = text_of(r, "reason");
-  out.step = integer_of(r, "step");
-  out.steps = integer_of(r, "steps");
-  if (const YamlNode* verdicts = r.find("verdicts"); verdicts && verdicts->size() > 0) {
-    out.verdict = text_of((*verdicts)[0], "verdict");  // newest first
-    out.verdict_reason = text_of((*verdicts)[0], "reason");
-  }
-  return out;
-}
-
 DiffReading diff_reading(const YamlNode& d) {
   DiffReading out;
   out.mirror_pool = text_of(d, "mirror_pool");
@@ -142,7 +127,7 @@ Result<std::vector<RouteReading>> read_routes(std::string_view state_json,
                            integer_of(*hold, "timeout_ms")};
     }
     if (auto rollout = rollout_of.find(name); rollout != rollout_of.end()) {
-      r.rollout = rollout_reading(*rollout->second);
+      r.rollout = rollout_view(*rollout->second);
     }
     if (auto diff = diff_of.find(name); diff != diff_of.end()) r.diff = diff_reading(*diff->second);
     out.push_back(std::move(r));

@@ -27,6 +27,7 @@
 
 #include "core/error.h"
 #include "run/plan.h"
+#include "run/proxy_admin.h"
 #include "run/route_metrics.h"
 
 namespace ferry {
@@ -49,12 +50,6 @@ struct HoldReading {
   int64_t held_for_ms = 0, timeout_ms = 0;
 };
 
-struct RolloutReading {
-  std::string state, from, to, reason;
-  int64_t step = 0, steps = 0;
-  std::string verdict, verdict_reason;  // the latest analysis; "" before the first
-};
-
 struct DiffReading {
   std::string mirror_pool;
   int64_t compared = 0, identical = 0, different = 0, mirror_errors = 0;
@@ -66,7 +61,7 @@ struct RouteReading {
   bool found = true;  // false: the plan names it, the proxy has no such route
   std::vector<PoolReading> pools;
   std::optional<HoldReading> hold;
-  std::optional<RolloutReading> rollout;
+  std::optional<RolloutView> rollout;
   std::optional<DiffReading> diff;
 };
 

@@ -26,6 +26,7 @@
 #include "core/text.h"
 #include "core/yaml.h"
 #include "proxy/admin_client.h"
+#include "proxy/message_rewrite.h"
 #include "run/dashboard_access.h"
 #include "run/dashboard_proxy.h"
 #include "run/dashboard_snapshot.h"
@@ -60,33 +61,12 @@ constexpr std::string_view kPageHeaders =
 
 std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
 
-const char* reason_of(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 413:
-      return "Payload Too Large";
-    default:
-      return "Internal Server Error";
-  }
-}
-
 std::string response(int status, std::string_view type, std::string_view body, bool keep_alive,
                      std::string_view extra_headers = "") {
   return fmt::format(
       "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n"
       "X-Content-Type-Options: nosniff\r\n{}Connection: {}\r\n\r\n{}",
-      status, reason_of(status), type, body.size(), extra_headers,
+      status, proxy::reason_phrase(status), type, body.size(), extra_headers,
       keep_alive ? "keep-alive" : "close", body);
 }
 

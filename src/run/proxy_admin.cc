@@ -41,7 +41,9 @@ Result<YamlNode> parse_reply(const std::string& body, const std::string& what) {
   return doc;
 }
 
-RolloutView rollout_of(const YamlNode& doc) {
+}  // namespace
+
+RolloutView rollout_view(const YamlNode& doc) {
   RolloutView r;
   r.state = text_of(doc, "state");
   r.reason = text_of(doc, "reason");
@@ -52,7 +54,9 @@ RolloutView rollout_of(const YamlNode& doc) {
   r.weights = weights_of(doc.find("weights"));
   r.starting_weights = weights_of(doc.find("starting_weights"));
   if (const YamlNode* verdicts = doc.find("verdicts"); verdicts && verdicts->size() > 0) {
-    const YamlNode& v = (*verdicts)[0];
+    const YamlNode& v = (*verdicts)[0];  // newest first
+    r.verdict = text_of(v, "verdict");
+    r.verdict_reason = text_of(v, "reason");
     r.last_verdict = fmt::format(
         "step={} verdict={} reason={} requests_new={} requests_old={} error_rate_new={} "
         "error_rate_old={} p99_ms_new={} p99_ms_old={}",
@@ -62,8 +66,6 @@ RolloutView rollout_of(const YamlNode& doc) {
   }
   return r;
 }
-
-}  // namespace
 
 std::string weights_text(const RouteWeights& weights) {
   std::vector<std::string> parts;
@@ -224,7 +226,7 @@ Result<RolloutView> ProxyAdmin::rollout(const std::string& route) const {
   if (!body) return tl::unexpected(body.error());
   auto doc = parse_reply(*body, "/admin/rollouts/" + route);
   if (!doc) return tl::unexpected(doc.error());
-  return rollout_of(*doc);
+  return rollout_view(*doc);
 }
 
 Result<RolloutView> ProxyAdmin::rollout_action(const std::string& route,
@@ -233,7 +235,7 @@ Result<RolloutView> ProxyAdmin::rollout_action(const std::string& route,
   if (!body) return tl::unexpected(body.error());
   auto doc = parse_reply(*body, action);
   if (!doc) return tl::unexpected(doc.error());
-  return rollout_of(*doc);
+  return rollout_view(*doc);
 }
 
 Result<std::string> ProxyAdmin::metrics() const { return call("GET", "/metrics", "", 200); }

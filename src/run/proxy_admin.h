@@ -43,8 +43,12 @@ struct RolloutView {
   std::string to, from;
   int64_t step = 0, steps = 0;
   RouteWeights weights, starting_weights;
-  std::string last_verdict;  // "step=2 verdict=fail reason=error_rate ..." or ""
+  std::string verdict, verdict_reason;  // the latest analysis; "" before the first
+  std::string last_verdict;             // "step=2 verdict=fail reason=error_rate ..." or ""
 };
+
+// One rollout as GET /admin/rollouts[/NAME] gives it.
+RolloutView rollout_view(const YamlNode& rollout);
 
 class ProxyAdmin {
  public:
