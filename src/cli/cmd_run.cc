@@ -246,6 +246,25 @@ int run_journal_command(const std::string& verb, const JournalOptions& o) {
   return exit_status(ExitCode::kOk);
 }
 
+constexpr const char* kStatusFooter = R"(
+Reads the run's journal (STATE_DIR/run.sqlite) only: it needs neither the
+databases nor the connection strings' secrets. -f json is a stable contract
+(docs/run.md). Exit status: 0, 3 the plan is invalid, 4 no journal.)";
+
+constexpr const char* kReportFooter = R"(
+From the run's journal alone, during the run or after it (docs/run.md, "The
+report"). Exit status: 0, 3 the plan is invalid, 4 no journal, or --out
+cannot be written.)";
+
+constexpr const char* kCommandFooter = R"(
+Queues the command in the run's journal, with who gave it (--as, or your OS
+user). The running `ferry run PLAN` takes it at its next check (about
+every half second; a cutover, and a verify's comparison under way, finish
+first), and `ferry run status PLAN` shows what came of it. Without a
+running engine it waits in the journal: only an engine carries it out
+(docs/run.md, "If the engine cannot run"). Exit status: 0 queued, 3 the plan
+is invalid, 4 no journal.)";
+
 std::string current_user() {
   if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
   return "uid " + std::to_string(::geteuid());
@@ -271,18 +290,24 @@ Runner install_run(CLI::App& sub) {
   struct Verb {
     const char* name;
     const char* summary;
+    const char* footer;  // the verb's own description and exit statuses
   };
   static constexpr Verb kVerbs[] = {
-      {"status", "Where a run is: its state, each step's state and times, the latest events"},
-      {"report", "The migration report: outcome, key numbers, timeline, traffic, decisions"},
-      {"approve", "Approve the step a run waits at (who approved is journaled)"},
-      {"pause", "Hold a run after its current step"},
-      {"resume", "Let a paused run go on (a failed step is run again)"},
-      {"abort", "Walk the way back for whatever the run has moved"},
+      {"status", "Where a run is: its state, each step's state and times, the latest events",
+       kStatusFooter},
+      {"report", "The migration report: outcome, key numbers, timeline, traffic, decisions",
+       kReportFooter},
+      {"approve", "Approve the step a run waits at (who approved is journaled)", kCommandFooter},
+      {"pause", "Pause a run: a long step stops where it is, the others end first",
+       kCommandFooter},
+      {"resume", "Let a paused run go on (a stopped or failed step is run again)",
+       kCommandFooter},
+      {"abort", "Walk the way back for whatever the run has moved", kCommandFooter},
   };
   std::vector<std::pair<CLI::App*, std::shared_ptr<JournalOptions>>> verbs;
   for (const Verb& v : kVerbs) {
     CLI::App* verb = sub.add_subcommand(v.name, v.summary);
+    verb->footer(v.footer);
     auto jo = std::make_shared<JournalOptions>();
     jo->who = current_user();
     verb->add_option("plan", jo->plan, "The plan the run was started with")->required();

@@ -60,6 +60,11 @@ class PlanReader {
     if (const YamlNode* p = r.node("proxy"); p && !p->is_null()) read_proxy(*p, plan);
     if (const YamlNode* steps = r.node("steps"); steps && !steps->is_null()) {
       read_steps(*steps, r.where("steps"), plan);
+      if (r.node("strategy")) {
+        d_.warning(r.where("strategy"),
+                   "strategy: ignored: the plan gives its own steps (a strategy only chooses the "
+                   "steps of a plan without steps:)");
+      }
     } else {
       plan.steps = default_steps(plan.strategy, plan.databases);
     }
@@ -278,6 +283,12 @@ class PlanReader {
       } else {
         step.hold_ms = *ms;
       }
+    }
+    if (!step.reverse) {
+      d_.warning(r.where("reverse"),
+                 fmt::format("{}.reverse: false: no way back past this cutover (an abort or a "
+                             "failure after it cannot move writes back to the source)",
+                             field));
     }
     if (step.hold_ms > 0 && step.route.empty()) {
       d_.error(r.where("hold_requests"),

@@ -35,7 +35,6 @@ state_dir: ./ferry-run
 databases:
   users-db: { source: "${SOURCE_URI}", target: "${TARGET_URI}", jobs: 4 }
 proxy: { admin: 127.0.0.1:9901, token_file: ./admin.token }
-strategy: all-at-once
 steps:
   - clone: users-db
   - follow: users-db
@@ -60,6 +59,7 @@ steps:
   - watch: { for: 10m, route: users, interval: 20s, max_error_rate_increase: 0.5, max_p99_ratio: 2, min_requests: 50 }
 )");
   ASSERT_TRUE(p) << p.error().message;
+  EXPECT_TRUE(p->warnings.empty());
   EXPECT_EQ(p->steps[2].to_pool, "modern");
   EXPECT_EQ(p->steps[2].then, "./point-at-new.sh");
   EXPECT_EQ(p->steps[2].rollback_then, "./point-at-old.sh");
@@ -83,6 +83,26 @@ steps:
       bad.find("plans/shop.yaml:6:47: error: steps[0].watch.interval: 2m is longer than the watch"),
       std::string::npos)
       << bad;
+}
+
+TEST(Plan, WarnsOfAStrategyItIgnoresAndOfACutoverWithoutAWayBack) {
+  auto p = parse(R"(name: shop
+databases:
+  users-db: { source: "${SOURCE_URI}", target: "${TARGET_URI}" }
+strategy: layer-by-layer
+steps:
+  - clone: users-db
+  - follow: users-db
+  - cutover: { database: users-db, reverse: false }
+)");
+  ASSERT_TRUE(p) << p.error().message;
+  ASSERT_EQ(p->warnings.size(), 2u);
+  const std::string all = p->warnings[0] + "\n" + p->warnings[1];
+  EXPECT_NE(all.find("plans/shop.yaml:4:11: warning: strategy: ignored"), std::string::npos) << all;
+  EXPECT_NE(all.find("plans/shop.yaml:8:45: warning: steps[2].cutover.reverse: false: no way back "
+                     "past this cutover"),
+            std::string::npos)
+      << all;
 }
 
 TEST(Plan, LoadsTheDocumentedExample) {
