@@ -295,6 +295,10 @@ StepOutcome LiveStepRunner::verify(size_t index, const PlanDatabase& db, StopChe
   return {true, "every row equal: " + numbers};
 }
 
+bool LiveStepRunner::database_switched(const PlanDatabase& db) const {
+  return switch_state(database_dir(plan_, db)) == "switched";
+}
+
 StepOutcome LiveStepRunner::switch_database(size_t index, const PlanStep& step,
                                             const PlanDatabase& db, bool rollback) {
   const std::string dir = database_dir(plan_, db);

@@ -68,6 +68,8 @@ class LiveStepRunner final : public StepRunner {
   // Starts the follow (or the reverse one, after a cutover) if it is not
   // running; "" when it runs, else what was done or why it could not be.
   std::string ensure_follow(const PlanDatabase& db, bool reverse);
+  // Whether the database's writes are on the target now (cutover.json).
+  bool database_switched(const PlanDatabase& db) const;
   // `ferry db cutover` or `rollback` as a child in its own session, waited
   // for; an engine that died while one ran finds it through its pid file
   // and waits for it too.

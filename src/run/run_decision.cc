@@ -42,10 +42,14 @@ RunAction next_action(const RunView& view) {
   if (view.paused) return {ActionKind::kPaused, 0, view.why};
   if (view.rolling_back) {
     // Newest first: a route goes back before the database it followed is
-    // rolled back under it. A step still running is stopped and undone too.
+    // rolled back under it. A step still running is stopped and undone too,
+    // and a failed one: it may have moved something before it failed (a
+    // database switched whose route could not be moved); its undo finds
+    // what it did and puts back only that.
     for (size_t i = view.states.size(); i-- > 0;) {
       const StepState s = view.states[i];
-      if ((s == StepState::kDone || s == StepState::kRunning) && has_undo(view.kinds[i])) {
+      if ((s == StepState::kDone || s == StepState::kRunning || s == StepState::kFailed) &&
+          has_undo(view.kinds[i])) {
         return {ActionKind::kUndoStep, i, view.why};
       }
     }

@@ -88,6 +88,15 @@ TEST(RunDecision, UndoOrderIsCutoverBeforeRollout) {
   EXPECT_EQ(a.step, 3u);  // then the rollout's route
 }
 
+TEST(RunDecision, AFailedStepThatMayHaveMovedSomethingIsUndoneToo) {
+  RunView v = view();
+  // The cutover switched the database, then could not move the route.
+  const RunAction end = drive(v, [](size_t step) { return step != 4; });
+  EXPECT_EQ(end.kind, ActionKind::kRolledBack);
+  EXPECT_EQ(v.states,
+            (std::vector<S>{S::kDone, S::kDone, S::kDone, S::kUndone, S::kUndone, S::kPending}));
+}
+
 TEST(RunDecision, AStepRunningAtAnAbortIsUndoneToo) {
   RunView v = view();
   v.states = {S::kDone, S::kDone, S::kDone, S::kRunning, S::kPending, S::kPending};

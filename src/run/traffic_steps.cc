@@ -197,7 +197,9 @@ StepOutcome LiveStepRunner::cutover(size_t index, const PlanStep& step, StopChec
 
 StepOutcome LiveStepRunner::undo_cutover(size_t index, const PlanStep& step) {
   const PlanDatabase& db = *plan_.find_database(step.database);
-  const bool switched = recall(key(index, "cutover_started")) == "yes";
+  // What the cutover did, from the database itself: a cutover that failed
+  // has restored the old side, and only the route may have to go back.
+  const bool switched = database_switched(db);
   if (step.route.empty()) {
     return switched ? switch_database(index, step, db, true)
                     : StepOutcome{true, "nothing had moved"};
