@@ -315,10 +315,13 @@ TEST_F(RunExecute, AFailingAnalysisRollsTheRolloutBackAndTheRunWithIt) {
   Outcome r = pgtest::run_ferry({"run", plan}, env());
   (void)stop_load();
   EXPECT_EQ(r.status, 1) << r.out << r.err;
-  EXPECT_EQ(pgtest::field(status(plan), "state"), "failed");
-  EXPECT_NE(step_field(plan, 1, "detail").find("the rollout's analysis rolled it back"),
+  const ferry::YamlNode st = status(plan);
+  EXPECT_EQ(pgtest::field(st, "state"), "failed");
+  EXPECT_NE(pgtest::field(st, "why").find("the rollout's analysis rolled it back"),
             std::string::npos)
-      << step_field(plan, 1, "detail");
+      << pgtest::field(st, "why");
+  // Its undo found the weights where the analysis had put them back.
+  EXPECT_EQ(step_field(plan, 1, "state"), "undone");
   EXPECT_EQ(step_field(plan, 2, "state"), "pending");
   EXPECT_EQ(weights(), "legacy=100 modern=0 ");
 }
