@@ -312,10 +312,11 @@ TEST_F(RunExecute, AFailingAnalysisRollsTheRolloutBackAndTheRunWithIt) {
   start_shop("error_rate=0.5");
   start_load();
   const std::string plan = write_plan("steps:\n  - rollout: shop\n  - command: echo never\n");
-  Outcome r = pgtest::run_ferry({"run", plan}, env());
+  Outcome r = pgtest::run_ferry({"run", plan, "-f", "json"}, env());
   (void)stop_load();
   EXPECT_EQ(r.status, 1) << r.out << r.err;
-  const ferry::YamlNode st = status(plan);
+  // -f json: the run's status as it ended, as `ferry run status -f json` has it.
+  const ferry::YamlNode st = pgtest::parse_json(r.out);
   EXPECT_EQ(pgtest::field(st, "state"), "failed");
   EXPECT_NE(pgtest::field(st, "why").find("the rollout's analysis rolled it back"),
             std::string::npos)

@@ -172,7 +172,11 @@ int execute_plan(const RunOptions& o, const run::Plan& plan) {
   run::RunEngine engine(plan, *journal, runner, options);
   auto end = engine.run();
   if (!end) return report_error(end.error());
-  if (auto text = run::render_status_text(plan, *journal)) std::cout << *text;
+  // The run's status as it ended: the same text or JSON as `ferry run status`.
+  if (auto text = o.format == "json" ? run::render_status_json(plan, *journal)
+                                     : run::render_status_text(plan, *journal)) {
+    std::cout << *text;
+  }
   switch (*end) {
     case run::RunEnd::kDone:
     case run::RunEnd::kIdle:
@@ -281,7 +285,8 @@ Runner install_run(CLI::App& sub) {
                  "Serve the live dashboard on HOST:PORT while the run goes on (like ferry run ui)");
   sub.add_option("--ui-token-file", o->ui_token_file,
                  "A file holding the token the dashboard requires (needed beyond loopback)");
-  sub.add_option("-f,--format", o->format, "Output: text (default) or json")
+  sub.add_option("-f,--format", o->format,
+                 "Output: text (default) or json (the checks; after a run, its status)")
       ->check(CLI::IsMember({"text", "json"}));
   // Read while parsing: main() then removes it from the environment.
   sub.parse_complete_callback([o] {
@@ -298,10 +303,8 @@ Runner install_run(CLI::App& sub) {
       {"report", "The migration report: outcome, key numbers, timeline, traffic, decisions",
        kReportFooter},
       {"approve", "Approve the step a run waits at (who approved is journaled)", kCommandFooter},
-      {"pause", "Pause a run: a long step stops where it is, the others end first",
-       kCommandFooter},
-      {"resume", "Let a paused run go on (a stopped or failed step is run again)",
-       kCommandFooter},
+      {"pause", "Pause a run: a long step stops where it is, the others end first", kCommandFooter},
+      {"resume", "Let a paused run go on (a stopped or failed step is run again)", kCommandFooter},
       {"abort", "Walk the way back for whatever the run has moved", kCommandFooter},
   };
   std::vector<std::pair<CLI::App*, std::shared_ptr<JournalOptions>>> verbs;
