@@ -18,7 +18,8 @@ constexpr std::array kCommands{
             install_db},
     Command{"proxy", "Move HTTP traffic: strangler-fig routes, sticky canary splits, blue/green",
             install_proxy},
-    Command{"run", "Run a migration plan that moves data and traffic together (or check it: --dry-run)",
+    Command{"run",
+            "Run a migration plan that moves data and traffic together (or check it: --dry-run)",
             install_run},
 };
 
