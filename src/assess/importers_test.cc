@@ -290,6 +290,30 @@ TEST(LoadEstate, SpreadsheetTokenNamingAWorkloadIsAnEdgeNotAnEngine) {
   EXPECT_TRUE(estate->workloads[0].data.empty());
 }
 
+TEST(LoadEstate, AMistypedWorkloadNameAndAShortRowAreSaid) {
+  TempDir dir;
+  auto csv = dir.write("inv.csv",
+                       "Application,Technology,Dependencies,Traffic,Data Store,Critical,Owner\n"
+                       "web-api,Node.js,S3,,,High,me\n"
+                       "billing,Java,web-apii,,,High,me\n"
+                       "reports,Python,web-api\n");
+  Diagnostics warnings;
+  auto estate = load_estate({csv}, warnings);
+  ASSERT_TRUE(estate) << estate.error().to_string();
+  const std::string text = warnings.to_string();
+  EXPECT_NE(
+      text.find("inv.csv:3: warning: billing.depends_on: 'web-apii' names no workload and is taken "
+                "as a cloud service; did you mean the workload 'web-api'?"),
+      std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("'S3' names no workload"), std::string::npos) << text;  // a real service
+  EXPECT_NE(
+      text.find("inv.csv:4: warning: the row has 3 of the header's 7 cells; Traffic, Data Store, "
+                "Critical, Owner read as empty"),
+      std::string::npos)
+      << text;
+}
+
 TEST(LoadEstate, DuplicateEdgesCollapseAndMutualRedundancyIsAnError) {
   TempDir dir;
   auto ok = dir.write("dup.yaml",

@@ -123,6 +123,17 @@ std::vector<Workload> import_file(const std::string& path, const std::string& te
     }
     auto format = detect_csv(*table, path, diags);
     if (!format) return {};
+    // A row with fewer cells than the header lost its last columns (a
+    // stray quote, a spreadsheet that trimmed empty cells): read as empty,
+    // and said so, since a lost Dependencies or Critical changes the plan.
+    for (const CsvRow& row : table->rows) {
+      if (row.cells.size() >= table->header.size()) continue;
+      std::vector<std::string> missing(table->header.begin() + static_cast<long>(row.cells.size()),
+                                       table->header.end());
+      diags.warning({path, row.line, 0},
+                    fmt::format("the row has {} of the header's {} cells; {} read as empty",
+                                row.cells.size(), table->header.size(), join(missing, ", ")));
+    }
     switch (*format) {
       case InventoryFormat::kSeedCsv:
         return import_seed_csv(*table, path, diags);
@@ -219,6 +230,14 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
         }
         if (mention->is_service) unite(w.cloud_services, {d.name}, normalize_name);
       } else {
+        // Close to a workload's name, it is more likely a typo than a
+        // cloud service nobody has heard of: kept as a service, and said.
+        if (auto near = did_you_mean(d.name, all_names)) {
+          diags.warning(d.where,
+                        fmt::format("{}.{}: '{}' names no workload and is taken as a cloud "
+                                    "service; did you mean the workload '{}'?",
+                                    w.name, field, d.name, *near));
+        }
         unite(w.cloud_services, {d.name}, normalize_name);
       }
     }
