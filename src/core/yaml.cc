@@ -66,6 +66,17 @@ std::optional<int64_t> YamlNode::as_integer() const {
   return v;
 }
 
+std::string YamlNode::text_at(std::string_view key) const {
+  const YamlNode* v = find(key);
+  return v ? v->scalar() : std::string();
+}
+
+int64_t YamlNode::integer_at(std::string_view key) const {
+  const YamlNode* v = find(key);
+  const auto n = v ? v->as_number() : std::nullopt;
+  return n ? static_cast<int64_t>(*n) : 0;
+}
+
 const YamlNode* YamlNode::find(std::string_view key) const {
   if (kind_ != Kind::kMapping) return nullptr;
   for (size_t i = 0; i + 1 < children_.size(); i += 2) {

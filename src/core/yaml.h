@@ -47,6 +47,11 @@ class YamlNode {
   const YamlNode& value(size_t i) const { return children_[2 * i + 1]; }
   // The value under a scalar key, or nullptr.
   const YamlNode* find(std::string_view key) const;
+  // For documents read as data (a JSON answer, a status file): the text of
+  // the scalar under `key` ("" when absent or not a scalar), and its number
+  // truncated to an integer (0 when absent or not a number).
+  std::string text_at(std::string_view key) const;
+  int64_t integer_at(std::string_view key) const;
 
  private:
   friend class YamlBuilder;

@@ -113,3 +113,20 @@ TEST(Yaml, SyntaxErrorsCarryTheirPlaceAsAProblem) {
 
 }  // namespace
 }  // namespace ferry
+
+namespace ferry {
+namespace {
+
+TEST(YamlNode, ReadsAFieldAsTextOrAnIntegerWithEmptyDefaults) {
+  auto doc = parse_yaml(R"({"held": 40, "p99": 877.6, "route": "users", "pools": [1]})", "t.json");
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->text_at("route"), "users");
+  EXPECT_EQ(doc->integer_at("held"), 40);
+  EXPECT_EQ(doc->integer_at("p99"), 877);  // truncated
+  EXPECT_EQ(doc->text_at("pools"), "");    // not a scalar
+  EXPECT_EQ(doc->text_at("missing"), "");
+  EXPECT_EQ(doc->integer_at("route"), 0);  // not a number
+}
+
+}  // namespace
+}  // namespace ferry

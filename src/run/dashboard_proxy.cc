@@ -19,17 +19,6 @@ const PoolCounts kNoCounts;
 
 double hundredths(double v) { return std::round(v * 100) / 100; }
 
-std::string text_of(const YamlNode& node, std::string_view key) {
-  const YamlNode* n = node.find(key);
-  return n && n->is_scalar() ? n->scalar() : "";
-}
-
-int64_t integer_of(const YamlNode& node, std::string_view key) {
-  const YamlNode* n = node.find(key);
-  const auto v = n ? n->as_number() : std::nullopt;
-  return v ? static_cast<int64_t>(*v) : 0;
-}
-
 bool flag_of(const YamlNode& node, std::string_view key) {
   const YamlNode* n = node.find(key);
   return n && n->as_bool().value_or(false);
@@ -41,18 +30,18 @@ std::map<std::string, const YamlNode*> by_name(const YamlNode& doc, std::string_
   std::map<std::string, const YamlNode*> out;
   const YamlNode* list = doc.find(list_key);
   if (!list || !list->is_sequence()) return out;
-  for (size_t i = 0; i < list->size(); ++i) out.emplace(text_of((*list)[i], name_key), &(*list)[i]);
+  for (size_t i = 0; i < list->size(); ++i) out.emplace((*list)[i].text_at(name_key), &(*list)[i]);
   return out;
 }
 
 PoolReading pool_reading(const YamlNode& pool, const PoolCounts& window,
                          const std::map<std::string, const YamlNode*>& pools) {
   PoolReading p;
-  p.pool = text_of(pool, "pool");
-  p.weight = integer_of(pool, "weight");
+  p.pool = pool.text_at("pool");
+  p.weight = pool.integer_at("weight");
   if (auto found = pools.find(p.pool); found != pools.end()) {
     if (const YamlNode* breaker = found->second->find("breaker")) {
-      p.breaker = text_of(*breaker, "state");
+      p.breaker = breaker->text_at("state");
     }
   }
   if (auto counts = window.find(p.pool); counts != window.end()) {
@@ -65,14 +54,14 @@ PoolReading pool_reading(const YamlNode& pool, const PoolCounts& window,
 
 DiffReading diff_reading(const YamlNode& d) {
   DiffReading out;
-  out.mirror_pool = text_of(d, "mirror_pool");
-  out.compared = integer_of(d, "compared");
-  out.identical = integer_of(d, "identical");
-  out.different = integer_of(d, "different");
-  out.mirror_errors = integer_of(d, "mirror_errors");
+  out.mirror_pool = d.text_at("mirror_pool");
+  out.compared = d.integer_at("compared");
+  out.identical = d.integer_at("identical");
+  out.different = d.integer_at("different");
+  out.mirror_errors = d.integer_at("mirror_errors");
   if (const YamlNode* fields = d.find("fields")) {
     for (size_t i = 0; i < fields->size() && out.fields.size() < 3; ++i) {
-      out.fields.emplace_back(text_of((*fields)[i], "path"), integer_of((*fields)[i], "count"));
+      out.fields.emplace_back((*fields)[i].text_at("path"), (*fields)[i].integer_at("count"));
     }
   }
   return out;
@@ -85,7 +74,7 @@ Result<std::vector<std::string>> state_routes(std::string_view state_json) {
   if (!state) return tl::unexpected(state.error());
   std::vector<std::string> out;
   const YamlNode* list = state->find("routes");
-  for (size_t i = 0; list && i < list->size(); ++i) out.push_back(text_of((*list)[i], "name"));
+  for (size_t i = 0; list && i < list->size(); ++i) out.push_back((*list)[i].text_at("name"));
   return out;
 }
 
@@ -122,9 +111,9 @@ Result<std::vector<RouteReading>> read_routes(std::string_view state_json,
       }
     }
     if (const YamlNode* hold = route.find("hold"); hold && flag_of(route, "held")) {
-      r.hold = HoldReading{integer_of(*hold, "waiting"), integer_of(*hold, "held"),
-                           integer_of(*hold, "timed_out"), integer_of(*hold, "held_for_ms"),
-                           integer_of(*hold, "timeout_ms")};
+      r.hold = HoldReading{hold->integer_at("waiting"), hold->integer_at("held"),
+                           hold->integer_at("timed_out"), hold->integer_at("held_for_ms"),
+                           hold->integer_at("timeout_ms")};
     }
     if (auto rollout = rollout_of.find(name); rollout != rollout_of.end()) {
       r.rollout = rollout_view(*rollout->second);

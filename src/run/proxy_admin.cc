@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/json_writer.h"
 #include "core/text.h"
 #include "core/yaml.h"
@@ -22,16 +24,6 @@ RouteWeights weights_of(const YamlNode* object) {
   return out;
 }
 
-std::string text_of(const YamlNode& node, std::string_view key) {
-  const YamlNode* v = node.find(key);
-  return v ? v->scalar() : std::string();
-}
-
-int64_t integer_of(const YamlNode& node, std::string_view key) {
-  const YamlNode* v = node.find(key);
-  return v ? v->as_integer().value_or(0) : 0;
-}
-
 Result<YamlNode> parse_reply(const std::string& body, const std::string& what) {
   auto doc = parse_yaml(body, what);
   if (!doc) {
@@ -45,24 +37,24 @@ Result<YamlNode> parse_reply(const std::string& body, const std::string& what) {
 
 RolloutView rollout_view(const YamlNode& doc) {
   RolloutView r;
-  r.state = text_of(doc, "state");
-  r.reason = text_of(doc, "reason");
-  r.to = text_of(doc, "to");
-  r.from = text_of(doc, "from");
-  r.step = integer_of(doc, "step");
-  r.steps = integer_of(doc, "steps");
+  r.state = doc.text_at("state");
+  r.reason = doc.text_at("reason");
+  r.to = doc.text_at("to");
+  r.from = doc.text_at("from");
+  r.step = doc.integer_at("step");
+  r.steps = doc.integer_at("steps");
   r.weights = weights_of(doc.find("weights"));
   r.starting_weights = weights_of(doc.find("starting_weights"));
   if (const YamlNode* verdicts = doc.find("verdicts"); verdicts && verdicts->size() > 0) {
     const YamlNode& v = (*verdicts)[0];  // newest first
-    r.verdict = text_of(v, "verdict");
-    r.verdict_reason = text_of(v, "reason");
+    r.verdict = v.text_at("verdict");
+    r.verdict_reason = v.text_at("reason");
     r.last_verdict = fmt::format(
         "step={} verdict={} reason={} requests_new={} requests_old={} error_rate_new={} "
         "error_rate_old={} p99_ms_new={} p99_ms_old={}",
-        text_of(v, "step"), text_of(v, "verdict"), text_of(v, "reason"), text_of(v, "requests_new"),
-        text_of(v, "requests_old"), text_of(v, "error_rate_new"), text_of(v, "error_rate_old"),
-        text_of(v, "p99_ms_new"), text_of(v, "p99_ms_old"));
+        v.text_at("step"), v.text_at("verdict"), v.text_at("reason"), v.text_at("requests_new"),
+        v.text_at("requests_old"), v.text_at("error_rate_new"), v.text_at("error_rate_old"),
+        v.text_at("p99_ms_new"), v.text_at("p99_ms_old"));
   }
   return r;
 }
@@ -127,19 +119,21 @@ Result<std::string> ProxyAdmin::call(const std::string& method, const std::strin
   return reply->body;
 }
 
-Result<RouteWeights> ProxyAdmin::weights(const std::string& route) const {
+Result<YamlNode> ProxyAdmin::state() const {
   auto body = call("GET", "/admin/state", "", 200);
   if (!body) return tl::unexpected(body.error());
-  auto doc = parse_reply(*body, "/admin/state");
-  if (!doc) return tl::unexpected(doc.error());
-  if (const YamlNode* routes = doc->find("routes")) {
+  return parse_reply(*body, "/admin/state");
+}
+
+Result<RouteWeights> ProxyAdmin::weights_in(const YamlNode& state, const std::string& route) const {
+  if (const YamlNode* routes = state.find("routes")) {
     for (size_t i = 0; i < routes->size(); ++i) {
       const YamlNode& r = (*routes)[i];
-      if (text_of(r, "name") != route) continue;
+      if (r.text_at("name") != route) continue;
       RouteWeights out;
       if (const YamlNode* pools = r.find("pools")) {
         for (size_t p = 0; p < pools->size(); ++p) {
-          out.emplace_back(text_of((*pools)[p], "pool"), integer_of((*pools)[p], "weight"));
+          out.emplace_back((*pools)[p].text_at("pool"), (*pools)[p].integer_at("weight"));
         }
       }
       return out;
@@ -149,24 +143,28 @@ Result<RouteWeights> ProxyAdmin::weights(const std::string& route) const {
               fmt::format("the proxy {} has no route '{}'", address_text_, route));
 }
 
-Result<int64_t> ProxyAdmin::active_requests(const std::string& route) const {
-  auto weights_now = weights(route);
-  if (!weights_now) return tl::unexpected(weights_now.error());
-  auto body = call("GET", "/admin/state", "", 200);
-  if (!body) return tl::unexpected(body.error());
-  auto doc = parse_reply(*body, "/admin/state");
+Result<RouteWeights> ProxyAdmin::weights(const std::string& route) const {
+  auto doc = state();
   if (!doc) return tl::unexpected(doc.error());
+  return weights_in(*doc, route);
+}
+
+Result<int64_t> ProxyAdmin::active_requests(const std::string& route) const {
+  auto doc = state();
+  if (!doc) return tl::unexpected(doc.error());
+  auto route_pools = weights_in(*doc, route);
+  if (!route_pools) return tl::unexpected(route_pools.error());
   int64_t active = 0;
   if (const YamlNode* pools = doc->find("pools")) {
     for (size_t i = 0; i < pools->size(); ++i) {
       const YamlNode& pool = (*pools)[i];
-      const std::string name = text_of(pool, "name");
-      bool ours = false;
-      for (const auto& [p, w] : *weights_now) ours = ours || p == name;
+      const std::string name = pool.text_at("name");
+      const bool ours = std::any_of(route_pools->begin(), route_pools->end(),
+                                    [&](const auto& pw) { return pw.first == name; });
       const YamlNode* endpoints = pool.find("endpoints");
       if (!ours || !endpoints) continue;
       for (size_t e = 0; e < endpoints->size(); ++e) {
-        active += integer_of((*endpoints)[e], "active_requests");
+        active += (*endpoints)[e].integer_at("active_requests");
       }
     }
   }
@@ -210,14 +208,14 @@ Result<HoldSummary> ProxyAdmin::release(const std::string& route, bool* was_held
   auto doc = parse_reply(*body, "release");
   if (!doc) return tl::unexpected(doc.error());
   HoldSummary s;
-  s.held = integer_of(*doc, "held");
-  s.released = integer_of(*doc, "released");
-  s.timed_out = integer_of(*doc, "timed_out");
-  s.client_gone = integer_of(*doc, "client_gone");
-  s.p50_ms = integer_of(*doc, "p50");
-  s.p99_ms = integer_of(*doc, "p99");
-  s.max_ms = integer_of(*doc, "max");
-  s.held_for_ms = integer_of(*doc, "held_for_ms");
+  s.held = doc->integer_at("held");
+  s.released = doc->integer_at("released");
+  s.timed_out = doc->integer_at("timed_out");
+  s.client_gone = doc->integer_at("client_gone");
+  s.p50_ms = doc->integer_at("p50");
+  s.p99_ms = doc->integer_at("p99");
+  s.max_ms = doc->integer_at("max");
+  s.held_for_ms = doc->integer_at("held_for_ms");
   return s;
 }
 

@@ -73,6 +73,9 @@ class ProxyAdmin {
   const std::string& address() const { return address_text_; }
 
  private:
+  // GET /admin/state, parsed; and one route's weights in it.
+  Result<YamlNode> state() const;
+  Result<RouteWeights> weights_in(const YamlNode& state, const std::string& route) const;
   ProxyAdmin(std::string host, uint16_t port, std::string text, std::string token)
       : host_(std::move(host)),
         port_(port),

@@ -231,13 +231,13 @@ StepOutcome LiveStepRunner::held_switch(size_t index, const PlanStep& step, bool
   auto before = p->weights(step.route);
   if (!before) return {false, before.error().to_string()};
   const auto t0 = Clock::now();
+  const std::string holding_key = key(index, rollback ? "rollback_holding" : "holding");
   if (step.hold_ms > 0) {
     // Longer than the switch should ever take, short enough that a driver
     // that died mid-way leaves the route blocked for seconds, not minutes.
     const int64_t max_hold_ms = 2 * step.hold_ms + 10'000;
     // An engine that died after its hold finds the route held: its own
     // (the intent is journaled before the call, so it is known).
-    const std::string holding_key = key(index, rollback ? "rollback_holding" : "holding");
     const bool ours = recall(holding_key) == "yes";
     remember(holding_key, "yes");
     auto held = p->hold(step.route, step.hold_ms, max_hold_ms);
@@ -284,7 +284,7 @@ StepOutcome LiveStepRunner::held_switch(size_t index, const PlanStep& step, bool
   if (step.hold_ms > 0) {
     bool was_held = false;
     auto summary = p->release(step.route, &was_held);
-    remember(key(index, rollback ? "rollback_holding" : "holding"), "");
+    remember(holding_key, "");
     if (!summary) {
       held = "release failed (the hold ends by itself at its max_hold): " +
              summary.error().to_string();
