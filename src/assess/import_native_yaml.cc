@@ -19,6 +19,7 @@ void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaul
   if (auto v = r.number("max_data_tb_per_wave", 0.001, kMaxSize)) d.max_data_tb_per_wave = *v;
   if (auto v = r.integer("pilot_size", 0, 1000)) d.pilot_size = int(*v);
   if (auto v = r.integer("pilot_max_risk", 0, 100)) d.pilot_max_risk = int(*v);
+  if (auto v = r.integer("pilot_min_confidence", 1, 5)) d.pilot_min_confidence = int(*v);
   if (auto v = r.number("appliance_threshold_days", 0.1, 3650)) d.appliance_threshold_days = *v;
   r.finish();
 }

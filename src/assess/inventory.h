@@ -108,7 +108,8 @@ struct PlanningDefaults {
   int max_workloads_per_wave = 8;
   double max_data_tb_per_wave = 50;
   int pilot_size = 3;
-  int pilot_max_risk = 3;  // pilot workloads' risk score at most this (see docs/assess.md)
+  int pilot_max_risk = 3;        // pilot workloads' risk score at most this (see docs/assess.md)
+  int pilot_min_confidence = 4;  // a pilot proves little on a workload nobody knows well
   double appliance_threshold_days = 7;
 };
 

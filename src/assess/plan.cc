@@ -175,6 +175,13 @@ std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan) {
          "high",
          {}});
   }
+  if (wave.index == 1 && wave.kind != WaveKind::kPilot && plan.defaults.pilot_size > 0) {
+    risks.push_back(
+        {"no pilot wave: wave 1 is the first production cutover; rehearse its runbook "
+         "and rollback on a staging copy first",
+         "high",
+         {}});
+  }
   if (wave.kind == WaveKind::kPilot) {
     risks.push_back(
         {"pilot: rehearse the runbook and the rollback end to end before wave 2", "low", {}});
@@ -184,6 +191,26 @@ std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan) {
     return rank(a.severity) < rank(b.severity);
   });
   return risks;
+}
+
+// Why a workload cannot be in the pilot, or "" when it can: a pilot
+// rehearses the runbook, so it must be a simple move that fits its window, on
+// a workload the inventory describes well and someone owns.
+std::string not_pilot_because(const Workload& w, const WorkloadPlan& p,
+                              const PlanningDefaults& defaults) {
+  if (p.strategy != "rehost" && p.strategy != "replatform") return "it is a " + p.strategy;
+  if (p.over_downtime_budget) return "its cutover exceeds its downtime budget";
+  if (p.cannot_catch_up) return "its data changes faster than the link carries";
+  if (p.confidence < defaults.pilot_min_confidence && !w.owner) {
+    return fmt::format("confidence {}/5 (a pilot needs {}) and no owner", p.confidence,
+                       defaults.pilot_min_confidence);
+  }
+  if (p.confidence < defaults.pilot_min_confidence) {
+    return fmt::format("confidence {}/5 (a pilot needs {})", p.confidence,
+                       defaults.pilot_min_confidence);
+  }
+  if (!w.owner) return "it has no owner";
+  return "";
 }
 
 std::vector<std::vector<std::string>> names_of(const std::vector<std::vector<size_t>>& groups,
@@ -239,9 +266,8 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     node.shared_infrastructure = p.shared_infrastructure;
     node.priority = ws[i].data_classification == "tier1";
     node.risk = p.risk_score;
-    // A pilot rehearses the runbook: a simple move that fits its window.
-    node.pilot_candidate = (p.strategy == "rehost" || p.strategy == "replatform") &&
-                           !p.over_downtime_budget && !p.cannot_catch_up;
+    node.not_pilot_because = not_pilot_because(ws[i], p, estate.defaults);
+    node.pilot_candidate = node.not_pilot_because.empty();
     static const std::vector<std::string> kBacking{"database", "cache", "queue", "storage"};
     node.application =
         !ws[i].kind || std::find(kBacking.begin(), kBacking.end(), *ws[i].kind) == kBacking.end();
@@ -259,8 +285,12 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
   warn_about_edges_to_workloads_not_moving(ws, plan, g, plan.warnings);
   // A pilot must not call back to something that never moves.
   for (auto& node : g.nodes) {
-    for (size_t d : node.hard_deps)
-      node.pilot_candidate = node.pilot_candidate && g.nodes[d].moving;
+    for (size_t d : node.hard_deps) {
+      if (node.pilot_candidate && !g.nodes[d].moving) {
+        node.pilot_candidate = false;
+        node.not_pilot_because = fmt::format("it depends on {}, which does not move", ws[d].name);
+      }
+    }
   }
 
   // 3. Waves, cycles, critical path.

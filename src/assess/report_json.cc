@@ -194,6 +194,7 @@ std::string render_json(const Plan& plan) {
       .field("max_data_tb_per_wave", plan.defaults.max_data_tb_per_wave)
       .field("pilot_size", plan.defaults.pilot_size)
       .field("pilot_max_risk", plan.defaults.pilot_max_risk)
+      .field("pilot_min_confidence", plan.defaults.pilot_min_confidence)
       .field("appliance_threshold_days", plan.defaults.appliance_threshold_days)
       .end_object();
   j.key("summary")

@@ -267,12 +267,64 @@ struct PilotGroup {
   double data_tb = 0;
 };
 
-// A single simple, low-risk move: what a pilot may be made of.
-bool pilot_eligible(const Scheduling& s, size_t c) {
+// Why component c cannot be part of the pilot, or "" when it can: a pilot is
+// made of single, simple, low-risk moves.
+std::string pilot_refusal(const Scheduling& s, size_t c) {
   const Component& comp = s.comps[c];
-  return comp.moving && comp.members.size() == 1 &&
-         s.inputs[comp.members.front()].pilot_candidate && !comp.shared_infrastructure &&
-         !comp.priority && comp.risk <= s.options.max_pilot_risk;
+  const WaveInput& first = s.inputs[comp.members.front()];
+  if (!comp.moving) return "it does not move";
+  if (comp.members.size() > 1) return "it is in a dependency cycle";
+  if (!first.pilot_candidate)
+    return first.not_pilot_because.empty() ? "not a pilot candidate" : first.not_pilot_because;
+  if (comp.shared_infrastructure) return "it is shared infrastructure";
+  if (comp.priority) return "it holds tier 1 data";
+  if (comp.risk > s.options.max_pilot_risk)
+    return fmt::format("risk {} (a pilot allows {})", comp.risk, s.options.max_pilot_risk);
+  return "";
+}
+
+bool pilot_eligible(const Scheduling& s, size_t c) { return pilot_refusal(s, c).empty(); }
+
+// Why c with what it hard-depends on cannot be a pilot: its own reason, or
+// the first dependency found that cannot be (breadth first: the nearest).
+std::string pilot_group_refusal(const Scheduling& s, size_t c) {
+  if (auto own = pilot_refusal(s, c); !own.empty()) return own;
+  std::vector<bool> seen(s.comps.size(), false);
+  std::queue<size_t> todo;
+  todo.push(c);
+  seen[c] = true;
+  while (!todo.empty()) {
+    const size_t x = todo.front();
+    todo.pop();
+    if (auto theirs = pilot_refusal(s, x); !theirs.empty())
+      return fmt::format("it depends on {}: {}", s.comps[x].name, theirs);
+    for (size_t d : s.comps[x].deps) {
+      if (!seen[d]) {
+        seen[d] = true;
+        todo.push(d);
+      }
+    }
+  }
+  return "it does not fit the pilot wave with its dependencies";
+}
+
+// The applications that came closest to being the pilot (lowest risk first),
+// each with what stopped it: what an owner must change to get a pilot.
+std::string nearest_pilots(const Scheduling& s) {
+  std::vector<size_t> candidates;
+  for (size_t c = 0; c < s.comps.size(); ++c) {
+    const Component& comp = s.comps[c];
+    if (comp.moving && !comp.shared_infrastructure && s.inputs[comp.members.front()].application)
+      candidates.push_back(c);
+  }
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [&](size_t a, size_t b) { return s.comps[a].risk < s.comps[b].risk; });
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < candidates.size() && i < 3; ++i) {
+    parts.push_back(
+        fmt::format("{} ({})", s.comps[candidates[i]].name, pilot_group_refusal(s, candidates[i])));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 // Component c and everything it hard-depends on, if all of it qualifies and
@@ -365,9 +417,11 @@ void place_pilot(Scheduling& s) {
         fmt::format("no pilot: the workloads that qualify do not fit a wave ({}, {})",
                     workloads_text(pilot_limit), tb_text(s.options.max_data_tb)));
   } else if (pilot_count == 0 && s.options.pilot_size > 0) {
-    s.out.warnings.push_back(
-        "no workload qualifies for a pilot wave (a simple, low-risk move without tier 1 data, with "
-        "its dependencies)");
+    s.out.warnings.push_back(fmt::format(
+        "no pilot wave: no workload qualifies (a simple, low-risk, well-known move with an owner, "
+        "without tier 1 data, with its dependencies); the first wave is a production wave. "
+        "Nearest: {}",
+        nearest_pilots(s)));
   }
 }
 

@@ -15,10 +15,11 @@ struct WaveInput {
   std::vector<size_t> hard_deps;  // indices into the input
   bool moving = true;             // false for retire / retain: never scheduled
   bool shared_infrastructure = false;
-  bool priority = false;         // tier 1 data: scheduled first among equals
-  int risk = 0;                  // lower is safer; the pilot takes the safest
-  bool pilot_candidate = false;  // simple enough to rehearse the runbook on
-  int confidence = 0;            // among equally safe pilots, the better-known first
+  bool priority = false;          // tier 1 data: scheduled first among equals
+  int risk = 0;                   // lower is safer; the pilot takes the safest
+  bool pilot_candidate = false;   // simple enough to rehearse the runbook on
+  std::string not_pilot_because;  // why not, when it is not a candidate
+  int confidence = 0;             // among equally safe pilots, the better-known first
   bool application = true;  // not a database, cache, queue or store: a pilot should cut one over
   double data_tb = 0;
   double duration_days = 0;

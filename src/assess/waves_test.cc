@@ -201,12 +201,19 @@ TEST(Waves, PilotPrefersAGroupNothingElseUsesThenAWellKnownOne) {
 }
 
 TEST(Waves, NoPilotIsAWarningThatSaysWhy) {
-  std::vector<WaveInput> risky{node("a", {}, 5), node("b", {}, 5)};
+  std::vector<WaveInput> risky{node("a", {}, 5), node("b", {}, 5), node("c", {0}, 1),
+                               node("d", {}, 0)};
+  risky[3].pilot_candidate = false;
+  risky[3].not_pilot_because = "confidence 2/5 (a pilot needs 4) and no owner";
   WaveSchedule none = schedule_waves(risky, WaveOptions{8, 50, 2, 3});
   EXPECT_NE(none.waves[0].kind, WaveKind::kPilot);
+  // The nearest candidates, safest first, each with what stopped it.
   EXPECT_EQ(none.warnings,
-            std::vector<std::string>{"no workload qualifies for a pilot wave (a simple, low-risk "
-                                     "move without tier 1 data, with its dependencies)"});
+            std::vector<std::string>{
+                "no pilot wave: no workload qualifies (a simple, low-risk, well-known move with an "
+                "owner, without tier 1 data, with its dependencies); the first wave is a "
+                "production wave. Nearest: d (confidence 2/5 (a pilot needs 4) and no owner); c "
+                "(it depends on a: risk 5 (a pilot allows 3)); a (risk 5 (a pilot allows 3))"});
 
   std::vector<WaveInput> heavy{node("a", {}, 0, 60)};
   WaveSchedule too_big = schedule_waves(heavy, WaveOptions{8, 50, 2, 3});
