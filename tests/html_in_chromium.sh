@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the example estate's HTML plan in headless Chromium and checks what
-# the browser built: the dependency graph has one node per workload, the wave
-# timeline has one bar per wave, and the screenshot is a real image.
+# the browser built: the dependency graph has one node per workload, the
+# schedule's Gantt has one cutover bar per wave and a critical path, and the
+# screenshot is a real image.
 set -euo pipefail
 ferry=$1
 work=$(mktemp -d)
@@ -19,9 +20,11 @@ browser=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-firs
 "${browser[@]}" --window-size=1400,1600 --screenshot="$work/plan.png" "file://$work/plan.html" >/dev/null 2>&1
 
 nodes=$(grep -o 'class="node"' "$work/dom.html" | wc -l)
-bars=$(grep -o 'class="wave-bar"' "$work/dom.html" | wc -l)
+bars=$(grep -o 'class="cutover[ "]' "$work/dom.html" | wc -l)
+critical=$(grep -o 'class="[a-z]* critical"' "$work/dom.html" | wc -l)
 [[ $nodes -eq $workloads ]] || { echo "graph has $nodes nodes, plan has $workloads workloads"; exit 1; }
-[[ $bars -eq $waves ]] || { echo "timeline has $bars bars, plan has $waves waves"; exit 1; }
+[[ $bars -eq $waves ]] || { echo "Gantt has $bars cutover bars, plan has $waves waves"; exit 1; }
+[[ $critical -ge 3 ]] || { echo "Gantt marks $critical critical bars; the critical path has more"; exit 1; }
 python3 - "$work/plan.png" <<'PY'
 import struct, sys
 data = open(sys.argv[1], "rb").read()
@@ -30,4 +33,5 @@ width, height = struct.unpack(">II", data[16:24])
 assert (width, height) == (1400, 1600), f"unexpected screenshot size {width}x{height}"
 assert len(data) > 50_000, f"screenshot is nearly empty ({len(data)} bytes)"
 PY
-echo "chromium rendered $nodes workload nodes and $bars wave bars"
+cp "$work/plan.png" "${FERRY_SCREENSHOT_DIR:-$work}/assess-plan.png" 2>/dev/null || true
+echo "chromium rendered $nodes workload nodes, $bars cutovers and $critical critical bars"

@@ -13,6 +13,7 @@ validation found in the input files (empty for other errors); line and
 column are 0 when unknown, field is "" when a problem names none.
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -67,6 +68,34 @@ def check(p, where):
     listed = sum(len(w["workloads"]) for w in p["waves"])
     if listed != sum(1 for w in p["workloads"] if w["wave"] is not None):
         fail("waves list a different number of workloads than have a wave")
+    check_schedule(p, fail)
+
+
+def check_schedule(p, fail):
+    """Dates are ISO days; each task starts after what it comes after; waves
+    cut over one at a time; the critical path runs unbroken to the end."""
+    s = p["schedule"]
+    date = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+    tasks = {t["id"]: t for t in s["tasks"]}
+    if sorted(tasks) != list(range(1, len(tasks) + 1)):
+        fail("task ids are not 1..n")
+    for t in s["tasks"]:
+        if not (date.match(t["start"]) and date.match(t["finish"])) or t["finish"] < t["start"]:
+            fail(f"task {t['id']} has bad dates {t['start']}..{t['finish']}")
+        for a in t["after"]:
+            if tasks[a]["finish"] > t["start"] and tasks[a]["working_days"] > 0 and t["working_days"] > 0:
+                fail(f"task {t['id']} ({t['name']}) starts {t['start']} before task {a} ends {tasks[a]['finish']}")
+        if t["kind"] in ("build", "sync") and t["workload"] not in {w["name"] for w in p["workloads"]}:
+            fail(f"task {t['id']} names no workload")
+    cutovers = [w["cutover"] for w in p["waves"]]
+    for before, after in zip(cutovers, cutovers[1:]):
+        if after["start"] <= before["finish"]:
+            fail(f"two cutovers at once: {before} and {after}")
+    path = [tasks[i] for i in s["critical_path"]]
+    if not path or path[0]["start"] != s["start"] or path[-1]["finish"] != s["end"]:
+        fail("the critical path does not run from the start to the end")
+    if p["summary"]["end"] != s["end"] or p["summary"]["working_days"] != s["working_days"]:
+        fail("summary and schedule disagree on the end")
 
 
 def check_error(ferry, args, where, kind, problems):

@@ -63,7 +63,7 @@ if [[ -f /usr/share/bash-completion/bash_completion ]]; then
     fail "ferry db c<TAB> gave: $(complete_words ferry db c)"
   [[ $(complete_words ferry db clone --sl) == "--slot" ]] ||
     fail "ferry db clone --sl<TAB> gave: $(complete_words ferry db clone --sl)"
-  [[ $(complete_words ferry assess --format '') == "text table markdown json html" ]] ||
+  [[ $(complete_words ferry assess --format '') == "text table markdown json html csv" ]] ||
     fail "ferry assess --format <TAB> gave: $(complete_words ferry assess --format '')"
   [[ $(complete_words ferry db follow --log-f) == "--log-format" ]] ||
     fail "ferry db follow --log-f<TAB> gave: $(complete_words ferry db follow --log-f)"

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace ferry::assess {
@@ -195,6 +196,43 @@ void compute_confidence(const RuleSet& rules, const Facts& facts, WorkloadPlan& 
   for (double level : rules.confidence_levels) p.confidence += p.given_share >= level ? 1 : 0;
 }
 
+// The build's working days: the strategy's base plus each thing that has to
+// change, with the sum written out for the plan's reader.
+void estimate_build(const Workload& w, const WorkloadContext& context, const RuleSet& rules,
+                    bool moving, WorkloadPlan& p) {
+  auto base = rules.effort_days.find(p.strategy);
+  p.effort_days = base == rules.effort_days.end() ? 0 : base->second;
+  std::vector<std::string> terms{fmt::format("{} {:g}", p.strategy, p.effort_days)};
+  if (!moving) {
+    p.effort_explanation = fmt::format("{:g} days ({})", p.effort_days, terms.front());
+    return;
+  }
+  const EffortScaling& scale = rules.effort_scaling;
+  auto add = [&](double count, double per, std::string_view what) {
+    if (count <= 0 || per <= 0) return;
+    p.effort_days += count * per;
+    const bool plural = count != 1 && what != "TB";
+    terms.push_back(fmt::format("{:g} {}{} x {:g}", count, what, plural ? "s" : "", per));
+  };
+  if (p.strategy != "repurchase") {
+    for (const char* complexity : {"high", "medium", "low", "unknown"}) {
+      const auto per = scale.per_service.find(complexity);
+      if (per == scale.per_service.end()) continue;
+      const auto count =
+          std::count_if(p.service_mappings.begin(), p.service_mappings.end(),
+                        [&](const ServiceMapping& m) { return m.complexity == complexity; });
+      add(static_cast<double>(count), per->second, fmt::format("{} service", complexity));
+    }
+  }
+  add(static_cast<double>(w.depends_on.size() + w.depends_on_soft.size() +
+                          context.dependents.size()),
+      scale.per_integration, "integration");
+  add(static_cast<double>(w.data.size()), scale.per_data_store, "data store");
+  add(std::round(p.total_data_gb / 100) / 10, scale.per_data_tb, "TB");
+  p.effort_days = std::ceil(p.effort_days);
+  p.effort_explanation = fmt::format("{:g} days ({})", p.effort_days, fmt::join(terms, " + "));
+}
+
 }  // namespace
 
 WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
@@ -265,11 +303,8 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
                   : total_gb > 0   ? 1
                                    : 0) +
                  (context.dependents.size() >= 3 ? 1 : 0);
-  double copy_days = 0;
-  for (const auto& item : p.data_plan) copy_days = std::max(copy_days, item.copy_hours / 24);
-  auto effort = rules.effort_days.find(p.strategy);
-  p.effort_days = (effort == rules.effort_days.end() ? 0 : effort->second) + copy_days;
   const bool moving = std::get<bool>(facts.get("moving")->value);
+  estimate_build(w, context, rules, moving, p);
   p.over_downtime_budget = std::get<bool>(facts.get("over_downtime_budget")->value) && moving;
   p.cannot_catch_up = std::get<bool>(facts.get("cannot_catch_up")->value) && moving;
   const Fact* shared = facts.get("shared_infrastructure");

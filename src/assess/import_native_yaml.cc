@@ -21,6 +21,18 @@ void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaul
   if (auto v = r.integer("pilot_max_risk", 0, 100)) d.pilot_max_risk = int(*v);
   if (auto v = r.integer("pilot_min_confidence", 1, 5)) d.pilot_min_confidence = int(*v);
   if (auto v = r.number("appliance_threshold_days", 0.1, 3650)) d.appliance_threshold_days = *v;
+  if (auto v = r.text("start")) {
+    d.start = parse_iso_date(*v);
+    if (!d.start) {
+      diags.error(r.where("start"),
+                  fmt::format("{}: '{}' is not a date; expected YYYY-MM-DD", r.field("start"), *v));
+    }
+  }
+  if (auto v = r.integer("mobilisation_days", 0, 3650)) d.mobilisation_days = int(*v);
+  if (auto v = r.integer("team_capacity", 1, 1000)) d.team_capacity = int(*v);
+  if (auto v = r.integer("cutover_days", 1, 365)) d.cutover_days = int(*v);
+  if (auto v = r.integer("hypercare_days", 0, 365)) d.hypercare_days = int(*v);
+  if (auto v = r.integer("decommission_days", 0, 365)) d.decommission_days = int(*v);
   r.finish();
 }
 

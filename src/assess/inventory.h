@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/calendar.h"
 #include "core/diagnostics.h"
 
 namespace ferry::assess {
@@ -111,6 +112,13 @@ struct PlanningDefaults {
   int pilot_max_risk = 3;        // pilot workloads' risk score at most this (see docs/assess.md)
   int pilot_min_confidence = 4;  // a pilot proves little on a workload nobody knows well
   double appliance_threshold_days = 7;
+  // The schedule (docs/assess.md, "The schedule"); days are working days.
+  std::optional<CalendarDate> start;  // unset: the Monday after today
+  int mobilisation_days = 20;         // landing zone, link, tooling before any build
+  int team_capacity = 2;              // workloads one team builds at once
+  int cutover_days = 3;               // each wave's cutover window
+  int hypercare_days = 10;            // the source stays read-only for rollback (seed: >= 1 week)
+  int decommission_days = 5;          // removing the source after hypercare
 };
 
 // The merged estate the planner works on.

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "assess/assess_workload.h"
+#include "core/calendar.h"
 
 namespace ferry::assess {
 
@@ -213,6 +214,54 @@ std::string not_pilot_because(const Workload& w, const WorkloadPlan& p,
   return "";
 }
 
+// Working days of the copy that must run before the cutover: the longest
+// online copy (a dump/restore or an export happens inside the cutover). A copy
+// runs around the clock but counts in working days: the weekends are margin.
+int sync_days_of(const WorkloadPlan& p) {
+  static const std::vector<std::string> kOnline{"logical_replication", "cdc",
+                                                "physical_cdc",        "incremental_sync",
+                                                "replica_sync",        "snapshot_reindex"};
+  double hours = 0;
+  for (const auto& item : p.data_plan) {
+    if (std::find(kOnline.begin(), kOnline.end(), item.method) == kOnline.end()) continue;
+    // A store that never catches up still needs its first full copy.
+    hours = std::max(hours, item.can_catch_up ? item.copy_hours : item.transfer_hours);
+  }
+  return static_cast<int>(std::ceil(hours / 24));
+}
+
+void schedule_plan(const Estate& estate, const std::vector<Wave>& waves, Plan& plan) {
+  const PlanningDefaults& d = estate.defaults;
+  plan.start = next_working_day(d.start.value_or(next_monday_utc()));
+  plan.start_assumed = !d.start;
+  plan.schedule_options = {d.mobilisation_days, d.team_capacity, d.cutover_days, d.hypercare_days,
+                           d.decommission_days};
+  std::vector<ScheduleWorkload> items;
+  std::vector<std::string> unowned;
+  for (auto& p : plan.workloads) {
+    p.team = p.workload->owner.value_or("unassigned");
+    p.sync_days = p.wave > 0 ? sync_days_of(p) : 0;
+    if (p.wave > 0 && !p.workload->owner) unowned.push_back(p.workload->name);
+    items.push_back({p.workload->name, p.team, p.wave, static_cast<int>(std::ceil(p.effort_days)),
+                     p.sync_days});
+  }
+  if (!unowned.empty()) {
+    plan.warnings.push_back(fmt::format(
+        "{} moving workload{} without an owner ({}): {} built by one team called 'unassigned' "
+        "in the schedule; name an owner for each",
+        unowned.size(), unowned.size() == 1 ? "" : "s",
+        fmt::format("{}{}",
+                    fmt::join(unowned.begin(),
+                              unowned.begin() + std::min<ptrdiff_t>(unowned.size(), 5), ", "),
+                    unowned.size() > 5 ? ", ..." : ""),
+        unowned.size() == 1 ? "it is" : "they are"));
+  }
+  std::vector<ScheduleWave> schedule_waves;
+  for (const auto& wave : waves)
+    schedule_waves.push_back({wave.index, wave.kind == WaveKind::kPilot, wave.members});
+  plan.schedule = schedule_programme(items, schedule_waves, plan.schedule_options);
+}
+
 std::vector<std::vector<std::string>> names_of(const std::vector<std::vector<size_t>>& groups,
                                                const std::vector<Workload>& ws) {
   std::vector<std::vector<std::string>> out;
@@ -225,6 +274,28 @@ std::vector<std::vector<std::string>> names_of(const std::vector<std::vector<siz
 }
 
 }  // namespace
+
+std::string task_name(const Plan& plan, const ScheduleTask& task) {
+  switch (task.kind) {
+    case TaskKind::kMobilisation:
+      return "mobilisation";
+    case TaskKind::kBuild:
+      return "build " + plan.workloads[task.workload].workload->name;
+    case TaskKind::kSync:
+      return "copy " + plan.workloads[task.workload].workload->name + "'s data";
+    case TaskKind::kCutover:
+    case TaskKind::kHypercare:
+    case TaskKind::kDecommission:
+      return fmt::format("{} wave {}", task_kind_name(task.kind), task.wave);
+  }
+  return task_kind_name(task.kind);
+}
+
+CalendarDate date_of(const Plan& plan, int day) { return add_working_days(plan.start, day); }
+
+CalendarDate finish_date(const Plan& plan, const ScheduleTask& task) {
+  return date_of(plan, std::max(task.start, task.end - 1));
+}
 
 std::string method_label(const std::string& method) {
   if (method == "dump_restore") return "dump/restore";
@@ -273,7 +344,6 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
         !ws[i].kind || std::find(kBacking.begin(), kBacking.end(), *ws[i].kind) == kBacking.end();
     node.confidence = p.confidence;
     node.data_tb = node.moving ? p.total_data_gb / 1000 : 0;
-    node.duration_days = p.effort_days;
     plan.total_data_tb += node.data_tb;
     if (p.over_downtime_budget) {
       plan.warnings.push_back(
@@ -302,19 +372,19 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     plan.workloads[i].cycle = schedule.cycle_of[i];
   }
   plan.cycles = names_of(schedule.cycles, ws);
-  plan.critical_path = names_of(schedule.critical_path, ws);
-  plan.critical_path_days = schedule.critical_path_days;
   plan.warnings.insert(plan.warnings.end(), schedule.warnings.begin(), schedule.warnings.end());
+
+  // 4. The timeline: builds by team, copies, the cutover pipeline.
+  schedule_plan(estate, schedule.waves, plan);
   for (auto& wave : schedule.waves) {
     WavePlan wp;
     wp.label = wave_label(wave.kind);
     wp.risks = wave_risks(wave, plan);
     wp.wave = std::move(wave);
-    plan.total_days = std::max(plan.total_days, wp.wave.start_day + wp.wave.duration_days);
     plan.waves.push_back(std::move(wp));
   }
 
-  // 4. Gravity needs every workload's traffic, so it comes last.
+  // 5. Gravity needs every workload's traffic, so it comes last.
   for (size_t i = 0; i < n; ++i)
     plan.workloads[i].gravity = gravity_of(i, ws, g, plan.workloads[i], rules);
   return plan;

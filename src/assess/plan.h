@@ -10,6 +10,7 @@
 #include "assess/data_plan.h"
 #include "assess/inventory.h"
 #include "assess/rules.h"
+#include "assess/schedule.h"
 #include "assess/waves.h"
 
 namespace ferry::assess {
@@ -67,10 +68,13 @@ struct WorkloadPlan {
   std::vector<Risk> risks;
   std::vector<ChecklistItem> checklist;
   std::vector<RollbackRule> rollback;
-  int wave = 0;  // 1-based; 0 when not moving (retire, retain)
+  int wave = 0;       // 1-based; 0 when not moving (retire, retain)
+  std::string team;   // its owner, who builds it; "unassigned" without one
+  int sync_days = 0;  // its online copy before the cutover, in working days
   int risk_score = 0;
-  double total_data_gb = 0;  // all its data stores
-  double effort_days = 0;
+  double total_data_gb = 0;             // all its data stores
+  double effort_days = 0;               // the build, in working days
+  std::string effort_explanation;       // "18 days (replatform 8 + 2 medium service x 4 + ...)"
   std::vector<std::string> dependents;  // workloads that hard- or soft-depend on it
   int cycle = -1;
   bool over_downtime_budget = false;  // a data store's cutover exceeds the budget
@@ -90,6 +94,14 @@ struct WavePlan {
   std::vector<WaveRisk> risks;  // member risks grouped, plus wave-level ones
 };
 
+// One difference between two plans (see plan_diff.h).
+struct PlanChange {
+  std::string subject;  // a workload's name, or "plan"
+  std::string field;    // "end", "strategy", "wave", "data store catalog-main", "added", ...
+  std::string before;   // "" when added
+  std::string after;    // "" when removed
+};
+
 struct Plan {
   PlanningDefaults defaults;
   std::string rules_source;  // where the rules came from, for the report
@@ -97,17 +109,30 @@ struct Plan {
   std::vector<WorkloadPlan> workloads;  // inventory order
   std::vector<WavePlan> waves;
   std::vector<std::vector<std::string>> cycles;
-  std::vector<std::vector<std::string>> critical_path;
-  double critical_path_days = 0;
   double total_data_tb = 0;
-  double total_days = 0;  // all waves end to end
+  // The timeline: working days from `start`, which the inventory or --start
+  // gives, else the Monday after today (start_assumed).
+  CalendarDate start;
+  bool start_assumed = false;
+  ScheduleOptions schedule_options;
+  Schedule schedule;
   std::vector<std::string> warnings;
+  // A what-if: the settings given on the command line ("--bandwidth 10") and
+  // how the plan differs from the one with the inventory's own settings.
+  std::vector<std::string> what_if_settings;
+  std::vector<PlanChange> what_if_changes;
 };
 
 // Plans the estate. Never fails: every problem in the inputs was caught when
 // loading; gaps are filled by assumptions and reported.
 Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catalog,
                 const std::vector<std::string>& load_warnings);
+
+// The timeline in words and dates, for every report.
+std::string task_name(const Plan& plan,
+                      const ScheduleTask& task);  // "build wiki", "cutover wave 3"
+CalendarDate date_of(const Plan& plan, int day);  // working day -> date
+CalendarDate finish_date(const Plan& plan, const ScheduleTask& task);  // its last working day
 
 // Lowercase words for a data method ("dump/restore", "logical replication").
 std::string method_label(const std::string& method);

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "core/json_writer.h"
+#include "core/text.h"
+
 namespace ferry::assess {
 
 std::optional<ReportFormat> parse_report_format(const std::string& name) {
@@ -10,6 +13,7 @@ std::optional<ReportFormat> parse_report_format(const std::string& name) {
   if (name == "markdown" || name == "md") return ReportFormat::kMarkdown;
   if (name == "json") return ReportFormat::kJson;
   if (name == "html") return ReportFormat::kHtml;
+  if (name == "csv") return ReportFormat::kCsv;
   return std::nullopt;
 }
 
@@ -23,6 +27,8 @@ std::string render(const Plan& plan, ReportFormat format) {
       return render_json(plan);
     case ReportFormat::kHtml:
       return render_html(plan);
+    case ReportFormat::kCsv:
+      return render_csv(plan);
   }
   return "";
 }
@@ -44,6 +50,84 @@ std::string size_text(double gb) {
 
 std::string copy_text(const DataPlanItem& item) {
   return item.can_catch_up ? hours_text(item.copy_hours) : "never (changes outpace the link)";
+}
+
+}  // namespace ferry::assess
+
+namespace ferry::assess {
+
+std::string date_text(const Plan& plan, int day) { return iso_text(date_of(plan, day)); }
+
+std::string span_text(const Plan& plan, int start, int end) {
+  return fmt::format("{} to {}", date_text(plan, start), date_text(plan, std::max(start, end - 1)));
+}
+
+std::string programme_text(const Plan& plan) {
+  const int days = plan.schedule.end;
+  // 21.7 working days make a month (260 a year).
+  return fmt::format("{}: {} working days (about {:.0f} months)", span_text(plan, 0, days), days,
+                     std::max(1.0, days / 21.7));
+}
+
+std::string critical_path_text(const Plan& plan) {
+  const Schedule& s = plan.schedule;
+  std::vector<std::string> parts;
+  for (size_t k = 0; k < s.critical_path.size();) {
+    const ScheduleTask& first = s.tasks[s.critical_path[k]];
+    size_t run = k + 1;  // a run of cutovers, or of builds one after another
+    while (run < s.critical_path.size() && s.tasks[s.critical_path[run]].kind == first.kind &&
+           (first.kind == TaskKind::kCutover || first.kind == TaskKind::kBuild))
+      ++run;
+    const ScheduleTask& last = s.tasks[s.critical_path[run - 1]];
+    const int days = last.end - first.start;
+    if (run - k == 1) {
+      parts.push_back(fmt::format("{} ({} d)", task_name(plan, first), days));
+    } else if (first.kind == TaskKind::kCutover) {
+      parts.push_back(fmt::format("cutover waves {} to {} ({} d)", first.wave, last.wave, days));
+    } else {
+      std::vector<std::string> names;
+      for (size_t t = k; t < run && names.size() < 3; ++t)
+        names.push_back(plan.workloads[s.tasks[s.critical_path[t]].workload].workload->name);
+      parts.push_back(fmt::format("builds {}{} one after another by {} ({} d)", join(names, ", "),
+                                  run - k > 3 ? fmt::format(" and {} more", run - k - 3) : "",
+                                  plan.workloads[first.workload].team, days));
+    }
+    k = run;
+  }
+  return join(parts, " → ");
+}
+
+}  // namespace ferry::assess
+
+namespace ferry::assess {
+
+std::string changes_markdown(const std::vector<PlanChange>& changes) {
+  if (changes.empty()) return "None.\n";
+  std::string out = "| Subject | Change | Before | After |\n|---|---|---|---|\n";
+  auto cell = [](const std::string& s) { return s.empty() ? std::string("-") : markdown_text(s); };
+  for (const auto& c : changes) {
+    out += fmt::format("| {} | {} | {} | {} |\n", cell(c.subject), cell(c.field), cell(c.before),
+                       cell(c.after));
+  }
+  return out;
+}
+
+void changes_json(JsonWriter& j, const std::vector<PlanChange>& changes) {
+  j.begin_array();
+  for (const auto& c : changes) {
+    j.begin_object().field("subject", c.subject).field("field", c.field).key("before");
+    if (c.before.empty())
+      j.null();
+    else
+      j.value(c.before);
+    j.key("after");
+    if (c.after.empty())
+      j.null();
+    else
+      j.value(c.after);
+    j.end_object();
+  }
+  j.end_array();
 }
 
 }  // namespace ferry::assess

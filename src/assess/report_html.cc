@@ -39,6 +39,7 @@ svg text{font:12px system-ui,sans-serif}
 details{margin:4px 0 10px}summary{cursor:pointer}
 .warn{color:#a33}
 .scroll{overflow-x:auto;border:1px solid #eee}
+td.d{white-space:nowrap}
 )";
 
 std::string badge(const std::string& strategy) {
@@ -132,42 +133,6 @@ void graph_svg(const Plan& plan, std::string& out) {
       "<span style=\"color:#d62728\">red: dependency cycle</span></p>\n";
 }
 
-void timeline_svg(const Plan& plan, std::string& out) {
-  if (plan.waves.empty()) return;
-  const int width = 1000, label_w = 230, bar_h = 22, row_h = 30;
-  const double days = std::max(1.0, plan.total_days);
-  const double scale = (width - label_w - 70) / days;
-  const int height = static_cast<int>(plan.waves.size()) * row_h + 40;
-  out += fmt::format(
-      "<svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\">\n",
-      width, height);
-  for (size_t i = 0; i < plan.waves.size(); ++i) {
-    const auto& wp = plan.waves[i];
-    const int y = static_cast<int>(i) * row_h + 10;
-    const double x = label_w + wp.wave.start_day * scale;
-    const double w = std::max(2.0, wp.wave.duration_days * scale);
-    out += fmt::format("<text x=\"0\" y=\"{}\">Wave {}: {} ({})</text>", y + 15, wp.wave.index,
-                       html_escape(wp.label), wp.wave.members.size());
-    out += fmt::format(
-        "<rect class=\"wave-bar\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" rx=\"3\" "
-        "fill=\"{}\"><title>day {:.0f} to {:.0f}</title></rect>",
-        x, y, w, bar_h,
-        wp.label == "pilot"       ? "#59a14f"
-        : wp.label == "migration" ? "#4e79a7"
-                                  : "#f28e2b",
-        wp.wave.start_day, wp.wave.start_day + wp.wave.duration_days);
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\">{:.0f} d</text>\n", x + w + 4, y + 15,
-                       wp.wave.duration_days);
-  }
-  const int axis_y = static_cast<int>(plan.waves.size()) * row_h + 25;
-  for (int tick = 0; tick <= 5; ++tick) {
-    const double day = days * tick / 5;
-    out += fmt::format("<text x=\"{:.1f}\" y=\"{}\" fill=\"#666\">day {:.0f}</text>",
-                       label_w + day * scale, axis_y, day);
-  }
-  out += "</svg>\n";
-}
-
 void workload_sections(const Plan& plan, std::string& out) {
   for (const auto& p : plan.workloads) {
     const Workload& w = *p.workload;
@@ -234,20 +199,40 @@ std::string render_html(const Plan& plan) {
   out += fmt::format("<div class=\"card\"><b>{}</b>workloads</div>", plan.workloads.size());
   out += fmt::format("<div class=\"card\"><b>{}</b>waves</div>", plan.waves.size());
   out += fmt::format("<div class=\"card\"><b>{:.1f} TB</b>data</div>", plan.total_data_tb);
-  out += fmt::format("<div class=\"card\"><b>{:.0f} days</b>end to end</div>", plan.total_days);
-  out += fmt::format("<div class=\"card\"><b>{:.0f} days</b>critical path</div>",
-                     plan.critical_path_days);
+  out += fmt::format("<div class=\"card\"><b>{}</b>start{}</div>", date_text(plan, 0),
+                     plan.start_assumed ? " (assumed)" : "");
+  out += fmt::format("<div class=\"card\"><b>{}</b>sources decommissioned</div>",
+                     date_text(plan, std::max(0, plan.schedule.end - 1)));
+  out += fmt::format("<div class=\"card\"><b>{}</b>working days</div>", plan.schedule.end);
   for (const auto& [strategy, count] : by_strategy) {
     out += fmt::format("<div class=\"card\"><b>{}</b>{}</div>", count, badge(strategy));
   }
-  out += "</div>\n<h2>Dependency graph</h2>\n";
+  out += "</div>\n";
+  if (!plan.what_if_settings.empty()) {
+    out += fmt::format(
+        "<h2>What if</h2>\n<p>This plan was made with <code>{}</code>. Compared with the "
+        "inventory's own settings:</p>\n<table><tr><th>Subject</th><th>Change</th><th>Before</th>"
+        "<th>After</th></tr>\n",
+        html_escape(join(plan.what_if_settings, " ")));
+    for (const auto& c : plan.what_if_changes) {
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                         html_escape(c.subject), html_escape(c.field), html_escape(c.before),
+                         html_escape(c.after));
+    }
+    out += "</table>\n";
+  }
+  out += "<h2>Dependency graph</h2>\n";
   graph_svg(plan, out);
-  out += "<h2>Waves</h2>\n";
-  timeline_svg(plan, out);
+  out += "<h2>Schedule</h2>\n";
+  out += fmt::format("<p>{}. <b>Critical path:</b> {}</p>\n", html_escape(programme_text(plan)),
+                     html_escape(critical_path_text(plan)));
+  out += gantt_svg(plan);
   out +=
-      "<table><tr><th>Wave</th><th>Group</th><th>Days</th><th>Data</th><th>Workloads</th><th>Top "
-      "risks</th></tr>\n";
-  for (const auto& wp : plan.waves) {
+      "<table><tr><th>Wave</th><th>Group</th><th>Cutover</th><th>Source off</th><th>Data</th>"
+      "<th>Workloads</th><th>Top risks</th></tr>\n";
+  for (size_t i = 0; i < plan.waves.size(); ++i) {
+    const WavePlan& wp = plan.waves[i];
+    const WaveTimes& t = plan.schedule.waves[i];
     std::vector<std::string> names, risks;
     for (size_t m : wp.wave.members) {
       const std::string& name = plan.workloads[m].workload->name;
@@ -257,19 +242,14 @@ std::string render_html(const Plan& plan) {
     for (size_t r = 0; r < wp.risks.size() && r < 3; ++r)
       risks.push_back(html_escape(wp.risks[r].title));
     out += fmt::format(
-        "<tr><td>{}</td><td>{}</td><td>{:.0f} to "
-        "{:.0f}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-        wp.wave.index, html_escape(wp.label), wp.wave.start_day,
-        wp.wave.start_day + wp.wave.duration_days, size_text(wp.wave.data_tb * 1000),
+        "<tr><td>{}</td><td>{}</td><td class=\"d\">{}</td><td "
+        "class=\"d\">{}</td><td>{}</td><td>{}</td>"
+        "<td>{}</td></tr>\n",
+        wp.wave.index, html_escape(wp.label), span_text(plan, t.cutover_start, t.cutover_end),
+        date_text(plan, t.decommission_end - 1), size_text(wp.wave.data_tb * 1000),
         join(names, ", "), join(risks, "<br>"));
   }
   out += "</table>\n";
-  if (!plan.critical_path.empty()) {
-    std::vector<std::string> steps;
-    for (const auto& step : plan.critical_path) steps.push_back(html_escape(join(step, " + ")));
-    out += fmt::format("<p><b>Critical path ({:.0f} days):</b> {}</p>\n", plan.critical_path_days,
-                       join(steps, " &rarr; "));
-  }
   out += "<h2>Workloads and their decisions</h2>\n";
   workload_sections(plan, out);
   out += "<h2>Warnings</h2>\n<ul>";

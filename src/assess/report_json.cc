@@ -67,6 +67,9 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
   j.field("cutover", p.cutover)
       .field("pattern", p.pattern)
       .field("effort_days", rounded(p.effort_days))
+      .field("effort", p.effort_explanation)
+      .field("team", p.team)
+      .field("sync_days", p.sync_days)
       .field("risk_score", p.risk_score);
   j.key("depends_on");
   names(j, w.depends_on);
@@ -177,6 +180,70 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
   j.end_object();
 }
 
+// {"start": "2027-03-01", "finish": "2027-03-03", "working_days": 3} under `key`.
+void span(JsonWriter& j, const Plan& plan, std::string_view key, int start, int end) {
+  j.key(key)
+      .begin_object()
+      .field("start", date_text(plan, start))
+      .field("finish", date_text(plan, std::max(start, end - 1)))
+      .field("working_days", end - start)
+      .end_object();
+}
+
+void schedule_json(JsonWriter& j, const Plan& plan) {
+  const Schedule& s = plan.schedule;
+  j.key("schedule").begin_object();
+  j.field("start", date_text(plan, 0))
+      .field("end", date_text(plan, std::max(0, s.end - 1)))
+      .field("working_days", s.end);
+  j.key("teams").begin_array();
+  for (const auto& team : s.teams) {
+    j.begin_object()
+        .field("name", team.name)
+        .field("capacity", plan.schedule_options.team_capacity)
+        .field("workloads", team.workloads)
+        .field("build_days", team.build_days)
+        .field("busy_until", date_text(plan, std::max(0, team.busy_until - 1)))
+        .end_object();
+  }
+  j.end_array();
+  j.key("tasks").begin_array();
+  for (size_t t = 0; t < s.tasks.size(); ++t) {
+    const ScheduleTask& task = s.tasks[t];
+    j.begin_object()
+        .field("id", t + 1)
+        .field("name", task_name(plan, task))
+        .field("kind", task_kind_name(task.kind))
+        .key("wave");
+    if (task.wave > 0)
+      j.value(task.wave);
+    else
+      j.null();
+    j.key("workload");
+    if (task.workload >= 0)
+      j.value(plan.workloads[task.workload].workload->name);
+    else
+      j.null();
+    j.field("start", date_text(plan, task.start))
+        .field("finish", iso_text(finish_date(plan, task)))
+        .field("working_days", task.end - task.start)
+        .key("after")
+        .begin_array();
+    for (int a : task.after) j.value(a + 1);
+    j.end_array().key("driven_by");
+    if (task.driver >= 0)
+      j.value(task.driver + 1);
+    else
+      j.null();
+    j.field("critical", task.critical).end_object();
+  }
+  j.end_array();
+  j.key("critical_path").begin_array();
+  for (size_t t : s.critical_path) j.value(t + 1);
+  j.end_array();
+  j.end_object();
+}
+
 }  // namespace
 
 std::string render_json(const Plan& plan) {
@@ -196,27 +263,40 @@ std::string render_json(const Plan& plan) {
       .field("pilot_max_risk", plan.defaults.pilot_max_risk)
       .field("pilot_min_confidence", plan.defaults.pilot_min_confidence)
       .field("appliance_threshold_days", plan.defaults.appliance_threshold_days)
+      .field("start", iso_text(plan.start))
+      .field("mobilisation_days", plan.schedule_options.mobilisation_days)
+      .field("team_capacity", plan.schedule_options.team_capacity)
+      .field("cutover_days", plan.schedule_options.cutover_days)
+      .field("hypercare_days", plan.schedule_options.hypercare_days)
+      .field("decommission_days", plan.schedule_options.decommission_days)
       .end_object();
   j.key("summary")
       .begin_object()
       .field("workloads", plan.workloads.size())
       .field("waves", plan.waves.size())
       .field("total_data_tb", rounded(plan.total_data_tb))
-      .field("total_days", rounded(plan.total_days))
-      .field("critical_path_days", rounded(plan.critical_path_days))
+      .field("start", date_text(plan, 0))
+      .field("start_assumed", plan.start_assumed)
+      .field("end", date_text(plan, std::max(0, plan.schedule.end - 1)))
+      .field("working_days", plan.schedule.end)
       .end_object();
   j.key("workloads").begin_array();
   for (const auto& p : plan.workloads) workload_json(j, p);
   j.end_array();
   j.key("waves").begin_array();
-  for (const auto& wp : plan.waves) {
+  for (size_t i = 0; i < plan.waves.size(); ++i) {
+    const WavePlan& wp = plan.waves[i];
+    const WaveTimes& t = plan.schedule.waves[i];
     j.begin_object().field("index", wp.wave.index).field("label", wp.label);
     j.key("workloads").begin_array();
     for (size_t m : wp.wave.members) j.value(plan.workloads[m].workload->name);
     j.end_array();
-    j.field("data_tb", rounded(wp.wave.data_tb))
-        .field("start_day", rounded(wp.wave.start_day))
-        .field("duration_days", rounded(wp.wave.duration_days));
+    j.field("data_tb", rounded(wp.wave.data_tb));
+    span(j, plan, "build", t.build_start, t.build_end);
+    if (t.sync_start >= 0) span(j, plan, "copy", t.sync_start, t.cutover_start);
+    span(j, plan, "cutover", t.cutover_start, t.cutover_end);
+    span(j, plan, "hypercare", t.cutover_end, t.hypercare_end);
+    span(j, plan, "decommission", t.hypercare_end, t.decommission_end);
     j.key("risks").begin_array();
     for (const auto& r : wp.risks) {
       j.begin_object()
@@ -232,13 +312,12 @@ std::string render_json(const Plan& plan) {
   j.key("cycles").begin_array();
   for (const auto& c : plan.cycles) j.value(c);
   j.end_array();
-  j.key("critical_path")
-      .begin_object()
-      .field("days", rounded(plan.critical_path_days))
-      .key("steps")
-      .begin_array();
-  for (const auto& step : plan.critical_path) j.value(step);
-  j.end_array().end_object();
+  schedule_json(j, plan);
+  if (!plan.what_if_settings.empty()) {
+    j.key("what_if").begin_object().field("settings", plan.what_if_settings).key("changes");
+    changes_json(j, plan.what_if_changes);
+    j.end_object();
+  }
   j.field("warnings", plan.warnings);
   j.end_object();
   return j.take();

@@ -64,10 +64,8 @@ void summary(const Plan& plan, std::string& out) {
       plan.total_data_tb, plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency * 100,
       hours_text(
           transfer_hours(1000, plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency)));
-  out += fmt::format(
-      "- **{} waves**, about {:.0f} days end to end if waves run one after another; the "
-      "critical path of hard dependencies is {:.0f} days.\n",
-      plan.waves.size(), plan.total_days, plan.critical_path_days);
+  out += fmt::format("- **{} waves** from {}{}; see [Schedule](#schedule).\n", plan.waves.size(),
+                     programme_text(plan), plan.start_assumed ? " (start assumed)" : "");
   if (low_confidence > 0) {
     out += fmt::format(
         "- **{} workload{} rated confidence 2 or lower**: the inventory leaves too much to "
@@ -81,6 +79,16 @@ void summary(const Plan& plan, std::string& out) {
         plan.warnings.size(), plan.warnings.size() == 1 ? "" : "s");
   }
   out += "\n";
+}
+
+void what_if_section(const Plan& plan, std::string& out) {
+  if (plan.what_if_settings.empty()) return;
+  out += fmt::format(
+      "## What if\n\nThis plan was made with `{}`. Compared with the inventory's own settings, "
+      "{} thing{} changed:\n\n",
+      join(plan.what_if_settings, " "), plan.what_if_changes.size(),
+      plan.what_if_changes.size() == 1 ? "" : "s");
+  out += changes_markdown(plan.what_if_changes) + "\n";
 }
 
 void strategy_table(const Plan& plan, std::string& out) {
@@ -111,8 +119,9 @@ void waves_section(const Plan& plan, std::string& out) {
                   plan.defaults.max_data_tb_per_wave);
   for (const auto& wp : plan.waves) {
     const Wave& w = wp.wave;
-    out += fmt::format("### Wave {}: {} (day {:.0f} to {:.0f})\n\n", w.index, wp.label, w.start_day,
-                       w.start_day + w.duration_days);
+    const WaveTimes& t = plan.schedule.waves[static_cast<size_t>(w.index - 1)];
+    out += fmt::format("### Wave {}: {} (cutover {})\n\n", w.index, wp.label,
+                       span_text(plan, t.cutover_start, t.cutover_end));
     out += fmt::format("- Workloads: {}\n", names_of(plan, w.members));
     out += fmt::format("- Data: {}\n\n", w.data_tb > 0 ? size_text(w.data_tb * 1000) : "none");
     if (!wp.risks.empty()) {
@@ -129,20 +138,55 @@ void waves_section(const Plan& plan, std::string& out) {
     if (p.wave == 0) staying.push_back(fmt::format("{} ({})", p.workload->name, p.strategy));
   }
   if (!staying.empty()) out += "### Not moving\n\n" + join(staying, ", ") + "\n\n";
-  if (!plan.critical_path.empty()) {
-    out += fmt::format("### Critical path: {:.0f} days\n\n", plan.critical_path_days);
-    out +=
-        "The longest chain of hard dependencies, each step after the one it depends on "
-        "(engineering effort by strategy plus data copy time):\n\n";
-    for (const auto& step : plan.critical_path) out += "1. " + join(step, " + ") + "\n";
-    out += "\n";
-  }
   if (!plan.cycles.empty()) {
     out += "### Dependency cycles\n\n";
     for (const auto& c : plan.cycles)
       out += "- " + join(c, " <-> ") + ": must cut over in one window\n";
     out += "\n";
   }
+}
+
+void schedule_section(const Plan& plan, std::string& out) {
+  const ScheduleOptions& o = plan.schedule_options;
+  out += "## Schedule\n\n";
+  out +=
+      fmt::format("**{}**{}.\n\n", programme_text(plan),
+                  plan.start_assumed ? "; the start is assumed to be the Monday after today (set "
+                                       "`defaults.start` or `--start`)"
+                                     : "");
+  out += fmt::format(
+      "Days are working days (Monday to Friday). Mobilisation comes first ({} days: landing "
+      "zone, network link, tooling). Each workload is then built by its team (its owner), {} "
+      "at a time per team, earliest wave first; its data copy runs so that it finishes as its "
+      "wave's cutover begins. Waves cut over one at a time ({} days each), so wave N+1 is "
+      "built while wave N cuts over and wave N-1 is in hypercare; the first wave after the "
+      "pilot waits for the pilot's lessons. After each cutover, {} days of hypercare keep the "
+      "source read-only as the way back, then {} days decommission it.\n\n",
+      o.mobilisation_days, o.team_capacity, o.cutover_days, o.hypercare_days, o.decommission_days);
+  out += gantt_mermaid(plan) + "\n";
+  out +=
+      "| Wave | Group | Builds | Data copy | Cutover | Hypercare until | Source off |\n"
+      "|---|---|---|---|---|---|---|\n";
+  for (size_t i = 0; i < plan.waves.size(); ++i) {
+    const WavePlan& wp = plan.waves[i];
+    const WaveTimes& t = plan.schedule.waves[i];
+    out +=
+        fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", wp.wave.index, wp.label,
+                    span_text(plan, t.build_start, t.build_end),
+                    t.sync_start >= 0 ? span_text(plan, t.sync_start, t.cutover_start) : "-",
+                    span_text(plan, t.cutover_start, t.cutover_end),
+                    date_text(plan, t.hypercare_end - 1), date_text(plan, t.decommission_end - 1));
+  }
+  out += fmt::format(
+      "\n### Critical path\n\n{}.\n\nDelaying any step of it delays the end; anything "
+      "else has slack.\n\n",
+      markdown_text(critical_path_text(plan)));
+  out += "### Teams\n\n| Team | Workloads | Build days | Busy until |\n|---|---|---|---|\n";
+  for (const auto& team : plan.schedule.teams) {
+    out += fmt::format("| {} | {} | {} | {} |\n", cell(team.name), team.workloads, team.build_days,
+                       date_text(plan, std::max(0, team.busy_until - 1)));
+  }
+  out += "\n";
 }
 
 void data_section(const Plan& plan, std::string& out) {
@@ -281,10 +325,18 @@ void workload_details(const Plan& plan, std::string& out) {
       facts.push_back(
           fmt::format("{} server{}", w.servers.size(), w.servers.size() == 1 ? "" : "s"));
     if (!facts.empty()) out += "- " + markdown_text(join(facts, "; ")) + "\n";
-    out += fmt::format(
-        "- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}; about {:.0f} days\n",
-        p.strategy, p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
-        words(p.pattern), words(p.cutover), p.effort_days);
+    out +=
+        fmt::format("- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}\n", p.strategy,
+                    p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
+                    words(p.pattern), words(p.cutover));
+    if (p.wave > 0) {
+      out += fmt::format("- Build: {}, by {}{}\n", markdown_text(p.effort_explanation),
+                         markdown_text(p.team),
+                         p.sync_days > 0 ? fmt::format("; data copy {} working days before the "
+                                                       "cutover",
+                                                       p.sync_days)
+                                         : "");
+    }
     if (!w.depends_on.empty() || !w.depends_on_soft.empty()) {
       std::vector<std::string> deps;
       for (const auto& d : w.depends_on) deps.push_back(d.name);
@@ -364,8 +416,10 @@ std::string render_markdown(const Plan& plan) {
       "it and the inputs they read; rules: `{}`, service catalog: `{}`.\n\n",
       join(sources, ", "), plan.rules_source, plan.catalog_source);
   summary(plan, out);
+  what_if_section(plan, out);
   strategy_table(plan, out);
   waves_section(plan, out);
+  schedule_section(plan, out);
   data_section(plan, out);
   mapping_section(plan, out);
   gravity_section(plan, out);

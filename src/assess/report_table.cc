@@ -2,28 +2,31 @@
 
 #include <algorithm>
 
+#include "assess/plan_diff.h"
 #include "assess/report.h"
 #include "core/text.h"
 
 namespace ferry::assess {
 
-namespace {
-
-std::string path_text(const std::vector<std::vector<std::string>>& steps) {
-  std::vector<std::string> parts;
-  for (const auto& step : steps)
-    parts.push_back(step.size() == 1 ? step.front() : fmt::format("{{{}}}", join(step, " + ")));
-  return join(parts, " -> ");
-}
-
-}  // namespace
-
 std::string render_table(const Plan& plan) {
-  std::string out = fmt::format(
-      "ferry assess: {} workloads, {} wave{}, {:.1f} TB of data, about {:.0f} days end to end "
-      "(critical path {:.0f} days)\n\n",
-      plan.workloads.size(), plan.waves.size(), plan.waves.size() == 1 ? "" : "s",
-      plan.total_data_tb, plan.total_days, plan.critical_path_days);
+  std::string out = fmt::format("ferry assess: {} workloads, {} wave{}, {:.1f} TB of data\n",
+                                plan.workloads.size(), plan.waves.size(),
+                                plan.waves.size() == 1 ? "" : "s", plan.total_data_tb);
+  out += fmt::format("schedule: {}{}\n\n", programme_text(plan),
+                     plan.start_assumed ? " (start assumed: next Monday; set --start)" : "");
+  if (!plan.what_if_settings.empty()) {
+    out += fmt::format("what if {}: {} change{} from the inventory's own settings\n",
+                       join(plan.what_if_settings, " "), plan.what_if_changes.size(),
+                       plan.what_if_changes.size() == 1 ? "" : "s");
+    constexpr size_t kShown = 20;
+    for (size_t i = 0; i < plan.what_if_changes.size() && i < kShown; ++i)
+      out += "  " + change_text(plan.what_if_changes[i]) + "\n";
+    if (plan.what_if_changes.size() > kShown) {
+      out += fmt::format("  ... and {} more (--format json lists them all)\n",
+                         plan.what_if_changes.size() - kShown);
+    }
+    out += "\n";
+  }
   size_t name_width = 8;
   for (const auto& p : plan.workloads) name_width = std::max(name_width, p.workload->name.size());
   name_width = std::min<size_t>(name_width, 40);
@@ -52,23 +55,24 @@ std::string render_table(const Plan& plan) {
         slowest ? (slowest->can_catch_up ? hours_text(slowest->copy_hours) : "never") : "-",
         p.data_plan.empty() ? "-" : hours_text(downtime / 60), p.gravity.level);
   }
-  out += "\nWaves\n";
-  for (const auto& wp : plan.waves) {
+  out += fmt::format("\nWaves{:<24}{:<25}  {:<10}  {:>8}\n", "", "CUTOVER", "SOURCE OFF", "DATA");
+  for (size_t i = 0; i < plan.waves.size(); ++i) {
+    const auto& wp = plan.waves[i];
+    const WaveTimes& t = plan.schedule.waves[i];
     std::vector<std::string> names;
     for (size_t m : wp.wave.members) names.push_back(plan.workloads[m].workload->name);
-    out += fmt::format("  {:>2}  {:<21}  day {:>4.0f} +{:>3.0f}  {:>8}  {}\n", wp.wave.index,
-                       wp.label, wp.wave.start_day, wp.wave.duration_days,
-                       size_text(wp.wave.data_tb * 1000), join(names, ", "));
+    out += fmt::format("  {:>2}  {:<21}  {:<25}  {:<10}  {:>8}  {}\n", wp.wave.index, wp.label,
+                       span_text(plan, t.cutover_start, t.cutover_end),
+                       date_text(plan, t.decommission_end - 1), size_text(wp.wave.data_tb * 1000),
+                       join(names, ", "));
   }
   std::vector<std::string> staying;
   for (const auto& p : plan.workloads) {
     if (p.wave == 0) staying.push_back(p.workload->name + " (" + p.strategy + ")");
   }
   if (!staying.empty()) out += fmt::format("  not moving: {}\n", join(staying, ", "));
-  if (!plan.critical_path.empty()) {
-    out += fmt::format("\nCritical path ({:.0f} days): {}\n", plan.critical_path_days,
-                       path_text(plan.critical_path));
-  }
+  if (!plan.schedule.critical_path.empty())
+    out += fmt::format("\nCritical path: {}\n", critical_path_text(plan));
   if (!plan.warnings.empty()) {
     out += fmt::format("\nWarnings ({})\n", plan.warnings.size());
     for (const auto& w : plan.warnings) out += "  - " + w + "\n";

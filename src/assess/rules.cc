@@ -481,6 +481,23 @@ void read_effort_days(const YamlNode& node, const std::string& file, const Decis
   e.finish();
 }
 
+// effort_scaling: days per thing that has to change.
+void read_effort_scaling(const YamlNode& node, const std::string& file, EffortScaling& scaling,
+                         Diagnostics& diags) {
+  MappingReader r(node, file, "effort_scaling", diags);
+  if (const YamlNode* services = r.node("per_service")) {
+    MappingReader s(*services, file, "effort_scaling.per_service", diags);
+    for (const char* complexity : {"low", "medium", "high", "unknown"}) {
+      if (auto v = s.number(complexity, 0, 1e4)) scaling.per_service[complexity] = *v;
+    }
+    s.finish();
+  }
+  if (auto v = r.number("per_integration", 0, 1e4)) scaling.per_integration = *v;
+  if (auto v = r.number("per_data_store", 0, 1e4)) scaling.per_data_store = *v;
+  if (auto v = r.number("per_data_tb", 0, 1e4)) scaling.per_data_tb = *v;
+  r.finish();
+}
+
 }  // namespace
 
 const Decision* RuleSet::decision(const std::string& name) const {
@@ -518,6 +535,8 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
     read_effort_days(*top.node("effort_days"), file, rs.decision("strategy"), rs.effort_days,
                      diags);
   }
+  if (top.has("effort_scaling"))
+    read_effort_scaling(*top.node("effort_scaling"), file, rs.effort_scaling, diags);
   top.finish();
   if (diags.has_errors()) return tl::unexpected(diags.to_error(file));
   return rs;

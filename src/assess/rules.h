@@ -104,6 +104,15 @@ struct GravityRules {
   double extreme_at = 10;
 };
 
+// What a workload's build costs beyond its strategy's base: each thing that
+// has to change adds days (see effort_scaling in data/rules.yaml).
+struct EffortScaling {
+  std::map<std::string, double> per_service;  // by complexity: low, medium, high, unknown
+  double per_integration = 0;                 // each workload it depends on or that uses it
+  double per_data_store = 0;
+  double per_data_tb = 0;
+};
+
 struct RuleSet {
   std::map<std::string, FactValue> assumptions;
   std::vector<std::string> confidence_facts;
@@ -116,7 +125,8 @@ struct RuleSet {
   std::vector<RollbackRule> rollback;
   DataMethodRules data_methods;
   GravityRules gravity;
-  std::map<std::string, double> effort_days;  // per strategy
+  std::map<std::string, double> effort_days;  // per strategy: the base of a build
+  EffortScaling effort_scaling;               // none when the rules file has no such section
 
   // Validates everything (fact names and types, options, unknown keys) and
   // fails once with every problem.

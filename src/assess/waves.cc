@@ -80,7 +80,6 @@ struct Component {
   bool priority = false;
   int risk = 0;
   double data_tb = 0;
-  double duration_days = 0;
   std::string name;  // first member's name, for stable ordering
 };
 
@@ -107,7 +106,7 @@ class WaveBook {
                           wave.data_tb + c.data_tb <= options_.max_data_tb;
       if (fits) return add(w, c);
     }
-    waves_.push_back(Wave{static_cast<int>(waves_.size()) + 1, kind, {}, 0, 0, 0});
+    waves_.push_back(Wave{static_cast<int>(waves_.size()) + 1, kind, {}, 0});
     return add(static_cast<int>(waves_.size()), c);
   }
 
@@ -204,7 +203,6 @@ Component describe_component(const std::vector<WaveInput>& inputs, std::vector<s
     comp.priority = comp.priority || in.priority;
     comp.risk = std::max(comp.risk, in.risk);
     comp.data_tb += in.data_tb;
-    comp.duration_days = std::max(comp.duration_days, in.duration_days);
   }
   return comp;
 }
@@ -510,53 +508,6 @@ void pull_dependencies_towards_consumers(Scheduling& s) {
   s.book.drop_empty_waves(s.out.wave_of, s.comp_wave);
 }
 
-// Pass 6: how long each wave takes and when it starts. Inside a wave a
-// workload starts when what it depends on in the same wave is done; waves
-// run one after another.
-void time_waves(const Scheduling& s, std::vector<Wave>& waves) {
-  std::vector<double> finish_in_wave(s.comps.size(), 0);
-  for (size_t c = 0; c < s.comps.size(); ++c) {  // components are in dependency order
-    if (s.comp_wave[c] == 0) continue;
-    double start = 0;
-    for (size_t d : s.comps[c].deps) {
-      if (s.comp_wave[d] == s.comp_wave[c]) start = std::max(start, finish_in_wave[d]);
-    }
-    finish_in_wave[c] = start + s.comps[c].duration_days;
-    Wave& wave = waves[s.comp_wave[c] - 1];
-    wave.duration_days = std::max(wave.duration_days, finish_in_wave[c]);
-  }
-  double day = 0;
-  for (auto& wave : waves) {
-    wave.start_day = day;
-    day += wave.duration_days;
-  }
-}
-
-// Pass 7: the critical path, the longest chain of hard dependencies by
-// duration, whatever waves its steps landed in.
-void find_critical_path(const std::vector<Component>& comps, WaveSchedule& out) {
-  std::vector<double> finish(comps.size(), 0);
-  std::vector<int> via(comps.size(), -1);
-  int last = -1;
-  for (size_t c = 0; c < comps.size(); ++c) {
-    if (!comps[c].moving) continue;
-    double start = 0;
-    for (size_t d : comps[c].deps) {
-      if (finish[d] > start) {
-        start = finish[d];
-        via[c] = static_cast<int>(d);
-      }
-    }
-    finish[c] = start + comps[c].duration_days;
-    if (last < 0 || finish[c] > finish[last]) last = static_cast<int>(c);
-  }
-  if (last >= 0) {
-    out.critical_path_days = finish[last];
-    for (int c = last; c >= 0; c = via[c]) out.critical_path.push_back(comps[c].members);
-    std::reverse(out.critical_path.begin(), out.critical_path.end());
-  }
-}
-
 }  // namespace
 
 WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOptions& options) {
@@ -574,10 +525,6 @@ WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOpti
   // 5. Then dependencies move as late as their consumers allow.
   pull_dependencies_towards_consumers(s);
   out.waves = s.book.take();
-  // 6. Durations and start days.
-  time_waves(s, out.waves);
-  // 7. The critical path.
-  find_critical_path(s.comps, out);
   return out;
 }
 

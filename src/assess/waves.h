@@ -22,7 +22,6 @@ struct WaveInput {
   int confidence = 0;             // among equally safe pilots, the better-known first
   bool application = true;  // not a database, cache, queue or store: a pilot should cut one over
   double data_tb = 0;
-  double duration_days = 0;
 };
 
 struct WaveOptions {
@@ -39,10 +38,6 @@ struct Wave {
   WaveKind kind = WaveKind::kMigration;
   std::vector<size_t> members;
   double data_tb = 0;
-  // The longest chain of hard dependencies inside the wave; independent
-  // members move in parallel.
-  double duration_days = 0;
-  double start_day = 0;  // waves run one after another
 };
 
 struct WaveSchedule {
@@ -50,10 +45,6 @@ struct WaveSchedule {
   std::vector<Wave> waves;
   std::vector<std::vector<size_t>> cycles;  // components with more than one member
   std::vector<int> cycle_of;                // per input: index into cycles, or -1
-  // The longest chain of hard dependencies by duration, dependencies first;
-  // each step is one component (a cycle is one step).
-  std::vector<std::vector<size_t>> critical_path;
-  double critical_path_days = 0;
   std::vector<std::string> warnings;
 };
 

@@ -91,4 +91,26 @@ Result<CsvTable> parse_csv(std::string_view text, const std::string& file) {
   return table;
 }
 
+std::string csv_line(const std::vector<std::string>& cells) {
+  std::string out;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) out += ',';
+    const std::string& c = cells[i];
+    const bool quote = c.find_first_of(",\"\r\n") != std::string::npos ||
+                       (!c.empty() && (c.front() == ' ' || c.back() == ' '));
+    if (!quote) {
+      out += c;
+      continue;
+    }
+    out += '"';
+    for (char ch : c) {
+      if (ch == '"') out += '"';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += '\n';
+  return out;
+}
+
 }  // namespace ferry

@@ -30,4 +30,8 @@ struct CsvTable {
 // Fails on an unterminated quoted cell, naming the line where it began.
 Result<CsvTable> parse_csv(std::string_view text, const std::string& file);
 
+// One record, cells quoted where they need it (comma, quote, newline, or a
+// space at either end), ending with "\n".
+std::string csv_line(const std::vector<std::string>& cells);
+
 }  // namespace ferry

@@ -38,5 +38,17 @@ TEST(Csv, EmptyTextHasNoHeader) {
   EXPECT_TRUE(table->header.empty());
 }
 
+TEST(Csv, LinesAreQuotedWhereNeededAndReadBack) {
+  const std::vector<std::string> cells{"plain", "a,b", "say \"hi\"", "two\nlines", " padded", ""};
+  const std::string line = csv_line(cells);
+  EXPECT_EQ(line, "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" padded\",\n");
+  auto table = parse_csv("h1,h2,h3,h4,h5,h6\n" + line, "t.csv");
+  ASSERT_TRUE(table) << table.error().to_string();
+  ASSERT_EQ(table->rows.size(), 1u);
+  EXPECT_EQ(table->rows[0].cells[1], "a,b");
+  EXPECT_EQ(table->rows[0].cells[2], "say \"hi\"");
+  EXPECT_EQ(table->rows[0].cells[3], "two\nlines");
+}
+
 }  // namespace
 }  // namespace ferry
