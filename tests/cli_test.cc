@@ -15,40 +15,14 @@
 #include <sstream>
 #include <thread>
 
-#include "child_process.h"
+#include "cli_harness.h"
 #include "core/yaml.h"
 
 namespace {
 
-using namespace ferry_test;  // Child, Outcome, slurp
+using namespace ferry_test;  // CliTest, Child, Outcome, slurp
 
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("ferry_cli_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Outcome ferry(const std::string& args) {
-    const std::string out = (dir_ / "stdout").string(), err = (dir_ / "stderr").string();
-    const std::string cmd = std::string(FERRY_BINARY) + " " + args + " >" + out + " 2>" + err;
-    int raw = std::system(cmd.c_str());
-    Outcome r;
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-  }
-  std::string write(const std::string& name, const std::string& text) {
-    auto p = dir_ / name;
-    std::ofstream(p) << text;
-    return p.string();
-  }
-  fs::path dir_;
-};
+using Cli = CliTest;
 
 void expect_golden(const std::string& name, const std::string& actual) {
   const fs::path path = fs::path(FERRY_SOURCE_DIR) / "tests" / "golden" / name;

@@ -1,0 +1,145 @@
+// ferry assess's schedule outputs end to end: the CSV for trackers, what-ifs,
+// `ferry assess diff`, and bad dates.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cli_harness.h"
+#include "core/csv.h"
+#include "core/yaml.h"
+
+namespace {
+
+using namespace ferry_test;
+using AssessCli = CliTest;
+
+std::string example() { return slurp("examples/estate.yaml"); }
+
+TEST_F(AssessCli, TheCsvHasEveryWaveAndTaskWithDatesPredecessorsAndTheCriticalPath) {
+  Outcome csv = ferry("assess examples/estate.yaml --format csv");
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  Outcome json = ferry("assess examples/estate.yaml --format json");
+  ASSERT_EQ(json.status, 0) << json.err;
+  auto plan = ferry::parse_yaml(json.out, "plan.json");
+  ASSERT_TRUE(plan);
+  auto table = ferry::parse_csv(csv.out, "plan.csv");
+  ASSERT_TRUE(table) << table.error().to_string();
+  EXPECT_EQ(table->header, (std::vector<std::string>{"ID", "Task", "Kind", "Parent", "Wave",
+                                                     "Workload", "Team", "Start", "Finish",
+                                                     "Working days", "Predecessors", "Critical"}));
+  const size_t waves = plan->find("waves")->size();
+  const size_t tasks = plan->find("schedule")->find("tasks")->size();
+  ASSERT_EQ(table->rows.size(), waves + tasks);
+  std::map<std::string, const ferry::CsvRow*> by_id;
+  int critical = 0;
+  for (const auto& row : table->rows) {
+    by_id[row.cells[0]] = &row;
+    critical += row.cells[11] == "yes" ? 1 : 0;
+    EXPECT_LE(row.cells[7], row.cells[8]) << row.cells[1];  // ISO dates compare as text
+  }
+  EXPECT_GE(critical, 4);  // mobilisation, a build, a cutover, hypercare, decommissioning
+  // Each task starts after its predecessors end; builds name a workload and its team.
+  for (const auto& row : table->rows) {
+    if (row.cells[2] == "build") {
+      EXPECT_FALSE(row.cells[5].empty());
+      EXPECT_FALSE(row.cells[6].empty());
+      EXPECT_EQ(row.cells[3], "W" + row.cells[4]);
+    }
+    if (row.cells[2] != "cutover") continue;
+    std::stringstream predecessors(row.cells[10]);
+    std::string id;
+    int count = 0;
+    while (predecessors >> id) {
+      ASSERT_TRUE(by_id.count(id)) << id;
+      const auto& before = *by_id[id];
+      if (before.cells[9] != "0") {
+        EXPECT_LT(before.cells[8], row.cells[7]) << row.cells[1];
+      }
+      ++count;
+    }
+    EXPECT_GT(count, 0) << row.cells[1];
+  }
+}
+
+TEST_F(AssessCli, AWhatIfSaysWhatMovedAndTheInventoryIsUnchanged) {
+  // At 10 Gbps web-db's 500 GB fits its budget as a dump and restore.
+  Outcome r = ferry("assess examples/estate.yaml --bandwidth 10 --team-capacity 1");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("what if --team-capacity 1 --bandwidth 10: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  web-db: web-main method logical replication -> dump/restore\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  plan: end 2027-06-22 (122 working days) -> "), std::string::npos)
+      << r.out;
+  Outcome json = ferry("assess examples/estate.yaml --bandwidth 10 --format json");
+  ASSERT_EQ(json.status, 0) << json.err;
+  auto plan = ferry::parse_yaml(json.out, "plan.json");
+  ASSERT_TRUE(plan);
+  const ferry::YamlNode* what_if = plan->find("what_if");
+  ASSERT_NE(what_if, nullptr);
+  EXPECT_EQ(what_if->find("settings")->size(), 1u);
+  bool found = false;
+  for (size_t i = 0; i < what_if->find("changes")->size(); ++i) {
+    const ferry::YamlNode& c = (*what_if->find("changes"))[i];
+    found = found || (c.text_at("subject") == "web-db" && c.text_at("field") == "web-main method" &&
+                      c.text_at("after") == "dump/restore");
+  }
+  EXPECT_TRUE(found) << json.out;
+  // Without a what-if there is no such section.
+  Outcome plain = ferry("assess examples/estate.yaml --format json");
+  EXPECT_EQ(plain.out.find("\"what_if\""), std::string::npos);
+  // A start the inventory does not have is not a what-if: it is the start.
+  Outcome csv = ferry("assess examples/spreadsheet-inventory.csv --start 2027-03-01");
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  EXPECT_EQ(csv.out.find("what if"), std::string::npos) << csv.out;
+  EXPECT_NE(csv.out.find("schedule: 2027-03-01 to "), std::string::npos) << csv.out;
+}
+
+TEST_F(AssessCli, DiffListsWhatAChangedInventoryChangesAndExitCodeFailsCi) {
+  std::string changed = example();
+  // The wiki is found to be bought software with a SaaS alternative, and a new workload appears.
+  const std::string wiki = "    technology: MediaWiki 1.35 (PHP) on EC2\n";
+  ASSERT_NE(changed.find(wiki), std::string::npos);
+  changed.insert(changed.find(wiki) + wiki.size(),
+                 "    commercial_off_the_shelf: true\n    saas_alternative: XWiki\n");
+  changed += "  - name: status-page\n    kind: frontend\n    owner: SRE\n";
+  const std::string after = write("estate.yaml", changed);
+  Outcome r = ferry("assess diff examples/estate.yaml " + after);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("status-page: added ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  wiki: strategy rehost -> repurchase\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  wiki: wave 1 -> "), std::string::npos) << r.out;
+  Outcome ci = ferry("assess diff examples/estate.yaml " + after + " --exit-code --format json");
+  EXPECT_EQ(ci.status, 1) << ci.err;
+  auto doc = ferry::parse_yaml(ci.out, "diff.json");
+  ASSERT_TRUE(doc) << ci.out;
+  EXPECT_GT(doc->find("changes")->size(), 2u);
+  Outcome same = ferry("assess diff examples/estate.yaml examples/estate.yaml --exit-code");
+  EXPECT_EQ(same.status, 0) << same.out;
+  EXPECT_NE(same.out.find(": 0 changes"), std::string::npos) << same.out;
+  Outcome missing = ferry("assess diff examples/estate.yaml nowhere.yaml");
+  EXPECT_EQ(missing.status, 4) << missing.err;
+  EXPECT_NE(missing.err.find("nowhere.yaml"), std::string::npos) << missing.err;
+}
+
+TEST_F(AssessCli, BadDatesAreRefusedWithTheirPlace) {
+  Outcome flag = ferry("assess examples/estate.yaml --start 2027-02-30");
+  EXPECT_EQ(flag.status, 2);
+  EXPECT_NE(flag.err.find("'2027-02-30' is not a date; expected YYYY-MM-DD"), std::string::npos)
+      << flag.err;
+  const std::string bad = write("bad.yaml",
+                                "defaults:\n  start: 2027-13-01\n  team_capacity: 0\n"
+                                "workloads:\n  - name: a\n");
+  Outcome file = ferry("assess " + bad);
+  EXPECT_EQ(file.status, 3);
+  EXPECT_NE(file.err.find("bad.yaml:2:10: error: defaults.start: '2027-13-01' is not a date"),
+            std::string::npos)
+      << file.err;
+  EXPECT_NE(file.err.find("bad.yaml:3:18: error: defaults.team_capacity: 0 is out of range"),
+            std::string::npos)
+      << file.err;
+}
+
+}  // namespace
