@@ -32,7 +32,7 @@ median_seconds() {  # runs a command $runs times, prints the median wall time
 }
 
 printf '%-44s %10s %12s\n' "command" "median s" "vs 1 s target"
-for format in table json markdown; do
+for format in table json markdown html csv; do
   t=$(median_seconds "$ferry" assess "$work/estate.yaml" --format "$format" --out "$work/plan.$format")
   printf '%-44s %10.3f %11.2fx\n' "ferry assess --format $format --out FILE" "$t" "$(echo "$t / 1" | bc -l)"
 done
