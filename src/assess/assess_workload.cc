@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/text.h"
+
 namespace ferry::assess {
 
 namespace {
@@ -69,6 +71,30 @@ void map_services(const Workload& w, const Catalog& catalog, const RuleSet& rule
                                                                     : "light"));
   facts.set("unmapped_service_count", double(unmapped));
   facts.set("max_service_complexity", max_complexity);
+  // A workload whose services include nothing that merely hosts it is such a
+  // service itself (a DNS zone, a secrets store, a managed database).
+  const auto& hosting = rules.hosting_categories;
+  bool hosted = false;
+  std::vector<std::string> managed;
+  for (const auto& m : p.service_mappings) {
+    if (std::find(hosting.begin(), hosting.end(), m.category) != hosting.end()) hosted = true;
+    if (!m.to.empty()) managed.push_back(m.from + " -> " + m.to);
+  }
+  facts.set("runs_on_managed_service", !hosted && !managed.empty());
+  facts.set("managed_services", join(managed, ", "));
+  // Each constraint of the source platform: whether a service it uses has
+  // it, and which (for the risks' titles).
+  for (const auto& constraint : kConstraints) {
+    std::vector<std::string> services;
+    for (const auto& service : w.cloud_services) {
+      const CatalogEntry* e = catalog.find(service);
+      if (e && std::find(e->constraints.begin(), e->constraints.end(), constraint) !=
+                   e->constraints.end())
+        services.push_back(e->name);
+    }
+    facts.set(constraint, !services.empty());
+    facts.set(constraint + "_services", join(services, ", "));
+  }
 }
 
 void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet& rules,
@@ -87,8 +113,16 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
   bool has_database = false, has_files = false, online = false, appliance = false,
        size_assumed = false, relational = false, over_budget = false, stuck = false;
   const auto& sql = rules.data_methods.relational_engines;
+  // (constraint, the services that have it), from the facts map_services set.
+  std::vector<std::pair<std::string, std::string>> source_constraints;
+  for (const auto& constraint : kConstraints) {
+    if (std::get<bool>(facts.get(constraint)->value))
+      source_constraints.emplace_back(
+          constraint, std::get<std::string>(facts.get(constraint + "_services")->value));
+  }
   for (const auto& store : w.data) {
-    DataPlanItem item = plan_data_store(store, budget, defaults, rules, rules.assumed_data_size_gb);
+    DataPlanItem item = plan_data_store(store, budget, defaults, rules, rules.assumed_data_size_gb,
+                                        source_constraints);
     item.why += budget_note;
     total_gb += item.size_gb;
     size_assumed = size_assumed || item.size_assumed;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/diagnostics.h"
 #include "core/text.h"
 #include "core/yaml_reader.h"
@@ -11,6 +13,12 @@ extern const std::string_view ferry_builtin_catalog;
 namespace ferry::assess {
 
 const std::vector<std::string> kComplexities{"low", "medium", "high"};
+const std::vector<std::string> kConstraints{
+    "no_replication_out",     // a replica outside the service cannot attach (no REPLICAOF/SYNC)
+    "hashes_not_exportable",  // password hashes cannot be exported
+    "keys_not_exportable",    // key material never leaves the service
+    "no_superuser",           // managed database: no superuser, no ALTER SYSTEM
+};
 
 namespace {
 const std::vector<std::string> kProviders{"aws", "azure", "gcp", "saas", "other"};
@@ -45,6 +53,19 @@ Result<Catalog> Catalog::parse(const std::string& text, const std::string& file)
     e.complexity = r.choice("complexity", kComplexities).value_or("");
     e.proprietary = r.boolean("proprietary").value_or(false);
     e.notes = r.text("notes").value_or("");
+    const auto constraints = r.text_list("constraints").value_or(std::vector<std::string>{});
+    for (size_t c = 0; c < constraints.size(); ++c) {
+      if (std::find(kConstraints.begin(), kConstraints.end(), constraints[c]) ==
+          kConstraints.end()) {
+        diags.error(r.element_location("constraints", c),
+                    fmt::format("services[{}].constraints: unknown constraint '{}'{}; expected "
+                                "one of: {}",
+                                i, constraints[c], did_you_mean_hint(constraints[c], kConstraints),
+                                join(kConstraints, ", ")));
+      } else {
+        e.constraints.push_back(constraints[c]);
+      }
+    }
     r.finish();
     if (e.name.empty()) continue;
     std::vector<std::string> spellings = e.aliases;

@@ -13,6 +13,10 @@
 namespace ferry::assess {
 
 extern const std::vector<std::string> kComplexities;  // low, medium, high
+// What a source service forbids that changes how a workload moves; rules see
+// each as a fact (true when a service the workload uses has it) and
+// `<constraint>_services` (which ones). In docs/assess.md, "Source platform facts".
+extern const std::vector<std::string> kConstraints;  // no_replication_out, ...
 
 struct CatalogEntry {
   std::string name;
@@ -23,6 +27,7 @@ struct CatalogEntry {
   std::string complexity;    // low | medium | high
   bool proprietary = false;  // no compatible open API: application code must change
   std::string notes;
+  std::vector<std::string> constraints;  // from kConstraints
 };
 
 class Catalog {

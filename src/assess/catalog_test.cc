@@ -53,6 +53,7 @@ TEST(Catalog, RejectsDuplicateSpellingsUnknownKeysAndBadComplexity) {
   - { name: S3, to: MinIO, complexity: low }
   - { name: Object Store, aliases: [s-3], to: Ceph, complexity: hard }
   - { name: X, to: Y, complexity: low, note: typo }
+  - { name: Cache, to: Valkey, complexity: low, constraints: [no_replication_out, no_superusr] }
 )",
                                 "c.yaml");
   ASSERT_FALSE(catalog);
@@ -63,6 +64,21 @@ TEST(Catalog, RejectsDuplicateSpellingsUnknownKeysAndBadComplexity) {
       << m;
   EXPECT_NE(m.find("services[1].complexity: unknown value 'hard'"), std::string::npos) << m;
   EXPECT_NE(m.find("unknown key 'note' (did you mean 'notes'?)"), std::string::npos) << m;
+  EXPECT_NE(m.find("c.yaml:5:83: error: services[3].constraints: unknown constraint "
+                   "'no_superusr' (did you mean 'no_superuser'?)"),
+            std::string::npos)
+      << m;
+}
+
+TEST(Catalog, SourceConstraintsAreData) {
+  auto catalog = Catalog::parse(std::string(builtin_catalog_text()), "catalog.yaml");
+  ASSERT_TRUE(catalog) << catalog.error().message;
+  auto constraints = [&](const char* service) { return catalog->find(service)->constraints; };
+  EXPECT_EQ(constraints("ElastiCache Redis"), std::vector<std::string>{"no_replication_out"});
+  EXPECT_EQ(constraints("Cognito"), std::vector<std::string>{"hashes_not_exportable"});
+  EXPECT_EQ(constraints("KMS"), std::vector<std::string>{"keys_not_exportable"});
+  EXPECT_EQ(constraints("RDS PostgreSQL"), std::vector<std::string>{"no_superuser"});
+  EXPECT_TRUE(constraints("EC2").empty());
 }
 
 }  // namespace

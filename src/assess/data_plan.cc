@@ -28,7 +28,8 @@ bool listed(const std::vector<std::string>& list, const std::string& engine) {
 
 DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
                              const PlanningDefaults& d, const RuleSet& rules,
-                             double assumed_size_gb) {
+                             double assumed_size_gb,
+                             const std::vector<std::pair<std::string, std::string>>& constraints) {
   const DataMethodRules& m = rules.data_methods;
   DataPlanItem item;
   item.store = store.name;
@@ -103,8 +104,17 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
     }
     if (item.method.empty()) {
       if (auto own = m.engine_methods.find(item.engine); own != m.engine_methods.end()) {
-        method = own->second.method;
-        why += fmt::format("; {} replicates itself: {}", item.engine, own->second.how);
+        const EngineMethod& e = own->second;
+        auto blocked = std::find_if(constraints.begin(), constraints.end(),
+                                    [&](const auto& c) { return c.first == e.blocked_by; });
+        if (!e.blocked_by.empty() && blocked != constraints.end()) {
+          method = e.fallback_method;
+          why += fmt::format("; {} would replicate itself, but {} forbids it ({}): {}", item.engine,
+                             blocked->second, e.blocked_by, e.fallback_how);
+        } else {
+          method = e.method;
+          why += fmt::format("; {} replicates itself: {}", item.engine, e.how);
+        }
       } else if (method == "logical_replication" &&
                  !listed(m.logical_replication_engines, item.engine)) {
         method = "cdc";

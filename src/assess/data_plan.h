@@ -35,8 +35,11 @@ struct DataPlanItem {
   std::string why;  // the method choice in words, with its numbers
 };
 
-DataPlanItem plan_data_store(const DataStore& store, double downtime_budget_minutes,
-                             const PlanningDefaults& defaults, const RuleSet& rules,
-                             double assumed_size_gb);
+// `constraints` are those of the source services the workload uses
+// (catalog.h): one may forbid an engine's own replication.
+DataPlanItem plan_data_store(
+    const DataStore& store, double downtime_budget_minutes, const PlanningDefaults& defaults,
+    const RuleSet& rules, double assumed_size_gb,
+    const std::vector<std::pair<std::string, std::string>>& constraints = {});
 
 }  // namespace ferry::assess

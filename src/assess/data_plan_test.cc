@@ -70,6 +70,23 @@ TEST(DataPlan, EnginesWithTheirOwnReplicationUseIt) {
   EXPECT_EQ(plan_data_store(store("redis", 6), 30, d, rules(), 100).method, "dump_restore");
 }
 
+TEST(DataPlan, ASourceThatForbidsReplicationOutGetsTheFallback) {
+  PlanningDefaults d;
+  auto redis = plan_data_store(store("redis", 200), 5, d, rules(), 100,
+                               {{"no_replication_out", "ElastiCache for Redis"}});
+  EXPECT_EQ(redis.method, "key_copy");
+  EXPECT_EQ(redis.downtime_minutes, 1);
+  EXPECT_NE(redis.why.find("redis would replicate itself, but ElastiCache for Redis forbids it "
+                           "(no_replication_out): copy the keys"),
+            std::string::npos)
+      << redis.why;
+  // Another constraint does not block it.
+  EXPECT_EQ(
+      plan_data_store(store("redis", 200), 5, d, rules(), 100, {{"no_superuser", "RDS PostgreSQL"}})
+          .method,
+      "replica_sync");
+}
+
 TEST(DataPlan, CatchUpAccountsForTheChangeRate) {
   PlanningDefaults d;  // 1 Gbps x 0.7 = 7560 GB/day
   auto item = plan_data_store(store("postgresql", 5000, 560), 5, d, rules(), 100);

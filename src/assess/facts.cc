@@ -32,6 +32,10 @@ const std::vector<FactInfo>& fact_registry() {
       {"proprietary_level", FactType::kText, "none, light or heavy use of proprietary services"},
       {"unmapped_service_count", FactType::kNumber, "services the catalog does not know"},
       {"max_service_complexity", FactType::kText, "none, low, medium or high"},
+      {"runs_on_managed_service", FactType::kBool,
+       "it uses cloud services and none that only hosts it (it is a managed service itself)"},
+      {"managed_services", FactType::kText,
+       "its services and what they become: \"Route 53 -> PowerDNS\""},
       {"data_store_count", FactType::kNumber, "data stores it owns"},
       {"total_data_gb", FactType::kNumber, "size of all its data stores"},
       {"has_database", FactType::kBool, "owns a database (not a file store)"},
@@ -52,6 +56,17 @@ const std::vector<FactInfo>& fact_registry() {
       {"strategy", FactType::kText,
        "the 6R strategy chosen (for the decisions and risks after it)"},
       {"moving", FactType::kBool, "the strategy moves it (not retire or retain)"},
+      {"no_replication_out", FactType::kBool,
+       "a service it uses lets no replica outside it attach (no REPLICAOF or SYNC)"},
+      {"no_replication_out_services", FactType::kText, "the services that forbid it"},
+      {"hashes_not_exportable", FactType::kBool,
+       "a service it uses cannot export its users' password hashes"},
+      {"hashes_not_exportable_services", FactType::kText, "the services that cannot"},
+      {"keys_not_exportable", FactType::kBool, "a service it uses never lets its keys leave"},
+      {"keys_not_exportable_services", FactType::kText, "the services that keep them"},
+      {"no_superuser", FactType::kBool,
+       "a managed database it uses gives no superuser (no ALTER SYSTEM, limited roles)"},
+      {"no_superuser_services", FactType::kText, "the services that give none"},
   };
   return kFacts;
 }

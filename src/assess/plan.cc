@@ -218,9 +218,9 @@ std::string not_pilot_because(const Workload& w, const WorkloadPlan& p,
 // online copy (a dump/restore or an export happens inside the cutover). A copy
 // runs around the clock but counts in working days: the weekends are margin.
 int sync_days_of(const WorkloadPlan& p) {
-  static const std::vector<std::string> kOnline{"logical_replication", "cdc",
-                                                "physical_cdc",        "incremental_sync",
-                                                "replica_sync",        "snapshot_reindex"};
+  static const std::vector<std::string> kOnline{
+      "logical_replication", "cdc",     "physical_cdc", "incremental_sync", "replica_sync",
+      "snapshot_reindex",    "key_copy"};
   double hours = 0;
   for (const auto& item : p.data_plan) {
     if (std::find(kOnline.begin(), kOnline.end(), item.method) == kOnline.end()) continue;
@@ -304,6 +304,7 @@ std::string method_label(const std::string& method) {
   if (method == "physical_cdc") return "physical + CDC";
   if (method == "incremental_sync") return "incremental file sync";
   if (method == "replica_sync") return "replica sync";
+  if (method == "key_copy") return "key copy";
   if (method == "snapshot_reindex") return "snapshot + reindex";
   if (method == "export_import") return "export + import";
   return method;  // archive, stays

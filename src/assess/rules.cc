@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "assess/catalog.h"
 #include "assess/inventory.h"
 #include "core/text.h"
 #include "core/yaml_reader.h"
@@ -23,10 +24,10 @@ const std::vector<std::string> kSections{"technical", "data", "operational"};
 const std::vector<std::string> kDecisions{"strategy", "cutover", "pattern"};
 const std::vector<std::string> kStrategies{"rehost",     "replatform", "refactor",
                                            "repurchase", "retire",     "retain"};
-const std::vector<std::string> kOnlineMethods{"logical_replication", "cdc",
-                                              "physical_cdc",        "incremental_sync",
-                                              "replica_sync",        "snapshot_reindex"};
-const std::vector<std::string> kEngineMethods{"replica_sync", "snapshot_reindex"};
+const std::vector<std::string> kOnlineMethods{
+    "logical_replication", "cdc",     "physical_cdc", "incremental_sync", "replica_sync",
+    "snapshot_reindex",    "key_copy"};
+const std::vector<std::string> kEngineMethods{"replica_sync", "snapshot_reindex", "key_copy"};
 const std::vector<std::string> kMethods{"dump_restore", "logical_replication", "cdc",
                                         "physical_cdc", "incremental_sync"};
 
@@ -251,8 +252,22 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
       MappingReader em(engines->value(e), file, "data_methods.engine_methods." + engine, diags);
       em.require("method");
       em.require("how");
-      EngineMethod method{em.choice("method", kEngineMethods).value_or(""),
-                          em.text("how").value_or("")};
+      EngineMethod method;
+      method.method = em.choice("method", kEngineMethods).value_or("");
+      method.how = em.text("how").value_or("");
+      // unless: { constraint, method, how }: what to do when the source
+      // platform forbids the engine's own replication.
+      if (const YamlNode* unless = em.node("unless")) {
+        const std::string where = "data_methods.engine_methods." + engine + ".unless";
+        MappingReader u(*unless, file, where, diags);
+        u.require("constraint");
+        u.require("method");
+        u.require("how");
+        method.blocked_by = u.choice("constraint", kConstraints).value_or("");
+        method.fallback_method = u.choice("method", kEngineMethods).value_or("");
+        method.fallback_how = u.text("how").value_or("");
+        u.finish();
+      }
       em.finish();
       m.engine_methods[engine] = std::move(method);
     }
@@ -278,8 +293,13 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
   }
   if (cutover) {
     MappingReader c(*cutover, file, "data_methods.cutover_minutes", diags);
+    // key_copy came later: rules files written before it need no figure for
+    // it unless an engine method falls back to it.
+    bool key_copy_used = false;
+    for (const auto& [engine, em] : m.engine_methods)
+      key_copy_used = key_copy_used || em.method == "key_copy" || em.fallback_method == "key_copy";
     for (const auto& method : kOnlineMethods) {
-      c.require(method);
+      if (method != "key_copy" || key_copy_used) c.require(method);
       if (auto v = c.number(method, 0, 1e6)) m.cutover_minutes[method] = *v;
     }
     c.finish();
@@ -518,6 +538,7 @@ Result<RuleSet> RuleSet::parse(const std::string& text, const std::string& file)
   read_assumptions(top.node("assumptions"), file, rs.assumptions, diags);
   if (auto size = top.number("assumed_data_size_gb", 0, 1e9)) rs.assumed_data_size_gb = *size;
   if (auto heavy = top.number("proprietary_heavy_at", 1, 1000)) rs.proprietary_heavy_at = *heavy;
+  if (auto hosting = top.text_list("hosting_categories")) rs.hosting_categories = *hosting;
   top.require("confidence");
   top.require("effort_days");
   if (top.has("confidence")) read_confidence(*top.node("confidence"), file, rs, diags);

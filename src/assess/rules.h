@@ -83,8 +83,13 @@ struct SizeTier {
 
 // An engine whose own replication beats generic CDC for the online copy.
 struct EngineMethod {
-  std::string method;  // replica_sync, snapshot_reindex
+  std::string method;  // replica_sync, snapshot_reindex, key_copy
   std::string how;     // one line for the plan
+  // When a service the workload uses has this constraint (catalog.h), the
+  // fallback is used instead: ElastiCache lets no replica outside attach.
+  std::string blocked_by;
+  std::string fallback_method;
+  std::string fallback_how;
 };
 
 struct DataMethodRules {
@@ -119,6 +124,9 @@ struct RuleSet {
   std::vector<double> confidence_levels;  // ascending share thresholds, 4 of them
   double assumed_data_size_gb = 100;
   double proprietary_heavy_at = 2;
+  // Catalog categories that only host a workload (runs_on_managed_service).
+  std::vector<std::string> hosting_categories{"compute", "kubernetes", "containers", "serverless",
+                                              "block-storage"};
   std::vector<Decision> decisions;  // evaluated in order; later ones may read earlier results
   std::vector<RiskRule> risks;
   std::vector<ChecklistRule> checklist;

@@ -45,6 +45,13 @@ Facts base_facts() {
   f.set("proprietary_level", std::string("none"));
   f.set("unmapped_service_count", 0.0);
   f.set("max_service_complexity", std::string("none"));
+  f.set("runs_on_managed_service", false);
+  f.set("managed_services", std::string());
+  for (const char* constraint :
+       {"no_replication_out", "hashes_not_exportable", "keys_not_exportable", "no_superuser"}) {
+    f.set(constraint, false);
+    f.set(std::string(constraint) + "_services", std::string());
+  }
   f.set("data_store_count", 0.0);
   f.set("total_data_gb", 0.0);
   f.set("has_database", false);
@@ -67,7 +74,7 @@ Facts base_facts() {
 const std::string kRest = R"(
 data_methods:
   by_size: [ { method: dump_restore } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5, key_copy: 1 }
 confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }
 effort_days: { retire: 1, retain: 0, repurchase: 1, refactor: 1, replatform: 1, rehost: 1 }
 )";
@@ -121,6 +128,12 @@ std::vector<Case> decision_cases() {
        {"proprietary-light", "vm-stateless", "lifespan-medium", "developed-keep-architecture"}},
       {"strategy", {{"containerized", true}}, "rehost", {"containerized", "proprietary-none"}},
       {"strategy", {{"stateful", true}}, "replatform", {"vm-stateful"}},
+      {"strategy",
+       {{"containerized", true},
+        {"runs_on_managed_service", true},
+        {"managed_services", S("Route 53 -> PowerDNS")}},
+       "replatform",
+       {"managed-service-replaced", "containerized"}},
       {"strategy",
        {{"actively_developed", false}, {"remaining_lifespan_years", 1.0}},
        "rehost",
@@ -240,6 +253,10 @@ TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
       {"little-known", {{"confidence", 2.0}}},
       {"retained-exposure", {{"strategy", S("retain")}}},
       {"retirement-archive", {{"strategy", S("retire")}, {"data_store_count", 1.0}}},
+      {"replication-out-forbidden", {{"no_replication_out", true}, {"has_database", true}}},
+      {"password-hashes-not-exportable", {{"hashes_not_exportable", true}}},
+      {"keys-not-exportable", {{"keys_not_exportable", true}}},
+      {"no-superuser", {{"no_superuser", true}, {"has_database", true}}},
   };
   // Workloads that stay behind carry no migration risks.
   Facts staying = base_facts();
@@ -411,7 +428,7 @@ decisions:
   pattern: { options: [blue_green], fallback: blue_green }
 data_methods:
   by_size: [ { up_to_tb: 10, method: logical_replication }, { up_to_tb: 1, method: dump_restore }, { method: cdc } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 }
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5, key_copy: 1 }
 effort_days: { retire: 1 }
 )",
                               "s.yaml");
@@ -436,7 +453,7 @@ TEST(Rules, EverySectionNamesFileLineAndTheField) {
   pattern: { options: [blue_green], fallback: blue_green })"},
       {"data_methods", R"(data_methods:
   by_size: [ { method: dump_restore } ]
-  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5 })"},
+  cutover_minutes: { logical_replication: 1, cdc: 5, physical_cdc: 5, incremental_sync: 15, replica_sync: 1, snapshot_reindex: 5, key_copy: 1 })"},
       {"confidence", "confidence: { facts: [kind], levels: [0.2, 0.4, 0.6, 0.8] }"},
       {"effort_days", "effort_days: { rehost: 1 }"},
   };
