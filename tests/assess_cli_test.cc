@@ -142,4 +142,56 @@ TEST_F(AssessCli, BadDatesAreRefusedWithTheirPlace) {
       << file.err;
 }
 
+TEST_F(AssessCli, TheRiskRegisterRatesOwnsAndMitigatesAndNamesSplitPlatforms) {
+  Outcome json = ferry("assess examples/estate.yaml --format json");
+  ASSERT_EQ(json.status, 0) << json.err;
+  auto plan = ferry::parse_yaml(json.out, "plan.json");
+  ASSERT_TRUE(plan);
+  std::map<std::string, const ferry::YamlNode*> workloads;
+  const ferry::YamlNode& list = *plan->find("workloads");
+  for (size_t i = 0; i < list.size(); ++i) workloads[list[i].text_at("name")] = &list[i];
+  auto risk = [&](const std::string& workload, const std::string& id) -> const ferry::YamlNode* {
+    const ferry::YamlNode& risks = *workloads.at(workload)->find("risks");
+    for (size_t i = 0; i < risks.size(); ++i) {
+      if (risks[i].text_at("id") == id) return &risks[i];
+    }
+    return nullptr;
+  };
+  // catalog-db's 16 TB cannot be dumped in its budget, but the plan copies it by CDC.
+  const ferry::YamlNode* slow_dump = risk("catalog-db", "online-sync-required");
+  ASSERT_NE(slow_dump, nullptr);
+  EXPECT_EQ(slow_dump->text_at("status"), "mitigated");
+  EXPECT_EQ(slow_dump->text_at("severity"), "low");
+  EXPECT_EQ(slow_dump->text_at("likelihood"), "high");
+  EXPECT_NE(slow_dump->text_at("mitigated_by").find("copies online"), std::string::npos);
+  // identity's budget is too tight for its file sync: that one stays open.
+  const ferry::YamlNode* over = risk("identity", "over-budget");
+  ASSERT_NE(over, nullptr);
+  EXPECT_EQ(over->text_at("status"), "open");
+  EXPECT_EQ(over->text_at("severity"), "high");
+  // Owners are the workloads' owners.
+  EXPECT_EQ(risk("billing-db", "sequences")->text_at("owner"), "Payments Team");
+  // DNS propagation is not a secrets store's risk.
+  EXPECT_EQ(risk("secrets", "dns-propagation"), nullptr);
+  EXPECT_NE(risk("web-api", "dns-propagation"), nullptr);
+  // The source platform's facts: Cognito's hashes, ElastiCache's replication.
+  EXPECT_NE(risk("identity", "password-hashes-not-exportable"), nullptr);
+  EXPECT_NE(risk("session-cache", "replication-out-forbidden"), nullptr);
+  EXPECT_EQ(risk("web-api", "replication-out-forbidden"), nullptr);  // it owns no store
+  // billing-db moves before billing, which calls it across the link meanwhile.
+  bool split = false;
+  const ferry::YamlNode& waves = *plan->find("waves");
+  for (size_t w = 0; w < waves.size(); ++w) {
+    const ferry::YamlNode& risks = *waves[w].find("risks");
+    for (size_t i = 0; i < risks.size(); ++i) {
+      const std::string title = risks[i].text_at("title");
+      if (title.rfind("billing-db moves before what calls it", 0) == 0) {
+        split = title.find("billing (wave ") != std::string::npos &&
+                risks[i].text_at("severity") == "high";
+      }
+    }
+  }
+  EXPECT_TRUE(split) << "no split-platform risk for billing-db";
+}
+
 }  // namespace

@@ -306,11 +306,19 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
     record_decision(decision.name, decide(decision, facts), p, facts);
   settle_data_for_strategy(w, p);
 
-  for (const auto& risk : rules.risks) {
-    if (evaluate(risk.when, facts, nullptr)) {
-      p.risks.push_back({risk.id, fill_placeholders(risk.title, facts), risk.severity,
-                         fill_placeholders(risk.mitigation, facts), risk.source});
+  for (const auto& rule : rules.risks) {
+    if (!evaluate(rule.when, facts, nullptr)) continue;
+    Risk risk{rule.id,         fill_placeholders(rule.title, facts),
+              rule.likelihood, rule.impact,
+              rule.severity,   fill_placeholders(rule.mitigation, facts),
+              rule.source,     rule.owner.empty() ? w.owner.value_or("unassigned") : rule.owner,
+              false,           ""};
+    if (rule.mitigated_when && evaluate(*rule.mitigated_when, facts, nullptr)) {
+      risk.mitigated = true;
+      risk.severity = "low";
+      risk.mitigated_by = fill_placeholders(rule.mitigated_by, facts);
     }
+    p.risks.push_back(std::move(risk));
   }
   for (const auto& item : rules.checklist) {
     if (evaluate(item.when, facts, nullptr)) p.checklist.push_back({item.section, item.item});

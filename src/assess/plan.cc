@@ -9,6 +9,7 @@
 
 #include "assess/assess_workload.h"
 #include "core/calendar.h"
+#include "core/text.h"
 
 namespace ferry::assess {
 
@@ -146,50 +147,101 @@ const char* wave_label(WaveKind kind) {
 
 // The wave's register: its members' risks grouped by title, plus the risks of
 // the wave itself.
-std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan) {
-  std::vector<WaveRisk> risks;
+// A hard dependency that moves before its consumers leaves them calling it
+// across the link until their own wave: one risk per dependency, in the wave
+// that splits them, with the working days the split lasts (seed 004: check
+// the latency before moving one layer without the other).
+std::vector<WaveRisk> split_platform_risks(const Wave& wave, const Plan& plan, const Graph& g) {
+  std::vector<WaveRisk> out;
+  const auto cutover_end = [&](int w) { return plan.schedule.waves[size_t(w - 1)].cutover_end; };
+  for (size_t d : wave.members) {
+    std::vector<std::string> consumers;
+    std::vector<std::string> owners;
+    bool sensitive = false;  // a consumer with a tight budget or high criticality
+    for (size_t c : g.hard_dependents[d]) {
+      const WorkloadPlan& consumer = plan.workloads[c];
+      if (consumer.wave <= wave.index) continue;
+      const int days = cutover_end(consumer.wave) - cutover_end(wave.index);
+      consumers.push_back(fmt::format("{} (wave {}, {} working days)", consumer.workload->name,
+                                      consumer.wave, days));
+      const Workload& w = *consumer.workload;
+      sensitive = sensitive || (w.downtime_budget_minutes && *w.downtime_budget_minutes <= 15) ||
+                  w.criticality == "high" || w.criticality == "critical";
+      if (std::find(owners.begin(), owners.end(), consumer.team) == owners.end())
+        owners.push_back(consumer.team);
+    }
+    if (consumers.empty()) continue;
+    const WorkloadPlan& dependency = plan.workloads[d];
+    // A large store reached remotely (a file share mounted across the link) hurts most.
+    const bool heavy = dependency.total_data_gb >= 1000;
+    const char* impact = sensitive || heavy ? "high" : "medium";
+    out.push_back({fmt::format("{} moves before what calls it, which reaches it across platforms "
+                               "until its own wave: {}; measure the added round trip against "
+                               "their latency budget or move them together",
+                               dependency.workload->name, some_of(consumers, 4)),
+                   risk_severity("high", impact),
+                   {dependency.workload->name},
+                   "high",
+                   impact,
+                   owners,
+                   false});
+  }
+  return out;
+}
+
+std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan, const Graph& g) {
+  std::vector<WaveRisk> risks = split_platform_risks(wave, plan, g);
   std::map<std::string, size_t> by_title;
   double transfer = 0;
   std::vector<std::string> cycle_members;
   for (size_t m : wave.members) {
     const WorkloadPlan& p = plan.workloads[m];
     for (const auto& r : p.risks) {
-      auto [it, inserted] = by_title.emplace(r.title, risks.size());
-      if (inserted) risks.push_back({r.title, r.severity, {}});
-      risks[it->second].workloads.push_back(p.workload->name);
+      // A risk mitigated for one member and open for another is two lines.
+      auto [it, inserted] = by_title.emplace((r.mitigated ? "1" : "0") + r.title, risks.size());
+      if (inserted)
+        risks.push_back({r.title, r.severity, {}, r.likelihood, r.impact, {}, r.mitigated});
+      WaveRisk& grouped = risks[it->second];
+      grouped.workloads.push_back(p.workload->name);
+      if (std::find(grouped.owners.begin(), grouped.owners.end(), r.owner) == grouped.owners.end())
+        grouped.owners.push_back(r.owner);
     }
     for (const auto& item : p.data_plan) transfer += item.transfer_hours;
     if (p.cycle >= 0) cycle_members.push_back(p.workload->name);
   }
+  // The wave's own risks belong to whoever runs the migration.
+  auto own = [&](std::string title, const char* likelihood, const char* impact) {
+    risks.push_back({std::move(title),
+                     risk_severity(likelihood, impact),
+                     {},
+                     likelihood,
+                     impact,
+                     {"migration lead"},
+                     false});
+  };
   if (transfer / 24 > 1) {
-    risks.push_back(
-        {fmt::format(
-             "{:.1f} TB share one link: {:.1f} days of transfer if copied at once; stagger the "
-             "copies or add bandwidth",
-             wave.data_tb, transfer / 24),
-         "medium",
-         {}});
+    own(fmt::format("{:.1f} TB share one link: {:.1f} days of transfer if copied at once; stagger "
+                    "the copies or add bandwidth",
+                    wave.data_tb, transfer / 24),
+        "medium", "medium");
   }
   if (!cycle_members.empty()) {
-    risks.push_back(
-        {fmt::format("dependency cycle moves in one window: {}", fmt::join(cycle_members, ", ")),
-         "high",
-         {}});
+    own(fmt::format("dependency cycle moves in one window: {}", fmt::join(cycle_members, ", ")),
+        "medium", "high");
   }
   if (wave.index == 1 && wave.kind != WaveKind::kPilot && plan.defaults.pilot_size > 0) {
-    risks.push_back(
-        {"no pilot wave: wave 1 is the first production cutover; rehearse its runbook "
-         "and rollback on a staging copy first",
-         "high",
-         {}});
+    own("no pilot wave: wave 1 is the first production cutover; rehearse its runbook and "
+        "rollback on a staging copy first",
+        "medium", "high");
   }
-  if (wave.kind == WaveKind::kPilot) {
-    risks.push_back(
-        {"pilot: rehearse the runbook and the rollback end to end before wave 2", "low", {}});
-  }
+  if (wave.kind == WaveKind::kPilot)
+    own("pilot: rehearse the runbook and the rollback end to end before wave 2", "low", "low");
+  // Open risks first, the most severe first; mitigated ones last.
   std::stable_sort(risks.begin(), risks.end(), [](const WaveRisk& a, const WaveRisk& b) {
-    auto rank = [](const std::string& s) { return s == "high" ? 0 : s == "medium" ? 1 : 2; };
-    return rank(a.severity) < rank(b.severity);
+    auto rank = [](const WaveRisk& r) {
+      return r.mitigated ? 3 : r.severity == "high" ? 0 : r.severity == "medium" ? 1 : 2;
+    };
+    return rank(a) < rank(b);
   });
   return risks;
 }
@@ -380,7 +432,7 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
   for (auto& wave : schedule.waves) {
     WavePlan wp;
     wp.label = wave_label(wave.kind);
-    wp.risks = wave_risks(wave, plan);
+    wp.risks = wave_risks(wave, plan, g);
     wp.wave = std::move(wave);
     plan.waves.push_back(std::move(wp));
   }

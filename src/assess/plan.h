@@ -37,9 +37,14 @@ struct Gravity {
 struct Risk {
   std::string id;
   std::string title;
-  std::string severity;
+  std::string likelihood;  // low | medium | high
+  std::string impact;      // low | medium | high
+  std::string severity;    // the residual one: low once mitigated
   std::string mitigation;
   std::string source;
+  std::string owner;  // who answers for it: the rule's role or the workload's owner
+  bool mitigated = false;
+  std::string mitigated_by;  // how the plan already deals with it
 };
 
 struct ChecklistItem {
@@ -86,6 +91,10 @@ struct WaveRisk {
   std::string title;
   std::string severity;
   std::vector<std::string> workloads;
+  std::string likelihood;
+  std::string impact;
+  std::vector<std::string> owners;
+  bool mitigated = false;
 };
 
 struct WavePlan {

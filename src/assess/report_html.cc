@@ -171,10 +171,15 @@ void workload_sections(const Plan& plan, std::string& out) {
       out += "</table>";
     }
     if (!p.risks.empty()) {
-      out += "<table><tr><th>Severity</th><th>Risk</th><th>Mitigation</th></tr>";
+      out +=
+          "<table><tr><th>Severity</th><th>Likelihood x impact</th><th>Risk</th><th>Owner</th>"
+          "<th>Mitigation</th></tr>";
       for (const auto& r : p.risks) {
-        out += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td></tr>", html_escape(r.severity),
-                           html_escape(r.title), html_escape(r.mitigation));
+        out += fmt::format("<tr><td>{}</td><td>{} x {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                           html_escape(r.severity), r.likelihood, r.impact, html_escape(r.title),
+                           html_escape(r.owner),
+                           r.mitigated ? "<b>mitigated</b>: " + html_escape(r.mitigated_by)
+                                       : html_escape(r.mitigation));
       }
       out += "</table>";
     }
@@ -239,8 +244,12 @@ std::string render_html(const Plan& plan) {
       names.push_back(
           fmt::format("<a href=\"#w-{}\">{}</a>", html_escape(name), html_escape(name)));
     }
-    for (size_t r = 0; r < wp.risks.size() && r < 3; ++r)
-      risks.push_back(html_escape(wp.risks[r].title));
+    // Its three most severe open risks (mitigated ones sort last).
+    for (size_t r = 0; r < wp.risks.size() && risks.size() < 3; ++r) {
+      if (!wp.risks[r].mitigated)
+        risks.push_back(
+            fmt::format("<b>{}</b> {}", wp.risks[r].severity, html_escape(wp.risks[r].title)));
+    }
     out += fmt::format(
         "<tr><td>{}</td><td>{}</td><td class=\"d\">{}</td><td "
         "class=\"d\">{}</td><td>{}</td><td>{}</td>"

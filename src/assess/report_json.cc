@@ -124,8 +124,13 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
     j.begin_object()
         .field("id", r.id)
         .field("title", r.title)
+        .field("likelihood", r.likelihood)
+        .field("impact", r.impact)
         .field("severity", r.severity)
+        .field("owner", r.owner)
+        .field("status", r.mitigated ? "mitigated" : "open")
         .field("mitigation", r.mitigation)
+        .field("mitigated_by", r.mitigated_by)
         .field("source", r.source)
         .end_object();
   }
@@ -301,7 +306,11 @@ std::string render_json(const Plan& plan) {
     for (const auto& r : wp.risks) {
       j.begin_object()
           .field("title", r.title)
+          .field("likelihood", r.likelihood)
+          .field("impact", r.impact)
           .field("severity", r.severity)
+          .field("owners", r.owners)
+          .field("status", r.mitigated ? "mitigated" : "open")
           .field("workloads", r.workloads)
           .end_object();
     }

@@ -125,10 +125,13 @@ void waves_section(const Plan& plan, std::string& out) {
     out += fmt::format("- Workloads: {}\n", names_of(plan, w.members));
     out += fmt::format("- Data: {}\n\n", w.data_tb > 0 ? size_text(w.data_tb * 1000) : "none");
     if (!wp.risks.empty()) {
-      out += "| Severity | Risk | Workloads |\n|---|---|---|\n";
+      out +=
+          "| Severity | Likelihood x impact | Risk | Owner | Status | Workloads |\n"
+          "|---|---|---|---|---|---|\n";
       for (const auto& r : wp.risks) {
-        out += fmt::format("| {} | {} | {} |\n", r.severity, cell(r.title),
-                           cell(join(r.workloads, ", ")));
+        out += fmt::format("| {} | {} x {} | {} | {} | {} | {} |\n", r.severity, r.likelihood,
+                           r.impact, cell(r.title), cell(join(r.owners, ", ")),
+                           r.mitigated ? "mitigated" : "open", cell(join(r.workloads, ", ")));
       }
       out += "\n";
     }
@@ -374,9 +377,15 @@ void workload_details(const Plan& plan, std::string& out) {
                          result.fell_back ? " (no rule applied; fallback)" : "");
     }
     if (!p.risks.empty()) {
-      out += "| Severity | Risk | Mitigation |\n|---|---|---|\n";
-      for (const auto& r : p.risks)
-        out += fmt::format("| {} | {} | {} |\n", r.severity, cell(r.title), cell(r.mitigation));
+      out +=
+          "| Severity | Likelihood x impact | Risk | Owner | Mitigation |\n"
+          "|---|---|---|---|---|\n";
+      for (const auto& r : p.risks) {
+        out += fmt::format(
+            "| {} | {} x {} | {} | {} | {} |\n", r.severity, r.likelihood, r.impact, cell(r.title),
+            cell(r.owner),
+            r.mitigated ? "**mitigated**: " + cell(r.mitigated_by) : cell(r.mitigation));
+      }
       out += "\n";
     }
   }

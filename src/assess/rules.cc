@@ -416,15 +416,38 @@ void read_risks(const YamlNode* node, const std::string& file, std::vector<RiskR
     const std::string path = fmt::format("risks[{}]", i);
     MappingReader r((*node)[i], file, path, diags);
     RiskRule risk;
-    for (const char* key : {"id", "title", "severity", "mitigation"}) r.require(key);
+    for (const char* key : {"id", "title", "mitigation"}) r.require(key);
     risk.id = r.text("id").value_or("");
     risk.title = r.text("title").value_or("");
-    risk.severity = r.choice("severity", kSeverities).value_or("medium");
+    // likelihood and impact; a bare severity (rules written before them)
+    // stands for both.
+    if (r.has("severity")) {
+      risk.likelihood = risk.impact = r.choice("severity", kSeverities).value_or("medium");
+    } else {
+      r.require("likelihood");
+      r.require("impact");
+      risk.likelihood = r.choice("likelihood", kSeverities).value_or("medium");
+      risk.impact = r.choice("impact", kSeverities).value_or("medium");
+    }
+    risk.severity = risk_severity(risk.likelihood, risk.impact);
     risk.mitigation = r.text("mitigation").value_or("");
     risk.source = r.text("source").value_or("");
+    risk.owner = r.text("owner").value_or("");
     check_placeholders(risk.title, r.where("title"), path, diags);
     check_placeholders(risk.mitigation, r.where("mitigation"), path, diags);
     risk.when = read_conditions(r.node("when"), file, path + ".when", diags);
+    if (r.has("mitigated_when")) {
+      risk.mitigated_when =
+          read_conditions(r.node("mitigated_when"), file, path + ".mitigated_when", diags);
+      r.require("mitigated_by");
+      risk.mitigated_by = r.text("mitigated_by").value_or("");
+      check_placeholders(risk.mitigated_by, r.where("mitigated_by"), path, diags);
+    } else if (r.has("mitigated_by")) {
+      diags.error(r.where("mitigated_by"),
+                  path +
+                      ".mitigated_by: needs mitigated_when (the conditions under which the "
+                      "plan mitigates it)");
+    }
     r.finish();
     risks.push_back(std::move(risk));
   }
@@ -519,6 +542,14 @@ void read_effort_scaling(const YamlNode& node, const std::string& file, EffortSc
 }
 
 }  // namespace
+
+std::string risk_severity(const std::string& likelihood, const std::string& impact) {
+  auto rank = [](const std::string& level) {
+    return level == "high" ? 3 : level == "medium" ? 2 : 1;
+  };
+  const int score = rank(likelihood) * rank(impact);
+  return score >= 6 ? "high" : score >= 3 ? "medium" : "low";
+}
 
 const Decision* RuleSet::decision(const std::string& name) const {
   for (const auto& d : decisions) {

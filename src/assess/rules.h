@@ -58,10 +58,19 @@ struct RiskRule {
   std::string id;
   Conditions when;
   std::string title;
-  std::string severity;  // low | medium | high
+  std::string likelihood;  // low | medium | high
+  std::string impact;      // low | medium | high
+  std::string severity;    // their product: low (1-2), medium (3-4), high (6-9)
   std::string mitigation;
   std::string source;
+  std::string owner;  // a role; "" means the workload's owner
+  // When these hold too, the plan already mitigates it (mitigated_by says how).
+  std::optional<Conditions> mitigated_when;
+  std::string mitigated_by;
 };
+
+// "high" for likelihood high x impact medium (3 x 2 = 6), and so on.
+std::string risk_severity(const std::string& likelihood, const std::string& impact);
 
 struct ChecklistRule {
   std::string section;  // technical, data, operational

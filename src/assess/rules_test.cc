@@ -537,5 +537,58 @@ TEST(Docs, EveryFactIsDocumentedInTheAssessGuide) {
   }
 }
 
+TEST(Rules, RiskSeverityIsLikelihoodTimesImpactAndPlansMitigateSome) {
+  EXPECT_EQ(risk_severity("high", "high"), "high");
+  EXPECT_EQ(risk_severity("high", "medium"), "high");      // 3 x 2 = 6
+  EXPECT_EQ(risk_severity("medium", "medium"), "medium");  // 4
+  EXPECT_EQ(risk_severity("high", "low"), "medium");       // 3
+  EXPECT_EQ(risk_severity("low", "medium"), "low");        // 2
+  auto rules = RuleSet::parse(R"(
+decisions:
+  strategy: { options: [rehost], fallback: rehost }
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  pattern: { options: [stay], fallback: stay }
+risks:
+  - { id: old-style, when: { moving: true }, title: T, severity: high, mitigation: M }
+  - id: slow-dump
+    when: { has_database: true }
+    title: Dump too slow
+    likelihood: high
+    impact: medium
+    owner: DBA
+    mitigation: Copy online
+    mitigated_when: { over_downtime_budget: false }
+    mitigated_by: "online copy fits {downtime_budget_minutes} min"
+)" + kRest,
+                              "r.yaml");
+  ASSERT_TRUE(rules) << rules.error().message;
+  const RiskRule& old_style = rules->risks[0];
+  EXPECT_EQ(old_style.likelihood, "high");
+  EXPECT_EQ(old_style.severity, "high");
+  const RiskRule& slow = rules->risks[1];
+  EXPECT_EQ(slow.severity, "high");
+  EXPECT_EQ(slow.owner, "DBA");
+  ASSERT_TRUE(slow.mitigated_when);
+  Facts fits = base_facts();
+  EXPECT_TRUE(evaluate(*slow.mitigated_when, fits, nullptr));
+  fits.set("over_downtime_budget", true);
+  EXPECT_FALSE(evaluate(*slow.mitigated_when, fits, nullptr));
+  EXPECT_EQ(fill_placeholders(slow.mitigated_by, base_facts()), "online copy fits 60 min");
+
+  auto bad = RuleSet::parse(R"(
+decisions:
+  strategy: { options: [rehost], fallback: rehost }
+  cutover: { options: [all_at_once], fallback: all_at_once }
+  pattern: { options: [stay], fallback: stay }
+risks:
+  - { id: bad, when: {}, title: T, likelihood: often, impact: high, mitigation: M, mitigated_by: x }
+)" + kRest,
+                            "r.yaml");
+  ASSERT_FALSE(bad);
+  const std::string m = bad.error().message;
+  EXPECT_NE(m.find("risks[0].likelihood: unknown value 'often'"), std::string::npos) << m;
+  EXPECT_NE(m.find("risks[0].mitigated_by: needs mitigated_when"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace ferry::assess
