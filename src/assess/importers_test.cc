@@ -314,6 +314,33 @@ TEST(LoadEstate, AMistypedWorkloadNameAndAShortRowAreSaid) {
       << text;
 }
 
+TEST(LoadEstate, TagsFillTheFieldsTheyStandForButNeverOverrideOne) {
+  TempDir dir;
+  auto yaml = dir.write("tags.yaml",
+                        "workloads:\n"
+                        "  - { name: old-erp, tags: [Lifecycle/EOL, business-critical, gdpr] }\n"
+                        "  - { name: crm, tags: ['cots:yes', eol], remaining_lifespan_years: 4 }\n"
+                        "  - { name: plain, tags: [team-a, 'env:prod'] }\n");
+  Diagnostics warnings;
+  auto estate = load_estate({yaml}, warnings);
+  ASSERT_TRUE(estate) << estate.error().to_string();
+  const Workload& erp = estate->workloads[0];
+  EXPECT_EQ(erp.remaining_lifespan_years, 0.0);
+  EXPECT_EQ(erp.criticality, "critical");
+  EXPECT_EQ(erp.data_classification, "tier1");
+  EXPECT_EQ(erp.from_tags, (std::vector<std::string>{"Lifecycle/EOL -> remaining_lifespan_years 0",
+                                                     "business-critical -> criticality critical",
+                                                     "gdpr -> data_classification tier1"}));
+  const Workload& crm = estate->workloads[1];
+  EXPECT_EQ(crm.commercial_off_the_shelf, true);
+  EXPECT_EQ(crm.remaining_lifespan_years, 4.0);  // the field wins over the tag
+  EXPECT_NE(warnings.to_string().find("crm: tag 'eol' says remaining_lifespan_years 0, the "
+                                      "inventory says otherwise; the inventory wins"),
+            std::string::npos)
+      << warnings.to_string();
+  EXPECT_TRUE(estate->workloads[2].from_tags.empty());
+}
+
 TEST(LoadEstate, DuplicateEdgesCollapseAndMutualRedundancyIsAnError) {
   TempDir dir;
   auto ok = dir.write("dup.yaml",

@@ -100,6 +100,8 @@ struct Workload {
   std::vector<Dependency> depends_on_soft;  // soft: degrades without it
   std::vector<Server> servers;
   std::vector<std::string> tags;
+  std::vector<std::string>
+      from_tags;                     // fields its tags filled: "eol -> remaining_lifespan_years 0"
   std::vector<std::string> sources;  // files that described it, in order
 };
 

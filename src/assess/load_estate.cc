@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "assess/importers.h"
+#include "assess/tags.h"
 #include "core/csv.h"
 #include "core/files.h"
 #include "core/text.h"
@@ -300,6 +301,8 @@ Result<Estate> load_estate(const std::vector<std::string>& paths, Diagnostics& w
       }
     }
   }
+  // Tags read once every file is merged, so a field any file gives wins.
+  for (auto& w : estate.workloads) apply_tags(w, warnings);
   check_references(estate.workloads, diags);
   // Files merge by exact name; names that differ only in case or punctuation
   // are most likely the same workload spelled twice.

@@ -160,7 +160,7 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
     decision_json(j, result);
   }
   j.end_object();
-  j.field("tags", w.tags);
+  j.field("tags", w.tags).field("from_tags", w.from_tags);
   j.key("servers").begin_array();
   for (const auto& s : w.servers) {
     j.begin_object().field("host", s.host).field("ip", s.ip).key("cpus");

@@ -349,6 +349,8 @@ void workload_details(const Plan& plan, std::string& out) {
     if (!p.dependents.empty())
       out += "- Used by: " + markdown_text(join(p.dependents, ", ")) + "\n";
     if (!w.tags.empty()) out += "- Tags: " + markdown_text(join(w.tags, ", ")) + "\n";
+    if (!w.from_tags.empty())
+      out += "- Read from its tags: " + markdown_text(join(w.from_tags, "; ")) + "\n";
     for (const auto& server : w.servers)
       out += "- Server: " + markdown_text(server_text(server)) + "\n";
     out += fmt::format("- Data gravity: {} ({})\n\n", p.gravity.level, p.gravity.explanation);
