@@ -19,7 +19,7 @@ struct Fixture {
 Workload with_store(const std::string& name, const std::string& engine, double gb) {
   Workload w;
   w.name = name;
-  w.data.push_back({name + "-data", engine, gb, 0.0, {}});
+  w.data.push_back({name + "-data", engine, gb, 0.0, std::nullopt, {}});
   return w;
 }
 

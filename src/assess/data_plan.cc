@@ -38,12 +38,24 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
   item.size_assumed = !store.size_gb;
   item.change_rate_gb_per_day = store.change_rate_gb_per_day.value_or(0);
   item.downtime_budget_minutes = budget_minutes;
-  item.transfer_hours = transfer_hours(item.size_gb, d.bandwidth_gbps, d.link_efficiency);
-
-  const double link_gb_per_day = d.bandwidth_gbps * d.link_efficiency / 8 * 86400;
+  // A copy runs at the slower of the link and what the source can read
+  // while it keeps serving.
+  const double link_gbps = d.bandwidth_gbps * d.link_efficiency;
+  const double read_mb_per_s = store.read_mb_per_s.value_or(d.source_read_mb_per_s);
+  const double read_gbps = read_mb_per_s * 8 / 1000;
+  const bool read_bound = read_gbps < link_gbps;
+  const double rate_gbps = std::min(link_gbps, read_gbps);
+  item.transfer_hours = item.size_gb * 8 / rate_gbps / 3600;
+  const double link_gb_per_day = rate_gbps / 8 * 86400;
   const std::string transfer =
-      fmt::format("{:.0f} GB / ({} Gbps x {}) = {}", item.size_gb, d.bandwidth_gbps,
-                  d.link_efficiency, hours_text(item.transfer_hours));
+      read_bound ? fmt::format(
+                       "{:.0f} GB at the source's read rate of {:g} MB/s (the link "
+                       "carries more) = {}",
+                       item.size_gb, read_mb_per_s, hours_text(item.transfer_hours))
+                 : fmt::format("{:.0f} GB / ({} Gbps x {}) = {}", item.size_gb, d.bandwidth_gbps,
+                               d.link_efficiency, hours_text(item.transfer_hours));
+  const bool relational = listed(m.relational_engines, item.engine);
+  double index_hours = 0;  // an online bulk copy of a relational store builds its indexes after
 
   // Every online method has a cutover time: the rules loader requires it.
   auto cutover = [&](const std::string& method) { return m.cutover_minutes.at(method); };
@@ -63,6 +75,13 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
     }
     if (!item.can_catch_up) {
       item.why += "; the change rate exceeds the link: replication can never catch up";
+    }
+    if (relational && (method == "logical_replication" || method == "cdc") &&
+        m.index_build_hours_per_tb > 0) {
+      index_hours = item.size_gb / 1000 * m.index_build_hours_per_tb;
+      item.copy_hours += index_hours;
+      item.why += fmt::format("; then {} to build its indexes ({:g} h per TB)",
+                              hours_text(index_hours), m.index_build_hours_per_tb);
     }
   };
 
@@ -135,6 +154,23 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
         "; the network copy takes {:.1f} days, more than {} days: ship a transfer "
         "appliance for the bulk",
         item.transfer_hours / 24, d.appliance_threshold_days);
+    // With the bulk on an appliance, the link only carries the changes made
+    // while it travels; worth it when that ends sooner.
+    const bool online_method = item.method != "dump_restore";
+    if (m.appliance_days > 0 && online_method && item.can_catch_up) {
+      const double backlog_gb = item.change_rate_gb_per_day * m.appliance_days;
+      const double catch_up_hours =
+          backlog_gb / (link_gb_per_day - item.change_rate_gb_per_day) * 24;
+      const double by_appliance = m.appliance_days * 24 + catch_up_hours + index_hours;
+      if (by_appliance < item.copy_hours) {
+        item.copy_hours = by_appliance;
+        item.appliance_used = true;
+        item.why += fmt::format(
+            "; planned that way: {:g} days for the appliance, then {} to catch up the {:.0f} GB "
+            "changed meanwhile",
+            m.appliance_days, hours_text(catch_up_hours), backlog_gb);
+      }
+    }
   }
   if (item.size_assumed) {
     item.why += fmt::format("; size not given, {:.0f} GB assumed", item.size_gb);

@@ -32,7 +32,8 @@ struct DataPlanItem {
   bool dump_fits_budget = true;  // a dump and restore would fit the budget (files: not applicable)
   bool can_catch_up = true;      // the link outpaces the change rate
   bool appliance_recommended = false;
-  std::string why;  // the method choice in words, with its numbers
+  bool appliance_used = false;  // the copy time counts the appliance: it ends sooner that way
+  std::string why;              // the method choice in words, with its numbers
 };
 
 // `constraints` are those of the source services the workload uses

@@ -21,6 +21,7 @@ void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaul
   if (auto v = r.integer("pilot_max_risk", 0, 100)) d.pilot_max_risk = int(*v);
   if (auto v = r.integer("pilot_min_confidence", 1, 5)) d.pilot_min_confidence = int(*v);
   if (auto v = r.number("appliance_threshold_days", 0.1, 3650)) d.appliance_threshold_days = *v;
+  if (auto v = r.number("source_read_mb_per_s", 0.1, 1e6)) d.source_read_mb_per_s = *v;
   if (auto v = r.text("start")) {
     d.start = parse_iso_date(*v);
     if (!d.start) {
@@ -68,6 +69,7 @@ std::vector<DataStore> read_data(const YamlNode* list, const std::string& path,
     }
     store.size_gb = r.number("size_gb", 0, kMaxSize);
     store.change_rate_gb_per_day = r.number("change_rate_gb_per_day", 0, kMaxSize);
+    store.read_mb_per_s = r.number("read_mb_per_s", 0.1, 1e6);
     r.finish();
     if (r.valid()) out.push_back(std::move(store));
   }

@@ -47,6 +47,7 @@ struct DataStore {
   std::optional<std::string> engine;  // postgresql, mysql, redis, nfs, s3, ...
   std::optional<double> size_gb;
   std::optional<double> change_rate_gb_per_day;
+  std::optional<double> read_mb_per_s;  // what the source sustains while it serves
   SourceLocation where;
 };
 
@@ -114,6 +115,9 @@ struct PlanningDefaults {
   int pilot_max_risk = 3;        // pilot workloads' risk score at most this (see docs/assess.md)
   int pilot_min_confidence = 4;  // a pilot proves little on a workload nobody knows well
   double appliance_threshold_days = 7;
+  // A source's sustainable read rate when a store gives none: a copy is as
+  // fast as the slower of it and the link (200 MB/s = 1.6 Gbps).
+  double source_read_mb_per_s = 200;
   // The schedule (docs/assess.md, "The schedule"); days are working days.
   std::optional<CalendarDate> start;  // unset: the Monday after today
   int mobilisation_days = 20;         // landing zone, link, tooling before any build

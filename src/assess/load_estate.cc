@@ -227,7 +227,7 @@ void check_references(std::vector<Workload>& workloads, Diagnostics& diags) {
         auto has_engine = [&](const DataStore& s) { return s.engine == mention->engine; };
         if (std::none_of(w.data.begin(), w.data.end(), has_engine)) {
           w.data.push_back({w.name + "-" + mention->engine, mention->engine, std::nullopt,
-                            std::nullopt, d.where});
+                            std::nullopt, std::nullopt, d.where});
         }
         if (mention->is_service) unite(w.cloud_services, {d.name}, normalize_name);
       } else {

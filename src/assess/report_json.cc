@@ -106,6 +106,7 @@ void workload_json(JsonWriter& j, const WorkloadPlan& p) {
         .field("fits_budget", d.fits_budget)
         .field("can_catch_up", d.can_catch_up)
         .field("appliance_recommended", d.appliance_recommended)
+        .field("appliance_used", d.appliance_used)
         .field("why", d.why)
         .end_object();
   }

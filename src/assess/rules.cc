@@ -240,6 +240,8 @@ void read_data_methods(const YamlNode& node, const std::string& file, DataMethod
       r.text_list("logical_replication_engines").value_or(std::vector<std::string>{});
   m.relational_engines = r.text_list("relational_engines").value_or(std::vector<std::string>{});
   if (auto f = r.number("dump_restore_factor", 1, 100)) m.dump_restore_factor = *f;
+  if (auto f = r.number("index_build_hours_per_tb", 0, 1000)) m.index_build_hours_per_tb = *f;
+  if (auto f = r.number("appliance_days", 0.5, 365)) m.appliance_days = *f;
   r.require("by_size");
   r.require("cutover_minutes");
   const YamlNode* tiers = r.node("by_size");

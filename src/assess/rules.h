@@ -109,6 +109,12 @@ struct DataMethodRules {
   double dump_restore_factor = 2.0;
   std::map<std::string, double> cutover_minutes;
   std::map<std::string, EngineMethod> engine_methods;  // by engine
+  // Rebuilding a relational store's indexes after an online method's bulk
+  // copy (a dump/restore's factor already counts them).
+  double index_build_hours_per_tb = 0;
+  // A transfer appliance, when one is recommended: days from order to data
+  // loaded on the target; 0 when the rules give none (then only recommended).
+  double appliance_days = 0;
 };
 
 struct GravityRules {
