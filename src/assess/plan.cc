@@ -43,6 +43,33 @@ Graph build_graph(const std::vector<Workload>& ws) {
   return g;
 }
 
+// Workloads an import puts on one server (a host or an IP in several
+// applications) cannot move in different waves: they are linked, and said.
+void link_shared_hosts(const std::vector<Workload>& ws, Graph& g,
+                       std::vector<std::string>& warnings) {
+  std::map<std::string, std::vector<size_t>> on_host;  // ordered: the warnings' order is stable
+  for (size_t i = 0; i < ws.size(); ++i) {
+    for (const auto& server : ws[i].servers) {
+      const std::string host = server.host.empty() ? server.ip : server.host;
+      if (host.empty()) continue;
+      auto& list = on_host[host];
+      if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
+    }
+  }
+  for (const auto& [host, members] : on_host) {
+    if (members.size() < 2) continue;
+    std::vector<std::string> names;
+    for (size_t m : members) {
+      names.push_back(ws[m].name);
+      for (size_t other : members) {
+        if (other != m) g.nodes[m].same_host.push_back(other);
+      }
+    }
+    warnings.push_back(
+        fmt::format("{} share the host {}: they move in one wave", join(names, ", "), host));
+  }
+}
+
 WorkloadContext context_of(size_t i, const std::vector<Workload>& ws, const Graph& g,
                            const std::vector<bool>& in_cycle) {
   WorkloadContext c;
@@ -372,6 +399,7 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
 
   // 1. The dependency graph and its cycles.
   Graph g = build_graph(ws);
+  link_shared_hosts(ws, g, plan.warnings);
   std::vector<bool> in_cycle(n, false);
   for (const auto& component : strongly_connected_components(g.nodes)) {
     if (component.size() > 1) {

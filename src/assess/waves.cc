@@ -11,7 +11,16 @@
 
 namespace ferry::assess {
 
-std::vector<std::vector<size_t>> strongly_connected_components(const std::vector<WaveInput>& g) {
+std::vector<std::vector<size_t>> strongly_connected_components(const std::vector<WaveInput>& g,
+                                                               bool same_host) {
+  // Edge k of v: its hard dependencies, then (if asked) its host mates.
+  auto edges = [&](size_t v) {
+    return g[v].hard_deps.size() + (same_host ? g[v].same_host.size() : 0);
+  };
+  auto edge = [&](size_t v, size_t k) {
+    return k < g[v].hard_deps.size() ? g[v].hard_deps[k]
+                                     : g[v].same_host[k - g[v].hard_deps.size()];
+  };
   const size_t n = g.size();
   constexpr size_t kUnvisited = static_cast<size_t>(-1);
   std::vector<size_t> index(n, kUnvisited), low(n, 0);
@@ -26,14 +35,14 @@ std::vector<std::vector<size_t>> strongly_connected_components(const std::vector
     if (index[root] != kUnvisited) continue;
     frames.push_back({root, 0});
     while (!frames.empty()) {
-      auto& [v, edge] = frames.back();
-      if (edge == 0) {
+      auto& [v, next] = frames.back();
+      if (next == 0) {
         index[v] = low[v] = next_index++;
         stack.push_back(v);
         on_stack[v] = true;
       }
-      if (edge < g[v].hard_deps.size()) {
-        size_t w = g[v].hard_deps[edge++];
+      if (next < edges(v)) {
+        size_t w = edge(v, next++);
         if (index[w] == kUnvisited) {
           frames.push_back({w, 0});
         } else if (on_stack[w]) {
@@ -207,32 +216,42 @@ Component describe_component(const std::vector<WaveInput>& inputs, std::vector<s
   return comp;
 }
 
-// Records a cycle and keeps only its moving members in the component (all of
-// them when none moves); members that stay behind are a warning.
-void record_cycle(const std::vector<WaveInput>& inputs, Component& comp, WaveSchedule& out) {
+// Records a cycle (or a group sharing hosts) and keeps only its moving
+// members in the component (all of them when none moves); members that stay
+// behind are a warning.
+void record_group(const std::vector<WaveInput>& inputs, Component& comp, bool cycle,
+                  WaveSchedule& out) {
   std::vector<size_t> moving_members;
   std::vector<std::string> staying;
   for (size_t m : comp.members) {
-    out.cycle_of[m] = static_cast<int>(out.cycles.size());
+    if (cycle) out.cycle_of[m] = static_cast<int>(out.cycles.size());
     if (inputs[m].moving)
       moving_members.push_back(m);
     else
       staying.push_back(inputs[m].name);
   }
+  const char* what = cycle ? "dependency cycle" : "group of workloads sharing hosts";
   if (!staying.empty() && !moving_members.empty()) {
     out.warnings.push_back(
-        fmt::format("dependency cycle through {} includes workloads that are not "
-                    "moving ({}); the rest of the cycle will depend across platforms",
-                    comp.name, fmt::join(staying, ", ")));
+        fmt::format("{} through {} includes workloads that are not "
+                    "moving ({}); the rest of the {} will depend across "
+                    "platforms",
+                    what, comp.name, fmt::join(staying, ", "), cycle ? "cycle" : "group"));
   }
-  out.cycles.push_back(comp.members);
+  if (cycle) out.cycles.push_back(comp.members);
   comp.members = moving_members.empty() ? comp.members : moving_members;
 }
 
 // Pass 1: one component per strongly connected component, dependencies
 // first, each knowing the moving components it hard-depends on.
 std::vector<Component> build_components(const std::vector<WaveInput>& inputs, WaveSchedule& out) {
-  auto sccs = strongly_connected_components(inputs);
+  // Components join workloads that share a host too; only the hard cycles
+  // among them are reported as cycles.
+  auto sccs = strongly_connected_components(inputs, /*same_host=*/true);
+  std::vector<size_t> cycle_size(inputs.size(), 1);
+  for (const auto& hard : strongly_connected_components(inputs)) {
+    for (size_t m : hard) cycle_size[m] = hard.size();
+  }
   // Indexed by every workload, including cycle members that stay behind.
   std::vector<size_t> comp_of(inputs.size());
   std::vector<Component> comps;
@@ -240,7 +259,9 @@ std::vector<Component> build_components(const std::vector<WaveInput>& inputs, Wa
   for (size_t c = 0; c < sccs.size(); ++c) {
     for (size_t m : sccs[c]) comp_of[m] = c;
     comps.push_back(describe_component(inputs, std::move(sccs[c])));
-    if (comps[c].members.size() > 1) record_cycle(inputs, comps[c], out);
+    const bool cycle = std::any_of(comps[c].members.begin(), comps[c].members.end(),
+                                   [&](size_t m) { return cycle_size[m] > 1; });
+    if (comps[c].members.size() > 1) record_group(inputs, comps[c], cycle, out);
   }
   for (size_t c = 0; c < comps.size(); ++c) {
     for (size_t m : comps[c].members) {
@@ -271,7 +292,7 @@ std::string pilot_refusal(const Scheduling& s, size_t c) {
   const Component& comp = s.comps[c];
   const WaveInput& first = s.inputs[comp.members.front()];
   if (!comp.moving) return "it does not move";
-  if (comp.members.size() > 1) return "it is in a dependency cycle";
+  if (comp.members.size() > 1) return "it moves with others (a dependency cycle or shared hosts)";
   if (!first.pilot_candidate)
     return first.not_pilot_because.empty() ? "not a pilot candidate" : first.not_pilot_because;
   if (comp.shared_infrastructure) return "it is shared infrastructure";

@@ -13,7 +13,10 @@ namespace ferry::assess {
 struct WaveInput {
   std::string name;
   std::vector<size_t> hard_deps;  // indices into the input
-  bool moving = true;             // false for retire / retain: never scheduled
+  // Workloads that share a host with it (from an import): one host cannot be
+  // in two places, so they move in one wave, like a cycle.
+  std::vector<size_t> same_host;
+  bool moving = true;  // false for retire / retain: never scheduled
   bool shared_infrastructure = false;
   bool priority = false;          // tier 1 data: scheduled first among equals
   int risk = 0;                   // lower is safer; the pilot takes the safest
@@ -43,7 +46,7 @@ struct Wave {
 struct WaveSchedule {
   std::vector<int> wave_of;  // per input; 0 when not moving
   std::vector<Wave> waves;
-  std::vector<std::vector<size_t>> cycles;  // components with more than one member
+  std::vector<std::vector<size_t>> cycles;  // hard-dependency cycles
   std::vector<int> cycle_of;                // per input: index into cycles, or -1
   std::vector<std::string> warnings;
 };
@@ -51,8 +54,9 @@ struct WaveSchedule {
 WaveSchedule schedule_waves(const std::vector<WaveInput>& inputs, const WaveOptions& options);
 
 // Strongly connected components (Tarjan, iterative), in reverse topological
-// order: every component comes after the components it depends on.
-std::vector<std::vector<size_t>> strongly_connected_components(
-    const std::vector<WaveInput>& inputs);
+// order: every component comes after the components it depends on. With
+// `same_host`, workloads sharing a host are joined as if they formed a cycle.
+std::vector<std::vector<size_t>> strongly_connected_components(const std::vector<WaveInput>& inputs,
+                                                               bool same_host = false);
 
 }  // namespace ferry::assess

@@ -130,6 +130,22 @@ TEST(Waves, CycleMovesTogether) {
   EXPECT_GE(s.wave_of[2], s.wave_of[0]);
 }
 
+TEST(Waves, WorkloadsSharingAHostMoveInOneWaveWithoutBeingACycle) {
+  // c depends on b depends on a; d shares a host with a, e with c. Two per
+  // wave would split them without the host links.
+  std::vector<WaveInput> g{node("a"), node("b", {0}), node("c", {1}), node("d"), node("e")};
+  g[0].same_host = {3};
+  g[3].same_host = {0};
+  g[2].same_host = {4};
+  g[4].same_host = {2};
+  WaveSchedule s = schedule_waves(g, WaveOptions{2, 50, 0, 3});
+  EXPECT_EQ(s.wave_of[0], s.wave_of[3]);
+  EXPECT_EQ(s.wave_of[2], s.wave_of[4]);
+  EXPECT_LT(s.wave_of[0], s.wave_of[2]);
+  EXPECT_TRUE(s.cycles.empty());
+  for (int c : s.cycle_of) EXPECT_EQ(c, -1);
+}
+
 TEST(Waves, DatabasesMoveWithTheirConsumersNotMonthsBefore) {
   // db has no dependencies and could go first; its only consumer needs the
   // slow service, so it waits and moves with the consumer.
