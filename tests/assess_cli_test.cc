@@ -68,9 +68,7 @@ TEST_F(AssessCli, AWhatIfSaysWhatMovedAndTheInventoryIsUnchanged) {
   Outcome r = ferry("assess examples/estate.yaml --bandwidth 10 --team-capacity 1");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("what if --team-capacity 1 --bandwidth 10: "), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  web-db: web-main copy 2.3 h -> 1.4 h\n"),
-            std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("  web-db: web-main copy 2.3 h -> 1.4 h\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  plan: end 2027-06-22 (122 working days) -> "), std::string::npos)
       << r.out;
   Outcome json = ferry("assess examples/estate.yaml --bandwidth 10 --format json");
