@@ -25,6 +25,38 @@ critical=$(grep -o 'class="[a-z]* critical"' "$work/dom.html" | wc -l)
 [[ $nodes -eq $workloads ]] || { echo "graph has $nodes nodes, plan has $workloads workloads"; exit 1; }
 [[ $bars -eq $waves ]] || { echo "Gantt has $bars cutover bars, plan has $waves waves"; exit 1; }
 [[ $critical -ge 3 ]] || { echo "Gantt marks $critical critical bars; the critical path has more"; exit 1; }
+grep -q 'id="dependency-graph"[^>]*data-ready="yes"' "$work/dom.html" ||
+  { echo "the graph's pan/zoom script did not run"; exit 1; }
+# No edge crosses a box: every segment is horizontal or vertical, and none
+# enters a workload's box except the two it joins, at their ends.
+python3 - "$work/dom.html" <<'PY'
+import re, sys
+dom = open(sys.argv[1]).read()
+boxes = {}
+for name, x, y, w, h in re.findall(
+        r'<g class="node" data-name="([^"]+)"><title>.*?</title><rect x="([\d.]+)" y="([\d.]+)" '
+        r'width="(\d+)" height="(\d+)"', dom):
+    boxes[name] = (float(x), float(y), float(x) + float(w), float(y) + float(h))
+edges = re.findall(r'<path class="edge[^"]*" data-from="([^"]+)" data-to="([^"]+)" d="([^"]+)"', dom)
+assert boxes and edges, f"{len(boxes)} boxes, {len(edges)} edges"
+def crosses(a, b, box):
+    (x1, y1), (x2, y2) = a, b
+    bx1, by1, bx2, by2 = box[0] + 1, box[1] + 1, box[2] - 1, box[3] - 1
+    if y1 == y2:
+        return by1 < y1 < by2 and min(x1, x2) < bx2 and max(x1, x2) > bx1
+    assert x1 == x2, f"a diagonal segment {a} -> {b}"
+    return bx1 < x1 < bx2 and min(y1, y2) < by2 and max(y1, y2) > by1
+bad = []
+for source, target, d in edges:
+    points = [tuple(map(float, p.split(","))) for p in re.findall(r"[\d.]+,[\d.]+", d)]
+    for k in range(len(points) - 1):
+        for name, box in boxes.items():
+            own = (k == 0 and name == source) or (k == len(points) - 2 and name == target)
+            if not own and crosses(points[k], points[k + 1], box):
+                bad.append(f"{source} -> {target} crosses {name}")
+assert not bad, "\n".join(bad[:10])
+print(f"{len(edges)} edges, none through a box")
+PY
 python3 - "$work/plan.png" <<'PY'
 import struct, sys
 data = open(sys.argv[1], "rb").read()

@@ -46,6 +46,11 @@ std::string critical_path_text(const Plan& plan);
 std::string changes_markdown(const std::vector<PlanChange>& changes);      // a table
 void changes_json(JsonWriter& j, const std::vector<PlanChange>& changes);  // an array
 
+// The dependency graph as SVG with its pan/zoom script (report_graph.cc), and
+// the colour each strategy is drawn in.
+std::string graph_svg(const Plan& plan);
+std::string strategy_color(const std::string& strategy);
+
 // The schedule as a Gantt chart (report_gantt.cc): an SVG for the HTML page,
 // a Mermaid `gantt` block for the markdown.
 std::string gantt_svg(const Plan& plan);

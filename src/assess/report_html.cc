@@ -10,20 +10,6 @@ namespace ferry::assess {
 
 namespace {
 
-// Beyond this many workloads the drawing stops being readable; the page keeps
-// the tables and says so.
-constexpr size_t kMaxGraphNodes = 400;
-
-const char* strategy_color(const std::string& s) {
-  if (s == "rehost") return "#4e79a7";
-  if (s == "replatform") return "#59a14f";
-  if (s == "refactor") return "#e15759";
-  if (s == "repurchase") return "#b07aa1";
-  if (s == "retire") return "#9c9c9c";
-  if (s == "retain") return "#f28e2b";
-  return "#777";
-}
-
 constexpr const char* kStyle = R"(
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
 h1{margin-bottom:4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
@@ -38,7 +24,9 @@ th{background:#f6f6f6}
 svg text{font:12px system-ui,sans-serif}
 details{margin:4px 0 10px}summary{cursor:pointer}
 .warn{color:#a33}
-.scroll{overflow-x:auto;border:1px solid #eee}
+.graph-tools{margin:4px 0}.graph-tools button{min-width:32px;margin-right:4px}
+#dependency-graph{border:1px solid #eee;cursor:grab;display:block}
+.edge.lit{stroke:#222;stroke-width:2.5}
 td.d{white-space:nowrap}
 )";
 
@@ -47,90 +35,17 @@ std::string badge(const std::string& strategy) {
                      strategy_color(strategy), html_escape(strategy));
 }
 
-void graph_svg(const Plan& plan, std::string& out) {
-  const size_t n = plan.workloads.size();
-  if (n > kMaxGraphNodes) {
-    out += fmt::format(
-        "<p>The estate has {} workloads; the graph is drawn for at most {}. The tables below "
-        "hold the full plan.</p>\n",
-        n, kMaxGraphNodes);
-    return;
-  }
-  // Columns: one per wave, then one for workloads that do not move.
-  const int columns = static_cast<int>(plan.waves.size()) + 1;
-  std::vector<int> column_of(n), row_of(n);
-  std::vector<int> rows(columns, 0);
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < n; ++i) {
-    const int c = plan.workloads[i].wave > 0 ? plan.workloads[i].wave - 1 : columns - 1;
-    column_of[i] = c;
-    row_of[i] = rows[c]++;
-    index[plan.workloads[i].workload->name] = i;
-  }
-  const int box_w = 150, box_h = 26, col_w = 200, row_h = 40, top = 40, left = 20;
-  const int height = top + (*std::max_element(rows.begin(), rows.end())) * row_h + 20;
-  const int width = left + columns * col_w;
-  auto x_of = [&](size_t i) { return left + column_of[i] * col_w; };
-  auto y_of = [&](size_t i) { return top + row_of[i] * row_h; };
-  out += fmt::format(
-      "<div class=\"scroll\"><svg id=\"dependency-graph\" xmlns=\"http://www.w3.org/2000/svg\" "
-      "width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">\n",
-      width, height, width, height);
-  out +=
-      "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" "
-      "markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" "
-      "fill=\"#888\"/>"
-      "</marker></defs>\n";
-  for (int c = 0; c < columns; ++c) {
-    const std::string label =
-        c + 1 < columns ? fmt::format("Wave {}: {}", c + 1, plan.waves[c].label) : "not moving";
-    out += fmt::format("<text x=\"{}\" y=\"20\" font-weight=\"bold\">{}</text>\n", left + c * col_w,
-                       html_escape(label));
-  }
-  // Edges first so boxes sit on top. An arrow points from a workload to what it depends on.
-  for (size_t i = 0; i < n; ++i) {
-    const Workload& w = *plan.workloads[i].workload;
-    auto edge = [&](const std::string& dep, bool soft) {
-      const size_t j = index.at(dep);
-      const bool cyclic =
-          plan.workloads[i].cycle >= 0 && plan.workloads[i].cycle == plan.workloads[j].cycle;
-      double x1 = x_of(i), y1 = y_of(i) + box_h / 2.0;
-      double x2 = x_of(j) + box_w, y2 = y_of(j) + box_h / 2.0;
-      double bend = std::max(40.0, (x1 - x2) / 2);
-      if (column_of[i] == column_of[j]) {  // same wave: loop out to the left
-        x2 = x_of(j);
-        bend = -60;
-      } else if (column_of[i] < column_of[j]) {  // dependency later (only for workloads not moving)
-        x1 = x_of(i) + box_w;
-        x2 = x_of(j);
-        bend = -std::max(40.0, (x2 - x1) / 2);
-      }
-      out += fmt::format(
-          "<path class=\"edge\" d=\"M{:.0f},{:.0f} C{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}\" "
-          "fill=\"none\" stroke=\"{}\" stroke-width=\"{}\"{} marker-end=\"url(#arrow)\"/>\n",
-          x1, y1, x1 - bend, y1, x2 + bend, y2, x2, y2, cyclic ? "#d62728" : "#999", cyclic ? 2 : 1,
-          soft ? " stroke-dasharray=\"4 3\"" : "");
-    };
-    for (const auto& d : w.depends_on) edge(d.name, false);
-    for (const auto& d : w.depends_on_soft) edge(d.name, true);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const auto& p = plan.workloads[i];
-    out += fmt::format(
-        "<g class=\"node\" data-name=\"{}\"><title>{}: {} (confidence {}/5)</title>"
-        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"5\" fill=\"{}\"/>"
-        "<text x=\"{}\" y=\"{}\" fill=\"#fff\">{}</text></g>\n",
-        html_escape(p.workload->name), html_escape(p.workload->name), html_escape(p.strategy),
-        p.confidence, x_of(i), y_of(i), box_w, box_h, strategy_color(p.strategy), x_of(i) + 8,
-        y_of(i) + 17, html_escape(p.workload->name.substr(0, 21)));
-  }
-  out += "</svg></div>\n<p class=\"legend\">";
+void graph_section(const Plan& plan, std::string& out) {
+  out += graph_svg(plan);
+  out += "<p class=\"legend\">";
   for (const char* s : {"rehost", "replatform", "refactor", "repurchase", "retire", "retain"}) {
     out += fmt::format("<span>{}</span>", badge(s));
   }
   out +=
       "<span>solid arrow: hard dependency</span><span>dashed: soft</span>"
-      "<span style=\"color:#d62728\">red: dependency cycle</span></p>\n";
+      "<span style=\"color:#d62728\">red: dependency cycle</span><span>columns: waves "
+      "(green: pilot, orange: shared infrastructure, blue: migration, grey: not moving)</span>"
+      "</p>\n";
 }
 
 void workload_sections(const Plan& plan, std::string& out) {
@@ -227,7 +142,7 @@ std::string render_html(const Plan& plan) {
     out += "</table>\n";
   }
   out += "<h2>Dependency graph</h2>\n";
-  graph_svg(plan, out);
+  graph_section(plan, out);
   out += "<h2>Schedule</h2>\n";
   out += fmt::format("<p>{}. <b>Critical path:</b> {}</p>\n", html_escape(programme_text(plan)),
                      html_escape(critical_path_text(plan)));
