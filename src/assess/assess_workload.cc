@@ -46,9 +46,11 @@ void map_services(const Workload& w, const Catalog& catalog, const RuleSet& rule
   static const std::vector<std::string> kComplexityOrder{"none", "low", "medium", "high"};
   int proprietary = 0, unmapped = 0;
   std::string max_complexity = "none";
+  std::vector<const CatalogEntry*> entries;  // the services the catalog knows
   for (const auto& service : w.cloud_services) {
     ServiceMapping m{service, "", "unknown", "", "", false, ""};
     if (const CatalogEntry* e = catalog.find(service)) {
+      entries.push_back(e);
       m = {service, e->to, e->complexity, e->provider, e->category, e->proprietary, e->notes};
       if (e->proprietary) ++proprietary;
       if (rank_in(e->complexity, kComplexityOrder) > rank_in(max_complexity, kComplexityOrder)) {
@@ -86,10 +88,9 @@ void map_services(const Workload& w, const Catalog& catalog, const RuleSet& rule
   // it, and which (for the risks' titles).
   for (const auto& constraint : kConstraints) {
     std::vector<std::string> services;
-    for (const auto& service : w.cloud_services) {
-      const CatalogEntry* e = catalog.find(service);
-      if (e && std::find(e->constraints.begin(), e->constraints.end(), constraint) !=
-                   e->constraints.end())
+    for (const CatalogEntry* e : entries) {
+      if (std::find(e->constraints.begin(), e->constraints.end(), constraint) !=
+          e->constraints.end())
         services.push_back(e->name);
     }
     facts.set(constraint, !services.empty());

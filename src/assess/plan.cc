@@ -218,14 +218,15 @@ std::vector<WaveRisk> split_platform_risks(const Wave& wave, const Plan& plan, c
 
 std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan, const Graph& g) {
   std::vector<WaveRisk> risks = split_platform_risks(wave, plan, g);
-  std::map<std::string, size_t> by_title;
+  // By title, open and mitigated apart; the titles live in plan.workloads.
+  std::unordered_map<std::string_view, size_t> by_title[2];
   double transfer = 0;
   std::vector<std::string> cycle_members;
   for (size_t m : wave.members) {
     const WorkloadPlan& p = plan.workloads[m];
     for (const auto& r : p.risks) {
       // A risk mitigated for one member and open for another is two lines.
-      auto [it, inserted] = by_title.emplace((r.mitigated ? "1" : "0") + r.title, risks.size());
+      auto [it, inserted] = by_title[r.mitigated ? 1 : 0].emplace(r.title, risks.size());
       if (inserted)
         risks.push_back({r.title, r.severity, {}, r.likelihood, r.impact, {}, r.mitigated});
       WaveRisk& grouped = risks[it->second];

@@ -256,6 +256,8 @@ std::string render_json(const Plan& plan) {
   // Each workload's fields get a line of their own; what is nested deeper
   // (a data store, a rule in the trace) stays on one line.
   JsonWriter j(/*pretty_depth=*/4);
+  // About 6 KB per workload (its decisions traced, its risks) and 200 bytes per task.
+  j.reserve(plan.workloads.size() * 6500 + plan.schedule.tasks.size() * 220);
   j.begin_object();
   j.field("ferry_assess_version", 1);
   j.field("rules", plan.rules_source).field("catalog", plan.catalog_source);

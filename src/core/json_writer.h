@@ -18,6 +18,10 @@ class JsonWriter {
   // large documents stay compact while their outline stays readable.
   explicit JsonWriter(size_t pretty_depth = 64) : pretty_depth_(pretty_depth) {}
 
+  // Room for `bytes` of output up front: a large document then grows in
+  // place instead of being copied each time the string doubles.
+  void reserve(size_t bytes) { out_.reserve(bytes); }
+
   JsonWriter& begin_object();
   JsonWriter& end_object();
   JsonWriter& begin_array();
