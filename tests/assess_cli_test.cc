@@ -1,5 +1,5 @@
 // ferry assess's schedule outputs end to end: the CSV for trackers, what-ifs,
-// `ferry assess diff`, and bad dates.
+// `ferry assess diff`, bad dates, and the directory --emit-runs writes.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -190,6 +190,48 @@ TEST_F(AssessCli, TheRiskRegisterRatesOwnsAndMitigatesAndNamesSplitPlatforms) {
     }
   }
   EXPECT_TRUE(split) << "no split-platform risk for billing-db";
+}
+
+TEST_F(AssessCli, EmitRunsWritesOnlyOverItsOwnUnchangedFiles) {
+  const std::string plans = (dir_ / "plans").string();
+  Outcome first = ferry("assess examples/estate.yaml --emit-runs " + plans + " --out " +
+                        (dir_ / "plan.md").string() + " --format markdown");
+  ASSERT_EQ(first.status, 0) << first.err;
+  EXPECT_NE(slurp(dir_ / "plan.md").find("# "), std::string::npos) << "the plan is written too";
+  const std::string web_api = plans + "/wave-04-web-api.yaml";
+  ASSERT_TRUE(fs::exists(web_api));
+  // Its own files, unchanged: written again.
+  Outcome again = ferry("assess examples/estate.yaml --emit-runs " + plans);
+  EXPECT_EQ(again.status, 0) << again.err;
+  // A plan a person filled in is never written over; nothing else is either.
+  std::ofstream(web_api, std::ios::app) << "# the proxy is proxy-1.internal\n";
+  const std::string edited = slurp(web_api);
+  fs::remove(plans + "/README.md");
+  Outcome refused = ferry("assess examples/estate.yaml --emit-runs " + plans);
+  EXPECT_EQ(refused.status, 4);
+  EXPECT_NE(refused.err.find("--emit-runs: " + plans +
+                             ": refusing to write there: it holds "
+                             "files changed since ferry wrote them: wave-04-web-api.yaml"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(slurp(web_api), edited);
+  EXPECT_FALSE(fs::exists(plans + "/README.md"));
+  // With --format json the refusal is the one document on stdout.
+  Outcome json = ferry("assess examples/estate.yaml --emit-runs " + plans + " --format json");
+  EXPECT_EQ(json.status, 4);
+  auto doc = ferry::parse_yaml(json.out, "stdout");
+  ASSERT_TRUE(doc) << json.out;
+  EXPECT_EQ(doc->find("error")->text_at("kind"), "io");
+  // A directory holding anything else is refused the same way.
+  write("notes.txt", "mine");
+  Outcome foreign = ferry("assess examples/estate.yaml --emit-runs " + dir_.string());
+  EXPECT_EQ(foreign.status, 4);
+  EXPECT_NE(foreign.err.find("what ferry did not write: "), std::string::npos) << foreign.err;
+  // The plan itself cannot go into that directory.
+  Outcome inside =
+      ferry("assess examples/estate.yaml --emit-runs " + plans + " --out " + plans + "/plan.md");
+  EXPECT_EQ(inside.status, 2);
+  EXPECT_NE(inside.err.find("is inside --emit-runs"), std::string::npos) << inside.err;
 }
 
 }  // namespace

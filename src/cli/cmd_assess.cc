@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "assess/emit_runs.h"
 #include "assess/importers.h"
 #include "assess/plan.h"
 #include "assess/plan_diff.h"
@@ -15,6 +16,7 @@
 #include "core/calendar.h"
 #include "core/exit_codes.h"
 #include "core/files.h"
+#include "core/generated_files.h"
 #include "core/json_writer.h"
 #include "core/log.h"
 #include "core/step_timer.h"
@@ -29,6 +31,7 @@ struct AssessOptions {
   std::string out;
   std::string rules_file;
   std::string catalog_file;
+  std::string emit_runs;  // a directory for the `ferry run` plans; "" for none
   // What-ifs: each replaces the inventory's setting, and the plan says what moved.
   std::string start;
   int team_capacity = 0;  // 0: not given
@@ -71,12 +74,20 @@ Examples:
   ferry assess estate.yaml --format csv --out schedule.csv   (waves and tasks for a tracker)
   ferry assess estate.yaml --bandwidth 10 --team-capacity 3  (what if: says what moved)
   ferry assess diff old/estate.yaml estate.yaml              (how a changed inventory changed the plan)
+  ferry assess estate.yaml --emit-runs plans   (a `ferry run` plan per workload ferry can move)
 
 The schedule: working days from --start (or defaults.start; else the Monday
 after today): mobilisation, each workload's build by its team (its owner),
 data copies, one wave's cutover at a time, hypercare with the source
 read-only, decommissioning. The critical path is the chain of tasks that
 decides the end.
+
+--emit-runs DIR also writes a `ferry run` plan skeleton (docs/run.md) for every
+workload whose PostgreSQL data or HTTP traffic ferry can move, named in wave
+order (DIR/wave-04-web-api.yaml), with the schedule's window, the method and
+the rollback criteria filled in, and DIR/README.md listing them and everything
+ferry cannot carry, with the reason. DIR must be new, empty, or hold only what
+an earlier --emit-runs wrote, unchanged: ferry never writes over your edits.
 
 Guide: docs/assess.md. Rules and facts: data/rules.yaml.)";
 
@@ -160,6 +171,15 @@ int run_assess(const AssessOptions& o) {
     if (!f.empty()) inputs.push_back(f);
   }
   std::error_code ec;
+  // --out inside the runs' directory would be a file --emit-runs did not
+  // write there, and the next --emit-runs would refuse the directory.
+  if (!o.emit_runs.empty() && !o.out.empty() && o.out != "-" &&
+      std::filesystem::weakly_canonical(std::filesystem::path(o.out), ec).parent_path() ==
+          std::filesystem::weakly_canonical(o.emit_runs, ec)) {
+    log_error(fmt::format("--out {} is inside --emit-runs {}; write the plan elsewhere", o.out,
+                          o.emit_runs));
+    return exit_status(ExitCode::kUsage);
+  }
   for (const auto& input : inputs) {
     if (!o.out.empty() && o.out != "-" && std::filesystem::equivalent(o.out, input, ec)) {
       log_error(fmt::format("--out {} is one of the inputs; refusing to overwrite it", o.out));
@@ -192,7 +212,20 @@ int run_assess(const AssessOptions& o) {
     skip_freeing_at_exit(std::move(baseline));
   }
   timer.lap("plan");
-  // 3. Render and write.
+  // 3. The run plans, before the plan's own output: a directory refused is
+  //    then the run's one outcome (one JSON document with --format json).
+  if (!o.emit_runs.empty()) {
+    const EmittedRuns runs = emit_runs(plan, {o.inventories, o.emit_runs});
+    if (auto w = write_generated_files(o.emit_runs, runs.files, "ferry assess --emit-runs"); !w) {
+      return report_error(std::move(w.error()).with_context("--emit-runs"), o.format);
+    }
+    log_info(fmt::format(
+        "wrote {} run plan{} to {} ({}/README.md lists them, and what ferry "
+        "cannot carry)",
+        runs.plans.size(), runs.plans.size() == 1 ? "" : "s", o.emit_runs, o.emit_runs));
+    timer.lap("run plans");
+  }
+  // 4. Render and write.
   const std::string text = render(plan, *format);
   timer.lap("render");
   int status = 0;
@@ -294,6 +327,10 @@ Runner install_assess(CLI::App& sub) {
       ->check(formats);
   sub.add_option("-o,--out", o->out,
                  "Write the plan to FILE (atomically) instead of stdout ('-': stdout)");
+  sub.add_option("--emit-runs", o->emit_runs,
+                 "Also write a `ferry run` plan per workload ferry can move, and an index, into "
+                 "DIR (new, empty, or an earlier --emit-runs' own)")
+      ->type_name("DIR");
   sub.add_option("--rules", o->rules_file,
                  "Planning rules to use instead of the built-in data/rules.yaml");
   sub.add_option("--catalog", o->catalog_file,

@@ -53,12 +53,17 @@ class PlanReader {
     if (auto f = r.choice("on_failure", kOnFailure)) {
       plan.on_failure = *f == "pause" ? OnFailure::kPause : OnFailure::kRollback;
     }
-    r.require("databases");
+    const YamlNode* steps = r.node("steps");
+    const bool own_steps = steps && !steps->is_null();
+    // A plan with steps of its own may move traffic only (a stateless
+    // service behind the proxy: rollout and watch); a strategy's steps
+    // come from the databases, so without steps there must be some.
+    if (!own_steps) r.require("databases");
     if (const YamlNode* dbs = r.node("databases"); dbs && !dbs->is_null()) {
       read_databases(*dbs, r.where("databases"), plan);
     }
     if (const YamlNode* p = r.node("proxy"); p && !p->is_null()) read_proxy(*p, plan);
-    if (const YamlNode* steps = r.node("steps"); steps && !steps->is_null()) {
+    if (own_steps) {
       read_steps(*steps, r.where("steps"), plan);
       if (r.node("strategy")) {
         d_.warning(r.where("strategy"),

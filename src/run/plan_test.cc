@@ -198,6 +198,26 @@ proxy: { admin: 127.0.0.1:9901 }
   EXPECT_EQ(layers->steps[2].kind, StepKind::kClone);
 }
 
+TEST(Plan, APlanWithStepsOfItsOwnMayMoveTrafficOnly) {
+  // A stateless service behind the proxy: nothing to copy, its route to move.
+  auto p = parse(R"(name: web-api
+proxy: { admin: 127.0.0.1:9901 }
+steps:
+  - approve: "move web-api"
+  - rollout: web-api
+  - watch: { for: 30m, route: web-api }
+)");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_TRUE(p->databases.empty());
+  ASSERT_EQ(p->steps.size(), 3u);
+  EXPECT_EQ(p->steps[1].route, "web-api");
+  // Without steps, the strategy's come from the databases: a plan needs some.
+  const std::string none = errors_of("name: web-api\nproxy: { admin: 127.0.0.1:9901 }\n");
+  EXPECT_NE(none.find("plans/shop.yaml:1:1: error: document: missing required field 'databases'"),
+            std::string::npos)
+      << none;
+}
+
 }  // namespace
 }  // namespace ferry::run
 
