@@ -329,11 +329,7 @@ void schedule_plan(const Estate& estate, const std::vector<Wave>& waves, Plan& p
     plan.warnings.push_back(fmt::format(
         "{} moving workload{} without an owner ({}): {} built by one team called 'unassigned' "
         "in the schedule; name an owner for each",
-        unowned.size(), unowned.size() == 1 ? "" : "s",
-        fmt::format("{}{}",
-                    fmt::join(unowned.begin(),
-                              unowned.begin() + std::min<ptrdiff_t>(unowned.size(), 5), ", "),
-                    unowned.size() > 5 ? ", ..." : ""),
+        unowned.size(), unowned.size() == 1 ? "" : "s", some_of(unowned, 5),
         unowned.size() == 1 ? "it is" : "they are"));
   }
   std::vector<ScheduleWave> schedule_waves;

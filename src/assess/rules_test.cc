@@ -543,12 +543,14 @@ TEST(Rules, RiskSeverityIsLikelihoodTimesImpactAndPlansMitigateSome) {
   EXPECT_EQ(risk_severity("medium", "medium"), "medium");  // 4
   EXPECT_EQ(risk_severity("high", "low"), "medium");       // 3
   EXPECT_EQ(risk_severity("low", "medium"), "low");        // 2
-  auto rules = RuleSet::parse(R"(
+  // Decisions only so that the risks have a rules file to live in.
+  const std::string decisions = R"(
 decisions:
   strategy: { options: [rehost], fallback: rehost }
   cutover: { options: [all_at_once], fallback: all_at_once }
   pattern: { options: [stay], fallback: stay }
-risks:
+)";
+  auto rules = RuleSet::parse(decisions + R"(risks:
   - { id: old-style, when: { moving: true }, title: T, severity: high, mitigation: M }
   - id: slow-dump
     when: { has_database: true }
@@ -575,12 +577,7 @@ risks:
   EXPECT_FALSE(evaluate(*slow.mitigated_when, fits, nullptr));
   EXPECT_EQ(fill_placeholders(slow.mitigated_by, base_facts()), "online copy fits 60 min");
 
-  auto bad = RuleSet::parse(R"(
-decisions:
-  strategy: { options: [rehost], fallback: rehost }
-  cutover: { options: [all_at_once], fallback: all_at_once }
-  pattern: { options: [stay], fallback: stay }
-risks:
+  auto bad = RuleSet::parse(decisions + R"(risks:
   - { id: bad, when: {}, title: T, likelihood: often, impact: high, mitigation: M, mitigated_by: x }
 )" + kRest,
                             "r.yaml");
