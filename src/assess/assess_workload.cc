@@ -109,9 +109,12 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
     budget = *context.dependent_budget_minutes;
     budget_note = fmt::format("; the budget is {}'s {:.0f} min, which depends on it",
                               context.dependent_budget_from, budget);
+    // Its data is down whenever what depends on it is: every rule and risk
+    // after this reads the budget the plan applies, not its own.
+    facts.set("downtime_budget_minutes", budget);
   }
   double total_gb = 0;
-  bool has_database = false, has_files = false, online = false, appliance = false,
+  bool has_database = false, has_files = false, online = false, appliance = false, shipped = false,
        size_assumed = false, relational = false, over_budget = false, stuck = false;
   const auto& sql = rules.data_methods.relational_engines;
   // (constraint, the services that have it), from the facts map_services set.
@@ -134,6 +137,7 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
     online = online || (!files && !item.dump_fits_budget);
     stuck = stuck || !item.can_catch_up;
     appliance = appliance || item.appliance_recommended;
+    shipped = shipped || item.appliance_used;
     over_budget = over_budget || !item.fits_budget;
     if (!item.can_catch_up) {
       warnings.push_back(
@@ -152,6 +156,7 @@ void plan_data(const Workload& w, const WorkloadContext& context, const RuleSet&
   facts.set("has_relational_database", relational);
   facts.set("needs_online_sync", online);
   facts.set("appliance_recommended", appliance);
+  facts.set("appliance_planned", shipped);
   facts.set("over_downtime_budget", over_budget);
   facts.set("cannot_catch_up", stuck);
 }
@@ -321,6 +326,13 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
     }
     p.risks.push_back(std::move(risk));
   }
+  // The register reads from the top: open risks, most severe first; mitigated last.
+  std::stable_sort(p.risks.begin(), p.risks.end(), [](const Risk& a, const Risk& b) {
+    auto rank = [](const Risk& r) {
+      return r.mitigated ? 3 : r.severity == "high" ? 0 : r.severity == "medium" ? 1 : 2;
+    };
+    return rank(a) < rank(b);
+  });
   for (const auto& item : rules.checklist) {
     if (evaluate(item.when, facts, nullptr)) p.checklist.push_back({item.section, item.item});
   }

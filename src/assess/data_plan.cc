@@ -151,8 +151,8 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
   item.appliance_recommended = item.transfer_hours / 24 > d.appliance_threshold_days;
   if (item.appliance_recommended) {
     item.why += fmt::format(
-        "; the network copy takes {:.1f} days, more than {} days: ship a transfer "
-        "appliance for the bulk",
+        "; the network copy takes {:.1f} days, more than {} days: a transfer appliance is "
+        "worth weighing for the bulk",
         item.transfer_hours / 24, d.appliance_threshold_days);
     // With the bulk on an appliance, the link only carries the changes made
     // while it travels; worth it when that ends sooner.
@@ -169,6 +169,11 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
             "; planned that way: {:g} days for the appliance, then {} to catch up the {:.0f} GB "
             "changed meanwhile",
             m.appliance_days, hours_text(catch_up_hours), backlog_gb);
+      } else {
+        item.why += fmt::format(
+            "; but {:g} days for the appliance and the catch-up would end later: the copy is "
+            "planned over the link",
+            m.appliance_days);
       }
     }
   }

@@ -185,34 +185,43 @@ std::vector<WaveRisk> split_platform_risks(const Wave& wave, const Plan& plan, c
   for (size_t d : wave.members) {
     std::vector<std::string> consumers;
     std::vector<std::string> owners;
-    bool sensitive = false;  // a consumer with a tight budget or high criticality
+    int longest = 0;
+    bool sensitive = false;    // a consumer with a tight budget or high criticality
+    bool all_tolerant = true;  // every consumer of low criticality with an hour or more of budget
     for (size_t c : g.hard_dependents[d]) {
       const WorkloadPlan& consumer = plan.workloads[c];
       if (consumer.wave <= wave.index) continue;
       const int days = cutover_end(consumer.wave) - cutover_end(wave.index);
-      consumers.push_back(fmt::format("{} (wave {}, {} working days)", consumer.workload->name,
-                                      consumer.wave, days));
+      longest = std::max(longest, days);
+      consumers.push_back(fmt::format("{} (wave {}, {} working day{})", consumer.workload->name,
+                                      consumer.wave, days, days == 1 ? "" : "s"));
       const Workload& w = *consumer.workload;
-      sensitive = sensitive || (w.downtime_budget_minutes && *w.downtime_budget_minutes <= 15) ||
-                  w.criticality == "high" || w.criticality == "critical";
+      const bool tight = w.downtime_budget_minutes && *w.downtime_budget_minutes <= 15;
+      sensitive = sensitive || tight || w.criticality == "high" || w.criticality == "critical";
+      all_tolerant = all_tolerant && w.criticality == "low" &&
+                     (!w.downtime_budget_minutes || *w.downtime_budget_minutes >= 60);
       if (std::find(owners.begin(), owners.end(), consumer.team) == owners.end())
         owners.push_back(consumer.team);
     }
     if (consumers.empty()) continue;
     const WorkloadPlan& dependency = plan.workloads[d];
-    // A large store reached remotely (a file share mounted across the link) hurts most.
+    // A large store reached remotely (a file share mounted across the link)
+    // hurts most; a few days across the link are likelier to go unnoticed
+    // than months.
     const bool heavy = dependency.total_data_gb >= 1000;
-    const char* impact = sensitive || heavy ? "high" : "medium";
+    const char* impact = sensitive || heavy ? "high" : all_tolerant ? "low" : "medium";
+    const char* likelihood = longest > 10 ? "high" : "medium";
     out.push_back({fmt::format("{} moves before what calls it, which reaches it across platforms "
                                "until its own wave: {}; measure the added round trip against "
                                "their latency budget or move them together",
                                dependency.workload->name, some_of(consumers, 4)),
-                   risk_severity("high", impact),
+                   risk_severity(likelihood, impact),
                    {dependency.workload->name},
-                   "high",
+                   likelihood,
                    impact,
                    owners,
-                   false});
+                   false,
+                   "split:" + dependency.workload->name});
   }
   return out;
 }
@@ -229,7 +238,7 @@ std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan, const Graph
       // A risk mitigated for one member and open for another is two lines.
       auto [it, inserted] = by_title[r.mitigated ? 1 : 0].emplace(r.title, risks.size());
       if (inserted)
-        risks.push_back({r.title, r.severity, {}, r.likelihood, r.impact, {}, r.mitigated});
+        risks.push_back({r.title, r.severity, {}, r.likelihood, r.impact, {}, r.mitigated, r.id});
       WaveRisk& grouped = risks[it->second];
       grouped.workloads.push_back(p.workload->name);
       if (std::find(grouped.owners.begin(), grouped.owners.end(), r.owner) == grouped.owners.end())
@@ -239,32 +248,37 @@ std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan, const Graph
     if (p.cycle >= 0) cycle_members.push_back(p.workload->name);
   }
   // The wave's own risks belong to whoever runs the migration.
-  auto own = [&](std::string title, const char* likelihood, const char* impact) {
+  auto own = [&](const char* key, std::string title, const char* likelihood, const char* impact) {
     risks.push_back({std::move(title),
                      risk_severity(likelihood, impact),
                      {},
                      likelihood,
                      impact,
                      {"migration lead"},
-                     false});
+                     false,
+                     key});
   };
   if (transfer / 24 > 1) {
-    own(fmt::format("{:.1f} TB share one link: {:.1f} days of transfer if copied at once; stagger "
+    own("link",
+        fmt::format("{:.1f} TB share one link: {:.1f} days of transfer if copied at once; stagger "
                     "the copies or add bandwidth",
                     wave.data_tb, transfer / 24),
         "medium", "medium");
   }
   if (!cycle_members.empty()) {
-    own(fmt::format("dependency cycle moves in one window: {}", fmt::join(cycle_members, ", ")),
+    own("cycle",
+        fmt::format("dependency cycle moves in one window: {}", fmt::join(cycle_members, ", ")),
         "medium", "high");
   }
   if (wave.index == 1 && wave.kind != WaveKind::kPilot && plan.defaults.pilot_size > 0) {
-    own("no pilot wave: wave 1 is the first production cutover; rehearse its runbook and "
+    own("no-pilot",
+        "no pilot wave: wave 1 is the first production cutover; rehearse its runbook and "
         "rollback on a staging copy first",
         "medium", "high");
   }
   if (wave.kind == WaveKind::kPilot)
-    own("pilot: rehearse the runbook and the rollback end to end before wave 2", "low", "low");
+    own("pilot", "pilot: rehearse the runbook and the rollback end to end before wave 2", "low",
+        "low");
   // Open risks first, the most severe first; mitigated ones last.
   std::stable_sort(risks.begin(), risks.end(), [](const WaveRisk& a, const WaveRisk& b) {
     auto rank = [](const WaveRisk& r) {
@@ -451,10 +465,14 @@ Plan build_plan(const Estate& estate, const RuleSet& rules, const Catalog& catal
     node.data_tb = node.moving ? p.total_data_gb / 1000 : 0;
     plan.total_data_tb += node.data_tb;
     if (p.over_downtime_budget) {
-      plan.warnings.push_back(
-          fmt::format("{}: the data cutover takes longer than its downtime budget; raise the "
-                      "budget or move the data online",
-                      ws[i].name));
+      for (const auto& item : p.data_plan) {
+        if (item.fits_budget) continue;
+        plan.warnings.push_back(fmt::format(
+            "{}: {} by {} is down {} at its switch, over the {:.0f} min budget: raise the budget, "
+            "or make the switch shorter (for files, more delta passes before the last)",
+            ws[i].name, item.store, method_label(item.method),
+            hours_text(item.downtime_minutes / 60), item.downtime_budget_minutes));
+      }
     }
   }
   warn_about_edges_to_workloads_not_moving(ws, plan, g, plan.warnings);

@@ -95,6 +95,9 @@ struct WaveRisk {
   std::string impact;
   std::vector<std::string> owners;
   bool mitigated = false;
+  // Stable across plans while the title's numbers change (for diffs): the
+  // member risk's id, "split:<dependency>", "link", "cycle", "no-pilot", "pilot".
+  std::string key;
 };
 
 struct WavePlan {

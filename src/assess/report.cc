@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/json_writer.h"
 #include "core/text.h"
 
@@ -56,10 +58,21 @@ std::string copy_text(const DataPlanItem& item) {
 
 namespace ferry::assess {
 
+std::vector<std::string> input_files(const Plan& plan) {
+  std::vector<std::string> files;
+  for (const auto& p : plan.workloads) {
+    for (const auto& s : p.workload->sources) {
+      if (std::find(files.begin(), files.end(), s) == files.end()) files.push_back(s);
+    }
+  }
+  return files;
+}
+
 std::string date_text(const Plan& plan, int day) { return iso_text(date_of(plan, day)); }
 
 std::string span_text(const Plan& plan, int start, int end) {
-  return fmt::format("{} to {}", date_text(plan, start), date_text(plan, std::max(start, end - 1)));
+  if (end - start <= 1) return date_text(plan, start);  // a single day
+  return fmt::format("{} to {}", date_text(plan, start), date_text(plan, end - 1));
 }
 
 std::string programme_text(const Plan& plan) {
@@ -83,7 +96,8 @@ std::string critical_path_text(const Plan& plan) {
     if (run - k == 1) {
       parts.push_back(fmt::format("{} ({} d)", task_name(plan, first), days));
     } else if (first.kind == TaskKind::kCutover) {
-      parts.push_back(fmt::format("cutover waves {} to {} ({} d)", first.wave, last.wave, days));
+      parts.push_back(fmt::format("cutovers of waves {} to {}, one after another ({} d)",
+                                  first.wave, last.wave, days));
     } else {
       std::vector<std::string> names;
       for (size_t t = k; t < run && names.size() < 3; ++t)

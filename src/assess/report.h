@@ -32,14 +32,19 @@ std::string size_text(double gb);  // "-", "800 GB", "16.0 TB"
 // How long a store takes to copy; "never" when changes outpace the link.
 std::string copy_text(const DataPlanItem& item);
 
+// The inventory files the plan was made from, in the order first read.
+std::vector<std::string> input_files(const Plan& plan);
+
 // The timeline in words, the same in every format.
 std::string date_text(const Plan& plan, int day);  // a working day's date, "2027-03-01"
-// The first and last working day of [start, end): "2027-03-01 to 2027-03-03".
+// The first and last working day of [start, end): "2027-03-01 to 2027-03-03",
+// or the one date of a single day.
 std::string span_text(const Plan& plan, int start, int end);
 // "2027-01-04 to 2028-02-18: 290 working days (about 13 months)".
 std::string programme_text(const Plan& plan);
 // The critical path, runs of cutovers or of one team's builds merged:
-// "mobilisation (20 d) → build recommendations (81 d) → cutover waves 3 to 7 (15 d) → ...".
+// "mobilisation (20 d) → build recommendations (81 d) → cutovers of waves 3 to 7, one after
+// another (15 d) → ..."
 std::string critical_path_text(const Plan& plan);
 
 // Changes between two plans (what-ifs, `ferry assess diff`).

@@ -20,14 +20,14 @@ std::string render_csv(const Plan& plan) {
     bool on_path = false;
     for (const auto& task : s.tasks)
       on_path = on_path || (task.wave == wp.wave.index && task.critical);
-    out += csv_line(
-        {fmt::format("W{}", wp.wave.index),
-         fmt::format("Wave {}: {} ({} workloads)", wp.wave.index, wp.label, wp.wave.members.size()),
-         "wave", "", std::to_string(wp.wave.index), "", "",
-         date_text(plan, std::min(t.build_start, t.cutover_start)),
-         date_text(plan, t.decommission_end - 1),
-         std::to_string(t.decommission_end - std::min(t.build_start, t.cutover_start)), "",
-         critical(on_path)});
+    out += csv_line({fmt::format("W{}", wp.wave.index),
+                     fmt::format("Wave {}: {} ({} workload{})", wp.wave.index, wp.label,
+                                 wp.wave.members.size(), wp.wave.members.size() == 1 ? "" : "s"),
+                     "wave", "", std::to_string(wp.wave.index), "", "",
+                     date_text(plan, std::min(t.build_start, t.cutover_start)),
+                     date_text(plan, t.decommission_end - 1),
+                     std::to_string(t.decommission_end - std::min(t.build_start, t.cutover_start)),
+                     "", critical(on_path)});
   }
   for (size_t id = 0; id < s.tasks.size(); ++id) {
     const ScheduleTask& task = s.tasks[id];

@@ -96,10 +96,10 @@ std::string gantt_svg(const Plan& plan) {
     if (end <= start) return;
     out += fmt::format(
         "<rect class=\"{}{}\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" rx=\"2\" "
-        "fill=\"{}\"{}><title>{}: {} ({} working days)</title></rect>",
+        "fill=\"{}\"{}><title>{}: {} ({} working day{})</title></rect>",
         kind, critical ? " critical" : "", x_of(start), y, std::max(1.5, (end - start) * scale),
         height_px, color, critical ? " stroke=\"#d62728\" stroke-width=\"2\"" : "",
-        html_escape(title), span_text(plan, start, end), end - start);
+        html_escape(title), span_text(plan, start, end), end - start, end - start == 1 ? "" : "s");
   };
   int y = top;
   out += fmt::format("<text x=\"0\" y=\"{}\">Mobilisation</text>", y + 13);

@@ -59,6 +59,7 @@ Facts base_facts() {
   f.set("has_file_store", false);
   f.set("needs_online_sync", false);
   f.set("appliance_recommended", false);
+  f.set("appliance_planned", false);
   f.set("dependents", 0.0);
   f.set("dependencies", 0.0);
   f.set("in_cycle", false);
@@ -245,7 +246,7 @@ TEST(BuiltinRules, EveryRiskFiresWhenItsConditionHoldsAndNotOnAPlainService) {
       {"proprietary-rewrite", {{"proprietary_level", S("heavy")}}},
       {"unmapped-services", {{"unmapped_service_count", 1.0}}},
       {"cyclic-dependency", {{"in_cycle", true}}},
-      {"transfer-appliance", {{"appliance_recommended", true}}},
+      {"transfer-appliance", {{"appliance_planned", true}}},
       {"sensitive-data-in-transit",
        {{"data_classification", S("tier1")}, {"data_store_count", 1.0}}},
       {"over-budget", {{"over_downtime_budget", true}}},

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cctype>
 #include <vector>
 
 #include "core/text.h"
@@ -98,12 +99,26 @@ std::string message_for(const CLI::App* app, const CLI::Error& e) {
 
 }  // namespace
 
+// " INVENTORY..." for a command's positional arguments, and " COMMAND" when it
+// has subcommands (both for `ferry assess`, which takes files or `diff`).
+std::string arguments_of(const CLI::App* app) {
+  std::vector<std::string> words;
+  for (const CLI::Option* o :
+       app->get_options([](const CLI::Option* opt) { return opt->get_positional(); })) {
+    std::string name = o->get_name();
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    words.push_back(name + (o->get_items_expected_max() > 1 ? "..." : ""));
+  }
+  std::string out = words.empty() ? "" : " " + join(words, " ");
+  if (!subcommands_of(app).empty()) out += words.empty() ? " COMMAND" : " | COMMAND";
+  return out;
+}
+
 std::string describe_parse_error(const CLI::App* root, const CLI::Error& e) {
   const CLI::App* app = innermost(root);
   const std::string path = command_path(app);
   return fmt::format("error: {}: {}\nusage: {} [OPTIONS]{}; '{} --help' lists them\n", path,
-                     message_for(app, e), path, subcommands_of(app).empty() ? "" : " COMMAND",
-                     path);
+                     message_for(app, e), path, arguments_of(app), path);
 }
 
 }  // namespace ferry::cli
