@@ -1,4 +1,5 @@
 #include <cmath>
+#include <thread>
 
 #include "assess/report.h"
 #include "core/json_writer.h"
@@ -250,6 +251,26 @@ void schedule_json(JsonWriter& j, const Plan& plan) {
   j.end_object();
 }
 
+// The workloads are most of a large plan's JSON: two threads write one half
+// each, and the text is the same as one writer's.
+void workloads_json(JsonWriter& j, const Plan& plan) {
+  const size_t n = plan.workloads.size();
+  constexpr size_t kWorthAThread = 1000;
+  if (n < kWorthAThread || std::thread::hardware_concurrency() < 2) {
+    for (const auto& p : plan.workloads) workload_json(j, p);
+    return;
+  }
+  const size_t half = n / 2;
+  JsonWriter later = j.fork(/*items_before=*/true);
+  later.reserve((n - half) * 6500);
+  std::thread second([&] {
+    for (size_t i = half; i < n; ++i) workload_json(later, plan.workloads[i]);
+  });
+  for (size_t i = 0; i < half; ++i) workload_json(j, plan.workloads[i]);
+  second.join();
+  j.splice(std::move(later));
+}
+
 }  // namespace
 
 std::string render_json(const Plan& plan) {
@@ -257,7 +278,7 @@ std::string render_json(const Plan& plan) {
   // (a data store, a rule in the trace) stays on one line.
   JsonWriter j(/*pretty_depth=*/4);
   // About 6 KB per workload (its decisions traced, its risks) and 200 bytes per task.
-  j.reserve(plan.workloads.size() * 6500 + plan.schedule.tasks.size() * 220);
+  j.reserve(plan.workloads.size() * 7500 + plan.schedule.tasks.size() * 220);
   j.begin_object();
   j.field("ferry_assess_version", 1);
   j.field("rules", plan.rules_source).field("catalog", plan.catalog_source);
@@ -289,7 +310,7 @@ std::string render_json(const Plan& plan) {
       .field("working_days", plan.schedule.end)
       .end_object();
   j.key("workloads").begin_array();
-  for (const auto& p : plan.workloads) workload_json(j, p);
+  workloads_json(j, plan);
   j.end_array();
   j.key("waves").begin_array();
   for (size_t i = 0; i < plan.waves.size(); ++i) {

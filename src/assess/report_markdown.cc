@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <thread>
 
 #include "assess/report.h"
 #include "core/text.h"
@@ -311,86 +312,99 @@ void rollback_section(const Plan& plan, std::string& out) {
   out += "\n";
 }
 
+// One workload's section: what it is, its decisions with their traces, its
+// data plan and risks.
+void workload_detail(const WorkloadPlan& p, std::string& out) {
+  const Workload& w = *p.workload;
+  out += fmt::format("### {}\n\n", markdown_text(w.name));
+  if (w.description) out += markdown_text(*w.description) + "\n\n";
+  std::vector<std::string> facts;
+  if (w.kind) facts.push_back("kind " + *w.kind);
+  if (w.technology) facts.push_back(*w.technology);
+  if (w.owner) facts.push_back("owner " + *w.owner);
+  if (w.criticality) facts.push_back(*w.criticality + " criticality");
+  if (w.data_classification) facts.push_back(*w.data_classification + " data");
+  if (w.wave_hint) facts.push_back(fmt::format("wave {} in the source inventory", *w.wave_hint));
+  if (!w.servers.empty())
+    facts.push_back(fmt::format("{} server{}", w.servers.size(), w.servers.size() == 1 ? "" : "s"));
+  if (!facts.empty()) out += "- " + markdown_text(join(facts, "; ")) + "\n";
+  out += fmt::format("- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}\n", p.strategy,
+                     p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
+                     words(p.pattern), words(p.cutover));
+  if (p.wave > 0) {
+    out += fmt::format("- Build: {}, by {}{}\n", markdown_text(p.effort_explanation),
+                       markdown_text(p.team),
+                       p.sync_days > 0 ? fmt::format("; data copy {} working day{} before the "
+                                                     "cutover",
+                                                     p.sync_days, p.sync_days == 1 ? "" : "s")
+                                       : "");
+  }
+  if (!w.depends_on.empty() || !w.depends_on_soft.empty()) {
+    std::vector<std::string> deps;
+    for (const auto& d : w.depends_on) deps.push_back(d.name);
+    for (const auto& d : w.depends_on_soft) deps.push_back(d.name + " (soft)");
+    out += "- Depends on: " + markdown_text(join(deps, ", ")) + "\n";
+  }
+  if (!p.dependents.empty()) out += "- Used by: " + markdown_text(join(p.dependents, ", ")) + "\n";
+  if (!w.tags.empty()) out += "- Tags: " + markdown_text(join(w.tags, ", ")) + "\n";
+  if (!w.from_tags.empty())
+    out += "- Read from its tags: " + markdown_text(join(w.from_tags, "; ")) + "\n";
+  for (const auto& server : w.servers)
+    out += "- Server: " + markdown_text(server_text(server)) + "\n";
+  out += fmt::format("- Data gravity: {} ({})\n\n", p.gravity.level, p.gravity.explanation);
+  out += "Why " + p.strategy + ":\n\n";
+  for (const auto& r : p.reasons) out += "- " + r + "\n";
+  out += "\n";
+  for (const auto& [name, result] : p.decisions) {
+    out +=
+        fmt::format("<details><summary>Decision trace: {} = {}</summary>\n\n", name, result.choice);
+    out += "| Rule | Votes | Inputs read |\n|---|---|---|\n";
+    for (const auto& vote : result.fired) {
+      std::vector<std::string> votes, inputs;
+      for (const auto& [option, weight] : vote.rule->votes)
+        votes.push_back(fmt::format("{} {:+g}", option, weight));
+      for (const auto& in : vote.inputs)
+        inputs.push_back(std::string(in.fact) + "=" + in.value + (in.assumed ? " (assumed)" : ""));
+      out += fmt::format("| {} | {} | {} |\n", vote.rule->id, join(votes, ", "),
+                         cell(join(inputs, ", ")));
+    }
+    std::vector<std::string> scores;
+    for (const auto& [option, score] : result.scores)
+      scores.push_back(fmt::format("{} {:g}", option, score));
+    out += fmt::format("\nTotals: {}{}\n\n</details>\n\n",
+                       scores.empty() ? "no votes" : join(scores, ", "),
+                       result.fell_back ? " (no rule applied; fallback)" : "");
+  }
+  if (!p.risks.empty()) {
+    out +=
+        "| Severity | Likelihood x impact | Risk | Owner | Mitigation |\n"
+        "|---|---|---|---|---|\n";
+    for (const auto& r : p.risks) {
+      out +=
+          fmt::format("| {} | {} x {} | {} | {} | {} |\n", r.severity, r.likelihood, r.impact,
+                      cell(r.title), cell(r.owner),
+                      r.mitigated ? "**mitigated**: " + cell(r.mitigated_by) : cell(r.mitigation));
+    }
+    out += "\n";
+  }
+}
+
+// Most of a large plan's markdown: two threads write one half each.
 void workload_details(const Plan& plan, std::string& out) {
   out += "## Workloads in detail\n\n";
-  for (const auto& p : plan.workloads) {
-    const Workload& w = *p.workload;
-    out += fmt::format("### {}\n\n", markdown_text(w.name));
-    if (w.description) out += markdown_text(*w.description) + "\n\n";
-    std::vector<std::string> facts;
-    if (w.kind) facts.push_back("kind " + *w.kind);
-    if (w.technology) facts.push_back(*w.technology);
-    if (w.owner) facts.push_back("owner " + *w.owner);
-    if (w.criticality) facts.push_back(*w.criticality + " criticality");
-    if (w.data_classification) facts.push_back(*w.data_classification + " data");
-    if (w.wave_hint) facts.push_back(fmt::format("wave {} in the source inventory", *w.wave_hint));
-    if (!w.servers.empty())
-      facts.push_back(
-          fmt::format("{} server{}", w.servers.size(), w.servers.size() == 1 ? "" : "s"));
-    if (!facts.empty()) out += "- " + markdown_text(join(facts, "; ")) + "\n";
-    out +=
-        fmt::format("- **{}**, confidence {}/5, {}; traffic pattern {}, cutover {}\n", p.strategy,
-                    p.confidence, p.wave > 0 ? fmt::format("wave {}", p.wave) : "not moving",
-                    words(p.pattern), words(p.cutover));
-    if (p.wave > 0) {
-      out += fmt::format("- Build: {}, by {}{}\n", markdown_text(p.effort_explanation),
-                         markdown_text(p.team),
-                         p.sync_days > 0 ? fmt::format("; data copy {} working day{} before the "
-                                                       "cutover",
-                                                       p.sync_days, p.sync_days == 1 ? "" : "s")
-                                         : "");
-    }
-    if (!w.depends_on.empty() || !w.depends_on_soft.empty()) {
-      std::vector<std::string> deps;
-      for (const auto& d : w.depends_on) deps.push_back(d.name);
-      for (const auto& d : w.depends_on_soft) deps.push_back(d.name + " (soft)");
-      out += "- Depends on: " + markdown_text(join(deps, ", ")) + "\n";
-    }
-    if (!p.dependents.empty())
-      out += "- Used by: " + markdown_text(join(p.dependents, ", ")) + "\n";
-    if (!w.tags.empty()) out += "- Tags: " + markdown_text(join(w.tags, ", ")) + "\n";
-    if (!w.from_tags.empty())
-      out += "- Read from its tags: " + markdown_text(join(w.from_tags, "; ")) + "\n";
-    for (const auto& server : w.servers)
-      out += "- Server: " + markdown_text(server_text(server)) + "\n";
-    out += fmt::format("- Data gravity: {} ({})\n\n", p.gravity.level, p.gravity.explanation);
-    out += "Why " + p.strategy + ":\n\n";
-    for (const auto& r : p.reasons) out += "- " + r + "\n";
-    out += "\n";
-    for (const auto& [name, result] : p.decisions) {
-      out += fmt::format("<details><summary>Decision trace: {} = {}</summary>\n\n", name,
-                         result.choice);
-      out += "| Rule | Votes | Inputs read |\n|---|---|---|\n";
-      for (const auto& vote : result.fired) {
-        std::vector<std::string> votes, inputs;
-        for (const auto& [option, weight] : vote.rule->votes)
-          votes.push_back(fmt::format("{} {:+g}", option, weight));
-        for (const auto& in : vote.inputs)
-          inputs.push_back(std::string(in.fact) + "=" + in.value +
-                           (in.assumed ? " (assumed)" : ""));
-        out += fmt::format("| {} | {} | {} |\n", vote.rule->id, join(votes, ", "),
-                           cell(join(inputs, ", ")));
-      }
-      std::vector<std::string> scores;
-      for (const auto& [option, score] : result.scores)
-        scores.push_back(fmt::format("{} {:g}", option, score));
-      out += fmt::format("\nTotals: {}{}\n\n</details>\n\n",
-                         scores.empty() ? "no votes" : join(scores, ", "),
-                         result.fell_back ? " (no rule applied; fallback)" : "");
-    }
-    if (!p.risks.empty()) {
-      out +=
-          "| Severity | Likelihood x impact | Risk | Owner | Mitigation |\n"
-          "|---|---|---|---|---|\n";
-      for (const auto& r : p.risks) {
-        out += fmt::format(
-            "| {} | {} x {} | {} | {} | {} |\n", r.severity, r.likelihood, r.impact, cell(r.title),
-            cell(r.owner),
-            r.mitigated ? "**mitigated**: " + cell(r.mitigated_by) : cell(r.mitigation));
-      }
-      out += "\n";
-    }
+  const size_t n = plan.workloads.size();
+  constexpr size_t kWorthAThread = 1000;
+  if (n < kWorthAThread || std::thread::hardware_concurrency() < 2) {
+    for (const auto& p : plan.workloads) workload_detail(p, out);
+    return;
   }
+  std::string later;
+  std::thread second([&] {
+    for (size_t i = n / 2; i < n; ++i) workload_detail(plan.workloads[i], later);
+  });
+  for (size_t i = 0; i < n / 2; ++i) workload_detail(plan.workloads[i], out);
+  second.join();
+  out += later;
 }
 
 void assumptions_section(const Plan& plan, std::string& out) {

@@ -27,6 +27,19 @@ void JsonWriter::before_value() {
   newline();
 }
 
+JsonWriter JsonWriter::fork(bool items_before) const {
+  JsonWriter part(pretty_depth_);
+  part.has_items_ = has_items_;
+  if (!part.has_items_.empty()) part.has_items_.back() = part.has_items_.back() || items_before;
+  return part;
+}
+
+void JsonWriter::splice(JsonWriter&& part) {
+  out_ += part.out_;
+  if (!has_items_.empty() && !part.has_items_.empty())
+    has_items_.back() = has_items_.back() || part.has_items_.back();
+}
+
 JsonWriter& JsonWriter::begin_object() {
   before_value();
   out_ += '{';

@@ -52,6 +52,13 @@ class JsonWriter {
   // The document, with a trailing newline.
   std::string take();
 
+  // Writing one array from two threads: fork() gives a writer that goes on
+  // in this one's open containers (as if `items_before` had been written into
+  // the innermost), the other thread writes the array's later elements into
+  // it, and splice() appends them here. The text is the same as one writer's.
+  JsonWriter fork(bool items_before) const;
+  void splice(JsonWriter&& part);
+
  private:
   void before_value();
   void newline();

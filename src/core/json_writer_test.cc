@@ -64,5 +64,23 @@ TEST(JsonWriter, DeepContainersStayOnOneLine) {
   EXPECT_EQ(w.take(), "{\n  \"a\": {\"x\": 1, \"l\": [\"p\", \"q\"]},\n  \"e\": []\n}\n");
 }
 
+TEST(JsonWriter, AnArrayWrittenByTwoWritersReadsAsOne) {
+  auto element = [](JsonWriter& j, int i) {
+    j.begin_object().field("i", i).key("list").begin_array().value(i).value(i + 1).end_array();
+    j.end_object();
+  };
+  for (int split : {0, 1, 3, 5}) {
+    JsonWriter one(2), two(2);
+    for (JsonWriter* j : {&one, &two}) j->begin_object().key("items").begin_array();
+    for (int i = 0; i < 5; ++i) element(one, i);
+    JsonWriter later = two.fork(split > 0);
+    for (int i = split; i < 5; ++i) element(later, i);
+    for (int i = 0; i < split; ++i) element(two, i);
+    two.splice(std::move(later));
+    for (JsonWriter* j : {&one, &two}) j->end_array().field("after", true).end_object();
+    EXPECT_EQ(two.take(), one.take()) << "split at " << split;
+  }
+}
+
 }  // namespace
 }  // namespace ferry
