@@ -30,10 +30,20 @@ std::string render_table(const Plan& plan) {
   size_t name_width = 8;
   for (const auto& p : plan.workloads) name_width = std::max(name_width, p.workload->name.size());
   name_width = std::min<size_t>(name_width, 40);
-  out += fmt::format("{:<{}}  {:<10}  {:>4}  {:>4}  {:<22}  {:>8}  {:<21}  {:>9}  {:>9}  {:<7}\n",
-                     "WORKLOAD", name_width, "STRATEGY", "CONF", "WAVE", "PATTERN", "DATA",
-                     "METHOD", "COPY", "DOWNTIME", "GRAVITY");
-  for (const auto& p : plan.workloads) {
+  out +=
+      fmt::format("{:<{}}  {:<10}  {:>4}  {:>4}  {:<22}  {:>8}  {:<21}  {:>9}  {:>9}  {:<7}  {}\n",
+                  "WORKLOAD", name_width, "STRATEGY", "CONF", "WAVE", "PATTERN", "DATA", "METHOD",
+                  "COPY", "DOWNTIME", "GRAVITY", "TEAM");
+  // In the order they move; what stays behind last.
+  std::vector<const WorkloadPlan*> rows;
+  for (const auto& p : plan.workloads) rows.push_back(&p);
+  std::stable_sort(rows.begin(), rows.end(), [](const WorkloadPlan* a, const WorkloadPlan* b) {
+    auto order = [](const WorkloadPlan* p) { return p->wave > 0 ? p->wave : 1 << 30; };
+    return order(a) < order(b);
+  });
+  bool any_over_budget = false;
+  for (const WorkloadPlan* row : rows) {
+    const WorkloadPlan& p = *row;
     double downtime = 0;
     const DataPlanItem* slowest = nullptr;  // the store that takes longest to copy
     std::string method = "-";
@@ -47,14 +57,19 @@ std::string render_table(const Plan& plan) {
       method = method_label(p.data_plan.front().method);
     else if (p.data_plan.size() > 1)
       method = fmt::format("{} stores", p.data_plan.size());
+    // Archived or staying data has no copy and no switch.
+    const bool moves = p.wave > 0 && !p.data_plan.empty();
+    any_over_budget = any_over_budget || p.over_downtime_budget;
     out += fmt::format(
-        "{:<{}}  {:<10}  {:>4}  {:>4}  {:<22}  {:>8}  {:<21}  {:>9}  {:>9}  {:<7}\n",
+        "{:<{}}  {:<10}  {:>4}  {:>4}  {:<22}  {:>8}  {:<21}  {:>9}  {:>9}  {:<7}  {}\n",
         p.workload->name.substr(0, name_width), name_width, p.strategy,
         fmt::format("{}/5", p.confidence), p.wave > 0 ? std::to_string(p.wave) : "-",
         words(p.pattern), size_text(p.total_data_gb), method,
-        slowest ? (slowest->can_catch_up ? hours_text(slowest->copy_hours) : "never") : "-",
-        p.data_plan.empty() ? "-" : hours_text(downtime / 60), p.gravity.level);
+        !moves ? "-" : (slowest->can_catch_up ? hours_text(slowest->copy_hours) : "never"),
+        !moves ? "-" : hours_text(downtime / 60) + (p.over_downtime_budget ? "!" : ""),
+        p.gravity.level, p.wave > 0 ? p.team : "-");
   }
+  if (any_over_budget) out += "(! over its downtime budget: see the warnings)\n";
   out += fmt::format("\nWaves{:<24}{:<25}  {:<10}  {:>8}\n", "", "CUTOVER", "SOURCE OFF", "DATA");
   for (size_t i = 0; i < plan.waves.size(); ++i) {
     const auto& wp = plan.waves[i];
