@@ -21,6 +21,19 @@ std::string store_text(const DataPlanItem& d) {
   return fmt::format("{}, copy {}", method_label(d.method), copy_text(d));
 }
 
+// Two copy times in one unit, so that "3.1 days -> 46.3 h" reads as
+// "3.1 days -> 1.9 days".
+std::pair<std::string, std::string> same_unit(const DataPlanItem& a, const DataPlanItem& b) {
+  if (!a.can_catch_up || !b.can_catch_up) return {copy_text(a), copy_text(b)};
+  const double longer = std::max(a.copy_hours, b.copy_hours);
+  auto in_unit = [&](double hours) {
+    if (longer >= 48) return fmt::format("{:.1f} days", hours / 24);
+    if (longer >= 1) return fmt::format("{:.1f} h", hours);
+    return fmt::format("{:.0f} min", hours * 60);
+  };
+  return {in_unit(a.copy_hours), in_unit(b.copy_hours)};
+}
+
 // "2027-02-01 to 2027-03-01", or "" when it is not built.
 std::string build_dates(const Plan& plan, const WorkloadPlan& p) {
   const size_t i = static_cast<size_t>(&p - plan.workloads.data());
@@ -92,7 +105,8 @@ void compare_workloads(const Plan& before, const WorkloadPlan& a, const Plan& af
         continue;
       }
       add(d.store + " method", method_label(it->second->method), method_label(d.method));
-      add(d.store + " copy", copy_text(*it->second), copy_text(d));
+      const auto [before_copy, after_copy] = same_unit(*it->second, d);
+      add(d.store + " copy", before_copy, after_copy);
       add(d.store + " downtime", hours_text(it->second->downtime_minutes / 60),
           hours_text(d.downtime_minutes / 60));
       old_stores.erase(it);
