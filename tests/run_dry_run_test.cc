@@ -71,10 +71,10 @@ TEST_F(RunDryRun, ChecksTheDatabasesAndTheProxyAndChangesNothing) {
     EXPECT_EQ(pgtest::field(checks[i], "ok"), "true") << r.out;
     subjects.push_back(pgtest::field(checks[i], "subject"));
   }
-  EXPECT_EQ(subjects,
-            (std::vector<std::string>{"state_dir " + (dir_ / "state").string(),
-                                      "database users-db source", "database users-db target",
-                                      "database users-db check", "proxy " + admin, "route users"}));
+  EXPECT_EQ(subjects, (std::vector<std::string>{
+                          "state_dir " + (dir_ / "state").string(), "database users-db source",
+                          "database users-db target", "database users-db check", "proxy " + admin,
+                          "route users", "route users"}));
   // Nothing was changed: no journal directory, no replication slot.
   EXPECT_FALSE(fs::exists(dir_ / "state"));
   EXPECT_EQ(psql(source(),
@@ -88,9 +88,11 @@ TEST_F(RunDryRun, NamesWhatTheProxyLacksAndFailsTheCheck) {
   make_target();
   auto proxy = start_proxy();
   const std::string admin = "127.0.0.1:" + std::to_string(proxy->admin_port());
-  const std::string plan = write_plan("shop", admin,
-                                      "steps:\n  - rollout: search\n  - watch: { for: 10m, route: "
-                                      "user }\n");
+  const std::string plan =
+      write_plan("shop", admin,
+                 "steps:\n  - rollout: search\n  - watch: { for: 10m, route: user }\n"
+                 "  - clone: users-db\n  - follow: users-db\n"
+                 "  - cutover: { database: users-db, to: modren }\n");
   ferry_test::Outcome r = run_ferry({"run", plan, "--dry-run"}, env());
   EXPECT_EQ(r.status, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("FAIL  route search: has no rollout in the proxy's config (steps[0] runs "
@@ -99,6 +101,12 @@ TEST_F(RunDryRun, NamesWhatTheProxyLacksAndFailsTheCheck) {
       << r.out;
   EXPECT_NE(r.out.find("FAIL  route user: the proxy has no route 'user' (steps[1] needs it) "
                        "(did you mean 'users'?)"),
+            std::string::npos)
+      << r.out;
+  // A cutover's pool is checked before the copy, not found missing after it.
+  EXPECT_NE(r.out.find("FAIL  route users: has no pool 'modren' for steps[4] to move it to (did "
+                       "you mean 'modern'?) (its pools: legacy, modern); the run would stop at "
+                       "the cutover, after the copy"),
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("nothing was changed"), std::string::npos) << r.out;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "core/text.h"
@@ -87,6 +88,35 @@ void check_database(const Plan& plan, const PlanDatabase& db, bool resuming, Pla
 }
 
 // The proxy answers, and has what the steps ask of it.
+// The pool a cutover moves its route to must be one of the route's: found
+// now, not at the cutover after a copy of hours. Without `to:` it is the
+// route's rollout's target, so the route needs a rollout.
+PreflightCheck check_cutover_pool(const PlanStep& step, const proxy::HostPort& address,
+                                  const std::string& token, const std::vector<std::string>& pools) {
+  const std::string subject = "route " + step.route;
+  std::string to = step.to_pool;
+  if (to.empty()) {
+    auto rollout =
+        proxy::call_admin_api(address, {"GET", "/admin/rollouts/" + step.route, token, ""});
+    if (rollout && rollout->status == 200) {
+      if (auto doc = parse_yaml(rollout->body, "rollout")) to = doc->text_at("to");
+    }
+    if (to.empty()) {
+      return {subject, false,
+              fmt::format("{} moves the route to its rollout's pool, and the route has no "
+                          "rollout; give the cutover to: POOL (its pools: {})",
+                          step.origin, join(pools, ", "))};
+    }
+  }
+  if (std::find(pools.begin(), pools.end(), to) == pools.end()) {
+    return {subject, false,
+            fmt::format("has no pool '{}' for {} to move it to{} (its pools: {}); the run would "
+                        "stop at the cutover, after the copy",
+                        to, step.origin, did_you_mean_hint(to, pools), join(pools, ", "))};
+  }
+  return {subject, true, fmt::format("exists; the cutover moves it to pool {}", to)};
+}
+
 void check_proxy(const Plan& plan, std::string_view env_token, PlanPreflight& out) {
   const PlanProxy& proxy = *plan.proxy;
   const std::string subject = "proxy " + proxy.admin;
@@ -113,10 +143,17 @@ void check_proxy(const Plan& plan, std::string_view env_token, PlanPreflight& ou
   }
   auto doc = parse_yaml(state->body, "/admin/state");
   std::vector<std::string> routes;
+  std::map<std::string, std::vector<std::string>> pools_of;  // by route
   if (doc) {
     if (const YamlNode* list = doc->find("routes")) {
       for (size_t i = 0; i < list->size(); ++i) {
-        if (const YamlNode* name = (*list)[i].find("name")) routes.push_back(name->scalar());
+        const YamlNode* name = (*list)[i].find("name");
+        if (!name) continue;
+        routes.push_back(name->scalar());
+        if (const YamlNode* pools = (*list)[i].find("pools")) {
+          for (size_t k = 0; k < pools->size(); ++k)
+            pools_of[name->scalar()].push_back((*pools)[k].text_at("pool"));
+        }
       }
     }
   }
@@ -125,6 +162,12 @@ void check_proxy(const Plan& plan, std::string_view env_token, PlanPreflight& ou
   std::set<std::string> checked;
   for (const PlanStep& step : plan.steps) {
     if (step.route.empty()) continue;
+    if (step.kind == StepKind::kCutover &&
+        std::find(routes.begin(), routes.end(), step.route) != routes.end()) {
+      if (checked.insert(step.route + "+cutover:" + step.to_pool).second)
+        out.checks.push_back(check_cutover_pool(step, *address, token, pools_of[step.route]));
+      continue;
+    }
     const std::string key = step.route + (step.kind == StepKind::kRollout ? "+rollout" : "");
     if (!checked.insert(key).second) continue;
     const std::string route_subject = "route " + step.route;
