@@ -58,6 +58,12 @@ std::string copy_text(const DataPlanItem& item) {
 
 namespace ferry::assess {
 
+int total_build_days(const Plan& plan) {
+  int days = 0;
+  for (const auto& team : plan.schedule.teams) days += team.build_days;
+  return days;
+}
+
 std::vector<std::string> input_files(const Plan& plan) {
   std::vector<std::string> files;
   for (const auto& p : plan.workloads) {

@@ -32,6 +32,9 @@ std::string size_text(double gb);  // "-", "800 GB", "16.0 TB"
 // How long a store takes to copy; "never" when changes outpace the link.
 std::string copy_text(const DataPlanItem& item);
 
+// Every team's build days together: the build work to budget for.
+int total_build_days(const Plan& plan);
+
 // The inventory files the plan was made from, in the order first read.
 std::vector<std::string> input_files(const Plan& plan);
 

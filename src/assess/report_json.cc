@@ -308,6 +308,7 @@ std::string render_json(const Plan& plan) {
       .field("start_assumed", plan.start_assumed)
       .field("end", date_text(plan, std::max(0, plan.schedule.end - 1)))
       .field("working_days", plan.schedule.end)
+      .field("build_days", total_build_days(plan))
       .end_object();
   j.key("workloads").begin_array();
   workloads_json(j, plan);

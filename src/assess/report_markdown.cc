@@ -67,6 +67,11 @@ void summary(const Plan& plan, std::string& out) {
           transfer_hours(1000, plan.defaults.bandwidth_gbps, plan.defaults.link_efficiency)));
   out += fmt::format("- **{} waves** from {}{}; see [Schedule](#schedule).\n", plan.waves.size(),
                      programme_text(plan), plan.start_assumed ? " (start assumed)" : "");
+  out += fmt::format(
+      "- **{} working days of build work** across {} team{} (a day of one team's "
+      "parallel slot; multiply by the people per slot for person-days).\n",
+      total_build_days(plan), plan.schedule.teams.size(),
+      plan.schedule.teams.size() == 1 ? "" : "s");
   if (low_confidence > 0) {
     out += fmt::format(
         "- **{} workload{} rated confidence 2 or lower**: the inventory leaves too much to "
