@@ -63,13 +63,59 @@ TEST_F(AssessCli, TheCsvHasEveryWaveAndTaskWithDatesPredecessorsAndTheCriticalPa
   }
 }
 
+TEST_F(AssessCli, HolidaysAreNotWorkingDaysAndNoCutoverTouchesAChangeFreeze) {
+  // The example has Easter, Ascension and Whit Monday off, and a freeze from
+  // 2027-05-10 to 2027-05-14 that wave 5 is ready to cut over into.
+  Outcome json = ferry("assess examples/estate.yaml --format json");
+  ASSERT_EQ(json.status, 0) << json.err;
+  auto plan = ferry::parse_yaml(json.out, "plan.json");
+  ASSERT_TRUE(plan);
+  const ferry::YamlNode& tasks = *plan->find("schedule")->find("tasks");
+  int waits = 0;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    const ferry::YamlNode& t = tasks[i];
+    for (const char* holiday : {"2027-03-26", "2027-03-29", "2027-05-06", "2027-05-17"}) {
+      EXPECT_NE(t.text_at("start"), holiday) << t.text_at("name");
+      EXPECT_NE(t.text_at("finish"), holiday) << t.text_at("name");
+    }
+    if (t.text_at("kind") == "freeze") {
+      ++waits;
+      EXPECT_EQ(t.text_at("name"),
+                "wave 5 waits for the change freeze (season finale launch week)");
+      EXPECT_EQ(t.text_at("finish"), "2027-05-14");
+    }
+    if (t.text_at("kind") == "cutover") {
+      EXPECT_TRUE(t.text_at("finish") < "2027-05-10" || t.text_at("start") > "2027-05-14")
+          << t.text_at("name") << " " << t.text_at("start") << ".." << t.text_at("finish");
+    }
+  }
+  EXPECT_EQ(waits, 1);
+  // Wave 5 cuts over on the first working day after the freeze: the 17th is Whit Monday.
+  EXPECT_EQ((*plan->find("waves"))[4].find("cutover")->text_at("start"), "2027-05-18");
+  // A freeze that ends before it begins is refused with its place.
+  const std::string bad =
+      write("bad.yaml",
+            "defaults:\n  change_freezes:\n    - { from: 2027-05-14, to: "
+            "2027-05-10 }\n  holidays: [2027-13-01]\nworkloads:\n  - name: a\n");
+  Outcome refused = ferry("assess " + bad);
+  EXPECT_EQ(refused.status, 3);
+  EXPECT_NE(refused.err.find("defaults.change_freezes[0]: ends (2027-05-10) before it begins "
+                             "(2027-05-14)"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find("bad.yaml:4:14: error: defaults.holidays[0]: '2027-13-01' is not a "
+                             "date"),
+            std::string::npos)
+      << refused.err;
+}
+
 TEST_F(AssessCli, AWhatIfSaysWhatMovedAndTheInventoryIsUnchanged) {
   // At 10 Gbps web-db's 500 GB copies faster, as fast as the source reads (200 MB/s).
   Outcome r = ferry("assess examples/estate.yaml --bandwidth 10 --team-capacity 1");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("what if --team-capacity 1 --bandwidth 10: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("  web-db: web-main copy 2.3 h -> 1.4 h\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("  plan: end 2027-06-22 (122 working days) -> "), std::string::npos)
+  EXPECT_NE(r.out.find("  plan: end 2027-06-28 (122 working days) -> "), std::string::npos)
       << r.out;
   Outcome json = ferry("assess examples/estate.yaml --bandwidth 10 --format json");
   ASSERT_EQ(json.status, 0) << json.err;

@@ -10,6 +10,47 @@ namespace {
 
 constexpr double kMaxSize = 1e9;  // GB; a petabyte is 1e6, so this only rejects nonsense
 
+// change_freezes: [{from, to, why}]: periods in which nothing cuts over.
+void read_freezes(const YamlNode& list, const std::string& path, PlanningDefaults& d,
+                  Diagnostics& diags) {
+  if (!list.is_sequence()) {
+    diags.error(location_of(list, path), "defaults.change_freezes: expected a list");
+    return;
+  }
+  d.change_freezes.clear();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string field = fmt::format("defaults.change_freezes[{}]", i);
+    MappingReader r(list[i], path, field, diags);
+    r.require("from");
+    r.require("to");
+    ChangeFreeze freeze;
+    bool ok = true;
+    for (const char* key : {"from", "to"}) {
+      const auto text = r.text(key);
+      if (!text) {
+        ok = false;
+        continue;
+      }
+      const auto date = parse_iso_date(*text);
+      if (!date) {
+        diags.error(r.where(key), fmt::format("{}.{}: '{}' is not a date; expected YYYY-MM-DD",
+                                              field, key, *text));
+        ok = false;
+        continue;
+      }
+      (std::string_view(key) == "from" ? freeze.from : freeze.to) = *date;
+    }
+    freeze.why = r.text("why").value_or("change freeze");
+    r.finish();
+    if (ok && freeze.to.days < freeze.from.days) {
+      diags.error(r.where("to"), fmt::format("{}: ends ({}) before it begins ({})", field,
+                                             iso_text(freeze.to), iso_text(freeze.from)));
+      ok = false;
+    }
+    if (ok) d.change_freezes.push_back(std::move(freeze));
+  }
+}
+
 void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaults& d,
                    Diagnostics& diags) {
   MappingReader r(node, path, "defaults", diags);
@@ -34,6 +75,19 @@ void read_defaults(const YamlNode& node, const std::string& path, PlanningDefaul
   if (auto v = r.integer("cutover_days", 1, 365)) d.cutover_days = int(*v);
   if (auto v = r.integer("hypercare_days", 0, 365)) d.hypercare_days = int(*v);
   if (auto v = r.integer("decommission_days", 0, 365)) d.decommission_days = int(*v);
+  if (auto days = r.text_list("holidays")) {
+    d.holidays.clear();
+    for (size_t i = 0; i < days->size(); ++i) {
+      if (auto date = parse_iso_date((*days)[i])) {
+        d.holidays.push_back(*date);
+      } else {
+        diags.error(r.element_location("holidays", i),
+                    fmt::format("defaults.holidays[{}]: '{}' is not a date; expected YYYY-MM-DD", i,
+                                (*days)[i]));
+      }
+    }
+  }
+  if (const YamlNode* freezes = r.node("change_freezes")) read_freezes(*freezes, path, d, diags);
   r.finish();
 }
 

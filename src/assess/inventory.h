@@ -106,6 +106,13 @@ struct Workload {
   std::vector<std::string> sources;  // files that described it, in order
 };
 
+// A period in which nothing cuts over (year-end, a sales peak).
+struct ChangeFreeze {
+  CalendarDate from;
+  CalendarDate to;  // inclusive
+  std::string why;
+};
+
 struct PlanningDefaults {
   double bandwidth_gbps = 1.0;
   double link_efficiency = 0.7;
@@ -119,12 +126,14 @@ struct PlanningDefaults {
   // fast as the slower of it and the link (200 MB/s = 1.6 Gbps).
   double source_read_mb_per_s = 200;
   // The schedule (docs/assess.md, "The schedule"); days are working days.
-  std::optional<CalendarDate> start;  // unset: the Monday after today
-  int mobilisation_days = 20;         // landing zone, link, tooling before any build
-  int team_capacity = 2;              // workloads one team builds at once
-  int cutover_days = 3;               // each wave's cutover window
-  int hypercare_days = 10;            // the source stays read-only for rollback (seed: >= 1 week)
-  int decommission_days = 5;          // removing the source after hypercare
+  std::optional<CalendarDate> start;   // unset: the Monday after today
+  int mobilisation_days = 20;          // landing zone, link, tooling before any build
+  int team_capacity = 2;               // workloads one team builds at once
+  int cutover_days = 3;                // each wave's cutover window
+  int hypercare_days = 10;             // the source stays read-only for rollback (seed: >= 1 week)
+  int decommission_days = 5;           // removing the source after hypercare
+  std::vector<CalendarDate> holidays;  // not working days
+  std::vector<ChangeFreeze> change_freezes;
 };
 
 // The merged estate the planner works on.

@@ -327,10 +327,18 @@ int sync_days_of(const WorkloadPlan& p) {
 
 void schedule_plan(const Estate& estate, const std::vector<Wave>& waves, Plan& plan) {
   const PlanningDefaults& d = estate.defaults;
-  plan.start = next_working_day(d.start.value_or(next_monday_utc()));
+  plan.calendar = WorkCalendar(d.start.value_or(next_monday_utc()), d.holidays);
+  plan.start = plan.calendar.start();
   plan.start_assumed = !d.start;
-  plan.schedule_options = {d.mobilisation_days, d.team_capacity, d.cutover_days, d.hypercare_days,
-                           d.decommission_days};
+  plan.schedule_options = {d.mobilisation_days, d.team_capacity,     d.cutover_days,
+                           d.hypercare_days,    d.decommission_days, {}};
+  // Freezes in working days: from the first working day at or after `from`
+  // to the first one after `to`.
+  for (const auto& f : d.change_freezes) {
+    plan.schedule_options.freezes.push_back({plan.calendar.index_of(f.from),
+                                             plan.calendar.index_of(CalendarDate{f.to.days + 1}),
+                                             f.why});
+  }
   std::vector<ScheduleWorkload> items;
   std::vector<std::string> unowned;
   for (auto& p : plan.workloads) {
@@ -402,6 +410,9 @@ std::string task_name(const Plan& plan, const ScheduleTask& task) {
       return "build " + plan.workloads[task.workload].workload->name;
     case TaskKind::kSync:
       return "copy " + plan.workloads[task.workload].workload->name + "'s data";
+    case TaskKind::kFreeze:
+      return fmt::format("wave {} waits for the change freeze ({})", task.wave,
+                         plan.schedule_options.freezes[static_cast<size_t>(task.freeze)].why);
     case TaskKind::kCutover:
     case TaskKind::kHypercare:
     case TaskKind::kDecommission:
@@ -410,7 +421,7 @@ std::string task_name(const Plan& plan, const ScheduleTask& task) {
   return task_kind_name(task.kind);
 }
 
-CalendarDate date_of(const Plan& plan, int day) { return add_working_days(plan.start, day); }
+CalendarDate date_of(const Plan& plan, int day) { return plan.calendar.date_of(day); }
 
 CalendarDate finish_date(const Plan& plan, const ScheduleTask& task) {
   return date_of(plan, std::max(task.start, task.end - 1));

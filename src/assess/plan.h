@@ -125,6 +125,7 @@ struct Plan {
   // The timeline: working days from `start`, which the inventory or --start
   // gives, else the Monday after today (start_assumed).
   CalendarDate start;
+  WorkCalendar calendar;  // from start, without weekends and defaults.holidays
   bool start_assumed = false;
   ScheduleOptions schedule_options;
   Schedule schedule;

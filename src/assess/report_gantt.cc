@@ -19,8 +19,8 @@ constexpr size_t kMaxChartWaves = 60;
 
 // What a wave's row shows, and whether each part is on the critical path.
 struct WaveRow {
-  bool build_critical = false, sync_critical = false, cutover_critical = false,
-       hypercare_critical = false, decommission_critical = false;
+  bool build_critical = false, sync_critical = false, wait_critical = false,
+       cutover_critical = false, hypercare_critical = false, decommission_critical = false;
 };
 
 std::vector<WaveRow> wave_rows(const Plan& plan) {
@@ -34,6 +34,9 @@ std::vector<WaveRow> wave_rows(const Plan& plan) {
         break;
       case TaskKind::kSync:
         row.sync_critical = true;
+        break;
+      case TaskKind::kFreeze:
+        row.wait_critical = true;
         break;
       case TaskKind::kCutover:
         row.cutover_critical = true;
@@ -90,6 +93,13 @@ std::string gantt_svg(const Plan& plan) {
                          top - 10, kMonths[month - 1], year);
     }
   }
+  for (const ScheduleFreeze& z : plan.schedule_options.freezes) {
+    out += fmt::format(
+        "<rect class=\"freeze-band\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" "
+        "fill=\"#f3e6f3\"><title>change freeze: {} ({})</title></rect>",
+        x_of(z.start), top - 6, std::max(1.5, (z.end - z.start) * scale), height - top - 18,
+        html_escape(z.why), span_text(plan, z.start, z.end));
+  }
   out += "\n";
   auto bar = [&](const char* kind, int y, int start, int end, const char* color, bool critical,
                  const std::string& title, int height_px) {
@@ -117,8 +127,12 @@ std::string gantt_svg(const Plan& plan) {
     bar("build", y, t.build_start, t.build_end, "#a0cbe8", row.build_critical,
         fmt::format("wave {} builds", wp.wave.index), bar_h);
     if (t.sync_start >= 0) {
-      bar("copy", y + bar_h - 5, t.sync_start, t.cutover_start, "#76b7b2", row.sync_critical,
+      bar("copy", y + bar_h - 5, t.sync_start, t.sync_end, "#76b7b2", row.sync_critical,
           fmt::format("wave {} data copies", wp.wave.index), 5);
+    }
+    if (t.wait_start >= 0) {
+      bar("freeze", y, t.wait_start, t.cutover_start, "#d7b5d8", row.wait_critical,
+          fmt::format("wave {} waits for a change freeze", wp.wave.index), bar_h);
     }
     bar("cutover", y, t.cutover_start, t.cutover_end, "#4e79a7", row.cutover_critical,
         fmt::format("wave {} cutover", wp.wave.index), bar_h);
@@ -135,6 +149,7 @@ std::string gantt_svg(const Plan& plan) {
       "<span style=\"color:#4e79a7\">&#9632; cutover</span>"
       "<span style=\"color:#f28e2b\">&#9632; hypercare (source read-only)</span>"
       "<span style=\"color:#9c9c9c\">&#9632; decommissioning</span>"
+      "<span style=\"color:#b58bb6\">&#9632; waiting for / during a change freeze</span>"
       "<span style=\"color:#d62728\">&#9633; critical path</span></p>\n";
   if (shown < plan.waves.size()) {
     out += fmt::format(
@@ -149,7 +164,10 @@ std::string gantt_mermaid(const Plan& plan) {
   const Schedule& s = plan.schedule;
   std::string out =
       "```mermaid\ngantt\n    title Migration schedule (working days)\n    dateFormat "
-      "YYYY-MM-DD\n    excludes weekends\n";
+      "YYYY-MM-DD\n    excludes weekends";
+  // Holidays are not working days either: the chart's days count as ferry's.
+  for (const CalendarDate& h : plan.calendar.holidays()) out += ", " + iso_text(h);
+  out += "\n";
   auto task = [&](const std::string& name, bool critical, const std::string& id, int start,
                   int end) {
     if (end <= start) return;
@@ -159,6 +177,17 @@ std::string gantt_mermaid(const Plan& plan) {
   out += "    section Mobilisation\n";
   task("Landing zone, link, tooling", mobilisation_critical(plan), "mobilisation", 0,
        plan.schedule_options.mobilisation_days);
+  if (!plan.schedule_options.freezes.empty()) {
+    out += "    section Change freezes\n";
+    for (size_t f = 0; f < plan.schedule_options.freezes.size(); ++f) {
+      const ScheduleFreeze& z = plan.schedule_options.freezes[f];
+      // Mermaid reads a colon as the start of the task's data.
+      std::string why = z.why;
+      for (char& c : why) c = (c == ':' || c == ';' || c == '#') ? ' ' : c;
+      out += fmt::format("    {} :freeze{}, {}, {}d\n", why, f, date_text(plan, z.start),
+                         std::max(1, z.end - z.start));
+    }
+  }
   const std::vector<WaveRow> rows = wave_rows(plan);
   const size_t shown = std::min(plan.waves.size(), kMaxChartWaves);
   for (size_t i = 0; i < shown; ++i) {
@@ -171,8 +200,11 @@ std::string gantt_mermaid(const Plan& plan) {
                      wp.wave.members.size() == 1 ? "" : "s"),
          row.build_critical, fmt::format("w{}build", w), t.build_start, t.build_end);
     if (t.sync_start >= 0)
-      task("Copy data", row.sync_critical, fmt::format("w{}copy", w), t.sync_start,
-           t.cutover_start);
+      task("Copy data", row.sync_critical, fmt::format("w{}copy", w), t.sync_start, t.sync_end);
+    if (t.wait_start >= 0) {
+      task("Wait for the change freeze", row.wait_critical, fmt::format("w{}freeze", w),
+           t.wait_start, t.cutover_start);
+    }
     task("Cutover", row.cutover_critical, fmt::format("w{}cutover", w), t.cutover_start,
          t.cutover_end);
     task("Hypercare, source read-only", row.hypercare_critical, fmt::format("w{}hypercare", w),

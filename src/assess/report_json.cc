@@ -248,6 +248,16 @@ void schedule_json(JsonWriter& j, const Plan& plan) {
   j.key("critical_path").begin_array();
   for (size_t t : s.critical_path) j.value(t + 1);
   j.end_array();
+  // Change freezes in working days: no cutover touches one.
+  j.key("freezes").begin_array();
+  for (const ScheduleFreeze& z : plan.schedule_options.freezes) {
+    j.begin_object()
+        .field("why", z.why)
+        .field("start", date_text(plan, z.start))
+        .field("finish", date_text(plan, std::max(z.start, z.end - 1)))
+        .end_object();
+  }
+  j.end_array();
   j.end_object();
 }
 
@@ -298,7 +308,10 @@ std::string render_json(const Plan& plan) {
       .field("cutover_days", plan.schedule_options.cutover_days)
       .field("hypercare_days", plan.schedule_options.hypercare_days)
       .field("decommission_days", plan.schedule_options.decommission_days)
-      .end_object();
+      .key("holidays")
+      .begin_array();
+  for (const CalendarDate& h : plan.calendar.holidays()) j.value(iso_text(h));
+  j.end_array().end_object();
   j.key("summary")
       .begin_object()
       .field("workloads", plan.workloads.size())
@@ -323,7 +336,8 @@ std::string render_json(const Plan& plan) {
     j.end_array();
     j.field("data_tb", rounded(wp.wave.data_tb));
     span(j, plan, "build", t.build_start, t.build_end);
-    if (t.sync_start >= 0) span(j, plan, "copy", t.sync_start, t.cutover_start);
+    if (t.sync_start >= 0) span(j, plan, "copy", t.sync_start, t.sync_end);
+    if (t.wait_start >= 0) span(j, plan, "freeze_wait", t.wait_start, t.cutover_start);
     span(j, plan, "cutover", t.cutover_start, t.cutover_end);
     span(j, plan, "hypercare", t.cutover_end, t.hypercare_end);
     span(j, plan, "decommission", t.hypercare_end, t.decommission_end);

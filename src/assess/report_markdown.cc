@@ -182,7 +182,7 @@ void schedule_section(const Plan& plan, std::string& out) {
     out +=
         fmt::format("| {} | {} | {} | {} | {} | {} | {} |\n", wp.wave.index, wp.label,
                     span_text(plan, t.build_start, t.build_end),
-                    t.sync_start >= 0 ? span_text(plan, t.sync_start, t.cutover_start) : "-",
+                    t.sync_start >= 0 ? span_text(plan, t.sync_start, t.sync_end) : "-",
                     span_text(plan, t.cutover_start, t.cutover_end),
                     date_text(plan, t.hypercare_end - 1), date_text(plan, t.decommission_end - 1));
   }

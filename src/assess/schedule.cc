@@ -84,6 +84,8 @@ const char* task_kind_name(TaskKind kind) {
       return "build";
     case TaskKind::kSync:
       return "sync";
+    case TaskKind::kFreeze:
+      return "freeze";
     case TaskKind::kCutover:
       return "cutover";
     case TaskKind::kHypercare:
@@ -142,8 +144,31 @@ Schedule schedule_programme(const std::vector<ScheduleWorkload>& ws,
       after.push_back(task);
       if (sync_member == static_cast<int>(m)) driver = task;
       if (times.sync_start < 0 || sync_start < times.sync_start) times.sync_start = sync_start;
+      times.sync_end = std::max(times.sync_end, sync_start + ws[m].sync_days);
     }
     std::sort(after.begin(), after.end());
+    // A cutover window may not touch a change freeze: the wave waits for its
+    // end, and the wait is a task of its own (it may be on the critical path).
+    const int ready = start;
+    int freeze = -1;
+    for (bool moved = true; moved;) {  // a new window may touch another freeze
+      moved = false;
+      for (size_t f = 0; f < o.freezes.size(); ++f) {
+        const ScheduleFreeze& z = o.freezes[f];
+        if (start < z.end && start + o.cutover_days > z.start) {
+          start = z.end;
+          freeze = static_cast<int>(f);
+          moved = true;
+        }
+      }
+    }
+    if (freeze >= 0) {
+      ScheduleTask wait{TaskKind::kFreeze, wave.index, -1, ready, start, after, driver};
+      wait.freeze = freeze;
+      times.wait_start = ready;
+      driver = add_task(s, std::move(wait));
+      after = {driver};
+    }
     const int cutover = add_task(s, {TaskKind::kCutover, wave.index, -1, start,
                                      start + o.cutover_days, std::move(after), driver});
     const int hypercare = add_task(s, {TaskKind::kHypercare,

@@ -13,12 +13,20 @@
 
 namespace ferry::assess {
 
+// Working days [start, end) in which no cutover may run.
+struct ScheduleFreeze {
+  int start = 0;
+  int end = 0;
+  std::string why;
+};
+
 struct ScheduleOptions {
   int mobilisation_days = 20;
   int team_capacity = 2;  // workloads one team builds at once
   int cutover_days = 3;   // a wave's cutover window
   int hypercare_days = 10;
   int decommission_days = 5;
+  std::vector<ScheduleFreeze> freezes;
 };
 
 struct ScheduleWorkload {
@@ -35,7 +43,8 @@ struct ScheduleWave {
   std::vector<size_t> members;  // indices into the workloads
 };
 
-enum class TaskKind { kMobilisation, kBuild, kSync, kCutover, kHypercare, kDecommission };
+// kFreeze: a wave ready to cut over waits for the end of a change freeze.
+enum class TaskKind { kMobilisation, kBuild, kSync, kFreeze, kCutover, kHypercare, kDecommission };
 
 struct ScheduleTask {
   TaskKind kind = TaskKind::kBuild;
@@ -48,12 +57,15 @@ struct ScheduleTask {
   // before it in its team's slot); -1 when nothing held it back.
   int driver = -1;
   bool critical = false;
+  int freeze = -1;  // for a wait: index into the options' freezes
 };
 
 struct WaveTimes {
   int build_start = 0;  // the first member's build
   int build_end = 0;    // the last member's build
   int sync_start = -1;  // the first member's copy; -1 without one
+  int sync_end = -1;    // the last member's copy's end (the cutover's start, or a freeze wait's)
+  int wait_start = -1;  // ready, but waiting for a change freeze until cutover_start; -1: no wait
   int cutover_start = 0;
   int cutover_end = 0;
   int hypercare_end = 0;

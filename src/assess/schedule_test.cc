@@ -18,7 +18,7 @@ std::vector<TaskKind> kinds_on_critical_path(const Schedule& s) {
   return out;
 }
 
-const ScheduleOptions kOptions{20, 2, 3, 10, 5};
+const ScheduleOptions kOptions{20, 2, 3, 10, 5, {}};
 
 TEST(Schedule, WavesFormAPipelineOneCutoverAtATime) {
   // Wave 2 is built while wave 1 is built; it cuts over as soon as wave 1's
@@ -85,13 +85,33 @@ TEST(Schedule, CopiesFinishAsTheCutoverBeginsAndALongOneDecidesIt) {
                                    TaskKind::kHypercare, TaskKind::kDecommission}));
 }
 
+TEST(Schedule, AChangeFreezeHoldsACutoverThatWouldTouchIt) {
+  std::vector<ScheduleWorkload> ws{workload("a", "t", 1, 5), workload("b", "t", 2, 5)};
+  ScheduleOptions o = kOptions;
+  o.freezes = {{26, 35, "year end"}};  // wave 1 is ready on day 25: its window 25-28 touches it
+  Schedule s = schedule_programme(ws, {{1, false, {0}}, {2, false, {1}}}, o);
+  EXPECT_EQ(s.waves[0].wait_start, 25);
+  EXPECT_EQ(s.waves[0].cutover_start, 35);
+  EXPECT_EQ(s.waves[1].cutover_start, 38);  // right after: the freeze is over
+  EXPECT_EQ(s.waves[1].wait_start, -1);
+  EXPECT_EQ(kinds_on_critical_path(s),
+            (std::vector<TaskKind>{TaskKind::kMobilisation, TaskKind::kBuild, TaskKind::kFreeze,
+                                   TaskKind::kCutover, TaskKind::kCutover, TaskKind::kHypercare,
+                                   TaskKind::kDecommission}));
+  // Two freezes close together: the window may fit in neither gap.
+  o.freezes = {{26, 30, "a"}, {31, 40, "b"}};
+  Schedule twice = schedule_programme(ws, {{1, false, {0}}}, o);
+  EXPECT_EQ(twice.waves[0].cutover_start, 40);
+}
+
 TEST(Schedule, PropertiesHoldOnRandomProgrammes) {
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> days(0, 40), small(1, 4), coin(0, 9);
   for (int round = 0; round < 50; ++round) {
-    ScheduleOptions o{days(rng), small(rng), small(rng), days(rng), small(rng)};
+    ScheduleOptions o{days(rng), small(rng), small(rng), days(rng), small(rng), {}};
+    if (coin(rng) < 5) o.freezes.push_back({days(rng) + 10, days(rng) + 60, "freeze"});
     std::vector<ScheduleWave> waves;
     std::vector<ScheduleWorkload> ws;
     const int wave_count = small(rng) + 1;
@@ -130,6 +150,10 @@ TEST(Schedule, PropertiesHoldOnRandomProgrammes) {
       }
       if (w > 0) {
         EXPECT_GE(s.waves[w].cutover_start, s.waves[w - 1].cutover_end);
+      }
+      for (const auto& z : o.freezes) {  // no cutover window touches a freeze
+        EXPECT_TRUE(s.waves[w].cutover_end <= z.start || s.waves[w].cutover_start >= z.end)
+            << "wave " << w + 1 << " cuts over during the freeze";
       }
       if (w > 0 && waves[w - 1].pilot) {
         EXPECT_GE(s.waves[w].cutover_start, s.waves[w - 1].hypercare_end);

@@ -1,5 +1,6 @@
 #include "core/calendar.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -67,6 +68,56 @@ CalendarDate next_monday_utc() {
   const auto today = chr::floor<chr::days>(chr::system_clock::now());
   const CalendarDate date{static_cast<int>(today.time_since_epoch().count())};
   return CalendarDate{date.days + 7 - weekday_of(date)};
+}
+
+WorkCalendar::WorkCalendar(CalendarDate start, std::vector<CalendarDate> holidays)
+    : start_(start), holidays_(std::move(holidays)) {
+  auto by_day = [](CalendarDate a, CalendarDate b) { return a.days < b.days; };
+  std::sort(holidays_.begin(), holidays_.end(), by_day);
+  holidays_.erase(std::unique(holidays_.begin(), holidays_.end()), holidays_.end());
+  // Day 0 is a working day that is no holiday.
+  start_ = next_working_day(start_);
+  while (is_holiday(start_)) start_ = add_working_days(start_, 1);
+}
+
+bool WorkCalendar::is_holiday(CalendarDate date) const {
+  return std::binary_search(holidays_.begin(), holidays_.end(), date,
+                            [](CalendarDate a, CalendarDate b) { return a.days < b.days; });
+}
+
+int WorkCalendar::holidays_until(CalendarDate date) const {
+  int count = 0;
+  for (CalendarDate h : holidays_) {
+    if (h.days > date.days) break;
+    if (h.days >= start_.days && is_working_day(h)) ++count;
+  }
+  return count;
+}
+
+CalendarDate WorkCalendar::date_of(int day) const {
+  // Each holiday up to the date found pushes it one working day further,
+  // which may pass more holidays: repeat until it stops moving.
+  int skipped = 0;
+  CalendarDate date = add_working_days(start_, day);
+  for (int seen = holidays_until(date); seen != skipped; seen = holidays_until(date)) {
+    skipped = seen;
+    date = add_working_days(start_, day + skipped);
+  }
+  return date;
+}
+
+int WorkCalendar::index_of(CalendarDate date) const {
+  if (date.days <= start_.days) return 0;
+  // date_of grows with the day: the first day whose date is not before `date`.
+  int low = 0, high = date.days - start_.days + 1;
+  while (low < high) {
+    const int mid = (low + high) / 2;
+    if (date_of(mid).days < date.days)
+      low = mid + 1;
+    else
+      high = mid;
+  }
+  return low;
 }
 
 }  // namespace ferry

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ferry {
 
@@ -24,5 +25,27 @@ CalendarDate next_working_day(CalendarDate date);
 CalendarDate add_working_days(CalendarDate date, int n);
 // The Monday after today (UTC): when a plan starts if nobody says.
 CalendarDate next_monday_utc();
+
+// Working days counted from a start: weekends and the given holidays are
+// skipped. Day 0 is the start (or the first working day after it).
+class WorkCalendar {
+ public:
+  WorkCalendar() = default;
+  WorkCalendar(CalendarDate start, std::vector<CalendarDate> holidays);
+
+  CalendarDate start() const { return date_of(0); }
+  CalendarDate date_of(int day) const;
+  // The working day a date falls on, or the next one when it is not one.
+  int index_of(CalendarDate date) const;
+  const std::vector<CalendarDate>& holidays() const { return holidays_; }
+
+ private:
+  bool is_holiday(CalendarDate date) const;
+  // Holidays on working days from the start up to `date`, inclusive.
+  int holidays_until(CalendarDate date) const;
+
+  CalendarDate start_;
+  std::vector<CalendarDate> holidays_;  // sorted, each once
+};
 
 }  // namespace ferry

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace ferry {
 namespace {
 
@@ -43,6 +45,32 @@ TEST(Calendar, WorkingDaysSkipWeekends) {
   const CalendarDate monday = next_monday_utc();
   EXPECT_TRUE(is_working_day(monday));
   EXPECT_FALSE(is_working_day(CalendarDate{monday.days - 1}));
+}
+
+TEST(Calendar, AWorkCalendarSkipsHolidaysToo) {
+  // 2027-01-04 is a Monday; the 5th a holiday, the 9th a holiday on a Saturday.
+  const WorkCalendar cal(date("2027-01-04"), {date("2027-01-09"), date("2027-01-05")});
+  EXPECT_EQ(iso_text(cal.date_of(0)), "2027-01-04");
+  EXPECT_EQ(iso_text(cal.date_of(1)), "2027-01-06");
+  EXPECT_EQ(iso_text(cal.date_of(4)), "2027-01-11");
+  EXPECT_EQ(cal.index_of(date("2027-01-05")), 1);  // a holiday: the next working day
+  EXPECT_EQ(cal.index_of(date("2027-01-11")), 4);
+  EXPECT_EQ(cal.index_of(date("2027-01-01")), 0);
+  // A start on a holiday moves to the next working day.
+  EXPECT_EQ(iso_text(WorkCalendar(date("2027-01-05"), {date("2027-01-05")}).start()), "2027-01-06");
+  // Against stepping one day at a time, with holidays scattered over a year.
+  std::vector<CalendarDate> holidays;
+  for (int d = 3; d < 365; d += 17) holidays.push_back(CalendarDate{date("2027-01-04").days + d});
+  const WorkCalendar year(date("2027-01-04"), holidays);
+  CalendarDate step = date("2027-01-04");
+  for (int day = 0; day < 240; ++day) {
+    EXPECT_EQ(year.date_of(day), step) << day;
+    EXPECT_EQ(year.index_of(step), day);
+    do {
+      step.days += 1;
+    } while (!is_working_day(step) ||
+             std::find(holidays.begin(), holidays.end(), step) != holidays.end());
+  }
 }
 
 }  // namespace

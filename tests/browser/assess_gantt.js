@@ -74,7 +74,6 @@ function parseBlock(markdown) {
 
 const dayOf = (iso) => Date.parse(iso + "T00:00:00Z");
 const isoOf = (ms) => new Date(ms).toISOString().slice(0, 10);
-const isWeekend = (ms) => [0, 6].includes(new Date(ms).getUTCDay());
 
 // What each chart row stands for in the plan's JSON schedule: its first
 // working day, the day after its last (where its bar ends), and whether any
@@ -89,15 +88,15 @@ function expectedRows(plan) {
     rows[id] = { start, end: last + kDay, crit: list.some((t) => t.critical) };
   };
   span("mobilisation", tasks.filter((t) => t.kind === "mobilisation"));
+  // Each change freeze is a row of its own, in the order the plan lists them.
+  plan.schedule.freezes.forEach((z, i) => {
+    rows[`freeze${i}`] = { start: dayOf(z.start), end: dayOf(z.finish) + kDay, crit: false };
+  });
   for (const wave of plan.waves) {
     const w = wave.index, of = (kind) => tasks.filter((t) => t.kind === kind && t.wave === w);
     span(`w${w}build`, of("build"));
-    // The copy row runs up to the cutover: its last day is the working day before.
-    const cutover = of("cutover")[0];
-    let last = dayOf(cutover.start) - kDay;
-    while (isWeekend(last)) last -= kDay;
-    span(`w${w}copy`, of("sync"), last);
-    for (const kind of ["cutover", "hypercare", "decommission"]) span(`w${w}${kind}`, of(kind));
+    span(`w${w}copy`, of("sync"));
+    for (const kind of ["freeze", "cutover", "hypercare", "decommission"]) span(`w${w}${kind}`, of(kind));
   }
   return rows;
 }
@@ -181,8 +180,9 @@ function check(name, block, plan, drawn) {
     if (row) expect(row.crit === t.crit, `${t.id}: the plan says critical=${row.crit}`);
   }
 
-  // Sections: Mobilisation, then one per wave with its label, in order.
-  const wanted = ["Mobilisation", ...plan.waves.map((w) => `Wave ${w.index} ${w.label}`)];
+  // Sections: Mobilisation, the change freezes if any, then one per wave with its label, in order.
+  const wanted = ["Mobilisation", ...(plan.schedule.freezes.length ? ["Change freezes"] : []),
+                  ...plan.waves.map((w) => `Wave ${w.index} ${w.label}`)];
   expect(block.sections.join("|") === wanted.join("|"),
          `the block's sections ${JSON.stringify(block.sections)} are not ` +
          JSON.stringify(wanted));
