@@ -76,11 +76,11 @@ Examples:
   ferry assess diff old/estate.yaml estate.yaml              (how a changed inventory changed the plan)
   ferry assess estate.yaml --emit-runs plans   (a `ferry run` plan per workload ferry can move)
 
-The schedule: working days from --start (or defaults.start; else the Monday
-after today): mobilisation, each workload's build by its team (its owner),
-data copies, one wave's cutover at a time, hypercare with the source
-read-only, decommissioning. The critical path is the chain of tasks that
-decides the end.
+The schedule: working days (less defaults.holidays) from --start (or
+defaults.start; else the Monday after today): mobilisation, each workload's
+build by its team (its owner), data copies, one wave's cutover at a time (none
+during defaults.change_freezes), hypercare with the source read-only,
+decommissioning. The critical path is the chain of tasks that decides the end.
 
 --emit-runs DIR also writes a `ferry run` plan skeleton (docs/run.md) for every
 workload whose PostgreSQL data or HTTP traffic ferry can move, named in wave
