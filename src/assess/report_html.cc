@@ -60,7 +60,7 @@ void workload_sections(const Plan& plan, std::string& out) {
     for (const auto& [name, result] : p.decisions) {
       out += fmt::format(
           "<p><b>{}</b> = {}</p><table><tr><th>Rule</th><th>Votes</th><th>Inputs read</th></tr>",
-          html_escape(name), html_escape(result.choice));
+          html_escape(name), html_escape(words(result.choice)));
       for (const auto& vote : result.fired) {
         std::vector<std::string> votes, inputs;
         for (const auto& [option, weight] : vote.rule->votes)

@@ -361,8 +361,8 @@ void workload_detail(const WorkloadPlan& p, std::string& out) {
   for (const auto& r : p.reasons) out += "- " + r + "\n";
   out += "\n";
   for (const auto& [name, result] : p.decisions) {
-    out +=
-        fmt::format("<details><summary>Decision trace: {} = {}</summary>\n\n", name, result.choice);
+    out += fmt::format("<details><summary>Decision trace: {} = {}</summary>\n\n", name,
+                       words(result.choice));
     out += "| Rule | Votes | Inputs read |\n|---|---|---|\n";
     for (const auto& vote : result.fired) {
       std::vector<std::string> votes, inputs;
