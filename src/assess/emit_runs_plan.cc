@@ -448,7 +448,9 @@ std::string cutover_step(const Context& c, const RunDatabase& db) {
     out += with_comment(std::string("      to: ") + kNewPool, "the route's pool on the new side");
     out += with_comment(
         std::string("      hold_requests: ") + kHold,
-        fmt::format("requests wait while writes pause (assess: {:g} min)", item.downtime_minutes));
+        fmt::format("how long requests may wait while writes pause (seconds with ferry; assess "
+                    "budgets {:g} min for {})",
+                    item.downtime_minutes, method_label(item.method)));
   } else {
     const std::vector<std::string> users = c.users();
     app = users.empty() ? "its applications" : join(users, " and ");
