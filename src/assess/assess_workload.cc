@@ -328,10 +328,7 @@ WorkloadPlan assess_workload(const Workload& w, const WorkloadContext& context,
   }
   // The register reads from the top: open risks, most severe first; mitigated last.
   std::stable_sort(p.risks.begin(), p.risks.end(), [](const Risk& a, const Risk& b) {
-    auto rank = [](const Risk& r) {
-      return r.mitigated ? 3 : r.severity == "high" ? 0 : r.severity == "medium" ? 1 : 2;
-    };
-    return rank(a) < rank(b);
+    return register_rank(a.mitigated, a.severity) < register_rank(b.mitigated, b.severity);
   });
   for (const auto& item : rules.checklist) {
     if (evaluate(item.when, facts, nullptr)) p.checklist.push_back({item.section, item.item});

@@ -156,8 +156,7 @@ DataPlanItem plan_data_store(const DataStore& store, double budget_minutes,
         item.transfer_hours / 24, d.appliance_threshold_days);
     // With the bulk on an appliance, the link only carries the changes made
     // while it travels; worth it when that ends sooner.
-    const bool online_method = item.method != "dump_restore";
-    if (m.appliance_days > 0 && online_method && item.can_catch_up) {
+    if (m.appliance_days > 0 && is_online_method(item.method) && item.can_catch_up) {
       const double backlog_gb = item.change_rate_gb_per_day * m.appliance_days;
       const double catch_up_hours =
           backlog_gb / (link_gb_per_day - item.change_rate_gb_per_day) * 24;

@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <thread>
 #include <unordered_map>
 
 #include "assess/assess_workload.h"
 #include "core/calendar.h"
 #include "core/text.h"
+#include "core/two_halves.h"
 
 namespace ferry::assess {
 
@@ -281,10 +281,7 @@ std::vector<WaveRisk> wave_risks(const Wave& wave, const Plan& plan, const Graph
         "low");
   // Open risks first, the most severe first; mitigated ones last.
   std::stable_sort(risks.begin(), risks.end(), [](const WaveRisk& a, const WaveRisk& b) {
-    auto rank = [](const WaveRisk& r) {
-      return r.mitigated ? 3 : r.severity == "high" ? 0 : r.severity == "medium" ? 1 : 2;
-    };
-    return rank(a) < rank(b);
+    return register_rank(a.mitigated, a.severity) < register_rank(b.mitigated, b.severity);
   });
   return risks;
 }
@@ -313,12 +310,9 @@ std::string not_pilot_because(const Workload& w, const WorkloadPlan& p,
 // online copy (a dump/restore or an export happens inside the cutover). A copy
 // runs around the clock but counts in working days: the weekends are margin.
 int sync_days_of(const WorkloadPlan& p) {
-  static const std::vector<std::string> kOnline{
-      "logical_replication", "cdc",     "physical_cdc", "incremental_sync", "replica_sync",
-      "snapshot_reindex",    "key_copy"};
   double hours = 0;
   for (const auto& item : p.data_plan) {
-    if (std::find(kOnline.begin(), kOnline.end(), item.method) == kOnline.end()) continue;
+    if (!is_online_method(item.method)) continue;
     // A store that never catches up still needs its first full copy.
     hours = std::max(hours, item.can_catch_up ? item.copy_hours : item.transfer_hours);
   }
@@ -381,20 +375,12 @@ void assess_all(const std::vector<Workload>& ws, const Graph& g, const std::vect
   const size_t n = ws.size();
   plan.workloads.resize(n);
   std::vector<std::vector<std::string>> warnings(n);
-  auto assess_range = [&](size_t from, size_t to) {
+  in_two_halves(n, kWorkloadsWorthAThread, [&](size_t from, size_t to, int) {
     for (size_t i = from; i < to; ++i) {
       plan.workloads[i] = assess_workload(ws[i], context_of(i, ws, g, in_cycle), rules, catalog,
                                           defaults, warnings[i]);
     }
-  };
-  constexpr size_t kWorthAThread = 1000;
-  if (n >= kWorthAThread && std::thread::hardware_concurrency() > 1) {
-    std::thread second(assess_range, n / 2, n);
-    assess_range(0, n / 2);
-    second.join();
-  } else {
-    assess_range(0, n);
-  }
+  });
   for (auto& list : warnings) {
     for (auto& w : list) plan.warnings.push_back(std::move(w));
   }

@@ -114,6 +114,9 @@ struct PlanChange {
   std::string after;    // "" when removed
 };
 
+// A plan of this many workloads is assessed and written on two threads.
+constexpr size_t kWorkloadsWorthAThread = 1000;
+
 struct Plan {
   PlanningDefaults defaults;
   std::string rules_source;  // where the rules came from, for the report

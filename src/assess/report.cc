@@ -121,17 +121,6 @@ std::string critical_path_text(const Plan& plan) {
 
 namespace ferry::assess {
 
-std::string changes_markdown(const std::vector<PlanChange>& changes) {
-  if (changes.empty()) return "None.\n";
-  std::string out = "| Subject | Change | Before | After |\n|---|---|---|---|\n";
-  auto cell = [](const std::string& s) { return s.empty() ? std::string("-") : markdown_text(s); };
-  for (const auto& c : changes) {
-    out += fmt::format("| {} | {} | {} | {} |\n", cell(c.subject), cell(c.field), cell(c.before),
-                       cell(c.after));
-  }
-  return out;
-}
-
 void changes_json(JsonWriter& j, const std::vector<PlanChange>& changes) {
   j.begin_array();
   for (const auto& c : changes) {

@@ -1,8 +1,8 @@
 #include <cmath>
-#include <thread>
 
 #include "assess/report.h"
 #include "core/json_writer.h"
+#include "core/two_halves.h"
 
 namespace ferry::assess {
 
@@ -265,20 +265,14 @@ void schedule_json(JsonWriter& j, const Plan& plan) {
 // each, and the text is the same as one writer's.
 void workloads_json(JsonWriter& j, const Plan& plan) {
   const size_t n = plan.workloads.size();
-  constexpr size_t kWorthAThread = 1000;
-  if (n < kWorthAThread || std::thread::hardware_concurrency() < 2) {
-    for (const auto& p : plan.workloads) workload_json(j, p);
-    return;
-  }
-  const size_t half = n / 2;
   JsonWriter later = j.fork(/*items_before=*/true);
-  later.reserve((n - half) * 6500);
-  std::thread second([&] {
-    for (size_t i = half; i < n; ++i) workload_json(later, plan.workloads[i]);
-  });
-  for (size_t i = 0; i < half; ++i) workload_json(j, plan.workloads[i]);
-  second.join();
-  j.splice(std::move(later));
+  const bool split =
+      in_two_halves(n, kWorkloadsWorthAThread, [&](size_t from, size_t to, int part) {
+        JsonWriter& out = part == 0 ? j : later;
+        if (part == 1) later.reserve((to - from) * 6500);
+        for (size_t i = from; i < to; ++i) workload_json(out, plan.workloads[i]);
+      });
+  if (split) j.splice(std::move(later));
 }
 
 }  // namespace

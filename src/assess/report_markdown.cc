@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-#include <thread>
 
 #include "assess/report.h"
 #include "core/text.h"
+#include "core/two_halves.h"
 
 namespace ferry::assess {
 
@@ -397,18 +397,12 @@ void workload_detail(const WorkloadPlan& p, std::string& out) {
 // Most of a large plan's markdown: two threads write one half each.
 void workload_details(const Plan& plan, std::string& out) {
   out += "## Workloads in detail\n\n";
-  const size_t n = plan.workloads.size();
-  constexpr size_t kWorthAThread = 1000;
-  if (n < kWorthAThread || std::thread::hardware_concurrency() < 2) {
-    for (const auto& p : plan.workloads) workload_detail(p, out);
-    return;
-  }
   std::string later;
-  std::thread second([&] {
-    for (size_t i = n / 2; i < n; ++i) workload_detail(plan.workloads[i], later);
-  });
-  for (size_t i = 0; i < n / 2; ++i) workload_detail(plan.workloads[i], out);
-  second.join();
+  in_two_halves(plan.workloads.size(), kWorkloadsWorthAThread,
+                [&](size_t from, size_t to, int part) {
+                  for (size_t i = from; i < to; ++i)
+                    workload_detail(plan.workloads[i], part == 0 ? out : later);
+                });
   out += later;
 }
 
@@ -432,6 +426,16 @@ void assumptions_section(const Plan& plan, std::string& out) {
 }
 
 }  // namespace
+
+std::string changes_markdown(const std::vector<PlanChange>& changes) {
+  if (changes.empty()) return "None.\n";
+  std::string out = "| Subject | Change | Before | After |\n|---|---|---|---|\n";
+  for (const auto& c : changes) {
+    out += fmt::format("| {} | {} | {} | {} |\n", cell(c.subject), cell(c.field), cell(c.before),
+                       cell(c.after));
+  }
+  return out;
+}
 
 std::string render_markdown(const Plan& plan) {
   std::string out = "# Migration plan\n\n";

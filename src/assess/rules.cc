@@ -553,6 +553,14 @@ std::string risk_severity(const std::string& likelihood, const std::string& impa
   return score >= 6 ? "high" : score >= 3 ? "medium" : "low";
 }
 
+int register_rank(bool mitigated, const std::string& severity) {
+  return mitigated ? 3 : severity == "high" ? 0 : severity == "medium" ? 1 : 2;
+}
+
+bool is_online_method(const std::string& method) {
+  return std::find(kOnlineMethods.begin(), kOnlineMethods.end(), method) != kOnlineMethods.end();
+}
+
 const Decision* RuleSet::decision(const std::string& name) const {
   for (const auto& d : decisions) {
     if (d.name == name) return &d;

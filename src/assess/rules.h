@@ -71,6 +71,12 @@ struct RiskRule {
 
 // "high" for likelihood high x impact medium (3 x 2 = 6), and so on.
 std::string risk_severity(const std::string& likelihood, const std::string& impact);
+// Where a risk stands in a register read from the top: open ones by
+// severity (high 0, medium 1, low 2), mitigated ones last (3).
+int register_rank(bool mitigated, const std::string& severity);
+// A data method that copies while the source serves (logical replication,
+// CDC, file sync, ...), as opposed to one inside the cutover window.
+bool is_online_method(const std::string& method);
 
 struct ChecklistRule {
   std::string section;  // technical, data, operational

@@ -78,6 +78,10 @@ WorkCalendar::WorkCalendar(CalendarDate start, std::vector<CalendarDate> holiday
   // Day 0 is a working day that is no holiday.
   start_ = next_working_day(start_);
   while (is_holiday(start_)) start_ = add_working_days(start_, 1);
+  // The holidays that take a working day away: on weekdays, from the start on.
+  for (CalendarDate h : holidays_) {
+    if (h.days >= start_.days && is_working_day(h)) counted_.push_back(h.days);
+  }
 }
 
 bool WorkCalendar::is_holiday(CalendarDate date) const {
@@ -86,12 +90,8 @@ bool WorkCalendar::is_holiday(CalendarDate date) const {
 }
 
 int WorkCalendar::holidays_until(CalendarDate date) const {
-  int count = 0;
-  for (CalendarDate h : holidays_) {
-    if (h.days > date.days) break;
-    if (h.days >= start_.days && is_working_day(h)) ++count;
-  }
-  return count;
+  return static_cast<int>(std::upper_bound(counted_.begin(), counted_.end(), date.days) -
+                          counted_.begin());
 }
 
 CalendarDate WorkCalendar::date_of(int day) const {

@@ -46,6 +46,7 @@ class WorkCalendar {
 
   CalendarDate start_;
   std::vector<CalendarDate> holidays_;  // sorted, each once
+  std::vector<int> counted_;            // those on working days from the start, as days
 };
 
 }  // namespace ferry
